@@ -1,0 +1,295 @@
+//! The error catalogue: one table, every language.
+//!
+//! [`ErrorCode`] is declared once, below, with its stable snake_case id, its stable number (the C ABI's
+//! result code; numbers are never reused) and its suggested HTTP status. Bindings expose
+//! [`ErrorCode::ALL`] and test their own declarations against it.
+
+use std::fmt;
+
+macro_rules! error_codes {
+    ($( $(#[$doc:meta])* $variant:ident = $number:literal, $code:literal, $status:literal; )+) => {
+        /// The stable, field-less identity of an [`Error`]: what bindings and tests compare.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        #[non_exhaustive]
+        pub enum ErrorCode {
+            $( $(#[$doc])* $variant, )+
+        }
+
+        impl ErrorCode {
+            /// Every code, in catalogue order.
+            pub const ALL: &'static [ErrorCode] = &[$(ErrorCode::$variant),+];
+
+            /// The stable snake_case id, e.g. `"signature_mismatch"`.
+            pub const fn as_str(self) -> &'static str {
+                match self { $(ErrorCode::$variant => $code,)+ }
+            }
+
+            /// The stable number used by the C ABI (`ANCHOR_RESULT_*`). Never reused.
+            pub const fn number(self) -> u32 {
+                match self { $(ErrorCode::$variant => $number,)+ }
+            }
+
+            /// The HTTP status a receiver should answer with (see the README's table).
+            pub const fn http_status(self) -> u16 {
+                match self { $(ErrorCode::$variant => $status,)+ }
+            }
+
+            /// Looks a code up by its snake_case id.
+            pub fn from_str_code(code: &str) -> Option<ErrorCode> {
+                match code { $($code => Some(ErrorCode::$variant),)+ _ => None }
+            }
+        }
+    };
+}
+
+error_codes! {
+    /// A secret is empty, padded with whitespace, quoted, or of the wrong format for the scheme.
+    InvalidSecret = 1, "invalid_secret", 500;
+    /// A required header is absent.
+    MissingHeader = 2, "missing_header", 400;
+    /// A header is repeated, too long, not ASCII, or does not follow its grammar.
+    MalformedHeader = 3, "malformed_header", 400;
+    /// A timestamp is not 1 to 12 ASCII digits.
+    MalformedTimestamp = 4, "malformed_timestamp", 400;
+    /// `Anchor-Timestamp` and the signature's `t=` disagree.
+    TimestampMismatch = 5, "timestamp_mismatch", 401;
+    /// The signed timestamp is older than the tolerance allows.
+    TimestampTooOld = 6, "timestamp_too_old", 401;
+    /// The signed timestamp is further in the future than the tolerance allows.
+    TimestampTooNew = 7, "timestamp_too_new", 401;
+    /// The signature header carries no signature of a version we verify.
+    NoSignature = 8, "no_signature", 401;
+    /// No signature matches any configured secret.
+    SignatureMismatch = 9, "signature_mismatch", 401;
+    /// The body is larger than the configured limit.
+    BodyTooLarge = 10, "body_too_large", 413;
+    /// The signature is valid but the body is not the expected JSON envelope.
+    InvalidPayload = 11, "invalid_payload", 400;
+    /// The dedupe store could not be reached or refused the claim.
+    StoreUnavailable = 12, "store_unavailable", 503;
+}
+
+impl fmt::Display for ErrorCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Why verification (or building a verifier, or a dedupe call) failed.
+///
+/// Every message says what was wrong and what to do about it. No message ever contains a secret, a
+/// signature or the body.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Error {
+    /// A configured secret is unusable; `index` is its position in the list given.
+    InvalidSecret { index: usize, reason: SecretProblem },
+    /// A required header is absent.
+    MissingHeader { header: &'static str },
+    /// A header is present but unusable.
+    MalformedHeader {
+        header: &'static str,
+        reason: &'static str,
+    },
+    /// A timestamp is not 1 to 12 ASCII digits.
+    MalformedTimestamp { source: &'static str },
+    /// `Anchor-Timestamp` and `t=` are both present and differ.
+    TimestampMismatch,
+    /// The signed timestamp is `skew` seconds older than `now`, more than `tolerance`.
+    TimestampTooOld { skew: u64, tolerance: u64 },
+    /// The signed timestamp is `skew` seconds ahead of `now`, more than `tolerance`.
+    TimestampTooNew { skew: u64, tolerance: u64 },
+    /// The signature header has no signature of a version we verify.
+    NoSignature { header: &'static str },
+    /// No signature matched any of the configured secrets.
+    SignatureMismatch {
+        signatures: usize,
+        secrets: usize,
+        hint: MismatchHint,
+    },
+    /// The body is `len` bytes, more than `limit`.
+    BodyTooLarge { len: usize, limit: usize },
+    /// The signature is valid but the body is not the expected envelope.
+    InvalidPayload { reason: String },
+    /// The dedupe store failed; the receiver should answer 503 so the sender retries.
+    StoreUnavailable { reason: String },
+}
+
+/// What is wrong with a secret (never the secret itself).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum SecretProblem {
+    /// No secret at all was configured.
+    NoSecrets,
+    Empty,
+    SurroundingWhitespace,
+    Quoted,
+    /// A `whsec_` secret given to the Anchor scheme.
+    StandardSecretForAnchor,
+    /// A 64-hex-digit secret given to the Standard Webhooks scheme.
+    AnchorSecretForStandard,
+    /// The part after `whsec_` is not base64.
+    NotBase64,
+    /// The base64 decodes to nothing.
+    EmptyKey,
+}
+
+/// A likely cause of a signature mismatch, detected from the inputs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum MismatchHint {
+    /// Nothing specific: the usual causes are listed.
+    None,
+    /// The body is empty: a body parser probably consumed it.
+    EmptyBody,
+    /// The body looks like JSON re-serialised by a parser (pretty-printed or `", "` separators).
+    LooksReserialised,
+}
+
+impl Error {
+    /// The stable identity of this error.
+    pub const fn code(&self) -> ErrorCode {
+        match self {
+            Error::InvalidSecret { .. } => ErrorCode::InvalidSecret,
+            Error::MissingHeader { .. } => ErrorCode::MissingHeader,
+            Error::MalformedHeader { .. } => ErrorCode::MalformedHeader,
+            Error::MalformedTimestamp { .. } => ErrorCode::MalformedTimestamp,
+            Error::TimestampMismatch => ErrorCode::TimestampMismatch,
+            Error::TimestampTooOld { .. } => ErrorCode::TimestampTooOld,
+            Error::TimestampTooNew { .. } => ErrorCode::TimestampTooNew,
+            Error::NoSignature { .. } => ErrorCode::NoSignature,
+            Error::SignatureMismatch { .. } => ErrorCode::SignatureMismatch,
+            Error::BodyTooLarge { .. } => ErrorCode::BodyTooLarge,
+            Error::InvalidPayload { .. } => ErrorCode::InvalidPayload,
+            Error::StoreUnavailable { .. } => ErrorCode::StoreUnavailable,
+        }
+    }
+
+    /// The HTTP status a receiver should answer with.
+    pub const fn http_status(&self) -> u16 {
+        self.code().http_status()
+    }
+
+    /// The measured clock skew in seconds, for the two tolerance errors.
+    pub const fn skew_seconds(&self) -> Option<u64> {
+        match self {
+            Error::TimestampTooOld { skew, .. } | Error::TimestampTooNew { skew, .. } => {
+                Some(*skew)
+            }
+            _ => None,
+        }
+    }
+
+    pub(crate) fn malformed(header: &'static str, reason: &'static str) -> Error {
+        Error::MalformedHeader { header, reason }
+    }
+
+    pub(crate) fn invalid_payload(reason: impl Into<String>) -> Error {
+        Error::InvalidPayload {
+            reason: reason.into(),
+        }
+    }
+}
+
+impl fmt::Display for SecretProblem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            SecretProblem::NoSecrets => "no secret was configured; pass at least one",
+            SecretProblem::Empty => "it is empty (an empty secret would let anyone sign)",
+            SecretProblem::SurroundingWhitespace => {
+                "it has leading or trailing whitespace (a copy-paste error?); strip it"
+            }
+            SecretProblem::Quoted => "it is wrapped in quotes (copied from JSON or a .env file?); remove them",
+            SecretProblem::StandardSecretForAnchor => {
+                "it starts with `whsec_`, a Standard Webhooks secret; use the standard scheme for it"
+            }
+            SecretProblem::AnchorSecretForStandard => {
+                "it is 64 hex digits, an Anchor secret; use the anchor scheme, or give the `whsec_...` secret"
+            }
+            SecretProblem::NotBase64 => "the part after `whsec_` is not valid base64",
+            SecretProblem::EmptyKey => "it decodes to an empty key",
+        })
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::InvalidSecret { reason: SecretProblem::NoSecrets, .. } => {
+                write!(f, "invalid secret: {}", SecretProblem::NoSecrets)
+            }
+            Error::InvalidSecret { index, reason } => write!(f, "invalid secret #{}: {reason}", index + 1),
+            Error::MissingHeader { header } => write!(
+                f,
+                "missing header `{header}`: is this a signed delivery, and does your framework pass all headers through?"
+            ),
+            Error::MalformedHeader { header, reason } => write!(f, "malformed header `{header}`: {reason}"),
+            Error::MalformedTimestamp { source } => write!(
+                f,
+                "malformed timestamp in {source}: expected unix seconds as 1 to 12 ASCII digits"
+            ),
+            Error::TimestampMismatch => f.write_str(
+                "timestamp mismatch: the `Anchor-Timestamp` header and the signature's `t=` differ",
+            ),
+            Error::TimestampTooOld { skew, tolerance } => write!(
+                f,
+                "timestamp too old: signed {skew} s before now, tolerance is {tolerance} s \
+                 (a replay, a delayed retry, or this server's clock is fast?)"
+            ),
+            Error::TimestampTooNew { skew, tolerance } => write!(
+                f,
+                "timestamp too new: signed {skew} s after now, tolerance is {tolerance} s \
+                 (this server's clock is slow? check NTP)"
+            ),
+            Error::NoSignature { header } => {
+                write!(f, "no signature: `{header}` carries no `v1` signature")
+            }
+            Error::SignatureMismatch { signatures, secrets, hint } => {
+                write!(
+                    f,
+                    "signature mismatch: none of the {signatures} signature(s) matches any of the {secrets} secret(s); "
+                )?;
+                f.write_str(match hint {
+                    MismatchHint::EmptyBody => {
+                        "the body is empty: was it consumed by a body parser before verification? pass the raw request body"
+                    }
+                    MismatchHint::LooksReserialised => {
+                        "the body looks re-serialised by a JSON parser: verify the raw bytes as received, before parsing"
+                    }
+                    MismatchHint::None => {
+                        "was the body parsed and re-serialised? verify the raw bytes; is this the secret of this webhook?"
+                    }
+                })
+            }
+            Error::BodyTooLarge { len, limit } => {
+                write!(f, "body too large: {len} bytes, the limit is {limit} bytes")
+            }
+            Error::InvalidPayload { reason } => {
+                write!(f, "invalid payload (the signature is valid): {reason}")
+            }
+            Error::StoreUnavailable { reason } => write!(
+                f,
+                "dedupe store unavailable: {reason}; answer 503 so the sender retries"
+            ),
+        }
+    }
+}
+
+impl std::error::Error for Error {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_round_trip_and_numbers_are_unique() {
+        let mut numbers: Vec<u32> = ErrorCode::ALL.iter().map(|c| c.number()).collect();
+        numbers.sort_unstable();
+        numbers.dedup();
+        assert_eq!(numbers.len(), ErrorCode::ALL.len());
+        for code in ErrorCode::ALL {
+            assert_eq!(ErrorCode::from_str_code(code.as_str()), Some(*code));
+        }
+        assert_eq!(ErrorCode::from_str_code("nope"), None);
+    }
+}

@@ -1,0 +1,126 @@
+//! Case-insensitive header lookup over whatever container the caller already has.
+
+use std::collections::{BTreeMap, HashMap};
+use std::hash::BuildHasher;
+
+/// The result of looking a header up: absent, present once, or repeated (which verification refuses,
+/// since two values for a signed header means something rewrote the request).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum HeaderLookup<'a> {
+    Missing,
+    One(&'a [u8]),
+    Repeated,
+}
+
+impl<'a> HeaderLookup<'a> {
+    /// Folds the values found for one name.
+    pub fn from_values(values: impl IntoIterator<Item = &'a [u8]>) -> HeaderLookup<'a> {
+        let mut values = values.into_iter();
+        match (values.next(), values.next()) {
+            (None, _) => HeaderLookup::Missing,
+            (Some(value), None) => HeaderLookup::One(value),
+            (Some(_), Some(_)) => HeaderLookup::Repeated,
+        }
+    }
+}
+
+/// A header container. Implementations match `name` ASCII-case-insensitively.
+///
+/// Implemented for slices, arrays and `Vec`s of `(name, value)` pairs, `HashMap`, `BTreeMap` and (feature
+/// `http`) `http::HeaderMap`. Names and values may be `&str`, `String`, `&[u8]` or `Vec<u8>`.
+pub trait Headers {
+    fn header(&self, name: &str) -> HeaderLookup<'_>;
+}
+
+impl<T: Headers + ?Sized> Headers for &T {
+    fn header(&self, name: &str) -> HeaderLookup<'_> {
+        (**self).header(name)
+    }
+}
+
+fn lookup<'a, K, V>(pairs: impl Iterator<Item = (&'a K, &'a V)>, name: &str) -> HeaderLookup<'a>
+where
+    K: AsRef<[u8]> + 'a,
+    V: AsRef<[u8]> + 'a,
+{
+    let name = name.as_bytes();
+    HeaderLookup::from_values(
+        pairs
+            .filter(|(key, _)| key.as_ref().eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_ref()),
+    )
+}
+
+impl<K: AsRef<[u8]>, V: AsRef<[u8]>> Headers for [(K, V)] {
+    fn header(&self, name: &str) -> HeaderLookup<'_> {
+        lookup(self.iter().map(|(k, v)| (k, v)), name)
+    }
+}
+
+impl<K: AsRef<[u8]>, V: AsRef<[u8]>, const N: usize> Headers for [(K, V); N] {
+    fn header(&self, name: &str) -> HeaderLookup<'_> {
+        self.as_slice().header(name)
+    }
+}
+
+impl<K: AsRef<[u8]>, V: AsRef<[u8]>> Headers for Vec<(K, V)> {
+    fn header(&self, name: &str) -> HeaderLookup<'_> {
+        self.as_slice().header(name)
+    }
+}
+
+impl<K: AsRef<[u8]>, V: AsRef<[u8]>, S: BuildHasher> Headers for HashMap<K, V, S> {
+    fn header(&self, name: &str) -> HeaderLookup<'_> {
+        // Keys may be in any case, so `Anchor-Signature` and `anchor-signature` are the same header twice.
+        lookup(self.iter(), name)
+    }
+}
+
+impl<K: AsRef<[u8]>, V: AsRef<[u8]>> Headers for BTreeMap<K, V> {
+    fn header(&self, name: &str) -> HeaderLookup<'_> {
+        lookup(self.iter(), name)
+    }
+}
+
+#[cfg(feature = "http")]
+impl Headers for http::HeaderMap {
+    fn header(&self, name: &str) -> HeaderLookup<'_> {
+        HeaderLookup::from_values(self.get_all(name).iter().map(|value| value.as_bytes()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pairs_match_any_case_and_report_repeats() {
+        let pairs = [
+            ("Anchor-Signature", "a"),
+            ("anchor-timestamp", "1"),
+            ("ANCHOR-TIMESTAMP", "2"),
+        ];
+        assert_eq!(pairs.header("anchor-signature"), HeaderLookup::One(b"a"));
+        assert_eq!(pairs.header("anchor-timestamp"), HeaderLookup::Repeated);
+        assert_eq!(pairs.header("anchor-event"), HeaderLookup::Missing);
+    }
+
+    #[test]
+    fn hash_map_with_two_casings_is_repeated() {
+        let mut map = HashMap::new();
+        map.insert("Anchor-Signature".to_string(), "a".to_string());
+        assert_eq!(map.header("anchor-signature"), HeaderLookup::One(b"a"));
+        map.insert("anchor-signature".to_string(), "b".to_string());
+        assert_eq!(map.header("anchor-signature"), HeaderLookup::Repeated);
+    }
+
+    #[cfg(feature = "http")]
+    #[test]
+    fn header_map_appended_values_are_repeated() {
+        let mut map = http::HeaderMap::new();
+        map.insert("anchor-signature", "a".parse().unwrap());
+        assert_eq!(map.header("anchor-signature"), HeaderLookup::One(b"a"));
+        map.append("Anchor-Signature", "b".parse().unwrap());
+        assert_eq!(map.header("anchor-signature"), HeaderLookup::Repeated);
+    }
+}

@@ -1,0 +1,172 @@
+//! Verification plus dedupe, in that order: a delivery that fails verification never touches the store.
+
+use std::time::Duration;
+
+use crate::dedupe::{Claim, ClaimToken, DedupeStore, DEFAULT_LEASE};
+use crate::error::Error;
+use crate::headers::Headers;
+use crate::verify::{Verified, Verifier};
+
+/// A verifier and a dedupe store working together.
+#[derive(Debug)]
+pub struct Receiver<S> {
+    verifier: Verifier,
+    store: S,
+    lease: Duration,
+}
+
+/// What `receive` found.
+#[derive(Debug)]
+pub enum Reception {
+    /// New: this worker holds the claim. Run the handler, then [`Receiver::complete`] or
+    /// [`Receiver::release`].
+    Fresh(Claimed),
+    /// Already processed: answer 200 and skip.
+    Duplicate(Verified),
+    /// Another worker is processing it now: answer 503 so the sender retries later.
+    InProgress(Verified),
+}
+
+/// A verified delivery this worker has claimed.
+#[derive(Debug)]
+pub struct Claimed {
+    pub verified: Verified,
+    token: ClaimToken,
+}
+
+impl Claimed {
+    pub fn token(&self) -> ClaimToken {
+        self.token
+    }
+}
+
+/// The whole story of one delivery handled by [`Receiver::handle`].
+#[derive(Debug)]
+pub enum Outcome<E> {
+    /// The handler ran and succeeded; the id is done.
+    Processed(Verified),
+    /// Already processed; the handler did not run.
+    Duplicate(Verified),
+    /// Another worker holds the claim; the handler did not run.
+    InProgress(Verified),
+    /// Verification or the store failed; the handler did not run.
+    Rejected(Error),
+    /// The handler failed; the claim was released so the sender's retry is processed.
+    HandlerFailed { verified: Verified, error: E },
+}
+
+/// Seconds a sender should wait before retrying an in-progress delivery (`Retry-After`).
+pub const IN_PROGRESS_RETRY_AFTER_SECONDS: u64 = 5;
+
+impl<E> Outcome<E> {
+    /// The HTTP status to answer with (README: "Suggested HTTP answers").
+    pub fn http_status(&self) -> u16 {
+        match self {
+            Outcome::Processed(_) | Outcome::Duplicate(_) => 200,
+            Outcome::InProgress(_) => 503,
+            Outcome::Rejected(error) => error.http_status(),
+            Outcome::HandlerFailed { .. } => 500,
+        }
+    }
+
+    /// A stable one-word name: `processed`, `duplicate`, `in_progress`, `rejected`, `handler_failed`.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Outcome::Processed(_) => "processed",
+            Outcome::Duplicate(_) => "duplicate",
+            Outcome::InProgress(_) => "in_progress",
+            Outcome::Rejected(_) => "rejected",
+            Outcome::HandlerFailed { .. } => "handler_failed",
+        }
+    }
+}
+
+impl<S: DedupeStore> Receiver<S> {
+    pub fn new(verifier: Verifier, store: S) -> Receiver<S> {
+        Receiver {
+            verifier,
+            store,
+            lease: DEFAULT_LEASE,
+        }
+    }
+
+    /// How long a claim is held before another worker may take the event over.
+    pub fn with_lease(mut self, lease: Duration) -> Receiver<S> {
+        self.lease = lease;
+        self
+    }
+
+    pub fn verifier(&self) -> &Verifier {
+        &self.verifier
+    }
+
+    pub fn store(&self) -> &S {
+        &self.store
+    }
+
+    pub fn lease(&self) -> Duration {
+        self.lease
+    }
+
+    /// Verifies, then claims the event id. `now_ms` is the receiver's clock in unix milliseconds.
+    pub fn receive(
+        &self,
+        headers: &(impl Headers + ?Sized),
+        body: &[u8],
+        now_ms: u64,
+    ) -> Result<Reception, Error> {
+        let verified = self.verifier.verify(headers, body, now_ms / 1000)?;
+        Ok(
+            match self.store.claim(verified.event.id(), self.lease, now_ms)? {
+                Claim::Fresh(token) => Reception::Fresh(Claimed { verified, token }),
+                Claim::Done => Reception::Duplicate(verified),
+                Claim::InProgress => Reception::InProgress(verified),
+            },
+        )
+    }
+
+    /// Marks a claimed event done. `Ok(false)` when the lease was lost to another worker meanwhile.
+    pub fn complete(&self, claimed: &Claimed, now_ms: u64) -> Result<bool, Error> {
+        self.store
+            .complete(claimed.verified.event.id(), claimed.token, now_ms)
+    }
+
+    /// Frees a claimed event after a handler failure, so the sender's retry is processed.
+    pub fn release(&self, claimed: &Claimed, now_ms: u64) -> Result<bool, Error> {
+        self.store
+            .release(claimed.verified.event.id(), claimed.token, now_ms)
+    }
+
+    /// Verify, claim, run `handler` for fresh events, then complete (on `Ok`) or release (on `Err`).
+    ///
+    /// A failure to record completion is reported as `Rejected(store_unavailable)` (503): the handler ran,
+    /// and the sender's retry may run it again, which is the safe side of at-least-once.
+    pub fn handle<E>(
+        &self,
+        headers: &(impl Headers + ?Sized),
+        body: &[u8],
+        now_ms: u64,
+        handler: impl FnOnce(&Verified) -> Result<(), E>,
+    ) -> Outcome<E> {
+        let claimed = match self.receive(headers, body, now_ms) {
+            Err(error) => return Outcome::Rejected(error),
+            Ok(Reception::Duplicate(verified)) => return Outcome::Duplicate(verified),
+            Ok(Reception::InProgress(verified)) => return Outcome::InProgress(verified),
+            Ok(Reception::Fresh(claimed)) => claimed,
+        };
+        match handler(&claimed.verified) {
+            Ok(()) => match self.complete(&claimed, now_ms) {
+                Ok(_) => Outcome::Processed(claimed.verified),
+                Err(error) => Outcome::Rejected(error),
+            },
+            Err(error) => {
+                // A release that fails leaves the lease to expire, after which the retry is processed.
+                let _ = self.release(&claimed, now_ms);
+                Outcome::HandlerFailed {
+                    verified: claimed.verified,
+                    error,
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,228 @@
+//! Producing signed deliveries: for the reference sender, the bindings' test helpers and users' own tests.
+
+use std::fmt;
+use std::fmt::Write as _;
+
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine;
+use sha2::{Digest, Sha256};
+
+use crate::error::Error;
+use crate::headers::{HeaderLookup, Headers};
+use crate::parse;
+use crate::secret::{self, Key};
+use crate::verify::Scheme;
+
+/// The `User-Agent` of Anchor deliveries.
+pub const ANCHOR_USER_AGENT: &str = "Anchor-Webhooks/1.0";
+
+/// Signs bodies with one or more secrets (during a rotation, one signature per secret).
+#[derive(Clone)]
+pub struct Signer {
+    scheme: Scheme,
+    keys: Vec<Key>,
+}
+
+/// Optional parts of a signed delivery.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct SignOptions<'a> {
+    /// `Anchor-Delivery-Id` / `webhook-id`. Default: derived from the timestamp and body (a UUID for
+    /// Anchor, `msg_` + 32 hex digits for Standard Webhooks), so the same input signs the same way.
+    pub id: Option<&'a str>,
+    /// `Anchor-Event`. Default: the body's `type` field when the body is a JSON object that has one.
+    pub event_type: Option<&'a str>,
+}
+
+/// The headers of a signed delivery, in the order a sender writes them.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SignedHeaders(Vec<(&'static str, String)>);
+
+impl SignedHeaders {
+    pub fn iter(&self) -> impl Iterator<Item = (&'static str, &str)> {
+        self.0.iter().map(|(name, value)| (*name, value.as_str()))
+    }
+
+    /// The value of one header (exact name as written by the signer, case-insensitive).
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v)
+    }
+
+    pub fn into_vec(self) -> Vec<(&'static str, String)> {
+        self.0
+    }
+}
+
+impl Headers for SignedHeaders {
+    fn header(&self, name: &str) -> HeaderLookup<'_> {
+        self.0.as_slice().header(name)
+    }
+}
+
+impl fmt::Display for SignedHeaders {
+    /// One `Name: value` per line.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.iter()
+            .try_for_each(|(name, value)| writeln!(f, "{name}: {value}"))
+    }
+}
+
+impl Signer {
+    /// Validates the secrets exactly as a [`crate::Verifier`] does.
+    pub fn new<I, S>(scheme: Scheme, secrets: I) -> Result<Signer, Error>
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<str>,
+    {
+        let secrets: Vec<S> = secrets.into_iter().collect();
+        Ok(Signer {
+            scheme,
+            keys: secret::keys(scheme, &secrets)?,
+        })
+    }
+
+    pub fn scheme(&self) -> Scheme {
+        self.scheme
+    }
+
+    /// The full header set of a delivery of `body` signed at `timestamp` (unix seconds).
+    pub fn sign(&self, body: &[u8], timestamp: u64, options: SignOptions<'_>) -> SignedHeaders {
+        let ts = timestamp.to_string();
+        match self.scheme {
+            Scheme::Anchor => {
+                let mut signature = format!("t={ts}");
+                for key in &self.keys {
+                    let mac = secret::hmac_parts(key, &[b"v0:", ts.as_bytes(), b":", body]);
+                    signature.push_str(",v1=");
+                    signature.push_str(&hex::encode(mac));
+                }
+                let id = options
+                    .id
+                    .map_or_else(|| derived_uuid(&ts, body), str::to_owned);
+                let event_type = options
+                    .event_type
+                    .map(str::to_owned)
+                    .or_else(|| body_type(body));
+                let mut headers = vec![
+                    ("User-Agent", ANCHOR_USER_AGENT.to_owned()),
+                    ("Content-Type", "application/json".to_owned()),
+                ];
+                if let Some(event_type) = event_type {
+                    headers.push((parse::ANCHOR_EVENT, event_type));
+                }
+                headers.push((parse::ANCHOR_DELIVERY_ID, id));
+                headers.push((parse::ANCHOR_TIMESTAMP, ts));
+                headers.push((parse::ANCHOR_SIGNATURE, signature));
+                SignedHeaders(headers)
+            }
+            Scheme::StandardWebhooks => {
+                let id = options.id.map_or_else(
+                    || format!("msg_{}", &hex::encode(digest(&ts, body))[..32]),
+                    str::to_owned,
+                );
+                let signature = self
+                    .keys
+                    .iter()
+                    .map(|key| {
+                        let mac = secret::hmac_parts(
+                            key,
+                            &[id.as_bytes(), b".", ts.as_bytes(), b".", body],
+                        );
+                        format!("v1,{}", STANDARD.encode(mac))
+                    })
+                    .collect::<Vec<_>>()
+                    .join(" ");
+                SignedHeaders(vec![
+                    ("Content-Type", "application/json".to_owned()),
+                    (parse::WEBHOOK_ID[0], id),
+                    (parse::WEBHOOK_TIMESTAMP[0], ts),
+                    (parse::WEBHOOK_SIGNATURE[0], signature),
+                ])
+            }
+        }
+    }
+}
+
+impl fmt::Debug for Signer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Signer")
+            .field("scheme", &self.scheme)
+            .field("secrets", &format_args!("[{} redacted]", self.keys.len()))
+            .finish()
+    }
+}
+
+/// One-call signing: `Signer::new(scheme, secrets)?.sign(body, timestamp, SignOptions::default())`.
+pub fn sign<I, S>(
+    scheme: Scheme,
+    secrets: I,
+    body: &[u8],
+    timestamp: u64,
+) -> Result<SignedHeaders, Error>
+where
+    I: IntoIterator<Item = S>,
+    S: AsRef<str>,
+{
+    Ok(Signer::new(scheme, secrets)?.sign(body, timestamp, SignOptions::default()))
+}
+
+fn digest(ts: &str, body: &[u8]) -> [u8; 32] {
+    let mut hasher = Sha256::new();
+    hasher.update(ts.as_bytes());
+    hasher.update(b":");
+    hasher.update(body);
+    hasher.finalize().into()
+}
+
+/// A UUID (version 8, "custom") derived from the timestamp and body.
+fn derived_uuid(ts: &str, body: &[u8]) -> String {
+    let mut bytes = digest(ts, body);
+    bytes[6] = (bytes[6] & 0x0f) | 0x80;
+    bytes[8] = (bytes[8] & 0x3f) | 0x80;
+    let mut uuid = String::with_capacity(36);
+    for (i, byte) in bytes[..16].iter().enumerate() {
+        if matches!(i, 4 | 6 | 8 | 10) {
+            uuid.push('-');
+        }
+        let _ = write!(uuid, "{byte:02x}");
+    }
+    uuid
+}
+
+fn body_type(body: &[u8]) -> Option<String> {
+    let value: serde_json::Value = serde_json::from_slice(body).ok()?;
+    value.get("type")?.as_str().map(str::to_owned)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn official_standard_webhooks_vector() {
+        let signer = Signer::new(
+            Scheme::StandardWebhooks,
+            ["whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"],
+        )
+        .unwrap();
+        let options = SignOptions {
+            id: Some("msg_p5jXN8AQM9LWM0D4loKWxJek"),
+            event_type: None,
+        };
+        let headers = signer.sign(br#"{"test": 2432232314}"#, 1614265330, options);
+        assert_eq!(
+            headers.get("webhook-signature"),
+            Some("v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=")
+        );
+    }
+
+    #[test]
+    fn derived_ids_are_uuids_and_stable() {
+        let a = derived_uuid("1", b"x");
+        assert_eq!(a, derived_uuid("1", b"x"));
+        assert_ne!(a, derived_uuid("2", b"x"));
+        assert_eq!(a.len(), 36);
+        assert_eq!(&a[14..15], "8");
+    }
+}

@@ -1,0 +1,378 @@
+//! The verifier: the exact rules and order of checks of SPEC §3 and §4 (and `docs/DECISIONS.md`).
+
+use std::fmt;
+
+use subtle::{Choice, ConstantTimeEq};
+
+use crate::error::{Error, MismatchHint};
+use crate::event::Event;
+use crate::headers::Headers;
+use crate::parse::{self, Signatures};
+use crate::secret::{self, Key};
+
+/// Which signing scheme a verifier (or signer) speaks. Chosen explicitly: never guessed from headers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Scheme {
+    /// `Anchor-Signature: t=…,v1=<hex>` over `v0:{ts}:{body}`, keyed by the secret's UTF-8 bytes.
+    Anchor,
+    /// Standard Webhooks: `webhook-signature: v1,<base64>` over `{id}.{ts}.{body}`, `whsec_` secrets.
+    StandardWebhooks,
+}
+
+impl Scheme {
+    /// The default tolerance in seconds: 120 for Anchor (the provider's docs), 300 for Standard Webhooks.
+    pub const fn default_tolerance(self) -> u64 {
+        match self {
+            Scheme::Anchor => 120,
+            Scheme::StandardWebhooks => 300,
+        }
+    }
+
+    /// The name bindings and the CLI use: `"anchor"` or `"standard"`.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Scheme::Anchor => "anchor",
+            Scheme::StandardWebhooks => "standard",
+        }
+    }
+
+    /// Parses `"anchor"` or `"standard"` (also `"standard-webhooks"`, `"standard_webhooks"`).
+    pub fn parse(name: &str) -> Option<Scheme> {
+        match name {
+            "anchor" => Some(Scheme::Anchor),
+            "standard" | "standard-webhooks" | "standard_webhooks" => {
+                Some(Scheme::StandardWebhooks)
+            }
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for Scheme {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The default body limit: 1 MiB.
+pub const DEFAULT_MAX_BODY_BYTES: usize = 1024 * 1024;
+
+/// Verifies deliveries against one or more secrets (several during a rotation).
+///
+/// Cheap to share: verification takes `&self`, and the keyed HMAC state of each secret is computed
+/// once, here.
+#[derive(Clone)]
+pub struct Verifier {
+    scheme: Scheme,
+    keys: Vec<Key>,
+    tolerance: u64,
+    max_body_bytes: usize,
+}
+
+/// A delivery whose signature and timestamp checked out; borrows from the headers, allocates nothing.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct VerifiedSignature<'h> {
+    /// Index of the first configured secret that matched, so you can see when an old one stops being used.
+    pub matched_secret: usize,
+    /// The signed timestamp, unix seconds.
+    pub timestamp: u64,
+    /// `Anchor-Delivery-Id` (Anchor, when present) or `webhook-id` (Standard Webhooks).
+    pub delivery_id: Option<&'h str>,
+}
+
+/// A verified, parsed delivery.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Verified {
+    pub event: Event,
+    pub matched_secret: usize,
+    pub timestamp: u64,
+    pub delivery_id: Option<String>,
+}
+
+/// What the header stage extracted: everything needed to check tolerance and signature.
+struct Signed<'h> {
+    timestamp_text: &'h str,
+    timestamp: u64,
+    signatures: Signatures,
+    delivery_id: Option<&'h str>,
+    /// Anchor: the unsigned `Anchor-Event` header, checked against the envelope. Standard: unused.
+    event_header: Option<&'h str>,
+}
+
+impl Verifier {
+    /// A verifier for `scheme` with its default tolerance and the 1 MiB body limit.
+    ///
+    /// Fails with `invalid_secret` when the list is empty or a secret is unusable (see the README).
+    pub fn new<I, S>(scheme: Scheme, secrets: I) -> Result<Verifier, Error>
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<str>,
+    {
+        let secrets: Vec<S> = secrets.into_iter().collect();
+        Ok(Verifier {
+            scheme,
+            keys: secret::keys(scheme, &secrets)?,
+            tolerance: scheme.default_tolerance(),
+            max_body_bytes: DEFAULT_MAX_BODY_BYTES,
+        })
+    }
+
+    /// `Verifier::new(Scheme::Anchor, secrets)`.
+    pub fn anchor<I: IntoIterator<Item = S>, S: AsRef<str>>(secrets: I) -> Result<Verifier, Error> {
+        Verifier::new(Scheme::Anchor, secrets)
+    }
+
+    /// `Verifier::new(Scheme::StandardWebhooks, secrets)`.
+    pub fn standard<I: IntoIterator<Item = S>, S: AsRef<str>>(
+        secrets: I,
+    ) -> Result<Verifier, Error> {
+        Verifier::new(Scheme::StandardWebhooks, secrets)
+    }
+
+    /// Sets the two-sided timestamp tolerance in seconds (the boundary value itself passes).
+    pub fn with_tolerance(mut self, seconds: u64) -> Verifier {
+        self.tolerance = seconds;
+        self
+    }
+
+    /// Sets the largest body accepted, in bytes.
+    pub fn with_max_body_bytes(mut self, bytes: usize) -> Verifier {
+        self.max_body_bytes = bytes;
+        self
+    }
+
+    pub fn scheme(&self) -> Scheme {
+        self.scheme
+    }
+
+    pub fn tolerance(&self) -> u64 {
+        self.tolerance
+    }
+
+    pub fn max_body_bytes(&self) -> usize {
+        self.max_body_bytes
+    }
+
+    /// How many secrets are configured.
+    pub fn secret_count(&self) -> usize {
+        self.keys.len()
+    }
+
+    /// Verifies a delivery and parses its envelope. `now` is the receiver's clock, unix seconds: the core
+    /// never reads the clock itself.
+    pub fn verify(
+        &self,
+        headers: &(impl Headers + ?Sized),
+        body: &[u8],
+        now: u64,
+    ) -> Result<Verified, Error> {
+        let (signed, event_header) = self.verify_inner(headers, body, now)?;
+        let (event, delivery_id) = match self.scheme {
+            Scheme::Anchor => {
+                let event = Event::from_anchor_body(body)?;
+                if let Some(header) = event_header {
+                    if header != event.event_type().as_str() {
+                        return Err(Error::invalid_payload(format!(
+                            "the unsigned `Anchor-Event` header says `{}` but the signed envelope's type is `{}`",
+                            header.escape_debug(),
+                            event.event_type().as_str().escape_debug()
+                        )));
+                    }
+                }
+                (event, signed.delivery_id.map(str::to_owned))
+            }
+            Scheme::StandardWebhooks => {
+                let id = signed.delivery_id.unwrap_or_default();
+                (Event::from_standard_body(id, body)?, Some(id.to_owned()))
+            }
+        };
+        Ok(Verified {
+            event,
+            matched_secret: signed.matched_secret,
+            timestamp: signed.timestamp,
+            delivery_id,
+        })
+    }
+
+    /// Checks headers, timestamp and signature without parsing the body as JSON.
+    pub fn verify_signature<'h>(
+        &self,
+        headers: &'h (impl Headers + ?Sized),
+        body: &[u8],
+        now: u64,
+    ) -> Result<VerifiedSignature<'h>, Error> {
+        self.verify_inner(headers, body, now)
+            .map(|(signed, _)| signed)
+    }
+
+    fn verify_inner<'h>(
+        &self,
+        headers: &'h (impl Headers + ?Sized),
+        body: &[u8],
+        now: u64,
+    ) -> Result<(VerifiedSignature<'h>, Option<&'h str>), Error> {
+        let signed = match self.scheme {
+            Scheme::Anchor => anchor_headers(headers)?,
+            Scheme::StandardWebhooks => standard_headers(headers)?,
+        };
+        self.check_tolerance(signed.timestamp, now)?;
+        if body.len() > self.max_body_bytes {
+            return Err(Error::BodyTooLarge {
+                len: body.len(),
+                limit: self.max_body_bytes,
+            });
+        }
+        let ts = signed.timestamp_text.as_bytes();
+        let matched = match self.scheme {
+            Scheme::Anchor => self.match_secret(&[b"v0:", ts, b":", body], &signed.signatures),
+            Scheme::StandardWebhooks => {
+                let id = signed.delivery_id.unwrap_or_default().as_bytes();
+                self.match_secret(&[id, b".", ts, b".", body], &signed.signatures)
+            }
+        };
+        let matched_secret = matched.ok_or_else(|| Error::SignatureMismatch {
+            signatures: signed.signatures.len(),
+            secrets: self.keys.len(),
+            hint: mismatch_hint(body),
+        })?;
+        let verified = VerifiedSignature {
+            matched_secret,
+            timestamp: signed.timestamp,
+            delivery_id: signed.delivery_id,
+        };
+        Ok((verified, signed.event_header))
+    }
+
+    fn check_tolerance(&self, timestamp: u64, now: u64) -> Result<(), Error> {
+        let tolerance = self.tolerance;
+        if now > timestamp && now - timestamp > tolerance {
+            return Err(Error::TimestampTooOld {
+                skew: now - timestamp,
+                tolerance,
+            });
+        }
+        if timestamp > now && timestamp - now > tolerance {
+            return Err(Error::TimestampTooNew {
+                skew: timestamp - now,
+                tolerance,
+            });
+        }
+        Ok(())
+    }
+
+    /// The index of the first secret whose MAC equals any of the signatures. Each comparison is constant
+    /// time; which secret matched is not secret, so the loop over secrets may stop early.
+    fn match_secret(&self, message: &[&[u8]], signatures: &Signatures) -> Option<usize> {
+        self.keys.iter().position(|key| {
+            let expected = secret::hmac_parts(key, message);
+            let any = signatures
+                .as_slice()
+                .iter()
+                .fold(Choice::from(0), |any, sig| any | expected.ct_eq(sig));
+            bool::from(any)
+        })
+    }
+}
+
+impl fmt::Debug for Verifier {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Verifier")
+            .field("scheme", &self.scheme)
+            .field("secrets", &format_args!("[{} redacted]", self.keys.len()))
+            .field("tolerance", &self.tolerance)
+            .field("max_body_bytes", &self.max_body_bytes)
+            .finish()
+    }
+}
+
+fn anchor_headers<'h>(headers: &'h (impl Headers + ?Sized)) -> Result<Signed<'h>, Error> {
+    const T_ITEM: &str = "the `t=` item of `Anchor-Signature`";
+    let signature = parse::require(
+        parse::read(headers, parse::ANCHOR_SIGNATURE)?,
+        parse::ANCHOR_SIGNATURE,
+    )?;
+    let parsed = parse::anchor_signature(signature)?;
+    let header_ts = parse::read(headers, parse::ANCHOR_TIMESTAMP)?;
+    let delivery_id = parse::read(headers, parse::ANCHOR_DELIVERY_ID)?;
+    let event_header = parse::read(headers, parse::ANCHOR_EVENT)?;
+    if header_ts.is_none() && parsed.t.is_none() {
+        return Err(Error::MissingHeader {
+            header: parse::ANCHOR_TIMESTAMP,
+        });
+    }
+    let with_value =
+        |text: &'h str, source| parse::timestamp(text, source).map(|value| (text, value));
+    let header_ts = header_ts
+        .map(|text| with_value(text, "`Anchor-Timestamp`"))
+        .transpose()?;
+    let t = parsed.t.map(|text| with_value(text, T_ITEM)).transpose()?;
+    if parsed.signatures.len() == 0 {
+        return Err(Error::NoSignature {
+            header: parse::ANCHOR_SIGNATURE,
+        });
+    }
+    if let (Some((header, _)), Some((item, _))) = (header_ts, t) {
+        if header != item {
+            return Err(Error::TimestampMismatch);
+        }
+    }
+    let (timestamp_text, timestamp) = header_ts.or(t).ok_or(Error::MissingHeader {
+        header: parse::ANCHOR_TIMESTAMP,
+    })?;
+    Ok(Signed {
+        timestamp_text,
+        timestamp,
+        signatures: parsed.signatures,
+        delivery_id,
+        event_header,
+    })
+}
+
+fn standard_headers<'h>(headers: &'h (impl Headers + ?Sized)) -> Result<Signed<'h>, Error> {
+    let [id_name, ts_name, sig_name] = [
+        parse::WEBHOOK_ID,
+        parse::WEBHOOK_TIMESTAMP,
+        parse::WEBHOOK_SIGNATURE,
+    ];
+    let (_, id) = parse::require(parse::read_first(headers, id_name)?, id_name[0])?;
+    let (ts_found, timestamp_text) =
+        parse::require(parse::read_first(headers, ts_name)?, ts_name[0])?;
+    let (sig_found, signature) =
+        parse::require(parse::read_first(headers, sig_name)?, sig_name[0])?;
+    if id.is_empty() {
+        return Err(Error::malformed(id_name[0], "the message id is empty"));
+    }
+    let signatures = parse::standard_signature(sig_found, signature)?;
+    let timestamp = parse::timestamp(timestamp_text, ts_found)?;
+    if signatures.len() == 0 {
+        return Err(Error::NoSignature { header: sig_found });
+    }
+    Ok(Signed {
+        timestamp_text,
+        timestamp,
+        signatures,
+        delivery_id: Some(id),
+        event_header: None,
+    })
+}
+
+/// Looks for the usual reason a genuine delivery fails: the framework parsed the body and the handler
+/// passed a re-serialisation (or nothing) instead of the raw bytes.
+fn mismatch_hint(body: &[u8]) -> MismatchHint {
+    if body.is_empty() {
+        return MismatchHint::EmptyBody;
+    }
+    let reserialised = matches!(body.first(), Some(b'{' | b'[')) && contains(body, b"\n  ")
+        || contains(body, b"\": ") && contains(body, b", \"");
+    if reserialised {
+        MismatchHint::LooksReserialised
+    } else {
+        MismatchHint::None
+    }
+}
+
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack
+        .windows(needle.len())
+        .any(|window| window == needle)
+}
