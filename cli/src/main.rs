@@ -1,1 +1,104 @@
-fn main() {}
+//! `anchor-webhooks`: sign and verify webhook deliveries from the command line.
+//!
+//! Every rule lives in the core crate (`anchor_webhooks`): this binary only parses arguments, reads
+//! input, calls the core and prints. Exit codes: 0 success, 1 the core refused (a JSON line with the error
+//! code on stdout), 2 usage error (bad flags, unreadable files, malformed `-H`; a message on stderr).
+//!
+//! Each subcommand lives in its own module with its own `clap::Args` struct and a `run` function that
+//! returns `Result<(), Failure>`; [`output::finish`] turns that into the exit code.
+
+#![forbid(unsafe_code)]
+
+mod input;
+mod output;
+mod sign;
+mod verify;
+
+use std::ffi::OsString;
+use std::process::ExitCode;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use anchor_webhooks::Scheme;
+use clap::{Args, Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(
+    name = "anchor-webhooks",
+    version,
+    about = "Sign and verify webhook deliveries (Anchor-Signature and Standard Webhooks).",
+    after_help = "Exit codes: 0 success; 1 signing/verification refused (one JSON line on stdout: \
+                  {\"ok\":false,\"error\":\"<code>\",\"message\":\"...\"}); 2 usage error (message on stderr)."
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Sign a body and print the delivery headers, one `Name: value` per line.
+    Sign(sign::SignArgs),
+    /// Verify a delivery (headers + raw body) and print one JSON line with the result.
+    Verify(verify::VerifyArgs),
+}
+
+/// The secrets and scheme, shared by every command that signs or verifies.
+///
+/// No `Debug`: it holds the secrets.
+#[derive(Args)]
+pub(crate) struct KeyArgs {
+    /// A webhook secret. Repeat for a rotation (old and new): signing emits one signature per secret,
+    /// verification accepts any and reports the index of the one that matched.
+    #[arg(long = "secret", value_name = "SECRET", required = true)]
+    pub(crate) secrets: Vec<String>,
+
+    /// The signing scheme: `anchor` (Anchor-Signature, hex secrets) or `standard` (Standard Webhooks,
+    /// `whsec_` secrets).
+    #[arg(long, value_name = "SCHEME", default_value = "anchor", value_parser = parse_scheme)]
+    pub(crate) scheme: Scheme,
+}
+
+fn parse_scheme(name: &str) -> Result<Scheme, String> {
+    Scheme::parse(name).ok_or_else(|| "expected `anchor` or `standard`".to_owned())
+}
+
+/// The host's clock, unix seconds (the core never reads the clock; the CLI is a host).
+pub(crate) fn unix_now() -> u64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |elapsed| elapsed.as_secs())
+}
+
+/// Parses `args` (including the program name), runs the command and returns the exit code.
+pub(crate) fn run<I, T>(args: I) -> u8
+where
+    I: IntoIterator<Item = T>,
+    T: Into<OsString> + Clone,
+{
+    let cli = match Cli::try_parse_from(args) {
+        Ok(cli) => cli,
+        Err(error) => {
+            // `--help` and `--version` land here too, with exit code 0 and their text on stdout.
+            let _ = error.print();
+            return u8::try_from(error.exit_code()).unwrap_or(output::EXIT_USAGE);
+        }
+    };
+    let result = match cli.command {
+        Command::Sign(args) => sign::run(args),
+        Command::Verify(args) => verify::run(args),
+    };
+    output::finish(result)
+}
+
+fn main() -> ExitCode {
+    ExitCode::from(run(std::env::args_os()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn clap_definition_is_valid() {
+        Cli::command().debug_assert();
+    }
+}

@@ -157,8 +157,7 @@ impl MemoryState {
 
     fn insert(&mut self, id: Arc<str>, entry: Entry) {
         self.remove(&id);
-        self.by_expiry
-            .insert((entry.expires_at_ms, Arc::clone(&id)));
+        self.by_expiry.insert((entry.expires_at_ms, Arc::clone(&id)));
         self.entries.insert(id, entry);
     }
 
@@ -174,9 +173,7 @@ impl MemoryState {
     }
 
     fn held_by(&self, id: &str, token: ClaimToken) -> bool {
-        self.entries
-            .get(id)
-            .is_some_and(|entry| entry.holder == Some(token))
+        self.entries.get(id).is_some_and(|entry| entry.holder == Some(token))
     }
 }
 
@@ -189,11 +186,7 @@ impl DedupeStore for MemoryStore {
         let mut state = self.lock();
         match state.entries.get(id) {
             Some(entry) if entry.expires_at_ms > now_ms => {
-                return Ok(if entry.holder.is_some() {
-                    Claim::InProgress
-                } else {
-                    Claim::Done
-                });
+                return Ok(if entry.holder.is_some() { Claim::InProgress } else { Claim::Done });
             }
             Some(_) => state.remove(id),
             None => {}
@@ -210,13 +203,7 @@ impl DedupeStore for MemoryStore {
             }
         }
         let token = ClaimToken(u128::from(self.next_token.fetch_add(1, Ordering::Relaxed)));
-        state.insert(
-            Arc::from(id),
-            Entry {
-                holder: Some(token),
-                expires_at_ms: deadline(now_ms, lease),
-            },
-        );
+        state.insert(Arc::from(id), Entry { holder: Some(token), expires_at_ms: deadline(now_ms, lease) });
         Ok(Claim::Fresh(token))
     }
 
@@ -225,13 +212,7 @@ impl DedupeStore for MemoryStore {
         if !state.held_by(id, token) {
             return Ok(false);
         }
-        state.insert(
-            Arc::from(id),
-            Entry {
-                holder: None,
-                expires_at_ms: deadline(now_ms, self.ttl),
-            },
-        );
+        state.insert(Arc::from(id), Entry { holder: None, expires_at_ms: deadline(now_ms, self.ttl) });
         Ok(true)
     }
 

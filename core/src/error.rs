@@ -87,10 +87,7 @@ pub enum Error {
     /// A required header is absent.
     MissingHeader { header: &'static str },
     /// A header is present but unusable.
-    MalformedHeader {
-        header: &'static str,
-        reason: &'static str,
-    },
+    MalformedHeader { header: &'static str, reason: &'static str },
     /// A timestamp is not 1 to 12 ASCII digits.
     MalformedTimestamp { source: &'static str },
     /// `Anchor-Timestamp` and `t=` are both present and differ.
@@ -102,11 +99,7 @@ pub enum Error {
     /// The signature header has no signature of a version we verify.
     NoSignature { header: &'static str },
     /// No signature matched any of the configured secrets.
-    SignatureMismatch {
-        signatures: usize,
-        secrets: usize,
-        hint: MismatchHint,
-    },
+    SignatureMismatch { signatures: usize, secrets: usize, hint: MismatchHint },
     /// The body is `len` bytes, more than `limit`.
     BodyTooLarge { len: usize, limit: usize },
     /// The signature is valid but the body is not the expected envelope.
@@ -173,9 +166,7 @@ impl Error {
     /// The measured clock skew in seconds, for the two tolerance errors.
     pub const fn skew_seconds(&self) -> Option<u64> {
         match self {
-            Error::TimestampTooOld { skew, .. } | Error::TimestampTooNew { skew, .. } => {
-                Some(*skew)
-            }
+            Error::TimestampTooOld { skew, .. } | Error::TimestampTooNew { skew, .. } => Some(*skew),
             _ => None,
         }
     }
@@ -185,9 +176,7 @@ impl Error {
     }
 
     pub(crate) fn invalid_payload(reason: impl Into<String>) -> Error {
-        Error::InvalidPayload {
-            reason: reason.into(),
-        }
+        Error::InvalidPayload { reason: reason.into() }
     }
 }
 
@@ -199,7 +188,9 @@ impl fmt::Display for SecretProblem {
             SecretProblem::SurroundingWhitespace => {
                 "it has leading or trailing whitespace (a copy-paste error?); strip it"
             }
-            SecretProblem::Quoted => "it is wrapped in quotes (copied from JSON or a .env file?); remove them",
+            SecretProblem::Quoted => {
+                "it is wrapped in quotes (copied from JSON or a .env file?); remove them"
+            }
             SecretProblem::StandardSecretForAnchor => {
                 "it starts with `whsec_`, a Standard Webhooks secret; use the standard scheme for it"
             }

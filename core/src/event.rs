@@ -105,9 +105,8 @@ impl Event {
     /// Parses an Anchor envelope (see the README for the exact rules).
     pub fn from_anchor_body(body: &[u8]) -> Result<Event, Error> {
         let body = parse_json(body)?;
-        let envelope = body
-            .as_object()
-            .ok_or_else(|| Error::invalid_payload("the body is not a JSON object"))?;
+        let envelope =
+            body.as_object().ok_or_else(|| Error::invalid_payload("the body is not a JSON object"))?;
         let id = required_string(envelope, "id")?.to_owned();
         let event_type = EventType::parse(required_string(envelope, "type")?);
         let created = required_string(envelope, "created")?;
@@ -118,14 +117,7 @@ impl Event {
         }
         let project_id = optional_string(envelope, "project_id")?;
         let text = optional_string(envelope, "text")?;
-        Ok(Event {
-            id,
-            event_type,
-            created: Some(created),
-            project_id,
-            text,
-            body,
-        })
+        Ok(Event { id, event_type, created: Some(created), project_id, text, body })
     }
 
     /// Builds a Standard Webhooks event: any JSON body; the id comes from the `webhook-id` header.
@@ -134,14 +126,7 @@ impl Event {
         let field = |name| body.get(name).and_then(Value::as_str);
         let event_type = EventType::parse(field("type").or_else(|| field("event")).unwrap_or(""));
         let created = field("timestamp").and_then(|at| OffsetDateTime::parse(at, &Rfc3339).ok());
-        Ok(Event {
-            id: id.to_owned(),
-            event_type,
-            created,
-            project_id: None,
-            text: None,
-            body,
-        })
+        Ok(Event { id: id.to_owned(), event_type, created, project_id: None, text: None, body })
     }
 
     /// The event id: the envelope's `id` (Anchor) or the `webhook-id` header (Standard Webhooks). The
@@ -194,9 +179,7 @@ impl Event {
 
     fn data_object(&self) -> &Map<String, Value> {
         static EMPTY: std::sync::OnceLock<Map<String, Value>> = std::sync::OnceLock::new();
-        self.data()
-            .as_object()
-            .unwrap_or_else(|| EMPTY.get_or_init(Map::new))
+        self.data().as_object().unwrap_or_else(|| EMPTY.get_or_init(Map::new))
     }
 }
 
@@ -217,22 +200,14 @@ fn parse_json(body: &[u8]) -> Result<Value, Error> {
     })
 }
 
-fn required_string<'a>(
-    envelope: &'a Map<String, Value>,
-    field: &'static str,
-) -> Result<&'a str, Error> {
+fn required_string<'a>(envelope: &'a Map<String, Value>, field: &'static str) -> Result<&'a str, Error> {
     match envelope.get(field).and_then(Value::as_str) {
         Some(value) if !value.is_empty() => Ok(value),
-        _ => Err(Error::invalid_payload(format!(
-            "`{field}` is missing or not a non-empty string"
-        ))),
+        _ => Err(Error::invalid_payload(format!("`{field}` is missing or not a non-empty string"))),
     }
 }
 
-fn optional_string(
-    envelope: &Map<String, Value>,
-    field: &'static str,
-) -> Result<Option<String>, Error> {
+fn optional_string(envelope: &Map<String, Value>, field: &'static str) -> Result<Option<String>, Error> {
     match envelope.get(field) {
         None | Some(Value::Null) => Ok(None),
         Some(Value::String(value)) => Ok(Some(value.clone())),
@@ -299,11 +274,7 @@ impl<'a> TaskData<'a> {
 
     /// `error.type` of `task.failed`.
     pub fn error_type(&self) -> Option<TaskErrorType> {
-        self.0
-            .get("error")?
-            .get("type")?
-            .as_str()
-            .map(TaskErrorType::parse)
+        self.0.get("error")?.get("type")?.as_str().map(TaskErrorType::parse)
     }
 
     /// The whole `error` object (type plus any message fields).
@@ -339,13 +310,8 @@ pub enum TaskErrorType {
 }
 
 impl TaskErrorType {
-    pub const ALL_NAMES: &'static [&'static str] = &[
-        "automation_failure",
-        "invalid_credentials",
-        "timeout",
-        "agent_error",
-        "system_error",
-    ];
+    pub const ALL_NAMES: &'static [&'static str] =
+        &["automation_failure", "invalid_credentials", "timeout", "agent_error", "system_error"];
 
     pub fn parse(name: &str) -> TaskErrorType {
         match name {
@@ -410,17 +376,13 @@ mod tests {
             assert!(parsed.is_known());
             assert_eq!(parsed.as_str(), *name);
         }
-        assert_eq!(
-            EventType::parse("widget.exploded"),
-            EventType::Unknown("widget.exploded".into())
-        );
+        assert_eq!(EventType::parse("widget.exploded"), EventType::Unknown("widget.exploded".into()));
         assert_eq!(EventType::SessionRecordingReady.entity(), "session");
     }
 
     #[test]
     fn task_fields() {
-        let body =
-            br#"{"id":"evt_1","type":"task.failed","created":"2026-05-24T12:18:05.123Z","data":{
+        let body = br#"{"id":"evt_1","type":"task.failed","created":"2026-05-24T12:18:05.123Z","data":{
             "artifacts":[{"name":"a.png","url":"https://x/a.png","size":12},{"name":1}],
             "error":{"type":"timeout","message":"slow"},"output":{"value":"__truncated__"}}}"#;
         let event = Event::from_anchor_body(body).unwrap();

@@ -45,9 +45,7 @@ where
 {
     let name = name.as_bytes();
     HeaderLookup::from_values(
-        pairs
-            .filter(|(key, _)| key.as_ref().eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_ref()),
+        pairs.filter(|(key, _)| key.as_ref().eq_ignore_ascii_case(name)).map(|(_, v)| v.as_ref()),
     )
 }
 
@@ -95,11 +93,7 @@ mod tests {
 
     #[test]
     fn pairs_match_any_case_and_report_repeats() {
-        let pairs = [
-            ("Anchor-Signature", "a"),
-            ("anchor-timestamp", "1"),
-            ("ANCHOR-TIMESTAMP", "2"),
-        ];
+        let pairs = [("Anchor-Signature", "a"), ("anchor-timestamp", "1"), ("ANCHOR-TIMESTAMP", "2")];
         assert_eq!(pairs.header("anchor-signature"), HeaderLookup::One(b"a"));
         assert_eq!(pairs.header("anchor-timestamp"), HeaderLookup::Repeated);
         assert_eq!(pairs.header("anchor-event"), HeaderLookup::Missing);

@@ -48,13 +48,10 @@ mod sign;
 mod verify;
 
 pub use dedupe::{
-    Claim, ClaimToken, DedupeStore, MemoryStore, DEFAULT_DONE_TTL, DEFAULT_LEASE,
-    DEFAULT_MAX_ENTRIES,
+    Claim, ClaimToken, DedupeStore, MemoryStore, DEFAULT_DONE_TTL, DEFAULT_LEASE, DEFAULT_MAX_ENTRIES,
 };
 pub use error::{Error, ErrorCode, MismatchHint, SecretProblem};
-pub use event::{
-    Artifact, Event, EventType, SessionData, TaskData, TaskErrorType, TRUNCATED_MARKER,
-};
+pub use event::{Artifact, Event, EventType, SessionData, TaskData, TaskErrorType, TRUNCATED_MARKER};
 pub use headers::{HeaderLookup, Headers};
 pub use parse::{MAX_HEADER_BYTES, MAX_SIGNATURES, MAX_TIMESTAMP_DIGITS};
 pub use receiver::{Claimed, Outcome, Receiver, Reception, IN_PROGRESS_RETRY_AFTER_SECONDS};

@@ -29,10 +29,7 @@ pub(crate) struct Signatures {
 
 impl Signatures {
     fn new() -> Signatures {
-        Signatures {
-            decoded: [[0; 32]; MAX_SIGNATURES],
-            len: 0,
-        }
+        Signatures { decoded: [[0; 32]; MAX_SIGNATURES], len: 0 }
     }
 
     fn push_with(
@@ -68,25 +65,20 @@ pub(crate) fn read<'h>(
     match headers.header(name) {
         HeaderLookup::Missing => Ok(None),
         HeaderLookup::Repeated => Err(Error::malformed(name, "it appears more than once")),
-        HeaderLookup::One(value) => {
-            if value.len() > MAX_HEADER_BYTES {
-                return Err(Error::malformed(name, "it is longer than 8192 bytes"));
-            }
-            if !value
-                .iter()
-                .all(|&b| b == b'\t' || (b' '..=b'~').contains(&b))
-            {
-                return Err(Error::malformed(
-                    name,
-                    "it contains bytes that are not printable ASCII",
-                ));
-            }
-            // Printable ASCII is valid UTF-8.
-            std::str::from_utf8(value)
-                .map(Some)
-                .map_err(|_| Error::malformed(name, "it is not ASCII"))
-        }
+        HeaderLookup::One(value) => check_value(name, value).map(Some),
     }
+}
+
+/// A header value we accept: at most [`MAX_HEADER_BYTES`] of printable ASCII, space or tab.
+pub(crate) fn check_value<'v>(name: &'static str, value: &'v [u8]) -> Result<&'v str, Error> {
+    if value.len() > MAX_HEADER_BYTES {
+        return Err(Error::malformed(name, "it is longer than 8192 bytes"));
+    }
+    if !value.iter().all(|&b| b == b'\t' || (b' '..=b'~').contains(&b)) {
+        return Err(Error::malformed(name, "it contains bytes that are not printable ASCII"));
+    }
+    // Printable ASCII is valid UTF-8.
+    std::str::from_utf8(value).map_err(|_| Error::malformed(name, "it is not ASCII"))
 }
 
 /// Reads the first of several accepted names that is present (`webhook-id`, then `svix-id`). Returns the
@@ -110,15 +102,10 @@ pub(crate) fn require<T>(value: Option<T>, header: &'static str) -> Result<T, Er
 /// Unix seconds: 1 to 12 ASCII digits, nothing else.
 pub(crate) fn timestamp(value: &str, source: &'static str) -> Result<u64, Error> {
     let digits = value.as_bytes();
-    if digits.is_empty()
-        || digits.len() > MAX_TIMESTAMP_DIGITS
-        || !digits.iter().all(u8::is_ascii_digit)
-    {
+    if digits.is_empty() || digits.len() > MAX_TIMESTAMP_DIGITS || !digits.iter().all(u8::is_ascii_digit) {
         return Err(Error::MalformedTimestamp { source });
     }
-    Ok(digits
-        .iter()
-        .fold(0, |acc, d| acc * 10 + u64::from(d - b'0')))
+    Ok(digits.iter().fold(0, |acc, d| acc * 10 + u64::from(d - b'0')))
 }
 
 /// A parsed `Anchor-Signature` header.
@@ -131,23 +118,14 @@ const OWS: &[char] = &[' ', '\t'];
 
 pub(crate) fn anchor_signature(value: &str) -> Result<AnchorSignature<'_>, Error> {
     const H: &str = ANCHOR_SIGNATURE;
-    let mut parsed = AnchorSignature {
-        t: None,
-        signatures: Signatures::new(),
-    };
-    for item in value
-        .split(',')
-        .map(|item| item.trim_matches(OWS))
-        .filter(|item| !item.is_empty())
-    {
+    let mut parsed = AnchorSignature { t: None, signatures: Signatures::new() };
+    for item in value.split(',').map(|item| item.trim_matches(OWS)).filter(|item| !item.is_empty()) {
         let (key, item_value) = item
             .split_once('=')
             .ok_or_else(|| Error::malformed(H, "an item is not of the form `key=value`"))?;
         match key {
             "" => return Err(Error::malformed(H, "an item has an empty key")),
-            "t" if parsed.t.is_some() => {
-                return Err(Error::malformed(H, "`t` appears more than once"))
-            }
+            "t" if parsed.t.is_some() => return Err(Error::malformed(H, "`t` appears more than once")),
             "t" => parsed.t = Some(item_value),
             "v1" => parsed.signatures.push_with(
                 H,
@@ -165,9 +143,9 @@ pub(crate) fn anchor_signature(value: &str) -> Result<AnchorSignature<'_>, Error
 pub(crate) fn standard_signature(header: &'static str, value: &str) -> Result<Signatures, Error> {
     let mut signatures = Signatures::new();
     for item in value.split(OWS).filter(|item| !item.is_empty()) {
-        let (version, encoded) = item.split_once(',').ok_or_else(|| {
-            Error::malformed(header, "an item is not of the form `version,signature`")
-        })?;
+        let (version, encoded) = item
+            .split_once(',')
+            .ok_or_else(|| Error::malformed(header, "an item is not of the form `version,signature`"))?;
         if version == "v1" {
             signatures.push_with(
                 header,
@@ -188,22 +166,8 @@ mod tests {
     fn timestamps() {
         assert_eq!(timestamp("0", "t").unwrap(), 0);
         assert_eq!(timestamp("999999999999", "t").unwrap(), 999_999_999_999);
-        for bad in [
-            "",
-            "1e9",
-            "+12",
-            " 12",
-            "12 ",
-            "-5",
-            "1.5",
-            "1234567890123",
-            "١٢",
-        ] {
-            assert_eq!(
-                timestamp(bad, "t").unwrap_err().code(),
-                ErrorCode::MalformedTimestamp,
-                "{bad:?}"
-            );
+        for bad in ["", "1e9", "+12", " 12", "12 ", "-5", "1.5", "1234567890123", "١٢"] {
+            assert_eq!(timestamp(bad, "t").unwrap_err().code(), ErrorCode::MalformedTimestamp, "{bad:?}");
         }
     }
 
@@ -214,13 +178,7 @@ mod tests {
         let parsed = anchor_signature(&header).unwrap();
         assert_eq!(parsed.t, Some("12"));
         assert_eq!(parsed.signatures.len(), 1);
-        for bad in [
-            "t=1,t=2",
-            "t=1,novalue",
-            "=x",
-            "v1=abc",
-            &format!("v1={sig}0"),
-        ] {
+        for bad in ["t=1,t=2", "t=1,novalue", "=x", "v1=abc", &format!("v1={sig}0")] {
             assert_eq!(
                 anchor_signature(bad).err().map(|e| e.code()),
                 Some(ErrorCode::MalformedHeader),
@@ -232,14 +190,10 @@ mod tests {
     #[test]
     fn standard_grammar() {
         let sig = "g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=";
-        let parsed =
-            standard_signature("webhook-signature", &format!("v1a,xyz  v1,{sig} v2,abc")).unwrap();
+        let parsed = standard_signature("webhook-signature", &format!("v1a,xyz  v1,{sig} v2,abc")).unwrap();
         assert_eq!(parsed.len(), 1);
         for bad in ["v1", "v1,notbase64!", "v1,AAAA"] {
-            assert!(
-                standard_signature("webhook-signature", bad).is_err(),
-                "{bad}"
-            );
+            assert!(standard_signature("webhook-signature", bad).is_err(), "{bad}");
         }
     }
 }

@@ -83,11 +83,7 @@ impl<E> Outcome<E> {
 
 impl<S: DedupeStore> Receiver<S> {
     pub fn new(verifier: Verifier, store: S) -> Receiver<S> {
-        Receiver {
-            verifier,
-            store,
-            lease: DEFAULT_LEASE,
-        }
+        Receiver { verifier, store, lease: DEFAULT_LEASE }
     }
 
     /// How long a claim is held before another worker may take the event over.
@@ -116,25 +112,21 @@ impl<S: DedupeStore> Receiver<S> {
         now_ms: u64,
     ) -> Result<Reception, Error> {
         let verified = self.verifier.verify(headers, body, now_ms / 1000)?;
-        Ok(
-            match self.store.claim(verified.event.id(), self.lease, now_ms)? {
-                Claim::Fresh(token) => Reception::Fresh(Claimed { verified, token }),
-                Claim::Done => Reception::Duplicate(verified),
-                Claim::InProgress => Reception::InProgress(verified),
-            },
-        )
+        Ok(match self.store.claim(verified.event.id(), self.lease, now_ms)? {
+            Claim::Fresh(token) => Reception::Fresh(Claimed { verified, token }),
+            Claim::Done => Reception::Duplicate(verified),
+            Claim::InProgress => Reception::InProgress(verified),
+        })
     }
 
     /// Marks a claimed event done. `Ok(false)` when the lease was lost to another worker meanwhile.
     pub fn complete(&self, claimed: &Claimed, now_ms: u64) -> Result<bool, Error> {
-        self.store
-            .complete(claimed.verified.event.id(), claimed.token, now_ms)
+        self.store.complete(claimed.verified.event.id(), claimed.token, now_ms)
     }
 
     /// Frees a claimed event after a handler failure, so the sender's retry is processed.
     pub fn release(&self, claimed: &Claimed, now_ms: u64) -> Result<bool, Error> {
-        self.store
-            .release(claimed.verified.event.id(), claimed.token, now_ms)
+        self.store.release(claimed.verified.event.id(), claimed.token, now_ms)
     }
 
     /// Verify, claim, run `handler` for fresh events, then complete (on `Ok`) or release (on `Err`).
@@ -162,10 +154,7 @@ impl<S: DedupeStore> Receiver<S> {
             Err(error) => {
                 // A release that fails leaves the lease to expire, after which the retry is processed.
                 let _ = self.release(&claimed, now_ms);
-                Outcome::HandlerFailed {
-                    verified: claimed.verified,
-                    error,
-                }
+                Outcome::HandlerFailed { verified: claimed.verified, error }
             }
         }
     }

@@ -50,9 +50,7 @@ impl Key {
                     None => secret,
                 };
                 let key = Zeroizing::new(
-                    BASE64_LENIENT
-                        .decode(encoded)
-                        .map_err(|_| problem(SecretProblem::NotBase64))?,
+                    BASE64_LENIENT.decode(encoded).map_err(|_| problem(SecretProblem::NotBase64))?,
                 );
                 if key.is_empty() {
                     return Err(problem(SecretProblem::EmptyKey));
@@ -89,8 +87,7 @@ fn check_shape(secret: &str) -> Result<(), SecretProblem> {
         return Err(SecretProblem::SurroundingWhitespace);
     }
     let bytes = secret.as_bytes();
-    let quoted =
-        bytes.len() >= 2 && matches!(bytes[0], b'"' | b'\'') && bytes[bytes.len() - 1] == bytes[0];
+    let quoted = bytes.len() >= 2 && matches!(bytes[0], b'"' | b'\'') && bytes[bytes.len() - 1] == bytes[0];
     if quoted {
         return Err(SecretProblem::Quoted);
     }
@@ -104,16 +101,9 @@ fn looks_like_anchor_secret(secret: &str) -> bool {
 /// Builds the keys for a list of secrets, refusing an empty list.
 pub(crate) fn keys<S: AsRef<str>>(scheme: Scheme, secrets: &[S]) -> Result<Vec<Key>, Error> {
     if secrets.is_empty() {
-        return Err(Error::InvalidSecret {
-            index: 0,
-            reason: SecretProblem::NoSecrets,
-        });
+        return Err(Error::InvalidSecret { index: 0, reason: SecretProblem::NoSecrets });
     }
-    secrets
-        .iter()
-        .enumerate()
-        .map(|(index, secret)| Key::new(scheme, index, secret.as_ref()))
-        .collect()
+    secrets.iter().enumerate().map(|(index, secret)| Key::new(scheme, index, secret.as_ref())).collect()
 }
 
 /// Computes HMAC-SHA256 over the concatenation of `parts` with a pre-keyed state.

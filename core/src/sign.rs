@@ -44,9 +44,7 @@ impl SignedHeaders {
 
     /// The value of one header (exact name as written by the signer, case-insensitive).
     pub fn get(&self, name: &str) -> Option<&str> {
-        self.iter()
-            .find(|(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v)
+        self.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v)
     }
 
     pub fn into_vec(self) -> Vec<(&'static str, String)> {
@@ -63,8 +61,7 @@ impl Headers for SignedHeaders {
 impl fmt::Display for SignedHeaders {
     /// One `Name: value` per line.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.iter()
-            .try_for_each(|(name, value)| writeln!(f, "{name}: {value}"))
+        self.iter().try_for_each(|(name, value)| writeln!(f, "{name}: {value}"))
     }
 }
 
@@ -76,10 +73,7 @@ impl Signer {
         S: AsRef<str>,
     {
         let secrets: Vec<S> = secrets.into_iter().collect();
-        Ok(Signer {
-            scheme,
-            keys: secret::keys(scheme, &secrets)?,
-        })
+        Ok(Signer { scheme, keys: secret::keys(scheme, &secrets)? })
     }
 
     pub fn scheme(&self) -> Scheme {
@@ -87,7 +81,27 @@ impl Signer {
     }
 
     /// The full header set of a delivery of `body` signed at `timestamp` (unix seconds).
-    pub fn sign(&self, body: &[u8], timestamp: u64, options: SignOptions<'_>) -> SignedHeaders {
+    ///
+    /// Fails with `malformed_header` when `options.id` or `options.event_type` could not be sent as a
+    /// header value (empty, over 8192 bytes, or not printable ASCII: a newline would inject a header).
+    pub fn sign(
+        &self,
+        body: &[u8],
+        timestamp: u64,
+        options: SignOptions<'_>,
+    ) -> Result<SignedHeaders, Error> {
+        let id_header = match self.scheme {
+            Scheme::Anchor => parse::ANCHOR_DELIVERY_ID,
+            Scheme::StandardWebhooks => parse::WEBHOOK_ID[0],
+        };
+        for (name, value) in [(id_header, options.id), (parse::ANCHOR_EVENT, options.event_type)] {
+            if let Some(value) = value {
+                if value.is_empty() {
+                    return Err(Error::malformed(name, "the value to sign is empty"));
+                }
+                parse::check_value(name, value.as_bytes())?;
+            }
+        }
         let ts = timestamp.to_string();
         match self.scheme {
             Scheme::Anchor => {
@@ -97,13 +111,8 @@ impl Signer {
                     signature.push_str(",v1=");
                     signature.push_str(&hex::encode(mac));
                 }
-                let id = options
-                    .id
-                    .map_or_else(|| derived_uuid(&ts, body), str::to_owned);
-                let event_type = options
-                    .event_type
-                    .map(str::to_owned)
-                    .or_else(|| body_type(body));
+                let id = options.id.map_or_else(|| derived_uuid(&ts, body), str::to_owned);
+                let event_type = options.event_type.map(str::to_owned).or_else(|| body_type(body));
                 let mut headers = vec![
                     ("User-Agent", ANCHOR_USER_AGENT.to_owned()),
                     ("Content-Type", "application/json".to_owned()),
@@ -114,31 +123,27 @@ impl Signer {
                 headers.push((parse::ANCHOR_DELIVERY_ID, id));
                 headers.push((parse::ANCHOR_TIMESTAMP, ts));
                 headers.push((parse::ANCHOR_SIGNATURE, signature));
-                SignedHeaders(headers)
+                Ok(SignedHeaders(headers))
             }
             Scheme::StandardWebhooks => {
-                let id = options.id.map_or_else(
-                    || format!("msg_{}", &hex::encode(digest(&ts, body))[..32]),
-                    str::to_owned,
-                );
+                let id = options
+                    .id
+                    .map_or_else(|| format!("msg_{}", &hex::encode(digest(&ts, body))[..32]), str::to_owned);
                 let signature = self
                     .keys
                     .iter()
                     .map(|key| {
-                        let mac = secret::hmac_parts(
-                            key,
-                            &[id.as_bytes(), b".", ts.as_bytes(), b".", body],
-                        );
+                        let mac = secret::hmac_parts(key, &[id.as_bytes(), b".", ts.as_bytes(), b".", body]);
                         format!("v1,{}", STANDARD.encode(mac))
                     })
                     .collect::<Vec<_>>()
                     .join(" ");
-                SignedHeaders(vec![
+                Ok(SignedHeaders(vec![
                     ("Content-Type", "application/json".to_owned()),
                     (parse::WEBHOOK_ID[0], id),
                     (parse::WEBHOOK_TIMESTAMP[0], ts),
                     (parse::WEBHOOK_SIGNATURE[0], signature),
-                ])
+                ]))
             }
         }
     }
@@ -154,17 +159,12 @@ impl fmt::Debug for Signer {
 }
 
 /// One-call signing: `Signer::new(scheme, secrets)?.sign(body, timestamp, SignOptions::default())`.
-pub fn sign<I, S>(
-    scheme: Scheme,
-    secrets: I,
-    body: &[u8],
-    timestamp: u64,
-) -> Result<SignedHeaders, Error>
+pub fn sign<I, S>(scheme: Scheme, secrets: I, body: &[u8], timestamp: u64) -> Result<SignedHeaders, Error>
 where
     I: IntoIterator<Item = S>,
     S: AsRef<str>,
 {
-    Ok(Signer::new(scheme, secrets)?.sign(body, timestamp, SignOptions::default()))
+    Signer::new(scheme, secrets)?.sign(body, timestamp, SignOptions::default())
 }
 
 fn digest(ts: &str, body: &[u8]) -> [u8; 32] {
@@ -201,20 +201,20 @@ mod tests {
 
     #[test]
     fn official_standard_webhooks_vector() {
-        let signer = Signer::new(
-            Scheme::StandardWebhooks,
-            ["whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"],
-        )
-        .unwrap();
-        let options = SignOptions {
-            id: Some("msg_p5jXN8AQM9LWM0D4loKWxJek"),
-            event_type: None,
-        };
-        let headers = signer.sign(br#"{"test": 2432232314}"#, 1614265330, options);
-        assert_eq!(
-            headers.get("webhook-signature"),
-            Some("v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=")
-        );
+        let signer =
+            Signer::new(Scheme::StandardWebhooks, ["whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"]).unwrap();
+        let options = SignOptions { id: Some("msg_p5jXN8AQM9LWM0D4loKWxJek"), event_type: None };
+        let headers = signer.sign(br#"{"test": 2432232314}"#, 1614265330, options).unwrap();
+        assert_eq!(headers.get("webhook-signature"), Some("v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE="));
+    }
+
+    #[test]
+    fn values_that_would_break_the_header_block_are_refused() {
+        let signer = Signer::new(Scheme::Anchor, ["s"]).unwrap();
+        for id in ["", "a\nAnchor-Signature: forged", "é"] {
+            let options = SignOptions { id: Some(id), event_type: None };
+            assert_eq!(signer.sign(b"{}", 1, options).unwrap_err().code(), crate::ErrorCode::MalformedHeader);
+        }
     }
 
     #[test]

@@ -40,9 +40,7 @@ impl Scheme {
     pub fn parse(name: &str) -> Option<Scheme> {
         match name {
             "anchor" => Some(Scheme::Anchor),
-            "standard" | "standard-webhooks" | "standard_webhooks" => {
-                Some(Scheme::StandardWebhooks)
-            }
+            "standard" | "standard-webhooks" | "standard_webhooks" => Some(Scheme::StandardWebhooks),
             _ => None,
         }
     }
@@ -123,9 +121,7 @@ impl Verifier {
     }
 
     /// `Verifier::new(Scheme::StandardWebhooks, secrets)`.
-    pub fn standard<I: IntoIterator<Item = S>, S: AsRef<str>>(
-        secrets: I,
-    ) -> Result<Verifier, Error> {
+    pub fn standard<I: IntoIterator<Item = S>, S: AsRef<str>>(secrets: I) -> Result<Verifier, Error> {
         Verifier::new(Scheme::StandardWebhooks, secrets)
     }
 
@@ -201,8 +197,7 @@ impl Verifier {
         body: &[u8],
         now: u64,
     ) -> Result<VerifiedSignature<'h>, Error> {
-        self.verify_inner(headers, body, now)
-            .map(|(signed, _)| signed)
+        self.verify_inner(headers, body, now).map(|(signed, _)| signed)
     }
 
     fn verify_inner<'h>(
@@ -217,10 +212,7 @@ impl Verifier {
         };
         self.check_tolerance(signed.timestamp, now)?;
         if body.len() > self.max_body_bytes {
-            return Err(Error::BodyTooLarge {
-                len: body.len(),
-                limit: self.max_body_bytes,
-            });
+            return Err(Error::BodyTooLarge { len: body.len(), limit: self.max_body_bytes });
         }
         let ts = signed.timestamp_text.as_bytes();
         let matched = match self.scheme {
@@ -246,16 +238,10 @@ impl Verifier {
     fn check_tolerance(&self, timestamp: u64, now: u64) -> Result<(), Error> {
         let tolerance = self.tolerance;
         if now > timestamp && now - timestamp > tolerance {
-            return Err(Error::TimestampTooOld {
-                skew: now - timestamp,
-                tolerance,
-            });
+            return Err(Error::TimestampTooOld { skew: now - timestamp, tolerance });
         }
         if timestamp > now && timestamp - now > tolerance {
-            return Err(Error::TimestampTooNew {
-                skew: timestamp - now,
-                tolerance,
-            });
+            return Err(Error::TimestampTooNew { skew: timestamp - now, tolerance });
         }
         Ok(())
     }
@@ -265,10 +251,8 @@ impl Verifier {
     fn match_secret(&self, message: &[&[u8]], signatures: &Signatures) -> Option<usize> {
         self.keys.iter().position(|key| {
             let expected = secret::hmac_parts(key, message);
-            let any = signatures
-                .as_slice()
-                .iter()
-                .fold(Choice::from(0), |any, sig| any | expected.ct_eq(sig));
+            let any =
+                signatures.as_slice().iter().fold(Choice::from(0), |any, sig| any | expected.ct_eq(sig));
             bool::from(any)
         })
     }
@@ -287,73 +271,45 @@ impl fmt::Debug for Verifier {
 
 fn anchor_headers<'h>(headers: &'h (impl Headers + ?Sized)) -> Result<Signed<'h>, Error> {
     const T_ITEM: &str = "the `t=` item of `Anchor-Signature`";
-    let signature = parse::require(
-        parse::read(headers, parse::ANCHOR_SIGNATURE)?,
-        parse::ANCHOR_SIGNATURE,
-    )?;
+    let signature = parse::require(parse::read(headers, parse::ANCHOR_SIGNATURE)?, parse::ANCHOR_SIGNATURE)?;
     let parsed = parse::anchor_signature(signature)?;
     let header_ts = parse::read(headers, parse::ANCHOR_TIMESTAMP)?;
     let delivery_id = parse::read(headers, parse::ANCHOR_DELIVERY_ID)?;
     let event_header = parse::read(headers, parse::ANCHOR_EVENT)?;
     if header_ts.is_none() && parsed.t.is_none() {
-        return Err(Error::MissingHeader {
-            header: parse::ANCHOR_TIMESTAMP,
-        });
+        return Err(Error::MissingHeader { header: parse::ANCHOR_TIMESTAMP });
     }
-    let with_value =
-        |text: &'h str, source| parse::timestamp(text, source).map(|value| (text, value));
-    let header_ts = header_ts
-        .map(|text| with_value(text, "`Anchor-Timestamp`"))
-        .transpose()?;
-    let t = parsed.t.map(|text| with_value(text, T_ITEM)).transpose()?;
     if parsed.signatures.len() == 0 {
-        return Err(Error::NoSignature {
-            header: parse::ANCHOR_SIGNATURE,
-        });
+        return Err(Error::NoSignature { header: parse::ANCHOR_SIGNATURE });
     }
+    let with_value = |text: &'h str, source| parse::timestamp(text, source).map(|value| (text, value));
+    let header_ts = header_ts.map(|text| with_value(text, "`Anchor-Timestamp`")).transpose()?;
+    let t = parsed.t.map(|text| with_value(text, T_ITEM)).transpose()?;
     if let (Some((header, _)), Some((item, _))) = (header_ts, t) {
         if header != item {
             return Err(Error::TimestampMismatch);
         }
     }
-    let (timestamp_text, timestamp) = header_ts.or(t).ok_or(Error::MissingHeader {
-        header: parse::ANCHOR_TIMESTAMP,
-    })?;
-    Ok(Signed {
-        timestamp_text,
-        timestamp,
-        signatures: parsed.signatures,
-        delivery_id,
-        event_header,
-    })
+    let (timestamp_text, timestamp) =
+        header_ts.or(t).ok_or(Error::MissingHeader { header: parse::ANCHOR_TIMESTAMP })?;
+    Ok(Signed { timestamp_text, timestamp, signatures: parsed.signatures, delivery_id, event_header })
 }
 
 fn standard_headers<'h>(headers: &'h (impl Headers + ?Sized)) -> Result<Signed<'h>, Error> {
-    let [id_name, ts_name, sig_name] = [
-        parse::WEBHOOK_ID,
-        parse::WEBHOOK_TIMESTAMP,
-        parse::WEBHOOK_SIGNATURE,
-    ];
+    let [id_name, ts_name, sig_name] =
+        [parse::WEBHOOK_ID, parse::WEBHOOK_TIMESTAMP, parse::WEBHOOK_SIGNATURE];
     let (_, id) = parse::require(parse::read_first(headers, id_name)?, id_name[0])?;
-    let (ts_found, timestamp_text) =
-        parse::require(parse::read_first(headers, ts_name)?, ts_name[0])?;
-    let (sig_found, signature) =
-        parse::require(parse::read_first(headers, sig_name)?, sig_name[0])?;
+    let (ts_found, timestamp_text) = parse::require(parse::read_first(headers, ts_name)?, ts_name[0])?;
+    let (sig_found, signature) = parse::require(parse::read_first(headers, sig_name)?, sig_name[0])?;
     if id.is_empty() {
         return Err(Error::malformed(id_name[0], "the message id is empty"));
     }
     let signatures = parse::standard_signature(sig_found, signature)?;
-    let timestamp = parse::timestamp(timestamp_text, ts_found)?;
     if signatures.len() == 0 {
         return Err(Error::NoSignature { header: sig_found });
     }
-    Ok(Signed {
-        timestamp_text,
-        timestamp,
-        signatures,
-        delivery_id: Some(id),
-        event_header: None,
-    })
+    let timestamp = parse::timestamp(timestamp_text, ts_found)?;
+    Ok(Signed { timestamp_text, timestamp, signatures, delivery_id: Some(id), event_header: None })
 }
 
 /// Looks for the usual reason a genuine delivery fails: the framework parsed the body and the handler
@@ -372,7 +328,5 @@ fn mismatch_hint(body: &[u8]) -> MismatchHint {
 }
 
 fn contains(haystack: &[u8], needle: &[u8]) -> bool {
-    haystack
-        .windows(needle.len())
-        .any(|window| window == needle)
+    haystack.windows(needle.len()).any(|window| window == needle)
 }

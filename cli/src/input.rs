@@ -1,0 +1,171 @@
+//! Reading what a command works on: the raw body and delivery headers.
+//!
+//! This is only the CLI's own input format (`Name: value` lines). What a header value means, and whether
+//! it is acceptable, is decided by the core.
+
+use std::ffi::OsString;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+use clap::Args;
+
+use crate::output::Failure;
+
+/// A header as given on the command line or in a file: the value's bytes are kept exactly (the core
+/// refuses non-ASCII values itself).
+pub(crate) type Header = (String, Vec<u8>);
+
+/// Where the body comes from. Shared by every command that reads one.
+#[derive(Args, Debug)]
+pub(crate) struct BodyArgs {
+    /// Read the body from FILE instead of stdin (`-` is stdin). Raw bytes, any encoding: never
+    /// re-encoded or re-serialised.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) body_file: Option<PathBuf>,
+}
+
+impl BodyArgs {
+    /// The raw body bytes.
+    pub(crate) fn read(&self) -> Result<Vec<u8>, Failure> {
+        match &self.body_file {
+            Some(path) if path.as_os_str() != "-" => read_file(path, "--body-file"),
+            _ => {
+                let mut body = Vec::new();
+                std::io::stdin()
+                    .lock()
+                    .read_to_end(&mut body)
+                    .map_err(|error| Failure::usage(format!("cannot read the body from stdin: {error}")))?;
+                Ok(body)
+            }
+        }
+    }
+}
+
+/// Reads a whole file as bytes; an unreadable file is a usage error.
+pub(crate) fn read_file(path: &Path, flag: &str) -> Result<Vec<u8>, Failure> {
+    std::fs::read(path).map_err(|error| Failure::usage(format!("{flag} {}: {error}", path.display())))
+}
+
+/// Parses the `-H 'Name: value'` arguments, in order.
+pub(crate) fn header_args(args: &[OsString]) -> Result<Vec<Header>, Failure> {
+    args.iter()
+        .enumerate()
+        .map(|(index, arg)| {
+            split_header(arg.as_encoded_bytes()).map_err(|problem| {
+                Failure::usage(format!("-H argument #{}: {problem}; expected 'Name: value'", index + 1))
+            })
+        })
+        .collect()
+}
+
+/// Parses a file of `Name: value` lines: a captured delivery's header block. CRLF or LF line ends;
+/// blank lines are skipped, and so is a leading HTTP request line (`POST /hooks HTTP/1.1`). Repeated
+/// names are kept repeated (the core decides what that means).
+pub(crate) fn headers_file(path: &Path) -> Result<Vec<Header>, Failure> {
+    let bytes = read_file(path, "--headers-file")?;
+    parse_header_lines(&bytes).map_err(|(line, problem)| {
+        Failure::usage(format!(
+            "--headers-file {}: line {line}: {problem}; expected 'Name: value'",
+            path.display()
+        ))
+    })
+}
+
+/// The lines of a headers file; on error, the 1-based line number and the problem.
+fn parse_header_lines(bytes: &[u8]) -> Result<Vec<Header>, (usize, &'static str)> {
+    let mut headers = Vec::new();
+    let mut seen_content = false;
+    for (index, line) in bytes.split(|&b| b == b'\n').enumerate() {
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        if trim_ows(line).is_empty() {
+            continue;
+        }
+        let first = !seen_content;
+        seen_content = true;
+        if first && is_request_line(line) {
+            continue;
+        }
+        headers.push(split_header(line).map_err(|problem| (index + 1, problem))?);
+    }
+    Ok(headers)
+}
+
+/// `METHOD TARGET HTTP/x.y`.
+fn is_request_line(line: &[u8]) -> bool {
+    let parts: Vec<&[u8]> = line.split(|&b| b == b' ').filter(|part| !part.is_empty()).collect();
+    matches!(parts.as_slice(), [method, _, version]
+        if method.iter().all(u8::is_ascii_uppercase) && version.starts_with(b"HTTP/"))
+}
+
+/// Splits `Name: value` at the first `:`. The name must be an HTTP token; the value is trimmed of the
+/// spaces and tabs around it (HTTP's optional whitespace) and otherwise kept byte for byte.
+fn split_header(line: &[u8]) -> Result<Header, &'static str> {
+    let colon = line.iter().position(|&b| b == b':').ok_or("no ':' separates a name from a value")?;
+    let (name, value) = (&line[..colon], &line[colon + 1..]);
+    if name.is_empty() {
+        return Err("the header name is empty");
+    }
+    if !name.iter().copied().all(is_token_byte) {
+        return Err("the header name is not an HTTP token (no spaces or separators)");
+    }
+    let name = std::str::from_utf8(name).map_err(|_| "the header name is not ASCII")?;
+    Ok((name.to_owned(), trim_ows(value).to_vec()))
+}
+
+fn is_token_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b)
+}
+
+fn trim_ows(bytes: &[u8]) -> &[u8] {
+    let is_ows = |b: &u8| *b == b' ' || *b == b'\t';
+    let start = bytes.iter().position(|b| !is_ows(b)).unwrap_or(bytes.len());
+    let end = bytes.iter().rposition(|b| !is_ows(b)).map_or(start, |i| i + 1);
+    &bytes[start..end]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn header(name: &str, value: &[u8]) -> Header {
+        (name.to_owned(), value.to_vec())
+    }
+
+    #[test]
+    fn splits_at_the_first_colon_and_trims_ows_only() {
+        assert_eq!(
+            split_header(b"Anchor-Signature: \t t=1,v1=ab:cd  \t"),
+            Ok(header("Anchor-Signature", b"t=1,v1=ab:cd"))
+        );
+        assert_eq!(split_header(b"X:"), Ok(header("X", b"")));
+        assert_eq!(split_header(b"X: a  b"), Ok(header("X", b"a  b")));
+        assert_eq!(split_header(b"X: \xff"), Ok(header("X", b"\xff")));
+        assert!(split_header(b"no colon").is_err());
+        assert!(split_header(b": value").is_err());
+        assert!(split_header(b"Bad Name: value").is_err());
+        assert!(split_header(b"{\"id\": 1}").is_err());
+    }
+
+    #[test]
+    fn header_files_skip_blank_lines_and_a_leading_request_line() {
+        let text = b"\r\nPOST /hooks?x=1 HTTP/1.1\r\nHost: example.com:443\r\nA: 1\r\n\r\na: 2\n\n";
+        assert_eq!(
+            parse_header_lines(text),
+            Ok(vec![header("Host", b"example.com:443"), header("A", b"1"), header("a", b"2"),])
+        );
+        // A request line anywhere else is an error, as is any other line without a colon.
+        assert_eq!(
+            parse_header_lines(b"A: 1\nPOST / HTTP/1.1\n"),
+            Err((2, "no ':' separates a name from a value"))
+        );
+        assert_eq!(parse_header_lines(b""), Ok(vec![]));
+    }
+
+    #[test]
+    fn request_lines() {
+        assert!(is_request_line(b"POST /x HTTP/1.1"));
+        assert!(is_request_line(b"POST http://h:80/x HTTP/2"));
+        assert!(!is_request_line(b"Host: a b HTTP/1.1"));
+        assert!(!is_request_line(b"POST /x"));
+    }
+}

@@ -1,0 +1,214 @@
+//! Dedupe semantics of SPEC §6 on the memory store, and the receiver built on it.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Barrier};
+use std::time::Duration;
+
+use anchor_webhooks::{
+    sign, Claim, ClaimToken, DedupeStore, Error, ErrorCode, MemoryStore, Outcome, Receiver, Reception,
+    Scheme, Verifier,
+};
+
+const LEASE: Duration = Duration::from_millis(500);
+const SECRET: &str = "36da51b166a69268a59a8d5ee0b32c9f5e5aaee7d301c7a5a36844318e116fc6";
+const NOW_S: u64 = 1_716_544_084;
+const NOW_MS: u64 = NOW_S * 1000;
+
+fn fresh(claim: Claim) -> ClaimToken {
+    match claim {
+        Claim::Fresh(token) => token,
+        other => panic!("expected Fresh, got {other:?}"),
+    }
+}
+
+#[test]
+fn concurrent_claims_give_exactly_one_fresh_per_id() {
+    const THREADS: usize = 8;
+    const IDS: usize = 2_000;
+    let store = Arc::new(MemoryStore::new(IDS, Duration::from_secs(60)));
+    let barrier = Arc::new(Barrier::new(THREADS));
+    let handles: Vec<_> = (0..THREADS)
+        .map(|_| {
+            let (store, barrier) = (Arc::clone(&store), Arc::clone(&barrier));
+            std::thread::spawn(move || {
+                barrier.wait();
+                (0..IDS)
+                    .filter(|i| {
+                        matches!(store.claim(&format!("evt_{i}"), LEASE, NOW_MS).unwrap(), Claim::Fresh(_))
+                    })
+                    .count()
+            })
+        })
+        .collect();
+    let fresh_counts: Vec<usize> = handles.into_iter().map(|handle| handle.join().unwrap()).collect();
+    assert_eq!(fresh_counts.iter().sum::<usize>(), IDS, "per thread: {fresh_counts:?}");
+}
+
+#[test]
+fn a_live_lease_is_in_progress_and_an_expired_one_can_be_claimed_again() {
+    let store = MemoryStore::default();
+    let first = fresh(store.claim("evt_1", LEASE, NOW_MS).unwrap());
+    assert_eq!(store.claim("evt_1", LEASE, NOW_MS + 499).unwrap(), Claim::InProgress);
+    let second = fresh(store.claim("evt_1", LEASE, NOW_MS + 500).unwrap());
+    assert_ne!(first, second);
+    // The first worker lost its claim: it can neither complete nor release it.
+    assert!(!store.complete("evt_1", first, NOW_MS + 600).unwrap());
+    assert!(!store.release("evt_1", first, NOW_MS + 600).unwrap());
+    assert!(store.complete("evt_1", second, NOW_MS + 600).unwrap());
+    assert_eq!(store.claim("evt_1", LEASE, NOW_MS + 700).unwrap(), Claim::Done);
+}
+
+#[test]
+fn release_after_failure_lets_the_retry_through() {
+    let store = MemoryStore::default();
+    let token = fresh(store.claim("evt_1", LEASE, NOW_MS).unwrap());
+    assert!(store.release("evt_1", token, NOW_MS + 1).unwrap());
+    fresh(store.claim("evt_1", LEASE, NOW_MS + 2).unwrap());
+}
+
+#[test]
+fn completed_ids_stay_done_until_the_ttl() {
+    let store = MemoryStore::new(10, Duration::from_secs(60));
+    let token = fresh(store.claim("evt_1", LEASE, NOW_MS).unwrap());
+    assert!(store.complete("evt_1", token, NOW_MS).unwrap());
+    assert_eq!(store.claim("evt_1", LEASE, NOW_MS + 59_999).unwrap(), Claim::Done);
+    fresh(store.claim("evt_1", LEASE, NOW_MS + 60_000).unwrap());
+}
+
+#[test]
+fn a_full_store_evicts_expired_entries_first_and_never_forgets_a_live_one() {
+    let store = MemoryStore::new(3, Duration::from_secs(60));
+    for id in ["a", "b"] {
+        let token = fresh(store.claim(id, LEASE, NOW_MS).unwrap());
+        assert!(store.complete(id, token, NOW_MS).unwrap());
+    }
+    fresh(store.claim("c", LEASE, NOW_MS).unwrap());
+    let full = store.claim("d", LEASE, NOW_MS + 1).unwrap_err();
+    assert_eq!(full.code(), ErrorCode::StoreUnavailable);
+    assert_eq!(full.http_status(), 503);
+    // The completed ids are still remembered: refusing was right.
+    assert_eq!(store.claim("a", LEASE, NOW_MS + 1).unwrap(), Claim::Done);
+    // Once `c`'s lease expires it is evicted to make room; `a` and `b` stay.
+    fresh(store.claim("d", LEASE, NOW_MS + 500).unwrap());
+    assert_eq!(store.len(), 3);
+    assert_eq!(store.claim("b", LEASE, NOW_MS + 500).unwrap(), Claim::Done);
+}
+
+fn delivery(id: &str) -> (Vec<(&'static str, String)>, Vec<u8>) {
+    let body = format!(
+        r#"{{"id":"{id}","type":"task.completed","created":"2026-05-24T12:18:05.123Z","project_id":"p","text":"t","data":{{}}}}"#
+    )
+    .into_bytes();
+    (sign(Scheme::Anchor, [SECRET], &body, NOW_S).unwrap().into_vec(), body)
+}
+
+/// Counts the calls that reach the inner store, to prove forged deliveries never do.
+struct Counting<S> {
+    inner: S,
+    calls: AtomicUsize,
+}
+
+impl<S: DedupeStore> DedupeStore for Counting<S> {
+    fn claim(&self, id: &str, lease: Duration, now_ms: u64) -> Result<Claim, Error> {
+        self.calls.fetch_add(1, Ordering::SeqCst);
+        self.inner.claim(id, lease, now_ms)
+    }
+    fn complete(&self, id: &str, token: ClaimToken, now_ms: u64) -> Result<bool, Error> {
+        self.calls.fetch_add(1, Ordering::SeqCst);
+        self.inner.complete(id, token, now_ms)
+    }
+    fn release(&self, id: &str, token: ClaimToken, now_ms: u64) -> Result<bool, Error> {
+        self.calls.fetch_add(1, Ordering::SeqCst);
+        self.inner.release(id, token, now_ms)
+    }
+}
+
+/// A store whose backend is down.
+struct Down;
+
+impl DedupeStore for Down {
+    fn claim(&self, _: &str, _: Duration, _: u64) -> Result<Claim, Error> {
+        Err(Error::StoreUnavailable { reason: "connection refused".into() })
+    }
+    fn complete(&self, _: &str, _: ClaimToken, _: u64) -> Result<bool, Error> {
+        Err(Error::StoreUnavailable { reason: "connection refused".into() })
+    }
+    fn release(&self, _: &str, _: ClaimToken, _: u64) -> Result<bool, Error> {
+        Err(Error::StoreUnavailable { reason: "connection refused".into() })
+    }
+}
+
+fn receiver<S: DedupeStore>(store: S) -> Receiver<S> {
+    Receiver::new(Verifier::anchor([SECRET]).unwrap(), store).with_lease(LEASE)
+}
+
+#[test]
+fn forged_deliveries_never_reach_the_store() {
+    let receiver = receiver(Counting { inner: MemoryStore::default(), calls: AtomicUsize::new(0) });
+    let (headers, mut body) = delivery("evt_forged");
+    body[10] ^= 1;
+    let outcome = receiver.handle(&headers, &body, NOW_MS, |_| -> Result<(), ()> { panic!("handler ran") });
+    assert!(matches!(&outcome, Outcome::Rejected(e) if e.code() == ErrorCode::SignatureMismatch));
+    assert_eq!(outcome.http_status(), 401);
+    assert_eq!(receiver.store().calls.load(Ordering::SeqCst), 0);
+}
+
+#[test]
+fn handler_failure_releases_so_the_retry_is_processed_exactly_once() {
+    let receiver = receiver(MemoryStore::default());
+    let (headers, body) = delivery("evt_retry");
+    let runs = AtomicUsize::new(0);
+    let failing = receiver.handle(&headers, &body, NOW_MS, |_| {
+        runs.fetch_add(1, Ordering::SeqCst);
+        Err("database down")
+    });
+    assert!(matches!(failing, Outcome::HandlerFailed { error: "database down", .. }));
+    assert_eq!(failing.http_status(), 500);
+    let retried = receiver.handle(&headers, &body, NOW_MS + 5_000, |_| {
+        runs.fetch_add(1, Ordering::SeqCst);
+        Ok::<(), &str>(())
+    });
+    assert_eq!((retried.kind(), retried.http_status()), ("processed", 200));
+    let duplicate =
+        receiver.handle(&headers, &body, NOW_MS + 15_000, |_| -> Result<(), &str> { panic!("ran twice") });
+    assert_eq!((duplicate.kind(), duplicate.http_status()), ("duplicate", 200));
+    assert_eq!(runs.load(Ordering::SeqCst), 2);
+}
+
+#[test]
+fn a_delivery_in_progress_elsewhere_is_answered_503() {
+    let receiver = receiver(MemoryStore::default());
+    let (headers, body) = delivery("evt_busy");
+    let Reception::Fresh(claimed) = receiver.receive(&headers, &body, NOW_MS).unwrap() else {
+        panic!("not fresh")
+    };
+    let outcome = receiver.handle(&headers, &body, NOW_MS + 1, |_| -> Result<(), ()> { panic!("ran") });
+    assert_eq!((outcome.kind(), outcome.http_status()), ("in_progress", 503));
+    assert!(receiver.complete(&claimed, NOW_MS + 2).unwrap());
+}
+
+#[test]
+fn a_failing_store_is_store_unavailable_never_fresh() {
+    let receiver = receiver(Down);
+    let (headers, body) = delivery("evt_down");
+    let outcome = receiver.handle(&headers, &body, NOW_MS, |_| -> Result<(), ()> { panic!("ran") });
+    assert!(matches!(&outcome, Outcome::Rejected(e) if e.code() == ErrorCode::StoreUnavailable));
+    assert_eq!(outcome.http_status(), 503);
+}
+
+#[test]
+fn secrets_never_appear_in_debug_or_errors() {
+    let verifier = Verifier::anchor([SECRET, "second-secret"]).unwrap();
+    let debug = format!("{verifier:?}");
+    assert!(!debug.contains(SECRET) && !debug.contains("second-secret"), "{debug}");
+    assert!(debug.contains("2 redacted"), "{debug}");
+    let (headers, body) = delivery("evt_x");
+    let signer = anchor_webhooks::Signer::new(Scheme::Anchor, ["other"]).unwrap();
+    assert!(!format!("{signer:?}").contains("other"));
+    let error = Verifier::anchor(["other"]).unwrap().verify(&headers, &body, NOW_S).unwrap_err();
+    let signature = headers.iter().find(|(n, _)| *n == "Anchor-Signature").unwrap().1.clone();
+    let v1 = signature.split("v1=").nth(1).unwrap();
+    for text in [error.to_string(), format!("{error:?}")] {
+        assert!(!text.contains(v1) && !text.contains("other") && !text.contains("evt_x"), "{text}");
+    }
+}
