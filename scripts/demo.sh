@@ -34,9 +34,9 @@ step "A body re-serialised by a JSON parser is refused, and the message says why
 python3 -c 'import json,sys; print(json.dumps(json.load(open(sys.argv[1]))))' "$work/body.json" >"$work/reserialised.json"
 show "$cli" verify --secret "$secret" --headers-file "$work/headers.txt" --body-file "$work/reserialised.json"
 
-step "During a rotation the provider signs with both secrets; the receiver reports which one matched"
-"$cli" sign --secret "$secret" --secret "$old_secret" --timestamp "$now" --body-file "$work/body.json" >"$work/rotated.txt"
-show "$cli" verify --secret "$old_secret" --secret "$secret" --headers-file "$work/rotated.txt" --body-file "$work/body.json"
+step "Mid-rotation the receiver holds the new and the old secret; matched_secret says which one signed"
+"$cli" sign --secret "$old_secret" --timestamp "$now" --body-file "$work/body.json" >"$work/old.txt"
+show "$cli" verify --secret "$secret" --secret "$old_secret" --headers-file "$work/old.txt" --body-file "$work/body.json"
 
 step "A secret pasted with a trailing newline is refused when the verifier is built"
 show "$cli" verify --secret "$secret"$'\n' --headers-file "$work/headers.txt" --body-file "$work/body.json"
