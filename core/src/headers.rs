@@ -44,9 +44,17 @@ where
     V: AsRef<[u8]> + 'a,
 {
     let name = name.as_bytes();
-    HeaderLookup::from_values(
-        pairs.filter(|(key, _)| key.as_ref().eq_ignore_ascii_case(name)).map(|(_, v)| v.as_ref()),
-    )
+    let mut found = HeaderLookup::Missing;
+    for (key, value) in pairs {
+        let key = key.as_ref();
+        if key.len() == name.len() && key.eq_ignore_ascii_case(name) {
+            if found != HeaderLookup::Missing {
+                return HeaderLookup::Repeated;
+            }
+            found = HeaderLookup::One(value.as_ref());
+        }
+    }
+    found
 }
 
 impl<K: AsRef<[u8]>, V: AsRef<[u8]>> Headers for [(K, V)] {
