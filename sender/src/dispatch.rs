@@ -1,0 +1,330 @@
+//! Delivery: sign, POST, classify, retry on the provider's schedule, log every attempt.
+//!
+//! Each logical delivery runs as its own task, so a slow endpoint only ever delays its own deliveries;
+//! a per-webhook semaphore bounds how many attempts run against one endpoint at once.
+
+use std::collections::HashMap;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant};
+
+use anchor_webhooks::{Scheme, SignOptions, Signer};
+use reqwest::dns::{Addrs, Name, Resolve, Resolving};
+use tokio::sync::Semaphore;
+
+use crate::clock::Clock;
+use crate::store::{AttemptRow, DeliveryRow, DeliveryStatus, Store, WebhookRow};
+use crate::url_rules::{self, UrlPolicy};
+
+/// Seconds after the first attempt at which attempts 1 to 6 are due (SPEC §2).
+pub const RETRY_SCHEDULE_SECS: [u64; 6] = [0, 5, 15, 30, 50, 80];
+/// The provider's answer deadline.
+pub const DEFAULT_ATTEMPT_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long an old secret keeps signing after a rotation.
+pub const ROTATION_OVERLAP: Duration = Duration::from_secs(24 * 60 * 60);
+
+/// How the dispatcher behaves.
+#[derive(Clone, Debug)]
+pub struct DispatchConfig {
+    /// Multiplies the retry schedule: 1.0 is the provider's; 0.001 turns 80 s into 80 ms for tests.
+    pub time_scale: f64,
+    /// The deadline of one attempt.
+    pub attempt_timeout: Duration,
+    pub url_policy: UrlPolicy,
+    /// Attempts in flight against one webhook at most.
+    pub per_endpoint_concurrency: usize,
+}
+
+impl Default for DispatchConfig {
+    fn default() -> DispatchConfig {
+        DispatchConfig {
+            time_scale: 1.0,
+            attempt_timeout: DEFAULT_ATTEMPT_TIMEOUT,
+            url_policy: UrlPolicy::default(),
+            per_endpoint_concurrency: 64,
+        }
+    }
+}
+
+impl DispatchConfig {
+    /// The delay of attempt `attempt` (1-based) after the first one, scaled.
+    pub fn offset_of(&self, attempt: u32) -> Duration {
+        let index = (attempt.max(1) as usize - 1).min(RETRY_SCHEDULE_SECS.len() - 1);
+        Duration::from_secs_f64(RETRY_SCHEDULE_SECS[index] as f64 * self.time_scale.max(0.0))
+    }
+}
+
+/// How one attempt ended, and what that means for the delivery.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum AttemptOutcome {
+    /// 2xx.
+    Delivered { status: u16 },
+    /// Network error, timeout, 5xx, 408, 429 (and 3xx: redirects are not followed, since a redirect could
+    /// lead past the URL rules): try again on the schedule.
+    Retry { status: Option<u16>, error: String },
+    /// Any other 4xx, or a target the URL rules refuse: final.
+    Fail { status: Option<u16>, error: String },
+}
+
+/// The retry rule of SPEC §2 for an HTTP status.
+pub fn classify_status(status: u16) -> AttemptOutcome {
+    match status {
+        200..=299 => AttemptOutcome::Delivered { status },
+        408 | 429 => AttemptOutcome::Retry { status: Some(status), error: format!("HTTP {status}") },
+        400..=499 => AttemptOutcome::Fail { status: Some(status), error: format!("HTTP {status}") },
+        _ => AttemptOutcome::Retry { status: Some(status), error: format!("HTTP {status}") },
+    }
+}
+
+/// Resolves names like the system does, then refuses addresses the URL rules block, so a name that
+/// re-resolves to a private address (DNS rebinding) is never connected to.
+#[derive(Debug)]
+struct GuardedResolver {
+    policy: UrlPolicy,
+}
+
+impl Resolve for GuardedResolver {
+    fn resolve(&self, name: Name) -> Resolving {
+        let policy = self.policy;
+        Box::pin(async move {
+            let host = name.as_str().to_owned();
+            let resolved: Vec<SocketAddr> = tokio::net::lookup_host((host.as_str(), 0)).await?.collect();
+            let allowed: Vec<SocketAddr> = resolved
+                .iter()
+                .copied()
+                .filter(|addr| url_rules::check_resolved_addr(addr.ip(), policy).is_ok())
+                .collect();
+            if allowed.is_empty() {
+                let error: Box<dyn std::error::Error + Send + Sync> =
+                    format!("blocked address: every address of `{host}` is refused by the URL rules").into();
+                return Err(error);
+            }
+            let addrs: Addrs = Box::new(allowed.into_iter());
+            Ok(addrs)
+        })
+    }
+}
+
+/// Schedules and performs deliveries.
+#[derive(Debug)]
+pub struct Dispatcher {
+    store: Arc<Store>,
+    clock: Arc<dyn Clock>,
+    config: DispatchConfig,
+    client: reqwest::Client,
+    endpoints: Mutex<HashMap<String, Arc<Semaphore>>>,
+}
+
+impl Dispatcher {
+    pub fn new(store: Arc<Store>, clock: Arc<dyn Clock>, config: DispatchConfig) -> Arc<Dispatcher> {
+        let client = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .dns_resolver(Arc::new(GuardedResolver { policy: config.url_policy }))
+            .pool_max_idle_per_host(config.per_endpoint_concurrency)
+            .tcp_nodelay(true)
+            .build()
+            .expect("the HTTP client builds with static settings");
+        Arc::new(Dispatcher { store, clock, config, client, endpoints: Mutex::default() })
+    }
+
+    pub fn config(&self) -> &DispatchConfig {
+        &self.config
+    }
+
+    /// Starts a delivery's task (new, or resumed after a restart).
+    pub fn start(self: &Arc<Self>, delivery: DeliveryRow) {
+        let dispatcher = Arc::clone(self);
+        tokio::spawn(async move { dispatcher.run(delivery).await });
+    }
+
+    /// Resumes every delivery that was pending or in flight when the process stopped. An attempt that was
+    /// in flight is made again (at-least-once: receivers dedupe by event id).
+    pub fn resume_unfinished(self: &Arc<Self>) -> Result<usize, crate::store::StoreError> {
+        let unfinished = self.store.unfinished_deliveries()?;
+        let count = unfinished.len();
+        for mut delivery in unfinished {
+            if delivery.status == DeliveryStatus::InFlight {
+                delivery.attempts_made = delivery.attempts_made.saturating_sub(1);
+                delivery.status = DeliveryStatus::Pending;
+            }
+            self.start(delivery);
+        }
+        Ok(count)
+    }
+
+    fn endpoint(&self, webhook_id: &str) -> Arc<Semaphore> {
+        let mut endpoints = self.endpoints.lock().unwrap_or_else(PoisonError::into_inner);
+        Arc::clone(
+            endpoints
+                .entry(webhook_id.to_owned())
+                .or_insert_with(|| Arc::new(Semaphore::new(self.config.per_endpoint_concurrency.max(1)))),
+        )
+    }
+
+    async fn run(self: Arc<Self>, mut delivery: DeliveryRow) {
+        let Ok(Some(body)) = self.store.event_body(&delivery.event_id) else {
+            tracing::error!(delivery = %delivery.id, "the event of this delivery is gone; dropping it");
+            return;
+        };
+        loop {
+            let wait = delivery.scheduled_at_ms - self.clock.now_ms();
+            if wait > 0 {
+                tokio::time::sleep(Duration::from_millis(wait.unsigned_abs())).await;
+            }
+            let webhook = match self.store.webhook(&delivery.webhook_id) {
+                Ok(Some(webhook)) if webhook.enabled && webhook.deleted_at_ms.is_none() => webhook,
+                Ok(found) => {
+                    let why =
+                        if found.is_some_and(|w| w.deleted_at_ms.is_none()) { "disabled" } else { "deleted" };
+                    delivery.status = DeliveryStatus::Failed;
+                    delivery.error_message = Some(format!("the webhook was {why} before this attempt"));
+                    delivery.completed_at_ms = Some(self.clock.now_ms());
+                    self.save(&delivery);
+                    return;
+                }
+                Err(error) => {
+                    tracing::error!(%error, "cannot read the webhook; retrying in a second");
+                    tokio::time::sleep(Duration::from_secs(1)).await;
+                    continue;
+                }
+            };
+            let permit =
+                self.endpoint(&webhook.id).acquire_owned().await.expect("semaphores are never closed");
+            let attempt = delivery.attempts_made + 1;
+            delivery.attempts_made = attempt;
+            delivery.status = DeliveryStatus::InFlight;
+            self.save(&delivery);
+
+            let started_at_ms = self.clock.now_ms();
+            let outcome = self.attempt(&webhook, &delivery, &body).await;
+            drop(permit);
+            let finished_at_ms = self.clock.now_ms();
+            let (status, error) = match &outcome {
+                AttemptOutcome::Delivered { status } => (Some(*status), None),
+                AttemptOutcome::Retry { status, error } | AttemptOutcome::Fail { status, error } => {
+                    (*status, Some(error.clone()))
+                }
+            };
+            delivery.response_status = status;
+            delivery.error_message = error.clone();
+            delivery.status = match outcome {
+                AttemptOutcome::Delivered { .. } => DeliveryStatus::Succeeded,
+                AttemptOutcome::Fail { .. } => DeliveryStatus::Failed,
+                AttemptOutcome::Retry { .. } if attempt as usize >= RETRY_SCHEDULE_SECS.len() => {
+                    DeliveryStatus::Dead
+                }
+                AttemptOutcome::Retry { .. } => {
+                    let offset = self.config.offset_of(attempt + 1).as_millis() as i64;
+                    delivery.scheduled_at_ms = delivery.first_attempt_at_ms + offset;
+                    DeliveryStatus::Pending
+                }
+            };
+            if delivery.status.is_final() {
+                delivery.completed_at_ms = Some(finished_at_ms);
+            }
+            let attempt_row = AttemptRow {
+                delivery_id: delivery.id.clone(),
+                attempt,
+                started_at_ms,
+                finished_at_ms,
+                response_status: status,
+                error_message: error,
+            };
+            if let Err(error) = self.store.record_attempt(&attempt_row, &delivery) {
+                tracing::error!(%error, delivery = %delivery.id, "cannot record the attempt");
+            }
+            if delivery.status.is_final() {
+                return;
+            }
+        }
+    }
+
+    fn save(&self, delivery: &DeliveryRow) {
+        if let Err(error) = self.store.update_delivery(delivery) {
+            tracing::error!(%error, delivery = %delivery.id, "cannot update the delivery");
+        }
+    }
+
+    /// One signed POST.
+    async fn attempt(&self, webhook: &WebhookRow, delivery: &DeliveryRow, body: &[u8]) -> AttemptOutcome {
+        let fail = |error: String| AttemptOutcome::Fail { status: None, error };
+        let url = match url_rules::validate_webhook_url(&webhook.url, self.config.url_policy) {
+            Ok(url) => url,
+            Err(rejection) => return fail(format!("refused target: {rejection}")),
+        };
+        // IP literals never pass through the resolver, so they are checked here.
+        if let Some(ip) = url.host_str().and_then(|host| host.trim_matches(['[', ']']).parse::<IpAddr>().ok())
+        {
+            if let Err(rejection) = url_rules::check_resolved_addr(ip, self.config.url_policy) {
+                return fail(format!("refused target: {rejection}"));
+            }
+        }
+        let now_ms = self.clock.now_ms();
+        let secrets = match self.store.signing_secrets(&webhook.id, now_ms) {
+            Ok(secrets) => secrets,
+            Err(error) => return AttemptOutcome::Retry { status: None, error: error.to_string() },
+        };
+        let options = SignOptions { id: Some(&delivery.id), event_type: Some(&delivery.event_type) };
+        let headers = match Signer::new(Scheme::Anchor, &secrets)
+            .and_then(|signer| signer.sign(body, (now_ms / 1000).max(0) as u64, options))
+        {
+            Ok(headers) => headers,
+            Err(error) => return fail(format!("cannot sign: {error}")),
+        };
+        let mut request = self.client.post(url).timeout(self.config.attempt_timeout).body(body.to_vec());
+        for (name, value) in headers.iter() {
+            request = request.header(name, value);
+        }
+        let started = Instant::now();
+        match request.send().await {
+            Ok(mut response) => {
+                let status = response.status().as_u16();
+                // Drain (a bounded amount of) the answer so the connection can be reused.
+                let mut drained = 0;
+                while let Ok(Some(chunk)) = response.chunk().await {
+                    drained += chunk.len();
+                    if drained > 64 * 1024 {
+                        break;
+                    }
+                }
+                classify_status(status)
+            }
+            Err(error) if error.is_timeout() => AttemptOutcome::Retry {
+                status: None,
+                error: format!("timeout: no answer within {} ms", started.elapsed().as_millis()),
+            },
+            Err(error) => {
+                let detail =
+                    std::error::Error::source(&error).map_or_else(|| error.to_string(), |s| s.to_string());
+                if detail.contains("blocked address") {
+                    return fail(format!("refused target: {detail}"));
+                }
+                AttemptOutcome::Retry { status: None, error: format!("network error: {detail}") }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retry_rule() {
+        assert_eq!(classify_status(200), AttemptOutcome::Delivered { status: 200 });
+        assert_eq!(classify_status(204), AttemptOutcome::Delivered { status: 204 });
+        for retried in [408, 429, 500, 502, 503, 504, 301] {
+            assert!(matches!(classify_status(retried), AttemptOutcome::Retry { .. }), "{retried}");
+        }
+        for failed in [400, 401, 403, 404, 410, 413, 422] {
+            assert!(matches!(classify_status(failed), AttemptOutcome::Fail { .. }), "{failed}");
+        }
+    }
+
+    #[test]
+    fn schedule_scales() {
+        let config = DispatchConfig { time_scale: 0.01, ..DispatchConfig::default() };
+        let offsets: Vec<u128> = (1..=6).map(|attempt| config.offset_of(attempt).as_millis()).collect();
+        assert_eq!(offsets, [0, 50, 150, 300, 500, 800]);
+    }
+}
