@@ -1,4 +1,4 @@
-//! Reading what a command works on: the raw body and delivery headers.
+//! Reading what a command works on: the raw body, delivery headers and URLs.
 //!
 //! This is only the CLI's own input format (`Name: value` lines). What a header value means, and whether
 //! it is acceptable, is decided by the core.
@@ -44,6 +44,19 @@ impl BodyArgs {
 /// Reads a whole file as bytes; an unreadable file is a usage error.
 pub(crate) fn read_file(path: &Path, flag: &str) -> Result<Vec<u8>, Failure> {
     std::fs::read(path).map_err(|error| Failure::usage(format!("{flag} {}: {error}", path.display())))
+}
+
+/// Parses an `http://` or `https://` URL given to `flag`; anything else is a usage error.
+pub(crate) fn http_url(flag: &str, text: &str) -> Result<reqwest::Url, Failure> {
+    let expected = |problem: &dyn std::fmt::Display| {
+        Failure::usage(format!("{flag} {text}: expected an http:// or https:// URL ({problem})"))
+    };
+    let url = reqwest::Url::parse(text).map_err(|error| expected(&error))?;
+    match (url.scheme(), url.host_str()) {
+        ("http" | "https", Some(_)) => Ok(url),
+        ("http" | "https", None) => Err(expected(&"no host")),
+        (scheme, _) => Err(expected(&format_args!("the scheme is `{scheme}`"))),
+    }
 }
 
 /// Parses the `-H 'Name: value'` arguments, in order.
@@ -159,6 +172,15 @@ mod tests {
             Err((2, "no ':' separates a name from a value"))
         );
         assert_eq!(parse_header_lines(b""), Ok(vec![]));
+    }
+
+    #[test]
+    fn urls_must_be_http() {
+        assert!(http_url("--url", "http://127.0.0.1:8787/webhooks").is_ok());
+        assert!(http_url("--url", "https://example.com/hooks").is_ok());
+        assert!(http_url("--url", "ftp://example.com/").is_err());
+        assert!(http_url("--url", "localhost:8787").is_err());
+        assert!(http_url("--url", "not a url").is_err());
     }
 
     #[test]

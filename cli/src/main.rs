@@ -1,16 +1,20 @@
-//! `anchor-webhooks`: sign and verify webhook deliveries from the command line.
+//! `anchor-webhooks`: sign, verify, send and receive webhook deliveries from the command line.
 //!
 //! Every rule lives in the core crate (`anchor_webhooks`): this binary only parses arguments, reads
 //! input, calls the core and prints. Exit codes: 0 success, 1 the core refused (a JSON line with the error
-//! code on stdout), 2 usage error (bad flags, unreadable files, malformed `-H`; a message on stderr).
+//! code on stdout), the receiver answered `send` with a non-2xx status, or a network error (stderr),
+//! 2 usage error (bad flags, unreadable files, malformed `-H`; a message on stderr).
 //!
 //! Each subcommand lives in its own module with its own `clap::Args` struct and a `run` function that
-//! returns `Result<(), Failure>`; [`output::finish`] turns that into the exit code.
+//! returns `Result<(), Failure>`; [`output::finish`] turns that into the exit code. `sign` and `verify`
+//! are synchronous; `send` and `listen` build one tokio runtime each, in their `run`.
 
 #![forbid(unsafe_code)]
 
 mod input;
+mod listen;
 mod output;
+mod send;
 mod sign;
 mod verify;
 
@@ -25,9 +29,10 @@ use clap::{Args, Parser, Subcommand};
 #[command(
     name = "anchor-webhooks",
     version,
-    about = "Sign and verify webhook deliveries (Anchor-Signature and Standard Webhooks).",
+    about = "Sign, verify, send and receive webhook deliveries (Anchor-Signature and Standard Webhooks).",
     after_help = "Exit codes: 0 success; 1 signing/verification refused (one JSON line on stdout: \
-                  {\"ok\":false,\"error\":\"<code>\",\"message\":\"...\"}); 2 usage error (message on stderr)."
+                  {\"ok\":false,\"error\":\"<code>\",\"message\":\"...\"}), a non-2xx answer to `send`, or a \
+                  network error (message on stderr); 2 usage error (message on stderr)."
 )]
 struct Cli {
     #[command(subcommand)]
@@ -40,6 +45,10 @@ enum Command {
     Sign(sign::SignArgs),
     /// Verify a delivery (headers + raw body) and print one JSON line with the result.
     Verify(verify::VerifyArgs),
+    /// Build, sign and POST one event to a receiver; print the status line and the response body.
+    Send(send::SendArgs),
+    /// Run a local receiver: verify, dedupe (and optionally forward) deliveries, one log line each.
+    Listen(listen::ListenArgs),
 }
 
 /// The secrets and scheme, shared by every command that signs or verifies.
@@ -67,6 +76,21 @@ pub(crate) fn unix_now() -> u64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |elapsed| elapsed.as_secs())
 }
 
+/// The host's clock, unix milliseconds (what the dedupe store takes).
+pub(crate) fn unix_now_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |elapsed| u64::try_from(elapsed.as_millis()).unwrap_or(u64::MAX))
+}
+
+/// A multi-threaded tokio runtime, for the commands that do network I/O (one per process).
+pub(crate) fn runtime() -> Result<tokio::runtime::Runtime, output::Failure> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|error| output::Failure::runtime(format!("cannot start the async runtime: {error}")))
+}
+
 /// Parses `args` (including the program name), runs the command and returns the exit code.
 pub(crate) fn run<I, T>(args: I) -> u8
 where
@@ -84,6 +108,8 @@ where
     let result = match cli.command {
         Command::Sign(args) => sign::run(args),
         Command::Verify(args) => verify::run(args),
+        Command::Send(args) => send::run(args),
+        Command::Listen(args) => listen::run(args),
     };
     output::finish(result)
 }

@@ -1,0 +1,353 @@
+//! `anchor-webhooks listen`: a local receiver. Every POST to the path goes through the core's
+//! `Receiver::handle` (verify, then claim/complete/release in the dedupe store); the answer is the status
+//! the core suggests, and each delivery is logged as one line on stdout.
+//!
+//! stdout, flushed line by line:
+//! - first: `listening on http://HOST:PORT/PATH` (the real port when `--port 0` was given);
+//! - a verified delivery: `<kind> <type> <id> secret=<index> status=<status>`, where kind is
+//!   `processed`, `duplicate`, `in_progress` or `handler_failed` (the forward failed);
+//! - a refused one: `rejected - - error=<code> status=<status>`.
+//!
+//! Requests to another path (404) or with another method (405) are not deliveries and are not logged.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use anchor_webhooks::{
+    DedupeStore, ErrorCode, MemoryStore, Outcome, Receiver, Verifier, IN_PROGRESS_RETRY_AFTER_SECONDS,
+};
+use axum::body::Bytes;
+use axum::extract::{DefaultBodyLimit, FromRequest, Request, State};
+use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::{Json, Router};
+use clap::Args;
+use serde_json::{json, Value};
+
+use crate::input;
+use crate::output::{self, Failure};
+use crate::KeyArgs;
+
+/// How long a forward may take: the sender's own deadline for an answer (SPEC §2).
+const FORWARD_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Headers not passed on to `--forward-to`: the target's own `Host` and length, and hop-by-hop headers
+/// (RFC 9110 §7.6.1), which describe this connection only.
+const NOT_FORWARDED: [header::HeaderName; 8] = [
+    header::HOST,
+    header::CONTENT_LENGTH,
+    header::CONNECTION,
+    header::TRANSFER_ENCODING,
+    header::TE,
+    header::TRAILER,
+    header::UPGRADE,
+    header::PROXY_AUTHORIZATION,
+];
+
+#[derive(Args)]
+#[command(after_help = "Output, one line per delivery on stdout (the first line is \
+    `listening on http://HOST:PORT/PATH`):\n  \
+    verified: <processed|duplicate|in_progress|handler_failed> <type> <id> secret=<index> status=<status>\n  \
+    refused:  rejected - - error=<code> status=<status>\n\
+    Answers: 200 {\"ok\":true,\"outcome\":\"processed\"|\"duplicate\",\"id\":...}; otherwise the status the core \
+    suggests and {\"ok\":false,\"error\":\"<code>\",\"message\":\"...\"} (503 in_progress carries Retry-After).\n\
+    Stops cleanly on Ctrl-C or SIGTERM.")]
+pub(crate) struct ListenArgs {
+    #[command(flatten)]
+    keys: KeyArgs,
+
+    /// The port to listen on; 0 picks a free one (read it from the first output line).
+    #[arg(long, value_name = "PORT", default_value_t = 8787)]
+    port: u16,
+
+    /// The address to listen on. The default only accepts connections from this machine.
+    #[arg(long, value_name = "HOST", default_value = "127.0.0.1")]
+    host: String,
+
+    /// The two-sided timestamp tolerance in seconds [default: 120 for anchor, 300 for standard].
+    #[arg(long, value_name = "SECS")]
+    tolerance: Option<u64>,
+
+    /// POST every verified, fresh delivery (raw body, original headers) to URL before answering; when that
+    /// fails (network error or non-2xx) the claim is released and the listener answers 500, so the
+    /// sender retries.
+    #[arg(long, value_name = "URL")]
+    forward_to: Option<String>,
+
+    /// The path deliveries are POSTed to; any other path answers 404.
+    #[arg(long, value_name = "PATH", default_value = "/webhooks", value_parser = parse_path)]
+    path: String,
+
+    /// Where processed event ids are remembered: `memory` (this process, 24 h, lost on exit).
+    #[arg(long, value_name = "STORE", default_value = "memory", value_parser = Dedupe::parse)]
+    dedupe: Dedupe,
+}
+
+/// The dedupe store selected with `--dedupe`: parsed here, built by [`Dedupe::store`], nowhere else.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum Dedupe {
+    /// The core's in-memory store with its defaults (bounded, 24 h TTL).
+    Memory,
+}
+
+impl Dedupe {
+    fn parse(text: &str) -> Result<Dedupe, String> {
+        match text {
+            "memory" => Ok(Dedupe::Memory),
+            _ => Err("expected `memory` (the only store this build supports)".to_owned()),
+        }
+    }
+
+    fn store(&self) -> Result<Box<dyn DedupeStore>, Failure> {
+        match self {
+            Dedupe::Memory => Ok(Box::new(MemoryStore::default())),
+        }
+    }
+}
+
+fn parse_path(text: &str) -> Result<String, String> {
+    if !text.starts_with('/') {
+        return Err("expected a path starting with `/`, e.g. /webhooks".to_owned());
+    }
+    if !text.bytes().all(|b| b.is_ascii_graphic()) || text.contains(['?', '#']) {
+        return Err("expected a plain path: printable ASCII, no spaces, no `?` or `#`".to_owned());
+    }
+    Ok(text.to_owned())
+}
+
+/// What every request handler shares.
+struct App {
+    receiver: Receiver<Box<dyn DedupeStore>>,
+    forward: Option<Forwarder>,
+    path: String,
+}
+
+pub(crate) fn run(args: ListenArgs) -> Result<(), Failure> {
+    let forward = match &args.forward_to {
+        Some(url) => Some(Forwarder::new(input::http_url("--forward-to", url)?)?),
+        None => None,
+    };
+    let mut verifier = Verifier::new(args.keys.scheme, &args.keys.secrets)?;
+    if let Some(tolerance) = args.tolerance {
+        verifier = verifier.with_tolerance(tolerance);
+    }
+    // The body is read up to the verifier's limit; a larger one is refused before reaching the core.
+    let body_limit = verifier.max_body_bytes();
+    let receiver = Receiver::new(verifier, args.dedupe.store()?);
+    let app = Arc::new(App { receiver, forward, path: args.path });
+
+    let runtime = crate::runtime()?;
+    runtime.block_on(async move {
+        let listener =
+            tokio::net::TcpListener::bind((args.host.as_str(), args.port)).await.map_err(|error| {
+                Failure::runtime(format!("cannot listen on {}:{}: {error}", args.host, args.port))
+            })?;
+        let address = listener.local_addr().map_err(|error| Failure::runtime(error.to_string()))?;
+        let shutdown = shutdown_signal()?;
+        output::print_line(&format!("listening on http://{address}{}", app.path));
+
+        let router =
+            Router::new().fallback(serve_request).layer(DefaultBodyLimit::max(body_limit)).with_state(app);
+        axum::serve(listener, router)
+            .with_graceful_shutdown(shutdown)
+            .await
+            .map_err(|error| Failure::runtime(format!("the server failed: {error}")))
+    })
+}
+
+/// A future that resolves on Ctrl-C (SIGINT) or SIGTERM. The handlers are installed now, before the
+/// `listening on` line, so a script that signals as soon as it read that line finds them in place.
+#[cfg(unix)]
+fn shutdown_signal() -> Result<impl std::future::Future<Output = ()>, Failure> {
+    use tokio::signal::unix::{signal, SignalKind};
+    let install = |kind: SignalKind| {
+        signal(kind).map_err(|error| Failure::runtime(format!("cannot watch for signals: {error}")))
+    };
+    let mut interrupt = install(SignalKind::interrupt())?;
+    let mut terminate = install(SignalKind::terminate())?;
+    Ok(async move {
+        tokio::select! {
+            _ = interrupt.recv() => {}
+            _ = terminate.recv() => {}
+        }
+    })
+}
+
+/// A future that resolves on Ctrl-C.
+#[cfg(not(unix))]
+fn shutdown_signal() -> Result<impl std::future::Future<Output = ()>, Failure> {
+    Ok(async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    })
+}
+
+async fn serve_request(State(app): State<Arc<App>>, request: Request) -> Response {
+    if request.uri().path() != app.path {
+        let message = format!("not found: deliveries are POSTed to {}\n", app.path);
+        return (StatusCode::NOT_FOUND, message).into_response();
+    }
+    if request.method() != Method::POST {
+        let message = format!("method not allowed: deliveries are POSTed to {}\n", app.path);
+        return (StatusCode::METHOD_NOT_ALLOWED, [(header::ALLOW, "POST")], message).into_response();
+    }
+    let headers = request.headers().clone();
+    let body = match Bytes::from_request(request, &()).await {
+        Ok(body) => body,
+        Err(rejection) if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => return body_too_large(&app),
+        // The body could not be read (the client went away): not a delivery.
+        Err(rejection) => return rejection.into_response(),
+    };
+
+    let now_ms = crate::unix_now_ms();
+    let runtime = tokio::runtime::Handle::current();
+    let worker = Arc::clone(&app);
+    // `Receiver::handle` and its handler are synchronous; the forward (async) runs on this blocking thread.
+    let outcome = tokio::task::spawn_blocking(move || {
+        worker.receiver.handle(&headers, &body, now_ms, |_verified| match &worker.forward {
+            None => Ok(()),
+            Some(forwarder) => runtime.block_on(forwarder.forward(&headers, body.clone())),
+        })
+    })
+    .await;
+    match outcome {
+        Ok(outcome) => answer(&outcome),
+        Err(error) => {
+            output::print_error_line(&format!("error: the delivery handler crashed: {error}"));
+            let body = json!({"ok": false, "error": "internal_error", "message": "the listener failed"});
+            (StatusCode::INTERNAL_SERVER_ERROR, Json(body)).into_response()
+        }
+    }
+}
+
+/// Logs the outcome (one stdout line) and builds the answer.
+fn answer(outcome: &Outcome<String>) -> Response {
+    let status = StatusCode::from_u16(outcome.http_status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let kind = outcome.kind();
+    let (verified, body) = match outcome {
+        Outcome::Processed(verified) | Outcome::Duplicate(verified) => {
+            (verified, json!({"ok": true, "outcome": kind, "id": verified.event.id()}))
+        }
+        Outcome::InProgress(verified) => {
+            let message = format!(
+                "event {} is being processed by another request; retry in {IN_PROGRESS_RETRY_AFTER_SECONDS} s",
+                verified.event.id()
+            );
+            (verified, json!({"ok": false, "error": kind, "message": message}))
+        }
+        Outcome::HandlerFailed { verified, error } => {
+            output::print_error_line(&format!("{kind} {}: {error}", field(verified.event.id())));
+            (verified, json!({"ok": false, "error": kind, "message": error}))
+        }
+        Outcome::Rejected(error) => {
+            output::print_line(&format!(
+                "rejected - - error={} status={}",
+                error.code().as_str(),
+                status.as_u16()
+            ));
+            return (status, Json(output::failure_json(error))).into_response();
+        }
+    };
+    let event_type = field(verified.event.event_type().as_str());
+    let id = field(verified.event.id());
+    let secret = verified.matched_secret;
+    output::print_line(&format!("{kind} {event_type} {id} secret={secret} status={}", status.as_u16()));
+    let mut response = (status, Json(body)).into_response();
+    if matches!(outcome, Outcome::InProgress(_)) {
+        response
+            .headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from(IN_PROGRESS_RETRY_AFTER_SECONDS));
+    }
+    response
+}
+
+/// A body over the limit, refused while reading it (it never reaches the core, so the store is never
+/// touched): the core's `body_too_large` code and status.
+fn body_too_large(app: &App) -> Response {
+    let code = ErrorCode::BodyTooLarge;
+    let status = StatusCode::from_u16(code.http_status()).unwrap_or(StatusCode::PAYLOAD_TOO_LARGE);
+    output::print_line(&format!("rejected - - error={} status={}", code.as_str(), status.as_u16()));
+    let limit = app.receiver.verifier().max_body_bytes();
+    let message = format!("body too large: over the limit of {limit} bytes");
+    (status, Json(json!({"ok": false, "error": code.as_str(), "message": message}))).into_response()
+}
+
+/// An event field in a log line: as is when it is one printable word, `-` when empty, else JSON-quoted
+/// (an id with spaces or control characters cannot break the line format).
+fn field(text: &str) -> String {
+    if text.is_empty() {
+        "-".to_owned()
+    } else if text.bytes().all(|b| b.is_ascii_graphic()) {
+        text.to_owned()
+    } else {
+        Value::from(text).to_string()
+    }
+}
+
+/// Passes verified deliveries on to `--forward-to`.
+struct Forwarder {
+    url: reqwest::Url,
+    client: reqwest::Client,
+}
+
+impl Forwarder {
+    fn new(url: reqwest::Url) -> Result<Forwarder, Failure> {
+        let client = reqwest::Client::builder()
+            .timeout(FORWARD_TIMEOUT)
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .map_err(|error| Failure::runtime(format!("cannot build the HTTP client: {error}")))?;
+        Ok(Forwarder { url, client })
+    }
+
+    /// POSTs the raw body with the delivery's headers; `Err` (the handler failed) on a network error or
+    /// a non-2xx answer.
+    async fn forward(&self, headers: &HeaderMap, body: Bytes) -> Result<(), String> {
+        let mut headers = headers.clone();
+        for name in &NOT_FORWARDED {
+            headers.remove(name);
+        }
+        let url = &self.url;
+        let response =
+            self.client.post(url.clone()).headers(headers).body(body).send().await.map_err(|error| {
+                let causes =
+                    std::error::Error::source(&error).map_or_else(|| error.to_string(), output::error_chain);
+                format!("could not forward to {url}: {causes}")
+            })?;
+        let status = response.status();
+        if status.is_success() {
+            Ok(())
+        } else {
+            Err(format!("forwarding to {url}: the target answered {status}"))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dedupe_values() {
+        assert_eq!(Dedupe::parse("memory"), Ok(Dedupe::Memory));
+        assert!(Dedupe::parse("redis://localhost").is_err());
+        assert!(Dedupe::parse("").is_err());
+    }
+
+    #[test]
+    fn paths() {
+        assert_eq!(parse_path("/webhooks"), Ok("/webhooks".to_owned()));
+        assert_eq!(parse_path("/"), Ok("/".to_owned()));
+        assert!(parse_path("webhooks").is_err());
+        assert!(parse_path("/a b").is_err());
+        assert!(parse_path("/a?x=1").is_err());
+    }
+
+    #[test]
+    fn log_fields_stay_one_word() {
+        assert_eq!(field("evt_1"), "evt_1");
+        assert_eq!(field(""), "-");
+        assert_eq!(field("evt 1\nx"), r#""evt 1\nx""#);
+    }
+}

@@ -1,0 +1,481 @@
+//! `listen` and `send` end to end: real processes talking HTTP on 127.0.0.1, exact lines and exit codes.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc::{self, Receiver};
+use std::sync::{Arc, Mutex};
+use std::thread;
+use std::time::Duration;
+
+const BIN: &str = env!("CARGO_BIN_EXE_anchor-webhooks");
+const SECRET: &str = "36da51b166a69268a59a8d5ee0b32c9f5e5aaee7d301c7a5a36844318e116fc6";
+const OTHER_SECRET: &str = "8f1c2a4b6d8e0f1a3c5e7a9b1d3f5a7c9e1b3d5f7a9c1e3b5d7f9a1c3e5b7d9f";
+const STANDARD_SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+/// How long a test waits for a line before failing (never reached when things work).
+const LINE_TIMEOUT: Duration = Duration::from_secs(15);
+
+/// A running `anchor-webhooks listen`, killed when dropped (also when a test fails).
+struct Listener {
+    child: Child,
+    lines: Receiver<String>,
+    stderr: Arc<Mutex<String>>,
+    port: u16,
+}
+
+impl Listener {
+    /// Starts `listen --port 0 ARGS` and reads the port from its first line.
+    fn start(args: &[&str]) -> Listener {
+        let mut child = Command::new(BIN)
+            .arg("listen")
+            .args(["--port", "0"])
+            .args(args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn listen");
+        let (sender, lines) = mpsc::channel();
+        let stdout = child.stdout.take().expect("stdout");
+        thread::spawn(move || {
+            for line in BufReader::new(stdout).lines() {
+                let Ok(line) = line else { break };
+                if sender.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        let stderr = Arc::new(Mutex::new(String::new()));
+        let mut pipe = child.stderr.take().expect("stderr");
+        let collected = Arc::clone(&stderr);
+        thread::spawn(move || {
+            let mut chunk = [0u8; 4096];
+            while let Ok(n @ 1..) = pipe.read(&mut chunk) {
+                collected.lock().unwrap().push_str(&String::from_utf8_lossy(&chunk[..n]));
+            }
+        });
+        let mut listener = Listener { child, lines, stderr, port: 0 };
+        let first = listener.next_line();
+        let port = first
+            .strip_prefix("listening on http://127.0.0.1:")
+            .and_then(|rest| rest.strip_suffix("/webhooks").or_else(|| rest.strip_suffix("/hooks")))
+            .unwrap_or_else(|| panic!("unexpected first line: {first:?}"));
+        listener.port = port.parse().expect("port");
+        listener
+    }
+
+    fn next_line(&self) -> String {
+        self.lines.recv_timeout(LINE_TIMEOUT).unwrap_or_else(|error| {
+            panic!("no line from the listener ({error}); stderr: {}", self.stderr.lock().unwrap())
+        })
+    }
+
+    fn url(&self) -> String {
+        format!("http://127.0.0.1:{}/webhooks", self.port)
+    }
+
+    fn stderr(&self) -> String {
+        self.stderr.lock().unwrap().clone()
+    }
+}
+
+impl Drop for Listener {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// What a run of the binary produced.
+#[derive(Debug)]
+struct Run {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+fn run(args: &[&str], stdin: &[u8]) -> Run {
+    let mut child = Command::new(BIN)
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn anchor-webhooks");
+    let mut pipe = child.stdin.take().expect("stdin");
+    let _ = pipe.write_all(stdin);
+    drop(pipe);
+    let output = child.wait_with_output().expect("wait");
+    Run {
+        code: output.status.code().expect("exit code"),
+        stdout: String::from_utf8(output.stdout).expect("utf-8 stdout"),
+        stderr: String::from_utf8(output.stderr).expect("utf-8 stderr"),
+    }
+}
+
+/// `send --url URL --event task.completed ARGS`.
+fn send(url: &str, args: &[&str]) -> Run {
+    let mut all = vec!["send", "--url", url, "--event", "task.completed"];
+    all.extend_from_slice(args);
+    run(&all, b"")
+}
+
+/// Checks `<status> <reason> in <ms> ms` and the body line; returns nothing, panics with the whole run.
+fn assert_sent(out: &Run, code: i32, status_and_reason: &str, body: &str) {
+    assert_eq!(out.code, code, "{out:?}");
+    assert_eq!(out.stderr, "", "{out:?}");
+    let lines: Vec<&str> = out.stdout.lines().collect();
+    assert_eq!(lines.len(), 2, "{out:?}");
+    let millis = lines[0]
+        .strip_prefix(&format!("{status_and_reason} in "))
+        .and_then(|rest| rest.strip_suffix(" ms"))
+        .unwrap_or_else(|| panic!("status line {:?}", lines[0]));
+    let (whole, tenths) = millis.split_once('.').expect("one decimal");
+    assert!(whole.bytes().all(|b| b.is_ascii_digit()) && !whole.is_empty(), "{millis}");
+    assert!(tenths.len() == 1 && tenths.bytes().all(|b| b.is_ascii_digit()), "{millis}");
+    assert_eq!(lines[1], body);
+}
+
+/// A hand-written HTTP/1.1 request; returns the status code, the header block and the body.
+fn raw_request(
+    port: u16,
+    method: &str,
+    path: &str,
+    headers: &[(String, String)],
+    body: &[u8],
+) -> (u16, String, String) {
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).expect("connect");
+    stream.set_read_timeout(Some(LINE_TIMEOUT)).expect("timeout");
+    let mut request = format!("{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n");
+    for (name, value) in headers {
+        request.push_str(&format!("{name}: {value}\r\n"));
+    }
+    request.push_str(&format!("Content-Length: {}\r\n\r\n", body.len()));
+    stream.write_all(request.as_bytes()).expect("write head");
+    stream.write_all(body).expect("write body");
+    let mut response = String::new();
+    stream.read_to_string(&mut response).expect("read response");
+    let (head, body) = response.split_once("\r\n\r\n").expect("a complete response");
+    let status = head.split(' ').nth(1).expect("status").parse().expect("numeric status");
+    (status, head.to_owned(), body.to_owned())
+}
+
+fn header<'a>(head: &'a str, name: &str) -> Option<&'a str> {
+    head.lines().find_map(|line| {
+        let (n, v) = line.split_once(':')?;
+        n.eq_ignore_ascii_case(name).then(|| v.trim())
+    })
+}
+
+/// Signs `body` now with the `sign` command; returns the headers as pairs.
+fn signed_headers(body: &str) -> Vec<(String, String)> {
+    let out = run(&["sign", "--secret", SECRET], body.as_bytes());
+    assert_eq!(out.code, 0, "{out:?}");
+    out.stdout
+        .lines()
+        .map(|line| {
+            let (name, value) = line.split_once(": ").expect("Name: value");
+            (name.to_owned(), value.to_owned())
+        })
+        .collect()
+}
+
+/// A port nothing listens on (bound, then released).
+fn closed_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port()
+}
+
+#[test]
+fn listen_verifies_dedupes_and_refuses() {
+    let listener = Listener::start(&["--secret", SECRET]);
+    let url = listener.url();
+
+    let out = send(&url, &["--secret", SECRET, "--id", "evt_1"]);
+    assert_sent(&out, 0, "200 OK", r#"{"ok":true,"outcome":"processed","id":"evt_1"}"#);
+    assert_eq!(listener.next_line(), "processed task.completed evt_1 secret=0 status=200");
+
+    // The same event again: a duplicate, still 200.
+    let out = send(&url, &["--secret", SECRET, "--id", "evt_1", "--data", r#"{"task_id":"t_1"}"#]);
+    assert_sent(&out, 0, "200 OK", r#"{"ok":true,"outcome":"duplicate","id":"evt_1"}"#);
+    assert_eq!(listener.next_line(), "duplicate task.completed evt_1 secret=0 status=200");
+
+    // Signed with another secret: refused, and the status line is still printed.
+    let out = send(&url, &["--secret", OTHER_SECRET, "--id", "evt_2"]);
+    assert_eq!(out.code, 1, "{out:?}");
+    assert_eq!(out.stderr, "");
+    assert!(out.stdout.starts_with("401 Unauthorized in "), "{out:?}");
+    assert!(
+        out.stdout
+            .lines()
+            .nth(1)
+            .unwrap()
+            .starts_with(r#"{"ok":false,"error":"signature_mismatch","message":"#),
+        "{out:?}"
+    );
+    assert_eq!(listener.next_line(), "rejected - - error=signature_mismatch status=401");
+
+    // During a rotation the listener holds both secrets and reports which one matched.
+    drop(listener);
+    let listener = Listener::start(&["--secret", SECRET, "--secret", OTHER_SECRET]);
+    let out = send(&listener.url(), &["--secret", OTHER_SECRET, "--id", "evt_2"]);
+    assert_sent(&out, 0, "200 OK", r#"{"ok":true,"outcome":"processed","id":"evt_2"}"#);
+    assert_eq!(listener.next_line(), "processed task.completed evt_2 secret=1 status=200");
+
+    // No signature headers at all.
+    let json = vec![("Content-Type".to_owned(), "application/json".to_owned())];
+    let (status, _, body) = raw_request(listener.port, "POST", "/webhooks", &json, b"{}");
+    assert_eq!(status, 400);
+    assert!(body
+        .starts_with(r#"{"ok":false,"error":"missing_header","message":"missing header `Anchor-Signature`"#));
+    assert_eq!(listener.next_line(), "rejected - - error=missing_header status=400");
+
+    // Not deliveries: answered by HTTP alone, and not logged.
+    let (status, head, _) = raw_request(listener.port, "GET", "/webhooks", &[], b"");
+    assert_eq!(status, 405);
+    assert_eq!(header(&head, "allow"), Some("POST"));
+    let (status, _, _) = raw_request(listener.port, "POST", "/other", &json, b"{}");
+    assert_eq!(status, 404);
+    let (status, _, _) = raw_request(listener.port, "GET", "/", &[], b"");
+    assert_eq!(status, 404);
+
+    // A body over the limit (1 MiB) is refused while reading it.
+    let big = vec![b' '; 1024 * 1024 + 1];
+    let (status, _, body) = raw_request(listener.port, "POST", "/webhooks", &json, &big);
+    assert_eq!(status, 413);
+    assert!(body.starts_with(r#"{"ok":false,"error":"body_too_large","#), "{body}");
+    assert_eq!(listener.next_line(), "rejected - - error=body_too_large status=413");
+
+    // The next line is the next delivery's: nothing was logged for the 404s and the 405.
+    let url = listener.url();
+    let out = run(
+        &["send", "--url", &url, "--secret", SECRET, "--event", "session.completed", "--id", "evt_3"],
+        b"",
+    );
+    assert_eq!(out.code, 0, "{out:?}");
+    assert_eq!(listener.next_line(), "processed session.completed evt_3 secret=0 status=200");
+    assert_eq!(listener.stderr(), "");
+}
+
+#[test]
+fn listen_standard_scheme_on_a_custom_path() {
+    let listener =
+        Listener::start(&["--scheme", "standard", "--secret", STANDARD_SECRET, "--path", "/hooks"]);
+    let url = format!("http://127.0.0.1:{}/hooks", listener.port);
+    let args = ["--scheme", "standard", "--secret", STANDARD_SECRET, "--id", "msg_1"];
+    let out = send(&url, &args);
+    assert_sent(&out, 0, "200 OK", r#"{"ok":true,"outcome":"processed","id":"msg_1"}"#);
+    assert_eq!(listener.next_line(), "processed task.completed msg_1 secret=0 status=200");
+    let out = send(&url, &args);
+    assert_sent(&out, 0, "200 OK", r#"{"ok":true,"outcome":"duplicate","id":"msg_1"}"#);
+    assert_eq!(listener.next_line(), "duplicate task.completed msg_1 secret=0 status=200");
+
+    // The default path is not served.
+    let out = send(&listener.url(), &args);
+    assert_eq!(out.code, 1, "{out:?}");
+    assert!(out.stdout.starts_with("404 Not Found in "), "{out:?}");
+}
+
+#[test]
+fn listen_forwards_verified_deliveries() {
+    let target = Listener::start(&["--secret", SECRET]);
+    let forwarder = Listener::start(&["--secret", SECRET, "--forward-to", &target.url()]);
+
+    let out = send(&forwarder.url(), &["--secret", SECRET, "--id", "evt_f1"]);
+    assert_sent(&out, 0, "200 OK", r#"{"ok":true,"outcome":"processed","id":"evt_f1"}"#);
+    // The target verified the forwarded delivery: the original headers and raw body arrived intact.
+    assert_eq!(target.next_line(), "processed task.completed evt_f1 secret=0 status=200");
+    assert_eq!(forwarder.next_line(), "processed task.completed evt_f1 secret=0 status=200");
+
+    // A duplicate is not forwarded again.
+    let out = send(&forwarder.url(), &["--secret", SECRET, "--id", "evt_f1"]);
+    assert_eq!(out.code, 0, "{out:?}");
+    assert_eq!(forwarder.next_line(), "duplicate task.completed evt_f1 secret=0 status=200");
+
+    // The target is down: the handler fails, the claim is released, the sender is told to retry (500).
+    drop(target);
+    for _ in 0..2 {
+        let out = send(&forwarder.url(), &["--secret", SECRET, "--id", "evt_f2"]);
+        assert_eq!(out.code, 1, "{out:?}");
+        assert!(out.stdout.starts_with("500 Internal Server Error in "), "{out:?}");
+        assert!(
+            out.stdout
+                .lines()
+                .nth(1)
+                .unwrap()
+                .starts_with(r#"{"ok":false,"error":"handler_failed","message":"#),
+            "{out:?}"
+        );
+        // Released, so the retry runs the handler again (not `duplicate`, not `in_progress`).
+        assert_eq!(forwarder.next_line(), "handler_failed task.completed evt_f2 secret=0 status=500");
+    }
+    assert!(forwarder.stderr().contains("handler_failed evt_f2: could not forward to http://127.0.0.1:"));
+}
+
+#[test]
+fn listen_fails_the_handler_when_the_target_refuses() {
+    let target = Listener::start(&["--secret", OTHER_SECRET]);
+    let forwarder = Listener::start(&["--secret", SECRET, "--forward-to", &target.url()]);
+    let out = send(&forwarder.url(), &["--secret", SECRET, "--id", "evt_r1"]);
+    assert_eq!(out.code, 1, "{out:?}");
+    assert!(out.stdout.starts_with("500 Internal Server Error in "), "{out:?}");
+    assert_eq!(target.next_line(), "rejected - - error=signature_mismatch status=401");
+    assert_eq!(forwarder.next_line(), "handler_failed task.completed evt_r1 secret=0 status=500");
+    assert!(forwarder.stderr().contains("the target answered 401 Unauthorized"), "{}", forwarder.stderr());
+}
+
+#[test]
+fn listen_answers_in_progress_while_the_handler_runs() {
+    // A forward target that accepts the connection and holds it: the first delivery's handler hangs.
+    let hold = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let hold_url = format!("http://127.0.0.1:{}/", hold.local_addr().unwrap().port());
+    let forwarder = Listener::start(&["--secret", SECRET, "--forward-to", &hold_url]);
+
+    let url = forwarder.url();
+    let first = thread::spawn(move || send(&url, &["--secret", SECRET, "--id", "evt_p"]));
+    let (connection, _) = hold.accept().expect("the forward arrives");
+
+    // Meanwhile the same event again: another request holds the claim.
+    let body = r#"{"id":"evt_p","type":"task.completed","created":"2026-05-24T12:18:05.123Z","data":{}}"#;
+    let (status, head, answer) =
+        raw_request(forwarder.port, "POST", "/webhooks", &signed_headers(body), body.as_bytes());
+    assert_eq!(status, 503);
+    assert_eq!(header(&head, "retry-after"), Some("5"));
+    assert!(answer.starts_with(r#"{"ok":false,"error":"in_progress","message":"#), "{answer}");
+    assert_eq!(forwarder.next_line(), "in_progress task.completed evt_p secret=0 status=503");
+
+    // The target goes away without answering: the first delivery fails and is released.
+    drop(connection);
+    drop(hold);
+    let out = first.join().expect("send thread");
+    assert_eq!(out.code, 1, "{out:?}");
+    assert!(out.stdout.starts_with("500 Internal Server Error in "), "{out:?}");
+    assert_eq!(forwarder.next_line(), "handler_failed task.completed evt_p secret=0 status=500");
+}
+
+#[cfg(unix)]
+#[test]
+fn listen_stops_cleanly_on_sigterm() {
+    let mut listener = Listener::start(&["--secret", SECRET]);
+    let pid = listener.child.id().to_string();
+    let status = Command::new("kill").args(["-TERM", &pid]).status().expect("run kill");
+    assert!(status.success());
+    let status = listener.child.wait().expect("wait");
+    assert_eq!(status.code(), Some(0));
+}
+
+#[test]
+fn listen_usage_and_secret_errors() {
+    let out = run(&["listen", "--secret", SECRET, "--dedupe", "redis://localhost"], b"");
+    assert_eq!(out.code, 2, "{out:?}");
+    assert!(out.stderr.contains("expected `memory`"), "{out:?}");
+    let out = run(&["listen", "--secret", SECRET, "--path", "webhooks"], b"");
+    assert_eq!(out.code, 2, "{out:?}");
+    let out = run(&["listen", "--secret", SECRET, "--forward-to", "localhost:9000"], b"");
+    assert_eq!(out.code, 2, "{out:?}");
+    assert_eq!(out.stderr, "error: --forward-to localhost:9000: expected an http:// or https:// URL (the scheme is `localhost`)\n");
+    // An unusable secret is refused before listening: one JSON line, exit 1.
+    let out = run(&["listen", "--port", "0", "--secret", " x"], b"");
+    assert_eq!(out.code, 1, "{out:?}");
+    assert!(out.stdout.starts_with(r#"{"ok":false,"error":"invalid_secret","#), "{out:?}");
+    // The port is taken.
+    let taken = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = taken.local_addr().unwrap().port().to_string();
+    let out = run(&["listen", "--port", &port, "--secret", SECRET], b"");
+    assert_eq!(out.code, 1, "{out:?}");
+    assert!(out.stderr.starts_with(&format!("error: cannot listen on 127.0.0.1:{port}: ")), "{out:?}");
+}
+
+#[test]
+fn send_network_and_usage_errors() {
+    let url = format!("http://127.0.0.1:{}/webhooks", closed_port());
+    let out = send(&url, &["--secret", SECRET]);
+    assert_eq!(out.code, 1, "{out:?}");
+    assert_eq!(out.stdout, "");
+    assert!(out.stderr.starts_with(&format!("error: could not connect to {url}: ")), "{out:?}");
+    assert_eq!(out.stderr.lines().count(), 1);
+
+    for (args, message) in [
+        (
+            &["--data", "{"][..],
+            "error: --data: not valid JSON: EOF while parsing an object at line 1 column 1\n",
+        ),
+        (&["--data", "[1]"][..], "error: --data: expected a JSON object, e.g. '{\"task_id\":\"t_1\"}'\n"),
+        (&["--data-file", "/nonexistent/data.json"][..], "error: --data-file /nonexistent/data.json: "),
+    ] {
+        let mut all = vec!["--secret", SECRET];
+        all.extend_from_slice(args);
+        let out = send(&url, &all);
+        assert_eq!(out.code, 2, "{out:?}");
+        assert_eq!(out.stdout, "");
+        assert!(out.stderr.starts_with(message), "{out:?}");
+    }
+    let out = send("127.0.0.1:8787/webhooks", &["--secret", SECRET]);
+    assert_eq!(out.code, 2, "{out:?}");
+    assert!(out
+        .stderr
+        .starts_with("error: --url 127.0.0.1:8787/webhooks: expected an http:// or https:// URL"));
+    let out = send(&url, &["--secret", SECRET, "--data", "{}", "--data-file", "x"]);
+    assert_eq!(out.code, 2, "{out:?}");
+    let out = send(&url, &["--secret", SECRET, "--timeout", "0"]);
+    assert_eq!(out.code, 2, "{out:?}");
+}
+
+#[test]
+fn send_builds_the_envelope() {
+    // A raw server in the test captures exactly what `send` puts on the wire.
+    let server = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let url = format!("http://127.0.0.1:{}/in", server.local_addr().unwrap().port());
+    let capture = thread::spawn(move || {
+        let (mut stream, _) = server.accept().expect("accept");
+        let mut request = Vec::new();
+        let mut chunk = [0u8; 4096];
+        loop {
+            let n = stream.read(&mut chunk).expect("read");
+            assert!(n > 0, "the request ended early");
+            request.extend_from_slice(&chunk[..n]);
+            let text = String::from_utf8_lossy(&request);
+            if let Some((head, body)) = text.split_once("\r\n\r\n") {
+                let length: usize = header(head, "content-length").expect("length").parse().unwrap();
+                if body.len() >= length {
+                    break;
+                }
+            }
+        }
+        stream.write_all(b"HTTP/1.1 202 Accepted\r\nContent-Length: 0\r\nConnection: close\r\n\r\n").unwrap();
+        String::from_utf8(request).expect("utf-8 request")
+    });
+    let out = send(&url, &["--secret", SECRET, "--id", "evt_e", "--data", r#"{"task_id":"t_1"}"#]);
+    assert_eq!(out.code, 0, "{out:?}");
+    assert_eq!(out.stdout.lines().count(), 1, "no body line for an empty body: {out:?}");
+    assert!(out.stdout.starts_with("202 Accepted in "), "{out:?}");
+
+    let request = capture.join().expect("capture");
+    let (head, body) = request.split_once("\r\n\r\n").unwrap();
+    assert!(head.starts_with("POST /in HTTP/1.1\r\n"), "{head}");
+    assert_eq!(header(head, "user-agent"), Some("Anchor-Webhooks/1.0"));
+    assert_eq!(header(head, "content-type"), Some("application/json"));
+    assert_eq!(header(head, "anchor-event"), Some("task.completed"));
+    let timestamp = header(head, "anchor-timestamp").expect("timestamp");
+    assert!(header(head, "anchor-signature").unwrap().starts_with(&format!("t={timestamp},v1=")));
+
+    let envelope: serde_json::Value = serde_json::from_str(body).expect("json body");
+    let keys: Vec<&str> = envelope.as_object().unwrap().keys().map(String::as_str).collect();
+    assert_eq!(keys, ["id", "type", "created", "project_id", "text", "data"]);
+    assert_eq!(envelope["id"], "evt_e");
+    assert_eq!(envelope["type"], "task.completed");
+    assert_eq!(envelope["project_id"], "00000000-0000-0000-0000-000000000000");
+    assert_eq!(envelope["text"], "task.completed (sent by anchor-webhooks send)");
+    assert_eq!(envelope["data"], serde_json::json!({"task_id": "t_1"}));
+    let created = envelope["created"].as_str().unwrap();
+    assert_eq!(created.len(), "2026-05-24T12:18:05.123Z".len(), "{created}");
+    assert!(created.ends_with('Z') && created.as_bytes()[19] == b'.', "{created}");
+
+    // The captured delivery verifies with the `verify` command.
+    let mut args = vec!["verify".to_owned(), "--secret".to_owned(), SECRET.to_owned()];
+    for line in head.lines().skip(1) {
+        args.extend(["-H".to_owned(), line.to_owned()]);
+    }
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let out = run(&args, body.as_bytes());
+    assert_eq!(out.code, 0, "{out:?}");
+}
