@@ -12,8 +12,12 @@ help: ## List the targets
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  make %-18s %s\n", $$1, $$2}'
 
 .PHONY: demo
-demo: ## The main job: build the CLI and walk through signing and verifying deliveries
-	@scripts/demo.sh
+demo: ## The main job: emulator + verifying receiver on loopback, every event type, forgery, retry, duplicate, rotation
+	$(CARGO) run --locked --quiet -p anchor-webhooks-cli -- demo
+
+.PHONY: walkthrough
+walkthrough: ## `sign` and `verify` on the command line: a genuine delivery and every kind of refusal
+	@scripts/cli-walkthrough.sh
 
 .PHONY: build
 build: ## Build every crate (debug)
@@ -42,8 +46,9 @@ regen: ## Regenerate generated files (test vectors)
 	python3 tests/vectors/generate.py
 
 .PHONY: bench
-bench: ## Criterion benchmarks of the core; writes core/benches/RESULTS.md
+bench: ## Benchmarks: core verify vs SHA-256 (core/benches/RESULTS.md), dispatcher throughput (sender/benches/RESULTS.md)
 	$(CARGO) bench -p anchor-webhooks --bench verify
+	$(CARGO) bench -p anchor-webhooks-sender --bench dispatch
 
 .PHONY: fuzz
 fuzz: ## Run every fuzz target for FUZZ_SECONDS (default 60) each; needs the nightly toolchain

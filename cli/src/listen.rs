@@ -158,7 +158,7 @@ pub(crate) fn run(args: ListenArgs) -> Result<(), Failure> {
 /// A future that resolves on Ctrl-C (SIGINT) or SIGTERM. The handlers are installed now, before the
 /// `listening on` line, so a script that signals as soon as it read that line finds them in place.
 #[cfg(unix)]
-fn shutdown_signal() -> Result<impl std::future::Future<Output = ()>, Failure> {
+pub(crate) fn shutdown_signal() -> Result<impl std::future::Future<Output = ()>, Failure> {
     use tokio::signal::unix::{signal, SignalKind};
     let install = |kind: SignalKind| {
         signal(kind).map_err(|error| Failure::runtime(format!("cannot watch for signals: {error}")))
@@ -175,7 +175,7 @@ fn shutdown_signal() -> Result<impl std::future::Future<Output = ()>, Failure> {
 
 /// A future that resolves on Ctrl-C.
 #[cfg(not(unix))]
-fn shutdown_signal() -> Result<impl std::future::Future<Output = ()>, Failure> {
+pub(crate) fn shutdown_signal() -> Result<impl std::future::Future<Output = ()>, Failure> {
     Ok(async {
         if tokio::signal::ctrl_c().await.is_err() {
             std::future::pending::<()>().await;

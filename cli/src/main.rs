@@ -11,10 +11,12 @@
 
 #![forbid(unsafe_code)]
 
+mod demo;
 mod input;
 mod listen;
 mod output;
 mod send;
+mod serve;
 mod sign;
 mod verify;
 
@@ -49,6 +51,11 @@ enum Command {
     Send(send::SendArgs),
     /// Run a local receiver: verify, dedupe (and optionally forward) deliveries, one log line each.
     Listen(listen::ListenArgs),
+    /// Run the local provider emulator: webhook management API, signing, delivery with retries.
+    Serve(serve::ServeArgs),
+    /// The whole loop on loopback: emulator, verifying receiver, every event type, a forgery, a retry,
+    /// a duplicate and a secret rotation, then a summary table.
+    Demo(demo::DemoArgs),
 }
 
 /// The secrets and scheme, shared by every command that signs or verifies.
@@ -91,6 +98,18 @@ pub(crate) fn runtime() -> Result<tokio::runtime::Runtime, output::Failure> {
         .map_err(|error| output::Failure::runtime(format!("cannot start the async runtime: {error}")))
 }
 
+/// Sends the emulator's log (warnings and errors, or `RUST_LOG`) to stderr.
+pub(crate) fn init_logging() {
+    init_logging_at("warn");
+}
+
+/// Sends the emulator's log at `level` (or `RUST_LOG` when set) to stderr.
+pub(crate) fn init_logging_at(level: &str) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level));
+    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
+}
+
 /// Parses `args` (including the program name), runs the command and returns the exit code.
 pub(crate) fn run<I, T>(args: I) -> u8
 where
@@ -110,6 +129,8 @@ where
         Command::Verify(args) => verify::run(args),
         Command::Send(args) => send::run(args),
         Command::Listen(args) => listen::run(args),
+        Command::Serve(args) => serve::run(args),
+        Command::Demo(args) => demo::run(args),
     };
     output::finish(result)
 }

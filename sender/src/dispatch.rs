@@ -20,6 +20,8 @@ use crate::url_rules::{self, UrlPolicy};
 pub const RETRY_SCHEDULE_SECS: [u64; 6] = [0, 5, 15, 30, 50, 80];
 /// The provider's answer deadline.
 pub const DEFAULT_ATTEMPT_TIMEOUT: Duration = Duration::from_secs(10);
+/// The shortest attempt deadline a scaled schedule uses.
+pub const MIN_SCALED_TIMEOUT: Duration = Duration::from_millis(250);
 /// How long an old secret keeps signing after a rotation.
 pub const ROTATION_OVERLAP: Duration = Duration::from_secs(24 * 60 * 60);
 
@@ -47,6 +49,18 @@ impl Default for DispatchConfig {
 }
 
 impl DispatchConfig {
+    /// The provider's behaviour with the schedule scaled by `time_scale`; the attempt deadline scales
+    /// with it (10 s × scale) but never drops below [`MIN_SCALED_TIMEOUT`], so a loaded test machine does
+    /// not turn slow answers into timeouts.
+    pub fn scaled(time_scale: f64, url_policy: UrlPolicy) -> DispatchConfig {
+        let attempt_timeout = if time_scale < 1.0 {
+            DEFAULT_ATTEMPT_TIMEOUT.mul_f64(time_scale.max(0.0)).max(MIN_SCALED_TIMEOUT)
+        } else {
+            DEFAULT_ATTEMPT_TIMEOUT
+        };
+        DispatchConfig { time_scale, attempt_timeout, url_policy, ..DispatchConfig::default() }
+    }
+
     /// The delay of attempt `attempt` (1-based) after the first one, scaled.
     pub fn offset_of(&self, attempt: u32) -> Duration {
         let index = (attempt.max(1) as usize - 1).min(RETRY_SCHEDULE_SECS.len() - 1);

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# `make demo`: signs and verifies deliveries with the CLI, showing what a receiver sees in each case.
+# `make walkthrough`: signs and verifies deliveries with the CLI, showing what a receiver sees in each case.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cargo build --quiet --locked -p anchor-webhooks-cli
