@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use anchor_webhooks::{Scheme, SignOptions, Signer};
 use reqwest::dns::{Addrs, Name, Resolve, Resolving};
-use tokio::sync::Semaphore;
+use tokio::sync::{watch, Semaphore};
 
 use crate::clock::Clock;
 use crate::store::{AttemptRow, DeliveryRow, DeliveryStatus, Store, WebhookRow};
@@ -127,6 +127,8 @@ pub struct Dispatcher {
     config: DispatchConfig,
     client: reqwest::Client,
     endpoints: Mutex<HashMap<String, Arc<Semaphore>>>,
+    /// Flips to `true` once, on shutdown; every delivery task watches it.
+    stopped: watch::Sender<bool>,
 }
 
 impl Dispatcher {
@@ -138,7 +140,8 @@ impl Dispatcher {
             .tcp_nodelay(true)
             .build()
             .expect("the HTTP client builds with static settings");
-        Arc::new(Dispatcher { store, clock, config, client, endpoints: Mutex::default() })
+        let (stopped, _) = watch::channel(false);
+        Arc::new(Dispatcher { store, clock, config, client, endpoints: Mutex::default(), stopped })
     }
 
     pub fn config(&self) -> &DispatchConfig {
@@ -147,8 +150,22 @@ impl Dispatcher {
 
     /// Starts a delivery's task (new, or resumed after a restart).
     pub fn start(self: &Arc<Self>, delivery: DeliveryRow) {
+        let mut stopped = self.stopped.subscribe();
+        if *stopped.borrow() {
+            return;
+        }
         let dispatcher = Arc::clone(self);
-        tokio::spawn(async move { dispatcher.run(delivery).await });
+        tokio::spawn(async move {
+            tokio::select! {
+                () = dispatcher.run(delivery) => {}
+                _ = stopped.wait_for(|stopped| *stopped) => {}
+            }
+        });
+    }
+
+    /// Stops every delivery task at its next await point, and refuses to start new ones.
+    pub fn stop(&self) {
+        self.stopped.send_replace(true);
     }
 
     /// Resumes every delivery that was pending or in flight when the process stopped. An attempt that was
@@ -308,8 +325,7 @@ impl Dispatcher {
                 error: format!("timeout: no answer within {} ms", started.elapsed().as_millis()),
             },
             Err(error) => {
-                let detail =
-                    std::error::Error::source(&error).map_or_else(|| error.to_string(), |s| s.to_string());
+                let detail = error_chain(&error);
                 if detail.contains("blocked address") {
                     return fail(format!("refused target: {detail}"));
                 }
@@ -317,6 +333,20 @@ impl Dispatcher {
             }
         }
     }
+}
+
+/// An error and its causes, `outer: inner: root`, each said once (reqwest's messages repeat their source).
+fn error_chain(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    let mut next = Some(error);
+    while let Some(current) = next {
+        let text = current.to_string();
+        if !parts.iter().any(|part| part.contains(&text)) {
+            parts.push(text);
+        }
+        next = current.source();
+    }
+    parts.join(": ")
 }
 
 #[cfg(test)]

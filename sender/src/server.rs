@@ -78,9 +78,10 @@ impl Emulator {
         format!("http://{}", self.addr)
     }
 
-    /// Stops accepting requests and waits for the server to finish. Deliveries in flight are abandoned
-    /// (they resume on the next start when the storage is a file).
+    /// Stops accepting requests, stops every delivery task and waits for the server to finish.
+    /// Deliveries not yet final are abandoned; they resume on the next start when the storage is a file.
     pub async fn shutdown(mut self) {
+        self.sender.stop_deliveries();
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
         }

@@ -128,6 +128,12 @@ impl Sender {
         self.dispatcher.config()
     }
 
+    /// Stops every delivery task: attempts in flight are abandoned and stay `in_flight` in the log, so a
+    /// restart on the same database makes them again.
+    pub fn stop_deliveries(&self) {
+        self.dispatcher.stop();
+    }
+
     /// Deletes finished history older than seven days.
     pub fn purge_history(&self) -> Result<usize, StoreError> {
         let cutoff = self.clock.now_ms() - HISTORY_RETENTION.as_millis() as i64;
@@ -152,12 +158,6 @@ impl Sender {
         let url = self.check_url(&new.url)?;
         let description = check_description(new.description.unwrap_or_default())?;
         let subscribed_events = check_events(new.subscribed_events)?;
-        if self.store.list_webhooks(project_id)?.len() >= MAX_WEBHOOKS_PER_PROJECT {
-            return Err(ApiError::new(
-                409,
-                format!("this project already has {MAX_WEBHOOKS_PER_PROJECT} webhooks, the limit; delete one first"),
-            ));
-        }
         let now = self.clock.now_ms();
         let webhook = WebhookRow {
             id: format!("wh_{}", &uuid::Uuid::new_v4().simple().to_string()[..24]),
@@ -171,7 +171,12 @@ impl Sender {
             deleted_at_ms: None,
         };
         let secret = new_secret();
-        self.store.insert_webhook(&webhook, &secret)?;
+        if !self.store.insert_webhook_within_limit(&webhook, &secret, MAX_WEBHOOKS_PER_PROJECT)? {
+            return Err(ApiError::new(
+                409,
+                format!("this project already has {MAX_WEBHOOKS_PER_PROJECT} webhooks, the limit; delete one first"),
+            ));
+        }
         Ok((webhook, secret))
     }
 

@@ -116,7 +116,7 @@ pub struct AttemptRow {
 pub struct DeliveryFilter {
     pub status: Option<DeliveryStatus>,
     pub event_type: Option<String>,
-    /// Inclusive bounds on `scheduled_at`.
+    /// Inclusive bounds on the event's time (when its first attempt was due), which retries never move.
     pub since_ms: Option<i64>,
     pub until_ms: Option<i64>,
     pub limit: u32,
@@ -163,7 +163,7 @@ CREATE TABLE IF NOT EXISTS deliveries (
     scheduled_at_ms INTEGER NOT NULL,
     completed_at_ms INTEGER
 );
-CREATE INDEX IF NOT EXISTS deliveries_by_webhook ON deliveries (webhook_id, scheduled_at_ms);
+CREATE INDEX IF NOT EXISTS deliveries_by_webhook ON deliveries (webhook_id, first_attempt_at_ms);
 CREATE INDEX IF NOT EXISTS deliveries_unfinished ON deliveries (status) WHERE status IN ('pending', 'in_flight');
 CREATE TABLE IF NOT EXISTS attempts (
     delivery_id TEXT NOT NULL,
@@ -207,10 +207,23 @@ impl Store {
 
     // ---- webhooks ----
 
-    /// Inserts a webhook with its first secret.
-    pub fn insert_webhook(&self, webhook: &WebhookRow, secret: &str) -> StoreResult<()> {
+    /// Inserts a webhook with its first secret, unless its project already has `limit` live webhooks
+    /// (`Ok(false)`). Counting and inserting happen in one transaction, so concurrent creates cannot both
+    /// take the last place.
+    pub fn insert_webhook_within_limit(
+        &self,
+        webhook: &WebhookRow,
+        secret: &str,
+        limit: usize,
+    ) -> StoreResult<bool> {
         let mut conn = self.conn();
         let tx = conn.transaction()?;
+        let live: i64 = tx
+            .prepare_cached("SELECT COUNT(*) FROM webhooks WHERE project_id = ?1 AND deleted_at_ms IS NULL")?
+            .query_row([&webhook.project_id], |row| row.get(0))?;
+        if usize::try_from(live).unwrap_or(usize::MAX) >= limit {
+            return Ok(false);
+        }
         tx.prepare_cached(
             "INSERT INTO webhooks (id, project_id, url, description, subscribed_events, enabled, created_at_ms, \
              updated_at_ms, deleted_at_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
@@ -229,7 +242,7 @@ impl Store {
         tx.prepare_cached("INSERT INTO secrets (webhook_id, secret, created_at_ms, expires_at_ms) VALUES (?1, ?2, ?3, NULL)")?
             .execute(params![webhook.id, secret, webhook.created_at_ms])?;
         tx.commit()?;
-        Ok(())
+        Ok(true)
     }
 
     /// Webhooks of a project that are not deleted, oldest first.
@@ -385,7 +398,7 @@ impl Store {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
-    /// Deliveries of a webhook, newest first, with the total matching the filter (for pagination).
+    /// Deliveries of a webhook, newest event first, with the total matching the filter (for pagination).
     pub fn list_deliveries(
         &self,
         webhook_id: &str,
@@ -393,7 +406,7 @@ impl Store {
     ) -> StoreResult<(Vec<DeliveryRow>, u64)> {
         const WHERE: &str =
             "WHERE webhook_id = ?1 AND (?2 IS NULL OR status = ?2) AND (?3 IS NULL OR event_type = ?3) \
-             AND (?4 IS NULL OR scheduled_at_ms >= ?4) AND (?5 IS NULL OR scheduled_at_ms <= ?5)";
+             AND (?4 IS NULL OR first_attempt_at_ms >= ?4) AND (?5 IS NULL OR first_attempt_at_ms <= ?5)";
         let conn = self.conn();
         let status = filter.status.map(DeliveryStatus::as_str);
         let bound = params![webhook_id, status, filter.event_type, filter.since_ms, filter.until_ms];
@@ -402,7 +415,7 @@ impl Store {
             .query_row(bound, |row| row.get(0))?;
         let total = u64::try_from(total).unwrap_or(0);
         let mut statement = conn.prepare_cached(&format!(
-            "SELECT * FROM deliveries {WHERE} ORDER BY scheduled_at_ms DESC, rowid DESC LIMIT ?6 OFFSET ?7"
+            "SELECT * FROM deliveries {WHERE} ORDER BY first_attempt_at_ms DESC, rowid DESC LIMIT ?6 OFFSET ?7"
         ))?;
         let rows = statement.query_map(
             params![
