@@ -26,9 +26,31 @@ struct Listener {
 impl Listener {
     /// Starts `listen --port 0 ARGS` and reads the port from its first line.
     fn start(args: &[&str]) -> Listener {
+        let mut listener = Listener::spawn("listen", &[&["--port", "0"], args].concat());
+        let first = listener.next_line();
+        let port = first
+            .strip_prefix("listening on http://127.0.0.1:")
+            .and_then(|rest| rest.strip_suffix("/webhooks").or_else(|| rest.strip_suffix("/hooks")))
+            .unwrap_or_else(|| panic!("unexpected first line: {first:?}"));
+        listener.port = port.parse().expect("port");
+        listener
+    }
+
+    /// Starts `serve --port 0 ARGS` (the emulator) and reads the port from its first line.
+    fn start_emulator(args: &[&str]) -> Listener {
+        let mut emulator = Listener::spawn("serve", &[&["--port", "0"], args].concat());
+        let first = emulator.next_line();
+        let port = first
+            .strip_prefix("emulator listening on http://127.0.0.1:")
+            .unwrap_or_else(|| panic!("unexpected first line: {first:?}"));
+        emulator.port = port.parse().expect("port");
+        emulator
+    }
+
+    /// Starts `COMMAND ARGS`, collecting its stdout lines and stderr.
+    fn spawn(command: &str, args: &[&str]) -> Listener {
         let mut child = Command::new(BIN)
-            .arg("listen")
-            .args(["--port", "0"])
+            .arg(command)
             .args(args)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
@@ -54,14 +76,7 @@ impl Listener {
                 collected.lock().unwrap().push_str(&String::from_utf8_lossy(&chunk[..n]));
             }
         });
-        let mut listener = Listener { child, lines, stderr, port: 0 };
-        let first = listener.next_line();
-        let port = first
-            .strip_prefix("listening on http://127.0.0.1:")
-            .and_then(|rest| rest.strip_suffix("/webhooks").or_else(|| rest.strip_suffix("/hooks")))
-            .unwrap_or_else(|| panic!("unexpected first line: {first:?}"));
-        listener.port = port.parse().expect("port");
-        listener
+        Listener { child, lines, stderr, port: 0 }
     }
 
     fn next_line(&self) -> String {
@@ -478,4 +493,57 @@ fn send_builds_the_envelope() {
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     let out = run(&args, body.as_bytes());
     assert_eq!(out.code, 0, "{out:?}");
+}
+
+/// `serve` and `listen` as real processes: a webhook created over the management API, a test event
+/// delivered, verified and logged by the listener, and the delivery log saying `succeeded`.
+#[test]
+fn serve_delivers_to_listen() {
+    let emulator = Listener::start_emulator(&["--allow-insecure-localhost", "--time-scale", "0.01"]);
+    assert!(emulator.stderr().is_empty() || emulator.stderr().contains("WARNING"), "{}", emulator.stderr());
+    assert_eq!(emulator.next_line(), "  api key `ak_local_test` (header `anchor-api-key`)");
+    let key = [("anchor-api-key".to_owned(), "ak_local_test".to_owned())];
+    let json = [("Content-Type".to_owned(), "application/json".to_owned()), key[0].clone()];
+
+    // The webhook's URL needs the listener's port and the listener needs the webhook's secret: take a free
+    // port from a placeholder listener, create the webhook for it, then listen there with the secret.
+    let placeholder = Listener::start(&["--secret", "placeholder"]);
+    let port = placeholder.port;
+    drop(placeholder);
+    let create =
+        format!(r#"{{"url":"http://127.0.0.1:{port}/webhooks","subscribed_events":["task.completed"]}}"#);
+    let (status, _, body) = raw_request(emulator.port, "POST", "/v1/webhooks", &json, create.as_bytes());
+    assert_eq!(status, 201, "{body}");
+    let created: serde_json::Value = serde_json::from_str(&body).expect("JSON");
+    let (id, secret) = (created["id"].as_str().unwrap(), created["secret"].as_str().unwrap());
+    let port_arg = port.to_string();
+    let mut listener = Listener::spawn("listen", &["--secret", secret, "--port", &port_arg]);
+    listener.port = port;
+    assert_eq!(listener.next_line(), format!("listening on http://127.0.0.1:{port}/webhooks"));
+
+    let test = br#"{"event_type":"task.completed"}"#;
+    let (status, _, body) =
+        raw_request(emulator.port, "POST", &format!("/v1/webhooks/{id}/test"), &json, test);
+    assert_eq!(status, 202, "{body}");
+    let event_id = serde_json::from_str::<serde_json::Value>(&body).unwrap()["external_event_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(listener.next_line(), format!("processed task.completed {event_id} secret=0 status=200"));
+
+    let deadline = std::time::Instant::now() + LINE_TIMEOUT;
+    loop {
+        let (status, _, body) =
+            raw_request(emulator.port, "GET", &format!("/v1/webhooks/{id}/events"), &key, b"");
+        assert_eq!(status, 200, "{body}");
+        let page: serde_json::Value = serde_json::from_str(&body).unwrap();
+        if page["events"][0]["status"] == "succeeded" {
+            assert_eq!(page["events"][0]["external_event_id"], event_id.as_str());
+            assert_eq!(page["events"][0]["attempt"], 1);
+            assert!(page.to_string().find("secret").is_none(), "history shows no secret: {page}");
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "never succeeded: {page}");
+        thread::sleep(Duration::from_millis(20));
+    }
 }
