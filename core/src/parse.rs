@@ -146,8 +146,26 @@ fn trim_ows(mut item: &[u8]) -> &[u8] {
 }
 
 fn split_once(item: &[u8], separator: u8) -> Option<(&[u8], &[u8])> {
-    let at = item.iter().position(|&b| b == separator)?;
+    let at = memchr::memchr(separator, item)?;
     Some((&item[..at], &item[at + 1..]))
+}
+
+/// The items of a list separated by `separator`, found with `memchr`.
+fn items(value: &[u8], separator: u8) -> impl Iterator<Item = &[u8]> {
+    let mut rest = Some(value);
+    std::iter::from_fn(move || {
+        let current = rest?;
+        match memchr::memchr(separator, current) {
+            Some(at) => {
+                rest = Some(&current[at + 1..]);
+                Some(&current[..at])
+            }
+            None => {
+                rest = None;
+                Some(current)
+            }
+        }
+    })
 }
 
 /// Parses an `Anchor-Signature` header, decoding its `v1` items into `signatures`; returns its `t` item.
@@ -157,7 +175,7 @@ pub(crate) fn anchor_signature<'h>(
 ) -> Result<Option<&'h [u8]>, Error> {
     const H: &str = ANCHOR_SIGNATURE;
     let mut t = None;
-    for item in value.split(|&b| b == b',').map(trim_ows).filter(|item| !item.is_empty()) {
+    for item in items(value, b',').map(trim_ows).filter(|item| !item.is_empty()) {
         let (key, item_value) = split_once(item, b'=')
             .ok_or_else(|| Error::malformed(H, "an item is not of the form `key=value`"))?;
         match key {
