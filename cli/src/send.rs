@@ -4,13 +4,12 @@
 //! second line when it is not empty. Exit 0 on a 2xx answer, 1 on any other answer or a network error,
 //! 2 on a usage error.
 
-use std::collections::hash_map::RandomState;
-use std::hash::BuildHasher;
 use std::path::PathBuf;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use anchor_webhooks::time::OffsetDateTime;
 use anchor_webhooks::{Scheme, SignOptions, Signer};
+use anchor_webhooks_sender::envelope;
 use clap::Args;
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 use reqwest::Url;
@@ -69,8 +68,11 @@ pub(crate) fn run(args: SendArgs) -> Result<(), Failure> {
     let signer = Signer::new(args.keys.scheme, &args.keys.secrets)?;
 
     let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default();
-    let id = args.id.clone().unwrap_or_else(|| generated_id(now));
-    let created = rfc3339_millis(now);
+    let id = args.id.clone().unwrap_or_else(envelope::new_event_id);
+    let nanos = i128::try_from(now.as_nanos()).unwrap_or(0);
+    let created = envelope::format_created(
+        OffsetDateTime::from_unix_timestamp_nanos(nanos).unwrap_or(OffsetDateTime::UNIX_EPOCH),
+    );
     let envelope = match args.keys.scheme {
         Scheme::Anchor => json!({
             "id": id,
@@ -164,48 +166,5 @@ fn read_data(args: &SendArgs) -> Result<Value, Failure> {
             Err(Failure::usage(format!("{flag}: expected a JSON object, e.g. '{{\"task_id\":\"t_1\"}}'")))
         }
         Err(error) => Err(Failure::usage(format!("{flag}: not valid JSON: {error}"))),
-    }
-}
-
-/// `evt_` + 32 hex digits: the clock and the process id hashed with std's randomly keyed SipHash (new
-/// keys in every process), so ids differ between runs without a random-number dependency.
-fn generated_id(now: Duration) -> String {
-    let keys = RandomState::new();
-    let half = |part: u8| keys.hash_one((now.as_nanos(), std::process::id(), part));
-    format!("evt_{:016x}{:016x}", half(0), half(1))
-}
-
-/// RFC 3339 in UTC with milliseconds, as the provider writes `created`: `2026-05-24T12:18:05.123Z`.
-fn rfc3339_millis(now: Duration) -> String {
-    let nanos = i128::try_from(now.as_nanos()).unwrap_or(0);
-    let at = OffsetDateTime::from_unix_timestamp_nanos(nanos).unwrap_or(OffsetDateTime::UNIX_EPOCH);
-    format!(
-        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z",
-        at.year(),
-        u8::from(at.month()),
-        at.day(),
-        at.hour(),
-        at.minute(),
-        at.second(),
-        at.millisecond()
-    )
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn created_is_rfc3339_with_millis() {
-        assert_eq!(rfc3339_millis(Duration::from_millis(1_779_625_085_123)), "2026-05-24T12:18:05.123Z");
-        assert_eq!(rfc3339_millis(Duration::ZERO), "1970-01-01T00:00:00.000Z");
-    }
-
-    #[test]
-    fn generated_ids_have_the_evt_shape() {
-        let id = generated_id(Duration::from_nanos(1_779_625_085_123_456_789));
-        assert!(id.starts_with("evt_"));
-        assert_eq!(id.len(), 4 + 32);
-        assert!(id[4..].bytes().all(|b| b.is_ascii_hexdigit()));
     }
 }

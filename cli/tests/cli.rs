@@ -1,8 +1,10 @@
 //! Drives the built `anchor-webhooks` binary: exact exit codes and exact output.
 
-use std::io::Write;
+mod common;
+
+use common::{run, Run};
+
 use std::path::PathBuf;
-use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 const ANCHOR_SECRET: &str = "36da51b166a69268a59a8d5ee0b32c9f5e5aaee7d301c7a5a36844318e116fc6";
@@ -12,33 +14,6 @@ const STANDARD_SECRET_2: &str = "whsec_c2Vjb25kIHNlY3JldCBmb3Igcm90YXRpb24=";
 const ENVELOPE: &str =
     r#"{"id":"evt_1","type":"task.completed","created":"2026-05-24T12:18:05.123Z","data":{}}"#;
 const TS: &str = "1716544084";
-
-/// What a run of the binary produced.
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-fn run(args: &[&str], stdin: &[u8]) -> Run {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_anchor-webhooks"))
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn anchor-webhooks");
-    let mut pipe = child.stdin.take().expect("stdin");
-    // The binary may exit before reading stdin (usage errors): a broken pipe is fine.
-    let _ = pipe.write_all(stdin);
-    drop(pipe);
-    let output = child.wait_with_output().expect("wait");
-    Run {
-        code: output.status.code().expect("exit code"),
-        stdout: String::from_utf8(output.stdout).expect("utf-8 stdout"),
-        stderr: String::from_utf8(output.stderr).expect("utf-8 stderr"),
-    }
-}
 
 fn temp_file(contents: &[u8]) -> PathBuf {
     static COUNTER: AtomicUsize = AtomicUsize::new(0);

@@ -1,5 +1,9 @@
 //! `listen` and `send` end to end: real processes talking HTTP on 127.0.0.1, exact lines and exit codes.
 
+mod common;
+
+use common::{run, Run};
+
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::process::{Child, Command, Stdio};
@@ -98,33 +102,6 @@ impl Drop for Listener {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
-    }
-}
-
-/// What a run of the binary produced.
-#[derive(Debug)]
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-fn run(args: &[&str], stdin: &[u8]) -> Run {
-    let mut child = Command::new(BIN)
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn anchor-webhooks");
-    let mut pipe = child.stdin.take().expect("stdin");
-    let _ = pipe.write_all(stdin);
-    drop(pipe);
-    let output = child.wait_with_output().expect("wait");
-    Run {
-        code: output.status.code().expect("exit code"),
-        stdout: String::from_utf8(output.stdout).expect("utf-8 stdout"),
-        stderr: String::from_utf8(output.stderr).expect("utf-8 stderr"),
     }
 }
 
@@ -500,7 +477,6 @@ fn send_builds_the_envelope() {
 #[test]
 fn serve_delivers_to_listen() {
     let emulator = Listener::start_emulator(&["--allow-insecure-localhost", "--time-scale", "0.01"]);
-    assert!(emulator.stderr().is_empty() || emulator.stderr().contains("WARNING"), "{}", emulator.stderr());
     assert_eq!(emulator.next_line(), "  api key `ak_local_test` (header `anchor-api-key`)");
     let key = [("anchor-api-key".to_owned(), "ak_local_test".to_owned())];
     let json = [("Content-Type".to_owned(), "application/json".to_owned()), key[0].clone()];
@@ -546,4 +522,6 @@ fn serve_delivers_to_listen() {
         assert!(std::time::Instant::now() < deadline, "never succeeded: {page}");
         thread::sleep(Duration::from_millis(20));
     }
+    // The insecure switch is announced loudly.
+    assert!(emulator.stderr().contains("WARNING: --allow-insecure-localhost is ON"), "{}", emulator.stderr());
 }

@@ -190,9 +190,14 @@ fn derived_uuid(ts: &str, body: &[u8]) -> String {
     uuid
 }
 
+/// The body's `type`, when it can be sent as a header value as is (a `type` with a newline or non-ASCII
+/// text is left out of `Anchor-Event` rather than injected into the header block).
 fn body_type(body: &[u8]) -> Option<String> {
     let value: serde_json::Value = serde_json::from_slice(body).ok()?;
-    value.get("type")?.as_str().map(str::to_owned)
+    let event_type = value.get("type")?.as_str()?;
+    let sendable =
+        !event_type.is_empty() && parse::check_value(parse::ANCHOR_EVENT, event_type.as_bytes()).is_ok();
+    sendable.then(|| event_type.to_owned())
 }
 
 #[cfg(test)]
@@ -215,6 +220,20 @@ mod tests {
             let options = SignOptions { id: Some(id), event_type: None };
             assert_eq!(signer.sign(b"{}", 1, options).unwrap_err().code(), crate::ErrorCode::MalformedHeader);
         }
+    }
+
+    #[test]
+    fn a_body_type_that_is_not_a_header_value_is_left_out() {
+        let signer = Signer::new(Scheme::Anchor, ["s"]).unwrap();
+        for body in [&br#"{"type":"\u00e9"}"#[..], br#"{"type":"a\r\nX-Injected: 1"}"#, br#"{"type":""}"#] {
+            let headers = signer.sign(body, 1, SignOptions::default()).unwrap();
+            assert_eq!(headers.get("Anchor-Event"), None, "{}", String::from_utf8_lossy(body));
+            // Our own verifier accepts what we signed.
+            let verifier = crate::Verifier::anchor(["s"]).unwrap();
+            assert!(verifier.verify_signature(&headers, body, 1).is_ok());
+        }
+        let headers = signer.sign(br#"{"type":"task.completed"}"#, 1, SignOptions::default()).unwrap();
+        assert_eq!(headers.get("Anchor-Event"), Some("task.completed"));
     }
 
     #[test]

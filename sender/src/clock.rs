@@ -42,14 +42,11 @@ impl Clock for OffsetClock {
     }
 }
 
-/// RFC 3339 in UTC with milliseconds, e.g. `2026-05-24T12:18:05.123Z`.
+/// RFC 3339 in UTC with milliseconds, e.g. `2026-05-24T12:18:05.123Z` (the envelope's format).
 pub fn rfc3339(ms: i64) -> String {
     let at = time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
         .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
-    let format = time::macros::format_description!(
-        "[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z"
-    );
-    at.format(&format).unwrap_or_default()
+    crate::envelope::format_created(at)
 }
 
 /// Parses an RFC 3339 date-time into unix milliseconds.
