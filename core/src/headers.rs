@@ -30,11 +30,21 @@ impl<'a> HeaderLookup<'a> {
 /// `http`) `http::HeaderMap`. Names and values may be `&str`, `String`, `&[u8]` or `Vec<u8>`.
 pub trait Headers {
     fn header(&self, name: &str) -> HeaderLookup<'_>;
+
+    /// Looks several names up at once. The default asks [`Headers::header`] for each; containers that
+    /// must scan (lists of pairs, maps with keys in any case) answer them all in one pass.
+    fn headers<const N: usize>(&self, names: [&str; N]) -> [HeaderLookup<'_>; N] {
+        names.map(|name| self.header(name))
+    }
 }
 
 impl<T: Headers + ?Sized> Headers for &T {
     fn header(&self, name: &str) -> HeaderLookup<'_> {
         (**self).header(name)
+    }
+
+    fn headers<const N: usize>(&self, names: [&str; N]) -> [HeaderLookup<'_>; N] {
+        (**self).headers(names)
     }
 }
 
@@ -43,18 +53,36 @@ where
     K: AsRef<[u8]> + 'a,
     V: AsRef<[u8]> + 'a,
 {
-    let name = name.as_bytes();
-    let mut found = HeaderLookup::Missing;
+    let [found] = lookup_many(pairs, [name]);
+    found
+}
+
+/// One pass over the pairs for every name.
+fn lookup_many<'a, K, V, const N: usize>(
+    pairs: impl Iterator<Item = (&'a K, &'a V)>,
+    names: [&str; N],
+) -> [HeaderLookup<'a>; N]
+where
+    K: AsRef<[u8]> + 'a,
+    V: AsRef<[u8]> + 'a,
+{
+    let mut found = [HeaderLookup::Missing; N];
     for (key, value) in pairs {
         let key = key.as_ref();
         // Names of equal length often differ only at the end (`Anchor-Timestamp`, `Anchor-Signature`):
         // comparing the last byte first skips most full comparisons.
-        let same_end = key.last().map(u8::to_ascii_lowercase) == name.last().map(u8::to_ascii_lowercase);
-        if key.len() == name.len() && same_end && key.eq_ignore_ascii_case(name) {
-            if found != HeaderLookup::Missing {
-                return HeaderLookup::Repeated;
+        let key_end = key.last().map(u8::to_ascii_lowercase);
+        for (slot, name) in found.iter_mut().zip(names) {
+            let name = name.as_bytes();
+            if key.len() == name.len()
+                && key_end == name.last().map(u8::to_ascii_lowercase)
+                && key.eq_ignore_ascii_case(name)
+            {
+                *slot = match *slot {
+                    HeaderLookup::Missing => HeaderLookup::One(value.as_ref()),
+                    _ => HeaderLookup::Repeated,
+                };
             }
-            found = HeaderLookup::One(value.as_ref());
         }
     }
     found
@@ -64,17 +92,29 @@ impl<K: AsRef<[u8]>, V: AsRef<[u8]>> Headers for [(K, V)] {
     fn header(&self, name: &str) -> HeaderLookup<'_> {
         lookup(self.iter().map(|(k, v)| (k, v)), name)
     }
+
+    fn headers<const N: usize>(&self, names: [&str; N]) -> [HeaderLookup<'_>; N] {
+        lookup_many(self.iter().map(|(k, v)| (k, v)), names)
+    }
 }
 
-impl<K: AsRef<[u8]>, V: AsRef<[u8]>, const N: usize> Headers for [(K, V); N] {
+impl<K: AsRef<[u8]>, V: AsRef<[u8]>, const M: usize> Headers for [(K, V); M] {
     fn header(&self, name: &str) -> HeaderLookup<'_> {
         self.as_slice().header(name)
+    }
+
+    fn headers<const N: usize>(&self, names: [&str; N]) -> [HeaderLookup<'_>; N] {
+        self.as_slice().headers(names)
     }
 }
 
 impl<K: AsRef<[u8]>, V: AsRef<[u8]>> Headers for Vec<(K, V)> {
     fn header(&self, name: &str) -> HeaderLookup<'_> {
         self.as_slice().header(name)
+    }
+
+    fn headers<const N: usize>(&self, names: [&str; N]) -> [HeaderLookup<'_>; N] {
+        self.as_slice().headers(names)
     }
 }
 
@@ -83,11 +123,19 @@ impl<K: AsRef<[u8]>, V: AsRef<[u8]>, S: BuildHasher> Headers for HashMap<K, V, S
         // Keys may be in any case, so `Anchor-Signature` and `anchor-signature` are the same header twice.
         lookup(self.iter(), name)
     }
+
+    fn headers<const N: usize>(&self, names: [&str; N]) -> [HeaderLookup<'_>; N] {
+        lookup_many(self.iter(), names)
+    }
 }
 
 impl<K: AsRef<[u8]>, V: AsRef<[u8]>> Headers for BTreeMap<K, V> {
     fn header(&self, name: &str) -> HeaderLookup<'_> {
         lookup(self.iter(), name)
+    }
+
+    fn headers<const N: usize>(&self, names: [&str; N]) -> [HeaderLookup<'_>; N] {
+        lookup_many(self.iter(), names)
     }
 }
 
@@ -108,6 +156,12 @@ mod tests {
         assert_eq!(pairs.header("anchor-signature"), HeaderLookup::One(b"a"));
         assert_eq!(pairs.header("anchor-timestamp"), HeaderLookup::Repeated);
         assert_eq!(pairs.header("anchor-event"), HeaderLookup::Missing);
+        let [signature, timestamp, event] =
+            pairs.headers(["anchor-signature", "Anchor-Timestamp", "anchor-event"]);
+        assert_eq!(
+            (signature, timestamp, event),
+            (HeaderLookup::One(b"a"), HeaderLookup::Repeated, HeaderLookup::Missing)
+        );
     }
 
     #[test]

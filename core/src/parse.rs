@@ -62,19 +62,21 @@ pub(crate) fn read<'h>(
     headers: &'h (impl Headers + ?Sized),
     name: &'static str,
 ) -> Result<Option<&'h [u8]>, Error> {
-    match headers.header(name) {
+    checked(name, headers.header(name))
+}
+
+/// The value of a looked-up header, checked as [`read`] does.
+pub(crate) fn checked<'h>(name: &'static str, found: HeaderLookup<'h>) -> Result<Option<&'h [u8]>, Error> {
+    match found {
         HeaderLookup::Missing => Ok(None),
         HeaderLookup::Repeated => Err(Error::malformed(name, "it appears more than once")),
         HeaderLookup::One(value) => check_value(name, value).map(Some),
     }
 }
 
-/// [`read`], as text: for the values handed back to the caller.
-pub(crate) fn read_str<'h>(
-    headers: &'h (impl Headers + ?Sized),
-    name: &'static str,
-) -> Result<Option<&'h str>, Error> {
-    read(headers, name)?.map(|value| as_str(name, value)).transpose()
+/// [`checked`], as text: for the values handed back to the caller.
+pub(crate) fn checked_str<'h>(name: &'static str, found: HeaderLookup<'h>) -> Result<Option<&'h str>, Error> {
+    checked(name, found)?.map(|value| as_str(name, value)).transpose()
 }
 
 /// A header value we accept: at most [`MAX_HEADER_BYTES`] of printable ASCII, space or tab.

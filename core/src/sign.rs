@@ -56,6 +56,10 @@ impl Headers for SignedHeaders {
     fn header(&self, name: &str) -> HeaderLookup<'_> {
         self.0.as_slice().header(name)
     }
+
+    fn headers<const N: usize>(&self, names: [&str; N]) -> [HeaderLookup<'_>; N] {
+        self.0.as_slice().headers(names)
+    }
 }
 
 impl fmt::Display for SignedHeaders {

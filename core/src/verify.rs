@@ -282,11 +282,14 @@ fn anchor_headers<'h>(
     signatures: &mut Signatures,
 ) -> Result<Signed<'h>, Error> {
     const T_ITEM: &str = "the `t=` item of `Anchor-Signature`";
-    let signature = parse::require(parse::read(headers, parse::ANCHOR_SIGNATURE)?, parse::ANCHOR_SIGNATURE)?;
+    use parse::{ANCHOR_DELIVERY_ID, ANCHOR_EVENT, ANCHOR_SIGNATURE, ANCHOR_TIMESTAMP};
+    let [signature, header_ts, delivery_id, event_header] =
+        headers.headers([ANCHOR_SIGNATURE, ANCHOR_TIMESTAMP, ANCHOR_DELIVERY_ID, ANCHOR_EVENT]);
+    let signature = parse::require(parse::checked(ANCHOR_SIGNATURE, signature)?, ANCHOR_SIGNATURE)?;
     let t = parse::anchor_signature(signature, signatures)?;
-    let header_ts = parse::read(headers, parse::ANCHOR_TIMESTAMP)?;
-    let delivery_id = parse::read_str(headers, parse::ANCHOR_DELIVERY_ID)?;
-    let event_header = parse::read_str(headers, parse::ANCHOR_EVENT)?;
+    let header_ts = parse::checked(ANCHOR_TIMESTAMP, header_ts)?;
+    let delivery_id = parse::checked_str(ANCHOR_DELIVERY_ID, delivery_id)?;
+    let event_header = parse::checked_str(ANCHOR_EVENT, event_header)?;
     if header_ts.is_none() && t.is_none() {
         return Err(Error::MissingHeader { header: parse::ANCHOR_TIMESTAMP });
     }
