@@ -244,3 +244,30 @@ async fn history_order_and_since_follow_the_event_not_its_latest_retry() {
     assert_eq!(ids(&rows), [newer["external_event_id"].as_str().unwrap()], "only the event after `since`");
     emulator.shutdown().await;
 }
+
+/// Finished history is kept seven days: older rows are purged; unfinished deliveries never are.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn finished_history_older_than_seven_days_is_purged() {
+    let emulator = EmulatorBuilder::new().time_scale(1.0).start().await;
+    let api = emulator.api();
+    let done = ReceiverBuilder::new().always(200).start().await;
+    let failing = ReceiverBuilder::new().always(503).start().await;
+    let (done_id, _) = api.create(&done.url(), &["task.completed"]).await;
+    let (pending_id, _) = api.create(&failing.url(), &["task.completed"]).await;
+    api.publish("task.completed", json!({})).await;
+    api.wait_final(&done_id, 1, Duration::from_secs(10)).await;
+    // The failing endpoint's delivery now waits 5 s for its retry: pending, not finished.
+    failing.wait_for(1, Duration::from_secs(10)).await;
+
+    emulator.clock.advance(Duration::from_secs(7 * 24 * 60 * 60 - 60));
+    assert_eq!(emulator.emulator.sender.purge_history().unwrap(), 0, "kept while younger than 7 days");
+    assert_eq!(api.rows(&done_id).await.len(), 1);
+
+    emulator.clock.advance(Duration::from_secs(120));
+    assert_eq!(emulator.emulator.sender.purge_history().unwrap(), 1, "only the finished delivery");
+    assert!(api.rows(&done_id).await.is_empty());
+    let pending = api.rows(&pending_id).await;
+    assert_eq!(pending.len(), 1, "an unfinished delivery is never purged");
+    assert_eq!(pending[0]["status"], "pending");
+    emulator.shutdown().await;
+}
