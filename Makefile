@@ -28,14 +28,18 @@ test: lint test-rust check-generated ## Everything CI runs: lint, every test sui
 	@echo "make test: all checks passed"
 
 .PHONY: lint
-lint: ## rustfmt --check and clippy -D warnings on every target
+lint: ## rustfmt --check and clippy -D warnings on every target and feature
 	scripts/ensure-rust-tools.sh
 	$(CARGO) fmt --all --check
-	$(CARGO) clippy --workspace --all-targets --locked -- -D warnings
+	$(CARGO) clippy --workspace --all-targets --all-features --locked -- -D warnings
+
+.PHONY: ensure-redis
+ensure-redis: ## Install Debian's redis-server if missing (the Redis store's tests start private instances)
+	@scripts/ensure-redis.sh >/dev/null
 
 .PHONY: test-rust
-test-rust: ## Rust unit, vector, property, dedupe and CLI tests (plus doc tests)
-	$(CARGO) test --workspace --locked
+test-rust: ensure-redis ## Rust unit, vector, property, dedupe, Redis (real server), sender and CLI tests
+	$(CARGO) test --workspace --all-features --locked
 
 .PHONY: check-generated
 check-generated: ## Fail if a generated file (test vectors) differs from what its generator writes

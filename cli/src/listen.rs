@@ -14,7 +14,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anchor_webhooks::{
-    DedupeStore, ErrorCode, MemoryStore, Outcome, Receiver, Verifier, IN_PROGRESS_RETRY_AFTER_SECONDS,
+    DedupeStore, ErrorCode, MemoryStore, Outcome, Receiver, RedisStore, Verifier,
+    IN_PROGRESS_RETRY_AFTER_SECONDS,
 };
 use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, FromRequest, Request, State};
@@ -78,29 +79,47 @@ pub(crate) struct ListenArgs {
     #[arg(long, value_name = "PATH", default_value = "/webhooks", value_parser = parse_path)]
     path: String,
 
-    /// Where processed event ids are remembered: `memory` (this process, 24 h, lost on exit).
+    /// Where processed event ids are remembered: `memory` (this process, 24 h, lost on exit) or a Redis
+    /// URL (`redis://[:password@]host[:port][/db]`, `rediss://` for TLS), shared by every replica.
     #[arg(long, value_name = "STORE", default_value = "memory", value_parser = Dedupe::parse)]
     dedupe: Dedupe,
 }
 
 /// The dedupe store selected with `--dedupe`: parsed here, built by [`Dedupe::store`], nowhere else.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub(crate) enum Dedupe {
     /// The core's in-memory store with its defaults (bounded, 24 h TTL).
     Memory,
+    /// The core's Redis store: shared by every replica, survives restarts.
+    Redis(String),
+}
+
+impl std::fmt::Debug for Dedupe {
+    /// The URL is left out: it may carry a password.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Dedupe::Memory => "Memory",
+            Dedupe::Redis(_) => "Redis",
+        })
+    }
 }
 
 impl Dedupe {
     fn parse(text: &str) -> Result<Dedupe, String> {
         match text {
             "memory" => Ok(Dedupe::Memory),
-            _ => Err("expected `memory` (the only store this build supports)".to_owned()),
+            url if url.starts_with("redis://") || url.starts_with("rediss://") => {
+                Ok(Dedupe::Redis(url.to_owned()))
+            }
+            _ => Err("expected `memory` or a Redis URL (redis://[:password@]host[:port][/db], rediss://...)"
+                .to_owned()),
         }
     }
 
     fn store(&self) -> Result<Box<dyn DedupeStore>, Failure> {
         match self {
             Dedupe::Memory => Ok(Box::new(MemoryStore::default())),
+            Dedupe::Redis(url) => Ok(Box::new(RedisStore::open(url)?)),
         }
     }
 }
@@ -331,7 +350,9 @@ mod tests {
     #[test]
     fn dedupe_values() {
         assert_eq!(Dedupe::parse("memory"), Ok(Dedupe::Memory));
-        assert!(Dedupe::parse("redis://localhost").is_err());
+        assert_eq!(Dedupe::parse("redis://localhost"), Ok(Dedupe::Redis("redis://localhost".to_owned())));
+        assert_eq!(format!("{:?}", Dedupe::parse("redis://:pw@h/1").unwrap()), "Redis");
+        assert!(Dedupe::parse("postgres://h").is_err());
         assert!(Dedupe::parse("").is_err());
     }
 

@@ -525,3 +525,60 @@ fn serve_delivers_to_listen() {
     // The insecure switch is announced loudly.
     assert!(emulator.stderr().contains("WARNING: --allow-insecure-localhost is ON"), "{}", emulator.stderr());
 }
+
+/// A private `redis-server` on a free loopback port, stopped when dropped.
+struct Redis {
+    child: Child,
+    port: u16,
+}
+
+impl Redis {
+    fn start() -> Redis {
+        let port = closed_port();
+        let child = Command::new("redis-server")
+            .args(["--port", &port.to_string(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("redis-server not found: run scripts/ensure-redis.sh");
+        let deadline = std::time::Instant::now() + LINE_TIMEOUT;
+        while TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(std::time::Instant::now() < deadline, "redis-server did not start");
+            thread::sleep(Duration::from_millis(20));
+        }
+        Redis { child, port }
+    }
+}
+
+impl Drop for Redis {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Two replicas of a receiver share one Redis: what one processed, the other answers as a duplicate;
+/// with Redis down, deliveries get 503 `store_unavailable` (the sender retries), never processed.
+#[test]
+fn listen_replicas_share_a_redis_dedupe_store() {
+    let redis = Redis::start();
+    let url = format!("redis://127.0.0.1:{}/0", redis.port);
+    let first = Listener::start(&["--secret", SECRET, "--dedupe", &url]);
+    let second = Listener::start(&["--secret", SECRET, "--dedupe", &url]);
+    let body =
+        r#"{"id":"evt_replicas","type":"task.completed","created":"2026-05-24T12:18:05.123Z","data":{}}"#;
+    let headers = signed_headers(body);
+    let (status, _, _) = raw_request(first.port, "POST", "/webhooks", &headers, body.as_bytes());
+    assert_eq!(status, 200);
+    assert_eq!(first.next_line(), "processed task.completed evt_replicas secret=0 status=200");
+    let (status, _, _) = raw_request(second.port, "POST", "/webhooks", &headers, body.as_bytes());
+    assert_eq!(status, 200);
+    assert_eq!(second.next_line(), "duplicate task.completed evt_replicas secret=0 status=200");
+
+    drop(redis);
+    let other = r#"{"id":"evt_down","type":"task.completed","created":"2026-05-24T12:18:05.123Z","data":{}}"#;
+    let (status, _, answer) =
+        raw_request(second.port, "POST", "/webhooks", &signed_headers(other), other.as_bytes());
+    assert_eq!(status, 503, "{answer}");
+    assert_eq!(second.next_line(), "rejected - - error=store_unavailable status=503");
+}

@@ -43,6 +43,8 @@ mod event;
 mod headers;
 mod parse;
 mod receiver;
+#[cfg(feature = "redis")]
+mod redis_store;
 mod secret;
 mod sign;
 mod verify;
@@ -55,6 +57,8 @@ pub use event::{Artifact, Event, EventType, SessionData, TaskData, TaskErrorType
 pub use headers::{HeaderLookup, Headers};
 pub use parse::{MAX_HEADER_BYTES, MAX_SIGNATURES, MAX_TIMESTAMP_DIGITS};
 pub use receiver::{Claimed, Outcome, Receiver, Reception, IN_PROGRESS_RETRY_AFTER_SECONDS};
+#[cfg(feature = "redis")]
+pub use redis_store::{RedisOptions, RedisStore};
 pub use secret::STANDARD_SECRET_PREFIX;
 pub use sign::{sign, SignOptions, SignedHeaders, Signer, ANCHOR_USER_AGENT};
 pub use verify::{Scheme, Verified, VerifiedSignature, Verifier, DEFAULT_MAX_BODY_BYTES};

@@ -1,0 +1,195 @@
+//! A Redis-backed [`DedupeStore`] (feature `redis`; `redis://` and, over TLS, `rediss://` URLs), so every replica behind a load balancer shares one
+//! view of which events are claimed and which are done, and completed ids survive a restart.
+//!
+//! - claim: `SET key token NX PX lease GET` (one atomic command; Redis ≥ 7.0): nothing there → `Fresh`,
+//!   the done marker → `Done`, another worker's token → `InProgress`;
+//! - complete: a Lua compare-and-set turns the claim into the done marker for the TTL, only if this
+//!   worker's token still holds it; release: a Lua compare-and-delete;
+//! - keys are `{prefix}:{hex SHA-256 of the id}`: an id is attacker-influenced text and never reaches
+//!   Redis raw;
+//! - every connect and command has a timeout; a failure is `store_unavailable` (the receiver answers 503
+//!   so the sender retries), never `Fresh`. A broken connection is dropped, so the store reconnects by
+//!   itself when the server is back.
+
+use std::fmt;
+use std::sync::{Mutex, PoisonError};
+use std::time::Duration;
+
+use sha2::{Digest, Sha256};
+
+use crate::dedupe::{Claim, ClaimToken, DedupeStore, DEFAULT_DONE_TTL};
+use crate::error::Error;
+
+/// The value of a completed id.
+const DONE: &str = "done";
+
+const COMPLETE: &str = "if redis.call('GET', KEYS[1]) == ARGV[1] then \
+     redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3]) return 1 end return 0";
+const RELEASE: &str = "if redis.call('GET', KEYS[1]) == ARGV[1] then \
+     redis.call('DEL', KEYS[1]) return 1 end return 0";
+
+/// How a [`RedisStore`] behaves.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RedisOptions {
+    /// Keys are `{key_prefix}:{hex SHA-256 of the id}`.
+    pub key_prefix: String,
+    /// How long a completed id is remembered.
+    pub done_ttl: Duration,
+    /// The deadline of every connect and every command.
+    pub timeout: Duration,
+    /// Connections kept open for reuse.
+    pub max_idle_connections: usize,
+}
+
+impl Default for RedisOptions {
+    fn default() -> RedisOptions {
+        RedisOptions {
+            key_prefix: "anchor-webhooks:dedupe".to_owned(),
+            done_ttl: DEFAULT_DONE_TTL,
+            timeout: Duration::from_secs(1),
+            max_idle_connections: 16,
+        }
+    }
+}
+
+/// The shared dedupe store. Cheap to share behind an `Arc`; thread-safe.
+pub struct RedisStore {
+    client: redis::Client,
+    options: RedisOptions,
+    idle: Mutex<Vec<redis::Connection>>,
+    complete: redis::Script,
+    release: redis::Script,
+}
+
+impl fmt::Debug for RedisStore {
+    /// The URL is left out: it may carry a password.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RedisStore").field("options", &self.options).finish_non_exhaustive()
+    }
+}
+
+fn unavailable(reason: impl Into<String>) -> Error {
+    Error::StoreUnavailable { reason: reason.into() }
+}
+
+/// A Redis error as a `store_unavailable` reason. Redis error texts name the failure (connection refused,
+/// timed out, authentication) and never echo the URL or the password.
+fn redis_failure(error: &redis::RedisError) -> Error {
+    let what = if error.is_timeout() {
+        "timed out".to_owned()
+    } else if error.is_connection_refusal() {
+        "connection refused".to_owned()
+    } else {
+        error.to_string()
+    };
+    unavailable(format!("redis: {what}"))
+}
+
+fn millis(duration: Duration) -> u64 {
+    u64::try_from(duration.as_millis()).unwrap_or(u64::MAX).max(1)
+}
+
+impl RedisStore {
+    /// A store for `url` (`redis://[:password@]host[:port][/db]`) with the default options. Only parses
+    /// the URL: the server may be down now and come up later.
+    pub fn open(url: &str) -> Result<RedisStore, Error> {
+        RedisStore::with_options(url, RedisOptions::default())
+    }
+
+    pub fn with_options(url: &str, options: RedisOptions) -> Result<RedisStore, Error> {
+        let client = redis::Client::open(url).map_err(|_| {
+            unavailable(
+                "invalid Redis URL: expected redis:// or rediss://[username:password@]host[:port][/db]",
+            )
+        })?;
+        Ok(RedisStore {
+            client,
+            options,
+            idle: Mutex::default(),
+            complete: redis::Script::new(COMPLETE),
+            release: redis::Script::new(RELEASE),
+        })
+    }
+
+    pub fn options(&self) -> &RedisOptions {
+        &self.options
+    }
+
+    fn key(&self, id: &str) -> String {
+        format!("{}:{}", self.options.key_prefix, hex::encode(Sha256::digest(id.as_bytes())))
+    }
+
+    /// Runs `command` on a pooled connection. The connection goes back to the pool only after a success:
+    /// after any error it may be broken, so it is dropped and the next call connects afresh.
+    fn with_connection<T>(
+        &self,
+        command: impl FnOnce(&mut redis::Connection) -> redis::RedisResult<T>,
+    ) -> Result<T, Error> {
+        let pooled = self.idle.lock().unwrap_or_else(PoisonError::into_inner).pop();
+        let mut connection = match pooled {
+            Some(connection) => connection,
+            None => {
+                let timeout = self.options.timeout;
+                let connection =
+                    self.client.get_connection_with_timeout(timeout).map_err(|e| redis_failure(&e))?;
+                connection.set_read_timeout(Some(timeout)).map_err(|e| redis_failure(&e))?;
+                connection.set_write_timeout(Some(timeout)).map_err(|e| redis_failure(&e))?;
+                connection
+            }
+        };
+        let result = command(&mut connection).map_err(|e| redis_failure(&e))?;
+        let mut idle = self.idle.lock().unwrap_or_else(PoisonError::into_inner);
+        if idle.len() < self.options.max_idle_connections {
+            idle.push(connection);
+        }
+        Ok(result)
+    }
+}
+
+fn new_token() -> Result<ClaimToken, Error> {
+    let mut bytes = [0u8; 16];
+    getrandom::fill(&mut bytes).map_err(|_| unavailable("no randomness for a claim token"))?;
+    Ok(ClaimToken::new(u128::from_le_bytes(bytes)))
+}
+
+fn token_text(token: ClaimToken) -> String {
+    format!("{:032x}", token.value())
+}
+
+impl DedupeStore for RedisStore {
+    fn claim(&self, id: &str, lease: Duration, _now_ms: u64) -> Result<Claim, Error> {
+        let token = new_token()?;
+        let key = self.key(id);
+        let previous: Option<String> = self.with_connection(|connection| {
+            redis::cmd("SET")
+                .arg(&key)
+                .arg(token_text(token))
+                .arg("NX")
+                .arg("PX")
+                .arg(millis(lease))
+                .arg("GET")
+                .query(connection)
+        })?;
+        Ok(match previous.as_deref() {
+            None => Claim::Fresh(token),
+            Some(DONE) => Claim::Done,
+            Some(_) => Claim::InProgress,
+        })
+    }
+
+    fn complete(&self, id: &str, token: ClaimToken, _now_ms: u64) -> Result<bool, Error> {
+        let key = self.key(id);
+        let ttl = millis(self.options.done_ttl);
+        let updated: i64 = self.with_connection(|connection| {
+            self.complete.key(&key).arg(token_text(token)).arg(DONE).arg(ttl).invoke(connection)
+        })?;
+        Ok(updated == 1)
+    }
+
+    fn release(&self, id: &str, token: ClaimToken, _now_ms: u64) -> Result<bool, Error> {
+        let key = self.key(id);
+        let deleted: i64 = self
+            .with_connection(|connection| self.release.key(&key).arg(token_text(token)).invoke(connection))?;
+        Ok(deleted == 1)
+    }
+}
