@@ -582,3 +582,80 @@ fn listen_replicas_share_a_redis_dedupe_store() {
     assert_eq!(status, 503, "{answer}");
     assert_eq!(second.next_line(), "rejected - - error=store_unavailable status=503");
 }
+
+/// `serve --db`: killed with SIGKILL while deliveries are pending, restarted on the same file, it still
+/// has the webhook and delivers every pending event once the receiver is up.
+#[test]
+fn serve_survives_a_kill_with_pending_deliveries() {
+    let db =
+        std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("kill-{}.db", std::process::id()));
+    let _ = std::fs::remove_file(&db);
+    let db_arg = db.to_str().unwrap().to_owned();
+    let serve_args = ["--allow-insecure-localhost", "--db", db_arg.as_str()];
+    let mut emulator = Listener::start_emulator(&serve_args);
+    emulator.next_line(); // the api key line
+    let json = [
+        ("Content-Type".to_owned(), "application/json".to_owned()),
+        ("anchor-api-key".to_owned(), "ak_local_test".to_owned()),
+    ];
+    // The receiver's port is closed for now: every first attempt fails and waits 5 s for its retry.
+    let port = closed_port();
+    let create =
+        format!(r#"{{"url":"http://127.0.0.1:{port}/webhooks","subscribed_events":["task.completed"]}}"#);
+    let (status, _, body) = raw_request(emulator.port, "POST", "/v1/webhooks", &json, create.as_bytes());
+    assert_eq!(status, 201, "{body}");
+    let created: serde_json::Value = serde_json::from_str(&body).unwrap();
+    let (id, secret) =
+        (created["id"].as_str().unwrap().to_owned(), created["secret"].as_str().unwrap().to_owned());
+    let mut events = Vec::new();
+    for _ in 0..3 {
+        let publish = br#"{"type":"task.completed","data":{}}"#;
+        let (status, _, body) = raw_request(emulator.port, "POST", "/v1/events", &json, publish);
+        assert_eq!(status, 202, "{body}");
+        events.push(
+            serde_json::from_str::<serde_json::Value>(&body).unwrap()["external_event_id"]
+                .as_str()
+                .unwrap()
+                .to_owned(),
+        );
+    }
+    let history = |port: u16| {
+        let (_, _, body) = raw_request(port, "GET", &format!("/v1/webhooks/{id}/events"), &json[1..], b"");
+        serde_json::from_str::<serde_json::Value>(&body).unwrap()
+    };
+    let deadline = std::time::Instant::now() + LINE_TIMEOUT;
+    while history(emulator.port)["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|row| row["response_status"].is_null() && row["error_message"].is_null())
+    {
+        assert!(std::time::Instant::now() < deadline, "first attempts never failed");
+        thread::sleep(Duration::from_millis(20));
+    }
+    // SIGKILL: no chance to clean up.
+    emulator.child.kill().unwrap();
+    emulator.child.wait().unwrap();
+
+    let port_arg = port.to_string();
+    let mut listener = Listener::spawn("listen", &["--secret", &secret, "--port", &port_arg]);
+    listener.port = port;
+    assert_eq!(listener.next_line(), format!("listening on http://127.0.0.1:{port}/webhooks"));
+    let restarted = Listener::start_emulator(&serve_args);
+    let page = history(restarted.port);
+    assert_eq!(page["pagination"]["total"], 3, "the webhook and its history survived: {page}");
+    let mut delivered: Vec<String> = (0..3)
+        .map(|_| {
+            let line = listener.next_line();
+            let fields: Vec<&str> = line.split(' ').collect();
+            assert_eq!((fields[0], fields[1]), ("processed", "task.completed"), "{line}");
+            fields[2].to_owned()
+        })
+        .collect();
+    delivered.sort();
+    events.sort();
+    assert_eq!(delivered, events, "every pending event was delivered after the restart");
+    for suffix in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{db_arg}{suffix}"));
+    }
+}
