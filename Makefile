@@ -50,8 +50,9 @@ regen: ## Regenerate generated files (test vectors)
 	python3 tests/vectors/generate.py
 
 .PHONY: bench
-bench: ## Benchmarks: core verify vs SHA-256 (core/benches/RESULTS.md), dispatcher throughput (sender/benches/RESULTS.md)
+bench: ensure-redis ## Benchmarks: core verify vs SHA-256, Redis store vs redis-benchmark (core/benches/), dispatcher (sender/benches/)
 	$(CARGO) bench -p anchor-webhooks --bench verify
+	$(CARGO) bench -p anchor-webhooks --features redis --bench redis_store
 	$(CARGO) bench -p anchor-webhooks-sender --bench dispatch
 
 .PHONY: fuzz

@@ -13,7 +13,7 @@
 
 use std::fmt;
 use std::sync::{Mutex, PoisonError};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use sha2::{Digest, Sha256};
 
@@ -54,7 +54,12 @@ impl Default for RedisOptions {
 
 /// The shared dedupe store. Cheap to share behind an `Arc`; thread-safe.
 pub struct RedisStore {
+    /// Connects without any handshake: `AUTH` and `SELECT` are sent by [`RedisStore::connect`], each
+    /// within the call's one deadline (redis-rs would pipeline them and wait a full timeout per reply).
     client: redis::Client,
+    /// `(username, password)` for `AUTH`, from the URL.
+    auth: Option<(Option<String>, String)>,
+    db: i64,
     options: RedisOptions,
     idle: Mutex<Vec<redis::Connection>>,
     complete: redis::Script,
@@ -64,7 +69,10 @@ pub struct RedisStore {
 impl fmt::Debug for RedisStore {
     /// The URL is left out: it may carry a password.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("RedisStore").field("options", &self.options).finish_non_exhaustive()
+        f.debug_struct("RedisStore")
+            .field("db", &self.db)
+            .field("options", &self.options)
+            .finish_non_exhaustive()
     }
 }
 
@@ -97,13 +105,20 @@ impl RedisStore {
     }
 
     pub fn with_options(url: &str, options: RedisOptions) -> Result<RedisStore, Error> {
-        let client = redis::Client::open(url).map_err(|_| {
+        use redis::IntoConnectionInfo;
+        let invalid = || {
             unavailable(
                 "invalid Redis URL: expected redis:// or rediss://[username:password@]host[:port][/db]",
             )
-        })?;
+        };
+        let mut info = url.into_connection_info().map_err(|_| invalid())?;
+        let auth = info.redis.password.take().map(|password| (info.redis.username.take(), password));
+        let db = std::mem::take(&mut info.redis.db);
+        let client = redis::Client::open(info).map_err(|_| invalid())?;
         Ok(RedisStore {
             client,
+            auth,
+            db,
             options,
             idle: Mutex::default(),
             complete: redis::Script::new(COMPLETE),
@@ -119,31 +134,70 @@ impl RedisStore {
         format!("{}:{}", self.options.key_prefix, hex::encode(Sha256::digest(id.as_bytes())))
     }
 
-    /// Runs `command` on a pooled connection. The connection goes back to the pool only after a success:
-    /// after any error it may be broken, so it is dropped and the next call connects afresh.
+    /// Runs `command` on a pooled connection, everything (connecting, `AUTH`, `SELECT`, the command)
+    /// within one deadline. The connection goes back to the pool only after a success; after an error it
+    /// may be broken, and so may its idle siblings (a restarted server), so they are all dropped and the
+    /// next call connects afresh.
     fn with_connection<T>(
         &self,
         command: impl FnOnce(&mut redis::Connection) -> redis::RedisResult<T>,
     ) -> Result<T, Error> {
+        let deadline = Instant::now() + self.options.timeout;
         let pooled = self.idle.lock().unwrap_or_else(PoisonError::into_inner).pop();
-        let mut connection = match pooled {
-            Some(connection) => connection,
-            None => {
-                let timeout = self.options.timeout;
-                let connection =
-                    self.client.get_connection_with_timeout(timeout).map_err(|e| redis_failure(&e))?;
-                connection.set_read_timeout(Some(timeout)).map_err(|e| redis_failure(&e))?;
-                connection.set_write_timeout(Some(timeout)).map_err(|e| redis_failure(&e))?;
-                connection
-            }
-        };
-        let result = command(&mut connection).map_err(|e| redis_failure(&e))?;
-        let mut idle = self.idle.lock().unwrap_or_else(PoisonError::into_inner);
-        if idle.len() < self.options.max_idle_connections {
-            idle.push(connection);
+        let result = match pooled {
+            Some(connection) => Ok(connection),
+            None => self.connect(deadline),
         }
-        Ok(result)
+        .and_then(|mut connection| {
+            set_timeouts(&connection, deadline)?;
+            command(&mut connection).map(|value| (connection, value))
+        });
+        let mut idle = self.idle.lock().unwrap_or_else(PoisonError::into_inner);
+        match result {
+            Ok((connection, value)) => {
+                if idle.len() < self.options.max_idle_connections {
+                    idle.push(connection);
+                }
+                Ok(value)
+            }
+            Err(error) => {
+                idle.clear();
+                Err(redis_failure(&error))
+            }
+        }
     }
+
+    fn connect(&self, deadline: Instant) -> redis::RedisResult<redis::Connection> {
+        let mut connection = self.client.get_connection_with_timeout(remaining(deadline)?)?;
+        if let Some((username, password)) = &self.auth {
+            set_timeouts(&connection, deadline)?;
+            let mut auth = redis::cmd("AUTH");
+            if let Some(username) = username {
+                auth.arg(username);
+            }
+            auth.arg(password).query::<()>(&mut connection)?;
+        }
+        if self.db != 0 {
+            set_timeouts(&connection, deadline)?;
+            redis::cmd("SELECT").arg(self.db).query::<()>(&mut connection)?;
+        }
+        Ok(connection)
+    }
+}
+
+/// The time left before `deadline`; none left is a timeout.
+fn remaining(deadline: Instant) -> redis::RedisResult<Duration> {
+    let left = deadline.saturating_duration_since(Instant::now());
+    if left.is_zero() {
+        return Err(std::io::Error::new(std::io::ErrorKind::TimedOut, "deadline passed").into());
+    }
+    Ok(left)
+}
+
+fn set_timeouts(connection: &redis::Connection, deadline: Instant) -> redis::RedisResult<()> {
+    let left = remaining(deadline)?;
+    connection.set_read_timeout(Some(left))?;
+    connection.set_write_timeout(Some(left))
 }
 
 fn new_token() -> Result<ClaimToken, Error> {

@@ -1,0 +1,839 @@
+//! The Redis dedupe store (SPEC §6) against a real `redis-server`: every test starts a private server
+//! (`redis_support`) or at least uses a key prefix of its own. `scripts/ensure-redis.sh` installs the
+//! server; without it these tests fail rather than pass.
+//!
+//! Two tests spawn this test binary again as a second process (a second replica, or a receiver after a
+//! restart): the `helper_*` tests are `#[ignore]`d and do nothing unless `ANCHOR_REDIS_HELPER` is set.
+
+#![cfg(feature = "redis")]
+
+mod redis_support;
+
+use std::collections::HashMap;
+use std::fmt::Write as _;
+use std::path::PathBuf;
+use std::process::{Command, Output, Stdio};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Barrier, Mutex, RwLock, RwLockReadGuard, RwLockWriteGuard};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use anchor_webhooks::{
+    sign, Claim, ClaimToken, DedupeStore, Error, ErrorCode, Outcome, Receiver, RedisOptions, RedisStore,
+    Scheme, Verifier,
+};
+use redis_support::{unique, RedisServer, Resp};
+use sha2::{Digest, Sha256};
+
+const SECRET: &str = "36da51b166a69268a59a8d5ee0b32c9f5e5aaee7d301c7a5a36844318e116fc6";
+/// The receiver's clock for signed deliveries (the Redis store keeps time with the server's clock).
+const NOW_S: u64 = 1_716_544_084;
+const NOW_MS: u64 = NOW_S * 1000;
+const LONG_LEASE: Duration = Duration::from_secs(120);
+
+/// The environment a helper process reads.
+const ENV_HELPER: &str = "ANCHOR_REDIS_HELPER";
+const ENV_URL: &str = "ANCHOR_REDIS_URL";
+const ENV_PREFIX: &str = "ANCHOR_REDIS_PREFIX";
+const ENV_OUT: &str = "ANCHOR_REDIS_OUT";
+const ENV_GO_AT_MS: &str = "ANCHOR_REDIS_GO_AT_MS";
+
+// ---------------------------------------------------------------------------------------------------
+// Helpers
+
+/// Tests that measure wall-clock time (leases, TTLs, timeouts) hold this shared; the CPU-heavy
+/// two-process test holds it exclusively, so on a 2-core machine it cannot starve their deadlines.
+static TIMING: RwLock<()> = RwLock::new(());
+
+fn timing() -> RwLockReadGuard<'static, ()> {
+    TIMING.read().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+fn heavy() -> RwLockWriteGuard<'static, ()> {
+    TIMING.write().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+fn options(prefix: &str) -> RedisOptions {
+    RedisOptions { key_prefix: prefix.to_owned(), ..RedisOptions::default() }
+}
+
+fn store(server: &RedisServer, prefix: &str) -> RedisStore {
+    RedisStore::with_options(&server.url(), options(prefix)).expect("a valid URL")
+}
+
+fn now_ms() -> u64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0)
+}
+
+#[track_caller]
+fn fresh(claim: Result<Claim, Error>) -> ClaimToken {
+    match claim {
+        Ok(Claim::Fresh(token)) => token,
+        other => panic!("expected Fresh, got {other:?}"),
+    }
+}
+
+#[track_caller]
+fn assert_unavailable<T: std::fmt::Debug>(result: Result<T, Error>, what: &str) -> Error {
+    match result {
+        Err(error) if error.code() == ErrorCode::StoreUnavailable => error,
+        other => panic!("{what}: expected store_unavailable, got {other:?}"),
+    }
+}
+
+fn sha256_hex(text: &str) -> String {
+    Sha256::digest(text.as_bytes()).iter().fold(String::with_capacity(64), |mut hex, byte| {
+        let _ = write!(hex, "{byte:02x}");
+        hex
+    })
+}
+
+fn is_lower_hex(text: &str, len: usize) -> bool {
+    text.len() == len && text.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+}
+
+/// Runs this test binary again, only the `#[ignore]`d helper test `name`, with `env`.
+fn run_helper(name: &str, env: &[(&str, String)]) -> std::process::Child {
+    let exe = std::env::current_exe().expect("current_exe");
+    let mut command = Command::new(exe);
+    command
+        .args(["--exact", name, "--nocapture", "--ignored", "--test-threads=1"])
+        .env(ENV_HELPER, name)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    for (key, value) in env {
+        command.env(key, value);
+    }
+    command.spawn().unwrap_or_else(|e| panic!("cannot spawn the helper process {name}: {e}"))
+}
+
+#[track_caller]
+fn assert_helper_succeeded(name: &str, output: &Output) {
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "helper {name} failed ({}):\n{stdout}\n{stderr}", output.status);
+    // `--exact` with a misspelt name runs nothing and still succeeds: make sure the helper really ran.
+    assert!(stdout.contains("1 passed"), "helper {name} ran no test:\n{stdout}\n{stderr}");
+}
+
+/// For helper tests: the variable, or `None` when this is not a helper run.
+fn helper_env(name: &str) -> Option<HashMap<&'static str, String>> {
+    if std::env::var(ENV_HELPER).ok().as_deref() != Some(name) {
+        eprintln!("{name}: a helper process of another test; skipped when run directly");
+        return None;
+    }
+    let var = |key: &'static str| (key, std::env::var(key).unwrap_or_else(|_| panic!("{key} is not set")));
+    Some([var(ENV_URL), var(ENV_PREFIX), var(ENV_OUT)].into_iter().collect())
+}
+
+fn temp_file(label: &str) -> PathBuf {
+    std::env::temp_dir().join(unique(label))
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Two processes × 4 threads claim the same 50 000 ids: exactly one Fresh per id, overall.
+
+const RACE_IDS: u32 = 50_000;
+const RACE_THREADS: usize = 4;
+const RACE_HELPER: &str = "helper_race_claims_in_a_second_process";
+
+/// What one process saw: the ids it got Fresh, and how many answers of each other kind.
+#[derive(Debug, Default)]
+struct RaceReport {
+    fresh: Vec<u32>,
+    in_progress: usize,
+    done: usize,
+    errors: Vec<String>,
+}
+
+impl RaceReport {
+    fn to_text(&self) -> String {
+        let mut text =
+            format!("in_progress {}\ndone {}\nerrors {}\n", self.in_progress, self.done, self.errors.len());
+        for error in self.errors.iter().take(5) {
+            let _ = writeln!(text, "error {}", error.replace('\n', " "));
+        }
+        for id in &self.fresh {
+            let _ = writeln!(text, "{id}");
+        }
+        text
+    }
+
+    fn parse(text: &str) -> RaceReport {
+        let mut report = RaceReport::default();
+        for line in text.lines() {
+            let (word, rest) = line.split_once(' ').unwrap_or((line, ""));
+            match word {
+                "in_progress" => report.in_progress = rest.parse().expect("count"),
+                "done" => report.done = rest.parse().expect("count"),
+                "errors" => {}
+                "error" => report.errors.push(rest.to_owned()),
+                id => report.fresh.push(id.parse().unwrap_or_else(|_| panic!("bad line {line:?}"))),
+            }
+        }
+        report
+    }
+}
+
+/// `RACE_THREADS` threads sharing one store claim every id in the same order, starting at `go_at_ms`.
+fn race(url: &str, prefix: &str, go_at_ms: u64) -> RaceReport {
+    let store = Arc::new(RedisStore::with_options(url, options(prefix)).expect("URL"));
+    let barrier = Arc::new(Barrier::new(RACE_THREADS));
+    let threads: Vec<_> = (0..RACE_THREADS)
+        .map(|_| {
+            let (store, barrier) = (Arc::clone(&store), Arc::clone(&barrier));
+            std::thread::spawn(move || {
+                barrier.wait();
+                if let Some(wait) = go_at_ms.checked_sub(now_ms()) {
+                    std::thread::sleep(Duration::from_millis(wait));
+                }
+                let mut report = RaceReport::default();
+                for i in 0..RACE_IDS {
+                    match store.claim(&format!("evt_{i}"), LONG_LEASE, now_ms()) {
+                        Ok(Claim::Fresh(_)) => report.fresh.push(i),
+                        Ok(Claim::InProgress) => report.in_progress += 1,
+                        Ok(Claim::Done) => report.done += 1,
+                        Err(error) => report.errors.push(format!("evt_{i}: {error}")),
+                    }
+                }
+                report
+            })
+        })
+        .collect();
+    let mut total = RaceReport::default();
+    for thread in threads {
+        let report = thread.join().expect("a claiming thread panicked");
+        total.fresh.extend(report.fresh);
+        total.in_progress += report.in_progress;
+        total.done += report.done;
+        total.errors.extend(report.errors);
+    }
+    total
+}
+
+#[test]
+#[ignore = "a helper process of two_processes_claim_each_id_exactly_once"]
+fn helper_race_claims_in_a_second_process() {
+    let Some(env) = helper_env(RACE_HELPER) else { return };
+    let go_at_ms: u64 = std::env::var(ENV_GO_AT_MS).expect(ENV_GO_AT_MS).parse().expect("a number");
+    let late = now_ms().saturating_sub(go_at_ms);
+    let report = race(&env[ENV_URL], &env[ENV_PREFIX], go_at_ms);
+    std::fs::write(&env[ENV_OUT], report.to_text()).expect("write the report");
+    println!("helper: {} fresh, started {late} ms late", report.fresh.len());
+}
+
+#[test]
+fn two_processes_claim_each_id_exactly_once() {
+    let _exclusive = heavy();
+    let server = RedisServer::start();
+    let prefix = unique("race");
+    let out = temp_file("anchor-redis-race");
+    let started = Instant::now();
+    // Both processes start claiming at the same instant (a child test binary starts in well under 1 s).
+    let go_at_ms = now_ms() + 1_000;
+    let child = run_helper(
+        RACE_HELPER,
+        &[
+            (ENV_URL, server.url()),
+            (ENV_PREFIX, prefix.clone()),
+            (ENV_OUT, out.display().to_string()),
+            (ENV_GO_AT_MS, go_at_ms.to_string()),
+        ],
+    );
+    let parent = race(&server.url(), &prefix, go_at_ms);
+    let output = child.wait_with_output().expect("wait for the helper");
+    assert_helper_succeeded(RACE_HELPER, &output);
+    let text = std::fs::read_to_string(&out).expect("the helper's report");
+    let _ = std::fs::remove_file(&out);
+    let child = RaceReport::parse(&text);
+
+    for (who, report) in [("parent", &parent), ("child", &child)] {
+        assert!(
+            report.errors.is_empty(),
+            "{who}: store errors: {:?}",
+            &report.errors[..report.errors.len().min(5)]
+        );
+        assert_eq!(report.done, 0, "{who}: nothing was completed, yet some claims said Done");
+        let answers = report.fresh.len() + report.in_progress;
+        assert_eq!(answers, RACE_THREADS * RACE_IDS as usize, "{who}: every claim answered once");
+    }
+    let mut fresh_count = vec![0u8; RACE_IDS as usize];
+    for &id in parent.fresh.iter().chain(&child.fresh) {
+        fresh_count[id as usize] += 1;
+    }
+    let wrong: Vec<(usize, u8)> = fresh_count.iter().copied().enumerate().filter(|&(_, n)| n != 1).collect();
+    assert!(
+        wrong.is_empty(),
+        "{} ids were not Fresh exactly once (id, times): {:?}",
+        wrong.len(),
+        &wrong[..wrong.len().min(20)]
+    );
+    // Both processes really raced: each won a share of the ids.
+    assert!(!parent.fresh.is_empty() && !child.fresh.is_empty(), "one process won every id");
+    assert_eq!(server.keys(0, &format!("{prefix}:*")).len(), RACE_IDS as usize);
+    let helper_line = String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .find_map(|line| line.split_once("helper: ").map(|(_, rest)| rest.to_owned()))
+        .unwrap_or_default();
+    println!(
+        "race: {} ids, 2 processes x {RACE_THREADS} threads, parent won {}, child won {} (child: {helper_line}), {:.1} s",
+        RACE_IDS,
+        parent.fresh.len(),
+        child.fresh.len(),
+        started.elapsed().as_secs_f64()
+    );
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Leases, release, TTL, lost leases
+
+#[test]
+fn a_live_lease_is_in_progress_and_an_expired_one_can_be_claimed_again() {
+    let _timing = timing();
+    let server = RedisServer::start();
+    let store = store(&server, &unique("lease"));
+    let lease = Duration::from_millis(200);
+    let first = fresh(store.claim("evt_1", lease, now_ms()));
+    assert_eq!(store.claim("evt_1", lease, now_ms()).unwrap(), Claim::InProgress);
+    assert_eq!(store.claim("evt_1", lease, now_ms()).unwrap(), Claim::InProgress);
+    std::thread::sleep(Duration::from_millis(300));
+    let second = fresh(store.claim("evt_1", lease, now_ms()));
+    assert_ne!(first, second, "each claim gets its own token");
+    assert_eq!(store.claim("evt_1", lease, now_ms()).unwrap(), Claim::InProgress);
+}
+
+#[test]
+fn release_after_failure_lets_the_retry_through() {
+    let server = RedisServer::start();
+    let store = store(&server, &unique("release"));
+    let token = fresh(store.claim("evt_1", LONG_LEASE, now_ms()));
+    assert!(store.release("evt_1", token, now_ms()).unwrap());
+    assert!(!store.release("evt_1", token, now_ms()).unwrap(), "released twice");
+    let retry = fresh(store.claim("evt_1", LONG_LEASE, now_ms()));
+    assert!(
+        !store.release("evt_1", token, now_ms()).unwrap(),
+        "the old token must not free the retry's claim"
+    );
+    assert_eq!(store.claim("evt_1", LONG_LEASE, now_ms()).unwrap(), Claim::InProgress);
+    assert!(store.complete("evt_1", retry, now_ms()).unwrap());
+    assert_eq!(store.claim("evt_1", LONG_LEASE, now_ms()).unwrap(), Claim::Done);
+    // A done id cannot be released (by any token): it stays done.
+    assert!(!store.release("evt_1", retry, now_ms()).unwrap());
+    assert_eq!(store.claim("evt_1", LONG_LEASE, now_ms()).unwrap(), Claim::Done);
+    // Releasing or completing an id nobody claimed is simply false.
+    assert!(!store.release("evt_never", token, now_ms()).unwrap());
+    assert!(!store.complete("evt_never", token, now_ms()).unwrap());
+    assert_eq!(
+        store.claim("evt_never", LONG_LEASE, now_ms()).map(|c| matches!(c, Claim::Fresh(_))),
+        Ok(true)
+    );
+}
+
+#[test]
+fn completed_ids_are_done_until_the_ttl_then_fresh() {
+    let _timing = timing();
+    let server = RedisServer::start();
+    let prefix = unique("ttl");
+    let options = RedisOptions { done_ttl: Duration::from_millis(300), ..options(&prefix) };
+    let store = RedisStore::with_options(&server.url(), options).unwrap();
+    let token = fresh(store.claim("evt_1", LONG_LEASE, now_ms()));
+    assert!(store.complete("evt_1", token, now_ms()).unwrap());
+    assert_eq!(store.claim("evt_1", LONG_LEASE, now_ms()).unwrap(), Claim::Done);
+    // The done marker's expiry is the TTL, not the (long) lease it replaced.
+    let key = format!("{prefix}:{}", sha256_hex("evt_1"));
+    match server.command(&["PTTL", &key]) {
+        Resp::Integer(ms) => assert!((1..=300).contains(&ms), "PTTL of the done marker: {ms}"),
+        other => panic!("PTTL: {other:?}"),
+    }
+    assert_eq!(server.command(&["GET", &key]), Resp::Bulk(Some(b"done".to_vec())));
+    std::thread::sleep(Duration::from_millis(400));
+    fresh(store.claim("evt_1", LONG_LEASE, now_ms()));
+}
+
+#[test]
+fn a_lost_lease_can_neither_complete_nor_release() {
+    let _timing = timing();
+    let server = RedisServer::start();
+    let store = store(&server, &unique("lost"));
+    let lease = Duration::from_millis(200);
+    let first = fresh(store.claim("evt_1", lease, now_ms()));
+    std::thread::sleep(Duration::from_millis(300));
+    let second = fresh(store.claim("evt_1", LONG_LEASE, now_ms()));
+    assert!(!store.complete("evt_1", first, now_ms()).unwrap(), "complete with a lost lease");
+    assert!(!store.release("evt_1", first, now_ms()).unwrap(), "release with a lost lease");
+    // The second worker's claim is intact.
+    assert_eq!(store.claim("evt_1", LONG_LEASE, now_ms()).unwrap(), Claim::InProgress);
+    assert!(store.complete("evt_1", second, now_ms()).unwrap());
+    assert!(!store.complete("evt_1", first, now_ms()).unwrap(), "a stale token must not touch a done id");
+    assert!(!store.complete("evt_1", second, now_ms()).unwrap(), "completed twice");
+    assert_eq!(store.claim("evt_1", LONG_LEASE, now_ms()).unwrap(), Claim::Done);
+    // The stale worker's lease expired without anyone else claiming: still lost, still false.
+    let third = fresh(store.claim("evt_2", lease, now_ms()));
+    std::thread::sleep(Duration::from_millis(300));
+    assert!(!store.complete("evt_2", third, now_ms()).unwrap(), "complete after the lease expired");
+    fresh(store.claim("evt_2", LONG_LEASE, now_ms()));
+}
+
+#[test]
+fn tokens_are_unique_and_only_the_holder_acts() {
+    let server = RedisServer::start();
+    let store = store(&server, &unique("tokens"));
+    let mut tokens = std::collections::HashSet::new();
+    for i in 0..200 {
+        let token = fresh(store.claim(&format!("evt_{i}"), LONG_LEASE, now_ms()));
+        assert!(tokens.insert(token.value()), "token reused");
+    }
+    let holder = fresh(store.claim("evt_x", LONG_LEASE, now_ms()));
+    let forged = ClaimToken::new(holder.value() ^ 1);
+    assert!(!store.complete("evt_x", forged, now_ms()).unwrap());
+    assert!(!store.release("evt_x", forged, now_ms()).unwrap());
+    assert!(!store.complete("evt_x", ClaimToken::new(0), now_ms()).unwrap());
+    assert!(store.complete("evt_x", holder, now_ms()).unwrap());
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Keys, URLs, passwords
+
+#[test]
+fn keys_are_the_prefix_and_the_sha256_of_the_id_never_the_raw_id() {
+    let server = RedisServer::start();
+    let prefix = unique("keys");
+    let store = store(&server, &prefix);
+    let long = "x".repeat(10_000);
+    let ids = [
+        "evt with spaces",
+        "line\nbreak\r\nand\ttab",
+        "ünïcødé ✓ 事件 🚀",
+        "*",
+        "keys:injection:* \r\n*1\r\n$8\r\nFLUSHALL\r\n",
+        "",
+        long.as_str(),
+    ];
+    let mut tokens = Vec::new();
+    for id in ids {
+        tokens.push(fresh(store.claim(id, LONG_LEASE, now_ms())));
+        assert_eq!(store.claim(id, LONG_LEASE, now_ms()).unwrap(), Claim::InProgress, "{id:?}");
+    }
+    assert!(store.complete(ids[0], tokens[0], now_ms()).unwrap());
+
+    let keys = server.keys(0, "*");
+    let mut expected: Vec<String> = ids.iter().map(|id| format!("{prefix}:{}", sha256_hex(id))).collect();
+    expected.sort();
+    assert_eq!(keys, expected, "the only keys are {{prefix}}:{{hex sha256(id)}}");
+    for key in &keys {
+        let hash = key.strip_prefix(&format!("{prefix}:")).expect("the prefix");
+        assert!(is_lower_hex(hash, 64), "{key:?}");
+        let value = server.command(&["GET", key]).into_text();
+        assert!(value == "done" || is_lower_hex(&value, 32), "value {value:?} is a token or the done marker");
+    }
+    assert_eq!(store.claim(ids[0], LONG_LEASE, now_ms()).unwrap(), Claim::Done);
+    // The default prefix.
+    let default_store = RedisStore::open(&server.url()).unwrap();
+    fresh(default_store.claim("evt_default", LONG_LEASE, now_ms()));
+    assert_eq!(
+        server.keys(0, "anchor-webhooks:dedupe:*"),
+        [format!("anchor-webhooks:dedupe:{}", sha256_hex("evt_default"))]
+    );
+}
+
+#[test]
+fn a_url_with_a_password_and_a_db_index_works() {
+    const PASSWORD: &str = "s3cret-Pa55word";
+    const WRONG: &str = "wrong-Pa55word";
+    let server = RedisServer::start_with_password(PASSWORD);
+    let prefix = unique("auth");
+    let url = format!("redis://:{PASSWORD}@127.0.0.1:{}/3", server.port());
+    let store = RedisStore::with_options(&url, options(&prefix)).unwrap();
+    let token = fresh(store.claim("evt_1", LONG_LEASE, now_ms()));
+    assert!(store.complete("evt_1", token, now_ms()).unwrap());
+    assert_eq!(store.claim("evt_1", LONG_LEASE, now_ms()).unwrap(), Claim::Done);
+    // The key lives in db 3, not db 0.
+    assert_eq!(server.keys(3, &format!("{prefix}:*")), [format!("{prefix}:{}", sha256_hex("evt_1"))]);
+    assert!(server.keys(0, "*").is_empty());
+    let debug = format!("{store:?}");
+    assert!(!debug.contains(PASSWORD), "the password leaked into Debug: {debug}");
+
+    let wrong = RedisStore::with_options(
+        &format!("redis://:{WRONG}@127.0.0.1:{}/3", server.port()),
+        options(&prefix),
+    )
+    .expect("only the URL is checked when opening");
+    let no_password =
+        RedisStore::with_options(&format!("redis://127.0.0.1:{}/3", server.port()), options(&prefix))
+            .unwrap();
+    for (name, store) in [("wrong password", &wrong), ("no password", &no_password)] {
+        let error = assert_unavailable(store.claim("evt_2", LONG_LEASE, now_ms()), name);
+        for text in [error.to_string(), format!("{error:?}")] {
+            assert!(!text.contains(WRONG) && !text.contains(PASSWORD), "{name}: secret in {text}");
+        }
+        assert_unavailable(store.complete("evt_1", token, now_ms()), name);
+        assert_unavailable(store.release("evt_1", token, now_ms()), name);
+    }
+    // Nothing was written by the refused stores.
+    assert_eq!(server.keys(3, "*").len(), 1);
+}
+
+#[test]
+fn a_bad_url_is_store_unavailable() {
+    for url in ["", "not a url", "http://127.0.0.1:6379/0", "redis://127.0.0.1:notaport/0", "redis://:pw@/"] {
+        match RedisStore::open(url) {
+            Err(error) => {
+                assert_eq!(error.code(), ErrorCode::StoreUnavailable, "{url:?}: {error}");
+                assert!(!error.to_string().contains(":pw@"), "{url:?}: the URL leaked: {error}");
+            }
+            Ok(store) => {
+                // Some shapes only fail when used; they still must never be Fresh.
+                assert_unavailable(store.claim("evt_1", LONG_LEASE, now_ms()), url);
+            }
+        }
+    }
+    let options = RedisOptions { key_prefix: "x".into(), ..RedisOptions::default() };
+    assert_eq!(RedisStore::with_options("nope://", options).unwrap_err().code(), ErrorCode::StoreUnavailable);
+}
+
+#[test]
+fn opening_does_not_connect_and_an_unreachable_server_is_store_unavailable() {
+    let _timing = timing();
+    // A port nobody listens on: opening succeeds (no network), every call fails fast.
+    let port = redis_support::free_port();
+    let timeout = Duration::from_millis(500);
+    let unreachable = RedisOptions { timeout, ..options(&unique("unreachable")) };
+    let store = RedisStore::with_options(&format!("redis://127.0.0.1:{port}/0"), unreachable).unwrap();
+    for _ in 0..3 {
+        let started = Instant::now();
+        assert_unavailable(store.claim("evt_1", LONG_LEASE, now_ms()), "claim");
+        assert_unavailable(store.complete("evt_1", ClaimToken::new(1), now_ms()), "complete");
+        assert_unavailable(store.release("evt_1", ClaimToken::new(1), now_ms()), "release");
+        assert!(started.elapsed() < 3 * (timeout + Duration::from_millis(500)), "{:?}", started.elapsed());
+    }
+    // The server comes up later: the same store starts working.
+    let _server = RedisServer::start_on_port(port);
+    let token = fresh(store.claim("evt_1", LONG_LEASE, now_ms()));
+    assert!(store.complete("evt_1", token, now_ms()).unwrap());
+}
+
+// ---------------------------------------------------------------------------------------------------
+// The server dies, hangs, comes back
+
+/// What one call did while the server was being killed.
+#[derive(Debug)]
+struct Call {
+    started: Instant,
+    took: Duration,
+    result: Result<&'static str, ErrorCode>,
+}
+
+fn kind(claim: &Claim) -> &'static str {
+    match claim {
+        Claim::Fresh(_) => "fresh",
+        Claim::InProgress => "in_progress",
+        Claim::Done => "done",
+    }
+}
+
+#[test]
+fn a_killed_server_is_store_unavailable_within_the_timeout_and_the_same_store_recovers() {
+    let _timing = timing();
+    let mut server = RedisServer::start();
+    let timeout = Duration::from_millis(500);
+    let bound = timeout + Duration::from_millis(500);
+    let prefix = unique("kill");
+    let store = Arc::new(
+        RedisStore::with_options(
+            &server.url(),
+            RedisOptions { timeout, max_idle_connections: 8, ..options(&prefix) },
+        )
+        .unwrap(),
+    );
+    // A claim held across the crash.
+    let held = fresh(store.claim("evt_held", LONG_LEASE, now_ms()));
+
+    // Four threads claim new ids without pause; the server is killed under them.
+    let stop = Arc::new(AtomicBool::new(false));
+    let calls = Arc::new(Mutex::new(Vec::<Call>::new()));
+    let counter = Arc::new(AtomicUsize::new(0));
+    let threads: Vec<_> = (0..4)
+        .map(|t| {
+            let (store, stop, calls, counter) =
+                (Arc::clone(&store), Arc::clone(&stop), Arc::clone(&calls), Arc::clone(&counter));
+            std::thread::spawn(move || {
+                let mut mine = Vec::new();
+                while !stop.load(Ordering::Relaxed) {
+                    let i = counter.fetch_add(1, Ordering::Relaxed);
+                    let started = Instant::now();
+                    let result = store.claim(&format!("evt_{t}_{i}"), LONG_LEASE, now_ms());
+                    let took = started.elapsed();
+                    let failed = result.is_err();
+                    mine.push(Call { started, took, result: result.as_ref().map(kind).map_err(Error::code) });
+                    if failed {
+                        std::thread::sleep(Duration::from_millis(5));
+                    }
+                }
+                calls.lock().unwrap().extend(mine);
+            })
+        })
+        .collect();
+    std::thread::sleep(Duration::from_millis(300));
+    let killing = Instant::now();
+    server.stop();
+    let killed = Instant::now();
+    std::thread::sleep(Duration::from_millis(1_500));
+    stop.store(true, Ordering::Relaxed);
+    for thread in threads {
+        thread.join().expect("no panic in a claiming thread");
+    }
+    let calls = std::mem::take(&mut *calls.lock().unwrap());
+    let before = calls.iter().filter(|c| c.started + c.took < killing).count();
+    let after: Vec<&Call> = calls.iter().filter(|c| c.started >= killed).collect();
+    assert!(before > 10, "the server was killed mid-run: {before} calls succeeded before");
+    assert!(after.len() > 10, "calls went on while the server was down: {}", after.len());
+    for call in &calls {
+        assert!(call.took < bound, "a call took {:?} (timeout {timeout:?}): {call:?}", call.took);
+        if call.started + call.took < killing {
+            assert_eq!(call.result, Ok("fresh"), "before the kill: {call:?}");
+        }
+    }
+    for call in &after {
+        assert_eq!(call.result, Err(ErrorCode::StoreUnavailable), "after the kill: {call:?}");
+    }
+    for (what, result) in [
+        ("complete", store.complete("evt_held", held, now_ms()).map(|_| ())),
+        ("release", store.release("evt_held", held, now_ms()).map(|_| ())),
+        ("claim", store.claim("evt_held", LONG_LEASE, now_ms()).map(|_| ())),
+    ] {
+        let started = Instant::now();
+        assert_unavailable(result, what);
+        assert!(started.elapsed() < bound);
+    }
+
+    // The server comes back (empty: it had no persistence). The same store object recovers.
+    server.restart();
+    let token = fresh(store.claim("evt_after", LONG_LEASE, now_ms()));
+    assert_eq!(store.claim("evt_after", LONG_LEASE, now_ms()).unwrap(), Claim::InProgress);
+    assert!(store.complete("evt_after", token, now_ms()).unwrap());
+    assert_eq!(store.claim("evt_after", LONG_LEASE, now_ms()).unwrap(), Claim::Done);
+    // The claim held across the crash is gone with the server's memory: its token no longer holds it.
+    assert!(!store.complete("evt_held", held, now_ms()).unwrap());
+    println!(
+        "kill: {before} calls before, {} after (slowest {:?})",
+        after.len(),
+        calls.iter().map(|c| c.took).max().unwrap_or_default()
+    );
+}
+
+/// Freezes the server (SIGSTOP: the kernel still accepts connections, nothing answers) and checks every
+/// call fails with `store_unavailable` in less than timeout + 500 ms, whether it uses a pooled connection
+/// or has to connect (which, for a URL with a password and a db, takes several setup round trips).
+fn hung_server_case(password: Option<&str>, db: u32) {
+    let _timing = timing();
+    let server = RedisServer::start_with(password, &[]);
+    let timeout = Duration::from_millis(500);
+    let bound = timeout + Duration::from_millis(500);
+    let store = RedisStore::with_options(
+        &server.url_with_db(db),
+        RedisOptions { timeout, ..options(&unique("hang")) },
+    )
+    .unwrap();
+    let held = fresh(store.claim("evt_held", LONG_LEASE, now_ms()));
+    fresh(store.claim("evt_warm", LONG_LEASE, now_ms()));
+
+    server.pause();
+    let mut calls = Vec::new();
+    for i in 0..3 {
+        for (what, result, took) in [
+            timed("claim", || store.claim(&format!("evt_hung_{i}"), LONG_LEASE, now_ms()).map(|c| kind(&c))),
+            timed("complete", || store.complete("evt_held", held, now_ms()).map(|_| "")),
+            timed("release", || store.release("evt_held", held, now_ms()).map(|_| "")),
+        ] {
+            calls.push((what, result.map_err(|e| e.code()), took));
+        }
+    }
+    server.resume();
+    let slowest = calls.iter().map(|c| c.2).max().unwrap_or_default();
+    println!(
+        "hang (password {}, db {db}): calls took {:?}",
+        password.is_some(),
+        calls.iter().map(|c| c.2).collect::<Vec<_>>()
+    );
+    for (what, result, took) in &calls {
+        assert_eq!(*result, Err(ErrorCode::StoreUnavailable), "{what} on a hung server");
+        assert!(
+            *took < bound,
+            "{what} on a hung server took {took:?}, timeout {timeout:?}; every call: {calls:?}"
+        );
+    }
+
+    // Connections that timed out must not be reused: their late replies would answer the next command.
+    for i in 0..20 {
+        let id = format!("evt_after_{i}");
+        let token = fresh(store.claim(&id, LONG_LEASE, now_ms()));
+        assert_eq!(store.claim(&id, LONG_LEASE, now_ms()).unwrap(), Claim::InProgress, "{id}");
+        if i % 2 == 0 {
+            assert!(store.complete(&id, token, now_ms()).unwrap(), "{id}");
+            assert_eq!(store.claim(&id, LONG_LEASE, now_ms()).unwrap(), Claim::Done, "{id}");
+        } else {
+            assert!(store.release(&id, token, now_ms()).unwrap(), "{id}");
+            assert!(!store.release(&id, token, now_ms()).unwrap(), "{id}");
+        }
+    }
+    println!("hang: slowest failing call {slowest:?} (timeout {timeout:?})");
+}
+
+#[test]
+fn a_hung_server_is_store_unavailable_within_the_timeout_and_replies_never_get_mixed_up() {
+    hung_server_case(None, 0);
+}
+
+#[test]
+fn a_hung_server_behind_a_password_and_a_db_is_store_unavailable_within_the_timeout() {
+    hung_server_case(Some("hung-Pa55word"), 2);
+}
+
+fn timed<T>(
+    what: &'static str,
+    call: impl FnOnce() -> Result<T, Error>,
+) -> (&'static str, Result<T, Error>, Duration) {
+    let started = Instant::now();
+    let result = call();
+    (what, result, started.elapsed())
+}
+
+#[test]
+fn a_restart_while_idle_costs_at_most_the_pooled_connections() {
+    let _timing = timing();
+    let mut server = RedisServer::start();
+    let max_idle = 4;
+    let store = Arc::new(
+        RedisStore::with_options(
+            &server.url(),
+            RedisOptions { max_idle_connections: max_idle, ..options(&unique("idle")) },
+        )
+        .unwrap(),
+    );
+    // Fill the pool: `max_idle` threads hold a connection each at the same moment.
+    let barrier = Arc::new(Barrier::new(max_idle));
+    let threads: Vec<_> = (0..max_idle)
+        .map(|t| {
+            let (store, barrier) = (Arc::clone(&store), Arc::clone(&barrier));
+            std::thread::spawn(move || {
+                for i in 0..50 {
+                    barrier.wait();
+                    fresh(store.claim(&format!("evt_{t}_{i}"), LONG_LEASE, now_ms()));
+                }
+            })
+        })
+        .collect();
+    for thread in threads {
+        thread.join().unwrap();
+    }
+    server.restart();
+    // Every pooled connection is dead now; the store finds out when it uses one. No call may be Fresh
+    // by mistake, and the store must be working again after at most `max_idle` failed calls.
+    let mut failures = 0;
+    let mut recovered = false;
+    for i in 0..=max_idle {
+        match store.claim(&format!("evt_after_{i}"), LONG_LEASE, now_ms()) {
+            Ok(Claim::Fresh(_)) => {
+                recovered = true;
+                break;
+            }
+            Ok(other) => panic!("a new id after a restart: {other:?}"),
+            Err(error) => {
+                assert_eq!(error.code(), ErrorCode::StoreUnavailable);
+                failures += 1;
+            }
+        }
+    }
+    assert!(recovered, "still failing after {failures} calls");
+    println!("idle restart: {failures} failed call(s) before recovery (pool of {max_idle})");
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Completed ids survive the receiver's restart
+
+const PERSIST_HELPER: &str = "helper_receiver_processes_then_exits";
+const PERSIST_DONE: usize = 100;
+const PERSIST_CRASHED: usize = 10;
+const PERSIST_LEASE: Duration = Duration::from_millis(500);
+
+fn delivery(id: &str) -> (Vec<(&'static str, String)>, Vec<u8>) {
+    let body = format!(
+        r#"{{"id":"{id}","type":"task.completed","created":"2026-05-24T12:18:05.123Z","project_id":"p","text":"t","data":{{}}}}"#
+    )
+    .into_bytes();
+    (sign(Scheme::Anchor, [SECRET], &body, NOW_S).unwrap().into_vec(), body)
+}
+
+fn redis_receiver(url: &str, prefix: &str) -> Receiver<RedisStore> {
+    let store = RedisStore::with_options(url, options(prefix)).expect("URL");
+    Receiver::new(Verifier::anchor([SECRET]).unwrap(), store).with_lease(PERSIST_LEASE)
+}
+
+#[test]
+#[ignore = "a helper process of completed_ids_survive_a_receiver_restart"]
+fn helper_receiver_processes_then_exits() {
+    let Some(env) = helper_env(PERSIST_HELPER) else { return };
+    let receiver = redis_receiver(&env[ENV_URL], &env[ENV_PREFIX]);
+    for i in 0..PERSIST_DONE {
+        let (headers, body) = delivery(&format!("evt_done_{i}"));
+        let outcome = receiver.handle(&headers, &body, NOW_MS, |_| Ok::<(), ()>(()));
+        assert_eq!(outcome.kind(), "processed", "{outcome:?}");
+    }
+    // These are claimed and then the process "crashes": no complete, no release.
+    let claimed_at_ms = now_ms();
+    for i in 0..PERSIST_CRASHED {
+        let (headers, body) = delivery(&format!("evt_crashed_{i}"));
+        let reception = receiver.receive(&headers, &body, NOW_MS).expect("claimed");
+        assert!(matches!(reception, anchor_webhooks::Reception::Fresh(_)), "{reception:?}");
+    }
+    std::fs::write(&env[ENV_OUT], format!("ok {claimed_at_ms}\n")).expect("write");
+    println!("helper: processed {PERSIST_DONE}, abandoned {PERSIST_CRASHED}");
+}
+
+#[test]
+fn completed_ids_survive_a_receiver_restart() {
+    let _timing = timing();
+    let server = RedisServer::start();
+    let prefix = unique("persist");
+    let out = temp_file("anchor-redis-persist");
+    let child = run_helper(
+        PERSIST_HELPER,
+        &[(ENV_URL, server.url()), (ENV_PREFIX, prefix.clone()), (ENV_OUT, out.display().to_string())],
+    );
+    let output = child.wait_with_output().expect("wait for the helper");
+    assert_helper_succeeded(PERSIST_HELPER, &output);
+    let report = std::fs::read_to_string(&out).expect("the helper's report");
+    let _ = std::fs::remove_file(&out);
+    let claimed_at_ms: u64 = report.trim().strip_prefix("ok ").and_then(|ms| ms.parse().ok()).expect(&report);
+
+    // A new receiver (a new process in real life; a new store and connection pool here).
+    let receiver = redis_receiver(&server.url(), &prefix);
+    // The crashed worker's claims are in progress until their lease runs out, then processed once.
+    let (headers, body) = delivery("evt_crashed_0");
+    let lease_ms = PERSIST_LEASE.as_millis() as u64;
+    if now_ms() + 100 < claimed_at_ms + lease_ms {
+        let outcome = receiver.handle(&headers, &body, NOW_MS, |_| -> Result<(), ()> { panic!("ran early") });
+        assert_eq!(outcome.kind(), "in_progress");
+    }
+    let never = |_: &_| -> Result<(), ()> { panic!("a completed delivery ran again after the restart") };
+    for i in 0..PERSIST_DONE {
+        let (headers, body) = delivery(&format!("evt_done_{i}"));
+        let outcome = receiver.handle(&headers, &body, NOW_MS + 60_000, never);
+        assert_eq!((outcome.kind(), outcome.http_status()), ("duplicate", 200), "evt_done_{i}");
+    }
+    if let Some(wait) = (claimed_at_ms + lease_ms + 100).checked_sub(now_ms()) {
+        std::thread::sleep(Duration::from_millis(wait));
+    }
+    let runs = AtomicUsize::new(0);
+    for i in 0..PERSIST_CRASHED {
+        let (headers, body) = delivery(&format!("evt_crashed_{i}"));
+        let outcome = receiver.handle(&headers, &body, NOW_MS, |_| {
+            runs.fetch_add(1, Ordering::SeqCst);
+            Ok::<(), ()>(())
+        });
+        assert!(matches!(outcome, Outcome::Processed(_)), "evt_crashed_{i}: {outcome:?}");
+    }
+    assert_eq!(runs.load(Ordering::SeqCst), PERSIST_CRASHED);
+    let (headers, body) = delivery("evt_crashed_0");
+    assert_eq!(receiver.handle(&headers, &body, NOW_MS, never).kind(), "duplicate");
+}
