@@ -357,9 +357,9 @@ fn listen_stops_cleanly_on_sigterm() {
 
 #[test]
 fn listen_usage_and_secret_errors() {
-    let out = run(&["listen", "--secret", SECRET, "--dedupe", "redis://localhost"], b"");
+    let out = run(&["listen", "--secret", SECRET, "--dedupe", "postgres://localhost"], b"");
     assert_eq!(out.code, 2, "{out:?}");
-    assert!(out.stderr.contains("expected `memory`"), "{out:?}");
+    assert!(out.stderr.contains("expected `memory` or a Redis URL"), "{out:?}");
     let out = run(&["listen", "--secret", SECRET, "--path", "webhooks"], b"");
     assert_eq!(out.code, 2, "{out:?}");
     let out = run(&["listen", "--secret", SECRET, "--forward-to", "localhost:9000"], b"");

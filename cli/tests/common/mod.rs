@@ -1,7 +1,12 @@
 //! Running the built `anchor-webhooks` binary from the integration tests.
 
-use std::io::Write;
+use std::io::{Read, Write};
 use std::process::{Command, Stdio};
+use std::thread;
+use std::time::{Duration, Instant};
+
+/// No command of these tests takes this long; one that does (a server started by mistake) is killed.
+const RUN_DEADLINE: Duration = Duration::from_secs(60);
 
 /// What a run of the binary produced.
 #[derive(Debug)]
@@ -11,7 +16,7 @@ pub struct Run {
     pub stderr: String,
 }
 
-/// Runs `anchor-webhooks ARGS` with `stdin` as its standard input and waits for it.
+/// Runs `anchor-webhooks ARGS` with `stdin` as its standard input and waits for it (at most a minute).
 pub fn run(args: &[&str], stdin: &[u8]) -> Run {
     let mut child = Command::new(env!("CARGO_BIN_EXE_anchor-webhooks"))
         .args(args)
@@ -24,10 +29,30 @@ pub fn run(args: &[&str], stdin: &[u8]) -> Run {
     // The binary may exit before reading stdin (usage errors): a broken pipe is fine.
     let _ = pipe.write_all(stdin);
     drop(pipe);
-    let output = child.wait_with_output().expect("wait");
+    let read_all = |mut source: Box<dyn Read + Send>| {
+        thread::spawn(move || {
+            let mut text = Vec::new();
+            let _ = source.read_to_end(&mut text);
+            String::from_utf8(text).expect("utf-8 output")
+        })
+    };
+    let stdout = read_all(Box::new(child.stdout.take().expect("stdout")));
+    let stderr = read_all(Box::new(child.stderr.take().expect("stderr")));
+    let deadline = Instant::now() + RUN_DEADLINE;
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("wait") {
+            break status;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("`anchor-webhooks {}` still running after {RUN_DEADLINE:?}: killed", args.join(" "));
+        }
+        thread::sleep(Duration::from_millis(10));
+    };
     Run {
-        code: output.status.code().expect("exit code"),
-        stdout: String::from_utf8(output.stdout).expect("utf-8 stdout"),
-        stderr: String::from_utf8(output.stderr).expect("utf-8 stderr"),
+        code: status.code().expect("exit code"),
+        stdout: stdout.join().expect("stdout reader"),
+        stderr: stderr.join().expect("stderr reader"),
     }
 }
