@@ -39,6 +39,9 @@ pub struct RedisOptions {
     pub timeout: Duration,
     /// Connections kept open for reuse.
     pub max_idle_connections: usize,
+    /// For `rediss://`: PEM certificates of the authorities to trust instead of the public web roots (a
+    /// server with a private CA).
+    pub tls_root_certificates: Option<Vec<u8>>,
 }
 
 impl Default for RedisOptions {
@@ -48,6 +51,7 @@ impl Default for RedisOptions {
             done_ttl: DEFAULT_DONE_TTL,
             timeout: Duration::from_secs(1),
             max_idle_connections: 16,
+            tls_root_certificates: None,
         }
     }
 }
@@ -114,7 +118,15 @@ impl RedisStore {
         let mut info = url.into_connection_info().map_err(|_| invalid())?;
         let auth = info.redis.password.take().map(|password| (info.redis.username.take(), password));
         let db = std::mem::take(&mut info.redis.db);
-        let client = redis::Client::open(info).map_err(|_| invalid())?;
+        let client = match &options.tls_root_certificates {
+            Some(roots) => {
+                let certificates =
+                    redis::TlsCertificates { client_tls: None, root_cert: Some(roots.clone()) };
+                redis::Client::build_with_tls(info, certificates)
+                    .map_err(|_| unavailable("invalid TLS root certificates: expected PEM"))?
+            }
+            None => redis::Client::open(info).map_err(|_| invalid())?,
+        };
         Ok(RedisStore {
             client,
             auth,

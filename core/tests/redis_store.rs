@@ -837,3 +837,104 @@ fn completed_ids_survive_a_receiver_restart() {
     let (headers, body) = delivery("evt_crashed_0");
     assert_eq!(receiver.handle(&headers, &body, NOW_MS, never).kind(), "duplicate");
 }
+
+/// Runs `openssl ARGS` in `dir`, failing the test with its output when it fails.
+fn openssl(dir: &std::path::Path, args: &[&str]) {
+    let output = Command::new("openssl").args(args).current_dir(dir).output().expect("openssl runs");
+    assert!(
+        output.status.success(),
+        "openssl {}: {}",
+        args.join(" "),
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+/// A private CA and a server certificate for 127.0.0.1 signed by it; returns the folder holding
+/// `ca.crt`, `server.crt` and `server.key`.
+fn tls_certificates() -> PathBuf {
+    let dir = std::env::temp_dir().join(unique("anchor-webhooks-redis-tls"));
+    std::fs::create_dir_all(&dir).unwrap();
+    let ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"];
+    openssl(
+        &dir,
+        &[
+            &["req", "-x509"][..],
+            &ec,
+            &["-keyout", "ca.key", "-out", "ca.crt", "-days", "1", "-subj", "/CN=anchor-webhooks test CA"],
+        ]
+        .concat(),
+    );
+    openssl(
+        &dir,
+        &[&["req"][..], &ec, &["-keyout", "server.key", "-out", "server.csr", "-subj", "/CN=127.0.0.1"]]
+            .concat(),
+    );
+    std::fs::write(
+        dir.join("server.ext"),
+        "subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n",
+    )
+    .unwrap();
+    openssl(
+        &dir,
+        &[
+            "x509",
+            "-req",
+            "-in",
+            "server.csr",
+            "-CA",
+            "ca.crt",
+            "-CAkey",
+            "ca.key",
+            "-CAcreateserial",
+            "-out",
+            "server.crt",
+            "-days",
+            "1",
+            "-extfile",
+            "server.ext",
+        ],
+    );
+    dir
+}
+
+/// `rediss://` against a real TLS server: trusted through its private CA it works; with the public web
+/// roots only, the certificate is refused and the claim is `store_unavailable`, never `Fresh`.
+#[test]
+fn rediss_with_a_private_ca() {
+    let certs = tls_certificates();
+    let tls_port = redis_support::free_port().to_string();
+    let file = |name: &str| certs.join(name).to_str().unwrap().to_owned();
+    let (cert, key, ca) = (file("server.crt"), file("server.key"), file("ca.crt"));
+    let server = RedisServer::start_with(
+        None,
+        &[
+            "--tls-port",
+            &tls_port,
+            "--tls-cert-file",
+            &cert,
+            "--tls-key-file",
+            &key,
+            "--tls-ca-cert-file",
+            &ca,
+            "--tls-auth-clients",
+            "no",
+        ],
+    );
+    let url = format!("rediss://127.0.0.1:{tls_port}/0");
+    let options = RedisOptions {
+        tls_root_certificates: Some(std::fs::read(certs.join("ca.crt")).unwrap()),
+        ..RedisOptions::default()
+    };
+    let trusted = RedisStore::with_options(&url, options).unwrap();
+    let Claim::Fresh(token) = trusted.claim("evt_tls", Duration::from_secs(5), 0).unwrap() else {
+        panic!("a first claim over TLS is fresh")
+    };
+    assert!(trusted.complete("evt_tls", token, 0).unwrap());
+    assert_eq!(trusted.claim("evt_tls", Duration::from_secs(5), 0).unwrap(), Claim::Done);
+
+    let untrusted = RedisStore::open(&url).unwrap();
+    let error = untrusted.claim("evt_tls_2", Duration::from_secs(5), 0).unwrap_err();
+    assert_eq!(error.code(), ErrorCode::StoreUnavailable, "{error}");
+    drop(server);
+    let _ = std::fs::remove_dir_all(&certs);
+}
