@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Makes sure `redis-server` (and `redis-benchmark`, from redis-tools) are installed, then prints the path of
+# Makes sure `redis-server` (and `redis-benchmark`, from redis-tools, and `openssl`) are installed, then prints the path of
 # `redis-server`. The Redis dedupe store's tests and benchmark start private instances on free loopback
 # ports, so the distribution's own service must not be left running or enabled by the install.
 #
@@ -7,7 +7,9 @@
 set -euo pipefail
 
 have_all() {
-  command -v redis-server >/dev/null 2>&1 && command -v redis-benchmark >/dev/null 2>&1
+  # openssl makes the certificates of the TLS (rediss://) test.
+  command -v redis-server >/dev/null 2>&1 && command -v redis-benchmark >/dev/null 2>&1 \
+    && command -v openssl >/dev/null 2>&1
 }
 
 if ! have_all; then
@@ -37,7 +39,7 @@ if ! have_all; then
     echo "ensure-redis: apt-get update failed" >&2
     exit 1
   fi
-  if ! apt-get install -y -qq --no-install-recommends redis-server redis-tools >&2; then
+  if ! apt-get install -y -qq --no-install-recommends redis-server redis-tools openssl >&2; then
     echo "ensure-redis: apt-get install redis-server failed" >&2
     exit 1
   fi
