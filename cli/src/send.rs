@@ -7,9 +7,8 @@
 use std::path::PathBuf;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use anchor_webhooks::time::OffsetDateTime;
 use anchor_webhooks::{Scheme, SignOptions, Signer};
-use anchor_webhooks_sender::envelope;
+use anchor_webhooks_sender::{clock, envelope};
 use clap::Args;
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 use reqwest::Url;
@@ -69,10 +68,7 @@ pub(crate) fn run(args: SendArgs) -> Result<(), Failure> {
 
     let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default();
     let id = args.id.clone().unwrap_or_else(envelope::new_event_id);
-    let nanos = i128::try_from(now.as_nanos()).unwrap_or(0);
-    let created = envelope::format_created(
-        OffsetDateTime::from_unix_timestamp_nanos(nanos).unwrap_or(OffsetDateTime::UNIX_EPOCH),
-    );
+    let created = clock::rfc3339(i64::try_from(now.as_millis()).unwrap_or(i64::MAX));
     let envelope = match args.keys.scheme {
         Scheme::Anchor => json!({
             "id": id,

@@ -100,10 +100,7 @@ impl Signer {
         };
         for (name, value) in [(id_header, options.id), (parse::ANCHOR_EVENT, options.event_type)] {
             if let Some(value) = value {
-                if value.is_empty() {
-                    return Err(Error::malformed(name, "the value to sign is empty"));
-                }
-                parse::check_value(name, value.as_bytes())?;
+                sendable(name, value)?;
             }
         }
         let ts = timestamp.to_string();
@@ -199,9 +196,15 @@ fn derived_uuid(ts: &str, body: &[u8]) -> String {
 fn body_type(body: &[u8]) -> Option<String> {
     let value: serde_json::Value = serde_json::from_slice(body).ok()?;
     let event_type = value.get("type")?.as_str()?;
-    let sendable =
-        !event_type.is_empty() && parse::check_value(parse::ANCHOR_EVENT, event_type.as_bytes()).is_ok();
-    sendable.then(|| event_type.to_owned())
+    sendable(parse::ANCHOR_EVENT, event_type).is_ok().then(|| event_type.to_owned())
+}
+
+/// A value the signer may write into header `name`: non-empty, and a header value the verifier accepts.
+fn sendable(name: &'static str, value: &str) -> Result<(), Error> {
+    if value.is_empty() {
+        return Err(Error::malformed(name, "the value to sign is empty"));
+    }
+    parse::check_value(name, value.as_bytes()).map(|_| ())
 }
 
 #[cfg(test)]

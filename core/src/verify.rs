@@ -291,10 +291,10 @@ fn anchor_headers<'h>(
     let delivery_id = parse::checked_str(ANCHOR_DELIVERY_ID, delivery_id)?;
     let event_header = parse::checked_str(ANCHOR_EVENT, event_header)?;
     if header_ts.is_none() && t.is_none() {
-        return Err(Error::MissingHeader { header: parse::ANCHOR_TIMESTAMP });
+        return Err(Error::MissingHeader { header: ANCHOR_TIMESTAMP });
     }
     if signatures.len() == 0 {
-        return Err(Error::NoSignature { header: parse::ANCHOR_SIGNATURE });
+        return Err(Error::NoSignature { header: ANCHOR_SIGNATURE });
     }
     let with_value = |text: &'h [u8], source| parse::timestamp(text, source).map(|value| (text, value));
     let header_ts = header_ts.map(|text| with_value(text, "`Anchor-Timestamp`")).transpose()?;
@@ -305,7 +305,7 @@ fn anchor_headers<'h>(
         }
     }
     let (timestamp_text, timestamp) =
-        header_ts.or(t).ok_or(Error::MissingHeader { header: parse::ANCHOR_TIMESTAMP })?;
+        header_ts.or(t).ok_or(Error::MissingHeader { header: ANCHOR_TIMESTAMP })?;
     Ok(Signed { timestamp_text, timestamp, delivery_id, event_header })
 }
 
@@ -346,5 +346,5 @@ fn mismatch_hint(body: &[u8]) -> MismatchHint {
 }
 
 fn contains(haystack: &[u8], needle: &[u8]) -> bool {
-    haystack.windows(needle.len()).any(|window| window == needle)
+    memchr::memmem::find(haystack, needle).is_some()
 }

@@ -42,11 +42,15 @@ impl Clock for OffsetClock {
     }
 }
 
+/// Unix milliseconds as a date-time (the epoch for values `time` cannot represent).
+pub fn datetime(ms: i64) -> time::OffsetDateTime {
+    time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
+        .unwrap_or(time::OffsetDateTime::UNIX_EPOCH)
+}
+
 /// RFC 3339 in UTC with milliseconds, e.g. `2026-05-24T12:18:05.123Z` (the envelope's format).
 pub fn rfc3339(ms: i64) -> String {
-    let at = time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
-        .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
-    crate::envelope::format_created(at)
+    crate::envelope::format_created(datetime(ms))
 }
 
 /// Parses an RFC 3339 date-time into unix milliseconds.

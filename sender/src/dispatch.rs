@@ -279,6 +279,8 @@ impl Dispatcher {
     /// One signed POST.
     async fn attempt(&self, webhook: &WebhookRow, delivery: &DeliveryRow, body: &[u8]) -> AttemptOutcome {
         let fail = |error: String| AttemptOutcome::Fail { status: None, error };
+        // Checked again on every attempt: the stored URL may come from a run with another policy (a
+        // database written with --allow-insecure-localhost and reopened without it).
         let url = match url_rules::validate_webhook_url(&webhook.url, self.config.url_policy) {
             Ok(url) => url,
             Err(rejection) => return fail(format!("refused target: {rejection}")),

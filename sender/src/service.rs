@@ -124,10 +124,6 @@ impl Sender {
         &self.clock
     }
 
-    pub fn dispatch_config(&self) -> &DispatchConfig {
-        self.dispatcher.config()
-    }
-
     /// Stops every delivery task: attempts in flight are abandoned and stay `in_flight` in the log, so a
     /// restart on the same database makes them again.
     pub fn stop_deliveries(&self) {
@@ -276,12 +272,10 @@ impl Sender {
         targets: Vec<WebhookRow>,
     ) -> Result<Published, ApiError> {
         let now = self.clock.now_ms();
-        let created = time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(now) * 1_000_000)
-            .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
         let envelope = Envelope {
             id: envelope::new_event_id(),
             event_type: event_type.to_owned(),
-            created,
+            created: crate::clock::datetime(now),
             project_id: project_id.to_owned(),
             data,
         };

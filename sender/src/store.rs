@@ -375,12 +375,6 @@ impl Store {
         Ok(())
     }
 
-    pub fn delivery(&self, id: &str) -> StoreResult<Option<DeliveryRow>> {
-        let conn = self.conn();
-        let mut statement = conn.prepare_cached("SELECT * FROM deliveries WHERE id = ?1")?;
-        Ok(statement.query_row([id], delivery_from_row).optional()?)
-    }
-
     pub fn attempts(&self, delivery_id: &str) -> StoreResult<Vec<AttemptRow>> {
         let conn = self.conn();
         let mut statement =

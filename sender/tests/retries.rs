@@ -35,6 +35,12 @@ async fn retries_follow_the_scaled_schedule_with_one_delivery_id_and_fresh_times
     let arrivals = receiver.arrivals();
     assert_eq!(arrivals.len(), 6, "five 503s then a 200");
     assert_eq!(arrivals.iter().map(|a| a.answered).collect::<Vec<_>>(), [503, 503, 503, 503, 503, 200]);
+    // Every attempt is kept internally, not only the latest one the history row shows.
+    let attempts = emulator.emulator.sender.store().attempts(row["id"].as_str().unwrap()).unwrap();
+    assert_eq!(attempts.iter().map(|a| a.attempt).collect::<Vec<_>>(), [1, 2, 3, 4, 5, 6]);
+    let statuses: Vec<Option<u16>> = attempts.iter().map(|a| a.response_status).collect();
+    assert_eq!(statuses, [Some(503), Some(503), Some(503), Some(503), Some(503), Some(200)]);
+    assert!(attempts.iter().all(|a| a.finished_at_ms >= a.started_at_ms));
 
     // Arrival offsets. The schedule counts from when the first attempt was DUE (the publish), so offsets
     // are measured from an instant taken just before the publish request: then no attempt can arrive
