@@ -5,7 +5,11 @@
 //! (`Event::data`, `Event::body`) always keeps every field, known or not.
 
 use std::fmt;
+use std::ops::Range;
+use std::sync::OnceLock;
 
+use serde::de::{DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
+use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
@@ -88,15 +92,22 @@ impl fmt::Display for EventType {
     }
 }
 
-/// A verified event: the envelope fields, and the whole body as JSON.
-#[derive(Clone, Debug, PartialEq)]
+/// A verified event: the envelope fields, and the verified body.
+///
+/// Verification validates the whole body as JSON but does not build a tree: [`Event::data`] and
+/// [`Event::body`] parse it on first use, and [`Event::raw_data`] hands the exact bytes of `data` to hosts
+/// that have a faster JSON parser of their own (V8's `JSON.parse`, Go's `encoding/json`).
+#[derive(Clone)]
 pub struct Event {
     id: String,
     event_type: EventType,
     created: Option<OffsetDateTime>,
     project_id: Option<String>,
     text: Option<String>,
-    body: Value,
+    raw: Box<[u8]>,
+    /// Where `data` sits in `raw`; `None` when a Standard Webhooks body has no `data`.
+    data_span: Option<Range<usize>>,
+    body: OnceLock<Value>,
 }
 
 static NULL: Value = Value::Null;
@@ -104,29 +115,60 @@ static NULL: Value = Value::Null;
 impl Event {
     /// Parses an Anchor envelope (see the README for the exact rules).
     pub fn from_anchor_body(body: &[u8]) -> Result<Event, Error> {
-        let body = parse_json(body)?;
-        let envelope =
-            body.as_object().ok_or_else(|| Error::invalid_payload("the body is not a JSON object"))?;
-        let id = required_string(envelope, "id")?.to_owned();
-        let event_type = EventType::parse(required_string(envelope, "type")?);
-        let created = required_string(envelope, "created")?;
-        let created = OffsetDateTime::parse(created, &Rfc3339)
-            .map_err(|_| Error::invalid_payload("`created` is not an RFC 3339 date-time"))?;
-        if !envelope.get("data").is_some_and(Value::is_object) {
-            return Err(Error::invalid_payload("`data` is missing or not an object"));
+        let text = json_text(body)?;
+        if !starts_with_object(text) {
+            validate_whole(text)?;
+            return Err(Error::invalid_payload("the body is not a JSON object"));
         }
-        let project_id = optional_string(envelope, "project_id")?;
-        let text = optional_string(envelope, "text")?;
-        Ok(Event { id, event_type, created: Some(created), project_id, text, body })
+        let fields = TopLevel::parse(text)?;
+        let id = required_string(fields.field("id"), "id")?;
+        let event_type = EventType::parse(&required_string(fields.field("type"), "type")?);
+        let created = required_string(fields.field("created"), "created")?;
+        let created = OffsetDateTime::parse(&created, &Rfc3339)
+            .map_err(|_| Error::invalid_payload("`created` is not an RFC 3339 date-time"))?;
+        let data = match fields.field("data") {
+            Some(data) if data.get().starts_with('{') => data,
+            _ => return Err(Error::invalid_payload("`data` is missing or not an object")),
+        };
+        let project_id = optional_string(fields.field("project_id"), "project_id")?;
+        let text_field = optional_string(fields.field("text"), "text")?;
+        Ok(Event {
+            id,
+            event_type,
+            created: Some(created),
+            project_id,
+            text: text_field,
+            data_span: Some(span_in(text, data)),
+            raw: body.into(),
+            body: OnceLock::new(),
+        })
     }
 
     /// Builds a Standard Webhooks event: any JSON body; the id comes from the `webhook-id` header.
     pub fn from_standard_body(id: &str, body: &[u8]) -> Result<Event, Error> {
-        let body = parse_json(body)?;
-        let field = |name| body.get(name).and_then(Value::as_str);
-        let event_type = EventType::parse(field("type").or_else(|| field("event")).unwrap_or(""));
-        let created = field("timestamp").and_then(|at| OffsetDateTime::parse(at, &Rfc3339).ok());
-        Ok(Event { id: id.to_owned(), event_type, created, project_id: None, text: None, body })
+        let text = json_text(body)?;
+        let fields = if starts_with_object(text) {
+            TopLevel::parse(text)?
+        } else {
+            validate_whole(text)?;
+            TopLevel::default()
+        };
+        let string =
+            |field: Option<&RawValue>| field.and_then(|raw| serde_json::from_str::<String>(raw.get()).ok());
+        let event_type =
+            string(fields.field("type")).or_else(|| string(fields.field("event"))).unwrap_or_default();
+        let created =
+            string(fields.field("timestamp")).and_then(|at| OffsetDateTime::parse(&at, &Rfc3339).ok());
+        Ok(Event {
+            id: id.to_owned(),
+            event_type: EventType::parse(&event_type),
+            created,
+            project_id: None,
+            text: None,
+            data_span: fields.field("data").map(|data| span_in(text, data)),
+            raw: body.into(),
+            body: OnceLock::new(),
+        })
     }
 
     /// The event id: the envelope's `id` (Anchor) or the `webhook-id` header (Standard Webhooks). The
@@ -153,18 +195,33 @@ impl Event {
         self.text.as_deref()
     }
 
-    /// The `data` object (`null` when a Standard Webhooks body has none).
+    /// The `data` object (`null` when a Standard Webhooks body has none). Parsed on first use.
     pub fn data(&self) -> &Value {
-        self.body.get("data").unwrap_or(&NULL)
+        self.body().get("data").unwrap_or(&NULL)
     }
 
-    /// The whole parsed body, every field kept.
+    /// The whole parsed body, every field kept. Parsed on first use.
     pub fn body(&self) -> &Value {
-        &self.body
+        self.body.get_or_init(|| parse_validated(&self.raw))
     }
 
     pub fn into_body(self) -> Value {
-        self.body
+        let Event { raw, body, .. } = self;
+        body.into_inner().unwrap_or_else(|| parse_validated(&raw))
+    }
+
+    /// The verified body, byte for byte.
+    pub fn raw_body(&self) -> &[u8] {
+        &self.raw
+    }
+
+    /// The JSON text of `data` exactly as signed (`null` when a Standard Webhooks body has none). Already
+    /// validated: any JSON parser accepts it.
+    pub fn raw_data(&self) -> &[u8] {
+        match &self.data_span {
+            Some(span) => &self.raw[span.clone()],
+            None => b"null",
+        }
     }
 
     /// The task fields, for `task.*` events.
@@ -178,40 +235,247 @@ impl Event {
     }
 
     fn data_object(&self) -> &Map<String, Value> {
-        static EMPTY: std::sync::OnceLock<Map<String, Value>> = std::sync::OnceLock::new();
+        static EMPTY: OnceLock<Map<String, Value>> = OnceLock::new();
         self.data().as_object().unwrap_or_else(|| EMPTY.get_or_init(Map::new))
     }
 }
 
-fn parse_json(body: &[u8]) -> Result<Value, Error> {
+impl PartialEq for Event {
+    fn eq(&self, other: &Event) -> bool {
+        // Everything else is derived from these two.
+        self.id == other.id && self.raw == other.raw
+    }
+}
+
+impl fmt::Debug for Event {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // The body is the user's data: its size is shown, not its content.
+        f.debug_struct("Event")
+            .field("id", &self.id)
+            .field("event_type", &self.event_type)
+            .field("created", &self.created)
+            .field("project_id", &self.project_id)
+            .field("text", &self.text)
+            .field("body_bytes", &self.raw.len())
+            .finish()
+    }
+}
+
+/// Nesting `serde_json` accepts when it builds a `Value`: 127 containers, the body's own included.
+const MAX_NESTING: usize = 127;
+
+fn json_text(body: &[u8]) -> Result<&str, Error> {
     if body.is_empty() {
         return Err(Error::invalid_payload("the body is empty"));
     }
-    if std::str::from_utf8(body).is_err() {
-        return Err(Error::invalid_payload("the body is not valid UTF-8"));
-    }
-    // serde_json's messages can quote the input; only the position is reported.
-    serde_json::from_slice(body).map_err(|e| {
-        Error::invalid_payload(format!(
-            "the body is not valid JSON (line {}, column {})",
+    std::str::from_utf8(body).map_err(|_| Error::invalid_payload("the body is not valid UTF-8"))
+}
+
+fn starts_with_object(text: &str) -> bool {
+    text.trim_start_matches([' ', '\t', '\n', '\r']).starts_with('{')
+}
+
+/// serde_json's messages can quote the input; only the position is reported.
+fn json_error(e: serde_json::Error) -> Error {
+    if e.is_data() {
+        return Error::invalid_payload(format!(
+            "the body nests JSON deeper than {MAX_NESTING} levels (line {}, column {})",
             e.line(),
             e.column()
-        ))
-    })
+        ));
+    }
+    Error::invalid_payload(format!("the body is not valid JSON (line {}, column {})", e.line(), e.column()))
 }
 
-fn required_string<'a>(envelope: &'a Map<String, Value>, field: &'static str) -> Result<&'a str, Error> {
-    match envelope.get(field).and_then(Value::as_str) {
-        Some(value) if !value.is_empty() => Ok(value),
-        _ => Err(Error::invalid_payload(format!("`{field}` is missing or not a non-empty string"))),
+fn validate_whole(text: &str) -> Result<(), Error> {
+    let mut de = serde_json::Deserializer::from_str(text);
+    Validate { nesting_left: MAX_NESTING }.deserialize(&mut de).and_then(|()| de.end()).map_err(json_error)
+}
+
+/// The byte range of `part`, a slice borrowed from `whole`.
+fn span_in(whole: &str, part: &RawValue) -> Range<usize> {
+    let start = part.get().as_ptr() as usize - whole.as_ptr() as usize;
+    start..start + part.get().len()
+}
+
+/// Builds the `Value` of a body that [`Validate`] accepted, which `serde_json` then accepts too (same
+/// grammar, number ranges and nesting limit; `core/tests` and the `envelope` fuzz target hold it to that).
+fn parse_validated(raw: &[u8]) -> Value {
+    serde_json::from_slice(raw).unwrap_or(Value::Null)
+}
+
+/// The top-level fields the core reads, kept as borrowed JSON text. Every other field is validated and
+/// skipped; a repeated field keeps its last value, as every JSON parser a receiver uses does.
+#[derive(Default)]
+struct TopLevel<'a> {
+    fields: [Option<&'a RawValue>; FIELDS.len()],
+    /// Earlier values of repeated fields: unused, but they must be valid JSON all the same.
+    overwritten: Vec<&'a RawValue>,
+}
+
+const FIELDS: [&str; 8] = ["id", "type", "created", "project_id", "text", "data", "event", "timestamp"];
+
+impl<'a> TopLevel<'a> {
+    fn parse(text: &'a str) -> Result<TopLevel<'a>, Error> {
+        let mut de = serde_json::Deserializer::from_str(text);
+        let fields = de.deserialize_map(TopLevelVisitor).and_then(|fields| de.end().map(|()| fields));
+        let fields = fields.map_err(json_error)?;
+        // A `RawValue` is skipped by syntax alone; walk it like `Value` parsing would, one level down.
+        let child = Validate { nesting_left: MAX_NESTING - 1 };
+        for raw in fields.fields.iter().flatten().chain(&fields.overwritten) {
+            child.deserialize(&mut serde_json::Deserializer::from_str(raw.get())).map_err(json_error)?;
+        }
+        Ok(fields)
+    }
+
+    fn field(&self, name: &str) -> Option<&'a RawValue> {
+        self.fields[FIELDS.iter().position(|field| *field == name).expect("a name from FIELDS")]
     }
 }
 
-fn optional_string(envelope: &Map<String, Value>, field: &'static str) -> Result<Option<String>, Error> {
-    match envelope.get(field) {
-        None | Some(Value::Null) => Ok(None),
-        Some(Value::String(value)) => Ok(Some(value.clone())),
-        Some(_) => Err(Error::invalid_payload(format!("`{field}` is not a string"))),
+struct TopLevelVisitor;
+
+impl<'de> Visitor<'de> for TopLevelVisitor {
+    type Value = TopLevel<'de>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON object")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<TopLevel<'de>, A::Error> {
+        let mut fields = TopLevel::default();
+        let child = Validate { nesting_left: MAX_NESTING - 1 };
+        while let Some(known) = map.next_key_seed(FieldName)? {
+            match known {
+                Some(index) => {
+                    if let Some(earlier) = fields.fields[index].replace(map.next_value()?) {
+                        fields.overwritten.push(earlier);
+                    }
+                }
+                None => map.next_value_seed(child)?,
+            }
+        }
+        Ok(fields)
+    }
+}
+
+/// A top-level key: its index in [`FIELDS`], or `None` for a field the core does not read.
+struct FieldName;
+
+impl<'de> DeserializeSeed<'de> for FieldName {
+    type Value = Option<usize>;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Option<usize>, D::Error> {
+        deserializer.deserialize_str(self)
+    }
+}
+
+impl<'de> Visitor<'de> for FieldName {
+    type Value = Option<usize>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a field name")
+    }
+
+    fn visit_str<E>(self, name: &str) -> Result<Option<usize>, E> {
+        Ok(FIELDS.iter().position(|field| *field == name))
+    }
+}
+
+/// Walks any JSON value the way building a `serde_json::Value` would (same grammar, number range checks
+/// and nesting limit) without building it.
+#[derive(Clone, Copy)]
+struct Validate {
+    nesting_left: usize,
+}
+
+impl Validate {
+    fn enter<E: serde::de::Error>(self) -> Result<Validate, E> {
+        match self.nesting_left.checked_sub(1) {
+            Some(nesting_left) => Ok(Validate { nesting_left }),
+            None => Err(E::custom("nested too deeply")),
+        }
+    }
+}
+
+impl<'de> DeserializeSeed<'de> for Validate {
+    type Value = ();
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
+        deserializer.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Validate {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("any JSON value")
+    }
+
+    fn visit_bool<E>(self, _: bool) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_i64<E>(self, _: i64) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_u64<E>(self, _: u64) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_f64<E>(self, _: f64) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_str<E>(self, _: &str) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_unit<E>(self) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        let inner = self.enter()?;
+        while seq.next_element_seed(inner)?.is_some() {}
+        Ok(())
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        let inner = self.enter()?;
+        while map.next_key_seed(Key)?.is_some() {
+            map.next_value_seed(inner)?;
+        }
+        Ok(())
+    }
+}
+
+/// An object key: decoded and checked like any string, then dropped.
+struct Key;
+
+impl<'de> DeserializeSeed<'de> for Key {
+    type Value = ();
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
+        deserializer.deserialize_str(Validate { nesting_left: 0 })
+    }
+}
+
+fn required_string(field: Option<&RawValue>, name: &'static str) -> Result<String, Error> {
+    match field.and_then(|raw| serde_json::from_str::<String>(raw.get()).ok()) {
+        Some(value) if !value.is_empty() => Ok(value),
+        _ => Err(Error::invalid_payload(format!("`{name}` is missing or not a non-empty string"))),
+    }
+}
+
+fn optional_string(field: Option<&RawValue>, name: &'static str) -> Result<Option<String>, Error> {
+    match field.map(|raw| raw.get()) {
+        None | Some("null") => Ok(None),
+        Some(raw) => serde_json::from_str::<String>(raw)
+            .map(Some)
+            .map_err(|_| Error::invalid_payload(format!("`{name}` is not a string"))),
     }
 }
 

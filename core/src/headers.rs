@@ -139,6 +139,37 @@ impl<K: AsRef<[u8]>, V: AsRef<[u8]>> Headers for BTreeMap<K, V> {
     }
 }
 
+/// CGI and WSGI environ variables read as headers: `Anchor-Signature` is `HTTP_ANCHOR_SIGNATURE`, and
+/// `Content-Type` / `Content-Length` are `CONTENT_TYPE` / `CONTENT_LENGTH` (CGI gives those two no prefix).
+/// Variables that are not headers (`REQUEST_METHOD`, `wsgi.input`, ...) are never matched.
+#[derive(Clone, Copy, Debug)]
+pub struct CgiHeaders<'a, K, V>(pub &'a [(K, V)]);
+
+impl<K: AsRef<[u8]>, V: AsRef<[u8]>> Headers for CgiHeaders<'_, K, V> {
+    fn header(&self, name: &str) -> HeaderLookup<'_> {
+        HeaderLookup::from_values(
+            self.0
+                .iter()
+                .filter(|(key, _)| is_cgi_name_of(key.as_ref(), name))
+                .map(|(_, value)| value.as_ref()),
+        )
+    }
+}
+
+fn is_cgi_name_of(variable: &[u8], header: &str) -> bool {
+    let header = header.as_bytes();
+    let unprefixed =
+        header.eq_ignore_ascii_case(b"content-type") || header.eq_ignore_ascii_case(b"content-length");
+    let rest = if unprefixed { Some(variable) } else { variable.strip_prefix(b"HTTP_") };
+    rest.is_some_and(|rest| {
+        rest.len() == header.len()
+            && rest
+                .iter()
+                .zip(header)
+                .all(|(&v, &h)| if h == b'-' { v == b'_' } else { v.eq_ignore_ascii_case(&h) })
+    })
+}
+
 #[cfg(feature = "http")]
 impl Headers for http::HeaderMap {
     fn header(&self, name: &str) -> HeaderLookup<'_> {
@@ -171,6 +202,23 @@ mod tests {
         assert_eq!(map.header("anchor-signature"), HeaderLookup::One(b"a"));
         map.insert("anchor-signature".to_string(), "b".to_string());
         assert_eq!(map.header("anchor-signature"), HeaderLookup::Repeated);
+    }
+
+    #[test]
+    fn cgi_variables_are_headers_and_nothing_else_is() {
+        let environ = [
+            ("REQUEST_METHOD", "POST"),
+            ("HTTP_ANCHOR_SIGNATURE", "t=1,v1=ab"),
+            ("CONTENT_TYPE", "application/json"),
+            ("HTTP_CONTENT_TYPE", "text/plain"),
+            ("ANCHOR_TIMESTAMP", "1"),
+            ("wsgi.input", "<stream>"),
+        ];
+        let cgi = CgiHeaders(&environ);
+        assert_eq!(cgi.header("Anchor-Signature"), HeaderLookup::One(b"t=1,v1=ab"));
+        assert_eq!(cgi.header("content-type"), HeaderLookup::One(b"application/json"));
+        assert_eq!(cgi.header("Anchor-Timestamp"), HeaderLookup::Missing);
+        assert_eq!(cgi.header("Request-Method"), HeaderLookup::Missing);
     }
 
     #[cfg(feature = "http")]

@@ -160,3 +160,52 @@ proptest! {
         }
     }
 }
+
+/// JSON-ish text: real JSON values, nested a little or a lot, with some bytes changed.
+fn json_like() -> impl Strategy<Value = Vec<u8>> {
+    let leaf = prop_oneof![
+        Just("null".to_owned()),
+        Just("true".to_owned()),
+        "-?[0-9]{1,3}(\\.[0-9]{1,3})?([eE][+-]?[0-9]{1,3})?",
+        "\"([a-z]|\\\\u00e9|\\\\n|\\\\ud83d\\\\ude00|\\\\ud800){0,6}\"",
+    ];
+    let value = leaf.prop_recursive(8, 64, 4, |inner| {
+        prop_oneof![
+            proptest::collection::vec(inner.clone(), 0..4).prop_map(|items| format!("[{}]", items.join(","))),
+            proptest::collection::vec(("(id|type|data|event|timestamp|x)", inner), 0..5).prop_map(|fields| {
+                let fields: Vec<_> = fields.iter().map(|(k, v)| format!("\"{k}\":{v}")).collect();
+                format!("{{{}}}", fields.join(","))
+            }),
+        ]
+    });
+    let deep =
+        (120usize..135).prop_map(|depth| format!("{{\"data\":{}{}}}", "[".repeat(depth), "]".repeat(depth)));
+    (prop_oneof![4 => value, 1 => deep], any::<Option<(prop::sample::Index, u8)>>()).prop_map(
+        |(text, change)| {
+            let mut bytes = text.into_bytes();
+            if let Some((at, byte)) = change {
+                let at = at.index(bytes.len());
+                bytes[at] = byte;
+            }
+            bytes
+        },
+    )
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 2048, ..ProptestConfig::default() })]
+
+    /// Verification validates JSON without building a `Value`, and builds it later on first use. Both must
+    /// accept exactly what `serde_json::Value` parsing accepts, or `Event::body` could not be built later.
+    #[test]
+    fn lazy_envelope_accepts_exactly_what_value_parsing_accepts(body in json_like()) {
+        let direct = serde_json::from_slice::<serde_json::Value>(&body);
+        let event = anchor_webhooks::Event::from_standard_body("msg_1", &body);
+        prop_assert_eq!(direct.is_ok(), event.is_ok(), "body {:?}", String::from_utf8_lossy(&body));
+        if let (Ok(direct), Ok(event)) = (direct, event) {
+            prop_assert_eq!(event.body(), &direct);
+            let data = direct.get("data").cloned().unwrap_or(serde_json::Value::Null);
+            prop_assert_eq!(serde_json::from_slice::<serde_json::Value>(event.raw_data()).unwrap(), data);
+        }
+    }
+}

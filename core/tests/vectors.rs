@@ -49,6 +49,24 @@ fn headers(case: &Value) -> Vec<(String, String)> {
         .collect()
 }
 
+/// The body is validated at verification and parsed into a `Value` only on first use; that parse must
+/// agree with parsing the raw bytes directly, and `raw_data` must be the text of `data`.
+fn lazy_json_problem(verified: &anchor_webhooks::Verified) -> Option<String> {
+    let event = &verified.event;
+    let direct: Value = match serde_json::from_slice(event.raw_body()) {
+        Ok(value) => value,
+        Err(e) => return Some(format!("the verified body does not parse as a Value: {e}")),
+    };
+    let Ok(raw_data) = serde_json::from_slice::<Value>(event.raw_data()) else {
+        return Some("raw_data is not JSON".to_owned());
+    };
+    let expected_data = direct.get("data").cloned().unwrap_or(Value::Null);
+    if event.body() != &direct || event.data() != &expected_data || raw_data != expected_data {
+        return Some("lazily parsed body, data or raw_data disagree with the raw body".to_owned());
+    }
+    None
+}
+
 fn run(file: &str) -> usize {
     let (scheme, cases) = cases(file);
     let mut failures = Vec::new();
@@ -71,7 +89,9 @@ fn run(file: &str) -> usize {
                     "type": verified.event.event_type().as_str(),
                     "delivery_id": verified.delivery_id,
                 });
-                (&got != expect).then(|| format!("expected {expect}, got {got}"))
+                (&got != expect)
+                    .then(|| format!("expected {expect}, got {got}"))
+                    .or_else(|| lazy_json_problem(verified))
             }
             (false, Err(error)) => {
                 let code = error.code().as_str();

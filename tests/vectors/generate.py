@@ -28,6 +28,7 @@ import datetime
 import hashlib
 import hmac
 import json
+import math
 import os
 import re
 import sys
@@ -770,6 +771,30 @@ def anchor_cases():
         "Anchor-Event must equal the envelope type exactly; a case difference is invalid_payload.",
         "rejection", [S], H(event="TASK.COMPLETED"), B, err("invalid_payload"))
 
+    # ---- JSON limits and spellings the envelope parser must agree on ----------------------------
+    # serde_json (and so the core) accepts 127 nested containers, the body object included.
+    def nested_data(levels):
+        prefix = env_variant("nested-%d" % levels, data={})[:-len(b'"data":{}}')]
+        return prefix + b'"data":{"n":' + b"[" * (levels - 2) + b"]" * (levels - 2) + b"}}"
+    body = nested_data(127)
+    add("json-nesting-at-limit-ok",
+        "127 nested containers (the body object, data and 125 arrays) verify.",
+        "python-stdlib-hmac", [S], H(body=body), body, OK(evt_id=det_evt("nested-127")))
+    bad_payload("json-nesting-too-deep", "128 nested containers exceed the JSON nesting limit: invalid_payload.",
+                nested_data(128))
+    bad_payload("json-number-out-of-range", "A number outside the range of a double (1e400) is invalid_payload.",
+                env_variant("big-number", data={"size": 1})[:-len(b'1}}')] + b"1e400}}")
+    env = env_variant("dup-type", data={"artifacts": []})
+    body = env.replace(b'"type":"task.completed"', b'"type":"task.failed","type":"task.completed"')
+    add("repeated-envelope-field-last-wins",
+        "A repeated top-level field keeps its last value, as JSON parsers in every binding's host do.",
+        "python-stdlib-hmac", [S], H(body=body), body, OK(evt_id=det_evt("dup-type")))
+    env = env_variant("escaped-names", data={"artifacts": []})
+    body = env.replace(b'"id":', b'"\\u0069d":').replace(b'"type":', b'"typ\\u0065":')
+    add("escaped-envelope-field-names-ok",
+        "Field names are compared after JSON unescaping: \\u0069d is id.",
+        "python-stdlib-hmac", [S], H(body=body), body, OK(evt_id=det_evt("escaped-names")))
+
     return cases
 
 
@@ -885,6 +910,10 @@ def standard_cases():
     body_u = compact({"type": "note.created", "data": {"text": "\u00e9t\u00e9 \u2600\ufe0f \u65e5\u672c"}})
     add("body-non-ascii-utf8", "A non-ASCII UTF-8 body is signed over its raw bytes.",
         "python-stdlib-hmac", [S], std_headers(MID, NOW, body_u), body_u, ok(0, NOW, MID, "note.created", MID))
+    body_deep = b'{"type":"invoice.paid","data":' + b"[" * 126 + b"]" * 126 + b"}"
+    add("json-nesting-at-limit-ok", "127 nested containers (the body object and 126 arrays) verify.",
+        "python-stdlib-hmac", [S], std_headers(MID, NOW, body_deep), body_deep,
+        ok(0, NOW, MID, "invoice.paid", MID))
 
     for name, desc, body in [
         ("non-json-body", "A validly signed body that is not JSON is invalid_payload.", b"event=extraction.completed"),
@@ -892,6 +921,11 @@ def standard_cases():
         ("non-utf8-body", "A validly signed body that is not valid UTF-8 is invalid_payload.",
          b'{"event": "extraction.completed", "note": "\xc3\x28"}'),
         ("truncated-json-body", "A validly signed truncated JSON body is invalid_payload.", b'{"event": "extr'),
+        ("json-nesting-too-deep", "128 nested arrays exceed the JSON nesting limit: invalid_payload.",
+         b"[" * 128 + b"]" * 128),
+        ("json-number-out-of-range", "A number outside the range of a double is invalid_payload.",
+         b'{"type": "invoice.paid", "amount": -1e400}'),
+        ("json-nan-literal", "NaN is not JSON: invalid_payload.", b'{"type": "invoice.paid", "amount": NaN}'),
     ]:
         add(name, desc, "rejection", [S], std_headers(MID, NOW, body), body, err("invalid_payload"))
 
@@ -1138,6 +1172,35 @@ def _body(case):
     return base64.b64decode(case["body_base64"])
 
 
+def _nesting(value):
+    if isinstance(value, dict):
+        return 1 + max(map(_nesting, value.values()), default=0)
+    if isinstance(value, list):
+        return 1 + max(map(_nesting, value), default=0)
+    return 0
+
+
+def _finite_float(text):
+    value = float(text)
+    if math.isinf(value):
+        raise ValueError("number out of range")
+    return value
+
+
+def _refuse_constant(text):
+    raise ValueError("%s is not JSON" % text)
+
+
+def _load_json(body):
+    """json.loads held to the limits of RFC 8259 parsers in every binding's host: numbers within a
+    double's range, no NaN/Infinity, at most 127 nested containers."""
+    value = json.loads(body.decode("utf-8"), parse_float=_finite_float, parse_constant=_refuse_constant,
+                       parse_int=lambda text: (_finite_float(text), int(text))[1])
+    if _nesting(value) > 127:
+        raise ValueError("nested too deeply")
+    return value
+
+
 def _stage_result(errors):
     if len(errors) > 1:
         raise AssertionError("ambiguous: several header-stage errors %s" % sorted(errors))
@@ -1196,7 +1259,7 @@ def oracle_anchor(case):
     if matched is None:
         raise Reject("signature_mismatch")
     try:
-        env = json.loads(body.decode("utf-8"))
+        env = _load_json(body)
     except (UnicodeDecodeError, ValueError):
         raise Reject("invalid_payload")
     if not isinstance(env, dict):
@@ -1269,7 +1332,7 @@ def oracle_standard(case):
     if matched is None:
         raise Reject("signature_mismatch")
     try:
-        payload = json.loads(body.decode("utf-8"))
+        payload = _load_json(body)
     except (UnicodeDecodeError, ValueError):
         raise Reject("invalid_payload")
     evt_type = ""

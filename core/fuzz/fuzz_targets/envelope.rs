@@ -3,6 +3,7 @@
 //! is total.
 #![no_main]
 
+use anchor_webhooks::serde_json;
 use anchor_webhooks::{ErrorCode, Event};
 use libfuzzer_sys::fuzz_target;
 
@@ -28,6 +29,16 @@ fuzz_target!(|data: &[u8]| {
             exercise(event);
         }
         Err(error) => check_error(error),
+    }
+    // Verification validates without building a `Value` and builds it on first use: both must accept
+    // exactly what `serde_json` accepts, and agree on what they built.
+    let direct = serde_json::from_slice::<serde_json::Value>(data);
+    assert_eq!(direct.is_ok(), standard.is_ok(), "lazy validation disagrees with serde_json");
+    if let (Ok(direct), Ok(event)) = (&direct, &standard) {
+        assert_eq!(event.body(), direct);
+        let raw_data =
+            serde_json::from_slice::<serde_json::Value>(event.raw_data()).expect("raw_data is JSON");
+        assert_eq!(&raw_data, direct.get("data").unwrap_or(&serde_json::Value::Null));
     }
     // Any JSON is a Standard Webhooks payload, so an Anchor envelope always is one.
     if anchor.is_ok() {
