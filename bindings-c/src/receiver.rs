@@ -1,0 +1,243 @@
+//! `anchor_memory_store` and `anchor_receiver`: verification plus claim / complete / release dedupe.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use anchor_webhooks::{
+    MemoryStore, Receiver, Reception, DEFAULT_DONE_TTL, DEFAULT_LEASE, DEFAULT_MAX_ENTRIES,
+};
+
+use crate::event::{anchor_event, Held};
+use crate::ffi::{self, anchor_header};
+use crate::last_error::LastError;
+use crate::result::anchor_result;
+use crate::verifier::{anchor_verifier, last_error_into};
+
+/// The default largest number of ids an `anchor_memory_store` holds.
+pub const ANCHOR_DEFAULT_MAX_ENTRIES: usize = 100_000;
+/// The default time a completed id is remembered, in seconds (24 h).
+pub const ANCHOR_DEFAULT_DONE_TTL_SECONDS: u64 = 86_400;
+/// The default lease of a claim, in milliseconds (30 s).
+pub const ANCHOR_DEFAULT_LEASE_MS: u64 = 30_000;
+/// Seconds to put in `Retry-After` when answering 503 to an in-progress delivery.
+pub const ANCHOR_IN_PROGRESS_RETRY_AFTER_SECONDS: u64 = 5;
+
+// The header needs literals (cbindgen does not evaluate other crates' constants); these keep them equal
+// to the core's, at compile time.
+const _: () = assert!(ANCHOR_DEFAULT_MAX_ENTRIES == DEFAULT_MAX_ENTRIES);
+const _: () = assert!(ANCHOR_DEFAULT_DONE_TTL_SECONDS == DEFAULT_DONE_TTL.as_secs());
+const _: () = assert!(ANCHOR_DEFAULT_LEASE_MS as u128 == DEFAULT_LEASE.as_millis());
+const _: () =
+    assert!(ANCHOR_IN_PROGRESS_RETRY_AFTER_SECONDS == anchor_webhooks::IN_PROGRESS_RETRY_AFTER_SECONDS);
+
+/// An in-process dedupe store: thread-safe, bounded, with a TTL for completed ids. When it is full of
+/// live entries it refuses new claims with `ANCHOR_RESULT_STORE_UNAVAILABLE` (answer 503) rather than
+/// forget a completed id early. Receivers share it: freeing the store handle while receivers still use
+/// it is fine (they keep it alive).
+pub struct anchor_memory_store {
+    store: Arc<MemoryStore>,
+}
+
+/// Verification plus dedupe by event id, over a verifier (copied) and a memory store (shared).
+/// Thread-safe: share it between threads.
+pub struct anchor_receiver {
+    inner: Receiver<Arc<MemoryStore>>,
+    last_error: LastError,
+}
+
+/// What `anchor_receiver_receive` found.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum anchor_reception {
+    /// New: this worker holds the claim. Run the handler, then `anchor_receiver_complete` (success) or
+    /// `anchor_receiver_release` (failure, so the sender's retry is processed).
+    Fresh = 1,
+    /// Already processed: answer 200 and do not run the handler.
+    Duplicate = 2,
+    /// Another worker holds a live claim: answer 503 with `Retry-After` so the sender retries.
+    InProgress = 3,
+}
+
+/// A memory store holding at most `max_entries` ids (`ANCHOR_DEFAULT_MAX_ENTRIES`; at least 1),
+/// remembering completed ids for `done_ttl_seconds` (`ANCHOR_DEFAULT_DONE_TTL_SECONDS`).
+#[no_mangle]
+pub unsafe extern "C" fn anchor_memory_store_new(
+    max_entries: usize,
+    done_ttl_seconds: u64,
+    store_out: *mut *mut anchor_memory_store,
+) -> anchor_result {
+    ffi::guard(None, || {
+        // SAFETY: the header's pointer contract.
+        let out = unsafe { ffi::output(store_out, "store_out") }?;
+        let store = MemoryStore::new(max_entries, Duration::from_secs(done_ttl_seconds));
+        out.write(ffi::into_handle(anchor_memory_store { store: Arc::new(store) }));
+        Ok(())
+    })
+}
+
+/// How many ids the store holds (live, or expired and not yet evicted).
+#[no_mangle]
+pub unsafe extern "C" fn anchor_memory_store_len(
+    store: *const anchor_memory_store,
+    len_out: *mut usize,
+) -> anchor_result {
+    ffi::guard(None, || {
+        // SAFETY: the header's pointer contract.
+        let (store, out) =
+            unsafe { (ffi::require(ffi::handle(store), "store")?, ffi::output(len_out, "len_out")?) };
+        out.write(store.store.len());
+        Ok(())
+    })
+}
+
+/// Releases this handle on the store. NULL is a no-op. Receivers made from it keep the store alive.
+#[no_mangle]
+pub unsafe extern "C" fn anchor_memory_store_free(store: *mut anchor_memory_store) {
+    // SAFETY: the header's pointer contract.
+    ffi::guard_void(|| unsafe { ffi::free_handle(store) })
+}
+
+/// A receiver over a copy of `verifier` (free the verifier whenever you like) and `store` (shared),
+/// claiming ids for `lease_ms` milliseconds (`ANCHOR_DEFAULT_LEASE_MS`).
+#[no_mangle]
+pub unsafe extern "C" fn anchor_receiver_new(
+    verifier: *const anchor_verifier,
+    store: *const anchor_memory_store,
+    lease_ms: u64,
+    receiver_out: *mut *mut anchor_receiver,
+) -> anchor_result {
+    ffi::guard(None, || {
+        // SAFETY: the header's pointer contract.
+        let (verifier, store, out) = unsafe {
+            (
+                ffi::require(ffi::handle(verifier), "verifier")?,
+                ffi::require(ffi::handle(store), "store")?,
+                ffi::output(receiver_out, "receiver_out")?,
+            )
+        };
+        let inner = Receiver::new(verifier.inner.clone(), Arc::clone(&store.store))
+            .with_lease(Duration::from_millis(lease_ms));
+        out.write(ffi::into_handle(anchor_receiver { inner, last_error: LastError::default() }));
+        Ok(())
+    })
+}
+
+/// Verifies a delivery, then claims its event id. `now_ms` is the receiver's clock in unix milliseconds
+/// (`anchor_now_unix_ms()` for the host's). On success `*reception_out` says what to do and `*event_out`
+/// is the verified event (free it with `anchor_event_free`; for `ANCHOR_RECEPTION_FRESH` it holds the
+/// claim: complete or release it first). A delivery that fails verification never touches the store.
+#[no_mangle]
+pub unsafe extern "C" fn anchor_receiver_receive(
+    receiver: *const anchor_receiver,
+    headers: *const anchor_header,
+    headers_len: usize,
+    body: *const u8,
+    body_len: usize,
+    now_ms: u64,
+    reception_out: *mut anchor_reception,
+    event_out: *mut *mut anchor_event,
+) -> anchor_result {
+    // SAFETY: the header's pointer contract.
+    let receiver = unsafe { ffi::handle(receiver) };
+    ffi::guard(receiver.map(|r| &r.last_error), || {
+        let receiver = ffi::require(receiver, "receiver")?;
+        // SAFETY: the header's pointer contract.
+        let (reception_out, event_out, body) = unsafe {
+            (
+                ffi::output(reception_out, "reception_out")?,
+                ffi::output(event_out, "event_out")?,
+                ffi::slice(body, body_len, "body")?,
+            )
+        };
+        // SAFETY: the header's pointer contract.
+        let reception =
+            unsafe { ffi::with_headers(headers, headers_len, |h| receiver.inner.receive(h, body, now_ms)) }??;
+        let (kind, held) = match reception {
+            Reception::Fresh(claimed) => (anchor_reception::Fresh, Held::Claimed(claimed)),
+            Reception::Duplicate(verified) => (anchor_reception::Duplicate, Held::Verified(verified)),
+            Reception::InProgress(verified) => (anchor_reception::InProgress, Held::Verified(verified)),
+        };
+        reception_out.write(kind);
+        event_out.write(ffi::into_handle(anchor_event::new(held)));
+        Ok(())
+    })
+}
+
+/// Marks the claimed event done (after the handler succeeded): retries of it are then duplicates.
+/// `*completed_out` is false when the claim had been lost meanwhile (its lease expired and another
+/// worker took it over). `event` must come from `anchor_receiver_receive` with `ANCHOR_RECEPTION_FRESH`.
+#[no_mangle]
+pub unsafe extern "C" fn anchor_receiver_complete(
+    receiver: *const anchor_receiver,
+    event: *const anchor_event,
+    now_ms: u64,
+    completed_out: *mut bool,
+) -> anchor_result {
+    // SAFETY: the header's pointer contract.
+    unsafe { settle(receiver, event, now_ms, completed_out, Settle::Complete) }
+}
+
+/// Frees the claimed event after a handler failure, so the sender's retry is processed.
+/// `*released_out` is false when the claim had been lost meanwhile.
+#[no_mangle]
+pub unsafe extern "C" fn anchor_receiver_release(
+    receiver: *const anchor_receiver,
+    event: *const anchor_event,
+    now_ms: u64,
+    released_out: *mut bool,
+) -> anchor_result {
+    // SAFETY: the header's pointer contract.
+    unsafe { settle(receiver, event, now_ms, released_out, Settle::Release) }
+}
+
+enum Settle {
+    Complete,
+    Release,
+}
+
+/// # Safety
+/// The header's pointer contract.
+unsafe fn settle(
+    receiver: *const anchor_receiver,
+    event: *const anchor_event,
+    now_ms: u64,
+    done_out: *mut bool,
+    settle: Settle,
+) -> anchor_result {
+    // SAFETY: the header's pointer contract.
+    let receiver = unsafe { ffi::handle(receiver) };
+    ffi::guard(receiver.map(|r| &r.last_error), || {
+        let receiver = ffi::require(receiver, "receiver")?;
+        // SAFETY: the header's pointer contract.
+        let (event, out) =
+            unsafe { (ffi::require(ffi::handle(event), "event")?, ffi::output(done_out, "out")?) };
+        let claimed = event.claimed()?;
+        let done = match settle {
+            Settle::Complete => receiver.inner.complete(claimed, now_ms)?,
+            Settle::Release => receiver.inner.release(claimed, now_ms)?,
+        };
+        out.write(done);
+        Ok(())
+    })
+}
+
+/// Copies this thread's last error message on `receiver` into `buf` (see `anchor_verifier_last_error`).
+#[no_mangle]
+pub unsafe extern "C" fn anchor_receiver_last_error(
+    receiver: *const anchor_receiver,
+    buf: *mut u8,
+    len: usize,
+    written: *mut usize,
+) -> anchor_result {
+    // SAFETY: the header's pointer contract.
+    let receiver = unsafe { ffi::handle(receiver) };
+    // SAFETY: the header's pointer contract.
+    unsafe { last_error_into(receiver.map(|r| &r.last_error), "receiver", buf, len, written) }
+}
+
+/// Frees a receiver. NULL is a no-op. No call may be using it.
+#[no_mangle]
+pub unsafe extern "C" fn anchor_receiver_free(receiver: *mut anchor_receiver) {
+    // SAFETY: the header's pointer contract.
+    ffi::guard_void(|| unsafe { ffi::free_handle(receiver) })
+}

@@ -1,0 +1,391 @@
+package anchorwebhooks
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+const testSecret = "36da51b166a69268a59a8d5ee0b32c9f5e5aaee7d301c7a5a36844318e116fc6"
+
+func envelope(id, eventType string) []byte {
+	return []byte(fmt.Sprintf(`{"id":%q,"type":%q,"created":"2026-05-24T12:18:05.123Z",`+
+		`"project_id":"5d2c31f6-ab7e-481a-b6fd-8b4a96a4e197","text":"summary","data":{"task_id":"t_1","n":[1,2]}}`,
+		id, eventType))
+}
+
+// The Go declarations (error codes, sentinels, event types) against the core's catalogue.
+func TestCatalogueDrift(t *testing.T) {
+	var fixes []string
+	declared := map[string]bool{}
+	for _, s := range sentinels {
+		declared[s.Code] = true
+	}
+	for _, code := range ErrorCodes() {
+		if !declared[code.Code] {
+			name := goName(code.Code)
+			fixes = append(fixes, fmt.Sprintf("errors.go: add  Code%s = %q,  Err%s = sentinel(Code%s)  and list Err%s in sentinels",
+				name, code.Code, name, name, name))
+			continue
+		}
+		s := sentinelFor(t, code.Code)
+		if s.Number != code.Number || s.HTTPStatus != code.HTTPStatus || s.Number == 0 {
+			t.Errorf("sentinel %s: number %d status %d, catalogue %d %d", code.Code, s.Number, s.HTTPStatus,
+				code.Number, code.HTTPStatus)
+		}
+		delete(declared, code.Code)
+	}
+	delete(declared, CodeInvalidArgument) // the binding's own
+	for code := range declared {
+		fixes = append(fixes, fmt.Sprintf("errors.go: remove %q (no longer in the core's catalogue)", code))
+	}
+	known := map[EventType]bool{}
+	for _, eventType := range knownEventTypes {
+		known[eventType] = true
+	}
+	for _, eventType := range EventTypes() {
+		if !known[eventType] {
+			fixes = append(fixes, fmt.Sprintf("event.go: add  Event%s EventType = %q  and list it in knownEventTypes",
+				goName(strings.NewReplacer(".", "_").Replace(string(eventType))), eventType))
+		}
+		delete(known, eventType)
+	}
+	for eventType := range known {
+		fixes = append(fixes, fmt.Sprintf("event.go: remove %q (no longer in the core's catalogue)", eventType))
+	}
+	if len(fixes) > 0 {
+		t.Fatalf("the Go declarations drifted from the core's catalogue:\n  %s", strings.Join(fixes, "\n  "))
+	}
+	if ErrInvalidArgument.Number != 1003 || ErrSignatureMismatch.Number != 9 || ErrStoreUnavailable.HTTPStatus != 503 {
+		t.Fatalf("sentinel numbers: %+v %+v %+v", ErrInvalidArgument, ErrSignatureMismatch, ErrStoreUnavailable)
+	}
+}
+
+func goName(snake string) string {
+	var b strings.Builder
+	for _, word := range strings.Split(snake, "_") {
+		if word != "" {
+			b.WriteString(strings.ToUpper(word[:1]) + word[1:])
+		}
+	}
+	return b.String()
+}
+
+func TestSignVerifyAndEventFields(t *testing.T) {
+	body := envelope("evt_1", "task.completed")
+	h, err := Sign([]string{"new-secret", testSecret}, body, 1716544084, SignID("delivery-7"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if h.Get("Anchor-Event") != "task.completed" || h.Get("Anchor-Delivery-Id") != "delivery-7" {
+		t.Fatalf("headers %v", h)
+	}
+	v, err := NewVerifier([]string{"unrelated", testSecret})
+	if err != nil {
+		t.Fatal(err)
+	}
+	event, err := v.VerifyAt(body, h, time.Unix(1716544084+120, 0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	created := time.Date(2026, 5, 24, 12, 18, 5, 123000000, time.UTC)
+	if event.ID != "evt_1" || event.Type != EventTaskCompleted || !event.Created.Equal(created) ||
+		event.ProjectID != "5d2c31f6-ab7e-481a-b6fd-8b4a96a4e197" || event.Text != "summary" ||
+		string(event.Data) != `{"task_id":"t_1","n":[1,2]}` || event.MatchedSecret != 1 ||
+		event.Timestamp != 1716544084 || event.DeliveryID != "delivery-7" || string(event.Body) != string(body) {
+		t.Fatalf("event %+v", event)
+	}
+	var data struct {
+		TaskID string `json:"task_id"`
+	}
+	if err := event.DecodeData(&data); err != nil || data.TaskID != "t_1" {
+		t.Fatalf("DecodeData: %v %+v", err, data)
+	}
+	signature, err := v.VerifySignatureAt(body, h, time.Unix(1716544084, 0))
+	if err != nil || signature != (Signature{MatchedSecret: 1, Timestamp: 1716544084}) {
+		t.Fatalf("VerifySignature: %+v %v", signature, err)
+	}
+	// One second past the tolerance: refused, with the skew in the message.
+	_, err = v.VerifyAt(body, h, time.Unix(1716544084+121, 0))
+	var refused *Error
+	if !errors.Is(err, ErrTimestampTooOld) || !errors.As(err, &refused) || refused.HTTPStatus != 401 ||
+		!strings.Contains(refused.Message, "121 s") || errors.Is(err, ErrTimestampTooNew) {
+		t.Fatalf("got %#v", err)
+	}
+	// Tampered body.
+	_, err = v.VerifyAt([]byte(strings.Replace(string(body), "t_1", "t_2", 1)), h, time.Unix(1716544084, 0))
+	if !errors.Is(err, ErrSignatureMismatch) || strings.Contains(err.Error(), testSecret) {
+		t.Fatalf("got %v", err)
+	}
+	// The Standard Webhooks scheme, with the official vector's signature.
+	standard := []string{"whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"}
+	sh, err := Sign(standard, []byte(`{"test": 2432232314}`), 1614265330, SignScheme(SchemeStandard),
+		SignID("msg_p5jXN8AQM9LWM0D4loKWxJek"))
+	if err != nil || sh.Get("Webhook-Signature") != "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=" {
+		t.Fatalf("standard signature %v %v", sh, err)
+	}
+	sv, err := NewVerifier(standard, WithScheme(SchemeStandard))
+	if err != nil {
+		t.Fatal(err)
+	}
+	se, err := sv.VerifyAt([]byte(`{"test": 2432232314}`), sh, time.Unix(1614265330+300, 0))
+	if err != nil || se.ID != "msg_p5jXN8AQM9LWM0D4loKWxJek" || se.Type != "" || string(se.Data) != "null" ||
+		!se.Created.IsZero() {
+		t.Fatalf("standard event %+v %v", se, err)
+	}
+}
+
+func TestConstructionErrors(t *testing.T) {
+	_, err := NewVerifier(nil)
+	if !errors.Is(err, ErrInvalidSecret) || !strings.Contains(err.Error(), "no secret") {
+		t.Fatalf("no secrets: %v", err)
+	}
+	_, err = NewVerifier([]string{"fine", " padded"})
+	if !errors.Is(err, ErrInvalidSecret) || !strings.Contains(err.Error(), "secret #2") {
+		t.Fatalf("padded: %v", err)
+	}
+	_, err = NewVerifier([]string{"whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"})
+	if !errors.Is(err, ErrInvalidSecret) || !strings.Contains(err.Error(), "standard scheme") {
+		t.Fatalf("wrong scheme: %v", err)
+	}
+	for _, opt := range []Option{WithScheme(Scheme(7)), WithTolerance(-time.Second), WithMaxBodyBytes(-1)} {
+		if _, err := NewVerifier([]string{testSecret}, opt); !errors.Is(err, ErrInvalidArgument) {
+			t.Fatalf("invalid option: %v", err)
+		}
+	}
+	if _, err := Sign([]string{testSecret}, nil, 1, SignID("a\nb")); !errors.Is(err, ErrMalformedHeader) {
+		t.Fatalf("injected id: %v", err)
+	}
+	if _, err := Sign([]string{testSecret}, nil, 1, SignID("")); !errors.Is(err, ErrMalformedHeader) {
+		t.Fatalf("empty id: %v", err)
+	}
+}
+
+// listen serves handler on a loopback port with a real http.Server; returns its base URL.
+func listen(t *testing.T, handler http.Handler) string {
+	t.Helper()
+	listener, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	server := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
+	go func() { _ = server.Serve(listener) }()
+	t.Cleanup(func() { _ = server.Close() })
+	return "http://" + listener.Addr().String()
+}
+
+type answerOf struct {
+	status     int
+	body       string
+	retryAfter string
+}
+
+func post(t *testing.T, url string, h http.Header, body []byte) answerOf {
+	t.Helper()
+	request, err := http.NewRequest(http.MethodPost, url, strings.NewReader(string(body)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, values := range h {
+		request.Header[name] = values
+	}
+	response, err := http.DefaultClient.Do(request)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer response.Body.Close()
+	text, _ := io.ReadAll(response.Body)
+	return answerOf{response.StatusCode, strings.TrimSpace(string(text)), response.Header.Get("Retry-After")}
+}
+
+func TestVerifyRequestRestoresTheBody(t *testing.T) {
+	v, _ := NewVerifier([]string{testSecret})
+	body := envelope("evt_req", "task.failed")
+	h, _ := Sign([]string{testSecret}, body, time.Now().Unix())
+	var got atomic.Value
+	url := listen(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		event, err := v.VerifyRequest(r)
+		again, _ := io.ReadAll(r.Body)
+		got.Store(fmt.Sprintf("%v|%v|%s", event != nil && event.ID == "evt_req", err, again))
+	}))
+	post(t, url, h, body)
+	if want := fmt.Sprintf("true|<nil>|%s", body); got.Load() != want {
+		t.Fatalf("got %v", got.Load())
+	}
+	// Over the limit: refused without reading more than limit+1 bytes.
+	small, _ := NewVerifier([]string{testSecret}, WithMaxBodyBytes(16))
+	request, _ := http.NewRequest(http.MethodPost, "/", strings.NewReader(string(body)))
+	request.Header = h
+	if _, err := small.VerifyRequest(request); !errors.Is(err, ErrBodyTooLarge) {
+		t.Fatalf("got %v", err)
+	}
+}
+
+func TestMiddlewareAnswers(t *testing.T) {
+	v, _ := NewVerifier([]string{testSecret}, WithMaxBodyBytes(4096))
+	store := NewMemoryStore()
+	var runs sync.Map // event id -> *atomic.Int32
+	release := make(chan struct{})
+	entered := make(chan string, 4)
+	handler := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		event, ok := EventFromContext(r.Context())
+		if !ok {
+			t.Error("no event in the context")
+			return
+		}
+		body, _ := io.ReadAll(r.Body)
+		if string(body) != string(event.Body) {
+			t.Errorf("the handler reads the body again: %q", body)
+		}
+		counter, _ := runs.LoadOrStore(event.ID, new(atomic.Int32))
+		n := counter.(*atomic.Int32).Add(1)
+		switch {
+		case strings.HasPrefix(event.ID, "evt_slow"):
+			entered <- event.ID
+			<-release
+		case strings.HasPrefix(event.ID, "evt_fail") && n == 1:
+			w.WriteHeader(http.StatusInternalServerError)
+			return
+		case strings.HasPrefix(event.ID, "evt_panic") && n == 1:
+			panic(http.ErrAbortHandler)
+		}
+		w.WriteHeader(http.StatusNoContent)
+	})
+	url := listen(t, Middleware(v, store, handler))
+	runsOf := func(id string) int32 {
+		counter, ok := runs.Load(id)
+		if !ok {
+			return 0
+		}
+		return counter.(*atomic.Int32).Load()
+	}
+	deliver := func(id string) (http.Header, []byte) {
+		body := envelope(id, "task.completed")
+		h, err := Sign([]string{testSecret}, body, time.Now().Unix())
+		if err != nil {
+			t.Fatal(err)
+		}
+		return h, body
+	}
+
+	h, body := deliver("evt_ok")
+	if a := post(t, url, h, body); a.status != 204 {
+		t.Fatalf("fresh: %+v", a)
+	}
+	if a := post(t, url, h, body); a.status != 200 || a.body != `{"ok":true,"outcome":"duplicate"}` || runsOf("evt_ok") != 1 {
+		t.Fatalf("duplicate: %+v, %d runs", a, runsOf("evt_ok"))
+	}
+
+	forged, _ := Sign([]string{"not-the-secret"}, body, time.Now().Unix())
+	if a := post(t, url, forged, body); a.status != 401 || a.body != `{"error":"signature_mismatch"}` {
+		t.Fatalf("forged: %+v", a)
+	}
+	stale, _ := Sign([]string{testSecret}, envelope("evt_stale", "task.completed"), time.Now().Unix()-600)
+	if a := post(t, url, stale, envelope("evt_stale", "task.completed")); a.status != 401 || a.body != `{"error":"timestamp_too_old"}` {
+		t.Fatalf("stale: %+v", a)
+	}
+	if a := post(t, url, http.Header{"Anchor-Signature": {"t=1,v1=zz"}}, body); a.status != 400 || a.body != `{"error":"malformed_header"}` {
+		t.Fatalf("malformed: %+v", a)
+	}
+	big := []byte(`{"id":"evt_big","type":"t","created":"2026-05-24T12:18:05Z","data":{"x":"` + strings.Repeat("x", 5000) + `"}}`)
+	bigHeaders, _ := Sign([]string{testSecret}, big, time.Now().Unix())
+	if a := post(t, url, bigHeaders, big); a.status != 413 || a.body != `{"error":"body_too_large"}` {
+		t.Fatalf("too large: %+v", a)
+	}
+	if runsOf("evt_stale") != 0 || runsOf("evt_big") != 0 {
+		t.Fatal("the handler ran for a refused delivery")
+	}
+
+	// A handler answering 5xx releases the claim: the retry runs it again, then it is done.
+	h, body = deliver("evt_fail")
+	if a := post(t, url, h, body); a.status != 500 {
+		t.Fatalf("failing handler: %+v", a)
+	}
+	if a := post(t, url, h, body); a.status != 204 || runsOf("evt_fail") != 2 {
+		t.Fatalf("retry after a failure: %+v, %d runs", a, runsOf("evt_fail"))
+	}
+	if a := post(t, url, h, body); a.status != 200 || runsOf("evt_fail") != 2 {
+		t.Fatalf("after success: %+v", a)
+	}
+	// So does a panicking handler.
+	h, body = deliver("evt_panic")
+	request, _ := http.NewRequest(http.MethodPost, url, strings.NewReader(string(body)))
+	request.Header = h
+	if _, err := http.DefaultClient.Do(request); err == nil {
+		t.Fatal("an aborted handler closes the connection")
+	}
+	if a := post(t, url, h, body); a.status != 204 || runsOf("evt_panic") != 2 {
+		t.Fatalf("retry after a panic: %+v, %d runs", a, runsOf("evt_panic"))
+	}
+
+	// In progress on another request: 503 with Retry-After, the handler not run a second time.
+	h, body = deliver("evt_slow")
+	first := make(chan answerOf)
+	go func() { first <- post(t, url, h, body) }()
+	<-entered
+	if a := post(t, url, h, body); a.status != 503 || a.retryAfter != "5" || a.body != `{"error":"in_progress"}` {
+		t.Fatalf("in progress: %+v", a)
+	}
+	close(release)
+	if a := <-first; a.status != 204 || runsOf("evt_slow") != 1 {
+		t.Fatalf("the first request: %+v", a)
+	}
+
+	// A full store: 503 with Retry-After, never a silent 200.
+	tiny := NewMemoryStore(WithMaxEntries(1))
+	tinyURL := listen(t, Middleware(v, tiny, handler))
+	h, body = deliver("evt_one")
+	if a := post(t, tinyURL, h, body); a.status != 204 || tiny.Len() != 1 {
+		t.Fatalf("first id: %+v", a)
+	}
+	h, body = deliver("evt_two")
+	if a := post(t, tinyURL, h, body); a.status != 503 || a.retryAfter != "5" || a.body != `{"error":"store_unavailable"}` || runsOf("evt_two") != 0 {
+		t.Fatalf("full store: %+v", a)
+	}
+}
+
+// Many goroutines, one verifier and one middleware: go test -race checks the Go side; the library is
+// checked under valgrind and ASan by bindings-c/test.sh.
+func TestConcurrentUse(t *testing.T) {
+	v, _ := NewVerifier([]string{testSecret})
+	body := envelope("evt_c", "task.completed")
+	h, _ := Sign([]string{testSecret}, body, 1716544084)
+	forged, _ := Sign([]string{"forger"}, body, 1716544084)
+	var wg sync.WaitGroup
+	errs := make(chan error, 16)
+	for g := 0; g < 16; g++ {
+		wg.Add(1)
+		go func(g int) {
+			defer wg.Done()
+			for i := 0; i < 200; i++ {
+				if (g+i)%2 == 0 {
+					event, err := v.VerifyAt(body, h, time.Unix(1716544084, 0))
+					if err != nil || event.ID != "evt_c" {
+						errs <- fmt.Errorf("genuine: %v", err)
+						return
+					}
+				} else if _, err := v.VerifyAt(body, forged, time.Unix(1716544084, 0)); !errors.Is(err, ErrSignatureMismatch) ||
+					!strings.HasPrefix(err.(*Error).Message, "signature mismatch") {
+					errs <- fmt.Errorf("forged: %v", err)
+					return
+				}
+			}
+		}(g)
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+	if data, _ := json.Marshal(ErrorCodes()); len(data) == 0 {
+		t.Fatal("catalogue")
+	}
+}

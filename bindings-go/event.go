@@ -1,0 +1,109 @@
+package anchorwebhooks
+
+/*
+#include "shim.h"
+*/
+import "C"
+
+import (
+	"encoding/json"
+	"time"
+)
+
+// EventType is an event's type name, e.g. "task.completed". Types outside the catalogue verify fine.
+type EventType string
+
+// The core's event catalogue, as declared here; a test compares it with EventTypes().
+const (
+	EventTaskCompleted                EventType = "task.completed"
+	EventTaskFailed                   EventType = "task.failed"
+	EventTaskCancelled                EventType = "task.cancelled"
+	EventTaskHealed                   EventType = "task.healed"
+	EventSessionCompleted             EventType = "session.completed"
+	EventSessionFailed                EventType = "session.failed"
+	EventSessionRecordingReady        EventType = "session.recording.ready"
+	EventSessionReady                 EventType = "session.ready"
+	EventBatchCompleted               EventType = "batch.completed"
+	EventBatchFailed                  EventType = "batch.failed"
+	EventInterventionRequested        EventType = "intervention.requested"
+	EventInterventionResolved         EventType = "intervention.resolved"
+	EventIdentityAuthenticated        EventType = "identity.authenticated"
+	EventIdentityAuthenticationFailed EventType = "identity.authentication_failed"
+	EventExtractionCompleted          EventType = "extraction.completed"
+	EventExtractionFailed             EventType = "extraction.failed"
+)
+
+// knownEventTypes lists the constants above, for the drift test.
+var knownEventTypes = []EventType{
+	EventTaskCompleted, EventTaskFailed, EventTaskCancelled, EventTaskHealed, EventSessionCompleted,
+	EventSessionFailed, EventSessionRecordingReady, EventSessionReady, EventBatchCompleted, EventBatchFailed,
+	EventInterventionRequested, EventInterventionResolved, EventIdentityAuthenticated,
+	EventIdentityAuthenticationFailed, EventExtractionCompleted, EventExtractionFailed,
+}
+
+// EventTypes returns the core's event catalogue, in order.
+func EventTypes() []EventType {
+	n := int(C.anchor_event_types_count())
+	types := make([]EventType, 0, n)
+	for i := 0; i < n; i++ {
+		var name C.anchor_bytes
+		if C.anchor_event_types_get(C.size_t(i), &name) != C.ANCHOR_RESULT_OK {
+			panic("anchor_event_types_get failed inside the catalogue's range")
+		}
+		types = append(types, EventType(viewString(name)))
+	}
+	return types
+}
+
+// Event is a verified delivery.
+type Event struct {
+	// ID is the event id and dedupe key: the envelope's id (Anchor) or the webhook-id header (Standard
+	// Webhooks). The same logical event keeps it across retries.
+	ID string
+	// Type is the envelope's type (Anchor); for Standard Webhooks the body's "type" or "event" field, or "".
+	Type EventType
+	// Created is when the provider created the event (zero when the body has no creation time).
+	Created time.Time
+	// ProjectID and Text are the envelope's optional fields ("" when absent). Text is presentation only.
+	ProjectID string
+	Text      string
+	// Data is the JSON of the envelope's "data", exactly as signed ("null" when a Standard Webhooks body
+	// has none). Decode it with DecodeData or json.Unmarshal.
+	Data json.RawMessage
+	// Body is the verified body: the slice given to Verify (not a copy), or the request body read by
+	// VerifyRequest / Middleware.
+	Body []byte
+	// MatchedSecret is the index of the first configured secret that matched (watch it during a rotation).
+	MatchedSecret int
+	// Timestamp is the signed timestamp, unix seconds.
+	Timestamp int64
+	// DeliveryID is Anchor-Delivery-Id ("" when absent) or webhook-id (Standard Webhooks).
+	DeliveryID string
+}
+
+// DecodeData decodes Data into v with encoding/json.
+func (e *Event) DecodeData(v any) error {
+	return json.Unmarshal(e.Data, v)
+}
+
+// eventFrom builds an Event from the fields the shim copied into out.
+func eventFrom(out []byte, res *C.go_result, body []byte) *Event {
+	if res.overflow {
+		panic("anchor-webhooks: the event's fields did not fit the buffer sized for them (a binding bug)")
+	}
+	event := &Event{
+		ID:            text(out, res.id),
+		Type:          EventType(text(out, res._type)),
+		ProjectID:     text(out, res.project_id),
+		Text:          text(out, res.text),
+		Data:          json.RawMessage(out[res.data.off : res.data.off+res.data.len : res.data.off+res.data.len]),
+		Body:          body,
+		MatchedSecret: int(res.matched_secret),
+		Timestamp:     int64(res.timestamp),
+		DeliveryID:    text(out, res.delivery_id),
+	}
+	if res.has_created {
+		event.Created = time.Unix(int64(res.created_seconds), int64(res.created_nanos)).UTC()
+	}
+	return event
+}

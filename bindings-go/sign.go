@@ -1,0 +1,73 @@
+package anchorwebhooks
+
+/*
+#include "shim.h"
+*/
+import "C"
+
+import (
+	"net/http"
+	"unsafe"
+)
+
+type signConfig struct {
+	scheme    Scheme
+	id        *string
+	eventType *string
+}
+
+// SignOption configures Sign.
+type SignOption func(*signConfig)
+
+// SignScheme selects the scheme (SchemeAnchor by default).
+func SignScheme(scheme Scheme) SignOption { return func(c *signConfig) { c.scheme = scheme } }
+
+// SignID sets Anchor-Delivery-Id / webhook-id (default: derived from the timestamp and body).
+func SignID(id string) SignOption { return func(c *signConfig) { c.id = &id } }
+
+// SignEventType sets Anchor-Event (default: the body's "type" field).
+func SignEventType(eventType string) SignOption {
+	return func(c *signConfig) { c.eventType = &eventType }
+}
+
+// Sign produces the headers of a delivery of body signed at timestamp (unix seconds) with every secret
+// (one signature each, as during a rotation), as the provider would: for tests and local tools.
+func Sign(secrets []string, body []byte, timestamp int64, opts ...SignOption) (http.Header, error) {
+	cfg := signConfig{scheme: SchemeAnchor}
+	for _, opt := range opts {
+		opt(&cfg)
+	}
+	var packed []byte
+	lens := make([]C.size_t, 0, len(secrets))
+	for _, secret := range secrets {
+		packed = append(packed, secret...)
+		lens = append(lens, C.size_t(len(secret)))
+	}
+	defer clear(packed)
+	optional := func(value *string) (C.bool, *C.uint8_t, C.size_t) {
+		if value == nil {
+			return false, nil, 0
+		}
+		b := []byte(*value)
+		return true, bytesPtr(b), C.size_t(len(b))
+	}
+	hasID, id, idLen := optional(cfg.id)
+	hasEventType, eventType, eventTypeLen := optional(cfg.eventType)
+	var signed *C.anchor_signed_headers
+	code := C.go_sign(C.uint32_t(cfg.scheme), bytesPtr(packed), lensPtr(lens), C.size_t(len(secrets)), bytesPtr(body),
+		C.size_t(len(body)), C.uint64_t(max(timestamp, 0)), hasID, id, idLen, hasEventType, eventType, eventTypeLen, &signed)
+	if code != C.ANCHOR_RESULT_OK {
+		return nil, errorFor(uint32(code), "")
+	}
+	defer C.anchor_signed_headers_free(signed)
+	var headers *C.anchor_header
+	var n C.size_t
+	C.anchor_signed_headers_get(signed, &headers, &n)
+	h := http.Header{}
+	for _, header := range unsafe.Slice(headers, int(n)) {
+		name := C.GoStringN((*C.char)(unsafe.Pointer(header.name)), C.int(header.name_len))
+		value := C.GoStringN((*C.char)(unsafe.Pointer(header.value)), C.int(header.value_len))
+		h.Add(name, value)
+	}
+	return h, nil
+}

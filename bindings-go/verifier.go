@@ -1,0 +1,186 @@
+package anchorwebhooks
+
+/*
+#include <stdlib.h>
+#include "shim.h"
+*/
+import "C"
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"net/http"
+	"runtime"
+	"time"
+)
+
+// Scheme selects the signing scheme. It is chosen explicitly, never guessed from the headers.
+type Scheme uint32
+
+const (
+	// SchemeAnchor is Anchor-Signature (t=...,v1=<hex>), default tolerance 120 s.
+	SchemeAnchor Scheme = C.ANCHOR_SCHEME_ANCHOR
+	// SchemeStandard is Standard Webhooks (webhook-signature: v1,<base64>, whsec_ secrets), default
+	// tolerance 300 s.
+	SchemeStandard Scheme = C.ANCHOR_SCHEME_STANDARD
+)
+
+// DefaultMaxBodyBytes is the body limit when WithMaxBodyBytes is not given: 1 MiB.
+const DefaultMaxBodyBytes = 1 << 20
+
+type config struct {
+	scheme       Scheme
+	tolerance    *time.Duration
+	maxBodyBytes *int
+}
+
+// Option configures NewVerifier.
+type Option func(*config)
+
+// WithScheme selects the scheme (SchemeAnchor by default).
+func WithScheme(scheme Scheme) Option { return func(c *config) { c.scheme = scheme } }
+
+// WithTolerance sets the two-sided timestamp tolerance, in whole seconds (the boundary itself passes).
+// Default: 120 s for Anchor, 300 s for Standard Webhooks.
+func WithTolerance(tolerance time.Duration) Option {
+	return func(c *config) { c.tolerance = &tolerance }
+}
+
+// WithMaxBodyBytes sets the largest body accepted (default 1 MiB).
+func WithMaxBodyBytes(n int) Option { return func(c *config) { c.maxBodyBytes = &n } }
+
+// Verifier verifies deliveries against one or more secrets (several during a rotation, newest first).
+// It is safe for concurrent use. It does not keep the secret strings: only the library holds the keys,
+// and zeroes them when the Verifier is garbage collected.
+type Verifier struct {
+	ptr          *C.anchor_verifier
+	maxBodyBytes int
+}
+
+// Signature is what VerifySignature reports.
+type Signature struct {
+	MatchedSecret int
+	Timestamp     int64
+}
+
+// NewVerifier builds a verifier. It fails with ErrInvalidSecret (the message says which secret and why,
+// never its value) or ErrInvalidArgument.
+func NewVerifier(secrets []string, opts ...Option) (*Verifier, error) {
+	cfg := config{scheme: SchemeAnchor}
+	for _, opt := range opts {
+		opt(&cfg)
+	}
+	var tolerance C.uint64_t
+	var maxBody C.size_t
+	maxBodyBytes := DefaultMaxBodyBytes
+	if cfg.tolerance != nil {
+		if *cfg.tolerance < 0 {
+			return nil, invalidArgument(fmt.Sprintf("invalid_argument: negative tolerance %v", *cfg.tolerance))
+		}
+		tolerance = C.uint64_t(*cfg.tolerance / time.Second)
+	}
+	if cfg.maxBodyBytes != nil {
+		if *cfg.maxBodyBytes < 0 {
+			return nil, invalidArgument(fmt.Sprintf("invalid_argument: negative body limit %d", *cfg.maxBodyBytes))
+		}
+		maxBodyBytes = *cfg.maxBodyBytes
+		maxBody = C.size_t(maxBodyBytes)
+	}
+	var packed []byte
+	lens := make([]C.size_t, 0, len(secrets))
+	for _, secret := range secrets {
+		packed = append(packed, secret...)
+		lens = append(lens, C.size_t(len(secret)))
+	}
+	out := make([]byte, 1024)
+	var res C.go_result
+	var ptr *C.anchor_verifier
+	code := C.go_new_verifier(C.uint32_t(cfg.scheme), bytesPtr(packed), lensPtr(lens), C.size_t(len(secrets)),
+		C.bool(cfg.tolerance != nil), tolerance, C.bool(cfg.maxBodyBytes != nil), maxBody,
+		bytesPtr(out), C.size_t(len(out)), &res, &ptr)
+	clear(packed) // the only copy of the secrets on the Go side
+	if code != C.ANCHOR_RESULT_OK {
+		return nil, failure(code, out, &res)
+	}
+	v := &Verifier{ptr: ptr, maxBodyBytes: maxBodyBytes}
+	runtime.AddCleanup(v, func(ptr *C.anchor_verifier) { C.anchor_verifier_free(ptr) }, ptr)
+	return v, nil
+}
+
+// Verify verifies a delivery (headers as received, the raw body bytes) against the host clock and parses
+// its envelope. Errors are *Error values (errors.Is with the Err* sentinels).
+func (v *Verifier) Verify(body []byte, h http.Header) (*Event, error) {
+	return v.VerifyAt(body, h, time.Now())
+}
+
+// VerifyAt is Verify with an explicit clock (tests, replays).
+func (v *Verifier) VerifyAt(body []byte, h http.Header, now time.Time) (*Event, error) {
+	p := pack(h)
+	defer p.release()
+	out := make([]byte, outputSize(body, p))
+	code := C.go_verify(v.ptr, bytesPtr(p.bytes), lensPtr(p.lens), p.count(), bytesPtr(body), C.size_t(len(body)),
+		unixSeconds(now), bytesPtr(out), C.size_t(len(out)), &p.res)
+	runtime.KeepAlive(v)
+	if code != C.ANCHOR_RESULT_OK {
+		return nil, failure(code, out, &p.res)
+	}
+	return eventFrom(out, &p.res, body), nil
+}
+
+// VerifySignature checks headers, timestamp and signature against the host clock without parsing the
+// body as JSON.
+func (v *Verifier) VerifySignature(body []byte, h http.Header) (Signature, error) {
+	return v.VerifySignatureAt(body, h, time.Now())
+}
+
+// VerifySignatureAt is VerifySignature with an explicit clock.
+func (v *Verifier) VerifySignatureAt(body []byte, h http.Header, now time.Time) (Signature, error) {
+	p := pack(h)
+	defer p.release()
+	scratch, scratchLen := p.scratchPtr()
+	code := C.go_verify_signature(v.ptr, bytesPtr(p.bytes), lensPtr(p.lens), p.count(), bytesPtr(body),
+		C.size_t(len(body)), unixSeconds(now), scratch, scratchLen, &p.res)
+	runtime.KeepAlive(v)
+	if code != C.ANCHOR_RESULT_OK {
+		return Signature{}, failure(code, p.scratch[:], &p.res)
+	}
+	return Signature{MatchedSecret: int(p.res.matched_secret), Timestamp: int64(p.res.timestamp)}, nil
+}
+
+// VerifyRequest reads the request body (at most the body limit plus one byte, so an oversized body is
+// refused with ErrBodyTooLarge without reading it all), verifies it with the request's headers, and
+// puts the bytes back in r.Body so the handler can read them again.
+func (v *Verifier) VerifyRequest(r *http.Request) (*Event, error) {
+	body, err := readBody(r, v.maxBodyBytes)
+	if err != nil {
+		return nil, err
+	}
+	return v.Verify(body, r.Header)
+}
+
+// readBody reads and restores a request body, up to limit+1 bytes.
+func readBody(r *http.Request, limit int) ([]byte, error) {
+	if r.Body == nil || r.Body == http.NoBody {
+		return nil, nil
+	}
+	body, err := io.ReadAll(io.LimitReader(r.Body, int64(limit)+1))
+	if err != nil {
+		return nil, fmt.Errorf("anchor-webhooks: reading the request body: %w", err)
+	}
+	_ = r.Body.Close()
+	r.Body = io.NopCloser(bytes.NewReader(body))
+	return body, nil
+}
+
+func invalidArgument(message string) *Error {
+	return &Error{Code: CodeInvalidArgument, Number: ErrInvalidArgument.Number, HTTPStatus: ErrInvalidArgument.HTTPStatus,
+		Message: message}
+}
+
+func unixSeconds(now time.Time) C.uint64_t {
+	if s := now.Unix(); s > 0 {
+		return C.uint64_t(s)
+	}
+	return 0
+}
