@@ -1,1 +1,598 @@
-//! Skeleton; filled in by the binding work.
+//! The WebAssembly binding of `anchor-webhooks`, for edge workers and browsers.
+//!
+//! These exports are the raw layer: `js/api.mjs` wraps them into the public API (`Verifier`, `Event`,
+//! `MemoryStore`, `Receiver`, `sign`, ...). Everything here converts types and maps errors; the rules are
+//! the core's. The clock and the randomness of claim tokens come from the host (`Date.now()`,
+//! `crypto.getRandomValues`): the core never reads either.
+
+use anchor_webhooks::kv;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use anchor_webhooks::{
+    Claim, ClaimToken, Claimed, Error, ErrorCode, EventType, MemoryStore, Outcome, Receiver, Reception,
+    Scheme, SignOptions, Signer, Verified, Verifier, DEFAULT_DONE_TTL, DEFAULT_LEASE, DEFAULT_MAX_ENTRIES,
+    IN_PROGRESS_RETRY_AFTER_SECONDS,
+};
+use js_sys::{Array, Function, Reflect};
+use wasm_bindgen::prelude::*;
+use zeroize::Zeroize;
+
+// ---------------------------------------------------------------------------------------------------
+// Errors: the one place where a core error becomes a JS value.
+
+thread_local! {
+    /// `WebhookVerificationError`, registered by `js/api.mjs` so errors thrown from here are instances of
+    /// the class users import.
+    static ERROR_CLASS: std::cell::RefCell<Option<Function>> = const { std::cell::RefCell::new(None) };
+}
+
+#[wasm_bindgen(js_name = registerErrorClass)]
+pub fn register_error_class(class: Function) {
+    ERROR_CLASS.with(|slot| *slot.borrow_mut() = Some(class));
+}
+
+/// A core error as a `WebhookVerificationError(message, code, httpStatus, skewSeconds)`. The message is
+/// the core's, which never contains a secret, a signature or the body.
+fn js_error(error: &Error) -> JsValue {
+    let code = error.code();
+    let skew = error.skew_seconds().map_or(JsValue::NULL, |skew| JsValue::from_f64(skew as f64));
+    let args = Array::of4(
+        &JsValue::from_str(&error.to_string()),
+        &JsValue::from_str(code.as_str()),
+        &JsValue::from_f64(f64::from(code.http_status())),
+        &skew,
+    );
+    let class = ERROR_CLASS.with(|slot| slot.borrow().clone());
+    if let Some(class) = class {
+        if let Ok(error) = Reflect::construct(&class, &args) {
+            return error;
+        }
+    }
+    // Used only if the raw module is loaded without js/api.mjs: still an Error with `name` and `code`.
+    let plain = js_sys::Error::new(&error.to_string());
+    plain.set_name("WebhookVerificationError");
+    let _ = Reflect::set(&plain, &"code".into(), &args.get(1));
+    let _ = Reflect::set(&plain, &"httpStatus".into(), &args.get(2));
+    let _ = Reflect::set(&plain, &"skewSeconds".into(), &skew);
+    plain.into()
+}
+
+/// A misuse of the API (a wrong option), not a problem with a delivery.
+fn usage_error(message: &str) -> JsValue {
+    js_sys::TypeError::new(message).into()
+}
+
+/// `store_unavailable` for a failure of a user's asynchronous store (its `get`/`put`/`delete` threw).
+#[wasm_bindgen(js_name = storeUnavailableError)]
+pub fn store_unavailable_error(reason: &str) -> JsValue {
+    js_error(&Error::StoreUnavailable { reason: reason.to_owned() })
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Conversions.
+
+/// A whole number of seconds (or bytes, or milliseconds) given as a JS number.
+fn whole(name: &str, value: f64) -> Result<u64, JsValue> {
+    if (0.0..=9_007_199_254_740_991.0).contains(&value) {
+        Ok(value.floor() as u64)
+    } else {
+        Err(usage_error(&format!("`{name}` must be a non-negative finite number")))
+    }
+}
+
+fn scheme(name: Option<String>) -> Result<Scheme, JsValue> {
+    match name {
+        None => Ok(Scheme::Anchor),
+        Some(name) => {
+            Scheme::parse(&name).ok_or_else(|| usage_error("`scheme` must be \"anchor\" or \"standard\""))
+        }
+    }
+}
+
+/// Header pairs from one string of names and values laid end to end, with their lengths in UTF-16 code
+/// units (JavaScript's string length). One string crosses the boundary instead of one per name and value.
+fn header_pairs<'a>(joined: &'a str, lengths: &[u32]) -> Result<Vec<(&'a str, &'a str)>, JsValue> {
+    let bad = || usage_error("internal: header lengths do not match the joined header text");
+    let mut parts = Vec::with_capacity(lengths.len());
+    let mut rest = joined;
+    for &length in lengths {
+        let length = length as usize;
+        let split = if joined.is_ascii() {
+            length
+        } else {
+            let mut units = 0;
+            let mut bytes = 0;
+            for ch in rest.chars() {
+                if units >= length {
+                    break;
+                }
+                units += ch.len_utf16();
+                bytes += ch.len_utf8();
+            }
+            if units != length {
+                return Err(bad());
+            }
+            bytes
+        };
+        if split > rest.len() {
+            return Err(bad());
+        }
+        let (part, tail) = rest.split_at(split);
+        parts.push(part);
+        rest = tail;
+    }
+    if !rest.is_empty() || parts.len() % 2 != 0 {
+        return Err(bad());
+    }
+    Ok(parts.chunks_exact(2).map(|pair| (pair[0], pair[1])).collect())
+}
+
+/// The copies of the secrets made in wasm memory; the core keeps only keyed HMAC states (zeroed on drop).
+fn wipe(mut secrets: Vec<String>) {
+    secrets.zeroize();
+}
+
+fn opt_str(value: Option<&str>) -> JsValue {
+    value.map_or(JsValue::NULL, JsValue::from_str)
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Catalogue.
+
+/// Every event type name of the catalogue, in catalogue order.
+#[wasm_bindgen(js_name = eventTypes)]
+pub fn event_types() -> Vec<String> {
+    EventType::ALL_NAMES.iter().map(|name| (*name).to_owned()).collect()
+}
+
+/// Every error code, in catalogue order.
+#[wasm_bindgen(js_name = errorCodes)]
+pub fn error_codes() -> Vec<String> {
+    ErrorCode::ALL.iter().map(|code| code.as_str().to_owned()).collect()
+}
+
+/// The HTTP status the core suggests for an error code, or `undefined` for an unknown code.
+#[wasm_bindgen(js_name = errorHttpStatus)]
+pub fn error_http_status(code: &str) -> Option<u16> {
+    ErrorCode::from_str_code(code).map(ErrorCode::http_status)
+}
+
+#[wasm_bindgen(js_name = defaultLeaseMs)]
+pub fn default_lease_ms() -> f64 {
+    DEFAULT_LEASE.as_millis() as f64
+}
+
+#[wasm_bindgen(js_name = defaultDoneTtlMs)]
+pub fn default_done_ttl_ms() -> f64 {
+    DEFAULT_DONE_TTL.as_millis() as f64
+}
+
+#[wasm_bindgen(js_name = inProgressRetryAfterSeconds)]
+pub fn in_progress_retry_after_seconds() -> f64 {
+    IN_PROGRESS_RETRY_AFTER_SECONDS as f64
+}
+
+#[wasm_bindgen(js_name = defaultKeyPrefix)]
+pub fn default_key_prefix() -> String {
+    kv::DEFAULT_PREFIX.to_owned()
+}
+
+/// The crate version, which is the workspace version.
+#[wasm_bindgen]
+pub fn version() -> String {
+    env!("CARGO_PKG_VERSION").to_owned()
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Verifier.
+
+impl WasmVerifier {
+    fn verified(&self, body: &[u8], joined: &str, lengths: &[u32], now: f64) -> Result<Verified, JsValue> {
+        let headers = header_pairs(joined, lengths)?;
+        self.inner.verify(&headers, body, whole("now", now)?).map_err(|e| js_error(&e))
+    }
+}
+
+/// Where the JSON text of `data` sits in the verified body, as `[start, end)` in bytes, or in UTF-16
+/// code units when the body was given as a JS string. `None` when the body has no `data` (the core's
+/// `raw_data()` is then a `null` of its own, outside the body).
+fn data_span(event: &anchor_webhooks::Event, utf16: bool) -> Option<(usize, usize)> {
+    let body = event.raw_body();
+    let data = event.raw_data();
+    let start = (data.as_ptr() as usize).checked_sub(body.as_ptr() as usize)?;
+    let end = start.checked_add(data.len()).filter(|end| *end <= body.len())?;
+    if !utf16 || body[..end].is_ascii() {
+        return Some((start, end));
+    }
+    // The core validated the body as UTF-8, and JSON values start and end on character boundaries.
+    let units = |bytes: &[u8]| std::str::from_utf8(bytes).map(|text| text.encode_utf16().count()).ok();
+    let start16 = units(&body[..start])?;
+    Some((start16, start16 + units(&body[start..end])?))
+}
+
+/// `[id, type, createdMs | null, projectId | null, text | null, matchedSecret, timestamp,
+/// deliveryId | null, dataStart | null, dataEnd | null]`: everything `js/api.mjs` needs to build an
+/// `Event`, in one call.
+fn event_fields(verified: &Verified, utf16: bool) -> Array {
+    let event = &verified.event;
+    let created = event
+        .created()
+        .map_or(JsValue::NULL, |at| JsValue::from_f64((at.unix_timestamp_nanos() / 1_000_000) as f64));
+    let (data_start, data_end) = match data_span(event, utf16) {
+        Some((start, end)) => (JsValue::from_f64(start as f64), JsValue::from_f64(end as f64)),
+        None => (JsValue::NULL, JsValue::NULL),
+    };
+    let fields = Array::new_with_length(10);
+    fields.set(0, JsValue::from_str(event.id()));
+    fields.set(1, JsValue::from_str(event.event_type().as_str()));
+    fields.set(2, created);
+    fields.set(3, opt_str(event.project_id()));
+    fields.set(4, opt_str(event.text()));
+    fields.set(5, JsValue::from_f64(verified.matched_secret as f64));
+    fields.set(6, JsValue::from_f64(verified.timestamp as f64));
+    fields.set(7, opt_str(verified.delivery_id.as_deref()));
+    fields.set(8, data_start);
+    fields.set(9, data_end);
+    fields
+}
+
+#[wasm_bindgen(js_name = RawVerifier)]
+pub struct WasmVerifier {
+    inner: Verifier,
+}
+
+#[wasm_bindgen(js_class = RawVerifier)]
+impl WasmVerifier {
+    #[wasm_bindgen(constructor)]
+    pub fn new(
+        secrets: Vec<String>,
+        scheme_name: Option<String>,
+        tolerance: Option<f64>,
+        max_body_bytes: Option<f64>,
+    ) -> Result<WasmVerifier, JsValue> {
+        let built =
+            scheme(scheme_name).and_then(|scheme| Verifier::new(scheme, &secrets).map_err(|e| js_error(&e)));
+        wipe(secrets);
+        let mut inner = built?;
+        if let Some(seconds) = tolerance {
+            inner = inner.with_tolerance(whole("tolerance", seconds)?);
+        }
+        if let Some(bytes) = max_body_bytes {
+            let bytes = usize::try_from(whole("maxBodyBytes", bytes)?).unwrap_or(usize::MAX);
+            inner = inner.with_max_body_bytes(bytes);
+        }
+        Ok(WasmVerifier { inner })
+    }
+
+    /// Verifies body bytes; `now` is unix seconds from the host clock. Returns the event's fields (see
+    /// `event_fields`), with the span of `data` in bytes.
+    pub fn verify(&self, body: &[u8], joined: &str, lengths: &[u32], now: f64) -> Result<Array, JsValue> {
+        Ok(event_fields(&self.verified(body, joined, lengths, now)?, false))
+    }
+
+    /// [`WasmVerifier::verify`] for a body given as text (its UTF-8 bytes are verified); the span of
+    /// `data` is in UTF-16 code units, so JavaScript can slice its own string.
+    #[wasm_bindgen(js_name = verifyText)]
+    pub fn verify_text(&self, body: &str, joined: &str, lengths: &[u32], now: f64) -> Result<Array, JsValue> {
+        Ok(event_fields(&self.verified(body.as_bytes(), joined, lengths, now)?, true))
+    }
+
+    /// Verification for a dedupe step that follows (a key-value store's claim).
+    #[wasm_bindgen(js_name = verifyDelivery)]
+    pub fn verify_delivery(
+        &self,
+        body: &[u8],
+        joined: &str,
+        lengths: &[u32],
+        now: f64,
+    ) -> Result<Delivery, JsValue> {
+        Ok(Delivery::new(State::Verified(self.verified(body, joined, lengths, now)?)))
+    }
+
+    #[wasm_bindgen(getter)]
+    pub fn scheme(&self) -> String {
+        self.inner.scheme().as_str().to_owned()
+    }
+
+    #[wasm_bindgen(getter)]
+    pub fn tolerance(&self) -> f64 {
+        self.inner.tolerance() as f64
+    }
+
+    #[wasm_bindgen(getter, js_name = maxBodyBytes)]
+    pub fn max_body_bytes(&self) -> f64 {
+        self.inner.max_body_bytes() as f64
+    }
+
+    #[wasm_bindgen(getter, js_name = secretCount)]
+    pub fn secret_count(&self) -> usize {
+        self.inner.secret_count()
+    }
+}
+
+// ---------------------------------------------------------------------------------------------------
+// One verified delivery, through its dedupe steps.
+
+enum State {
+    /// Verified; no store involved yet.
+    Verified(Verified),
+    /// Claimed in a `MemoryStore` (the core's `Receiver`).
+    Claimed(Claimed),
+    /// Claimed in a key-value store with this token.
+    KvClaimed(Verified, ClaimToken),
+    Duplicate(Verified),
+    InProgress(Verified),
+    /// The outcome was taken.
+    Finished,
+}
+
+#[wasm_bindgen]
+pub struct Delivery {
+    state: State,
+}
+
+impl Delivery {
+    fn new(state: State) -> Delivery {
+        Delivery { state }
+    }
+
+    fn verified(&self) -> Result<&Verified, JsValue> {
+        match &self.state {
+            State::Verified(verified)
+            | State::KvClaimed(verified, _)
+            | State::Duplicate(verified)
+            | State::InProgress(verified) => Ok(verified),
+            State::Claimed(claimed) => Ok(&claimed.verified),
+            State::Finished => Err(usage_error("internal: this delivery is finished")),
+        }
+    }
+
+    fn after_claim(&mut self, claim: Claim, token: Option<ClaimToken>) -> Result<(), JsValue> {
+        let State::Verified(verified) = std::mem::replace(&mut self.state, State::Finished) else {
+            return Err(usage_error("internal: claim on a delivery that is not just verified"));
+        };
+        self.state = match (claim, token) {
+            (Claim::Fresh(_), Some(token)) => State::KvClaimed(verified, token),
+            (Claim::Done, _) => State::Duplicate(verified),
+            _ => State::InProgress(verified),
+        };
+        Ok(())
+    }
+
+    fn token(&self) -> Result<ClaimToken, JsValue> {
+        match &self.state {
+            State::KvClaimed(_, token) => Ok(*token),
+            _ => Err(usage_error("internal: this delivery holds no key-value claim")),
+        }
+    }
+}
+
+/// What to write back to a key-value store: `[action, value, ttlSeconds]`, action `keep`/`put`/`delete`.
+fn write_plan(write: kv::KvWrite) -> Array {
+    match write {
+        kv::KvWrite::Keep => Array::of1(&"keep".into()),
+        kv::KvWrite::Delete => Array::of1(&"delete".into()),
+        kv::KvWrite::Put { value, ttl } => Array::of3(
+            &"put".into(),
+            &JsValue::from_str(&value),
+            &JsValue::from_f64(ttl.as_secs_f64().ceil()),
+        ),
+    }
+}
+
+fn token_from_hex(token: &str) -> Result<ClaimToken, JsValue> {
+    u128::from_str_radix(token, 16)
+        .map(ClaimToken::new)
+        .map_err(|_| usage_error("internal: a claim token is 32 hex digits"))
+}
+
+fn ms(name: &str, value: f64) -> Result<Duration, JsValue> {
+    Ok(Duration::from_millis(whole(name, value)?))
+}
+
+#[wasm_bindgen]
+impl Delivery {
+    /// The event's fields, as `RawVerifier.verify` returns them.
+    pub fn fields(&self, utf16: bool) -> Result<Array, JsValue> {
+        Ok(event_fields(self.verified()?, utf16))
+    }
+
+    /// `verified`, `fresh`, `duplicate` or `in_progress`.
+    #[wasm_bindgen(getter)]
+    pub fn kind(&self) -> String {
+        match self.state {
+            State::Verified(_) => "verified",
+            State::Claimed(_) | State::KvClaimed(..) => "fresh",
+            State::Duplicate(_) => "duplicate",
+            State::InProgress(_) => "in_progress",
+            State::Finished => "finished",
+        }
+        .to_owned()
+    }
+
+    /// The core's `Outcome` for this delivery: `[kind, httpStatus]`. `handled` is whether the handler of a
+    /// fresh delivery succeeded (ignored for duplicates and deliveries in progress).
+    pub fn outcome(&mut self, handled: bool) -> Result<Array, JsValue> {
+        let outcome: Outcome<()> = match std::mem::replace(&mut self.state, State::Finished) {
+            State::Duplicate(verified) => Outcome::Duplicate(verified),
+            State::InProgress(verified) => Outcome::InProgress(verified),
+            State::Claimed(Claimed { verified, .. }) | State::KvClaimed(verified, _) if handled => {
+                Outcome::Processed(verified)
+            }
+            State::Claimed(Claimed { verified, .. }) | State::KvClaimed(verified, _) => {
+                Outcome::HandlerFailed { verified, error: () }
+            }
+            State::Verified(_) | State::Finished => {
+                return Err(usage_error("internal: no dedupe decision was taken for this delivery"))
+            }
+        };
+        Ok(Array::of2(&outcome.kind().into(), &JsValue::from_f64(f64::from(outcome.http_status()))))
+    }
+
+    /// The key-value store key of this event (`prefix` defaults to the Redis store's).
+    #[wasm_bindgen(js_name = kvKey)]
+    pub fn kv_key(&self, prefix: Option<String>) -> Result<String, JsValue> {
+        let id = self.verified()?.event.id();
+        Ok(kv::key(prefix.as_deref().unwrap_or(kv::DEFAULT_PREFIX), id))
+    }
+
+    /// Decides a claim on the value read from the store; returns the write plan (see `write_plan`).
+    #[wasm_bindgen(js_name = kvClaim)]
+    pub fn kv_claim(
+        &mut self,
+        current: Option<String>,
+        token: &str,
+        lease_ms: f64,
+        now_ms: f64,
+    ) -> Result<Array, JsValue> {
+        let token = token_from_hex(token)?;
+        let (claim, write) =
+            kv::claim(current.as_deref(), token, ms("lease", lease_ms)?, whole("now", now_ms)?)
+                .map_err(|e| js_error(&e))?;
+        self.after_claim(claim, Some(token))?;
+        Ok(write_plan(write))
+    }
+
+    /// Decides the completion of a key-value claim: `[completed, ...write plan]`.
+    #[wasm_bindgen(js_name = kvComplete)]
+    pub fn kv_complete(&self, current: Option<String>, ttl_ms: f64, now_ms: f64) -> Result<Array, JsValue> {
+        let (completed, write) =
+            kv::complete(current.as_deref(), self.token()?, ms("ttl", ttl_ms)?, whole("now", now_ms)?)
+                .map_err(|e| js_error(&e))?;
+        let plan = write_plan(write);
+        plan.unshift(&JsValue::from_bool(completed));
+        Ok(plan)
+    }
+
+    /// Decides the release of a key-value claim: `[released, ...write plan]`.
+    #[wasm_bindgen(js_name = kvRelease)]
+    pub fn kv_release(&self, current: Option<String>) -> Result<Array, JsValue> {
+        let (released, write) = kv::release(current.as_deref(), self.token()?).map_err(|e| js_error(&e))?;
+        let plan = write_plan(write);
+        plan.unshift(&JsValue::from_bool(released));
+        Ok(plan)
+    }
+}
+
+// ---------------------------------------------------------------------------------------------------
+// The in-memory store and the receiver over it (the core's `Receiver`).
+
+#[wasm_bindgen(js_name = RawMemoryStore)]
+pub struct WasmMemoryStore {
+    inner: Arc<MemoryStore>,
+}
+
+#[wasm_bindgen(js_class = RawMemoryStore)]
+impl WasmMemoryStore {
+    #[wasm_bindgen(constructor)]
+    pub fn new(max_entries: Option<f64>, ttl_seconds: Option<f64>) -> Result<WasmMemoryStore, JsValue> {
+        let max_entries = match max_entries {
+            Some(n) => usize::try_from(whole("maxEntries", n)?).unwrap_or(usize::MAX),
+            None => DEFAULT_MAX_ENTRIES,
+        };
+        let ttl = match ttl_seconds {
+            Some(seconds) => Duration::from_secs(whole("ttl", seconds)?),
+            None => DEFAULT_DONE_TTL,
+        };
+        Ok(WasmMemoryStore { inner: Arc::new(MemoryStore::new(max_entries, ttl)) })
+    }
+
+    /// How many ids are held (live, or expired and not yet evicted).
+    #[wasm_bindgen(getter)]
+    pub fn size(&self) -> usize {
+        self.inner.len()
+    }
+
+    #[wasm_bindgen(getter, js_name = maxEntries)]
+    pub fn max_entries(&self) -> usize {
+        self.inner.max_entries()
+    }
+
+    #[wasm_bindgen(getter)]
+    pub fn ttl(&self) -> f64 {
+        self.inner.ttl().as_secs_f64()
+    }
+}
+
+#[wasm_bindgen(js_name = RawReceiver)]
+pub struct WasmReceiver {
+    inner: Receiver<Arc<MemoryStore>>,
+}
+
+#[wasm_bindgen(js_class = RawReceiver)]
+impl WasmReceiver {
+    #[wasm_bindgen(constructor)]
+    pub fn new(
+        verifier: &WasmVerifier,
+        store: &WasmMemoryStore,
+        lease_ms: Option<f64>,
+    ) -> Result<WasmReceiver, JsValue> {
+        let mut inner = Receiver::new(verifier.inner.clone(), Arc::clone(&store.inner));
+        if let Some(lease) = lease_ms {
+            inner = inner.with_lease(ms("lease", lease)?);
+        }
+        Ok(WasmReceiver { inner })
+    }
+
+    /// Verifies and claims (`Receiver::receive`); `now_ms` is unix milliseconds.
+    pub fn receive(
+        &self,
+        body: &[u8],
+        joined: &str,
+        lengths: &[u32],
+        now_ms: f64,
+    ) -> Result<Delivery, JsValue> {
+        let headers = header_pairs(joined, lengths)?;
+        let reception =
+            self.inner.receive(&headers, body, whole("now", now_ms)?).map_err(|e| js_error(&e))?;
+        Ok(Delivery::new(match reception {
+            Reception::Fresh(claimed) => State::Claimed(claimed),
+            Reception::Duplicate(verified) => State::Duplicate(verified),
+            Reception::InProgress(verified) => State::InProgress(verified),
+        }))
+    }
+
+    /// Marks the delivery's claim done (`Receiver::complete`).
+    pub fn complete(&self, delivery: &Delivery, now_ms: f64) -> Result<bool, JsValue> {
+        match &delivery.state {
+            State::Claimed(claimed) => {
+                self.inner.complete(claimed, whole("now", now_ms)?).map_err(|e| js_error(&e))
+            }
+            _ => Err(usage_error("internal: this delivery holds no claim")),
+        }
+    }
+
+    /// Frees the delivery's claim after a handler failure (`Receiver::release`).
+    pub fn release(&self, delivery: &Delivery, now_ms: f64) -> Result<bool, JsValue> {
+        match &delivery.state {
+            State::Claimed(claimed) => {
+                self.inner.release(claimed, whole("now", now_ms)?).map_err(|e| js_error(&e))
+            }
+            _ => Err(usage_error("internal: this delivery holds no claim")),
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Signing (tests, local tools).
+
+/// Signs `body` at `timestamp` (unix seconds); returns the headers as `[name, value, name, value, ...]`.
+#[wasm_bindgen]
+pub fn sign(
+    secrets: Vec<String>,
+    body: &[u8],
+    timestamp: f64,
+    scheme_name: Option<String>,
+    id: Option<String>,
+    event_type: Option<String>,
+) -> Result<Vec<String>, JsValue> {
+    let signer =
+        scheme(scheme_name).and_then(|scheme| Signer::new(scheme, &secrets).map_err(|e| js_error(&e)));
+    wipe(secrets);
+    let signer = signer?;
+    let options = SignOptions { id: id.as_deref(), event_type: event_type.as_deref() };
+    let headers = signer.sign(body, whole("timestamp", timestamp)?, options).map_err(|e| js_error(&e))?;
+    Ok(headers.iter().flat_map(|(name, value)| [name.to_owned(), value.to_owned()]).collect())
+}

@@ -41,6 +41,7 @@ mod dedupe;
 mod error;
 mod event;
 mod headers;
+pub mod kv;
 mod parse;
 mod receiver;
 #[cfg(feature = "redis")]

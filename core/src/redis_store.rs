@@ -15,8 +15,6 @@ use std::fmt;
 use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
-use sha2::{Digest, Sha256};
-
 use crate::dedupe::{Claim, ClaimToken, DedupeStore, DEFAULT_DONE_TTL};
 use crate::error::Error;
 
@@ -47,7 +45,7 @@ pub struct RedisOptions {
 impl Default for RedisOptions {
     fn default() -> RedisOptions {
         RedisOptions {
-            key_prefix: "anchor-webhooks:dedupe".to_owned(),
+            key_prefix: crate::kv::DEFAULT_PREFIX.to_owned(),
             done_ttl: DEFAULT_DONE_TTL,
             timeout: Duration::from_secs(1),
             max_idle_connections: 16,
@@ -143,7 +141,7 @@ impl RedisStore {
     }
 
     fn key(&self, id: &str) -> String {
-        format!("{}:{}", self.options.key_prefix, hex::encode(Sha256::digest(id.as_bytes())))
+        crate::kv::key(&self.options.key_prefix, id)
     }
 
     /// Runs `command` on a pooled connection, everything (connecting, `AUTH`, `SELECT`, the command)

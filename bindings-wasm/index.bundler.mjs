@@ -1,0 +1,7 @@
+// Bundlers with WebAssembly ES-module integration (webpack `experiments.asyncWebAssembly`, Vite with a wasm
+// plugin): the bundler build imports its .wasm as a module.
+import * as raw from './pkg/bundler/anchor_webhooks_wasm.js';
+import { createApi } from './js/api.mjs';
+
+export const { Verifier, Event, WebhookVerificationError, MemoryStore, Receiver, sign, eventTypes, errorCodes, version } =
+  createApi(raw);

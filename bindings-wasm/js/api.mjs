@@ -1,0 +1,453 @@
+// The public API of anchor-webhooks-wasm, over the raw exports of the wasm module (src/lib.rs).
+//
+// Written once; each entry point (index.node.mjs, index.cjs, index.web.mjs, index.workerd.mjs,
+// index.bundler.mjs) loads the wasm its own way and calls createApi. build.sh makes the CommonJS copy
+// (pkg/nodejs/api.cjs) by rewriting the single export line at the bottom, so this file imports nothing
+// and keeps that line as is.
+//
+// What lives here: conversions (bodies, header containers, the clock, claim tokens), moving data to and
+// from the user's asynchronous store, and building a Response. Every rule (verification, the dedupe
+// decisions, error codes, HTTP statuses) is the core's.
+
+function createApi(raw) {
+  // One API per loaded wasm module: Node's `import` and `require` entries share the nodejs build, and so
+  // share these classes (`instanceof` works across both, and the error class registered below is theirs).
+  const API = Symbol.for('anchor-webhooks-wasm/api');
+  if (raw[API]) return raw[API];
+
+  const RAW = Symbol('anchor-webhooks-wasm raw handle');
+  const textEncoder = new TextEncoder();
+  const textDecoder = new TextDecoder();
+
+  /** A delivery refused by the core: `code` is its stable error code, `httpStatus` the answer it suggests. */
+  class WebhookVerificationError extends Error {
+    constructor(message, code, httpStatus, skewSeconds) {
+      super(message);
+      this.name = 'WebhookVerificationError';
+      this.code = code;
+      this.httpStatus = httpStatus;
+      this.skewSeconds = skewSeconds ?? null;
+    }
+  }
+  raw.registerErrorClass(WebhookVerificationError);
+
+  // ---- conversions -------------------------------------------------------------------------------
+
+  function bodyBytes(body) {
+    if (body instanceof Uint8Array) return body;
+    if (body instanceof ArrayBuffer) return new Uint8Array(body);
+    if (ArrayBuffer.isView(body)) return new Uint8Array(body.buffer, body.byteOffset, body.byteLength);
+    throw new TypeError('body must be a Uint8Array, an ArrayBuffer (view) or a string: the raw request body, before any JSON parsing');
+  }
+
+  // Header containers become one string of names and values end to end plus their lengths, one pair per
+  // value (a repeated name is passed as repeated pairs; the core decides what that means).
+  function flattenHeaders(headers) {
+    let joined = '';
+    const lengths = [];
+    const add = (name, value) => {
+      if (value === undefined || value === null) return;
+      name = String(name);
+      value = String(value);
+      joined += name;
+      joined += value;
+      lengths.push(name.length, value.length);
+    };
+    if (headers === null || typeof headers !== 'object') {
+      throw new TypeError('headers must be a Headers object, a Map, an array of [name, value] pairs or a plain object');
+    }
+    if (Array.isArray(headers)) {
+      for (const pair of headers) add(pair[0], pair[1]);
+    } else if (typeof headers.forEach === 'function' && typeof headers.get === 'function') {
+      headers.forEach((value, name) => add(name, value)); // WHATWG Headers, Map
+    } else {
+      for (const name of Object.keys(headers)) {
+        const value = headers[name];
+        if (Array.isArray(value)) for (const item of value) add(name, item);
+        else add(name, value);
+      }
+    }
+    return [joined, lengths];
+  }
+
+  function secretList(secretOrSecrets) {
+    const secrets = typeof secretOrSecrets === 'string' ? [secretOrSecrets] : secretOrSecrets;
+    if (!Array.isArray(secrets) || !secrets.every((secret) => typeof secret === 'string')) {
+      throw new TypeError('secrets must be a string or an array of strings');
+    }
+    return secrets.slice();
+  }
+
+  function optionalNumber(name, value) {
+    if (value === undefined || value === null) return undefined;
+    if (typeof value !== 'number') throw new TypeError(`\`${name}\` must be a number`);
+    return value;
+  }
+
+  function optionalString(name, value) {
+    if (value === undefined || value === null) return undefined;
+    if (typeof value !== 'string') throw new TypeError(`\`${name}\` must be a string`);
+    return value;
+  }
+
+  /** The host clock in unix seconds, or `options.now` (unix seconds, or a Date). */
+  function nowSeconds(options) {
+    const now = options?.now;
+    if (now === undefined || now === null) return Math.floor(Date.now() / 1000);
+    if (now instanceof Date) return Math.floor(now.getTime() / 1000);
+    if (typeof now !== 'number') throw new TypeError('`now` must be unix seconds (a number) or a Date');
+    return now;
+  }
+
+  function claimToken() {
+    const bytes = globalThis.crypto.getRandomValues(new Uint8Array(16));
+    let hex = '';
+    for (const byte of bytes) hex += (byte < 16 ? '0' : '') + byte.toString(16);
+    return hex;
+  }
+
+  async function readRequestBody(request) {
+    if (!request || typeof request.arrayBuffer !== 'function' || !request.headers) {
+      throw new TypeError('expected a Request');
+    }
+    if (request.bodyUsed) {
+      throw new TypeError('the request body was already read: verify before parsing it, or pass request.clone()');
+    }
+    return new Uint8Array(await request.arrayBuffer());
+  }
+
+  // ---- events ------------------------------------------------------------------------------------
+
+  /** A verified event. `data` is parsed from the signed body on first access, then cached. */
+  class Event {
+    #dataSource; // the JSON text of `data`: a string, or a private copy of its bytes
+    #data = null;
+
+    // `body` is what was verified (a string, or bytes), `fields` what the core read from it.
+    constructor(fields, body) {
+      this.id = fields[0];
+      this.type = fields[1];
+      this.created = fields[2] === null ? null : new Date(fields[2]);
+      this.projectId = fields[3];
+      this.text = fields[4];
+      this.matchedSecret = fields[5];
+      this.timestamp = fields[6];
+      this.deliveryId = fields[7];
+      // A copy, not a view: bytes the caller changes after verification must not become `data`.
+      // (Uint8Array's own slice: a Buffer's `slice` is a view.)
+      this.#dataSource =
+        fields[8] === null
+          ? null
+          : typeof body === 'string'
+            ? body.slice(fields[8], fields[9])
+            : Uint8Array.prototype.slice.call(body, fields[8], fields[9]);
+    }
+
+    get data() {
+      const source = this.#dataSource;
+      if (source !== null) {
+        this.#data = JSON.parse(typeof source === 'string' ? source : textDecoder.decode(source));
+        this.#dataSource = null;
+      }
+      return this.#data;
+    }
+
+    /** Whether this is an event of `type` (a type guard in TypeScript). */
+    is(type) {
+      return this.type === type;
+    }
+
+    toJSON() {
+      const { id, type, created, projectId, text, data, matchedSecret, timestamp, deliveryId } = this;
+      return { id, type, created, projectId, text, data, matchedSecret, timestamp, deliveryId };
+    }
+  }
+
+
+  // ---- verifier ----------------------------------------------------------------------------------
+
+  class Verifier {
+    #defaultStore = null;
+    #receivers = new WeakMap();
+
+    constructor(secretOrSecrets, options = {}) {
+      const { tolerance, scheme, maxBodyBytes } = options ?? {};
+      this[RAW] = new raw.RawVerifier(
+        secretList(secretOrSecrets),
+        optionalString('scheme', scheme),
+        optionalNumber('tolerance', tolerance),
+        optionalNumber('maxBodyBytes', maxBodyBytes),
+      );
+    }
+
+    get scheme() {
+      return this[RAW].scheme;
+    }
+
+    get tolerance() {
+      return this[RAW].tolerance;
+    }
+
+    get maxBodyBytes() {
+      return this[RAW].maxBodyBytes;
+    }
+
+    get secretCount() {
+      return this[RAW].secretCount;
+    }
+
+    /** Verifies a delivery: the raw body (bytes, or text whose UTF-8 bytes were signed) and its headers. */
+    verify(body, headers, options) {
+      const [joined, lengths] = flattenHeaders(headers);
+      const now = nowSeconds(options);
+      if (typeof body === 'string') return new Event(this[RAW].verifyText(body, joined, lengths, now), body);
+      const bytes = bodyBytes(body);
+      return new Event(this[RAW].verify(bytes, joined, lengths, now), bytes);
+    }
+
+    /** Reads the request body once and verifies it; the bytes come back for the handler. */
+    async verifyRequest(request, options) {
+      const body = await readRequestBody(request);
+      return { event: this.verify(body, request.headers, options), body };
+    }
+
+    /**
+     * Verify, dedupe, run `handler(event, body)`, and answer: 200 processed or duplicate (handler not run),
+     * 401/400/413 refused, 503 store unavailable or in progress elsewhere (Retry-After), 500 handler failed.
+     */
+    async receive(request, handler, options = {}) {
+      const store = options?.store ?? (this.#defaultStore ??= new MemoryStore());
+      let receiver = this.#receivers.get(store);
+      if (!receiver || options?.lease !== undefined || options?.ttl !== undefined || options?.prefix !== undefined) {
+        receiver = new Receiver(this, { ...options, store });
+        if (options?.lease === undefined && options?.ttl === undefined && options?.prefix === undefined) {
+          this.#receivers.set(store, receiver);
+        }
+      }
+      const body = await readRequestBody(request);
+      const outcome = await receiver.receive(body, request.headers, handler);
+      if (outcome.kind === 'handler_failed') {
+        if (typeof options?.onError === 'function') options.onError(outcome.error, outcome.event);
+        else console.error('anchor-webhooks-wasm: the handler failed; answered 500 so the sender retries:', outcome.error);
+      }
+      return outcomeResponse(outcome);
+    }
+
+    toString() {
+      return `Verifier { scheme: ${this.scheme}, secrets: [${this.secretCount} redacted] }`;
+    }
+  }
+
+  function outcomeResponse(outcome) {
+    const payload =
+      outcome.kind === 'rejected'
+        ? { ok: false, error: outcome.error.code }
+        : { ok: outcome.status < 300, outcome: outcome.kind };
+    const headers = { 'content-type': 'application/json' };
+    if (outcome.retryAfter !== null) headers['retry-after'] = String(outcome.retryAfter);
+    return new Response(JSON.stringify(payload), { status: outcome.status, headers });
+  }
+
+  // ---- dedupe ------------------------------------------------------------------------------------
+
+  /** The core's in-memory store (bounded, with a TTL), inside this wasm instance. */
+  class MemoryStore {
+    constructor(options = {}) {
+      const { maxEntries, ttl } = options ?? {};
+      this[RAW] = new raw.RawMemoryStore(optionalNumber('maxEntries', maxEntries), optionalNumber('ttl', ttl));
+    }
+
+    get size() {
+      return this[RAW].size;
+    }
+
+    get maxEntries() {
+      return this[RAW].maxEntries;
+    }
+
+    /** Seconds a completed id is remembered. */
+    get ttl() {
+      return this[RAW].ttl;
+    }
+  }
+
+  function storeError(error) {
+    return raw.storeUnavailableError(`the store failed: ${error?.message ?? String(error)}`);
+  }
+
+  // An asynchronous key-value store (Workers KV, a Durable Object's storage, Deno KV behind an adapter):
+  // `get(key)` -> string | null, `put(key, value, { expirationTtl })`, `delete(key)`. The record carries
+  // its own deadline; the store's expiry only collects garbage, so Workers KV's 60 s minimum is harmless.
+  const KV_MIN_EXPIRATION_TTL = 60;
+
+  async function kvGet(store, key) {
+    let value;
+    try {
+      value = await store.get(key);
+    } catch (error) {
+      throw storeError(error);
+    }
+    return value === null || value === undefined ? undefined : String(value);
+  }
+
+  async function kvApply(store, key, plan) {
+    try {
+      if (plan[0] === 'put') {
+        await store.put(key, plan[1], { expirationTtl: Math.max(KV_MIN_EXPIRATION_TTL, plan[2]) });
+      } else if (plan[0] === 'delete') {
+        await store.delete(key);
+      }
+    } catch (error) {
+      throw storeError(error);
+    }
+  }
+
+  function isKvStore(store) {
+    return (
+      store !== null &&
+      typeof store === 'object' &&
+      typeof store.get === 'function' &&
+      typeof store.put === 'function' &&
+      typeof store.delete === 'function'
+    );
+  }
+
+  /** Verification plus claim / complete / release dedupe, with an async handler. */
+  class Receiver {
+    #verifier;
+    #store;
+    #leaseMs;
+    #ttlMs;
+    #prefix;
+    #memory = null;
+
+    constructor(verifier, options = {}) {
+      if (!(verifier instanceof Verifier)) throw new TypeError('expected a Verifier');
+      const { store, lease, ttl, prefix } = options ?? {};
+      this.#verifier = verifier;
+      this.#store = store ?? new MemoryStore();
+      if (!(this.#store instanceof MemoryStore) && !isKvStore(this.#store)) {
+        throw new TypeError('store must be a MemoryStore or an object with async get(key), put(key, value, options) and delete(key)');
+      }
+      const leaseSeconds = optionalNumber('lease', lease);
+      this.#leaseMs = leaseSeconds === undefined ? raw.defaultLeaseMs() : leaseSeconds * 1000;
+      const ttlSeconds = optionalNumber('ttl', ttl);
+      this.#ttlMs = ttlSeconds === undefined ? raw.defaultDoneTtlMs() : ttlSeconds * 1000;
+      this.#prefix = optionalString('prefix', prefix);
+      if (this.#store instanceof MemoryStore) {
+        this.#memory = new raw.RawReceiver(verifier[RAW], this.#store[RAW], this.#leaseMs);
+      }
+    }
+
+    get store() {
+      return this.#store;
+    }
+
+    /**
+     * Resolves to `{ kind, status, event, error, retryAfter }`; kind is `processed`, `duplicate`,
+     * `in_progress`, `rejected` or `handler_failed`, status the HTTP answer the core suggests.
+     */
+    async receive(body, headers, handler, options) {
+      if (typeof handler !== 'function') throw new TypeError('handler must be a function');
+      const [joined, lengths] = flattenHeaders(headers);
+      const bytes = typeof body === 'string' ? textEncoder.encode(body) : bodyBytes(body);
+      // `now`, when given, is the clock of every step (as in the core's Receiver::handle); else the host clock.
+      const clockMs = options?.now === undefined ? () => Date.now() : () => nowSeconds(options) * 1000;
+      let delivery;
+      try {
+        delivery = this.#memory
+          ? this.#memory.receive(bytes, joined, lengths, clockMs())
+          : this.#verifier[RAW].verifyDelivery(bytes, joined, lengths, Math.floor(clockMs() / 1000));
+      } catch (error) {
+        if (error instanceof WebhookVerificationError) return rejected(error);
+        throw error;
+      }
+      try {
+        return await this.#run(delivery, new Event(delivery.fields(false), bytes), bytes, handler, clockMs);
+      } finally {
+        delivery.free();
+      }
+    }
+
+    async #run(delivery, event, body, handler, clockMs) {
+      const store = this.#store;
+      const key = this.#memory ? null : delivery.kvKey(this.#prefix);
+      if (key !== null) {
+        try {
+          const plan = delivery.kvClaim(await kvGet(store, key), claimToken(), this.#leaseMs, clockMs());
+          await kvApply(store, key, plan);
+        } catch (error) {
+          if (error instanceof WebhookVerificationError) return rejected(error, event);
+          throw error;
+        }
+      }
+      if (delivery.kind !== 'fresh') return finished(delivery, true, event);
+      try {
+        await handler(event, body);
+      } catch (handlerError) {
+        try {
+          if (key === null) this.#memory.release(delivery, clockMs());
+          else await kvApply(store, key, delivery.kvRelease(await kvGet(store, key)).slice(1));
+        } catch {
+          // The lease expires by itself; the sender's retry is processed then.
+        }
+        return { ...finished(delivery, false, event), error: handlerError };
+      }
+      try {
+        if (key === null) this.#memory.complete(delivery, clockMs());
+        else await kvApply(store, key, delivery.kvComplete(await kvGet(store, key), this.#ttlMs, clockMs()).slice(1));
+      } catch (error) {
+        // The handler ran; 503 makes the sender retry, which may run it again: at-least-once.
+        if (error instanceof WebhookVerificationError) return rejected(error, event);
+        throw error;
+      }
+      return finished(delivery, true, event);
+    }
+  }
+
+  function rejected(error, event = null) {
+    return { kind: 'rejected', status: error.httpStatus, event, error, retryAfter: null };
+  }
+
+  function finished(delivery, handled, event) {
+    const [kind, status] = delivery.outcome(handled);
+    const retryAfter = kind === 'in_progress' ? raw.inProgressRetryAfterSeconds() : null;
+    return { kind, status, event, error: null, retryAfter };
+  }
+
+  // ---- signing and the catalogue -------------------------------------------------------------------
+
+  /** Signs a test delivery; returns its headers (name -> value, in the order a sender writes them). */
+  function sign(secretOrSecrets, body, options = {}) {
+    const { timestamp, scheme, id, eventType } = options ?? {};
+    const bytes = typeof body === 'string' ? textEncoder.encode(body) : bodyBytes(body);
+    const at = optionalNumber('timestamp', timestamp) ?? Math.floor(Date.now() / 1000);
+    const flat = raw.sign(
+      secretList(secretOrSecrets),
+      bytes,
+      at,
+      optionalString('scheme', scheme),
+      optionalString('id', id),
+      optionalString('eventType', eventType),
+    );
+    const headers = {};
+    for (let i = 0; i < flat.length; i += 2) headers[flat[i]] = flat[i + 1];
+    return headers;
+  }
+
+  const api = {
+    Verifier,
+    Event,
+    WebhookVerificationError,
+    MemoryStore,
+    Receiver,
+    sign,
+    eventTypes: () => raw.eventTypes(),
+    errorCodes: () => raw.errorCodes(),
+    version: raw.version(),
+  };
+  if (Object.isExtensible(raw)) raw[API] = api;
+  return api;
+}
+
+export { createApi };

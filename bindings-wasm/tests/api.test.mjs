@@ -1,0 +1,355 @@
+// The API around verification: inputs, errors, events, verifyRequest, signing, the receiver and its stores.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createRequire } from 'node:module';
+import { inspect } from 'node:util';
+
+import {
+  Event,
+  MemoryStore,
+  Receiver,
+  Verifier,
+  WebhookVerificationError,
+  errorCodes,
+  sign,
+} from 'anchor-webhooks-wasm';
+
+const secret = '36da51b166a69268a59a8d5ee0b32c9f5e5aaee7d301c7a5a36844318e116fc6';
+const oldSecret = 'f'.repeat(64);
+const now = 1_716_544_084;
+
+function envelope(id, extra = {}) {
+  return JSON.stringify({
+    id,
+    type: 'task.failed',
+    created: '2026-05-24T12:18:05.123Z',
+    project_id: '5d2c31f6-ab7e-481a-b6fd-8b4a96a4e197',
+    text: 'Task failed: timeout ✗',
+    data: { task_id: 't_1', error: { type: 'timeout', message: 'slow' }, note: 'café ☕' },
+    ...extra,
+  });
+}
+
+function codeOf(run) {
+  try {
+    run();
+  } catch (error) {
+    assert.ok(error instanceof WebhookVerificationError, `${error?.name}: ${error?.message}`);
+    return error.code;
+  }
+  return 'accepted';
+}
+
+test('an event carries every field; data is parsed lazily from the signed bytes', () => {
+  const body = envelope('evt_fields');
+  const headers = sign([secret], body, { timestamp: now, id: 'd1f0c7a2-0000-4000-8000-000000000001' });
+  const event = new Verifier([secret, oldSecret]).verify(body, headers, { now });
+  assert.ok(event instanceof Event);
+  assert.equal(event.id, 'evt_fields');
+  assert.equal(event.type, 'task.failed');
+  assert.ok(event.created instanceof Date);
+  assert.equal(event.created.toISOString(), '2026-05-24T12:18:05.123Z');
+  assert.equal(event.projectId, '5d2c31f6-ab7e-481a-b6fd-8b4a96a4e197');
+  assert.equal(event.text, 'Task failed: timeout ✗');
+  assert.equal(event.matchedSecret, 0);
+  assert.equal(event.timestamp, now);
+  assert.equal(event.deliveryId, 'd1f0c7a2-0000-4000-8000-000000000001');
+  assert.deepEqual(event.data, { task_id: 't_1', error: { type: 'timeout', message: 'slow' }, note: 'café ☕' });
+  assert.equal(event.data, event.data, 'data is parsed once and cached');
+  assert.ok(event.is('task.failed'));
+  assert.equal(JSON.parse(JSON.stringify(event)).data.note, 'café ☕');
+});
+
+test('rotation: matchedSecret is the index of the secret that matched', () => {
+  const body = envelope('evt_rotation');
+  const headers = sign(oldSecret, body, { timestamp: now });
+  assert.equal(new Verifier([secret, oldSecret]).verify(body, headers, { now }).matchedSecret, 1);
+});
+
+test('bodies: Uint8Array, Buffer, ArrayBuffer, DataView and string give the same event', () => {
+  const body = envelope('evt_bodies');
+  const headers = sign(secret, body, { timestamp: now });
+  const bytes = new TextEncoder().encode(body);
+  const verifier = new Verifier(secret);
+  const inputs = [
+    bytes,
+    Buffer.from(body),
+    bytes.buffer.slice(0),
+    new DataView(bytes.buffer.slice(0)),
+    body,
+    // A view into a larger buffer, not starting at 0.
+    new Uint8Array([0, 0, 0, ...bytes, 0]).subarray(3, 3 + bytes.length),
+  ];
+  for (const input of inputs) {
+    const event = verifier.verify(input, headers, { now });
+    assert.equal(event.id, 'evt_bodies');
+    assert.equal(event.data.note, 'café ☕');
+  }
+  assert.throws(() => verifier.verify({ not: 'a body' }, headers, { now }), TypeError);
+});
+
+test('data is a copy: changing the caller buffer after verification does not change it', () => {
+  const body = envelope('evt_copy');
+  const headers = sign(secret, body, { timestamp: now });
+  const bytes = Buffer.from(body);
+  const event = new Verifier(secret).verify(bytes, headers, { now });
+  bytes.write('XXXXXXXXXXXXXXXXXXXXXXXX', bytes.indexOf('t_1') - 1);
+  assert.equal(event.data.task_id, 't_1');
+});
+
+test('headers: WHATWG Headers, Map, pairs, plain objects in any case, array values', () => {
+  const body = envelope('evt_headers');
+  const signed = sign(secret, body, { timestamp: now });
+  const verifier = new Verifier(secret);
+  const upper = Object.fromEntries(Object.entries(signed).map(([k, v]) => [k.toUpperCase(), v]));
+  const withArrays = Object.fromEntries(Object.entries(signed).map(([k, v]) => [k.toLowerCase(), [v]]));
+  for (const headers of [new Headers(signed), new Map(Object.entries(signed)), Object.entries(signed), upper, withArrays]) {
+    assert.equal(verifier.verify(body, headers, { now }).id, 'evt_headers');
+  }
+  // A signature header given twice (two casings in an object) is refused by the core.
+  const doubled = { ...signed, 'anchor-signature': signed['Anchor-Signature'] };
+  assert.equal(codeOf(() => verifier.verify(body, doubled, { now })), 'malformed_header');
+  // Non-ASCII header text reaches the core as UTF-8 and is refused there.
+  const accented = { ...signed, 'Anchor-Delivery-Id': 'délivrance' };
+  assert.equal(codeOf(() => verifier.verify(body, accented, { now })), 'malformed_header');
+  assert.throws(() => verifier.verify(body, 'nope', { now }), TypeError);
+});
+
+test('errors: real Errors with name, code, httpStatus and skew; never a secret in the message', () => {
+  const body = envelope('evt_errors');
+  const headers = sign(secret, body, { timestamp: now });
+  const verifier = new Verifier(secret);
+  const cases = [
+    [() => verifier.verify(body + ' ', headers, { now }), 'signature_mismatch', 401, null],
+    [() => verifier.verify(body, headers, { now: now + 121 }), 'timestamp_too_old', 401, 121],
+    [() => verifier.verify(body, headers, { now: now - 500 }), 'timestamp_too_new', 401, 500],
+    [() => verifier.verify(body, {}, { now }), 'missing_header', 400, null],
+    [() => new Verifier(secret, { maxBodyBytes: 10 }).verify(body, headers, { now }), 'body_too_large', 413, null],
+    [() => new Verifier(` ${secret}`), 'invalid_secret', 500, null],
+    [() => new Verifier([]), 'invalid_secret', 500, null],
+  ];
+  for (const [run, code, status, skew] of cases) {
+    let caught;
+    try {
+      run();
+    } catch (error) {
+      caught = error;
+    }
+    assert.ok(caught instanceof WebhookVerificationError, code);
+    assert.ok(caught instanceof Error);
+    assert.equal(caught.name, 'WebhookVerificationError');
+    assert.equal(caught.code, code);
+    assert.equal(caught.httpStatus, status);
+    assert.equal(caught.skewSeconds, skew);
+    assert.ok(!caught.message.includes(secret), 'secret in message');
+    assert.ok(!caught.message.includes(headers['Anchor-Signature'].split('v1=')[1]), 'signature in message');
+    assert.ok(errorCodes().includes(caught.code));
+  }
+  // The clock: a Date works as well as unix seconds, and the default is Date.now().
+  assert.equal(verifier.verify(body, headers, { now: new Date(now * 1000) }).id, 'evt_errors');
+  assert.equal(codeOf(() => verifier.verify(body, headers)), 'timestamp_too_old');
+  const fresh = sign(secret, body);
+  assert.equal(verifier.verify(body, fresh).id, 'evt_errors');
+});
+
+test('a valid signature over a body that is not an envelope is invalid_payload (400)', () => {
+  const body = '{"id": "evt_x"}';
+  const headers = sign(secret, body, { timestamp: now });
+  assert.equal(codeOf(() => new Verifier(secret).verify(body, headers, { now })), 'invalid_payload');
+});
+
+test('options are checked: wrong types are TypeErrors, not verification errors', () => {
+  assert.throws(() => new Verifier(secret, { scheme: 'hmac' }), TypeError);
+  assert.throws(() => new Verifier(secret, { tolerance: '120' }), TypeError);
+  assert.throws(() => new Verifier(secret, { tolerance: -1 }), TypeError);
+  assert.throws(() => new Verifier(42), TypeError);
+  const verifier = new Verifier(secret, { tolerance: 30, maxBodyBytes: 2048 });
+  assert.equal(verifier.tolerance, 30);
+  assert.equal(verifier.maxBodyBytes, 2048);
+  assert.equal(verifier.scheme, 'anchor');
+  assert.equal(new Verifier('whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw', { scheme: 'standard' }).tolerance, 300);
+});
+
+test('no secret in what a Verifier shows', () => {
+  const verifier = new Verifier([secret, oldSecret]);
+  for (const shown of [inspect(verifier, { showHidden: true, depth: 5 }), String(verifier), JSON.stringify(verifier)]) {
+    assert.ok(!shown.includes(secret) && !shown.includes(oldSecret), shown);
+  }
+  assert.equal(verifier.secretCount, 2);
+});
+
+test('standard scheme: the official vector, signed by sign() and verified', () => {
+  const standardSecret = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
+  const headers = sign(standardSecret, '{"test": 2432232314}', {
+    scheme: 'standard',
+    timestamp: 1614265330,
+    id: 'msg_p5jXN8AQM9LWM0D4loKWxJek',
+  });
+  assert.equal(headers['webhook-signature'], 'v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=');
+  const event = new Verifier(standardSecret, { scheme: 'standard' }).verify('{"test": 2432232314}', headers, {
+    now: 1614265330,
+  });
+  assert.equal(event.id, 'msg_p5jXN8AQM9LWM0D4loKWxJek');
+  assert.equal(event.type, '');
+  assert.equal(event.data, null);
+  assert.equal(event.created, null);
+});
+
+test('verifyRequest reads the body once and hands the bytes back', async () => {
+  const body = envelope('evt_request');
+  const headers = sign(secret, body, { timestamp: now });
+  const request = new Request('https://example.test/hook', { method: 'POST', headers, body });
+  const { event, body: bytes } = await new Verifier(secret).verifyRequest(request, { now });
+  assert.equal(event.id, 'evt_request');
+  assert.ok(bytes instanceof Uint8Array);
+  assert.equal(new TextDecoder().decode(bytes), body);
+  await assert.rejects(new Verifier(secret).verifyRequest(request, { now }), /already read/);
+  const forged = new Request('https://example.test/hook', { method: 'POST', headers, body: body.replace('t_1', 't_2') });
+  await assert.rejects(new Verifier(secret).verifyRequest(forged, { now }), { code: 'signature_mismatch' });
+});
+
+test('require() gives the same API (CommonJS entry)', () => {
+  const require = createRequire(import.meta.url);
+  const api = require('anchor-webhooks-wasm');
+  const body = envelope('evt_cjs');
+  const event = new api.Verifier(secret).verify(body, api.sign(secret, body, { timestamp: now }), { now });
+  assert.equal(event.id, 'evt_cjs');
+  assert.throws(() => new api.Verifier(secret).verify(body, {}, { now }), { name: 'WebhookVerificationError', code: 'missing_header' });
+});
+
+// ---- receiver ----------------------------------------------------------------------------------
+
+function kvNamespace() {
+  const values = new Map();
+  return {
+    values,
+    get: async (key) => values.get(key) ?? null,
+    put: async (key, value) => void values.set(key, value),
+    delete: async (key) => void values.delete(key),
+  };
+}
+
+for (const kind of ['MemoryStore', 'async key-value store']) {
+  const makeStore = () => (kind === 'MemoryStore' ? new MemoryStore() : kvNamespace());
+
+  test(`Receiver (${kind}): processed once, duplicate, rejected, handler failure released`, async () => {
+    const receiver = new Receiver(new Verifier(secret), { store: makeStore() });
+    const body = envelope('evt_receiver');
+    const headers = sign(secret, body, { timestamp: now });
+    let runs = 0;
+    const handler = async (event, raw) => {
+      assert.equal(event.id, 'evt_receiver');
+      assert.equal(new TextDecoder().decode(raw), body);
+      runs++;
+    };
+
+    const first = await receiver.receive(body, headers, handler, { now });
+    assert.deepEqual([first.kind, first.status, runs], ['processed', 200, 1]);
+    assert.equal(first.event.id, 'evt_receiver');
+    const second = await receiver.receive(body, headers, handler, { now: now + 1 });
+    assert.deepEqual([second.kind, second.status, runs], ['duplicate', 200, 1]);
+
+    const forged = await receiver.receive(body.replace('t_1', 't_9'), headers, handler, { now });
+    assert.deepEqual([forged.kind, forged.status, forged.error.code, runs], ['rejected', 401, 'signature_mismatch', 1]);
+
+    const other = envelope('evt_receiver_fails');
+    const otherHeaders = sign(secret, other, { timestamp: now });
+    const boom = new Error('boom');
+    const failed = await receiver.receive(other, otherHeaders, () => Promise.reject(boom), { now });
+    assert.deepEqual([failed.kind, failed.status, failed.error], ['handler_failed', 500, boom]);
+    const retried = await receiver.receive(other, otherHeaders, () => runs++, { now });
+    assert.deepEqual([retried.kind, retried.status, runs], ['processed', 200, 2]);
+  });
+
+  test(`Receiver (${kind}): a second delivery while the first runs is in progress (503, Retry-After)`, async () => {
+    const receiver = new Receiver(new Verifier(secret), { store: makeStore(), lease: 30 });
+    const body = envelope('evt_concurrent');
+    const headers = sign(secret, body, { timestamp: now });
+    let release;
+    let runs = 0;
+    const gate = new Promise((resolve) => (release = resolve));
+    const slow = receiver.receive(body, headers, async () => {
+      runs++;
+      await gate;
+    }, { now });
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    const concurrent = await receiver.receive(body, headers, async () => runs++, { now: now + 1 });
+    assert.deepEqual([concurrent.kind, concurrent.status, concurrent.retryAfter], ['in_progress', 503, 5]);
+    release();
+    assert.equal((await slow).kind, 'processed');
+    assert.equal(runs, 1);
+    // After the lease of a crashed worker, the event can be claimed again: here the lease is simply
+    // outlived by a delivery 31 s later that the first claim never completed.
+    const crashed = envelope('evt_crashed');
+    const crashedHeaders = sign(secret, crashed, { timestamp: now });
+    const never = receiver.receive(crashed, crashedHeaders, () => new Promise(() => {}), { now });
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    const later = await receiver.receive(crashed, crashedHeaders, async () => runs++, { now: now + 31 });
+    assert.deepEqual([later.kind, later.status, runs], ['processed', 200, 2]);
+    void never;
+  });
+}
+
+test('Receiver: a failing async store is store_unavailable (503), never fresh', async () => {
+  const broken = {
+    get: async () => {
+      throw new Error('KV is down');
+    },
+    put: async () => {},
+    delete: async () => {},
+  };
+  const receiver = new Receiver(new Verifier(secret), { store: broken });
+  const body = envelope('evt_store_down');
+  let runs = 0;
+  const outcome = await receiver.receive(body, sign(secret, body, { timestamp: now }), () => runs++, { now });
+  assert.deepEqual([outcome.kind, outcome.status, outcome.error.code, runs], ['rejected', 503, 'store_unavailable', 0]);
+  assert.match(outcome.error.message, /KV is down/);
+
+  const unreadable = kvNamespace();
+  const unreadableReceiver = new Receiver(new Verifier(secret), { store: unreadable });
+  const first = await unreadableReceiver.receive(body, sign(secret, body, { timestamp: now }), () => runs++, { now });
+  assert.equal(first.kind, 'processed');
+  for (const key of unreadable.values.keys()) unreadable.values.set(key, 'garbage');
+  const second = await unreadableReceiver.receive(body, sign(secret, body, { timestamp: now }), () => runs++, { now });
+  assert.deepEqual([second.kind, second.status, second.error?.code, runs], ['rejected', 503, 'store_unavailable', 1]);
+});
+
+test('MemoryStore: bounded; full of live ids it refuses with store_unavailable', async () => {
+  const store = new MemoryStore({ maxEntries: 1, ttl: 60 });
+  assert.deepEqual([store.maxEntries, store.ttl, store.size], [1, 60, 0]);
+  const receiver = new Receiver(new Verifier(secret), { store });
+  const a = envelope('evt_a');
+  const b = envelope('evt_b');
+  assert.equal((await receiver.receive(a, sign(secret, a, { timestamp: now }), () => {}, { now })).kind, 'processed');
+  assert.equal(store.size, 1);
+  const full = await receiver.receive(b, sign(secret, b, { timestamp: now }), () => {}, { now });
+  assert.deepEqual([full.kind, full.status, full.error.code], ['rejected', 503, 'store_unavailable']);
+  // Once the completed id's TTL has passed, it is evicted and the new id fits.
+  const later = await receiver.receive(b, sign(secret, b, { timestamp: now + 61 }), () => {}, { now: now + 61 });
+  assert.equal(later.kind, 'processed');
+});
+
+test('Verifier.receive answers with a Response', async () => {
+  const verifier = new Verifier(secret);
+  const store = new MemoryStore();
+  const body = envelope('evt_response');
+  const headers = sign(secret, body);
+  const request = () => new Request('https://example.test/hook', { method: 'POST', headers, body });
+  let runs = 0;
+  const ok = await verifier.receive(request(), () => runs++, { store });
+  assert.deepEqual([ok.status, await ok.json(), ok.headers.get('content-type')], [200, { ok: true, outcome: 'processed' }, 'application/json']);
+  const dup = await verifier.receive(request(), () => runs++, { store });
+  assert.deepEqual([dup.status, await dup.json(), runs], [200, { ok: true, outcome: 'duplicate' }, 1]);
+  const bad = await verifier.receive(new Request('https://example.test/hook', { method: 'POST', body }), () => runs++, { store });
+  assert.deepEqual([bad.status, await bad.json()], [400, { ok: false, error: 'missing_header' }]);
+  const errors = [];
+  const failing = envelope('evt_response_fails');
+  const failed = await verifier.receive(
+    new Request('https://example.test/hook', { method: 'POST', headers: sign(secret, failing), body: failing }),
+    () => {
+      throw new Error('handler broke');
+    },
+    { store, onError: (error) => errors.push(error.message) },
+  );
+  assert.deepEqual([failed.status, errors], [500, ['handler broke']]);
+});

@@ -1,0 +1,35 @@
+// Compiled by tests/drift.test.mjs with tsc --strict: the declarations describe the API as used here.
+import { MemoryStore, Receiver, Verifier, WebhookVerificationError, sign } from 'anchor-webhooks-wasm';
+import type { AsyncKeyValueStore, ErrorCode, EventType, Outcome } from 'anchor-webhooks-wasm';
+
+const verifier = new Verifier(['new', 'old'], { tolerance: 120, scheme: 'anchor', maxBodyBytes: 65536 });
+const headers: Record<string, string> = sign('secret', '{}', { timestamp: 1, id: 'x', eventType: 'task.completed' });
+const event = verifier.verify(new Uint8Array(), new Headers(headers), { now: new Date() });
+const known: EventType | string = event.type;
+if (event.is('task.failed')) {
+  const errorType: string | undefined = event.data.error?.type;
+  void errorType;
+}
+if (event.is('session.completed')) {
+  const duration: number | undefined = event.data.duration;
+  void duration;
+}
+const created: Date | null = event.created;
+try {
+  verifier.verify('{}', { 'anchor-signature': 't=1,v1=00' });
+} catch (error) {
+  if (error instanceof WebhookVerificationError) {
+    const code: ErrorCode = error.code;
+    const status: number = error.httpStatus;
+    void [code, status];
+  }
+}
+const kv: AsyncKeyValueStore = {
+  get: async (key: string) => key,
+  put: async () => undefined,
+  delete: async () => undefined,
+};
+const receiver = new Receiver(verifier, { store: kv, lease: 30 });
+const outcome: Promise<Outcome> = receiver.receive('{}', [['a', 'b']], async (e) => void e.id);
+const response: Promise<Response> = verifier.receive(new Request('https://x'), () => undefined, { store: new MemoryStore() });
+void [known, created, outcome, response];

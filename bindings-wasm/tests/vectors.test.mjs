@@ -1,0 +1,82 @@
+// Every case of tests/vectors/*.json through the nodejs build, with the exact error code.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+
+import { Verifier, WebhookVerificationError } from 'anchor-webhooks-wasm';
+
+const vectors = new URL('../../tests/vectors/', import.meta.url);
+const load = (name) => {
+  const doc = JSON.parse(readFileSync(new URL(name, vectors), 'utf8'));
+  assert.equal(doc.format, 1, `${name}: unknown format`);
+  assert.ok(doc.cases.length > 0, `${name} has no cases`);
+  return doc;
+};
+
+function outcome(run) {
+  try {
+    const event = run();
+    return {
+      ok: true,
+      matched_secret: event.matchedSecret,
+      timestamp: event.timestamp,
+      id: event.id,
+      type: event.type,
+      delivery_id: event.deliveryId,
+    };
+  } catch (error) {
+    assert.ok(error instanceof WebhookVerificationError, `not a WebhookVerificationError: ${error?.stack ?? error}`);
+    assert.ok(error instanceof Error);
+    assert.equal(error.name, 'WebhookVerificationError');
+    assert.equal(typeof error.httpStatus, 'number');
+    return { ok: false, error: error.code };
+  }
+}
+
+for (const file of ['anchor.json', 'standard.json']) {
+  const doc = load(file);
+  for (const vector of doc.cases) {
+    test(`${doc.scheme} vector ${vector.name}`, () => {
+      const options = { scheme: doc.scheme };
+      if (vector.tolerance !== undefined) options.tolerance = vector.tolerance;
+      if (vector.max_body_bytes !== undefined) options.maxBodyBytes = vector.max_body_bytes;
+      const verifier = new Verifier(vector.secrets, options);
+      const bytes =
+        vector.body_base64 !== undefined
+          ? new Uint8Array(Buffer.from(vector.body_base64, 'base64'))
+          : new TextEncoder().encode(vector.body);
+      const now = { now: vector.now };
+
+      // Raw pairs keep repeated and oddly cased names exactly as received.
+      assert.deepEqual(outcome(() => verifier.verify(bytes, vector.headers, now)), vector.expect);
+
+      // The same delivery with the body as text (its UTF-8 bytes are what was signed).
+      if (vector.body !== undefined) {
+        assert.deepEqual(outcome(() => verifier.verify(vector.body, vector.headers, now)), vector.expect);
+      }
+      // And with the headers as a plain object, where no name repeats.
+      const names = vector.headers.map(([name]) => name.toLowerCase());
+      if (new Set(names).size === names.length) {
+        const record = Object.fromEntries(vector.headers);
+        assert.deepEqual(outcome(() => verifier.verify(bytes, record, now)), vector.expect);
+      }
+    });
+  }
+}
+
+const secrets = load('secrets.json');
+for (const vector of secrets.cases) {
+  test(`secret vector ${vector.name}`, () => {
+    let code = null;
+    try {
+      new Verifier(vector.secrets, { scheme: vector.scheme });
+    } catch (error) {
+      assert.ok(error instanceof WebhookVerificationError, String(error));
+      code = error.code;
+      for (const secret of vector.secrets) {
+        if (secret.trim().length >= 4) assert.ok(!error.message.includes(secret.trim()), 'the message shows a secret');
+      }
+    }
+    assert.deepEqual(code === null ? { ok: true } : { ok: false, error: code }, vector.expect);
+  });
+}

@@ -1,0 +1,165 @@
+//! Dedupe over a store that only offers asynchronous `get` / `put` / `delete` (Workers KV, Durable
+//! Objects, Deno KV, or anything a binding's users bring). The host moves the data; the decisions are
+//! taken here, synchronously, on the value it read: what to answer, and what to write back. The rules are
+//! `MemoryStore`'s: a live lease is `InProgress`, a completed id is `Done` for the TTL, and only the holder
+//! of a claim may complete or release it.
+//!
+//! Such stores have no compare-and-set, so two workers racing on one id may both see it free: both run
+//! the handler, none loses the event. Stores with transactions (Durable Objects) run claim inside one.
+
+use std::time::Duration;
+
+use sha2::{Digest, Sha256};
+
+use crate::dedupe::{Claim, ClaimToken};
+use crate::error::Error;
+
+/// The default key prefix, the one `RedisStore` uses.
+pub const DEFAULT_PREFIX: &str = "anchor-webhooks:dedupe";
+
+/// What to do to the stored value after a decision.
+#[derive(Debug, PartialEq, Eq)]
+pub enum KvWrite {
+    Keep,
+    Put { value: String, ttl: Duration },
+    Delete,
+}
+
+/// A stored record: held by a claim until `expires_at_ms`, or done until then.
+#[derive(Debug, PartialEq, Eq)]
+struct Record {
+    holder: Option<ClaimToken>,
+    expires_at_ms: u64,
+}
+
+/// `{prefix}:{hex SHA-256 of the id}`, as `RedisStore` names its keys: fixed length, and no untrusted
+/// bytes in the store's key space.
+pub fn key(prefix: &str, id: &str) -> String {
+    format!("{prefix}:{}", hex::encode(Sha256::digest(id.as_bytes())))
+}
+
+/// `held:<token hex>:<expires ms>` or `done:<expires ms>`.
+fn encode(record: &Record) -> String {
+    match record.holder {
+        Some(token) => format!("held:{:032x}:{}", token.value(), record.expires_at_ms),
+        None => format!("done:{}", record.expires_at_ms),
+    }
+}
+
+fn decode(value: &str) -> Result<Record, Error> {
+    let unreadable = || Error::StoreUnavailable {
+        reason:
+            "the store holds a dedupe record this version cannot read; delete the key or use another prefix"
+                .to_owned(),
+    };
+    let mut parts = value.split(':');
+    let record = match (parts.next(), parts.next(), parts.next(), parts.next()) {
+        (Some("held"), Some(token), Some(expires), None) => Record {
+            holder: Some(ClaimToken::new(u128::from_str_radix(token, 16).map_err(|_| unreadable())?)),
+            expires_at_ms: expires.parse().map_err(|_| unreadable())?,
+        },
+        (Some("done"), Some(expires), None, None) => {
+            Record { holder: None, expires_at_ms: expires.parse().map_err(|_| unreadable())? }
+        }
+        _ => return Err(unreadable()),
+    };
+    Ok(record)
+}
+
+fn read(current: Option<&str>) -> Result<Option<Record>, Error> {
+    current.map(decode).transpose()
+}
+
+fn deadline(now_ms: u64, duration: Duration) -> u64 {
+    now_ms.saturating_add(u64::try_from(duration.as_millis()).unwrap_or(u64::MAX))
+}
+
+/// A claim: the same answers as `MemoryStore::claim`.
+pub fn claim(
+    current: Option<&str>,
+    token: ClaimToken,
+    lease: Duration,
+    now_ms: u64,
+) -> Result<(Claim, KvWrite), Error> {
+    if let Some(record) = read(current)? {
+        if record.expires_at_ms > now_ms {
+            let answer = if record.holder.is_some() { Claim::InProgress } else { Claim::Done };
+            return Ok((answer, KvWrite::Keep));
+        }
+    }
+    let held = Record { holder: Some(token), expires_at_ms: deadline(now_ms, lease) };
+    Ok((Claim::Fresh(token), KvWrite::Put { value: encode(&held), ttl: lease }))
+}
+
+/// Marks the id done for `ttl` if `token` still holds it.
+pub fn complete(
+    current: Option<&str>,
+    token: ClaimToken,
+    ttl: Duration,
+    now_ms: u64,
+) -> Result<(bool, KvWrite), Error> {
+    match read(current)? {
+        Some(Record { holder: Some(holder), .. }) if holder == token => {
+            let done = Record { holder: None, expires_at_ms: deadline(now_ms, ttl) };
+            Ok((true, KvWrite::Put { value: encode(&done), ttl }))
+        }
+        _ => Ok((false, KvWrite::Keep)),
+    }
+}
+
+/// Frees the id if `token` still holds it, so the sender's retry is processed.
+pub fn release(current: Option<&str>, token: ClaimToken) -> Result<(bool, KvWrite), Error> {
+    match read(current)? {
+        Some(Record { holder: Some(holder), .. }) if holder == token => Ok((true, KvWrite::Delete)),
+        _ => Ok((false, KvWrite::Keep)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const LEASE: Duration = Duration::from_secs(30);
+    const TTL: Duration = Duration::from_secs(86_400);
+
+    fn stored(write: KvWrite) -> Option<String> {
+        match write {
+            KvWrite::Put { value, .. } => Some(value),
+            KvWrite::Delete => None,
+            KvWrite::Keep => panic!("expected a write"),
+        }
+    }
+
+    #[test]
+    fn claim_complete_then_done_until_the_ttl() {
+        let (mine, other) = (ClaimToken::new(1), ClaimToken::new(2));
+        let (claim, write) = claim(None, mine, LEASE, 1_000).unwrap();
+        assert_eq!(claim, Claim::Fresh(mine));
+        let held = stored(write);
+        assert_eq!(super::claim(held.as_deref(), other, LEASE, 2_000).unwrap().0, Claim::InProgress);
+        assert_eq!(complete(held.as_deref(), other, TTL, 2_000).unwrap(), (false, KvWrite::Keep));
+        let (completed, write) = complete(held.as_deref(), mine, TTL, 2_000).unwrap();
+        assert!(completed);
+        let done = stored(write);
+        assert_eq!(super::claim(done.as_deref(), other, LEASE, 3_000).unwrap().0, Claim::Done);
+        let after_ttl = 2_000 + 86_400_000 + 1;
+        assert_eq!(super::claim(done.as_deref(), other, LEASE, after_ttl).unwrap().0, Claim::Fresh(other));
+    }
+
+    #[test]
+    fn release_frees_only_for_the_holder_and_an_expired_lease_is_free() {
+        let (mine, other) = (ClaimToken::new(1), ClaimToken::new(2));
+        let held = stored(claim(None, mine, LEASE, 0).unwrap().1);
+        assert_eq!(release(held.as_deref(), other).unwrap(), (false, KvWrite::Keep));
+        assert_eq!(release(held.as_deref(), mine).unwrap(), (true, KvWrite::Delete));
+        assert_eq!(claim(held.as_deref(), other, LEASE, 30_001).unwrap().0, Claim::Fresh(other));
+    }
+
+    #[test]
+    fn unreadable_records_are_store_unavailable_and_keys_match_redis() {
+        let error = claim(Some("garbage"), ClaimToken::new(1), LEASE, 0).unwrap_err();
+        assert_eq!(error.code(), crate::ErrorCode::StoreUnavailable);
+        assert_eq!(key("p", "evt_1").len(), 2 + 64);
+        assert!(key(DEFAULT_PREFIX, "evt_1").starts_with("anchor-webhooks:dedupe:"));
+    }
+}
