@@ -24,8 +24,31 @@ build: ## Build every crate (debug)
 	$(CARGO) build --workspace --locked
 
 .PHONY: test
-test: lint test-rust check-generated ## Everything CI runs: lint, every test suite, generated-file drift
+test: lint test-rust check-generated test-bindings ## Everything CI runs: lint, every test suite, generated-file drift
 	@echo "make test: all checks passed"
+
+.PHONY: test-bindings
+test-bindings: test-python test-node test-wasm test-c test-go ## Every binding's suite (each builds its own artifacts once)
+
+.PHONY: test-python
+test-python: ensure-redis ## Python: release wheel into a fresh venv, vectors, inputs, stubtest, uvicorn/Flask end-to-end
+	bindings-python/test.sh
+
+.PHONY: test-node
+test-node: ensure-redis ## Node: napi build, .d.ts drift, vectors, Express/Fastify/Hono end-to-end, standardwebhooks differential
+	bindings-node/test.sh
+
+.PHONY: test-wasm
+test-wasm: ## wasm: web/bundler/nodejs builds, size budget, vectors in Node, example worker, headless Chromium
+	bindings-wasm/test.sh
+
+.PHONY: test-c
+test-c: ## C ABI: header drift, vector harness under valgrind and ASan/UBSan, hostile calls, example
+	bindings-c/test.sh
+
+.PHONY: test-go
+test-go: ## Go: vet, vectors, net/http end-to-end with -race
+	bindings-go/test.sh
 
 .PHONY: lint
 lint: ## rustfmt --check and clippy -D warnings on every target and feature
@@ -54,6 +77,14 @@ bench: ensure-redis ## Benchmarks: core verify vs SHA-256, Redis store vs redis-
 	$(CARGO) bench -p anchor-webhooks --bench verify
 	$(CARGO) bench -p anchor-webhooks --features redis --bench redis_store
 	$(CARGO) bench -p anchor-webhooks-sender --bench dispatch
+
+.PHONY: bench-bindings
+bench-bindings: ## Each binding against its language's usual alternative (results in bindings-*/BENCH_RESULTS.md)
+	bindings-python/bench.sh
+	bindings-node/bench.sh
+	bindings-wasm/bench.sh
+	bindings-c/bench.sh
+	bindings-go/bench.sh
 
 .PHONY: fuzz
 fuzz: ## Run every fuzz target for FUZZ_SECONDS (default 60) each; needs the nightly toolchain

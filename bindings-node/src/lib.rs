@@ -1,1 +1,820 @@
-//! Skeleton; filled in by the binding work.
+//! The native half of the Node package `anchor-webhooks`: type conversions over the core, nothing else.
+//!
+//! The JavaScript half (`lib/`) walks header containers, builds `Error` objects and lazy event getters;
+//! everything that decides (header lookup, verification, envelope rules, dedupe, HTTP statuses) is the
+//! core's. Errors leave this crate in one place, [`fail`]: a JS `Error` whose `code` is the core's
+//! snake_case code, which `lib/errors.cjs` turns into a `WebhookVerificationError`.
+//!
+//! Per-call cost matters (see `bench.mjs`): headers arrive as ONE string of NUL-separated names and
+//! values (one crossing instead of one per header), bodies as borrowed `Uint8Array` views (no copy), and
+//! a verified event leaves as two strings (its fields, and the JSON text of `data` that JavaScript parses
+//! on first access), so nothing of it is kept natively.
+
+#![deny(clippy::all)]
+
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::Duration;
+
+use anchor_webhooks::{
+    Claimed, DedupeStore, Error as CoreError, ErrorCode, Event, EventType, MemoryStore, Outcome, Receiver,
+    Reception, RedisOptions, RedisStore, Scheme, SignOptions, Signer, Verified, Verifier, DEFAULT_DONE_TTL,
+    DEFAULT_MAX_ENTRIES, IN_PROGRESS_RETRY_AFTER_SECONDS,
+};
+use napi::bindgen_prelude::{AsyncTask, Uint8ArraySlice};
+use napi::{Env, JsString, Task};
+use napi_derive::napi;
+use zeroize::Zeroizing;
+
+// ---------------------------------------------------------------------------------------------------
+// Errors: the one place a core error becomes a JS error.
+
+/// The `code` of a thrown error: a core code (`signature_mismatch`, ...) or a Node-style argument code.
+pub struct Code(&'static str);
+
+impl AsRef<str> for Code {
+    fn as_ref(&self) -> &str {
+        self.0
+    }
+}
+
+/// A core error as a JS `Error`: `code` is the catalogue's snake_case id, `message` the core's text (which
+/// never holds a secret, a signature or the body).
+fn fail(error: &CoreError) -> napi::Error<Code> {
+    napi::Error::new(Code(error.code().as_str()), error.to_string())
+}
+
+/// A bad argument (the JS wrapper turns this code into a `TypeError`/`RangeError`).
+fn invalid_arg(message: impl Into<String>) -> napi::Error<Code> {
+    napi::Error::new(Code("ERR_INVALID_ARG_VALUE"), message.into())
+}
+
+/// Header containers with a NUL inside a name or value cannot travel NUL-joined; JS retries with the list.
+const SEPARATOR_CLASH: &str = "ANCHOR_HEADERS_NEED_LIST";
+
+// ---------------------------------------------------------------------------------------------------
+// Catalogues.
+
+/// Every event type of the core catalogue, in declaration order.
+#[napi]
+pub fn event_types() -> Vec<&'static str> {
+    EventType::ALL_NAMES.to_vec()
+}
+
+#[napi(object, object_from_js = false)]
+pub struct ErrorInfo {
+    pub code: &'static str,
+    pub http_status: u32,
+    pub number: u32,
+}
+
+/// Every error code with its suggested HTTP status and its stable number, in catalogue order.
+#[napi]
+pub fn error_catalogue() -> Vec<ErrorInfo> {
+    ErrorCode::ALL
+        .iter()
+        .map(|code| ErrorInfo {
+            code: code.as_str(),
+            http_status: u32::from(code.http_status()),
+            number: code.number(),
+        })
+        .collect()
+}
+
+#[napi(object, object_from_js = false)]
+pub struct OutcomeInfo {
+    pub kind: &'static str,
+    /// The status of this outcome; for `rejected`, the status of `store_unavailable` (a rejection's
+    /// status is its error's: see `errorCatalogue`).
+    pub http_status: u32,
+}
+
+/// The statuses and kinds of the core's `Outcome`, asked of the core itself (so the JS `receive` answers
+/// exactly what `Receiver::handle` would).
+#[napi]
+pub fn outcome_catalogue() -> napi::Result<Vec<OutcomeInfo>, Code> {
+    let sample = || -> napi::Result<Verified, Code> {
+        let body =
+            br#"{"id":"evt_sample","type":"task.completed","created":"2026-01-01T00:00:00Z","data":{}}"#;
+        let event = Event::from_anchor_body(body).map_err(|e| fail(&e))?;
+        Ok(Verified { event, matched_secret: 0, timestamp: 0, delivery_id: None })
+    };
+    let outcomes: [Outcome<()>; 5] = [
+        Outcome::Processed(sample()?),
+        Outcome::Duplicate(sample()?),
+        Outcome::InProgress(sample()?),
+        Outcome::Rejected(CoreError::StoreUnavailable { reason: String::new() }),
+        Outcome::HandlerFailed { verified: sample()?, error: () },
+    ];
+    Ok(outcomes
+        .iter()
+        .map(|outcome| OutcomeInfo { kind: outcome.kind(), http_status: u32::from(outcome.http_status()) })
+        .collect())
+}
+
+/// `Retry-After` (seconds) for an in-progress delivery.
+#[napi]
+pub fn retry_after_seconds() -> u32 {
+    u32::try_from(IN_PROGRESS_RETRY_AFTER_SECONDS).unwrap_or(u32::MAX)
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Conversions.
+
+fn scheme(name: &str) -> napi::Result<Scheme, Code> {
+    Scheme::parse(name)
+        .ok_or_else(|| invalid_arg(format!("scheme must be 'anchor' or 'standard', got {name:?}")))
+}
+
+/// JavaScript's `Number.MAX_SAFE_INTEGER`: larger numbers are not whole-number exact.
+const MAX_SAFE_INTEGER: f64 = 9_007_199_254_740_991.0;
+
+fn whole(value: f64, what: &str) -> napi::Result<u64, Code> {
+    if (0.0..=MAX_SAFE_INTEGER).contains(&value) {
+        Ok(value as u64)
+    } else {
+        Err(invalid_arg(format!("{what} must be a non-negative finite number")))
+    }
+}
+
+fn seconds(value: f64, what: &str) -> napi::Result<Duration, Code> {
+    if value > 0.0 && value < 1e12 {
+        Ok(Duration::from_secs_f64(value))
+    } else {
+        Err(invalid_arg(format!("{what} must be a positive number of seconds")))
+    }
+}
+
+/// Secrets are copied out of JS strings by napi; the copies are wiped when dropped.
+fn secret_list(secrets: Vec<String>) -> Vec<Zeroizing<String>> {
+    secrets.into_iter().map(Zeroizing::new).collect()
+}
+
+/// Header pairs as the core reads them: one per value, names as given.
+type Pairs<'a> = Vec<(&'a [u8], &'a [u8])>;
+
+/// Splits `name\0value\0name\0value\0` (what `lib/index.cjs` builds) into pairs. `None` when there are
+/// not exactly `2 * pairs` NUL-terminated items (a name or value held a NUL), so no pair can shift into
+/// another.
+fn split_headers(joined: &str, pairs: u32) -> Option<Pairs<'_>> {
+    let expected = usize::try_from(pairs).ok()?;
+    let bytes = joined.as_bytes();
+    let mut out = Vec::with_capacity(expected);
+    let mut nuls = memchr::memchr_iter(0, bytes);
+    let mut start = 0;
+    while start < bytes.len() {
+        let name_end = nuls.next()?;
+        let value_end = nuls.next()?;
+        if out.len() == expected {
+            return None;
+        }
+        out.push((&bytes[start..name_end], &bytes[name_end + 1..value_end]));
+        start = value_end + 1;
+    }
+    (out.len() == expected).then_some(out)
+}
+
+fn headers_or_clash(joined: &str, pairs: u32) -> napi::Result<Pairs<'_>, Code> {
+    split_headers(joined, pairs).ok_or_else(|| {
+        napi::Error::new(Code(SEPARATOR_CLASH), "a header name or value contains NUL".to_owned())
+    })
+}
+
+fn list_pairs(list: &[String]) -> napi::Result<Pairs<'_>, Code> {
+    if !list.len().is_multiple_of(2) {
+        return Err(invalid_arg("the header list must alternate names and values"));
+    }
+    Ok(list.chunks_exact(2).map(|pair| (pair[0].as_bytes(), pair[1].as_bytes())).collect())
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Verifier.
+
+#[napi]
+pub struct NativeVerifier {
+    inner: Verifier,
+}
+
+#[napi]
+impl NativeVerifier {
+    #[napi(constructor)]
+    pub fn new(
+        scheme_name: String,
+        secrets: Vec<String>,
+        tolerance: Option<f64>,
+        max_body_bytes: Option<f64>,
+    ) -> napi::Result<NativeVerifier, Code> {
+        let scheme = scheme(&scheme_name)?;
+        let secrets = secret_list(secrets);
+        let mut inner = Verifier::new(scheme, secrets.iter().map(|s| s.as_str())).map_err(|e| fail(&e))?;
+        if let Some(tolerance) = tolerance {
+            inner = inner.with_tolerance(whole(tolerance, "tolerance")?);
+        }
+        if let Some(limit) = max_body_bytes {
+            let limit = usize::try_from(whole(limit, "maxBodyBytes")?).unwrap_or(usize::MAX);
+            inner = inner.with_max_body_bytes(limit);
+        }
+        Ok(NativeVerifier { inner })
+    }
+
+    /// Verifies `body` against NUL-joined header pairs at `now` (unix seconds): the event as
+    /// `[meta, data]` (see [`event_value`]).
+    #[napi]
+    pub fn verify<'env>(
+        &self,
+        env: &'env Env,
+        body: Uint8ArraySlice,
+        headers: String,
+        pairs: u32,
+        now: f64,
+    ) -> napi::Result<EventValue<'env>, Code> {
+        let now = whole(now, "now")?;
+        let verified =
+            self.inner.verify(&headers_or_clash(&headers, pairs)?, &body, now).map_err(|e| fail(&e))?;
+        event_value(env, &verified, Found::Verified, None)
+    }
+
+    /// `verify` with the headers as a flat `[name, value, ...]` list (names or values holding NUL).
+    #[napi]
+    pub fn verify_list<'env>(
+        &self,
+        env: &'env Env,
+        body: Uint8ArraySlice,
+        headers: Vec<String>,
+        now: f64,
+    ) -> napi::Result<EventValue<'env>, Code> {
+        let now = whole(now, "now")?;
+        let verified = self.inner.verify(&list_pairs(&headers)?, &body, now).map_err(|e| fail(&e))?;
+        event_value(env, &verified, Found::Verified, None)
+    }
+
+    /// Headers, timestamp and signature only (no JSON): `[matchedSecret, timestamp]`.
+    #[napi]
+    pub fn verify_signature(
+        &self,
+        body: Uint8ArraySlice,
+        headers: String,
+        pairs: u32,
+        now: f64,
+    ) -> napi::Result<Vec<f64>, Code> {
+        let now = whole(now, "now")?;
+        let headers = headers_or_clash(&headers, pairs)?;
+        let signed = self.inner.verify_signature(&headers, &body, now).map_err(|e| fail(&e))?;
+        Ok(vec![signed.matched_secret as f64, signed.timestamp as f64])
+    }
+
+    #[napi(getter)]
+    pub fn scheme(&self) -> &'static str {
+        self.inner.scheme().as_str()
+    }
+
+    #[napi(getter)]
+    pub fn tolerance(&self) -> f64 {
+        self.inner.tolerance() as f64
+    }
+
+    #[napi(getter)]
+    pub fn max_body_bytes(&self) -> f64 {
+        self.inner.max_body_bytes() as f64
+    }
+
+    #[napi(getter)]
+    pub fn secret_count(&self) -> u32 {
+        u32::try_from(self.inner.secret_count()).unwrap_or(u32::MAX)
+    }
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Signing (for tests and local tools).
+
+/// Signs `body`; returns the headers as a flat `[name, value, ...]` list in the order a sender writes them.
+#[napi]
+pub fn sign(
+    scheme_name: String,
+    secrets: Vec<String>,
+    body: Uint8ArraySlice,
+    timestamp: f64,
+    id: Option<String>,
+    event_type: Option<String>,
+) -> napi::Result<Vec<String>, Code> {
+    let scheme = scheme(&scheme_name)?;
+    let secrets = secret_list(secrets);
+    let signer = Signer::new(scheme, secrets.iter().map(|s| s.as_str())).map_err(|e| fail(&e))?;
+    let options = SignOptions { id: id.as_deref(), event_type: event_type.as_deref() };
+    let headers = signer.sign(&body, whole(timestamp, "timestamp")?, options).map_err(|e| fail(&e))?;
+    Ok(headers.iter().flat_map(|(name, value)| [name.to_owned(), value.to_owned()]).collect())
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Verified events, handed to JavaScript whole.
+//
+// Nothing of a verified event stays here: it leaves as two strings, so its memory is V8's and is
+// reclaimed with the `Event` object (a napi `External` or wrapped object per event costs a weak reference
+// and a deferred finalizer, more than the whole header stage, and keeps the body alive natively until the
+// event loop turns). Only a fresh claim stays, in `CLAIMS`, until `complete` or `release` frees it.
+
+/// What `receive` found.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Found {
+    /// `verify` (no store).
+    Verified = 0,
+    /// Claimed: complete or release it.
+    Fresh = 1,
+    Duplicate = 2,
+    InProgress = 3,
+}
+
+/// `[meta, data]`: `meta` is `found,claim,matched,timestamp,createdMs,lenType,lenId,lenProject,lenText,
+/// lenDeliveryId|` followed by those strings (lengths in UTF-16 units as JavaScript counts them, `-1` for
+/// an absent one; `createdMs` empty when absent; `claim` `-1` unless fresh); `data` is the JSON text of
+/// `data` exactly as verified, which JavaScript parses with `JSON.parse` on first access.
+type EventValue<'env> = (JsString<'env>, JsString<'env>);
+
+fn utf16_len(text: &str) -> usize {
+    if text.is_ascii() {
+        text.len()
+    } else {
+        text.encode_utf16().count()
+    }
+}
+
+/// A JS string of `bytes` (valid UTF-8): ASCII, the usual JSON, is copied as is into a one-byte string.
+fn js_string<'env>(env: &'env Env, bytes: &[u8]) -> napi::Result<JsString<'env>> {
+    if bytes.is_ascii() {
+        env.create_string_latin1(bytes)
+    } else {
+        env.create_string(String::from_utf8_lossy(bytes))
+    }
+}
+
+fn event_value<'env>(
+    env: &'env Env,
+    verified: &Verified,
+    found: Found,
+    claim: Option<f64>,
+) -> napi::Result<EventValue<'env>, Code> {
+    let event = &verified.event;
+    let strings = [
+        Some(event.event_type().as_str()),
+        Some(event.id()),
+        event.project_id(),
+        event.text(),
+        verified.delivery_id.as_deref(),
+    ];
+    let mut meta = String::with_capacity(96 + strings.iter().flatten().map(|s| s.len()).sum::<usize>());
+    let mut number = itoa::Buffer::new();
+    meta.push_str(number.format(found as u8));
+    meta.push(',');
+    match claim {
+        Some(claim) => meta.push_str(number.format(claim as u64)),
+        None => meta.push_str("-1"),
+    }
+    meta.push(',');
+    meta.push_str(number.format(verified.matched_secret));
+    meta.push(',');
+    meta.push_str(number.format(verified.timestamp));
+    meta.push(',');
+    if let Some(at) = event.created() {
+        meta.push_str(number.format((at.unix_timestamp_nanos() / 1_000_000) as i64));
+    }
+    for text in strings {
+        meta.push(',');
+        match text {
+            Some(text) => meta.push_str(number.format(utf16_len(text))),
+            None => meta.push_str("-1"),
+        }
+    }
+    meta.push('|');
+    for text in strings.into_iter().flatten() {
+        meta.push_str(text);
+    }
+    let js =
+        |bytes: &[u8]| js_string(env, bytes).map_err(|e| napi::Error::new(Code("GenericFailure"), e.reason));
+    Ok((js(meta.as_bytes())?, js(event.raw_data())?))
+}
+
+/// The verified `data` of an event of type `event_type`, as the core reads it for its typed views.
+fn view_event(event_type: &str, data_json: &str) -> Result<Event, CoreError> {
+    // The views depend only on the type's entity and on `data`; a Standard Webhooks body carries both and
+    // accepts any `data`, so the core parses exactly what was verified.
+    let body = format!(
+        "{{\"type\":{},\"data\":{data_json}}}",
+        anchor_webhooks::serde_json::to_string(event_type).unwrap_or_else(|_| "\"\"".to_owned())
+    );
+    Event::from_standard_body("view", body.as_bytes())
+}
+
+#[napi(object)]
+pub struct ArtifactView {
+    pub name: String,
+    pub url: String,
+    pub size: Option<f64>,
+    pub content_type: Option<String>,
+}
+
+/// The core's typed view of `task.*` data; JSON-valued fields travel as JSON text.
+#[napi(object)]
+pub struct TaskView {
+    pub artifacts: Vec<ArtifactView>,
+    pub recording_url: Option<String>,
+    pub session_dashboard_url: Option<String>,
+    pub task_id: Option<String>,
+    pub execution_id: Option<String>,
+    pub output_value_json: Option<String>,
+    pub output_truncated: bool,
+    pub error_type: Option<String>,
+    pub error_json: Option<String>,
+    pub healed_task_version_id: Option<String>,
+}
+
+fn task_view(event: &Event) -> Option<TaskView> {
+    let task = event.task()?;
+    let owned = |text: Option<&str>| text.map(str::to_owned);
+    Some(TaskView {
+        artifacts: task
+            .artifacts()
+            .into_iter()
+            .map(|artifact| ArtifactView {
+                name: artifact.name.to_owned(),
+                url: artifact.url.to_owned(),
+                size: artifact.size.map(|size| size as f64),
+                content_type: owned(artifact.content_type),
+            })
+            .collect(),
+        recording_url: owned(task.recording_url()),
+        session_dashboard_url: owned(task.session_dashboard_url()),
+        task_id: owned(task.task_id()),
+        execution_id: owned(task.execution_id()),
+        output_value_json: task.output_value().map(ToString::to_string),
+        output_truncated: task.output_truncated(),
+        error_type: task.error_type().map(|kind| kind.as_str().to_owned()),
+        error_json: task.error().map(ToString::to_string),
+        healed_task_version_id: owned(task.healed_task_version_id()),
+    })
+}
+
+/// The core's typed view of `session.*` data.
+#[napi(object)]
+pub struct SessionView {
+    pub duration: Option<f64>,
+    pub proxy_bytes: Option<f64>,
+    pub recording_url: Option<String>,
+    pub session_id: Option<String>,
+}
+
+fn session_view(event: &Event) -> Option<SessionView> {
+    let session = event.session()?;
+    Some(SessionView {
+        duration: session.duration(),
+        proxy_bytes: session.proxy_bytes().map(|bytes| bytes as f64),
+        recording_url: session.recording_url().map(str::to_owned),
+        session_id: session.session_id().map(str::to_owned),
+    })
+}
+
+/// The core's view of `task.*` data (`null` for other types).
+#[napi]
+pub fn event_task(event_type: String, data_json: String) -> napi::Result<Option<TaskView>, Code> {
+    Ok(task_view(&view_event(&event_type, &data_json).map_err(|e| fail(&e))?))
+}
+
+/// The core's view of `session.*` data (`null` for other types).
+#[napi]
+pub fn event_session(event_type: String, data_json: String) -> napi::Result<Option<SessionView>, Code> {
+    Ok(session_view(&view_event(&event_type, &data_json).map_err(|e| fail(&e))?))
+}
+
+/// A resource-usage field of `session.*` data as JSON text (at the top of `data` or under `usage`).
+#[napi]
+pub fn event_session_usage_json(
+    event_type: String,
+    data_json: String,
+    name: String,
+) -> napi::Result<Option<String>, Code> {
+    let event = view_event(&event_type, &data_json).map_err(|e| fail(&e))?;
+    Ok(event.session().and_then(|session| session.usage_field(&name).map(ToString::to_string)))
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Dedupe stores.
+
+#[napi]
+pub struct NativeStore {
+    inner: Arc<dyn DedupeStore>,
+    memory: Option<Arc<MemoryStore>>,
+}
+
+#[napi]
+impl NativeStore {
+    /// The in-process store (bounded, with a TTL for completed ids).
+    #[napi(factory)]
+    pub fn memory(max_entries: Option<f64>, ttl_seconds: Option<f64>) -> napi::Result<NativeStore, Code> {
+        let max_entries = match max_entries {
+            Some(n) => usize::try_from(whole(n, "maxEntries")?).unwrap_or(usize::MAX),
+            None => DEFAULT_MAX_ENTRIES,
+        };
+        let ttl = ttl_seconds.map(|s| seconds(s, "ttlSeconds")).transpose()?.unwrap_or(DEFAULT_DONE_TTL);
+        let store = Arc::new(MemoryStore::new(max_entries, ttl));
+        Ok(NativeStore { inner: store.clone(), memory: Some(store) })
+    }
+
+    /// The Redis store. Only parses the URL: the server may come up later. The URL is not kept by JS.
+    #[napi(factory)]
+    pub fn redis(
+        url: String,
+        key_prefix: Option<String>,
+        ttl_seconds: Option<f64>,
+        timeout_seconds: Option<f64>,
+        max_idle_connections: Option<u32>,
+        tls_root_certificates: Option<Uint8ArraySlice>,
+    ) -> napi::Result<NativeStore, Code> {
+        let url = Zeroizing::new(url);
+        let mut options = RedisOptions::default();
+        if let Some(prefix) = key_prefix {
+            options.key_prefix = prefix;
+        }
+        if let Some(ttl) = ttl_seconds {
+            options.done_ttl = seconds(ttl, "ttlSeconds")?;
+        }
+        if let Some(timeout) = timeout_seconds {
+            options.timeout = seconds(timeout, "timeoutSeconds")?;
+        }
+        if let Some(idle) = max_idle_connections {
+            options.max_idle_connections = idle as usize;
+        }
+        options.tls_root_certificates = tls_root_certificates.map(|pem| pem.to_vec());
+        let store = RedisStore::with_options(&url, options).map_err(|e| fail(&e))?;
+        Ok(NativeStore { inner: Arc::new(store), memory: None })
+    }
+
+    /// Whether calls may block on I/O (and so run on the libuv thread pool).
+    #[napi(getter)]
+    pub fn blocking(&self) -> bool {
+        self.memory.is_none()
+    }
+
+    /// How many ids a memory store holds (live or expired-but-not-yet-evicted); `null` for Redis.
+    #[napi(getter)]
+    pub fn size(&self) -> Option<u32> {
+        self.memory.as_ref().map(|store| u32::try_from(store.len()).unwrap_or(u32::MAX))
+    }
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Receiver.
+
+type SharedReceiver = Arc<Receiver<Arc<dyn DedupeStore>>>;
+
+/// Fresh claims between `receive` and `complete`/`release`. A handle is `generation * SLOTS + index`, so
+/// a handle used twice (or forged) never reaches another claim.
+struct Claims {
+    slots: Vec<(u32, Option<Arc<Claimed>>)>,
+    free: Vec<u32>,
+}
+
+const SLOTS: f64 = (1u64 << 24) as f64;
+
+static CLAIMS: Mutex<Claims> = Mutex::new(Claims { slots: Vec::new(), free: Vec::new() });
+
+fn claims() -> MutexGuard<'static, Claims> {
+    // Nothing panics while the lock is held, so a poisoned table is still consistent.
+    CLAIMS.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+fn hold_claim(claimed: Claimed) -> napi::Result<(f64, Arc<Claimed>), Code> {
+    let mut table = claims();
+    let index = match table.free.pop() {
+        Some(index) => index,
+        None if table.slots.len() < SLOTS as usize => {
+            table.slots.push((0, None));
+            (table.slots.len() - 1) as u32
+        }
+        None => return Err(invalid_arg("too many claims held at once")),
+    };
+    let claimed = Arc::new(claimed);
+    let slot = &mut table.slots[index as usize];
+    slot.1 = Some(Arc::clone(&claimed));
+    Ok((f64::from(slot.0) * SLOTS + f64::from(index), claimed))
+}
+
+/// Takes the claim behind `handle` out of the table (each claim is completed or released once).
+fn take_claim(handle: f64) -> napi::Result<Arc<Claimed>, Code> {
+    let not_held = || invalid_arg("this claim was already completed or released");
+    if !(0.0..MAX_SAFE_INTEGER).contains(&handle) || handle.fract() != 0.0 {
+        return Err(not_held());
+    }
+    let generation = (handle / SLOTS).floor();
+    let index = (handle - generation * SLOTS) as usize;
+    let mut table = claims();
+    let slot =
+        table.slots.get_mut(index).filter(|slot| f64::from(slot.0) == generation).ok_or_else(not_held)?;
+    let claimed = slot.1.take().ok_or_else(not_held)?;
+    slot.0 = (slot.0 + 1) % (1 << 28);
+    table.free.push(index as u32);
+    Ok(claimed)
+}
+
+/// The event of a reception as `[meta, data]`, its claim (if fresh) held for `complete`/`release`.
+fn reception_value<'env>(env: &'env Env, reception: Reception) -> napi::Result<EventValue<'env>, Code> {
+    match reception {
+        Reception::Fresh(claimed) => {
+            let (handle, claimed) = hold_claim(claimed)?;
+            event_value(env, &claimed.verified, Found::Fresh, Some(handle)).inspect_err(|_| {
+                // Unreachable in practice (string creation failed); the lease then simply expires.
+                let _ = take_claim(handle);
+            })
+        }
+        Reception::Duplicate(verified) => event_value(env, &verified, Found::Duplicate, None),
+        Reception::InProgress(verified) => event_value(env, &verified, Found::InProgress, None),
+    }
+}
+
+fn finish(
+    receiver: &Receiver<Arc<dyn DedupeStore>>,
+    claimed: &Claimed,
+    complete: bool,
+    now_ms: u64,
+) -> Result<bool, CoreError> {
+    if complete {
+        receiver.complete(claimed, now_ms)
+    } else {
+        receiver.release(claimed, now_ms)
+    }
+}
+
+#[napi]
+pub struct NativeReceiver {
+    inner: SharedReceiver,
+}
+
+#[napi]
+impl NativeReceiver {
+    #[napi(constructor)]
+    pub fn new(
+        verifier: &NativeVerifier,
+        store: &NativeStore,
+        lease_seconds: Option<f64>,
+    ) -> napi::Result<NativeReceiver, Code> {
+        let mut receiver = Receiver::new(verifier.inner.clone(), Arc::clone(&store.inner));
+        if let Some(lease) = lease_seconds {
+            receiver = receiver.with_lease(seconds(lease, "leaseSeconds")?);
+        }
+        Ok(NativeReceiver { inner: Arc::new(receiver) })
+    }
+
+    /// Verify and claim on this thread (memory store): the event as `[meta, data]`.
+    #[napi]
+    pub fn receive<'env>(
+        &self,
+        env: &'env Env,
+        body: Uint8ArraySlice,
+        headers: String,
+        pairs: u32,
+        now_ms: f64,
+    ) -> napi::Result<EventValue<'env>, Code> {
+        let now_ms = whole(now_ms, "now")?;
+        let reception =
+            self.inner.receive(&headers_or_clash(&headers, pairs)?, &body, now_ms).map_err(|e| fail(&e))?;
+        reception_value(env, reception)
+    }
+
+    #[napi]
+    pub fn receive_list<'env>(
+        &self,
+        env: &'env Env,
+        body: Uint8ArraySlice,
+        headers: Vec<String>,
+        now_ms: f64,
+    ) -> napi::Result<EventValue<'env>, Code> {
+        let now_ms = whole(now_ms, "now")?;
+        let reception = self.inner.receive(&list_pairs(&headers)?, &body, now_ms).map_err(|e| fail(&e))?;
+        reception_value(env, reception)
+    }
+
+    /// Verify and claim on the libuv thread pool (Redis): resolves to a `NativeSettled`.
+    #[napi]
+    pub fn receive_async(
+        &self,
+        body: Uint8ArraySlice,
+        headers: Vec<String>,
+        now_ms: f64,
+    ) -> napi::Result<AsyncTask<ReceiveTask>, Code> {
+        if !headers.len().is_multiple_of(2) {
+            return Err(invalid_arg("the header list must alternate names and values"));
+        }
+        Ok(AsyncTask::new(ReceiveTask {
+            receiver: Arc::clone(&self.inner),
+            body: body.to_vec(),
+            headers,
+            now_ms: whole(now_ms, "now")?,
+        }))
+    }
+
+    /// Marks a fresh delivery done (`true`), or reports the claim lost (`false`), on this thread. With
+    /// `done` false, releases it so the sender's retry is processed.
+    #[napi]
+    pub fn finish(&self, claim: f64, done: bool, now_ms: f64) -> napi::Result<bool, Code> {
+        let now_ms = whole(now_ms, "now")?;
+        finish(&self.inner, &*take_claim(claim)?, done, now_ms).map_err(|e| fail(&e))
+    }
+
+    /// `finish` on the libuv thread pool (Redis): resolves to a `NativeSettled`.
+    #[napi]
+    pub fn finish_async(
+        &self,
+        claim: f64,
+        done: bool,
+        now_ms: f64,
+    ) -> napi::Result<AsyncTask<FinishTask>, Code> {
+        Ok(AsyncTask::new(FinishTask {
+            receiver: Arc::clone(&self.inner),
+            now_ms: whole(now_ms, "now")?,
+            claimed: take_claim(claim)?,
+            done,
+        }))
+    }
+}
+
+/// The result of a thread-pool call, read back on the JS thread by `NativeSettled` (so its errors are
+/// thrown by the same [`fail`] as every other).
+pub enum Settled {
+    Received(Box<Reception>),
+    Finished(bool),
+    Failed(CoreError),
+}
+
+pub struct ReceiveTask {
+    receiver: SharedReceiver,
+    body: Vec<u8>,
+    headers: Vec<String>,
+    now_ms: u64,
+}
+
+impl Task for ReceiveTask {
+    type Output = Settled;
+    type JsValue = NativeSettled;
+
+    fn compute(&mut self) -> napi::Result<Settled> {
+        let pairs: Pairs<'_> =
+            self.headers.chunks_exact(2).map(|pair| (pair[0].as_bytes(), pair[1].as_bytes())).collect();
+        Ok(match self.receiver.receive(&pairs, &self.body, self.now_ms) {
+            Ok(reception) => Settled::Received(Box::new(reception)),
+            Err(error) => Settled::Failed(error),
+        })
+    }
+
+    fn resolve(&mut self, _env: Env, output: Settled) -> napi::Result<NativeSettled> {
+        Ok(NativeSettled { inner: Some(output) })
+    }
+}
+
+pub struct FinishTask {
+    receiver: SharedReceiver,
+    claimed: Arc<Claimed>,
+    done: bool,
+    now_ms: u64,
+}
+
+impl Task for FinishTask {
+    type Output = Settled;
+    type JsValue = NativeSettled;
+
+    fn compute(&mut self) -> napi::Result<Settled> {
+        Ok(match finish(&self.receiver, &self.claimed, self.done, self.now_ms) {
+            Ok(kept) => Settled::Finished(kept),
+            Err(error) => Settled::Failed(error),
+        })
+    }
+
+    fn resolve(&mut self, _env: Env, output: Settled) -> napi::Result<NativeSettled> {
+        Ok(NativeSettled { inner: Some(output) })
+    }
+}
+
+/// What a thread-pool task resolved to; read once on the JS thread.
+#[napi]
+pub struct NativeSettled {
+    inner: Option<Settled>,
+}
+
+#[napi]
+impl NativeSettled {
+    /// The event `receiveAsync` found as `[meta, data]`, or the error it met, thrown here.
+    #[napi]
+    pub fn delivery<'env>(&mut self, env: &'env Env) -> napi::Result<EventValue<'env>, Code> {
+        match self.inner.take() {
+            Some(Settled::Received(reception)) => reception_value(env, *reception),
+            Some(Settled::Failed(error)) => Err(fail(&error)),
+            _ => Err(invalid_arg("not an unread result of receiveAsync")),
+        }
+    }
+
+    /// What `finishAsync` returned, or the error it met, thrown here.
+    #[napi]
+    pub fn finished(&mut self) -> napi::Result<bool, Code> {
+        match self.inner.take() {
+            Some(Settled::Finished(kept)) => Ok(kept),
+            Some(Settled::Failed(error)) => Err(fail(&error)),
+            _ => Err(invalid_arg("not an unread result of finishAsync")),
+        }
+    }
+}

@@ -129,6 +129,25 @@ impl<S: DedupeStore> Receiver<S> {
         self.store.release(claimed.verified.event.id(), claimed.token, now_ms)
     }
 
+    /// Ends a fresh delivery once its handler has run: completes on `Ok`, releases on `Err`. Bindings whose
+    /// handlers are asynchronous call `receive`, run the handler, then this; `handle` does all three.
+    ///
+    /// A failure to record completion is reported as `Rejected(store_unavailable)` (503): the handler ran,
+    /// and the sender's retry may run it again, which is the safe side of at-least-once.
+    pub fn finish<E>(&self, claimed: Claimed, result: Result<(), E>, now_ms: u64) -> Outcome<E> {
+        match result {
+            Ok(()) => match self.complete(&claimed, now_ms) {
+                Ok(_) => Outcome::Processed(claimed.verified),
+                Err(error) => Outcome::Rejected(error),
+            },
+            Err(error) => {
+                // A release that fails leaves the lease to expire, after which the retry is processed.
+                let _ = self.release(&claimed, now_ms);
+                Outcome::HandlerFailed { verified: claimed.verified, error }
+            }
+        }
+    }
+
     /// Verify, claim, run `handler` for fresh events, then complete (on `Ok`) or release (on `Err`).
     ///
     /// A failure to record completion is reported as `Rejected(store_unavailable)` (503): the handler ran,
@@ -146,16 +165,7 @@ impl<S: DedupeStore> Receiver<S> {
             Ok(Reception::InProgress(verified)) => return Outcome::InProgress(verified),
             Ok(Reception::Fresh(claimed)) => claimed,
         };
-        match handler(&claimed.verified) {
-            Ok(()) => match self.complete(&claimed, now_ms) {
-                Ok(_) => Outcome::Processed(claimed.verified),
-                Err(error) => Outcome::Rejected(error),
-            },
-            Err(error) => {
-                // A release that fails leaves the lease to expire, after which the retry is processed.
-                let _ = self.release(&claimed, now_ms);
-                Outcome::HandlerFailed { verified: claimed.verified, error }
-            }
-        }
+        let result = handler(&claimed.verified);
+        self.finish(claimed, result, now_ms)
     }
 }

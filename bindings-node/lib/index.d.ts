@@ -1,0 +1,301 @@
+// Public types of `anchor-webhooks`. The unions of event types and error codes live in ./catalogue.d.ts,
+// generated from the core (a test compares them with eventTypes() / errorCodes()).
+/// <reference types="node" />
+import type { IncomingHttpHeaders } from 'node:http'
+import type { ErrorCode, KnownEventType } from './catalogue'
+import type { ReceiveTarget, VerifyTarget } from './web'
+
+export type { ErrorCode, KnownEventType } from './catalogue'
+export { honoWebhook, nextWebhook, verifyRequest } from './web'
+export type { HonoMiddleware, ReceiveResultLike, ReceiveTarget, VerifyTarget } from './web'
+
+/** An event type: one of the catalogue, or any other string (unknown types verify too). */
+export type EventType = KnownEventType | (string & {})
+
+export type Scheme = 'anchor' | 'standard'
+
+/** The raw request body, exactly as received (never a re-serialised object). */
+export type Body = Buffer | Uint8Array | ArrayBuffer | ArrayBufferView | string
+
+export type HeaderValue = string | readonly string[] | number | null | undefined
+
+/**
+ * Headers in any container: `req.headers` (IncomingHttpHeaders, array values become repeated pairs),
+ * `req.rawHeaders` (a flat name/value list), WHATWG `Headers`, a `Map`, `[name, value]` pairs, or a plain
+ * object in any casing. Names are matched case-insensitively by the core.
+ */
+export type HeadersInput =
+  | IncomingHttpHeaders
+  | Headers
+  | { readonly [name: string]: HeaderValue }
+  | ReadonlyMap<string, HeaderValue>
+  | ReadonlyArray<readonly [string, HeaderValue]>
+  | readonly string[]
+
+export interface VerifyOptions {
+  /** The receiver's clock: a `Date` or unix seconds. Default: now. */
+  now?: Date | number
+}
+
+export interface VerifierOptions<S extends Scheme = Scheme> {
+  /** Two-sided timestamp tolerance in seconds (default 120 for 'anchor', 300 for 'standard'). */
+  tolerance?: number
+  /** The signing scheme (default 'anchor'). */
+  scheme?: S
+  /** The largest body accepted, in bytes (default 1 MiB). */
+  maxBodyBytes?: number
+}
+
+export interface Artifact {
+  name: string
+  url: string
+  size?: number
+  content_type?: string
+  [field: string]: unknown
+}
+
+export type TaskErrorType = 'automation_failure' | 'invalid_credentials' | 'timeout' | 'agent_error' | 'system_error'
+
+/**
+ * The `data` of an Anchor event: the documented fields are typed (all optional: which ones appear depends
+ * on the type), every other field is kept.
+ */
+export interface EventData {
+  /** task.* */
+  task_id?: string
+  execution_id?: string
+  artifacts?: Artifact[]
+  recording_url?: string
+  session_dashboard_url?: string
+  /** `value` is `"__truncated__"` when the payload was over 64 KB. */
+  output?: { value?: unknown; [field: string]: unknown }
+  /** task.failed */
+  error?: { type?: TaskErrorType | (string & {}); message?: string; [field: string]: unknown }
+  /** task.healed */
+  healed_task_version_id?: string
+  /** session.* */
+  session_id?: string
+  duration?: number
+  proxy_bytes?: number
+  usage?: { proxy_bytes?: number; [field: string]: unknown }
+  /** extraction.* (AnyFormat, Standard Webhooks) */
+  extraction_id?: string
+  status?: 'processed' | 'error' | (string & {})
+  workflow_id?: string
+  processed_at?: string
+  [field: string]: unknown
+}
+
+/** The core's typed view of `task.*` data. */
+export interface TaskView {
+  /** Artifacts with a string `name` and `url` (others are skipped). */
+  readonly artifacts: ReadonlyArray<{ name: string; url: string; size: number | null; contentType: string | null }>
+  readonly recordingUrl: string | null
+  readonly sessionDashboardUrl: string | null
+  readonly taskId: string | null
+  readonly executionId: string | null
+  /** `output.value`, parsed. */
+  readonly outputValue: unknown
+  /** Whether the provider replaced `output.value` with `"__truncated__"` (payload over 64 KB). */
+  readonly outputTruncated: boolean
+  readonly errorType: TaskErrorType | (string & {}) | null
+  /** The whole `error` object of task.failed. */
+  readonly error: { type?: string; [field: string]: unknown } | null
+  readonly healedTaskVersionId: string | null
+}
+
+/** The core's typed view of `session.*` data. */
+export interface SessionView {
+  readonly duration: number | null
+  readonly proxyBytes: number | null
+  readonly recordingUrl: string | null
+  readonly sessionId: string | null
+  /** A resource-usage field, at the top of `data` or under `usage`. */
+  usageField(name: string): unknown
+}
+
+/**
+ * A verified event. Fields are read from the core on access; `data` is parsed with `JSON.parse` on first
+ * access and cached. `Data` is `EventData` for the Anchor scheme; for Standard Webhooks it is the body's
+ * `data` field, any JSON value (`null` when absent).
+ */
+export declare class Event<Data = EventData> {
+  private constructor()
+  /** The event id (the dedupe key): the envelope `id`, or the `webhook-id` header (Standard Webhooks). */
+  readonly id: string
+  /** The event type; for Standard Webhooks the body's `type` or `event` field, else `''`. */
+  readonly type: EventType
+  /** When the provider created the event (`created`, or a Standard body's `timestamp`), else `null`. */
+  readonly created: Date | null
+  readonly projectId: string | null
+  /** A one-line summary for humans; integrations read `data`. */
+  readonly text: string | null
+  readonly data: Data
+  /** Index of the configured secret that matched (rotation). */
+  readonly matchedSecret: number
+  /** The signed timestamp, unix seconds. */
+  readonly timestamp: number
+  /** `Anchor-Delivery-Id` (or `null`), or the `webhook-id` header (Standard Webhooks). */
+  readonly deliveryId: string | null
+  /** Typed `task.*` fields; `null` for other events. */
+  readonly task: TaskView | null
+  /** Typed `session.*` fields; `null` for other events. */
+  readonly session: SessionView | null
+  toJSON(): {
+    id: string
+    type: EventType
+    created: Date | null
+    projectId: string | null
+    text: string | null
+    data: Data
+    matchedSecret: number
+    timestamp: number
+    deliveryId: string | null
+  }
+}
+
+/** The event type a verifier of scheme `S` produces. */
+export type EventOf<S extends Scheme> = S extends 'standard' ? Event<unknown> : Event<EventData>
+
+/** Verification (or a dedupe store) failed. */
+export declare class WebhookVerificationError extends Error {
+  readonly name: 'WebhookVerificationError'
+  /** The catalogue's code, e.g. `'signature_mismatch'`. */
+  readonly code: ErrorCode
+  /** The HTTP status to answer: 401 verification failure, 400 malformed input, 413, 503 store, 500 config. */
+  readonly httpStatus: number
+}
+
+/** Verifies deliveries against one or more secrets (several during a rotation). Secrets are not kept. */
+export declare class Verifier<S extends Scheme = 'anchor'> implements VerifyTarget<EventOf<S>> {
+  constructor(secretOrSecrets: string | readonly string[], options?: VerifierOptions<S>)
+  /** Verifies the raw body and headers; throws a `WebhookVerificationError` when they do not check out. */
+  verify(body: Body, headers: HeadersInput, options?: VerifyOptions): EventOf<S>
+  /** Headers, timestamp and signature only, without parsing the body. */
+  verifySignature(body: Body, headers: HeadersInput, options?: VerifyOptions): { matchedSecret: number; timestamp: number }
+  readonly scheme: S
+  readonly tolerance: number
+  readonly maxBodyBytes: number
+  readonly secretCount: number
+}
+
+export interface SignOptions {
+  scheme?: Scheme
+  /** Unix seconds or a `Date`. Default: now. */
+  timestamp?: Date | number
+  /** `Anchor-Delivery-Id` / `webhook-id`. Default: derived from the timestamp and body. */
+  id?: string
+  /** `Anchor-Event`. Default: the body's `type` field. */
+  eventType?: string
+}
+
+/** Signs `body` as the provider would (for tests): the delivery headers, e.g. `{ 'Anchor-Signature': ... }`. */
+export declare function sign(secretOrSecrets: string | readonly string[], body: Body, options?: SignOptions): Record<string, string>
+
+export interface MemoryStoreOptions {
+  /** The most ids held (default 100 000); when full of live ids, claims fail with `store_unavailable`. */
+  maxEntries?: number
+  /** How long a completed id is remembered, in seconds (default 24 h). */
+  ttlSeconds?: number
+}
+
+/** The in-process dedupe store. */
+export declare class MemoryStore {
+  constructor(options?: MemoryStoreOptions)
+  /** Ids held (live, or expired and not yet evicted). */
+  readonly size: number
+}
+
+export interface RedisStoreOptions {
+  /** Keys are `{keyPrefix}:{hex SHA-256 of the id}` (default `anchor-webhooks:dedupe`). */
+  keyPrefix?: string
+  /** How long a completed id is remembered, in seconds (default 24 h). */
+  ttlSeconds?: number
+  /** Deadline of every connect and command, in seconds (default 1). */
+  timeoutSeconds?: number
+  maxIdleConnections?: number
+  /** PEM certificates to trust for `rediss://` (a private CA). */
+  tlsRootCertificates?: string | Uint8Array
+}
+
+/** The Redis dedupe store (Redis 7+), shared by every replica. Its I/O runs on libuv's thread pool. */
+export declare class RedisStore {
+  /** Only parses the URL (the server may come up later); an invalid URL throws `store_unavailable`. */
+  constructor(url: string, options?: RedisStoreOptions)
+}
+
+export type ReceiveKind = 'processed' | 'duplicate' | 'in_progress' | 'rejected' | 'handler_failed'
+
+/**
+ * What `receive` did, and the HTTP answer to give (`status`, plus `Retry-After: retryAfter` on a 503):
+ * processed 200; duplicate 200 (handler not run); in_progress 503 (another worker holds the claim);
+ * rejected: the error's status (401/400/413, 503 store_unavailable); handler_failed 500 (claim released).
+ */
+export type ReceiveResult<E> =
+  | { kind: 'processed' | 'duplicate'; status: number; event: E; error: null; retryAfter: null }
+  | { kind: 'in_progress'; status: number; event: E; error: null; retryAfter: number }
+  | { kind: 'rejected'; status: number; event: E | null; error: WebhookVerificationError; retryAfter: number | null }
+  | { kind: 'handler_failed'; status: number; event: E; error: unknown; retryAfter: null }
+
+export interface ReceiverOptions {
+  /** How long a claim is held before another worker may take the event over, in seconds (default 30). */
+  leaseSeconds?: number
+}
+
+/** A Verifier and a dedupe store: verify, claim, run the handler, then complete it or release it. */
+export declare class Receiver<S extends Scheme = 'anchor'> implements ReceiveTarget<EventOf<S>> {
+  constructor(verifier: Verifier<S>, store: MemoryStore | RedisStore, options?: ReceiverOptions)
+  readonly verifier: Verifier<S>
+  readonly store: MemoryStore | RedisStore
+  /**
+   * Verifies, claims the event id, runs `handler` for a fresh event, then completes the id (handler
+   * succeeded) or releases it (handler threw or rejected). Never rejects for a verification, store or
+   * handler failure: they are results.
+   */
+  receive(
+    body: Body,
+    headers: HeadersInput,
+    handler: (event: EventOf<S>) => unknown,
+    options?: VerifyOptions,
+  ): Promise<ReceiveResult<EventOf<S>>>
+}
+
+/** Every event type of the catalogue. */
+export declare function eventTypes(): KnownEventType[]
+
+/** Every error code of the catalogue. */
+export declare function errorCodes(): ErrorCode[]
+
+/**
+ * Express middleware (Express 4 and 5), with or without `express.raw()` in front; refuses (500, via
+ * `next(err)`) a body `express.json()` already parsed.
+ * - `expressWebhook(receiver, handler)`: verify, dedupe, run `handler(event, req, res)`, answer
+ *   200/401/400/413/503 (unless the handler answered).
+ * - `expressWebhook(verifier, handler)`: verify, run the handler, answer 200.
+ * - `expressWebhook(verifier)`: verify, set `req.webhookEvent`, call `next()`.
+ * A handler that throws goes to `next(err)` (after the claim was released).
+ */
+export declare function expressWebhook<S extends Scheme>(
+  receiver: Receiver<S>,
+  handler: (event: EventOf<S>, req: any, res: any) => unknown,
+): (req: any, res: any, next: (error?: unknown) => void) => void
+export declare function expressWebhook<S extends Scheme>(
+  verifier: Verifier<S>,
+  handler?: (event: EventOf<S>, req: any, res: any) => unknown,
+): (req: any, res: any, next: (error?: unknown) => void) => void
+
+export interface FastifyWebhookOptions {
+  /** The route's path (default '/webhooks'). */
+  path?: string
+  /** Verify, dedupe, complete/release (give this or `verifier`). */
+  receiver?: Receiver<any>
+  /** Verify only. */
+  verifier?: Verifier<any>
+  handler: (event: Event<any>, request: any, reply: any) => unknown
+}
+
+/**
+ * Fastify plugin: `app.register(fastifyWebhook, { receiver, handler, path })` adds `POST path` with raw-body
+ * parsing in its own encapsulated scope (other routes keep JSON parsing).
+ */
+export declare function fastifyWebhook(fastify: any, options: FastifyWebhookOptions, done: (error?: Error) => void): void

@@ -1,0 +1,151 @@
+'use strict'
+// Web-standard helpers: Hono middleware and a fetch-style route handler (Next.js, Bun, Deno, workers).
+//
+// This file needs nothing but WHATWG `Request`, `Response` and `Headers`, and requires no other module:
+// the verifier or receiver is passed in, so the wasm package can reuse it with its own classes. A target
+// is anything with `verify(body, headers)` (throws an error carrying `code` and `httpStatus`) or
+// `receive(body, headers, handler)` (resolves to `{ status, kind, event, error, retryAfter }`).
+
+/** True for the errors verification throws (any class with a string `code` and a numeric `httpStatus`). */
+function isVerificationError(error) {
+  return error instanceof Error && typeof error.code === 'string' && typeof error.httpStatus === 'number'
+}
+
+function isReceiver(target) {
+  return target !== null && typeof target === 'object' && typeof target.receive === 'function'
+}
+
+function checkTarget(target, handler, where) {
+  const receiver = isReceiver(target)
+  if (!receiver && (target === null || typeof target !== 'object' || typeof target.verify !== 'function')) {
+    throw new TypeError(`${where}: expected a Receiver or a Verifier`)
+  }
+  if (handler !== undefined && typeof handler !== 'function') {
+    throw new TypeError(`${where}: the handler must be a function`)
+  }
+  if (receiver && handler === undefined) {
+    throw new TypeError(`${where}: a Receiver needs a handler (it completes the event when the handler succeeds)`)
+  }
+  return receiver
+}
+
+/** The result of a verification failure, shaped like a `receive()` result. */
+function rejection(error) {
+  return { status: error.httpStatus, kind: 'rejected', event: null, error, retryAfter: null }
+}
+
+/** The JSON body answered for a result: `{ ok, kind, id }` or `{ ok: false, kind, code, message }`. */
+function answerBody(result) {
+  if (result.kind === 'rejected') {
+    return { ok: false, kind: result.kind, code: result.error.code, message: result.error.message }
+  }
+  const ok = result.status < 300
+  return result.event ? { ok, kind: result.kind, id: result.event.id } : { ok, kind: result.kind }
+}
+
+/** The response headers of a result: JSON, and `Retry-After` on a 503. */
+function answerHeaders(result) {
+  const headers = { 'content-type': 'application/json' }
+  if (result.retryAfter !== null && result.retryAfter !== undefined) {
+    headers['retry-after'] = String(result.retryAfter)
+  }
+  return headers
+}
+
+function answer(result) {
+  return new Response(JSON.stringify(answerBody(result)), { status: result.status, headers: answerHeaders(result) })
+}
+
+/**
+ * Verifies (and, with a Receiver, dedupes) `body` + `headers` and runs `handler(event)`.
+ * Resolves to a result; a failing handler's error is thrown (after the claim was released), so the host
+ * framework's own error handling answers it.
+ */
+async function handleDelivery(target, receiver, body, headers, handler) {
+  if (receiver) {
+    const result = await target.receive(body, headers, handler)
+    if (result.kind === 'handler_failed') {
+      throw result.error
+    }
+    return result
+  }
+  let event
+  try {
+    event = target.verify(body, headers)
+  } catch (error) {
+    if (isVerificationError(error)) {
+      return rejection(error)
+    }
+    throw error
+  }
+  const returned = handler ? await handler(event) : undefined
+  return { status: 200, kind: 'processed', event, error: null, retryAfter: null, returned }
+}
+
+/**
+ * Hono middleware. Reads the raw body with `c.req.arrayBuffer()` (Hono caches it, so later handlers can
+ * still read it) and the headers from `c.req.raw.headers`.
+ *
+ * - `honoWebhook(receiver, handler)`: verify, dedupe, run `handler(event, c)`, answer 200/401/400/413/503.
+ * - `honoWebhook(verifier, handler)`: verify, run `handler(event, c)` (a `Response` it returns is sent).
+ * - `honoWebhook(verifier)`: verify, `c.set('webhookEvent', event)`, then `next()`.
+ *
+ * A handler that throws is rethrown to Hono (`app.onError`), after a Receiver released the claim.
+ */
+function honoWebhook(target, handler) {
+  const receiver = checkTarget(target, handler, 'honoWebhook')
+  return async function anchorWebhook(c, next) {
+    const body = new Uint8Array(await c.req.arrayBuffer())
+    const headers = c.req.raw.headers
+    if (!receiver && handler === undefined) {
+      let event
+      try {
+        event = target.verify(body, headers)
+      } catch (error) {
+        if (isVerificationError(error)) {
+          return answer(rejection(error))
+        }
+        throw error
+      }
+      c.set('webhookEvent', event)
+      return next()
+    }
+    const result = await handleDelivery(target, receiver, body, headers, (event) => handler(event, c))
+    return result.returned instanceof Response ? result.returned : answer(result)
+  }
+}
+
+/** Reads a `Request`'s raw body and verifies it: resolves to the event, or rejects with the error. */
+async function verifyRequest(verifier, request, options) {
+  if (verifier === null || typeof verifier !== 'object' || typeof verifier.verify !== 'function') {
+    throw new TypeError('verifyRequest: expected a Verifier')
+  }
+  const body = new Uint8Array(await request.arrayBuffer())
+  return verifier.verify(body, request.headers, options)
+}
+
+/**
+ * A fetch-style route handler, `(request: Request) => Promise<Response>`, e.g. a Next.js App Router
+ * `export const POST = nextWebhook(receiver, async (event) => { ... })`. Statuses as for Hono.
+ */
+function nextWebhook(target, handler) {
+  const receiver = checkTarget(target, handler, 'nextWebhook')
+  return async function anchorWebhook(request) {
+    const body = new Uint8Array(await request.arrayBuffer())
+    const result = await handleDelivery(target, receiver, body, request.headers, handler && ((event) => handler(event, request)))
+    return result.returned instanceof Response ? result.returned : answer(result)
+  }
+}
+
+module.exports = {
+  honoWebhook,
+  nextWebhook,
+  verifyRequest,
+  isVerificationError,
+  // for the Node framework adapters
+  answerBody,
+  answerHeaders,
+  checkTarget,
+  handleDelivery,
+  rejection,
+}

@@ -1,0 +1,265 @@
+// The Verifier, events, errors, sign() and argument handling.
+import assert from 'node:assert/strict'
+import { createRequire } from 'node:module'
+import { describe, test } from 'node:test'
+import { inspect } from 'node:util'
+import * as esm from '../lib/index.mjs'
+import { Event, Verifier, WebhookVerificationError, errorCodes, eventTypes, sign } from '../lib/index.mjs'
+
+const require = createRequire(import.meta.url)
+const SECRET = '36da51b166a69268a59a8d5ee0b32c9f5e5aaee7d301c7a5a36844318e116fc6'
+const OLD_SECRET = '8f1c2a4b6d8e0f1a3c5e7a9b1d3f5a7c9e1b3d5f7a9c1e3b5d7f9a1c3e5b7d9f'
+const STANDARD_SECRET = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw'
+const NOW = 1716544084
+
+function envelope(type, data, extra = {}) {
+  return JSON.stringify({
+    id: 'evt_api_1',
+    type,
+    created: '2026-05-24T12:18:05.123Z',
+    project_id: '5d2c31f6-ab7e-481a-b6fd-8b4a96a4e197',
+    text: 'a summary',
+    data,
+    ...extra,
+  })
+}
+
+function codeOf(fn) {
+  try {
+    fn()
+  } catch (error) {
+    assert.ok(error instanceof WebhookVerificationError, `${error}`)
+    return error.code
+  }
+  return 'ok'
+}
+
+describe('entry points', () => {
+  test('CommonJS and ESM export the same objects', () => {
+    const cjs = require('anchor-webhooks')
+    for (const name of ['Verifier', 'Event', 'WebhookVerificationError', 'sign', 'MemoryStore', 'RedisStore', 'Receiver', 'eventTypes', 'errorCodes', 'expressWebhook', 'fastifyWebhook', 'honoWebhook', 'nextWebhook', 'verifyRequest']) {
+      assert.equal(typeof cjs[name], 'function', name)
+      assert.equal(cjs[name], esm[name], name)
+    }
+  })
+
+  test('the package resolves through its exports map', async () => {
+    const imported = await import('anchor-webhooks')
+    assert.equal(imported.Verifier, Verifier)
+    const webHelpers = await import('anchor-webhooks/web')
+    assert.equal(typeof webHelpers.honoWebhook, 'function')
+    assert.equal(require('anchor-webhooks/web').nextWebhook, webHelpers.nextWebhook)
+  })
+
+  test('catalogues come from the core', () => {
+    assert.equal(eventTypes().length, 16)
+    assert.ok(eventTypes().includes('session.recording.ready'))
+    assert.ok(eventTypes().includes('extraction.failed'))
+    assert.deepEqual(errorCodes().slice(0, 2), ['invalid_secret', 'missing_header'])
+    assert.equal(errorCodes().length, 12)
+    eventTypes().push('mutated')
+    assert.equal(eventTypes().length, 16)
+  })
+})
+
+describe('verify: inputs', () => {
+  const body = envelope('task.completed', { task_id: 't_1' })
+  const signed = sign(SECRET, body, { timestamp: NOW })
+  const verifier = new Verifier(SECRET)
+
+  test('Buffer, Uint8Array, string, ArrayBuffer and DataView bodies', () => {
+    const buffer = Buffer.from(body)
+    const copy = new Uint8Array(buffer)
+    const slice = Buffer.concat([Buffer.from('xx'), buffer, Buffer.from('yy')]).subarray(2, 2 + buffer.length)
+    for (const input of [buffer, copy, body, copy.buffer, new DataView(copy.buffer), slice]) {
+      assert.equal(verifier.verify(input, signed, { now: NOW }).id, 'evt_api_1')
+    }
+  })
+
+  test('a parsed body is refused with a TypeError that says why', () => {
+    assert.throws(() => verifier.verify(JSON.parse(body), signed, { now: NOW }), (error) => {
+      assert.ok(error instanceof TypeError)
+      assert.match(error.message, /parsed as JSON/)
+      return true
+    })
+    assert.throws(() => verifier.verify(42, signed, { now: NOW }), TypeError)
+    assert.throws(() => verifier.verify(body, 'Anchor-Signature: x', { now: NOW }), TypeError)
+    assert.throws(() => verifier.verify(body, signed, { now: 'yesterday' }), TypeError)
+  })
+
+  test('plain objects in any casing, IncomingHttpHeaders with arrays, Headers, Map, pairs, raw lists', () => {
+    const lower = Object.fromEntries(Object.entries(signed).map(([k, v]) => [k.toLowerCase(), v]))
+    const upper = Object.fromEntries(Object.entries(signed).map(([k, v]) => [k.toUpperCase(), v]))
+    const mixed = Object.fromEntries(Object.entries(signed).map(([k, v], i) => [i % 2 ? k.toUpperCase() : k.toLowerCase(), v]))
+    const withArrays = { ...lower, 'x-forwarded-for': ['10.0.0.1', '10.0.0.2'], 'set-cookie': ['a=1', 'b=2'], 'x-number': 7, 'x-undefined': undefined }
+    const containers = [signed, lower, upper, mixed, withArrays, new Headers(signed), new Map(Object.entries(signed)), Object.entries(signed), Object.entries(signed).flat()]
+    for (const headers of containers) {
+      assert.equal(verifier.verify(body, headers, { now: NOW }).type, 'task.completed')
+    }
+  })
+
+  test('a signed header given twice (array value or two casings) is malformed_header', () => {
+    const lower = Object.fromEntries(Object.entries(signed).map(([k, v]) => [k.toLowerCase(), v]))
+    const repeated = { ...lower, 'anchor-signature': [lower['anchor-signature'], lower['anchor-signature']] }
+    assert.equal(codeOf(() => verifier.verify(body, repeated, { now: NOW })), 'malformed_header')
+    const twoCasings = { ...lower, 'Anchor-Signature': lower['anchor-signature'] }
+    assert.equal(codeOf(() => verifier.verify(body, twoCasings, { now: NOW })), 'malformed_header')
+    // WHATWG Headers joins repeats with ", ": the core then sees a second `t=` item.
+    const joined = new Headers(signed)
+    joined.append('anchor-signature', signed['Anchor-Signature'])
+    assert.equal(codeOf(() => verifier.verify(body, joined, { now: NOW })), 'malformed_header')
+  })
+
+  test('a NUL inside an unrelated header changes nothing; inside a signed one it is malformed', () => {
+    assert.equal(verifier.verify(body, { ...signed, 'x-odd\u0000name': 'v\u0000w' }, { now: NOW }).id, 'evt_api_1')
+    const forged = { ...signed, 'X-Inject': `a\u0000Anchor-Signature\u0000${signed['Anchor-Signature']}` }
+    assert.equal(verifier.verify(body, forged, { now: NOW }).id, 'evt_api_1', 'a NUL cannot smuggle a second pair')
+    const bad = { ...signed, 'Anchor-Delivery-Id': 'id\u0000x' }
+    assert.equal(codeOf(() => verifier.verify(body, bad, { now: NOW })), 'malformed_header')
+    assert.deepEqual(verifier.verifySignature(body, { ...signed, 'x\u0000': '\u0000' }, { now: NOW }), { matchedSecret: 0, timestamp: NOW })
+  })
+
+  test('now: unix seconds, a Date, or the host clock by default', () => {
+    assert.equal(verifier.verify(body, signed, { now: new Date(NOW * 1000 + 999) }).timestamp, NOW)
+    assert.equal(codeOf(() => verifier.verify(body, signed, { now: NOW + 121 })), 'timestamp_too_old')
+    assert.equal(codeOf(() => verifier.verify(body, signed, { now: NOW - 121 })), 'timestamp_too_new')
+    assert.equal(codeOf(() => verifier.verify(body, signed)), 'timestamp_too_old')
+    const fresh = sign(SECRET, body)
+    assert.equal(verifier.verify(body, fresh).id, 'evt_api_1')
+    assert.throws(() => verifier.verify(body, signed, { now: -1 }), TypeError)
+  })
+})
+
+describe('verify: results and errors', () => {
+  test('event fields, lazily parsed data (cached), created as a Date', () => {
+    const data = { task_id: 't_1', execution_id: 'x_1', output: { value: { total: 3 } }, artifacts: [{ name: 'a.pdf', url: 'https://x/a.pdf', size: 12, content_type: 'application/pdf' }, { name: 'no-url' }], recording_url: 'https://r', session_dashboard_url: 'https://d' }
+    const body = envelope('task.completed', data)
+    const signed = sign([SECRET], body, { timestamp: NOW, id: 'delivery-1' })
+    const event = new Verifier([OLD_SECRET, SECRET]).verify(body, signed, { now: NOW })
+    assert.ok(event instanceof Event)
+    assert.equal(event.id, 'evt_api_1')
+    assert.equal(event.type, 'task.completed')
+    assert.ok(event.created instanceof Date)
+    assert.equal(event.created.toISOString(), '2026-05-24T12:18:05.123Z')
+    assert.equal(event.created, event.created)
+    assert.equal(event.projectId, '5d2c31f6-ab7e-481a-b6fd-8b4a96a4e197')
+    assert.equal(event.text, 'a summary')
+    assert.deepEqual(event.data, data)
+    assert.equal(event.data, event.data, 'parsed once, then cached')
+    assert.equal(event.matchedSecret, 1)
+    assert.equal(event.timestamp, NOW)
+    assert.equal(event.deliveryId, 'delivery-1')
+    assert.equal(event.session, null)
+    assert.deepEqual(event.task, {
+      artifacts: [{ name: 'a.pdf', url: 'https://x/a.pdf', size: 12, contentType: 'application/pdf' }],
+      recordingUrl: 'https://r',
+      sessionDashboardUrl: 'https://d',
+      taskId: 't_1',
+      executionId: 'x_1',
+      outputValue: { total: 3 },
+      outputTruncated: false,
+      errorType: null,
+      error: null,
+      healedTaskVersionId: null,
+    })
+    assert.deepEqual(JSON.parse(JSON.stringify(event)).data, data)
+    assert.match(inspect(event), /^Event \{/)
+  })
+
+  test('data is what was verified, even if the caller changes its buffer afterwards', () => {
+    const body = Buffer.from(envelope('task.completed', { n: 1 }))
+    const event = new Verifier(SECRET).verify(body, sign(SECRET, body, { timestamp: NOW }), { now: NOW })
+    body.fill(0x20)
+    assert.deepEqual(event.data, { n: 1 })
+  })
+
+  test('task.failed, task.healed and session views', () => {
+    const verifier = new Verifier(SECRET)
+    const verify = (type, data) => {
+      const body = envelope(type, data)
+      return verifier.verify(body, sign(SECRET, body, { timestamp: NOW }), { now: NOW })
+    }
+    const failed = verify('task.failed', { error: { type: 'timeout', message: 'slow' }, output: { value: '__truncated__' } })
+    assert.equal(failed.task.errorType, 'timeout')
+    assert.deepEqual(failed.task.error, { type: 'timeout', message: 'slow' })
+    assert.equal(failed.task.outputTruncated, true)
+    assert.deepEqual(failed.task.artifacts, [])
+    assert.equal(verify('task.healed', { healed_task_version_id: 'v9' }).task.healedTaskVersionId, 'v9')
+    const session = verify('session.completed', { duration: 12.5, usage: { proxy_bytes: 2048, cpu: { s: 1 } }, session_id: 's1' }).session
+    assert.equal(session.duration, 12.5)
+    assert.equal(session.proxyBytes, 2048)
+    assert.equal(session.sessionId, 's1')
+    assert.deepEqual(session.usageField('cpu'), { s: 1 })
+    assert.equal(session.usageField('missing'), null)
+    const unknown = verify('widget.exploded', { a: 1 })
+    assert.equal(unknown.type, 'widget.exploded')
+    assert.equal(unknown.task, null)
+  })
+
+  test('errors are WebhookVerificationError with code and httpStatus, and never show a secret', () => {
+    const body = envelope('task.completed', {})
+    const forged = sign(OLD_SECRET, body, { timestamp: NOW })
+    const verifier = new Verifier(SECRET)
+    assert.throws(() => verifier.verify(body, forged, { now: NOW }), (error) => {
+      assert.ok(error instanceof WebhookVerificationError)
+      assert.ok(error instanceof Error)
+      assert.equal(error.name, 'WebhookVerificationError')
+      assert.equal(error.code, 'signature_mismatch')
+      assert.equal(error.httpStatus, 401)
+      assert.match(error.message, /signature mismatch/)
+      assert.match(error.stack, /api\.test\.mjs/)
+      for (const text of [error.message, error.stack, inspect(error)]) {
+        assert.ok(!text.includes(SECRET) && !text.includes(OLD_SECRET))
+      }
+      return true
+    })
+    assert.equal(codeOf(() => verifier.verify(body, {}, { now: NOW })), 'missing_header')
+    assert.throws(() => verifier.verify('{}', { ...sign(SECRET, '{}', { timestamp: NOW }) }, { now: NOW }), { code: 'invalid_payload', httpStatus: 400 })
+    assert.throws(() => new Verifier(SECRET, { maxBodyBytes: 10 }).verify(body, sign(SECRET, body, { timestamp: NOW }), { now: NOW }), { code: 'body_too_large', httpStatus: 413 })
+    assert.throws(() => new Verifier(` ${SECRET}`), { code: 'invalid_secret', httpStatus: 500 })
+    assert.throws(() => new Verifier([]), { code: 'invalid_secret' })
+  })
+
+  test('options and their validation', () => {
+    const verifier = new Verifier([SECRET, OLD_SECRET], { tolerance: 5, maxBodyBytes: 4096 })
+    assert.equal(verifier.scheme, 'anchor')
+    assert.equal(verifier.tolerance, 5)
+    assert.equal(verifier.maxBodyBytes, 4096)
+    assert.equal(verifier.secretCount, 2)
+    assert.equal(new Verifier(STANDARD_SECRET, { scheme: 'standard' }).tolerance, 300)
+    assert.throws(() => new Verifier(SECRET, { scheme: 'bogus' }), (error) => error instanceof TypeError && /anchor/.test(error.message))
+    assert.throws(() => new Verifier(SECRET, { tolerance: '120' }), TypeError)
+    assert.throws(() => new Verifier(SECRET, { tolerance: -1 }), TypeError)
+    assert.throws(() => new Verifier(42), TypeError)
+    const shown = inspect(verifier)
+    assert.equal(shown, 'Verifier { scheme: \'anchor\', secrets: [2 redacted], tolerance: 5, maxBodyBytes: 4096 }')
+    assert.ok(!JSON.stringify(verifier).includes(SECRET))
+    assert.deepEqual(Object.keys(verifier), [])
+  })
+
+  test('events cannot be forged from JavaScript', () => {
+    assert.throws(() => new Event({ id: 'evt_x' }), TypeError)
+  })
+})
+
+describe('sign and the Standard Webhooks scheme', () => {
+  test('the official Standard Webhooks vector', () => {
+    const headers = sign(STANDARD_SECRET, '{"test": 2432232314}', { scheme: 'standard', timestamp: 1614265330, id: 'msg_p5jXN8AQM9LWM0D4loKWxJek' })
+    assert.equal(headers['webhook-signature'], 'v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=')
+    const event = new Verifier(STANDARD_SECRET, { scheme: 'standard' }).verify('{"test": 2432232314}', headers, { now: 1614265330 })
+    assert.equal(event.id, 'msg_p5jXN8AQM9LWM0D4loKWxJek')
+    assert.equal(event.type, '')
+    assert.equal(event.created, null)
+    assert.equal(event.data, null)
+  })
+
+  test('sign writes the headers a sender writes; rotation signs with every secret', () => {
+    const body = envelope('task.completed', {})
+    const headers = sign([SECRET, OLD_SECRET], body, { timestamp: NOW, eventType: 'task.completed' })
+    assert.deepEqual(Object.keys(headers), ['User-Agent', 'Content-Type', 'Anchor-Event', 'Anchor-Delivery-Id', 'Anchor-Timestamp', 'Anchor-Signature'])
+    assert.equal(headers['Anchor-Signature'].match(/v1=/g).length, 2)
+    assert.equal(new Verifier(OLD_SECRET).verify(body, headers, { now: NOW }).matchedSecret, 0)
+    assert.throws(() => sign(SECRET, body, { id: 'a\nb' }), { code: 'malformed_header' })
+    assert.throws(() => sign('whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw', body), { code: 'invalid_secret' })
+  })
+})

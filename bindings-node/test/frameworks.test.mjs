@@ -1,0 +1,284 @@
+// End to end: real Express, Fastify and Hono (@hono/node-server) servers receive deliveries from the real
+// `anchor-webhooks serve` emulator (schedule x0.05): every event type verified, a forged delivery 401, a
+// 503-then-200 endpoint processed exactly once, duplicates answered 200 without re-running the handler.
+import assert from 'node:assert/strict'
+import { once } from 'node:events'
+import { after, before, describe, test } from 'node:test'
+import { serve as honoServe } from '@hono/node-server'
+import express from 'express'
+import Fastify from 'fastify'
+import { Hono } from 'hono'
+import {
+  MemoryStore,
+  Receiver,
+  Verifier,
+  eventTypes,
+  expressWebhook,
+  fastifyWebhook,
+  honoWebhook,
+  nextWebhook,
+  sign,
+  verifyRequest,
+} from '../lib/index.mjs'
+import { eventually, freePort, startEmulator } from './support.mjs'
+
+// extraction.* are AnyFormat's (Standard Webhooks) events: the Anchor emulator sends the others.
+const ANCHOR_TYPES = eventTypes().filter((type) => !type.startsWith('extraction.'))
+const STRANGER = '8f1c2a4b6d8e0f1a3c5e7a9b1d3f5a7c9e1b3d5f7a9c1e3b5d7f9a1c3e5b7d9f'
+
+/** What the handlers saw. */
+function recorder() {
+  return {
+    main: new Map(), // event id -> [events seen by the handler]
+    flakyCalls: new Map(), // event id -> handler calls
+    flakyDone: new Map(), // event id -> successful handler runs
+    mainHandler(event) {
+      // Touch every field, as an integration would.
+      const seen = { id: event.id, type: event.type, data: event.data, created: event.created, matchedSecret: event.matchedSecret, deliveryId: event.deliveryId, task: event.task, session: event.session }
+      const list = this.main.get(event.id) ?? []
+      list.push(seen)
+      this.main.set(event.id, list)
+    },
+    flakyHandler(event) {
+      const calls = (this.flakyCalls.get(event.id) ?? 0) + 1
+      this.flakyCalls.set(event.id, calls)
+      if (calls === 1) {
+        const busy = new Error('not ready yet')
+        busy.status = 503
+        busy.statusCode = 503
+        throw busy
+      }
+      this.flakyDone.set(event.id, (this.flakyDone.get(event.id) ?? 0) + 1)
+    },
+  }
+}
+
+const frameworks = {
+  async express({ port, main, flaky, record }) {
+    const app = express()
+    app.post('/hooks/main', expressWebhook(main, (event) => record.mainHandler(event)))
+    app.post('/hooks/flaky', expressWebhook(flaky, (event) => record.flakyHandler(event)))
+    app.use((error, req, res, next) => res.status(error.status ?? 500).json({ message: error.message }))
+    const server = app.listen(port, '127.0.0.1')
+    await once(server, 'listening')
+    return () => new Promise((resolve) => server.close(resolve))
+  },
+  async fastify({ port, main, flaky, record }) {
+    const app = Fastify()
+    await app.register(fastifyWebhook, { receiver: main, path: '/hooks/main', handler: (event) => record.mainHandler(event) })
+    await app.register(fastifyWebhook, { receiver: flaky, path: '/hooks/flaky', handler: (event) => record.flakyHandler(event) })
+    await app.listen({ port, host: '127.0.0.1' })
+    return () => app.close()
+  },
+  async hono({ port, main, flaky, record }) {
+    const app = new Hono()
+    app.post('/hooks/main', honoWebhook(main, (event) => record.mainHandler(event)))
+    app.post('/hooks/flaky', honoWebhook(flaky, (event) => record.flakyHandler(event)))
+    app.onError((error, c) => c.json({ message: error.message }, error.status ?? 500))
+    const server = honoServe({ fetch: app.fetch, port, hostname: '127.0.0.1' })
+    await once(server, 'listening')
+    return () => new Promise((resolve) => server.close(resolve))
+  },
+}
+
+for (const [name, start] of Object.entries(frameworks)) {
+  describe(`${name} receiving from the emulator`, () => {
+    let emulator
+    let stopServer
+    let base
+    const record = recorder()
+    const hooks = {}
+
+    before(async () => {
+      emulator = await startEmulator()
+      const port = await freePort()
+      base = `http://127.0.0.1:${port}`
+      hooks.all = await emulator.createWebhook(`${base}/hooks/main`, ANCHOR_TYPES)
+      hooks.second = await emulator.createWebhook(`${base}/hooks/main`, ['task.completed'])
+      hooks.flaky = await emulator.createWebhook(`${base}/hooks/flaky`, ['task.failed'])
+      const main = new Receiver(new Verifier([hooks.all.secret, hooks.second.secret]), new MemoryStore())
+      const flaky = new Receiver(new Verifier(hooks.flaky.secret), new MemoryStore())
+      stopServer = await start({ port, main, flaky, record })
+    })
+
+    after(async () => {
+      await stopServer?.()
+      await emulator?.stop()
+    })
+
+    test('every event type is delivered, verified and processed once', async () => {
+      const ids = new Map()
+      for (const type of ANCHOR_TYPES) ids.set(type, await emulator.testEvent(hooks.all.id, type))
+      await eventually(() => [...ids.values()].every((id) => record.main.has(id)), 'every test event handled')
+      for (const [type, id] of ids) {
+        const seen = record.main.get(id)
+        assert.equal(seen.length, 1, `${type} handled once`)
+        assert.equal(seen[0].type, type)
+        assert.equal(seen[0].matchedSecret, 0)
+        assert.equal(typeof seen[0].data, 'object')
+        assert.ok(seen[0].created instanceof Date)
+        assert.equal(typeof seen[0].deliveryId, 'string')
+        assert.equal(seen[0].task === null, !type.startsWith('task.'), type)
+        assert.equal(seen[0].session === null, !type.startsWith('session.'), type)
+      }
+      const history = await eventually(async () => {
+        const rows = await emulator.history(hooks.all.id)
+        return rows.length === ANCHOR_TYPES.length && rows.every((row) => row.status === 'succeeded') && rows
+      }, 'history all succeeded')
+      assert.ok(history.every((row) => row.attempt === 1 && row.response_status === 200))
+    })
+
+    test('a forged delivery is answered 401 and never reaches the handler', async () => {
+      const body = JSON.stringify({ id: 'evt_forged', type: 'task.completed', created: '2026-05-24T12:18:05.123Z', data: {} })
+      const response = await fetch(`${base}/hooks/main`, { method: 'POST', headers: sign(STRANGER, body), body })
+      assert.equal(response.status, 401)
+      const answer = await response.json()
+      assert.deepEqual([answer.ok, answer.kind, answer.code], [false, 'rejected', 'signature_mismatch'])
+      assert.match(answer.message, /^signature mismatch: none of the 1 signature\(s\) matches any of the 2 secret\(s\)/)
+      const missing = await fetch(`${base}/hooks/main`, { method: 'POST', headers: { 'content-type': 'application/json' }, body })
+      assert.equal(missing.status, 400)
+      assert.equal((await missing.json()).code, 'missing_header')
+      assert.equal(record.main.has('evt_forged'), false)
+    })
+
+    test('an endpoint answering 503 first is retried and processed exactly once', async () => {
+      const id = await emulator.testEvent(hooks.flaky.id, 'task.failed')
+      const row = await eventually(async () => {
+        const [latest] = await emulator.history(hooks.flaky.id)
+        return latest && latest.status === 'succeeded' && latest
+      }, 'the retry succeeded')
+      assert.equal(row.external_event_id, id)
+      assert.equal(row.attempt, 2)
+      assert.equal(record.flakyCalls.get(id), 2)
+      assert.equal(record.flakyDone.get(id), 1)
+    })
+
+    test('duplicates (one event to two webhooks, and a replay) are 200 without re-running the handler', async () => {
+      const published = await emulator.publish('task.completed', { task_id: 'tsk_dup' })
+      assert.equal(published.deliveries, 2)
+      const id = published.external_event_id
+      await eventually(async () => {
+        const rows = [...(await emulator.history(hooks.all.id)), ...(await emulator.history(hooks.second.id))].filter((row) => row.external_event_id === id)
+        return rows.length === 2 && rows.every((row) => row.status === 'succeeded' && row.response_status === 200)
+      }, 'both deliveries succeeded')
+      assert.equal(record.main.get(id).length, 1)
+      assert.equal(record.main.get(id)[0].data.task_id, 'tsk_dup')
+
+      const replay = JSON.stringify({ id, type: 'task.completed', created: '2026-05-24T12:18:05.123Z', data: {} })
+      const response = await fetch(`${base}/hooks/main`, { method: 'POST', headers: sign(hooks.second.secret, replay), body: replay })
+      assert.equal(response.status, 200)
+      assert.deepEqual(await response.json(), { ok: true, kind: 'duplicate', id })
+      assert.equal(record.main.get(id).length, 1)
+    })
+  })
+}
+
+describe('Express body handling', () => {
+  const secret = 'express-secret'
+  const body = JSON.stringify({ id: 'evt_express', type: 'task.completed', created: '2026-05-24T12:18:05.123Z', data: { n: 1 } })
+  let server
+  let base
+
+  before(async () => {
+    const verifier = new Verifier(secret)
+    const app = express()
+    app.post('/raw', express.raw({ type: 'application/json' }), expressWebhook(verifier), (req, res) => res.json({ seen: req.webhookEvent.data }))
+    app.post('/text', express.text({ type: 'application/json' }), expressWebhook(verifier, (event) => {}))
+    app.post('/stream', expressWebhook(verifier), (req, res) => res.json({ seen: req.webhookEvent.id }))
+    app.post('/json', express.json(), expressWebhook(verifier), (req, res) => res.json({ unreachable: true }))
+    app.use((error, req, res, next) => res.status(error.status ?? 500).json({ code: error.code, message: error.message }))
+    server = app.listen(0, '127.0.0.1')
+    await once(server, 'listening')
+    base = `http://127.0.0.1:${server.address().port}`
+  })
+
+  after(() => new Promise((resolve) => server.close(resolve)))
+
+  const post = (path, headers = sign(secret, body)) => fetch(`${base}${path}`, { method: 'POST', headers, body })
+
+  test('with express.raw, express.text, or nothing in front', async () => {
+    const raw = await post('/raw')
+    assert.equal(raw.status, 200)
+    assert.deepEqual(await raw.json(), { seen: { n: 1 } })
+    const text = await post('/text')
+    assert.equal(text.status, 200)
+    assert.deepEqual(await text.json(), { ok: true, kind: 'processed', id: 'evt_express' })
+    const stream = await post('/stream')
+    assert.deepEqual(await stream.json(), { seen: 'evt_express' })
+  })
+
+  test('after express.json the body is gone: a 500 whose error says so', async () => {
+    const response = await post('/json')
+    assert.equal(response.status, 500)
+    const answer = await response.json()
+    assert.equal(answer.code, 'ERR_ANCHOR_BODY_ALREADY_PARSED')
+    assert.match(answer.message, /already parsed.*express\.json\(\)/)
+  })
+
+  test('verification failures in verify-only mode answer with the core status', async () => {
+    const stale = await post('/stream', sign(secret, body, { timestamp: 1716544084 }))
+    assert.equal(stale.status, 401)
+    assert.equal((await stale.json()).code, 'timestamp_too_old')
+  })
+})
+
+describe('Fastify encapsulation', () => {
+  test('the webhook route reads raw bytes while other routes keep JSON parsing', async () => {
+    const secret = 'fastify-secret'
+    const app = Fastify()
+    let seen
+    await app.register(fastifyWebhook, { verifier: new Verifier(secret), handler: (event) => (seen = event.data) })
+    app.post('/echo', async (request) => ({ parsed: request.body }))
+    await app.listen({ port: 0, host: '127.0.0.1' })
+    try {
+      const base = `http://127.0.0.1:${app.server.address().port}`
+      const body = JSON.stringify({ id: 'evt_f', type: 'task.completed', created: '2026-05-24T12:18:05.123Z', data: { k: 'v' } })
+      const hook = await fetch(`${base}/webhooks`, { method: 'POST', headers: sign(secret, body), body })
+      assert.equal(hook.status, 200)
+      assert.deepEqual(seen, { k: 'v' })
+      const echo = await fetch(`${base}/echo`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"x":1}' })
+      assert.deepEqual(await echo.json(), { parsed: { x: 1 } })
+    } finally {
+      await app.close()
+    }
+  })
+})
+
+describe('Hono verify-only middleware and the Next.js route helper (WHATWG Request)', () => {
+  const secret = 'web-secret'
+  const body = JSON.stringify({ id: 'evt_web', type: 'session.completed', created: '2026-05-24T12:18:05.123Z', data: { duration: 3 } })
+  const request = (headers = sign(secret, body)) => new Request('http://localhost/api/webhooks', { method: 'POST', headers, body })
+
+  test('honoWebhook(verifier) sets webhookEvent and calls next', async () => {
+    const app = new Hono()
+    app.post('/hook', honoWebhook(new Verifier(secret)), (c) => c.json({ duration: c.get('webhookEvent').session.duration }))
+    const ok = await app.request('/hook', { method: 'POST', headers: sign(secret, body), body })
+    assert.deepEqual([ok.status, await ok.json()], [200, { duration: 3 }])
+    const forged = await app.request('/hook', { method: 'POST', headers: sign(STRANGER, body), body })
+    assert.equal(forged.status, 401)
+  })
+
+  test('nextWebhook(receiver, handler) and verifyRequest', async () => {
+    const receiver = new Receiver(new Verifier(secret), new MemoryStore())
+    let runs = 0
+    const POST = nextWebhook(receiver, (event, req) => {
+      runs++
+      assert.ok(req instanceof Request)
+    })
+    const first = await POST(request())
+    assert.deepEqual([first.status, await first.json()], [200, { ok: true, kind: 'processed', id: 'evt_web' }])
+    const again = await POST(request())
+    assert.deepEqual([again.status, await again.json()], [200, { ok: true, kind: 'duplicate', id: 'evt_web' }])
+    const forged = await POST(request(sign(STRANGER, body)))
+    assert.equal(forged.status, 401)
+    assert.equal(runs, 1)
+    const failing = nextWebhook(new Receiver(new Verifier(secret), new MemoryStore()), () => {
+      throw new Error('boom')
+    })
+    await assert.rejects(failing(request()), /boom/)
+    const event = await verifyRequest(new Verifier(secret), request())
+    assert.equal(event.session.duration, 3)
+    await assert.rejects(verifyRequest(new Verifier(secret), request(sign(STRANGER, body))), { code: 'signature_mismatch', httpStatus: 401 })
+    assert.throws(() => nextWebhook(receiver), TypeError)
+  })
+})

@@ -1,0 +1,149 @@
+// Receiver.receive() over the memory store: exact statuses, kinds and handler run counts.
+import assert from 'node:assert/strict'
+import { describe, test } from 'node:test'
+import { inspect } from 'node:util'
+import { MemoryStore, Receiver, RedisStore, Verifier, WebhookVerificationError, sign } from '../lib/index.mjs'
+
+const SECRET = '36da51b166a69268a59a8d5ee0b32c9f5e5aaee7d301c7a5a36844318e116fc6'
+const OTHER = '8f1c2a4b6d8e0f1a3c5e7a9b1d3f5a7c9e1b3d5f7a9c1e3b5d7f9a1c3e5b7d9f'
+const NOW = 1716544084
+
+function delivery(id, secret = SECRET) {
+  const body = JSON.stringify({ id, type: 'task.completed', created: '2026-05-24T12:18:05.123Z', data: { id } })
+  return { body, headers: sign(secret, body, { timestamp: NOW }) }
+}
+
+function receiverWith(store = new MemoryStore(), options) {
+  return new Receiver(new Verifier(SECRET), store, options)
+}
+
+describe('Receiver with a MemoryStore', () => {
+  test('processed once, then duplicates answer 200 without running the handler', async () => {
+    const receiver = receiverWith()
+    const { body, headers } = delivery('evt_once')
+    let runs = 0
+    const handler = (event) => {
+      runs++
+      assert.equal(event.id, 'evt_once')
+    }
+    const first = await receiver.receive(body, headers, handler, { now: NOW })
+    assert.equal(first.kind, 'processed')
+    assert.equal(first.status, 200)
+    assert.equal(first.event.id, 'evt_once')
+    assert.equal(first.error, null)
+    assert.equal(first.retryAfter, null)
+    for (let i = 0; i < 3; i++) {
+      const again = await receiver.receive(Buffer.from(body), headers, handler, { now: NOW })
+      assert.deepEqual([again.kind, again.status, again.event.id, again.retryAfter], ['duplicate', 200, 'evt_once', null])
+    }
+    assert.equal(runs, 1)
+    assert.equal(receiver.store.size, 1)
+  })
+
+  test('a failing handler releases the claim: 500, then the retry is processed', async () => {
+    const receiver = receiverWith()
+    const { body, headers } = delivery('evt_retry')
+    const failure = new Error('database down')
+    let runs = 0
+    const sync = await receiver.receive(body, headers, () => {
+      runs++
+      throw failure
+    }, { now: NOW })
+    assert.deepEqual([sync.kind, sync.status, sync.error, sync.event.id], ['handler_failed', 500, failure, 'evt_retry'])
+    const rejected = await receiver.receive(body, headers, async () => {
+      runs++
+      await new Promise((resolve) => setImmediate(resolve))
+      throw failure
+    }, { now: NOW })
+    assert.deepEqual([rejected.kind, rejected.status, rejected.error], ['handler_failed', 500, failure])
+    const retried = await receiver.receive(body, headers, () => runs++, { now: NOW })
+    assert.deepEqual([retried.kind, retried.status], ['processed', 200])
+    assert.equal(runs, 3)
+  })
+
+  test('in progress on another worker: 503 with Retry-After, handler not run', async () => {
+    const receiver = receiverWith()
+    const { body, headers } = delivery('evt_busy')
+    let release
+    const blocked = new Promise((resolve) => (release = resolve))
+    let runs = 0
+    const first = receiver.receive(body, headers, async () => {
+      runs++
+      await blocked
+    }, { now: NOW })
+    const second = await receiver.receive(body, headers, () => runs++, { now: NOW })
+    assert.deepEqual([second.kind, second.status, second.retryAfter, second.event.id], ['in_progress', 503, 5, 'evt_busy'])
+    release()
+    assert.equal((await first).kind, 'processed')
+    assert.equal((await receiver.receive(body, headers, () => runs++, { now: NOW })).kind, 'duplicate')
+    assert.equal(runs, 1)
+  })
+
+  test('an expired lease can be claimed again', async () => {
+    const receiver = receiverWith(new MemoryStore(), { leaseSeconds: 30 })
+    const { body, headers } = delivery('evt_lease')
+    let release
+    let runs = 0
+    const pending = receiver.receive(body, headers, () => {
+      runs++
+      return new Promise((resolve) => (release = resolve))
+    }, { now: NOW })
+    assert.equal((await receiver.receive(body, headers, () => runs++, { now: NOW + 29 })).kind, 'in_progress')
+    assert.equal((await receiver.receive(body, headers, () => runs++, { now: NOW + 31 })).kind, 'processed')
+    release()
+    // The first worker lost its lease: its completion is not recorded, yet the id stays done.
+    assert.equal((await pending).kind, 'processed')
+    assert.equal((await receiver.receive(body, headers, () => runs++, { now: NOW + 32 })).kind, 'duplicate')
+    assert.equal(runs, 2)
+  })
+
+  test('verification failures are rejected with the core status and never touch the store', async () => {
+    const store = new MemoryStore()
+    const receiver = receiverWith(store)
+    const forged = delivery('evt_forged', OTHER)
+    let runs = 0
+    const result = await receiver.receive(forged.body, forged.headers, () => runs++, { now: NOW })
+    assert.equal(result.kind, 'rejected')
+    assert.equal(result.status, 401)
+    assert.equal(result.event, null)
+    assert.ok(result.error instanceof WebhookVerificationError)
+    assert.equal(result.error.code, 'signature_mismatch')
+    const malformed = await receiver.receive(forged.body, { 'Anchor-Signature': 't=1,v1=zz' }, () => runs++, { now: NOW })
+    assert.deepEqual([malformed.kind, malformed.status, malformed.error.code], ['rejected', 400, 'malformed_header'])
+    assert.equal(runs, 0)
+    assert.equal(store.size, 0)
+  })
+
+  test('a full store refuses new claims with store_unavailable: 503 and Retry-After', async () => {
+    const receiver = receiverWith(new MemoryStore({ maxEntries: 1 }))
+    const first = delivery('evt_a')
+    const second = delivery('evt_b')
+    assert.equal((await receiver.receive(first.body, first.headers, () => {}, { now: NOW })).kind, 'processed')
+    let runs = 0
+    const full = await receiver.receive(second.body, second.headers, () => runs++, { now: NOW })
+    assert.deepEqual([full.kind, full.status, full.error.code, full.retryAfter], ['rejected', 503, 'store_unavailable', 5])
+    assert.equal(runs, 0)
+  })
+
+  test('one store shared by two receivers (a secret rotation) dedupes across them', async () => {
+    const store = new MemoryStore()
+    const before = receiverWith(store)
+    const after = new Receiver(new Verifier([OTHER, SECRET]), store)
+    const { body, headers } = delivery('evt_rotation')
+    assert.equal((await before.receive(body, headers, () => {}, { now: NOW })).kind, 'processed')
+    const again = await after.receive(body, headers, () => assert.fail('handler must not run'), { now: NOW })
+    assert.deepEqual([again.kind, again.event.matchedSecret], ['duplicate', 1])
+  })
+
+  test('arguments', async () => {
+    const verifier = new Verifier(SECRET)
+    assert.throws(() => new Receiver({}, new MemoryStore()), TypeError)
+    assert.throws(() => new Receiver(verifier, {}), TypeError)
+    assert.throws(() => new Receiver(verifier, new MemoryStore(), { leaseSeconds: 0 }), TypeError)
+    assert.throws(() => new MemoryStore({ ttlSeconds: -5 }), TypeError)
+    await assert.rejects(receiverWith().receive('{}', {}, 'not a function'), TypeError)
+    assert.equal(inspect(receiverWith()), "Receiver { verifier: Verifier { scheme: 'anchor', secrets: [1 redacted], tolerance: 120, maxBodyBytes: 1048576 }, store: MemoryStore { size: 0 } }")
+    assert.throws(() => new RedisStore('http://nope'), { code: 'store_unavailable' })
+    assert.equal(inspect(new RedisStore('redis://:hunter2@127.0.0.1:1/0')), 'RedisStore { url: [redacted] }')
+  })
+})

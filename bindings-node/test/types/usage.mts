@@ -1,0 +1,95 @@
+// Compile-only checks of the public types (run by test.sh with `tsc -p test/types`): the unions, the
+// typed data, the scheme-dependent event type, the receive() result and the framework helpers.
+import express from 'express'
+import Fastify from 'fastify'
+import { Hono } from 'hono'
+import {
+  type ErrorCode,
+  type Event,
+  type EventData,
+  type EventType,
+  type KnownEventType,
+  MemoryStore,
+  Receiver,
+  RedisStore,
+  Verifier,
+  WebhookVerificationError,
+  errorCodes,
+  eventTypes,
+  expressWebhook,
+  fastifyWebhook,
+  honoWebhook,
+  nextWebhook,
+  sign,
+  verifyRequest,
+} from 'anchor-webhooks'
+import { honoWebhook as honoFromWeb } from 'anchor-webhooks/web'
+
+type Equal<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false
+function expectType<T extends true>(): void {}
+
+const verifier = new Verifier(['new', 'old'], { tolerance: 120 })
+const event = verifier.verify(Buffer.from('{}'), { 'anchor-signature': 't=1,v1=00' }, { now: new Date() })
+expectType<Equal<typeof event, Event<EventData>>>()
+const type: EventType = event.type
+const known: KnownEventType = 'session.recording.ready'
+// @ts-expect-error: not in the catalogue
+const notKnown: KnownEventType = 'task.exploded'
+if (event.type === 'task.failed') {
+  const errorType: string | undefined = event.data.error?.type
+  const artifacts = event.task?.artifacts.map((artifact) => artifact.url)
+}
+const created: Date | null = event.created
+const id: string = event.id
+const secret: number = event.matchedSecret
+verifier.verify('{}', new Headers(), { now: 1716544084 })
+verifier.verify(new Uint8Array(2), [['a', 'b']])
+verifier.verify('{}', ['Anchor-Signature', 'x'])
+// @ts-expect-error: a parsed body is not a body
+verifier.verify({ id: 'evt' }, {})
+
+const standard = new Verifier('whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw', { scheme: 'standard' })
+const standardEvent = standard.verify('{}', {})
+expectType<Equal<typeof standardEvent.data, unknown>>()
+
+try {
+  verifier.verify('{}', {})
+} catch (error) {
+  if (error instanceof WebhookVerificationError) {
+    const code: ErrorCode = error.code
+    const status: number = error.httpStatus
+    // @ts-expect-error: not a code
+    const wrong: typeof error.code = 'nope'
+  }
+}
+const codes: ErrorCode[] = errorCodes()
+const types: KnownEventType[] = eventTypes()
+
+const receiver = new Receiver(verifier, new MemoryStore({ maxEntries: 10 }), { leaseSeconds: 30 })
+const shared = new Receiver(verifier, new RedisStore('redis://127.0.0.1:6379/0', { timeoutSeconds: 1 }))
+const result = await receiver.receive('{}', {}, async (e) => {
+  const data: EventData = e.data
+})
+if (result.kind === 'rejected') {
+  const code: ErrorCode = result.error.code
+} else if (result.kind === 'in_progress') {
+  const retry: number = result.retryAfter
+} else if (result.kind === 'processed') {
+  const processedId: string = result.event.id
+}
+
+const headers: Record<string, string> = sign('secret', '{}', { timestamp: new Date(), eventType: 'task.completed' })
+
+const app = express()
+app.post('/a', expressWebhook(receiver, (e, req, res) => e.id))
+app.post('/b', express.raw({ type: 'application/json' }), expressWebhook(verifier), (req, res) => res.end())
+
+const fastify = Fastify()
+await fastify.register(fastifyWebhook, { receiver, handler: (e: Event) => e.id, path: '/hooks' })
+
+const hono = new Hono()
+hono.post('/c', honoWebhook(receiver, (e) => { const t: EventType = e.type }))
+hono.post('/d', honoFromWeb(verifier), (c) => c.text('ok'))
+
+export const POST = nextWebhook(receiver, async (e, request) => { const t: string = e.type })
+const verified: Event = await verifyRequest(verifier, new Request('http://x', { method: 'POST', body: '{}' }))

@@ -1,0 +1,320 @@
+"""Benchmark of the Python binding against the usual alternatives, side by side in one run.
+
+    bindings-python/bench.sh          # sets up the dependencies, then runs this
+    python bench.py [--quick] [--out FILE]
+
+At 256 B, 4 KiB and 64 KiB bodies:
+
+* Anchor scheme: a careful standard-library implementation (`hmac.new` + `hmac.compare_digest`, with the
+  header parsing and the timestamp check a careful user writes) against `Verifier.verify`.
+* Standard Webhooks scheme: the `standardwebhooks` package's `Webhook.verify` (which JSON-parses the body)
+  against `Verifier(..., scheme="standard").verify(...)` with `event.data` read as a dict (the same work:
+  verified and parsed), and `svix`'s `Webhook.verify` (which, in svix 2.x, verifies without parsing)
+  against our `verify`.
+
+Each figure is the median of many rounds of timed loops (`time.perf_counter_ns` around `number` calls);
+the contenders of one size are interleaved round by round, so a load change on the machine hits them
+alike. Figures are microseconds per call. The results table is written to BENCH_RESULTS.md and printed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import gc
+import hashlib
+import hmac
+import json
+import os
+import platform
+import statistics
+import sys
+import time
+from pathlib import Path
+from typing import Any, Callable, Dict, List, Mapping, Tuple
+
+import standardwebhooks.webhooks
+import svix.webhooks
+
+import anchor_webhooks as aw
+
+ANCHOR_SECRET = "36da51b166a69268a59a8d5ee0b32c9f5e5aaee7d301c7a5a36844318e116fc6"
+STANDARD_SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+SIZES = [256, 4 * 1024, 64 * 1024]
+TOLERANCE = 120
+
+
+def envelope(size: int) -> bytes:
+    """A realistic Anchor envelope of exactly `size` bytes (the padding is inside `data`)."""
+    doc: Dict[str, Any] = {
+        "id": "evt_c7788aacd587216c3ba012f8aa",
+        "type": "task.completed",
+        "created": "2026-05-24T12:18:05.123Z",
+        "project_id": "5d2c31f6-ab7e-481a-b6fd-8b4a96a4e197",
+        "text": "Task completed",
+        "data": {"task_id": "tsk_8f2b61c0", "output": {"value": ""}},
+    }
+    base = len(json.dumps(doc, separators=(",", ":")))
+    if base > size:
+        raise ValueError(f"size {size} is below the envelope's {base} bytes")
+    doc["data"]["output"]["value"] = "x" * (size - base)
+    body = json.dumps(doc, separators=(",", ":")).encode()
+    assert len(body) == size
+    return body
+
+
+def standard_body(size: int) -> bytes:
+    """An AnyFormat-style Standard Webhooks body of exactly `size` bytes."""
+    doc: Dict[str, Any] = {
+        "event": "extraction.completed",
+        "timestamp": "2026-05-24T12:18:05Z",
+        "data": {"extraction_id": "ex_41d7a9e3", "status": "processed", "workflow_id": "wf_1", "result": ""},
+    }
+    base = len(json.dumps(doc, separators=(",", ":")))
+    doc["data"]["result"] = "x" * (size - base)
+    body = json.dumps(doc, separators=(",", ":")).encode()
+    assert len(body) == size
+    return body
+
+
+class StdlibVerifier:
+    """What a careful user writes with the standard library for the Anchor scheme."""
+
+    def __init__(self, secret: str, tolerance: int = TOLERANCE) -> None:
+        self.key = secret.encode("utf-8")
+        self.tolerance = tolerance
+
+    def verify(self, body: bytes, headers: Mapping[str, str]) -> bool:
+        signature = headers.get("Anchor-Signature")
+        if signature is None:
+            raise ValueError("missing Anchor-Signature")
+        header_ts = headers.get("Anchor-Timestamp")
+        t = None
+        candidates: List[str] = []
+        for item in signature.split(","):
+            item = item.strip(" \t")
+            if not item:
+                continue
+            key, sep, value = item.partition("=")
+            if not sep or not key:
+                raise ValueError("malformed Anchor-Signature")
+            if key == "t":
+                if t is not None:
+                    raise ValueError("duplicate t")
+                t = value
+            elif key == "v1":
+                if len(value) != 64:
+                    raise ValueError("malformed v1")
+                candidates.append(value.lower())
+        if not candidates:
+            raise ValueError("no v1 signature")
+        if header_ts is not None and t is not None and header_ts != t:
+            raise ValueError("timestamp mismatch")
+        ts = header_ts if header_ts is not None else t
+        if ts is None or not (ts.isascii() and ts.isdigit() and len(ts) <= 12):
+            raise ValueError("malformed timestamp")
+        if abs(time.time() - int(ts)) > self.tolerance:
+            raise ValueError("timestamp outside the tolerance")
+        expected = hmac.new(self.key, b"v0:" + ts.encode() + b":" + body, hashlib.sha256).hexdigest()
+        if not any(hmac.compare_digest(expected, candidate) for candidate in candidates):
+            raise ValueError("signature mismatch")
+        return True
+
+
+def measure(call: Callable[[], Any], number: int) -> float:
+    """Microseconds per call over one loop of `number` calls."""
+    start = time.perf_counter_ns()
+    for _ in range(number):
+        call()
+    return (time.perf_counter_ns() - start) / number / 1000.0
+
+
+def calibrate(call: Callable[[], Any], round_seconds: float) -> int:
+    number = 1
+    while True:
+        start = time.perf_counter()
+        for _ in range(number):
+            call()
+        if time.perf_counter() - start >= round_seconds / 4:
+            return max(1, int(number * round_seconds / max(time.perf_counter() - start, 1e-9)))
+        number *= 2
+
+
+def run_group(contenders: Dict[str, Callable[[], Any]], rounds: int, round_seconds: float) -> Dict[str, float]:
+    """Median microseconds per call of each contender, interleaved round by round."""
+    numbers = {name: calibrate(call, round_seconds) for name, call in contenders.items()}
+    samples: Dict[str, List[float]] = {name: [] for name in contenders}
+    gc_was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        for _ in range(rounds):
+            for name, call in contenders.items():
+                samples[name].append(measure(call, numbers[name]))
+    finally:
+        if gc_was_enabled:
+            gc.enable()
+    return {name: statistics.median(values) for name, values in samples.items()}
+
+
+def contenders_for(size: int) -> Tuple[Dict[str, Callable[[], Any]], Dict[str, Callable[[], Any]]]:
+    body = envelope(size)
+    headers = aw.sign(ANCHOR_SECRET, body)
+    stdlib = StdlibVerifier(ANCHOR_SECRET)
+    ours = aw.Verifier(ANCHOR_SECRET)
+    # Sanity: every contender accepts its delivery and gives the same data.
+    assert stdlib.verify(body, headers)
+    assert ours.verify(body, headers).data == json.loads(body)["data"]
+    anchor = {
+        "stdlib": lambda: stdlib.verify(body, headers),
+        "stdlib+json": lambda: stdlib.verify(body, headers) and json.loads(body)["data"],
+        "ours": lambda: ours.verify(body, headers),
+        "ours+data": lambda: ours.verify(body, headers).data,
+    }
+
+    sbody = standard_body(size)
+    sheaders = aw.sign(STANDARD_SECRET, sbody, scheme="standard")
+    standard_webhook = standardwebhooks.webhooks.Webhook(STANDARD_SECRET)
+    svix_webhook = svix.webhooks.Webhook(STANDARD_SECRET)
+    ours_standard = aw.Verifier(STANDARD_SECRET, scheme="standard")
+    parsed = json.loads(sbody)
+    assert standard_webhook.verify(sbody, sheaders) == parsed
+    assert svix_webhook.verify(sbody, sheaders) is None  # svix 2.x verifies without parsing
+    assert ours_standard.verify(sbody, sheaders).data == parsed["data"]
+    standard = {
+        "standardwebhooks": lambda: standard_webhook.verify(sbody, sheaders),
+        "svix": lambda: svix_webhook.verify(sbody, sheaders),
+        "ours": lambda: ours_standard.verify(sbody, sheaders),
+        "ours+data": lambda: ours_standard.verify(sbody, sheaders).data,
+    }
+    return anchor, standard
+
+
+# (figure, size, target ratio): ratio = alternative time / our time.
+TARGETS = {
+    ("verify vs stdlib", 256): 5.0,
+    ("verify vs stdlib", 64 * 1024): 1.15,
+    ("verify+data vs standardwebhooks", 256): 3.0,
+    ("verify+data vs standardwebhooks", 4 * 1024): 3.0,
+    ("verify+data vs standardwebhooks", 64 * 1024): 1.2,
+}
+
+
+def human(size: int) -> str:
+    return f"{size // 1024} KiB" if size >= 1024 else f"{size} B"
+
+
+def report(
+    results: Dict[int, Tuple[Dict[str, float], Dict[str, float]]], rounds: int, quick: bool, load: Tuple[float, float]
+) -> str:
+    versions = {
+        "python": platform.python_version(),
+        "anchor-webhooks": aw.__version__,
+        "standardwebhooks": _version("standardwebhooks"),
+        "svix": _version("svix"),
+    }
+    lines = [
+        "# Python binding benchmark",
+        "",
+        f"Written by `bindings-python/bench.py` on {datetime.date.today().isoformat()} "
+        f"({platform.machine()}, {_cpus()} CPUs; " + ", ".join(f"{k} {v}" for k, v in versions.items()) + ").",
+        f"Median of {rounds} interleaved rounds per figure, microseconds per call (lower is better); "
+        "ratio = the alternative's time / ours (higher is better)." + (" QUICK RUN: indicative only." if quick else ""),
+        f"Load average (1 min) at the start and the end of the run: {load[0]:.2f} and {load[1]:.2f} "
+        f"on {_cpus()} CPUs: above the CPU count, other processes shared the machine, and absolute figures "
+        "are inflated (the interleaving keeps the ratios comparable).",
+        "",
+        "## Anchor scheme: careful stdlib implementation vs `Verifier.verify`",
+        "",
+        "| body | stdlib (hmac + compare_digest) | ours: verify | ratio | stdlib + `json.loads` | ours: verify + `event.data` | ratio |",
+        "|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    for size, (anchor, _) in results.items():
+        lines.append(
+            f"| {human(size)} | {anchor['stdlib']:.2f} | {anchor['ours']:.2f} | "
+            f"{anchor['stdlib'] / anchor['ours']:.2f}× | {anchor['stdlib+json']:.2f} | {anchor['ours+data']:.2f} | "
+            f"{anchor['stdlib+json'] / anchor['ours+data']:.2f}× |"
+        )
+    lines += [
+        "",
+        "The stdlib code checks what ours checks in the header stage (grammar, duplicate `t`, timestamp digits, "
+        "`t` = `Anchor-Timestamp`, two-sided tolerance) but does not look at the body beyond the MAC, while our "
+        "`verify` also validates the JSON envelope (the core refuses a bad one with `invalid_payload` before any "
+        "handler runs). The last two columns compare the same work: verified and parsed.",
+        "",
+        "## Standard Webhooks scheme: `standardwebhooks` and `svix` vs `Verifier(scheme=\"standard\")`",
+        "",
+        "| body | standardwebhooks.verify (parses) | ours: verify + `event.data` | ratio | svix Webhook.verify (no parsing) | ours: verify | ratio |",
+        "|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    for size, (_, standard) in results.items():
+        lines.append(
+            f"| {human(size)} | {standard['standardwebhooks']:.2f} | {standard['ours+data']:.2f} | "
+            f"{standard['standardwebhooks'] / standard['ours+data']:.2f}× | {standard['svix']:.2f} | "
+            f"{standard['ours']:.2f} | {standard['svix'] / standard['ours']:.2f}× |"
+        )
+    lines += ["", "## Targets (issue 5)", "", "| figure | body | target | measured | verdict |", "|---|---|---:|---:|---|"]
+    for (figure, size), target in TARGETS.items():
+        anchor, standard = results[size]
+        if figure == "verify vs stdlib":
+            ratio = anchor["stdlib"] / anchor["ours"]
+        else:
+            ratio = standard["standardwebhooks"] / standard["ours+data"]
+        verdict = "PASS" if ratio >= target else "MISS"
+        lines.append(f"| {figure} | {human(size)} | ≥ {target:g}× | {ratio:.2f}× | **{verdict}** |")
+    lines += ["", NOTES]
+    return "\n".join(lines) + "\n"
+
+
+NOTES = """## Where the time goes (why the misses)
+
+- `verify` at 64 KiB cannot beat the stdlib code: both are bound by SHA-256 over the body (OpenSSL for
+  `hmac`, the `sha2` crate for the core, both using the CPU's SHA extensions at the same speed: see the
+  SHA-256 column of `core/benches/RESULTS.md`), and our `verify` then validates the 64 KiB of JSON, which the
+  stdlib code never reads. Verified *and* parsed, ours is ahead (the `stdlib + json.loads` column).
+- At 256 B, the binding adds a few hundred nanoseconds to the core's `verify` (reading six headers from a
+  dict, the event object); the rest is the core: the envelope validation costs more than the signature
+  check at this size. Five times the stdlib code would need the whole call, Python included, below the
+  core's signature check plus its envelope step; reaching it is a core matter (a cheaper envelope step),
+  not a binding one.
+- `event.data` is converted straight from the verified bytes into Python objects (no intermediate JSON
+  tree): compare the step from `verify` to `verify + event.data` with the step from the stdlib code to
+  `stdlib + json.loads`. At 4 KiB the remaining gap to 3× is the core's `verify`, whose envelope step
+  costs about as much as the HMAC at that size.
+"""
+
+
+def _version(distribution: str) -> str:
+    from importlib.metadata import version
+
+    try:
+        return version(distribution)
+    except Exception:  # pragma: no cover - informational only
+        return "?"
+
+
+def _cpus() -> int:
+    return os.cpu_count() or 0
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="few short rounds (a smoke run: prints, writes no file)")
+    parser.add_argument("--out", help="the results file (default: BENCH_RESULTS.md next to this script)")
+    args = parser.parse_args()
+    rounds, round_seconds = (5, 0.01) if args.quick else (41, 0.04)
+    results: Dict[int, Tuple[Dict[str, float], Dict[str, float]]] = {}
+    load_start = os.getloadavg()[0]
+    for size in SIZES:
+        anchor, standard = contenders_for(size)
+        results[size] = (run_group(anchor, rounds, round_seconds), run_group(standard, rounds, round_seconds))
+        print(f"{human(size)} done", file=sys.stderr)
+    text = report(results, rounds, args.quick, (load_start, os.getloadavg()[0]))
+    out = args.out or (None if args.quick else str(Path(__file__).resolve().parent / "BENCH_RESULTS.md"))
+    if out is not None:
+        Path(out).write_text(text, encoding="utf-8")
+    print(text)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,296 @@
+# Type stubs of anchor_webhooks (the native module re-exported). Checked by `mypy.stubtest` and by
+# tests/test_stub_drift.py, which compares the Literals and exception classes below with the core's
+# catalogue (`event_types()`, `error_codes()`, `task_error_types()`) and prints the fix when they drift.
+
+import datetime
+from collections.abc import Iterable, Mapping
+from types import TracebackType
+from typing import Any, Final, Literal, Optional, Protocol, Union, final
+
+__version__: Final[str]
+IN_PROGRESS_RETRY_AFTER_SECONDS: Final[int]
+DEFAULT_MAX_BODY_BYTES: Final[int]
+
+EventType = Literal[
+    "task.completed",
+    "task.failed",
+    "task.cancelled",
+    "task.healed",
+    "session.completed",
+    "session.failed",
+    "session.recording.ready",
+    "session.ready",
+    "batch.completed",
+    "batch.failed",
+    "intervention.requested",
+    "intervention.resolved",
+    "identity.authenticated",
+    "identity.authentication_failed",
+    "extraction.completed",
+    "extraction.failed",
+]
+
+ErrorCode = Literal[
+    "invalid_secret",
+    "missing_header",
+    "malformed_header",
+    "malformed_timestamp",
+    "timestamp_mismatch",
+    "timestamp_too_old",
+    "timestamp_too_new",
+    "no_signature",
+    "signature_mismatch",
+    "body_too_large",
+    "invalid_payload",
+    "store_unavailable",
+]
+
+TaskErrorType = Literal[
+    "automation_failure",
+    "invalid_credentials",
+    "timeout",
+    "agent_error",
+    "system_error",
+]
+
+Scheme = Literal["anchor", "standard"]
+
+# The raw request body: bytes-like (no copy) or str (encoded as UTF-8).
+Body = Union[bytes, bytearray, memoryview, str]
+# A header value: text, or several values of a repeated header.
+HeaderValue = Union[str, bytes, list[Union[str, bytes]], tuple[Union[str, bytes], ...]]
+class _SupportsItems(Protocol):
+    def items(self) -> Iterable[tuple[Any, Any]]: ...
+
+# A dict or any mapping (Starlette, Django headers), anything with items() (Werkzeug headers,
+# email.message.Message), a WSGI environ, or a list of (name, value) pairs.
+Headers = Union[
+    Mapping[str, Any],
+    Mapping[bytes, Any],
+    _SupportsItems,
+    Iterable[tuple[Union[str, bytes], Union[str, bytes]]],
+]
+# `now=`: unix seconds or an aware datetime; None is the host clock.
+Now = Union[int, float, datetime.datetime, None]
+
+class WebhookVerificationError(ValueError):
+    code: Optional[ErrorCode]
+    http_status: int
+    skew_seconds: Optional[int]
+
+class InvalidSecretError(WebhookVerificationError): ...
+class MissingHeaderError(WebhookVerificationError): ...
+class MalformedHeaderError(WebhookVerificationError): ...
+class MalformedTimestampError(WebhookVerificationError): ...
+class TimestampMismatchError(WebhookVerificationError): ...
+class TimestampTooOldError(WebhookVerificationError): ...
+class TimestampTooNewError(WebhookVerificationError): ...
+class NoSignatureError(WebhookVerificationError): ...
+class SignatureMismatchError(WebhookVerificationError): ...
+class BodyTooLargeError(WebhookVerificationError): ...
+class InvalidPayloadError(WebhookVerificationError): ...
+class StoreUnavailableError(WebhookVerificationError): ...
+
+class Duplicate(Exception):
+    in_progress: bool
+    http_status: int
+    retry_after: Optional[int]
+    event: Event
+
+@final
+class Artifact:
+    @property
+    def name(self) -> str: ...
+    @property
+    def url(self) -> str: ...
+    @property
+    def size(self) -> Optional[int]: ...
+    @property
+    def content_type(self) -> Optional[str]: ...
+
+@final
+class TaskData:
+    @property
+    def artifacts(self) -> list[Artifact]: ...
+    @property
+    def recording_url(self) -> Optional[str]: ...
+    @property
+    def session_dashboard_url(self) -> Optional[str]: ...
+    @property
+    def task_id(self) -> Optional[str]: ...
+    @property
+    def execution_id(self) -> Optional[str]: ...
+    @property
+    def output_value(self) -> Any: ...
+    @property
+    def output_truncated(self) -> bool: ...
+    @property
+    def error_type(self) -> Union[TaskErrorType, str, None]: ...
+    @property
+    def error(self) -> Optional[dict[str, Any]]: ...
+    @property
+    def healed_task_version_id(self) -> Optional[str]: ...
+
+@final
+class SessionData:
+    @property
+    def duration(self) -> Optional[float]: ...
+    @property
+    def proxy_bytes(self) -> Optional[int]: ...
+    @property
+    def recording_url(self) -> Optional[str]: ...
+    @property
+    def session_id(self) -> Optional[str]: ...
+    def usage_field(self, name: str) -> Any: ...
+
+@final
+class Event:
+    @property
+    def id(self) -> str: ...
+    @property
+    def type(self) -> Union[EventType, str]: ...
+    @property
+    def created(self) -> Optional[datetime.datetime]: ...
+    @property
+    def project_id(self) -> Optional[str]: ...
+    @property
+    def text(self) -> Optional[str]: ...
+    @property
+    def data(self) -> Any: ...
+    @property
+    def body(self) -> Any: ...
+    @property
+    def matched_secret(self) -> int: ...
+    @property
+    def timestamp(self) -> int: ...
+    @property
+    def delivery_id(self) -> Optional[str]: ...
+    @property
+    def task(self) -> Optional[TaskData]: ...
+    @property
+    def session(self) -> Optional[SessionData]: ...
+
+@final
+class Verifier:
+    def __new__(
+        cls,
+        secrets: Union[str, list[str], tuple[str, ...]],
+        tolerance: Optional[int] = None,
+        scheme: Scheme = "anchor",
+        max_body_bytes: Optional[int] = None,
+    ) -> Verifier: ...
+    def verify(self, body: Body, headers: Headers, now: Now = None) -> Event: ...
+    @property
+    def scheme(self) -> Scheme: ...
+    @property
+    def tolerance(self) -> int: ...
+    @property
+    def max_body_bytes(self) -> int: ...
+    @property
+    def secret_count(self) -> int: ...
+
+@final
+class MemoryStore:
+    def __new__(cls, max_entries: int = 100000, ttl: float = 86400.0) -> MemoryStore: ...
+    @property
+    def max_entries(self) -> int: ...
+    @property
+    def ttl(self) -> float: ...
+    def __len__(self) -> int: ...
+
+@final
+class RedisStore:
+    def __new__(
+        cls,
+        url: str,
+        key_prefix: Optional[str] = None,
+        timeout: float = 1.0,
+        ttl: float = 86400.0,
+        max_idle_connections: int = 16,
+        tls_root_certificates: Union[str, bytes, None] = None,
+    ) -> RedisStore: ...
+    @property
+    def key_prefix(self) -> str: ...
+    @property
+    def timeout(self) -> float: ...
+    @property
+    def ttl(self) -> float: ...
+
+@final
+class Reception:
+    def __enter__(self) -> Event: ...
+    def __exit__(
+        self,
+        exc_type: Optional[type[BaseException]] = None,
+        _exc_value: Optional[BaseException] = None,
+        _traceback: Optional[TracebackType] = None,
+    ) -> bool: ...
+
+@final
+class Receiver:
+    def __new__(
+        cls,
+        verifier: Verifier,
+        store: Union[MemoryStore, RedisStore, None] = None,
+        lease: Optional[float] = None,
+    ) -> Receiver: ...
+    def receive(self, body: Body, headers: Headers, now: Now = None) -> Reception: ...
+    @property
+    def verifier(self) -> Verifier: ...
+    @property
+    def store(self) -> Union[MemoryStore, RedisStore]: ...
+    @property
+    def lease(self) -> float: ...
+
+def sign(
+    secrets: Union[str, list[str], tuple[str, ...]],
+    body: Body,
+    timestamp: Optional[int] = None,
+    scheme: Scheme = "anchor",
+    id: Optional[str] = None,
+    event_type: Optional[str] = None,
+) -> dict[str, str]: ...
+def event_types() -> list[EventType]: ...
+def error_codes() -> list[ErrorCode]: ...
+def task_error_types() -> list[TaskErrorType]: ...
+
+__all__ = [
+    "Body",
+    "ErrorCode",
+    "EventType",
+    "HeaderValue",
+    "Headers",
+    "Now",
+    "Scheme",
+    "TaskErrorType",
+    "DEFAULT_MAX_BODY_BYTES",
+    "IN_PROGRESS_RETRY_AFTER_SECONDS",
+    "Artifact",
+    "BodyTooLargeError",
+    "Duplicate",
+    "Event",
+    "InvalidPayloadError",
+    "InvalidSecretError",
+    "MalformedHeaderError",
+    "MalformedTimestampError",
+    "MemoryStore",
+    "MissingHeaderError",
+    "NoSignatureError",
+    "Reception",
+    "Receiver",
+    "RedisStore",
+    "SessionData",
+    "SignatureMismatchError",
+    "StoreUnavailableError",
+    "TaskData",
+    "TimestampMismatchError",
+    "TimestampTooNewError",
+    "TimestampTooOldError",
+    "Verifier",
+    "WebhookVerificationError",
+    "__version__",
+    "error_codes",
+    "event_types",
+    "sign",
+    "task_error_types",
+]

@@ -1,0 +1,353 @@
+//! Dedupe stores and the `Receiver` context manager: verify, claim, then complete on success or release on
+//! failure (SPEC §6). The claim/complete/release logic is the core's; this file only moves values across.
+
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+use anchor_webhooks::{
+    Claimed, DedupeStore, MemoryStore, Outcome, Receiver, Reception, RedisOptions, RedisStore, Verified,
+    DEFAULT_DONE_TTL, DEFAULT_LEASE, DEFAULT_MAX_ENTRIES, IN_PROGRESS_RETRY_AFTER_SECONDS,
+};
+use pyo3::exceptions::{PyRuntimeError, PyTypeError, PyValueError};
+use pyo3::prelude::*;
+use pyo3::types::PyBytes;
+
+use crate::event::{now_millis, PyEvent};
+use crate::input::{Body, HeaderObjects};
+use crate::verifier::{HostHeaders, PyVerifier, DETACH_BODY_BYTES};
+use crate::{errors, repr};
+
+// The Python signatures below spell these defaults out (for `inspect.signature` and the stubs): a change in
+// the core must be made there too.
+const _: () = assert!(DEFAULT_MAX_ENTRIES == 100_000 && DEFAULT_DONE_TTL.as_secs() == 86_400);
+
+fn seconds(value: f64, what: &str) -> PyResult<Duration> {
+    Duration::try_from_secs_f64(value)
+        .map_err(|_| PyValueError::new_err(format!("{what} must be a non-negative number of seconds")))
+}
+
+/// An in-process dedupe store: thread-safe, bounded, completed ids remembered for `ttl` seconds.
+#[pyclass(frozen, module = "anchor_webhooks", name = "MemoryStore")]
+pub struct PyMemoryStore {
+    inner: Arc<MemoryStore>,
+}
+
+#[pymethods]
+impl PyMemoryStore {
+    #[new]
+    #[pyo3(
+        signature = (max_entries = DEFAULT_MAX_ENTRIES, ttl = DEFAULT_DONE_TTL.as_secs_f64()),
+        text_signature = "(max_entries=100000, ttl=86400.0)"
+    )]
+    fn new(max_entries: usize, ttl: f64) -> PyResult<PyMemoryStore> {
+        Ok(PyMemoryStore { inner: Arc::new(MemoryStore::new(max_entries, seconds(ttl, "ttl")?)) })
+    }
+
+    #[getter]
+    fn max_entries(&self) -> usize {
+        self.inner.max_entries()
+    }
+
+    /// Seconds a completed id is remembered.
+    #[getter]
+    fn ttl(&self) -> f64 {
+        self.inner.ttl().as_secs_f64()
+    }
+
+    /// How many ids are held (claimed or completed, expired ones not yet evicted included).
+    fn __len__(&self) -> usize {
+        self.inner.len()
+    }
+
+    fn __repr__(&self) -> String {
+        format!(
+            "MemoryStore(max_entries={}, ttl={}, held={})",
+            self.inner.max_entries(),
+            self.inner.ttl().as_secs_f64(),
+            self.inner.len()
+        )
+    }
+}
+
+/// A dedupe store in Redis (7.0 or later), shared by every replica of a receiver.
+#[pyclass(frozen, module = "anchor_webhooks", name = "RedisStore")]
+pub struct PyRedisStore {
+    inner: Arc<RedisStore>,
+}
+
+#[pymethods]
+impl PyRedisStore {
+    /// Only parses the URL: the server may be down now and come up later.
+    #[new]
+    #[pyo3(signature = (
+        url,
+        key_prefix = None,
+        timeout = 1.0,
+        ttl = DEFAULT_DONE_TTL.as_secs_f64(),
+        max_idle_connections = 16,
+        tls_root_certificates = None,
+    ), text_signature = "(url, key_prefix=None, timeout=1.0, ttl=86400.0, max_idle_connections=16, tls_root_certificates=None)")]
+    fn new(
+        py: Python<'_>,
+        url: &str,
+        key_prefix: Option<String>,
+        timeout: f64,
+        ttl: f64,
+        max_idle_connections: usize,
+        tls_root_certificates: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<PyRedisStore> {
+        let defaults = RedisOptions::default();
+        let tls_root_certificates = tls_root_certificates
+            .map(|pem| {
+                if let Ok(bytes) = pem.cast::<PyBytes>() {
+                    return Ok(bytes.as_bytes().to_vec());
+                }
+                pem.extract::<String>().map(String::into_bytes).map_err(|_| {
+                    PyTypeError::new_err("tls_root_certificates must be PEM text (str or bytes)")
+                })
+            })
+            .transpose()?;
+        let options = RedisOptions {
+            key_prefix: key_prefix.unwrap_or(defaults.key_prefix),
+            done_ttl: seconds(ttl, "ttl")?,
+            timeout: seconds(timeout, "timeout")?,
+            max_idle_connections,
+            tls_root_certificates,
+        };
+        let inner = RedisStore::with_options(url, options).map_err(|error| errors::to_pyerr(py, &error))?;
+        Ok(PyRedisStore { inner: Arc::new(inner) })
+    }
+
+    #[getter]
+    fn key_prefix(&self) -> &str {
+        &self.inner.options().key_prefix
+    }
+
+    /// The deadline of every connect and command, in seconds.
+    #[getter]
+    fn timeout(&self) -> f64 {
+        self.inner.options().timeout.as_secs_f64()
+    }
+
+    /// Seconds a completed id is remembered.
+    #[getter]
+    fn ttl(&self) -> f64 {
+        self.inner.options().done_ttl.as_secs_f64()
+    }
+
+    /// The URL is never shown: it may carry a password.
+    fn __repr__(&self) -> String {
+        let options = self.inner.options();
+        format!(
+            "RedisStore(key_prefix={}, timeout={}, ttl={})",
+            repr::string(&options.key_prefix),
+            options.timeout.as_secs_f64(),
+            options.done_ttl.as_secs_f64()
+        )
+    }
+}
+
+type CoreReceiver = Receiver<Arc<dyn DedupeStore>>;
+
+/// A verifier and a dedupe store working together; see `receive`.
+#[pyclass(frozen, module = "anchor_webhooks", name = "Receiver")]
+pub struct PyReceiver {
+    inner: Arc<CoreReceiver>,
+    verifier: Py<PyVerifier>,
+    store: Py<PyAny>,
+    /// Store calls go over the network: release the GIL while they run.
+    remote: bool,
+}
+
+#[pymethods]
+impl PyReceiver {
+    /// `store` defaults to a new `MemoryStore()`; `lease` (seconds) is how long a claim is held before
+    /// another worker may take the event over.
+    #[new]
+    #[pyo3(signature = (verifier, store = None, lease = None))]
+    fn new(
+        py: Python<'_>,
+        verifier: Bound<'_, PyVerifier>,
+        store: Option<Bound<'_, PyAny>>,
+        lease: Option<f64>,
+    ) -> PyResult<PyReceiver> {
+        let store = match store {
+            Some(store) => store,
+            None => Bound::new(py, PyMemoryStore::new(DEFAULT_MAX_ENTRIES, DEFAULT_DONE_TTL.as_secs_f64())?)?
+                .into_any(),
+        };
+        let (dyn_store, remote): (Arc<dyn DedupeStore>, bool) =
+            if let Ok(memory) = store.cast::<PyMemoryStore>() {
+                (memory.get().inner.clone(), false)
+            } else if let Ok(redis) = store.cast::<PyRedisStore>() {
+                (redis.get().inner.clone(), true)
+            } else {
+                return Err(PyTypeError::new_err("store must be a MemoryStore or a RedisStore"));
+            };
+        let mut inner = Receiver::new(verifier.get().inner.clone(), dyn_store);
+        inner = inner.with_lease(match lease {
+            Some(lease) => seconds(lease, "lease")?,
+            None => DEFAULT_LEASE,
+        });
+        Ok(PyReceiver { inner: Arc::new(inner), verifier: verifier.unbind(), store: store.unbind(), remote })
+    }
+
+    /// Verifies and claims a delivery, as a context manager:
+    ///
+    ///     with receiver.receive(body, headers) as event:
+    ///         process(event)       # normal exit: completed; an exception: released, then re-raised
+    ///
+    /// Entering raises `Duplicate` when the event needs no processing here (already done: answer 200;
+    /// in progress on another worker: answer 503 with Retry-After), or a `WebhookVerificationError`.
+    #[pyo3(signature = (body, headers, now = None))]
+    fn receive(
+        slf: &Bound<'_, Self>,
+        body: Bound<'_, PyAny>,
+        headers: Bound<'_, PyAny>,
+        now: Option<Bound<'_, PyAny>>,
+    ) -> PyReception {
+        PyReception {
+            receiver: slf.get().inner.clone(),
+            remote: slf.get().remote,
+            request: Mutex::new(Some(Request {
+                body: body.unbind(),
+                headers: headers.unbind(),
+                now: now.map(Bound::unbind),
+            })),
+            claimed: Mutex::new(None),
+        }
+    }
+
+    #[getter]
+    fn verifier(&self, py: Python<'_>) -> Py<PyVerifier> {
+        self.verifier.clone_ref(py)
+    }
+
+    #[getter]
+    fn store(&self, py: Python<'_>) -> Py<PyAny> {
+        self.store.clone_ref(py)
+    }
+
+    /// The claim lease, in seconds.
+    #[getter]
+    fn lease(&self) -> f64 {
+        self.inner.lease().as_secs_f64()
+    }
+
+    fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
+        Ok(format!(
+            "Receiver(verifier={}, store={}, lease={})",
+            self.verifier.bind(py).repr()?,
+            self.store.bind(py).repr()?,
+            self.inner.lease().as_secs_f64()
+        ))
+    }
+}
+
+struct Request {
+    body: Py<PyAny>,
+    headers: Py<PyAny>,
+    now: Option<Py<PyAny>>,
+}
+
+/// What `Receiver.receive` returns: use it in a `with` statement.
+#[pyclass(frozen, module = "anchor_webhooks", name = "Reception")]
+pub struct PyReception {
+    receiver: Arc<CoreReceiver>,
+    remote: bool,
+    request: Mutex<Option<Request>>,
+    /// The claim, and the `now=` the caller fixed (milliseconds), if any, for completing it.
+    claimed: Mutex<Option<(Claimed, Option<u64>)>>,
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+impl PyReception {
+    fn signal(py: Python<'_>, verified: Verified, in_progress: bool) -> PyResult<PyErr> {
+        let id = verified.event.id().to_owned();
+        // The statuses come from the core's own answer for these outcomes.
+        let (status, retry_after) = if in_progress {
+            (Outcome::<()>::InProgress(verified.clone()).http_status(), Some(IN_PROGRESS_RETRY_AFTER_SECONDS))
+        } else {
+            (Outcome::<()>::Duplicate(verified.clone()).http_status(), None)
+        };
+        let event = Bound::new(py, PyEvent::new(verified))?.into_any().unbind();
+        Ok(errors::duplicate(py, event, &id, in_progress, status, retry_after))
+    }
+}
+
+#[pymethods]
+impl PyReception {
+    fn __enter__(&self, py: Python<'_>) -> PyResult<PyEvent> {
+        let request = lock(&self.request).take().ok_or_else(|| {
+            PyRuntimeError::new_err("this reception was already entered; call receive() again")
+        })?;
+        let fixed_now = request.now.as_ref().map(|now| now.bind(py)).filter(|now| !now.is_none());
+        let now_ms = now_millis(fixed_now)?;
+        let body = request.body.bind(py);
+        let headers = request.headers.bind(py);
+        let body = Body::extract(body)?;
+        let objects = HeaderObjects::extract(headers)?;
+        let set = objects.bytes()?;
+        let headers = HostHeaders::new(&set);
+        let body = body.as_slice();
+        let receive = || self.receiver.receive(&headers, body, now_ms);
+        let reception =
+            if self.remote || body.len() >= DETACH_BODY_BYTES { py.detach(receive) } else { receive() };
+        match reception {
+            Err(error) => Err(errors::to_pyerr(py, &error)),
+            Ok(Reception::Fresh(claimed)) => {
+                let event = PyEvent::new(claimed.verified.clone());
+                *lock(&self.claimed) = Some((claimed, fixed_now.map(|_| now_ms)));
+                Ok(event)
+            }
+            Ok(Reception::Duplicate(verified)) => Err(Self::signal(py, verified, false)?),
+            Ok(Reception::InProgress(verified)) => Err(Self::signal(py, verified, true)?),
+        }
+    }
+
+    /// Completes the claim when the block succeeded, releases it when it raised (the exception goes on).
+    /// A failure to record completion raises `StoreUnavailableError` (answer 503: the sender retries).
+    #[pyo3(signature = (exc_type = None, _exc_value = None, _traceback = None))]
+    fn __exit__(
+        &self,
+        py: Python<'_>,
+        exc_type: Option<Bound<'_, PyAny>>,
+        _exc_value: Option<Bound<'_, PyAny>>,
+        _traceback: Option<Bound<'_, PyAny>>,
+    ) -> PyResult<bool> {
+        let Some((claimed, fixed_now)) = lock(&self.claimed).take() else {
+            return Ok(false);
+        };
+        let now_ms = match fixed_now {
+            Some(now_ms) => now_ms,
+            None => now_millis(None)?,
+        };
+        let succeeded = exc_type.is_none_or(|exc_type| exc_type.is_none());
+        let finish = || {
+            if succeeded {
+                self.receiver.complete(&claimed, now_ms).map(|_| ())
+            } else {
+                // A release that fails leaves the lease to expire, after which the retry is processed.
+                let _ = self.receiver.release(&claimed, now_ms);
+                Ok(())
+            }
+        };
+        let finished = if self.remote { py.detach(finish) } else { finish() };
+        finished.map_err(|error| errors::to_pyerr(py, &error))?;
+        Ok(false)
+    }
+
+    fn __repr__(&self) -> String {
+        let state = if lock(&self.claimed).is_some() {
+            "claimed"
+        } else if lock(&self.request).is_some() {
+            "not entered"
+        } else {
+            "finished"
+        };
+        format!("Reception({state})")
+    }
+}

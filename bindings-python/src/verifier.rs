@@ -1,0 +1,242 @@
+//! `Verifier`, `sign`, and the catalogue functions.
+
+use std::borrow::Cow;
+
+use anchor_webhooks::{
+    CgiHeaders, Error, ErrorCode, EventType, HeaderLookup, Headers, Scheme, SignOptions, Signer,
+    TaskErrorType, Verified, Verifier,
+};
+use pyo3::exceptions::{PyTypeError, PyValueError};
+use pyo3::prelude::*;
+use pyo3::types::{PyDict, PyList, PyString, PyTuple};
+
+use crate::event::{now_seconds, PyEvent};
+use crate::input::{self, Body, HeaderObjects, HeaderPair, HeaderSet};
+use crate::{errors, repr};
+
+/// Bodies at least this long are hashed with the GIL released, so other Python threads run meanwhile.
+/// Below it, releasing and re-taking the GIL costs more than the hashing.
+pub const DETACH_BODY_BYTES: usize = 4 * 1024;
+
+/// The headers of one request as the core sees them: plain pairs, or a CGI/WSGI environ read through
+/// the core's `CgiHeaders` (`HTTP_ANCHOR_SIGNATURE` is `Anchor-Signature`).
+pub enum HostHeaders<'a> {
+    Pairs(&'a [HeaderPair<'a>]),
+    Environ(CgiHeaders<'a, Cow<'a, [u8]>, Cow<'a, [u8]>>),
+}
+
+impl<'a> HostHeaders<'a> {
+    pub fn new(set: &'a HeaderSet<'_>) -> HostHeaders<'a> {
+        let pairs: &'a [HeaderPair<'a>] = set.pairs.as_slice();
+        if set.environ {
+            HostHeaders::Environ(CgiHeaders(pairs))
+        } else {
+            HostHeaders::Pairs(pairs)
+        }
+    }
+}
+
+impl Headers for HostHeaders<'_> {
+    fn header(&self, name: &str) -> HeaderLookup<'_> {
+        match self {
+            HostHeaders::Pairs(pairs) => pairs.header(name),
+            HostHeaders::Environ(environ) => environ.header(name),
+        }
+    }
+
+    fn headers<const N: usize>(&self, names: [&str; N]) -> [HeaderLookup<'_>; N] {
+        match self {
+            HostHeaders::Pairs(pairs) => pairs.headers(names),
+            HostHeaders::Environ(environ) => environ.headers(names),
+        }
+    }
+}
+
+/// Runs `verify` on the core with the GIL released when the body is large enough to be worth it.
+pub fn verify_core(
+    py: Python<'_>,
+    verifier: &Verifier,
+    body: &Bound<'_, PyAny>,
+    headers: &Bound<'_, PyAny>,
+    now: u64,
+) -> PyResult<Result<Verified, Error>> {
+    let body = Body::extract(body)?;
+    let objects = HeaderObjects::extract(headers)?;
+    let set = objects.bytes()?;
+    let headers = HostHeaders::new(&set);
+    let body = body.as_slice();
+    Ok(if body.len() >= DETACH_BODY_BYTES {
+        py.detach(|| verifier.verify(&headers, body, now))
+    } else {
+        verifier.verify(&headers, body, now)
+    })
+}
+
+pub fn parse_scheme(scheme: &str) -> PyResult<Scheme> {
+    Scheme::parse(scheme).ok_or_else(|| {
+        PyValueError::new_err(format!("unknown scheme {scheme:?}: expected \"anchor\" or \"standard\""))
+    })
+}
+
+/// `"secret"` or a list/tuple of secrets (several during a rotation), as the str objects themselves: their
+/// text is borrowed, not copied, while the core derives its keys (which it zeroes when dropped).
+pub fn extract_secrets<'py>(secrets: &Bound<'py, PyAny>) -> PyResult<Vec<Bound<'py, PyString>>> {
+    if let Ok(one) = secrets.cast::<PyString>() {
+        return Ok(vec![one.clone()]);
+    }
+    if secrets.is_instance_of::<PyList>() || secrets.is_instance_of::<PyTuple>() {
+        return secrets
+            .try_iter()?
+            .map(|secret| {
+                secret?
+                    .cast_into::<PyString>()
+                    .map_err(|_| PyTypeError::new_err("every secret must be a str"))
+            })
+            .collect();
+    }
+    Err(PyTypeError::new_err("secrets must be a str or a list of str (several during a rotation)"))
+}
+
+/// The secrets' text.
+pub fn secret_texts<'a>(secrets: &'a [Bound<'_, PyString>]) -> PyResult<Vec<std::borrow::Cow<'a, str>>> {
+    secrets
+        .iter()
+        .enumerate()
+        .map(|(index, secret)| {
+            input::str_text(secret).ok_or_else(|| {
+                PyValueError::new_err(format!(
+                    "secret #{} is not valid Unicode text (lone surrogates)",
+                    index + 1
+                ))
+            })
+        })
+        .collect()
+}
+
+/// Verifies webhook deliveries: signature, timestamp tolerance, envelope.
+#[pyclass(frozen, module = "anchor_webhooks", name = "Verifier")]
+pub struct PyVerifier {
+    pub inner: Verifier,
+}
+
+#[pymethods]
+impl PyVerifier {
+    #[new]
+    #[pyo3(signature = (secrets, tolerance = None, scheme = "anchor", max_body_bytes = None))]
+    fn new(
+        py: Python<'_>,
+        secrets: &Bound<'_, PyAny>,
+        tolerance: Option<u64>,
+        scheme: &str,
+        max_body_bytes: Option<usize>,
+    ) -> PyResult<PyVerifier> {
+        let scheme = parse_scheme(scheme)?;
+        let secrets = extract_secrets(secrets)?;
+        let mut inner =
+            Verifier::new(scheme, secret_texts(&secrets)?).map_err(|error| errors::to_pyerr(py, &error))?;
+        if let Some(tolerance) = tolerance {
+            inner = inner.with_tolerance(tolerance);
+        }
+        if let Some(max_body_bytes) = max_body_bytes {
+            inner = inner.with_max_body_bytes(max_body_bytes);
+        }
+        Ok(PyVerifier { inner })
+    }
+
+    /// Verifies a delivery: `body` is the raw request body, `headers` the request headers in any container.
+    /// Returns the `Event`, or raises the `WebhookVerificationError` subclass of the failure.
+    #[pyo3(signature = (body, headers, now = None))]
+    fn verify(
+        &self,
+        py: Python<'_>,
+        body: &Bound<'_, PyAny>,
+        headers: &Bound<'_, PyAny>,
+        now: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<PyEvent> {
+        let now = now_seconds(now)?;
+        match verify_core(py, &self.inner, body, headers, now)? {
+            Ok(verified) => Ok(PyEvent::new(verified)),
+            Err(error) => Err(errors::to_pyerr(py, &error)),
+        }
+    }
+
+    /// `"anchor"` or `"standard"`.
+    #[getter]
+    fn scheme(&self) -> &'static str {
+        self.inner.scheme().as_str()
+    }
+
+    /// The two-sided timestamp tolerance in seconds.
+    #[getter]
+    fn tolerance(&self) -> u64 {
+        self.inner.tolerance()
+    }
+
+    #[getter]
+    fn max_body_bytes(&self) -> usize {
+        self.inner.max_body_bytes()
+    }
+
+    /// How many secrets are configured (never the secrets themselves).
+    #[getter]
+    fn secret_count(&self) -> usize {
+        self.inner.secret_count()
+    }
+
+    fn __repr__(&self) -> String {
+        format!(
+            "Verifier(scheme={}, secrets={} (redacted), tolerance={}, max_body_bytes={})",
+            repr::string(self.inner.scheme().as_str()),
+            self.inner.secret_count(),
+            self.inner.tolerance(),
+            self.inner.max_body_bytes()
+        )
+    }
+}
+
+/// Signs `body` like the provider does and returns the delivery's headers (for tests and local tools).
+#[pyfunction]
+#[pyo3(signature = (secrets, body, timestamp = None, scheme = "anchor", id = None, event_type = None))]
+pub fn sign<'py>(
+    py: Python<'py>,
+    secrets: &Bound<'py, PyAny>,
+    body: &Bound<'py, PyAny>,
+    timestamp: Option<u64>,
+    scheme: &str,
+    id: Option<&str>,
+    event_type: Option<&str>,
+) -> PyResult<Bound<'py, PyDict>> {
+    let scheme = parse_scheme(scheme)?;
+    let secrets = extract_secrets(secrets)?;
+    let body = Body::extract(body)?;
+    let timestamp = match timestamp {
+        Some(timestamp) => timestamp,
+        None => now_seconds(None)?,
+    };
+    let signed = Signer::new(scheme, secret_texts(&secrets)?)
+        .and_then(|signer| signer.sign(body.as_slice(), timestamp, SignOptions { id, event_type }))
+        .map_err(|error| errors::to_pyerr(py, &error))?;
+    let headers = PyDict::new(py);
+    for (name, value) in signed.iter() {
+        headers.set_item(name, value)?;
+    }
+    Ok(headers)
+}
+
+/// Every event type of the catalogue, in catalogue order.
+#[pyfunction]
+pub fn event_types() -> Vec<&'static str> {
+    EventType::ALL_NAMES.to_vec()
+}
+
+/// Every error code, in catalogue order.
+#[pyfunction]
+pub fn error_codes() -> Vec<&'static str> {
+    ErrorCode::ALL.iter().map(|code| code.as_str()).collect()
+}
+
+/// Every documented `error.type` of `task.failed`.
+#[pyfunction]
+pub fn task_error_types() -> Vec<&'static str> {
+    TaskErrorType::ALL_NAMES.to_vec()
+}

@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# The Python binding's whole test, from a clean checkout: builds a release wheel once with maturin,
+# installs it with the pinned test dependencies into a FRESH virtualenv, then runs, against the installed
+# wheel (never the source tree): mypy.stubtest, the stub drift test and the whole pytest suite (vectors,
+# inputs, receiver and Redis store against a real redis-server, GIL release, the framework integrations,
+# end to end with `anchor-webhooks serve` and real uvicorn / waitress servers). Exits non-zero on any
+# failure. Callable from anywhere; `CARGO_TARGET_DIR` is honoured (default: <repo>/target).
+set -euo pipefail
+
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+ROOT="$(cd "$HERE/.." && pwd)"
+TARGET="${CARGO_TARGET_DIR:-$ROOT/target}"
+MATURIN_VERSION=1.16.0
+PYTHON="${PYTHON:-python3}"
+
+step() { printf '\n== %s\n' "$*"; }
+
+step "redis-server (the Redis store's tests start a private one)"
+"$ROOT/scripts/ensure-redis.sh" >/dev/null
+
+step "anchor-webhooks CLI (the emulator of the end-to-end tests)"
+(cd "$ROOT" && cargo build --locked --quiet -p anchor-webhooks-cli)
+ANCHOR_WEBHOOKS_BIN="$TARGET/debug/anchor-webhooks"
+
+step "maturin $MATURIN_VERSION (cached in $TARGET/python-tools)"
+TOOLS="$TARGET/python-tools/maturin-$MATURIN_VERSION"
+if [[ ! -x "$TOOLS/bin/maturin" ]]; then
+  rm -rf "$TOOLS"
+  "$PYTHON" -m venv "$TOOLS"
+  "$TOOLS/bin/pip" install --quiet --disable-pip-version-check "maturin==$MATURIN_VERSION"
+fi
+
+step "release wheel"
+WHEELS="$TARGET/python-wheels"
+rm -rf "$WHEELS"
+(cd "$HERE" && CARGO_TARGET_DIR="$TARGET" "$TOOLS/bin/maturin" build --release --locked --quiet \
+  --interpreter "$PYTHON" --out "$WHEELS")
+WHEEL="$(ls "$WHEELS"/anchor_webhooks-*.whl)"
+echo "built $(basename "$WHEEL")"
+
+step "fresh virtualenv with the wheel and the pinned test dependencies"
+VENV="$TARGET/python-test-venv"
+rm -rf "$VENV"
+"$PYTHON" -m venv "$VENV"
+"$VENV/bin/pip" install --quiet --disable-pip-version-check "$WHEEL" -r "$HERE/requirements-test.txt"
+SITE="$("$VENV/bin/python" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')"
+
+# Run from outside the source tree so nothing can import bindings-python/python by accident.
+cd "$TARGET"
+
+step "mypy.stubtest (the stubs against the installed module)"
+"$VENV/bin/python" -m mypy.stubtest anchor_webhooks --mypy-config-file "$HERE/pyproject.toml"
+
+step "mypy --strict on the examples (the stubs as a user's type checker sees them)"
+"$VENV/bin/python" -m mypy --config-file "$HERE/pyproject.toml" --no-incremental "$ROOT/examples/python"
+
+step "pytest against the installed wheel"
+ANCHOR_WEBHOOKS_BIN="$ANCHOR_WEBHOOKS_BIN" ANCHOR_WEBHOOKS_EXPECT_INSTALLED_IN="$SITE" \
+  "$VENV/bin/python" -m pytest "$HERE/tests" -p no:cacheprovider -q -rs

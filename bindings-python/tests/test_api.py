@@ -1,0 +1,302 @@
+"""The public API: events and typed views, data conversion, errors, sign, repr and secret redaction."""
+
+from __future__ import annotations
+
+import datetime
+import json
+import random
+from typing import Any
+
+import pytest
+
+import anchor_webhooks as aw
+from conftest import OTHER_SECRET, SECRET, STANDARD_SECRET, envelope
+
+NOW = 1_716_544_084
+
+
+def verified(body: bytes, secret: str = SECRET, scheme: str = "anchor") -> aw.Event:
+    return aw.Verifier(secret, scheme=scheme).verify(body, aw.sign(secret, body, timestamp=NOW, scheme=scheme), now=NOW)
+
+
+def test_envelope_fields() -> None:
+    event = verified(envelope("session.completed", "evt_42", {"duration": 12.5, "usage": {"proxy_bytes": 2048}}))
+    assert event.id == "evt_42"
+    assert event.type == "session.completed"
+    assert event.project_id == "5d2c31f6-ab7e-481a-b6fd-8b4a96a4e197"
+    assert event.text == "Anchor event session.completed"
+    assert event.created == datetime.datetime(2026, 5, 24, 12, 18, 5, 123000, tzinfo=datetime.timezone.utc)
+    assert event.created.utcoffset() == datetime.timedelta(0)
+    assert event.matched_secret == 0
+    assert event.timestamp == NOW
+    assert event.task is None
+    session = event.session
+    assert session is not None
+    assert (session.duration, session.proxy_bytes) == (12.5, 2048)
+    assert session.usage_field("proxy_bytes") == 2048
+    assert session.usage_field("nope") is None
+
+
+def test_created_keeps_its_offset() -> None:
+    body = envelope().replace(b"2026-05-24T12:18:05.123Z", b"2026-05-24T14:18:05.5+02:00")
+    created = verified(body).created
+    assert created.utcoffset() == datetime.timedelta(hours=2)
+    assert created == datetime.datetime(2026, 5, 24, 12, 18, 5, 500000, tzinfo=datetime.timezone.utc)
+
+
+def test_task_view() -> None:
+    data = {
+        "task_id": "tsk_1",
+        "execution_id": "exe_1",
+        "artifacts": [
+            {"name": "invoice.pdf", "url": "https://x/invoice.pdf", "size": 48213, "content_type": "application/pdf"},
+            {"name": "shot.png", "url": "https://x/shot.png"},
+            {"name": 1},
+        ],
+        "recording_url": "https://r/1.mp4",
+        "session_dashboard_url": "https://app/s/1",
+        "output": {"value": "__truncated__"},
+        "error": {"type": "timeout", "message": "slow"},
+    }
+    task = verified(envelope("task.failed", data=data)).task
+    assert task is not None
+    assert [(a.name, a.url, a.size, a.content_type) for a in task.artifacts] == [
+        ("invoice.pdf", "https://x/invoice.pdf", 48213, "application/pdf"),
+        ("shot.png", "https://x/shot.png", None, None),
+    ]
+    assert (task.task_id, task.execution_id) == ("tsk_1", "exe_1")
+    assert (task.recording_url, task.session_dashboard_url) == ("https://r/1.mp4", "https://app/s/1")
+    assert task.output_value == "__truncated__" and task.output_truncated
+    assert task.error_type == "timeout" and task.error_type in aw.task_error_types()
+    assert task.error == {"type": "timeout", "message": "slow"}
+    assert task.healed_task_version_id is None
+    assert repr(task.artifacts[1]) == "Artifact(name='shot.png', url='https://x/shot.png', size=None, content_type=None)"
+    healed = verified(envelope("task.healed", data={"healed_task_version_id": "tv_9"})).task
+    assert healed is not None and healed.healed_task_version_id == "tv_9" and healed.artifacts == []
+
+
+def test_other_entities_have_no_typed_view() -> None:
+    event = verified(envelope("batch.completed", data={"batch_id": "b_1"}))
+    assert (event.task, event.session) == (None, None)
+    assert event.data == {"batch_id": "b_1"}
+
+
+def test_data_is_built_once_and_cached() -> None:
+    event = verified(envelope(data={"a": [1, 2]}))
+    first = event.data
+    assert first is event.data
+    assert event.body["data"] == first and event.body is event.body
+
+
+def test_standard_webhooks_event() -> None:
+    body = b'{"event":"extraction.completed","timestamp":"2026-05-24T12:00:00Z","data":{"extraction_id":"ex_1"}}'
+    event = aw.Verifier(STANDARD_SECRET, scheme="standard").verify(
+        body, aw.sign(STANDARD_SECRET, body, timestamp=NOW, scheme="standard", id="msg_1"), now=NOW
+    )
+    assert (event.id, event.type, event.delivery_id) == ("msg_1", "extraction.completed", "msg_1")
+    assert event.created == datetime.datetime(2026, 5, 24, 12, 0, tzinfo=datetime.timezone.utc)
+    assert event.data == {"extraction_id": "ex_1"}
+    assert event.project_id is None and event.text is None
+    no_data = b'{"test": 2432232314}'
+    event = aw.Verifier(STANDARD_SECRET, scheme="standard").verify(
+        no_data, aw.sign(STANDARD_SECRET, no_data, timestamp=NOW, scheme="standard"), now=NOW
+    )
+    assert (event.type, event.data, event.body, event.created) == ("", None, {"test": 2432232314}, None)
+
+
+TRICKY_DATA = [
+    {},
+    {"nested": {"deep": [[[{"x": [None, True, False]}]]]}},
+    {"ints": [0, -0, 1, -1, 9223372036854775807, -9223372036854775808, 9223372036854775808, 10**30, -(10**30)]},
+    {"floats": [0.0, -0.0, 1.5, 1e-300, 1.7976931348623157e308, 0.1, 2.5e-5, 123456789.123456789]},
+    {"strings": ["", "plain", 'quote " and \\ backslash', "\u00e9\u6771\u4eac", "\U0001f600", "tab\tnew\nline\x00\x1f"]},
+    {"escaped \"key\"": 1, "caf\u00e9": 2},
+    {"output": {"value": "__truncated__"}},
+]
+
+
+@pytest.mark.parametrize("data", TRICKY_DATA)
+def test_data_equals_json_loads(data: dict[str, Any]) -> None:
+    for dumps in (lambda d: json.dumps(d), lambda d: json.dumps(d, ensure_ascii=False), lambda d: json.dumps(d, indent=2)):
+        body = b'{"id":"evt_1","type":"task.completed","created":"2026-05-24T12:18:05Z","data":' + dumps(data).encode() + b"}"
+        event = verified(body)
+        expected = json.loads(body)["data"]
+        assert event.data == expected
+        assert json.dumps(event.data) == json.dumps(expected)  # same types and float bits, not just ==
+
+
+def test_data_text_forms_equal_json_loads() -> None:
+    # Spellings json.dumps never writes: exponents, escapes of every kind, whitespace everywhere, a repeated key.
+    data_text = (
+        b' { "a" : 1E5 , "b":-2.5e-3,"c":[ 1 , 2 ],"\\u0041\\u00e9\\ud83d\\ude00":"\\/\\b\\f\\n\\r\\t\\"\\\\",'
+        b'"dup":1,"dup":2,"big":123456789012345678901234567890,"small":-123456789012345678901234567890,'
+        b'"exp":1e308,"tiny":5e-324,"zero":-0} '
+    )
+    body = b'{"id":"evt_1","type":"task.completed","created":"2026-05-24T12:18:05Z","data":' + data_text + b"}"
+    expected = json.loads(body)["data"]
+    assert expected["dup"] == 2 and expected["big"] == 123456789012345678901234567890
+    data = verified(body).data
+    assert data == expected
+    assert json.dumps(data) == json.dumps(expected)
+
+
+def random_json(rng: random.Random, depth: int = 0) -> Any:
+    kind = rng.randrange(9 if depth < 5 else 6)
+    if kind == 0:
+        return None
+    if kind == 1:
+        return rng.random() < 0.5
+    if kind == 2:
+        return rng.randint(-(2**70), 2**70)
+    if kind == 3:
+        return rng.uniform(-1e9, 1e9) * 10 ** rng.randint(-200, 200)
+    if kind in (4, 5):
+        alphabet = "ab\"\\/\n\t\u00e9\u6771\U0001f600 \x01"
+        return "".join(rng.choice(alphabet) for _ in range(rng.randrange(12)))
+    if kind in (6, 7):
+        return {f"k{rng.randrange(50)}\u00e9": random_json(rng, depth + 1) for _ in range(rng.randrange(5))}
+    return [random_json(rng, depth + 1) for _ in range(rng.randrange(5))]
+
+
+def test_random_data_equals_json_loads() -> None:
+    rng = random.Random(20261123)
+    for _ in range(300):
+        data = {"v": random_json(rng)}
+        ascii_only = rng.random() < 0.5
+        body = json.dumps({"id": "evt_1", "type": "x.y", "created": "2026-05-24T12:18:05Z", "data": data}, ensure_ascii=ascii_only).encode()
+        assert verified(body).data == json.loads(body)["data"], body
+
+
+def test_error_attributes_and_hierarchy() -> None:
+    codes = aw.error_codes()
+    assert len(codes) == len(set(codes)) == 12
+    for code in codes:
+        cls = getattr(aw, "".join(w.capitalize() for w in code.split("_")) + "Error")
+        assert issubclass(cls, aw.WebhookVerificationError) and issubclass(cls, ValueError)
+        assert cls.code == code
+        assert cls.__module__ == "anchor_webhooks"
+    body = envelope()
+    headers = aw.sign(SECRET, body, timestamp=NOW)
+    with pytest.raises(aw.SignatureMismatchError) as caught:
+        aw.Verifier(OTHER_SECRET).verify(body, headers, now=NOW)
+    error = caught.value
+    assert (error.code, error.http_status, error.skew_seconds) == ("signature_mismatch", 401, None)
+    assert "re-serialised" in str(error) or "raw bytes" in str(error)
+    with pytest.raises(aw.TimestampTooNewError) as too_new:
+        aw.Verifier(SECRET).verify(body, headers, now=NOW - 500)
+    assert (too_new.value.http_status, too_new.value.skew_seconds) == (401, 500)
+    with pytest.raises(aw.MissingHeaderError) as missing:
+        aw.Verifier(SECRET).verify(body, {}, now=NOW)
+    assert missing.value.http_status == 400
+    with pytest.raises(aw.BodyTooLargeError) as large:
+        aw.Verifier(SECRET, max_body_bytes=10).verify(body, headers, now=NOW)
+    assert large.value.http_status == 413
+    with pytest.raises(ValueError):  # plain `except ValueError` catches every verification error
+        aw.Verifier(SECRET).verify(b"{}", headers, now=NOW)
+
+
+def test_empty_body_hint_says_consumed() -> None:
+    headers = aw.sign(SECRET, envelope(), timestamp=NOW)
+    with pytest.raises(aw.SignatureMismatchError, match="consumed"):
+        aw.Verifier(SECRET).verify(b"", headers, now=NOW)
+
+
+def test_sign() -> None:
+    body = envelope()
+    headers = aw.sign(SECRET, body, timestamp=NOW, id="del_1", event_type="task.completed")
+    assert list(headers) == ["User-Agent", "Content-Type", "Anchor-Event", "Anchor-Delivery-Id", "Anchor-Timestamp", "Anchor-Signature"]
+    assert headers["Anchor-Delivery-Id"] == "del_1" and headers["Anchor-Timestamp"] == str(NOW)
+    import hashlib
+    import hmac
+
+    expected = hmac.new(SECRET.encode(), b"v0:%d:" % NOW + body, hashlib.sha256).hexdigest()
+    assert headers["Anchor-Signature"] == f"t={NOW},v1={expected}"
+    rotated = aw.sign([SECRET, OTHER_SECRET], body, timestamp=NOW)
+    assert rotated["Anchor-Signature"].count("v1=") == 2
+    assert aw.Verifier(OTHER_SECRET).verify(body, rotated, now=NOW).matched_secret == 0
+    assert aw.Verifier([OTHER_SECRET, SECRET]).verify(body, rotated, now=NOW).matched_secret == 0
+    assert aw.Verifier(["a" * 64, OTHER_SECRET]).verify(body, rotated, now=NOW).matched_secret == 1
+    fresh = aw.sign(SECRET, body)
+    import time
+
+    assert abs(int(fresh["Anchor-Timestamp"]) - time.time()) < 60
+    assert aw.Verifier(SECRET).verify(body, fresh).id == "evt_1"
+    standard = aw.sign(STANDARD_SECRET, b'{"test": 2432232314}', timestamp=1614265330, scheme="standard", id="msg_p5jXN8AQM9LWM0D4loKWxJek")
+    assert standard["webhook-signature"] == "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE="
+    with pytest.raises(aw.MalformedHeaderError):
+        aw.sign(SECRET, body, id="bad\nid")
+    with pytest.raises(aw.InvalidSecretError):
+        aw.sign(" padded", body)
+    with pytest.raises(ValueError, match="unknown scheme"):
+        aw.sign(SECRET, body, scheme="svix-ish")
+
+
+def test_repr_never_shows_secrets() -> None:
+    verifier = aw.Verifier([SECRET, OTHER_SECRET], tolerance=60)
+    text = repr(verifier)
+    assert text == "Verifier(scheme='anchor', secrets=2 (redacted), tolerance=60, max_body_bytes=1048576)"
+    for secret in (SECRET, OTHER_SECRET):
+        for piece in (secret, secret[:16], secret[-16:]):
+            assert piece not in text
+            assert piece not in str(vars(type(verifier)))
+    standard = aw.Verifier(STANDARD_SECRET, scheme="standard")
+    assert repr(standard) == "Verifier(scheme='standard', secrets=1 (redacted), tolerance=300, max_body_bytes=1048576)"
+    assert "MfKQ9r8" not in repr(standard)
+    assert not hasattr(verifier, "__dict__")  # nowhere to keep a secret string
+    receiver = aw.Receiver(verifier)
+    assert SECRET not in repr(receiver) and "secrets=2 (redacted)" in repr(receiver)
+    redis = aw.RedisStore("redis://:hunter2-password@127.0.0.1:1/0")
+    assert "hunter2" not in repr(redis)
+    with pytest.raises(aw.InvalidSecretError) as caught:
+        aw.Verifier(["ok-secret-value", SECRET + " "])
+    assert SECRET not in str(caught.value) and "#2" in str(caught.value)
+
+
+def test_verifier_properties_and_configuration_errors() -> None:
+    verifier = aw.Verifier(SECRET, tolerance=5, max_body_bytes=100)
+    assert (verifier.scheme, verifier.tolerance, verifier.max_body_bytes, verifier.secret_count) == ("anchor", 5, 100, 1)
+    assert aw.Verifier(SECRET).tolerance == 120
+    assert aw.Verifier(STANDARD_SECRET, scheme="standard").tolerance == 300
+    with pytest.raises(ValueError, match="unknown scheme"):
+        aw.Verifier(SECRET, scheme="hmac")
+    with pytest.raises(aw.InvalidSecretError):
+        aw.Verifier([])
+    with pytest.raises(aw.InvalidSecretError):
+        aw.Verifier(STANDARD_SECRET)  # a whsec_ secret given to the Anchor scheme
+    with pytest.raises(TypeError):
+        aw.Verifier(42)  # type: ignore[arg-type]
+    with pytest.raises(TypeError):
+        aw.Verifier([SECRET, 42])  # type: ignore[list-item]
+    with pytest.raises(ValueError, match="secret #2 is not valid Unicode"):
+        aw.Verifier((SECRET, "abc\ud800def"))
+    assert aw.Verifier((SECRET, OTHER_SECRET)).secret_count == 2
+    with pytest.raises(OverflowError):
+        aw.Verifier(SECRET, tolerance=-1)
+
+
+def test_catalogue_functions() -> None:
+    assert aw.event_types()[0] == "task.completed" and "session.recording.ready" in aw.event_types()
+    assert aw.error_codes()[0] == "invalid_secret" and aw.error_codes()[-1] == "store_unavailable"
+    assert aw.task_error_types() == ["automation_failure", "invalid_credentials", "timeout", "agent_error", "system_error"]
+    assert aw.IN_PROGRESS_RETRY_AFTER_SECONDS == 5
+    assert aw.DEFAULT_MAX_BODY_BYTES == 1024 * 1024
+
+
+def test_unknown_event_type_passes_through() -> None:
+    event = verified(envelope("widget.exploded"))
+    assert event.type == "widget.exploded" and event.type not in aw.event_types()
+    assert repr(event) == f"Event(id='evt_1', type='widget.exploded', matched_secret=0, timestamp={NOW})"
+
+
+def test_imported_from_the_installed_wheel() -> None:
+    # test.sh runs the suite against the wheel installed in a fresh virtualenv, never the source tree.
+    import os
+    from pathlib import Path
+
+    site = os.environ.get("ANCHOR_WEBHOOKS_EXPECT_INSTALLED_IN")
+    if site is None:
+        pytest.skip("not run by test.sh (ANCHOR_WEBHOOKS_EXPECT_INSTALLED_IN is not set)")
+    package = Path(aw.__file__).resolve().parent
+    assert package == Path(site).resolve() / "anchor_webhooks", package
+    assert (package / "py.typed").is_file() and (package / "__init__.pyi").is_file()
+    assert (package / "_native.abi3.so").is_file()

@@ -1,0 +1,218 @@
+"""Every body type and every header container the binding accepts, and clear refusals for the rest."""
+
+from __future__ import annotations
+
+import array
+import collections
+import types
+from typing import Any
+
+import pytest
+
+import anchor_webhooks as aw
+from conftest import SECRET, envelope
+
+BODY = envelope()
+NOW = 1_716_544_084
+SIGNED = aw.sign(SECRET, BODY, timestamp=NOW)
+VERIFIER = aw.Verifier(SECRET)
+
+
+def verify(body: Any, headers: Any) -> aw.Event:
+    return VERIFIER.verify(body, headers, now=NOW)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        pytest.param(BODY, id="bytes"),
+        pytest.param(bytearray(BODY), id="bytearray"),
+        pytest.param(memoryview(BODY), id="memoryview"),
+        pytest.param(memoryview(bytearray(BODY)), id="memoryview-of-bytearray"),
+        pytest.param(memoryview(b"xx" + BODY + b"yy")[2:-2], id="memoryview-slice"),
+        pytest.param(array.array("B", BODY), id="array"),
+        pytest.param(BODY.decode("utf-8"), id="str"),
+    ],
+)
+def test_body_types(body: Any) -> None:
+    assert verify(body, SIGNED).id == "evt_1"
+
+
+def test_non_contiguous_memoryview_is_copied() -> None:
+    doubled = bytes(b for byte in BODY for b in (byte, 0))
+    assert verify(memoryview(doubled)[::2], SIGNED).id == "evt_1"
+
+
+def test_str_body_is_utf8() -> None:
+    body = envelope(data={"name": "café ☕ 東京"})
+    signed = aw.sign(SECRET, body, timestamp=NOW)
+    assert verify(body.decode("utf-8"), signed).data == {"name": "café ☕ 東京"}
+
+
+def test_str_body_with_surrogateescape_gets_its_bytes_back() -> None:
+    # A body that is not UTF-8, decoded by a framework with errors="surrogateescape": the original bytes
+    # are verified (the signature matches), then the envelope is refused as not UTF-8.
+    raw = BODY[:-2] + b"\xff}}"
+    signed = aw.sign(SECRET, raw, timestamp=NOW)
+    with pytest.raises(aw.InvalidPayloadError):
+        verify(raw.decode("utf-8", "surrogateescape"), signed)
+
+
+def test_lone_surrogate_str_body_is_our_error_not_unicode_error() -> None:
+    with pytest.raises(aw.SignatureMismatchError):
+        verify(BODY.decode() + "\ud800", SIGNED)
+
+
+@pytest.mark.parametrize("body", [None, 42, 4.2, {"id": "evt_1"}, ["x"], object()])
+def test_other_body_types_are_type_errors(body: Any) -> None:
+    with pytest.raises(TypeError, match="raw request bytes"):
+        verify(body, SIGNED)
+
+
+class PlainMapping(collections.abc.Mapping):
+    """A user-defined read-only Mapping (only __getitem__/__iter__/__len__)."""
+
+    def __init__(self, pairs: dict[str, str]) -> None:
+        self._pairs = pairs
+
+    def __getitem__(self, key: str) -> str:
+        return self._pairs[key]
+
+    def __iter__(self):  # type: ignore[no-untyped-def]
+        return iter(self._pairs)
+
+    def __len__(self) -> int:
+        return len(self._pairs)
+
+
+def environ_of(headers: dict[str, str]) -> dict[str, Any]:
+    environ: dict[str, Any] = {
+        "REQUEST_METHOD": "POST",
+        "PATH_INFO": "/webhooks",
+        "wsgi.version": (1, 0),
+        "wsgi.input": object(),
+        "wsgi.errors": object(),
+    }
+    for name, value in headers.items():
+        key = name.upper().replace("-", "_")
+        environ[key if key in ("CONTENT_TYPE", "CONTENT_LENGTH") else "HTTP_" + key] = value
+    return environ
+
+
+def containers() -> list[Any]:
+    lower = {name.lower(): value for name, value in SIGNED.items()}
+    upper = {name.upper(): value for name, value in SIGNED.items()}
+    params = [
+        pytest.param(dict(SIGNED), id="dict"),
+        pytest.param(lower, id="dict-lowercase"),
+        pytest.param(upper, id="dict-uppercase"),
+        pytest.param({name.encode(): value.encode() for name, value in SIGNED.items()}, id="dict-bytes"),
+        pytest.param({name: [value] for name, value in SIGNED.items()}, id="dict-of-lists"),
+        pytest.param(collections.OrderedDict(SIGNED), id="ordered-dict"),
+        pytest.param(types.MappingProxyType(dict(SIGNED)), id="mappingproxy"),
+        pytest.param(PlainMapping(dict(SIGNED)), id="user-mapping"),
+        pytest.param(list(SIGNED.items()), id="list-of-tuples"),
+        pytest.param(tuple(SIGNED.items()), id="tuple-of-tuples"),
+        pytest.param([[name, value] for name, value in SIGNED.items()], id="list-of-lists"),
+        pytest.param([(n.encode(), v.encode()) for n, v in SIGNED.items()], id="list-of-bytes-pairs"),
+        pytest.param(environ_of(SIGNED), id="wsgi-environ"),
+        pytest.param({k: v for k, v in environ_of(SIGNED).items() if not k.startswith("wsgi.")}, id="cgi-environ"),
+    ]
+    return params
+
+
+@pytest.mark.parametrize("headers", containers())
+def test_header_containers(headers: Any) -> None:
+    event = verify(BODY, headers)
+    assert (event.id, event.delivery_id) == ("evt_1", SIGNED["Anchor-Delivery-Id"])
+
+
+def test_starlette_headers() -> None:
+    from starlette.datastructures import Headers
+
+    raw = [(name.lower().encode("latin-1"), value.encode("latin-1")) for name, value in SIGNED.items()]
+    assert verify(BODY, Headers(raw=raw)).id == "evt_1"
+    assert verify(BODY, Headers(headers=dict(SIGNED))).id == "evt_1"
+
+
+def test_werkzeug_headers() -> None:
+    from werkzeug.datastructures import EnvironHeaders, Headers
+
+    assert verify(BODY, EnvironHeaders(environ_of(SIGNED))).id == "evt_1"
+    assert verify(BODY, Headers(list(SIGNED.items()))).id == "evt_1"
+
+
+def test_django_headers() -> None:
+    from django.http.request import HttpHeaders
+
+    assert verify(BODY, HttpHeaders(environ_of(SIGNED))).id == "evt_1"
+
+
+def test_http_client_message() -> None:
+    import email.message
+
+    message = email.message.Message()
+    for name, value in SIGNED.items():
+        message[name] = value
+    assert verify(BODY, message).id == "evt_1"
+
+
+def test_repeated_header_in_a_list_is_malformed() -> None:
+    pairs = list(SIGNED.items()) + [("anchor-signature", SIGNED["Anchor-Signature"])]
+    with pytest.raises(aw.MalformedHeaderError):
+        verify(BODY, pairs)
+    with pytest.raises(aw.MalformedHeaderError):
+        verify(BODY, {**SIGNED, "Anchor-Signature": [SIGNED["Anchor-Signature"]] * 2})
+    # Two spellings of one name in a dict are one header twice.
+    with pytest.raises(aw.MalformedHeaderError):
+        verify(BODY, {**SIGNED, "ANCHOR-SIGNATURE": SIGNED["Anchor-Signature"]})
+
+
+def test_header_values_are_checked_by_the_core() -> None:
+    with pytest.raises(aw.MalformedHeaderError):
+        verify(BODY, {**SIGNED, "Anchor-Delivery-Id": "caf\u00e9"})
+    with pytest.raises(aw.MalformedHeaderError):
+        verify(BODY, {**SIGNED, "Anchor-Delivery-Id": b"caf\xc3\xa9"})
+    with pytest.raises(aw.MalformedTimestampError):
+        verify(BODY, {**SIGNED, "Anchor-Timestamp": "12a"})
+    with pytest.raises(aw.MissingHeaderError):
+        verify(BODY, {})
+
+
+@pytest.mark.parametrize(
+    "headers, message",
+    [
+        (None, "mapping"),
+        (42, "mapping"),
+        ("Anchor-Signature: x", "mapping"),
+        ({1: "x"}, "names must be str or bytes"),
+        ({"Anchor-Signature": 5}, "values must be str or bytes"),
+        ([("only-a-name",)], r"\(name, value\) pairs"),
+        (["Anchor-Signature"], r"\(name, value\) pairs"),
+    ],
+)
+def test_unusable_header_containers_are_type_errors(headers: Any, message: str) -> None:
+    with pytest.raises(TypeError, match=message):
+        verify(BODY, headers)
+
+
+def test_environ_ignores_non_header_values() -> None:
+    environ = environ_of(SIGNED)
+    environ["wsgi.multithread"] = True
+    assert verify(BODY, environ).id == "evt_1"
+
+
+def test_now_accepts_int_float_and_datetime() -> None:
+    import datetime
+
+    assert verify(BODY, SIGNED).timestamp == NOW
+    assert VERIFIER.verify(BODY, SIGNED, now=NOW + 0.9).id == "evt_1"
+    at = datetime.datetime.fromtimestamp(NOW + 120, tz=datetime.timezone.utc)
+    assert VERIFIER.verify(BODY, SIGNED, now=at).id == "evt_1"
+    with pytest.raises(aw.TimestampTooOldError) as caught:
+        VERIFIER.verify(BODY, SIGNED, now=NOW + 121)
+    assert caught.value.skew_seconds == 121
+    with pytest.raises(ValueError, match="non-negative"):
+        VERIFIER.verify(BODY, SIGNED, now=-1)
+    with pytest.raises(ValueError, match="unix seconds"):
+        VERIFIER.verify(BODY, SIGNED, now="yesterday")

@@ -1,0 +1,231 @@
+"""Receiver semantics (complete / release / duplicate / in progress), MemoryStore, and RedisStore against a
+real redis-server (and a dead port)."""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+import pytest
+
+import anchor_webhooks as aw
+from conftest import SECRET, RedisServer, envelope, free_port
+
+NOW = 1_716_544_084
+
+
+def delivery(event_id: str = "evt_1") -> tuple[bytes, dict[str, str]]:
+    body = envelope(event_id=event_id)
+    return body, aw.sign(SECRET, body, timestamp=NOW)
+
+
+class Boom(Exception):
+    pass
+
+
+def run_handler(receiver: aw.Receiver, body: bytes, headers: Any, fail: bool = False, now: float = NOW) -> str:
+    """What an integration does: returns 'processed', 'duplicate', 'in_progress' or 'failed'."""
+    try:
+        with receiver.receive(body, headers, now=now) as event:
+            assert event.id.startswith("evt_")
+            if fail:
+                raise Boom()
+        return "processed"
+    except aw.Duplicate as signal:
+        return "in_progress" if signal.in_progress else "duplicate"
+    except Boom:
+        return "failed"
+
+
+def test_complete_then_duplicate() -> None:
+    receiver = aw.Receiver(aw.Verifier(SECRET), aw.MemoryStore())
+    body, headers = delivery()
+    assert run_handler(receiver, body, headers) == "processed"
+    with pytest.raises(aw.Duplicate) as caught:
+        with receiver.receive(body, headers, now=NOW):
+            pytest.fail("the block must not run for a duplicate")
+    signal = caught.value
+    assert (signal.in_progress, signal.http_status, signal.retry_after) == (False, 200, None)
+    assert signal.event.id == "evt_1" and signal.event.type == "task.completed"
+    assert "already processed" in str(signal)
+
+
+def test_exception_releases_so_the_retry_is_processed() -> None:
+    receiver = aw.Receiver(aw.Verifier(SECRET))
+    body, headers = delivery()
+    runs = []
+
+    def attempt(fail: bool) -> str:
+        try:
+            with receiver.receive(body, headers, now=NOW) as event:
+                runs.append(event.id)
+                if fail:
+                    raise Boom()
+            return "processed"
+        except Boom:
+            return "failed"
+
+    assert attempt(fail=True) == "failed"
+    assert attempt(fail=False) == "processed"
+    assert runs == ["evt_1", "evt_1"]
+    assert run_handler(receiver, body, headers) == "duplicate"
+
+
+def test_in_progress_while_another_worker_holds_the_claim() -> None:
+    receiver = aw.Receiver(aw.Verifier(SECRET), aw.MemoryStore(), lease=30)
+    body, headers = delivery()
+    holding = receiver.receive(body, headers, now=NOW)
+    event = holding.__enter__()
+    assert event.id == "evt_1"
+    with pytest.raises(aw.Duplicate) as caught:
+        receiver.receive(body, headers, now=NOW).__enter__()
+    signal = caught.value
+    assert (signal.in_progress, signal.http_status, signal.retry_after) == (True, 503, aw.IN_PROGRESS_RETRY_AFTER_SECONDS)
+    assert "another worker" in str(signal)
+    assert holding.__exit__(None, None, None) is False
+    assert run_handler(receiver, body, headers) == "duplicate"
+
+
+def test_expired_lease_can_be_claimed_again() -> None:
+    receiver = aw.Receiver(aw.Verifier(SECRET, tolerance=3600), aw.MemoryStore(), lease=10)
+    body, headers = delivery()
+    crashed = receiver.receive(body, headers, now=NOW)
+    crashed.__enter__()  # the worker "crashes": never exits
+    assert run_handler(receiver, body, headers, now=NOW + 5) == "in_progress"
+    assert run_handler(receiver, body, headers, now=NOW + 11) == "processed"
+
+
+def test_verification_failure_never_claims() -> None:
+    store = aw.MemoryStore()
+    receiver = aw.Receiver(aw.Verifier(SECRET), store)
+    body, headers = delivery()
+    with pytest.raises(aw.SignatureMismatchError):
+        receiver.receive(body + b" ", headers, now=NOW).__enter__()
+    assert len(store) == 0
+    assert run_handler(receiver, body, headers) == "processed"
+    assert len(store) == 1
+
+
+def test_reception_is_single_use_and_lazy() -> None:
+    store = aw.MemoryStore()
+    receiver = aw.Receiver(aw.Verifier(SECRET), store)
+    body, headers = delivery()
+    reception = receiver.receive(body, headers, now=NOW)
+    assert len(store) == 0 and repr(reception) == "Reception(not entered)"
+    with reception as event:
+        assert repr(reception) == "Reception(claimed)"
+        assert event.id == "evt_1"
+    assert repr(reception) == "Reception(finished)"
+    with pytest.raises(RuntimeError, match="already entered"):
+        reception.__enter__()
+
+
+def test_memory_store_full_is_store_unavailable() -> None:
+    receiver = aw.Receiver(aw.Verifier(SECRET), aw.MemoryStore(max_entries=1))
+    assert run_handler(receiver, *delivery("evt_a")) == "processed"
+    with pytest.raises(aw.StoreUnavailableError) as caught:
+        receiver.receive(*delivery("evt_b"), now=NOW).__enter__()
+    assert (caught.value.code, caught.value.http_status) == ("store_unavailable", 503)
+
+
+def test_receiver_properties() -> None:
+    verifier = aw.Verifier(SECRET)
+    store = aw.MemoryStore(max_entries=10, ttl=60)
+    receiver = aw.Receiver(verifier, store, lease=2.5)
+    assert receiver.verifier is verifier and receiver.store is store and receiver.lease == 2.5
+    assert (store.max_entries, store.ttl) == (10, 60.0)
+    assert isinstance(aw.Receiver(verifier).store, aw.MemoryStore)
+    with pytest.raises(TypeError, match="MemoryStore or a RedisStore"):
+        aw.Receiver(verifier, {})  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="lease"):
+        aw.Receiver(verifier, store, lease=-1)
+
+
+def test_concurrent_workers_process_once() -> None:
+    receiver = aw.Receiver(aw.Verifier(SECRET), aw.MemoryStore())
+    body, headers = delivery()
+    outcomes: list[str] = []
+    barrier = threading.Barrier(8)
+
+    def worker() -> None:
+        barrier.wait()
+        outcomes.append(run_handler(receiver, body, headers))
+
+    threads = [threading.Thread(target=worker) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert outcomes.count("processed") == 1
+    assert set(outcomes) <= {"processed", "duplicate", "in_progress"}
+
+
+# --- Redis: a real server --------------------------------------------------------------------------------
+
+
+def test_redis_store_shared_by_two_receivers(redis_server: RedisServer) -> None:
+    prefix = "py-test-shared"
+    first = aw.Receiver(aw.Verifier(SECRET), aw.RedisStore(redis_server.url, key_prefix=prefix))
+    second = aw.Receiver(aw.Verifier(SECRET), aw.RedisStore(redis_server.url, key_prefix=prefix))
+    body, headers = delivery("evt_redis_1")
+    holding = first.receive(body, headers, now=NOW)
+    holding.__enter__()
+    keys = redis_server.cli("KEYS", f"{prefix}:*").split()
+    assert len(keys) == 1 and "evt_redis_1" not in keys[0]  # hashed ids: no raw id reaches Redis
+    assert run_handler(second, body, headers) == "in_progress"
+    holding.__exit__(None, None, None)
+    assert redis_server.cli("GET", keys[0]) == "done"
+    assert 0 < int(redis_server.cli("PTTL", keys[0])) <= 86_400_000
+    assert run_handler(second, body, headers) == "duplicate"
+    assert run_handler(first, body, headers) == "duplicate"
+
+
+def test_redis_release_lets_the_retry_through(redis_server: RedisServer) -> None:
+    receiver = aw.Receiver(aw.Verifier(SECRET), aw.RedisStore(redis_server.url, key_prefix="py-test-release"))
+    body, headers = delivery("evt_redis_2")
+    assert run_handler(receiver, body, headers, fail=True) == "failed"
+    assert redis_server.cli("KEYS", "py-test-release:*") == ""
+    assert run_handler(receiver, body, headers) == "processed"
+    assert run_handler(receiver, body, headers) == "duplicate"
+
+
+def test_redis_options(redis_server: RedisServer) -> None:
+    store = aw.RedisStore(redis_server.url, key_prefix="py-test-ttl", timeout=0.5, ttl=60)
+    assert (store.key_prefix, store.timeout, store.ttl) == ("py-test-ttl", 0.5, 60.0)
+    assert repr(store) == "RedisStore(key_prefix='py-test-ttl', timeout=0.5, ttl=60)"
+    receiver = aw.Receiver(aw.Verifier(SECRET), store)
+    assert run_handler(receiver, *delivery("evt_redis_3")) == "processed"
+    (key,) = redis_server.cli("KEYS", "py-test-ttl:*").split()
+    assert 0 < int(redis_server.cli("PTTL", key)) <= 60_000
+    assert aw.RedisStore(redis_server.url).key_prefix == "anchor-webhooks:dedupe"
+
+
+def test_redis_dead_port_is_store_unavailable() -> None:
+    store = aw.RedisStore(f"redis://127.0.0.1:{free_port()}/0", timeout=0.5)
+    receiver = aw.Receiver(aw.Verifier(SECRET), store)
+    body, headers = delivery("evt_dead")
+    ran = []
+    with pytest.raises(aw.StoreUnavailableError) as caught:
+        with receiver.receive(body, headers, now=NOW):
+            ran.append(True)
+    assert ran == []
+    assert (caught.value.code, caught.value.http_status) == ("store_unavailable", 503)
+    assert "redis" in str(caught.value)
+
+
+def test_redis_invalid_url_is_store_unavailable() -> None:
+    with pytest.raises(aw.StoreUnavailableError, match="invalid Redis URL"):
+        aw.RedisStore("http://not-redis")
+
+
+def test_redis_server_killed_after_claim_fails_completion() -> None:
+    server = RedisServer()
+    try:
+        receiver = aw.Receiver(aw.Verifier(SECRET), aw.RedisStore(server.url, timeout=0.5))
+        reception = receiver.receive(*delivery("evt_killed"), now=NOW)
+        reception.__enter__()
+        server.stop()
+        with pytest.raises(aw.StoreUnavailableError):
+            reception.__exit__(None, None, None)
+    finally:
+        server.stop()

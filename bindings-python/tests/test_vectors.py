@@ -1,0 +1,88 @@
+"""Every case of tests/vectors/*.json, with the exact exception class and code."""
+
+from __future__ import annotations
+
+import base64
+import json
+from typing import Any
+
+import pytest
+
+import anchor_webhooks as aw
+from conftest import VECTORS
+
+
+def load(name: str) -> dict[str, Any]:
+    document = json.loads((VECTORS / name).read_text(encoding="utf-8"))
+    assert document["format"] == 1, f"{name}: unknown vector format {document['format']}"
+    assert document["cases"], f"{name} has no cases"
+    return document
+
+
+def class_for(code: str) -> type:
+    return getattr(aw, "".join(word.capitalize() for word in code.split("_")) + "Error")
+
+
+def body_of(case: dict[str, Any]) -> bytes:
+    if "body_base64" in case:
+        return base64.b64decode(case["body_base64"])
+    return case["body"].encode("utf-8")
+
+
+def verification_cases() -> list[Any]:
+    cases = []
+    for name in ("anchor.json", "standard.json"):
+        document = load(name)
+        for case in document["cases"]:
+            cases.append(pytest.param(document["scheme"], case, id=f"{document['scheme']}:{case['name']}"))
+    return cases
+
+
+@pytest.mark.parametrize("scheme, case", verification_cases())
+def test_verification_vector(scheme: str, case: dict[str, Any]) -> None:
+    options: dict[str, Any] = {}
+    for field in ("tolerance", "max_body_bytes"):
+        if field in case:
+            options[field] = case[field]
+    verifier = aw.Verifier(case["secrets"], scheme=scheme, **options)
+    headers = [(name, value) for name, value in case["headers"]]
+    expect = case["expect"]
+    if expect["ok"]:
+        event = verifier.verify(body_of(case), headers, now=case["now"])
+        assert (event.id, event.type, event.matched_secret, event.timestamp, event.delivery_id) == (
+            expect["id"],
+            expect["type"],
+            expect["matched_secret"],
+            expect["timestamp"],
+            expect["delivery_id"],
+        )
+    else:
+        with pytest.raises(aw.WebhookVerificationError) as caught:
+            verifier.verify(body_of(case), headers, now=case["now"])
+        assert type(caught.value) is class_for(expect["error"]), f"{case['name']}: {caught.value!r}"
+        assert caught.value.code == expect["error"]
+        assert isinstance(caught.value, ValueError)
+
+
+def secret_cases() -> list[Any]:
+    return [pytest.param(case, id=case["name"]) for case in load("secrets.json")["cases"]]
+
+
+@pytest.mark.parametrize("case", secret_cases())
+def test_secret_vector(case: dict[str, Any]) -> None:
+    if case["expect"]["ok"]:
+        verifier = aw.Verifier(case["secrets"], scheme=case["scheme"])
+        assert verifier.secret_count == len(case["secrets"])
+        return
+    with pytest.raises(aw.InvalidSecretError) as caught:
+        aw.Verifier(case["secrets"], scheme=case["scheme"])
+    assert caught.value.code == "invalid_secret"
+    assert caught.value.http_status == 500
+    for secret in case["secrets"]:
+        if len(secret.strip()) >= 8:
+            assert secret.strip() not in str(caught.value), "a secret leaked into the message"
+
+
+def test_every_error_code_of_the_vectors_is_exercised() -> None:
+    seen = {case["expect"]["error"] for _, case in (p.values for p in verification_cases()) if not case["expect"]["ok"]}
+    assert seen == set(aw.error_codes()) - {"invalid_secret", "store_unavailable"}
