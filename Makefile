@@ -65,12 +65,14 @@ test-rust: ensure-redis ## Rust unit, vector, property, dedupe, Redis (real serv
 	$(CARGO) test --workspace --all-features --locked
 
 .PHONY: check-generated
-check-generated: ## Fail if a generated file (test vectors) differs from what its generator writes
+check-generated: ## Fail if a generated file (test vectors, C header) differs from what its generator writes
 	python3 tests/vectors/generate.py --check
+	bindings-c/regen-header.sh --check
 
 .PHONY: regen
-regen: ## Regenerate generated files (test vectors)
+regen: ## Regenerate generated files (test vectors, C header; the bindings' own: see their READMEs)
 	python3 tests/vectors/generate.py
+	bindings-c/regen-header.sh
 
 .PHONY: bench
 bench: ensure-redis ## Benchmarks: core verify vs SHA-256, Redis store vs redis-benchmark (core/benches/), dispatcher (sender/benches/)
