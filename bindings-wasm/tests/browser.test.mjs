@@ -93,8 +93,8 @@ test('headless Chromium: the web build verifies a CLI-signed delivery and reject
     page.on('console', (message) => message.type() === 'error' && problems.push(`console: ${message.text()}`));
     page.on('response', (response) => response.status() >= 400 && problems.push(`${response.status()} ${response.url()}`));
     await page.goto(`http://127.0.0.1:${server.address().port}/`);
-    await page.waitForFunction(() => window.verdicts !== undefined, null, { timeout: 30_000 });
-    const verdicts = await page.evaluate(() => window.verdicts);
+    await page.waitForFunction(() => window.anchorVerdicts !== undefined, null, { timeout: 30_000 });
+    const verdicts = await page.evaluate(() => window.anchorVerdicts);
     const shown = JSON.parse(await page.textContent('#verdicts'));
     assert.deepEqual(shown, verdicts, 'the page shows what it publishes');
     assert.equal(verdicts.pageError, undefined, verdicts.pageError);
