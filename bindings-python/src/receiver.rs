@@ -326,18 +326,12 @@ impl PyReception {
             None => now_millis(None)?,
         };
         let succeeded = exc_type.is_none_or(|exc_type| exc_type.is_none());
-        let finish = || {
-            if succeeded {
-                self.receiver.complete(&claimed, now_ms).map(|_| ())
-            } else {
-                // A release that fails leaves the lease to expire, after which the retry is processed.
-                let _ = self.receiver.release(&claimed, now_ms);
-                Ok(())
-            }
-        };
-        let finished = if self.remote { py.detach(finish) } else { finish() };
-        finished.map_err(|error| errors::to_pyerr(py, &error))?;
-        Ok(false)
+        let result = if succeeded { Ok(()) } else { Err(()) };
+        let finish = || self.receiver.finish(claimed, result, now_ms);
+        match if self.remote { py.detach(finish) } else { finish() } {
+            Outcome::Rejected(error) => Err(errors::to_pyerr(py, &error)),
+            _ => Ok(false),
+        }
     }
 
     fn __repr__(&self) -> String {
