@@ -4,12 +4,12 @@
 //! Typed views are lenient: a field that is absent or of another shape reads as `None`, and the raw JSON
 //! (`Event::data`, `Event::body`) always keeps every field, known or not.
 
+use std::borrow::Cow;
 use std::fmt;
 use std::ops::Range;
 use std::sync::OnceLock;
 
 use serde::de::{DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
-use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
@@ -121,13 +121,13 @@ impl Event {
             return Err(Error::invalid_payload("the body is not a JSON object"));
         }
         let fields = TopLevel::parse(text)?;
-        let id = required_string(fields.field("id"), "id")?;
-        let event_type = EventType::parse(&required_string(fields.field("type"), "type")?);
+        let id = required_string(fields.field("id"), "id")?.to_owned();
+        let event_type = EventType::parse(required_string(fields.field("type"), "type")?);
         let created = required_string(fields.field("created"), "created")?;
-        let created = OffsetDateTime::parse(&created, &Rfc3339)
+        let created = OffsetDateTime::parse(created, &Rfc3339)
             .map_err(|_| Error::invalid_payload("`created` is not an RFC 3339 date-time"))?;
         let data = match fields.field("data") {
-            Some(data) if data.get().starts_with('{') => data,
+            Some(data) if data.text.starts_with('{') => data.text,
             _ => return Err(Error::invalid_payload("`data` is missing or not an object")),
         };
         let project_id = optional_string(fields.field("project_id"), "project_id")?;
@@ -153,19 +153,15 @@ impl Event {
             validate_whole(text)?;
             TopLevel::default()
         };
-        let string =
-            |field: Option<&RawValue>| field.and_then(|raw| serde_json::from_str::<String>(raw.get()).ok());
-        let event_type =
-            string(fields.field("type")).or_else(|| string(fields.field("event"))).unwrap_or_default();
-        let created =
-            string(fields.field("timestamp")).and_then(|at| OffsetDateTime::parse(&at, &Rfc3339).ok());
+        let event_type = fields.string("type").or_else(|| fields.string("event")).unwrap_or_default();
+        let created = fields.string("timestamp").and_then(|at| OffsetDateTime::parse(at, &Rfc3339).ok());
         Ok(Event {
             id: id.to_owned(),
-            event_type: EventType::parse(&event_type),
+            event_type: EventType::parse(event_type),
             created,
             project_id: None,
             text: None,
-            data_span: fields.field("data").map(|data| span_in(text, data)),
+            data_span: fields.field("data").map(|data| span_in(text, data.text)),
             raw: body.into(),
             body: OnceLock::new(),
         })
@@ -275,27 +271,32 @@ fn starts_with_object(text: &str) -> bool {
     text.trim_start_matches([' ', '\t', '\n', '\r']).starts_with('{')
 }
 
-/// serde_json's messages can quote the input; only the position is reported.
-fn json_error(e: serde_json::Error) -> Error {
+/// serde_json's messages can quote the input; only the position is reported. `before` is the text that
+/// precedes the part `serde_json` read, so the position is the body's.
+fn json_error(e: serde_json::Error, before: &str) -> Error {
+    let (line, column) = if e.line() == 1 {
+        line_column(before, 1, e.column())
+    } else {
+        (line_column(before, 1, 1).0 + e.line() - 1, e.column())
+    };
     if e.is_data() {
         return Error::invalid_payload(format!(
-            "the body nests JSON deeper than {MAX_NESTING} levels (line {}, column {})",
-            e.line(),
-            e.column()
+            "the body nests JSON deeper than {MAX_NESTING} levels (line {line}, column {column})"
         ));
     }
-    Error::invalid_payload(format!("the body is not valid JSON (line {}, column {})", e.line(), e.column()))
+    Error::invalid_payload(format!("the body is not valid JSON (line {line}, column {column})"))
 }
 
 fn validate_whole(text: &str) -> Result<(), Error> {
     let mut de = serde_json::Deserializer::from_str(text);
-    Validate { nesting_left: MAX_NESTING }.deserialize(&mut de).and_then(|()| de.end()).map_err(json_error)
+    let validated = Validate { nesting_left: MAX_NESTING }.deserialize(&mut de);
+    validated.and_then(|_| de.end()).map_err(|e| json_error(e, ""))
 }
 
 /// The byte range of `part`, a slice borrowed from `whole`.
-fn span_in(whole: &str, part: &RawValue) -> Range<usize> {
-    let start = part.get().as_ptr() as usize - whole.as_ptr() as usize;
-    start..start + part.get().len()
+fn span_in(whole: &str, part: &str) -> Range<usize> {
+    let start = part.as_ptr() as usize - whole.as_ptr() as usize;
+    start..start + part.len()
 }
 
 /// Builds the `Value` of a body that [`Validate`] accepted, which `serde_json` then accepts too (same
@@ -306,79 +307,148 @@ fn parse_validated(raw: &[u8]) -> Value {
 
 /// The top-level fields the core reads, kept as borrowed JSON text. Every other field is validated and
 /// skipped; a repeated field keeps its last value, as every JSON parser a receiver uses does.
+///
+/// One pass over the body: the outer object's punctuation is read here, and each key and value is handed
+/// to `serde_json` (which reports where it ended), so `data` is validated once and its span known without
+/// scanning it a second time.
 #[derive(Default)]
-struct TopLevel<'a> {
-    fields: [Option<&'a RawValue>; FIELDS.len()],
-    /// Earlier values of repeated fields: unused, but they must be valid JSON all the same.
-    overwritten: Vec<&'a RawValue>,
+pub(crate) struct TopLevel<'a> {
+    fields: [Option<Field<'a>>; FIELDS.len()],
 }
 
 const FIELDS: [&str; 8] = ["id", "type", "created", "project_id", "text", "data", "event", "timestamp"];
 
-impl<'a> TopLevel<'a> {
-    fn parse(text: &'a str) -> Result<TopLevel<'a>, Error> {
-        let mut de = serde_json::Deserializer::from_str(text);
-        let fields = de.deserialize_map(TopLevelVisitor).and_then(|fields| de.end().map(|()| fields));
-        let fields = fields.map_err(json_error)?;
-        // A `RawValue` is skipped by syntax alone; walk it like `Value` parsing would, one level down.
-        let child = Validate { nesting_left: MAX_NESTING - 1 };
-        for raw in fields.fields.iter().flatten().chain(&fields.overwritten) {
-            child.deserialize(&mut serde_json::Deserializer::from_str(raw.get())).map_err(json_error)?;
-        }
-        Ok(fields)
-    }
+/// A top-level value: its exact text, and its decoded content when it is a string.
+struct Field<'a> {
+    text: &'a str,
+    string: Option<Cow<'a, str>>,
+}
 
-    fn field(&self, name: &str) -> Option<&'a RawValue> {
-        self.fields[FIELDS.iter().position(|field| *field == name).expect("a name from FIELDS")]
+/// Any JSON value one level below the body, walked like `Value` parsing would walk it; a string is kept.
+///
+/// Read with `deserialize_any` only: the typed entry points (`deserialize_str`, …) carry serde's
+/// "invalid type" messages, whose float formatting alone is a fifth of the WebAssembly build.
+struct Captured<'a>(Option<Cow<'a, str>>);
+
+impl<'de> serde::Deserialize<'de> for Captured<'de> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Captured<'de>, D::Error> {
+        deserializer.deserialize_any(Validate { nesting_left: MAX_NESTING - 1 }).map(Captured)
     }
 }
 
-struct TopLevelVisitor;
-
-impl<'de> Visitor<'de> for TopLevelVisitor {
-    type Value = TopLevel<'de>;
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a JSON object")
-    }
-
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<TopLevel<'de>, A::Error> {
+impl<'a> TopLevel<'a> {
+    /// `text` starts with `{` once leading whitespace is skipped.
+    fn parse(text: &'a str) -> Result<TopLevel<'a>, Error> {
         let mut fields = TopLevel::default();
-        let child = Validate { nesting_left: MAX_NESTING - 1 };
-        while let Some(known) = map.next_key_seed(FieldName)? {
-            match known {
-                Some(index) => {
-                    if let Some(earlier) = fields.fields[index].replace(map.next_value()?) {
-                        fields.overwritten.push(earlier);
-                    }
+        let mut cursor = Cursor { text, at: 0 };
+        cursor.punctuation(b'{')?;
+        if cursor.peek() == Some(b'}') {
+            cursor.at += 1;
+        } else {
+            loop {
+                if cursor.peek() != Some(b'"') {
+                    return Err(cursor.invalid());
                 }
-                None => map.next_value_seed(child)?,
+                let key = cursor.key()?;
+                cursor.punctuation(b':')?;
+                let (Captured(string), text) = cursor.next()?;
+                if let Some(index) = FIELDS.iter().position(|field| *field == key) {
+                    fields.fields[index] = Some(Field { text, string });
+                }
+                match cursor.peek() {
+                    Some(b',') => cursor.at += 1,
+                    Some(b'}') => {
+                        cursor.at += 1;
+                        break;
+                    }
+                    _ => return Err(cursor.invalid()),
+                }
             }
         }
-        Ok(fields)
+        match cursor.peek() {
+            None => Ok(fields),
+            Some(_) => Err(cursor.invalid()),
+        }
+    }
+
+    fn field(&self, name: &str) -> Option<&Field<'a>> {
+        self.fields[FIELDS.iter().position(|field| *field == name).expect("a name from FIELDS")].as_ref()
+    }
+
+    /// The text of field `name` when it is a JSON string.
+    pub(crate) fn string(&self, name: &str) -> Option<&str> {
+        self.field(name)?.string.as_deref()
+    }
+
+    /// The top-level fields of `body` when it is a JSON object the verifier accepts.
+    pub(crate) fn of_object(body: &'a [u8]) -> Option<TopLevel<'a>> {
+        let text = json_text(body).ok()?;
+        starts_with_object(text).then(|| TopLevel::parse(text).ok()).flatten()
     }
 }
 
-/// A top-level key: its index in [`FIELDS`], or `None` for a field the core does not read.
-struct FieldName;
+/// A position in the body's text, for reading the outer object.
+struct Cursor<'a> {
+    text: &'a str,
+    at: usize,
+}
 
-impl<'de> DeserializeSeed<'de> for FieldName {
-    type Value = Option<usize>;
+impl<'a> Cursor<'a> {
+    /// The next byte that is not JSON whitespace, which `at` is moved to.
+    fn peek(&mut self) -> Option<u8> {
+        let rest = &self.text.as_bytes()[self.at..];
+        self.at += rest.iter().take_while(|byte| matches!(byte, b' ' | b'\t' | b'\n' | b'\r')).count();
+        self.text.as_bytes().get(self.at).copied()
+    }
 
-    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Option<usize>, D::Error> {
-        deserializer.deserialize_str(self)
+    fn punctuation(&mut self, expected: u8) -> Result<(), Error> {
+        if self.peek() != Some(expected) {
+            return Err(self.invalid());
+        }
+        self.at += 1;
+        Ok(())
+    }
+
+    /// Reads an object key (the cursor is on its opening quote). Keys are short and rarely escaped: one
+    /// without escapes or control characters is its own text; any other goes through `serde_json`.
+    fn key(&mut self) -> Result<Cow<'a, str>, Error> {
+        let rest = &self.text[self.at + 1..];
+        if let Some(end) = rest.find(|c: char| c == '"' || c == '\\' || c < ' ') {
+            if rest.as_bytes()[end] == b'"' {
+                self.at += end + 2;
+                return Ok(Cow::Borrowed(&rest[..end]));
+            }
+        }
+        Ok(self.next::<Captured>()?.0 .0.unwrap_or_default())
+    }
+
+    /// Reads one JSON value with `serde_json`; returns it and its exact text.
+    fn next<T: serde::Deserialize<'a>>(&mut self) -> Result<(T, &'a str), Error> {
+        self.peek();
+        let rest = &self.text[self.at..];
+        let mut values = serde_json::Deserializer::from_str(rest).into_iter::<T>();
+        match values.next() {
+            Some(Ok(value)) => {
+                let text = &rest[..values.byte_offset()];
+                self.at += text.len();
+                Ok((value, text))
+            }
+            Some(Err(e)) => Err(json_error(e, &self.text[..self.at])),
+            None => Err(self.invalid()),
+        }
+    }
+
+    fn invalid(&self) -> Error {
+        let (line, column) = line_column(&self.text[..self.at], 1, 1);
+        Error::invalid_payload(format!("the body is not valid JSON (line {line}, column {column})"))
     }
 }
 
-impl<'de> Visitor<'de> for FieldName {
-    type Value = Option<usize>;
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a field name")
-    }
-
-    fn visit_str<E>(self, name: &str) -> Result<Option<usize>, E> {
-        Ok(FIELDS.iter().position(|field| *field == name))
+/// The line and column (both from 1) just after `before`, given those of its start.
+fn line_column(before: &str, line: usize, column: usize) -> (usize, usize) {
+    match before.rfind('\n') {
+        Some(newline) => (line + before.matches('\n').count(), before.len() - newline - 1 + column),
+        None => (line, column + before.len()),
     }
 }
 
@@ -399,56 +469,61 @@ impl Validate {
 }
 
 impl<'de> DeserializeSeed<'de> for Validate {
-    type Value = ();
+    type Value = Option<Cow<'de, str>>;
 
-    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
         deserializer.deserialize_any(self)
     }
 }
 
+/// Returns the string when the value is one (a caller reading a field needs it; the rest drop it).
 impl<'de> Visitor<'de> for Validate {
-    type Value = ();
+    type Value = Option<Cow<'de, str>>;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("any JSON value")
     }
 
-    fn visit_bool<E>(self, _: bool) -> Result<(), E> {
-        Ok(())
+    fn visit_bool<E>(self, _: bool) -> Result<Self::Value, E> {
+        Ok(None)
     }
 
-    fn visit_i64<E>(self, _: i64) -> Result<(), E> {
-        Ok(())
+    fn visit_i64<E>(self, _: i64) -> Result<Self::Value, E> {
+        Ok(None)
     }
 
-    fn visit_u64<E>(self, _: u64) -> Result<(), E> {
-        Ok(())
+    fn visit_u64<E>(self, _: u64) -> Result<Self::Value, E> {
+        Ok(None)
     }
 
-    fn visit_f64<E>(self, _: f64) -> Result<(), E> {
-        Ok(())
+    fn visit_f64<E>(self, _: f64) -> Result<Self::Value, E> {
+        Ok(None)
     }
 
-    fn visit_str<E>(self, _: &str) -> Result<(), E> {
-        Ok(())
+    fn visit_borrowed_str<E>(self, text: &'de str) -> Result<Self::Value, E> {
+        Ok(Some(Cow::Borrowed(text)))
     }
 
-    fn visit_unit<E>(self) -> Result<(), E> {
-        Ok(())
+    fn visit_str<E>(self, text: &str) -> Result<Self::Value, E> {
+        Ok(Some(Cow::Owned(text.to_owned())))
     }
 
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+    fn visit_unit<E>(self) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
         let inner = self.enter()?;
         while seq.next_element_seed(inner)?.is_some() {}
-        Ok(())
+        Ok(None)
     }
 
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
         let inner = self.enter()?;
         while map.next_key_seed(Key)?.is_some() {
             map.next_value_seed(inner)?;
         }
-        Ok(())
+        Ok(None)
     }
 }
 
@@ -459,23 +534,23 @@ impl<'de> DeserializeSeed<'de> for Key {
     type Value = ();
 
     fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
-        deserializer.deserialize_str(Validate { nesting_left: 0 })
+        deserializer.deserialize_any(Validate { nesting_left: 0 }).map(drop)
     }
 }
 
-fn required_string(field: Option<&RawValue>, name: &'static str) -> Result<String, Error> {
-    match field.and_then(|raw| serde_json::from_str::<String>(raw.get()).ok()) {
+fn required_string<'f>(field: Option<&'f Field<'_>>, name: &'static str) -> Result<&'f str, Error> {
+    match field.and_then(|field| field.string.as_deref()) {
         Some(value) if !value.is_empty() => Ok(value),
         _ => Err(Error::invalid_payload(format!("`{name}` is missing or not a non-empty string"))),
     }
 }
 
-fn optional_string(field: Option<&RawValue>, name: &'static str) -> Result<Option<String>, Error> {
-    match field.map(|raw| raw.get()) {
-        None | Some("null") => Ok(None),
-        Some(raw) => serde_json::from_str::<String>(raw)
-            .map(Some)
-            .map_err(|_| Error::invalid_payload(format!("`{name}` is not a string"))),
+fn optional_string(field: Option<&Field<'_>>, name: &'static str) -> Result<Option<String>, Error> {
+    match field {
+        None => Ok(None),
+        Some(Field { string: Some(value), .. }) => Ok(Some(value.clone().into_owned())),
+        Some(Field { text: "null", .. }) => Ok(None),
+        Some(_) => Err(Error::invalid_payload(format!("`{name}` is not a string"))),
     }
 }
 

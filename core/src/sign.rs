@@ -8,6 +8,7 @@ use base64::Engine;
 use sha2::{Digest, Sha256};
 
 use crate::error::Error;
+use crate::event::TopLevel;
 use crate::headers::{HeaderLookup, Headers};
 use crate::parse;
 use crate::secret::{self, Key};
@@ -194,8 +195,8 @@ fn derived_uuid(ts: &str, body: &[u8]) -> String {
 /// The body's `type`, when it can be sent as a header value as is (a `type` with a newline or non-ASCII
 /// text is left out of `Anchor-Event` rather than injected into the header block).
 fn body_type(body: &[u8]) -> Option<String> {
-    let value: serde_json::Value = serde_json::from_slice(body).ok()?;
-    let event_type = value.get("type")?.as_str()?;
+    let fields = TopLevel::of_object(body)?;
+    let event_type = fields.string("type")?;
     sendable(parse::ANCHOR_EVENT, event_type).is_ok().then(|| event_type.to_owned())
 }
 

@@ -170,8 +170,8 @@ impl Verifier {
                     if header != event.event_type().as_str() {
                         return Err(Error::invalid_payload(format!(
                             "the unsigned `Anchor-Event` header says `{}` but the signed envelope's type is `{}`",
-                            header.escape_debug(),
-                            event.event_type().as_str().escape_debug()
+                            header.escape_default(),
+                            event.event_type().as_str().escape_default()
                         )));
                     }
                 }

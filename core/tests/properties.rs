@@ -172,8 +172,13 @@ fn json_like() -> impl Strategy<Value = Vec<u8>> {
     let value = leaf.prop_recursive(8, 64, 4, |inner| {
         prop_oneof![
             proptest::collection::vec(inner.clone(), 0..4).prop_map(|items| format!("[{}]", items.join(","))),
-            proptest::collection::vec(("(id|type|data|event|timestamp|x)", inner), 0..5).prop_map(|fields| {
-                let fields: Vec<_> = fields.iter().map(|(k, v)| format!("\"{k}\":{v}")).collect();
+            proptest::collection::vec(
+                ("(id|type|data|d\\\\u0061ta|event|timestamp|x)", inner, "[ \t\n\r]{0,2}"),
+                0..5
+            )
+            .prop_map(|fields| {
+                let fields: Vec<_> =
+                    fields.iter().map(|(k, v, ws)| format!("{ws}\"{k}\"{ws}:{ws}{v}{ws}")).collect();
                 format!("{{{}}}", fields.join(","))
             }),
         ]
