@@ -566,6 +566,11 @@ pub struct TaskData<'a>(&'a Map<String, Value>);
 pub const TRUNCATED_MARKER: &str = "__truncated__";
 
 impl<'a> TaskData<'a> {
+    /// The view over a `data` object a host already holds (the event's own `task()` is usually simpler).
+    pub fn new(data: &'a Map<String, Value>) -> TaskData<'a> {
+        TaskData(data)
+    }
+
     /// Captured artifacts; entries without a string `name` and `url` are skipped.
     pub fn artifacts(&self) -> Vec<Artifact<'a>> {
         let Some(items) = self.0.get("artifacts").and_then(Value::as_array) else {
@@ -680,6 +685,11 @@ impl TaskErrorType {
 pub struct SessionData<'a>(&'a Map<String, Value>);
 
 impl<'a> SessionData<'a> {
+    /// The view over a `data` object a host already holds (the event's own `session()` is usually simpler).
+    pub fn new(data: &'a Map<String, Value>) -> SessionData<'a> {
+        SessionData(data)
+    }
+
     /// `duration`, as a number (the provider does not document its unit; seconds in its examples).
     pub fn duration(&self) -> Option<f64> {
         self.0.get("duration").and_then(Value::as_f64)

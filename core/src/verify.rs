@@ -36,6 +36,28 @@ impl Scheme {
         }
     }
 
+    /// Every header the verifier of this scheme reads, in the canonical casing; any other header is
+    /// ignored. Bindings whose host hands headers over one by one may pass only these (the core still
+    /// matches names case-insensitively and still sees repeated ones).
+    pub const fn header_names(self) -> &'static [&'static str] {
+        match self {
+            Scheme::Anchor => &[
+                parse::ANCHOR_SIGNATURE,
+                parse::ANCHOR_TIMESTAMP,
+                parse::ANCHOR_DELIVERY_ID,
+                parse::ANCHOR_EVENT,
+            ],
+            Scheme::StandardWebhooks => &[
+                parse::WEBHOOK_ID[0],
+                parse::WEBHOOK_TIMESTAMP[0],
+                parse::WEBHOOK_SIGNATURE[0],
+                parse::WEBHOOK_ID[1],
+                parse::WEBHOOK_TIMESTAMP[1],
+                parse::WEBHOOK_SIGNATURE[1],
+            ],
+        }
+    }
+
     /// Parses `"anchor"` or `"standard"` (also `"standard-webhooks"`, `"standard_webhooks"`).
     pub fn parse(name: &str) -> Option<Scheme> {
         match name {

@@ -110,7 +110,17 @@ fn run(file: &str) -> usize {
                 Some(format!("verify_signature disagrees: {:?}", other.as_ref().map_err(|e| e.code())))
             }
         };
-        for problem in [problem, signature_problem].into_iter().flatten() {
+        // Only the headers the scheme names matter: a binding may pass just those.
+        let named: Vec<(String, String)> = headers
+            .iter()
+            .filter(|(name, _)| scheme.header_names().iter().any(|known| known.eq_ignore_ascii_case(name)))
+            .cloned()
+            .collect();
+        let named_result = verifier.verify(&named, &body, now);
+        let header_names_problem = (named_result.as_ref().map(|_| ()).map_err(|e| e.code())
+            != result.as_ref().map(|_| ()).map_err(|e| e.code()))
+        .then(|| "the scheme's header_names() leave out a header the verifier reads".to_owned());
+        for problem in [problem, signature_problem, header_names_problem].into_iter().flatten() {
             failures.push(format!("{name}: {problem}"));
         }
     }
