@@ -5,7 +5,8 @@
 //! it *complete* the id (done for the TTL); on failure it *releases* it so the sender's retry is
 //! processed. A crashed worker's lease simply expires.
 
-use std::collections::{BTreeSet, HashMap};
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, HashMap};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
@@ -98,8 +99,10 @@ pub struct MemoryStore {
 #[derive(Debug, Default)]
 struct MemoryState {
     entries: HashMap<Arc<str>, Entry>,
-    /// Every entry by expiry time, so eviction takes the oldest first in O(log n).
-    by_expiry: BTreeSet<(u64, Arc<str>)>,
+    /// Expiry times as given out, soonest first, so eviction takes the oldest in O(log n). An item whose
+    /// entry has since changed or gone is stale and skipped (a heap with lazy deletion: much less code
+    /// than an ordered set, which counts in the WebAssembly build); rebuilt when stale items dominate.
+    by_expiry: BinaryHeap<Reverse<(u64, Arc<str>)>>,
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -150,24 +153,30 @@ impl MemoryStore {
 
 impl MemoryState {
     fn remove(&mut self, id: &str) {
-        if let Some((key, entry)) = self.entries.remove_entry(id) {
-            self.by_expiry.remove(&(entry.expires_at_ms, key));
-        }
+        self.entries.remove(id);
     }
 
     fn insert(&mut self, id: Arc<str>, entry: Entry) {
-        self.remove(&id);
-        self.by_expiry.insert((entry.expires_at_ms, Arc::clone(&id)));
+        self.by_expiry.push(Reverse((entry.expires_at_ms, Arc::clone(&id))));
         self.entries.insert(id, entry);
+        if self.by_expiry.len() > 2 * self.entries.len() + 64 {
+            self.by_expiry = self
+                .entries
+                .iter()
+                .map(|(id, entry)| Reverse((entry.expires_at_ms, Arc::clone(id))))
+                .collect();
+        }
     }
 
     fn evict_expired(&mut self, now_ms: u64) {
-        while let Some((expires_at_ms, _)) = self.by_expiry.first() {
+        while let Some(Reverse((expires_at_ms, _))) = self.by_expiry.peek() {
             if *expires_at_ms > now_ms {
                 break;
             }
-            if let Some((_, id)) = self.by_expiry.pop_first() {
-                self.entries.remove(&id);
+            if let Some(Reverse((expires_at_ms, id))) = self.by_expiry.pop() {
+                if self.entries.get(&id).is_some_and(|entry| entry.expires_at_ms == expires_at_ms) {
+                    self.entries.remove(&id);
+                }
             }
         }
     }

@@ -11,7 +11,6 @@ use std::sync::OnceLock;
 
 use serde::de::{DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Value};
-use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
 use crate::error::Error;
@@ -124,8 +123,8 @@ impl Event {
         let id = required_string(fields.field("id"), "id")?.to_owned();
         let event_type = EventType::parse(required_string(fields.field("type"), "type")?);
         let created = required_string(fields.field("created"), "created")?;
-        let created = OffsetDateTime::parse(created, &Rfc3339)
-            .map_err(|_| Error::invalid_payload("`created` is not an RFC 3339 date-time"))?;
+        let created = crate::rfc3339::parse(created)
+            .ok_or_else(|| Error::invalid_payload("`created` is not an RFC 3339 date-time"))?;
         let data = match fields.field("data") {
             Some(data) if data.text.starts_with('{') => data.text,
             _ => return Err(Error::invalid_payload("`data` is missing or not an object")),
@@ -154,7 +153,7 @@ impl Event {
             TopLevel::default()
         };
         let event_type = fields.string("type").or_else(|| fields.string("event")).unwrap_or_default();
-        let created = fields.string("timestamp").and_then(|at| OffsetDateTime::parse(at, &Rfc3339).ok());
+        let created = fields.string("timestamp").and_then(crate::rfc3339::parse);
         Ok(Event {
             id: id.to_owned(),
             event_type: EventType::parse(event_type),

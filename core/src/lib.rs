@@ -46,6 +46,7 @@ mod parse;
 mod receiver;
 #[cfg(feature = "redis")]
 mod redis_store;
+mod rfc3339;
 mod secret;
 mod sign;
 mod verify;

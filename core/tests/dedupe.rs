@@ -94,6 +94,25 @@ fn a_full_store_evicts_expired_entries_first_and_never_forgets_a_live_one() {
     assert_eq!(store.claim("b", LEASE, NOW_MS + 500).unwrap(), Claim::Done);
 }
 
+#[test]
+fn eviction_stays_right_after_many_claims_of_the_same_ids() {
+    // Every claim, completion and release gives out a new expiry time; the old ones must neither evict a
+    // live entry nor pile up.
+    let store = MemoryStore::new(2, Duration::from_secs(60));
+    for round in 0..1_000 {
+        let token = fresh(store.claim("x", LEASE, NOW_MS + round).unwrap());
+        assert!(store.release("x", token, NOW_MS + round).unwrap());
+    }
+    let token = fresh(store.claim("a", LEASE, NOW_MS + 1_000).unwrap());
+    assert!(store.complete("a", token, NOW_MS + 1_000).unwrap());
+    fresh(store.claim("b", LEASE, NOW_MS + 1_000).unwrap());
+    assert_eq!(store.claim("c", LEASE, NOW_MS + 1_001).unwrap_err().code(), ErrorCode::StoreUnavailable);
+    // `b`'s lease ends: it makes room; `a` (completed, 60 s) stays, though its lease time passed too.
+    fresh(store.claim("c", LEASE, NOW_MS + 1_000 + LEASE.as_millis() as u64).unwrap());
+    assert_eq!(store.claim("a", LEASE, NOW_MS + 2_000 + LEASE.as_millis() as u64).unwrap(), Claim::Done);
+    assert_eq!(store.len(), 2);
+}
+
 fn delivery(id: &str) -> (Vec<(&'static str, String)>, Vec<u8>) {
     let body = format!(
         r#"{{"id":"{id}","type":"task.completed","created":"2026-05-24T12:18:05.123Z","project_id":"p","text":"t","data":{{}}}}"#
