@@ -243,6 +243,8 @@ export declare class Verifier {
   readonly secretCount: number;
   /** Throws `WebhookVerificationError` for a delivery it refuses. */
   verify(body: Body, headers: HeadersInput, options?: VerifyOptions): Event;
+  /** Headers, timestamp and signature only, without reading the body as JSON (as the Node package's). */
+  verifySignature(body: Body, headers: HeadersInput, options?: VerifyOptions): { matchedSecret: number; timestamp: number };
   /** Reads the body once and verifies it; `body` is the raw bytes, for the handler. */
   verifyRequest(request: Request, options?: VerifyOptions): Promise<{ event: Event; body: Uint8Array }>;
   /** Verify + dedupe + handler, answered as a Response (statuses as in `Outcome`). */

@@ -120,33 +120,44 @@ function createApi(raw) {
 
   /** A verified event. `data` is parsed from the signed body on first access, then cached. */
   class Event {
-    #dataSource; // the JSON text of `data`: a string, or a private copy of its bytes
+    #dataSource; // the JSON text of `data`
     #data = null;
 
-    // `body` is what was verified (a string, or bytes), `fields` what the core read from it.
+    // `body` is what was verified (a string, or bytes), `fields` what the core read from it: ONE string,
+    // `createdMs,matchedSecret,timestamp,dataStart,dataEnd,idLen,typeLen,projectIdLen,textLen,deliveryIdLen;`
+    // then those strings end to end (src/lib.rs, `event_text`); an empty field is absent.
     constructor(fields, body) {
-      this.id = fields[0];
-      this.type = fields[1];
-      this.created = fields[2] === null ? null : new Date(fields[2]);
-      this.projectId = fields[3];
-      this.text = fields[4];
-      this.matchedSecret = fields[5];
-      this.timestamp = fields[6];
-      this.deliveryId = fields[7];
-      // A copy, not a view: bytes the caller changes after verification must not become `data`.
-      // (Uint8Array's own slice: a Buffer's `slice` is a view.)
+      const head = fields.indexOf(';');
+      const n = fields.slice(0, head).split(',');
+      let at = head + 1;
+      const next = (length) => {
+        if (length === '') return null;
+        const start = at;
+        at += Number(length);
+        return fields.slice(start, at);
+      };
+      this.id = next(n[5]);
+      this.type = next(n[6]);
+      this.created = n[0] === '' ? null : new Date(Number(n[0]));
+      this.projectId = next(n[7]);
+      this.text = next(n[8]);
+      this.matchedSecret = Number(n[1]);
+      this.timestamp = Number(n[2]);
+      this.deliveryId = next(n[9]);
+      // Decoded now, not kept as a view: bytes the caller changes after verification must not become
+      // `data` (a string is immutable, and decoding costs about what copying the bytes would).
       this.#dataSource =
-        fields[8] === null
+        n[3] === ''
           ? null
           : typeof body === 'string'
-            ? body.slice(fields[8], fields[9])
-            : Uint8Array.prototype.slice.call(body, fields[8], fields[9]);
+            ? body.slice(Number(n[3]), Number(n[4]))
+            : textDecoder.decode(body.subarray(Number(n[3]), Number(n[4])));
     }
 
     get data() {
       const source = this.#dataSource;
       if (source !== null) {
-        this.#data = JSON.parse(typeof source === 'string' ? source : textDecoder.decode(source));
+        this.#data = JSON.parse(source);
         this.#dataSource = null;
       }
       return this.#data;
@@ -203,6 +214,15 @@ function createApi(raw) {
       if (typeof body === 'string') return new Event(this[RAW].verifyText(body, joined, lengths, now), body);
       const bytes = bodyBytes(body);
       return new Event(this[RAW].verify(bytes, joined, lengths, now), bytes);
+    }
+
+    /** Headers, timestamp and signature only, without reading the body as JSON. */
+    verifySignature(body, headers, options) {
+      const [joined, lengths] = flattenHeaders(headers);
+      const now = nowSeconds(options);
+      const bytes = typeof body === 'string' ? textEncoder.encode(body) : bodyBytes(body);
+      const [matchedSecret, timestamp] = this[RAW].verifySignature(bytes, joined, lengths, now);
+      return { matchedSecret, timestamp };
     }
 
     /** Reads the request body once and verifies it; the bytes come back for the handler. */
@@ -382,20 +402,37 @@ function createApi(raw) {
         }
       }
       if (delivery.kind !== 'fresh') return finished(delivery, true, event);
+      if (key === null) {
+        // The core's Receiver::finish chooses: complete after success, release after a failure.
+        let handlerError = null;
+        let handled = true;
+        try {
+          await handler(event, body);
+        } catch (error) {
+          handled = false;
+          handlerError = error;
+        }
+        try {
+          const [kind, status] = this.#memory.finish(delivery, handled, clockMs());
+          return { kind, status, event, error: handlerError, retryAfter: null };
+        } catch (error) {
+          // The handler ran; 503 makes the sender retry, which may run it again: at-least-once.
+          if (error instanceof WebhookVerificationError) return rejected(error, event);
+          throw error;
+        }
+      }
       try {
         await handler(event, body);
       } catch (handlerError) {
         try {
-          if (key === null) this.#memory.release(delivery, clockMs());
-          else await kvApply(store, key, delivery.kvRelease(await kvGet(store, key)).slice(1));
+          await kvApply(store, key, delivery.kvRelease(await kvGet(store, key)).slice(1));
         } catch {
           // The lease expires by itself; the sender's retry is processed then.
         }
         return { ...finished(delivery, false, event), error: handlerError };
       }
       try {
-        if (key === null) this.#memory.complete(delivery, clockMs());
-        else await kvApply(store, key, delivery.kvComplete(await kvGet(store, key), this.#ttlMs, clockMs()).slice(1));
+        await kvApply(store, key, delivery.kvComplete(await kvGet(store, key), this.#ttlMs, clockMs()).slice(1));
       } catch (error) {
         // The handler ran; 503 makes the sender retry, which may run it again: at-least-once.
         if (error instanceof WebhookVerificationError) return rejected(error, event);

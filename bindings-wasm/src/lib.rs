@@ -134,10 +134,6 @@ fn wipe(mut secrets: Vec<String>) {
     secrets.zeroize();
 }
 
-fn opt_str(value: Option<&str>) -> JsValue {
-    value.map_or(JsValue::NULL, JsValue::from_str)
-}
-
 // ---------------------------------------------------------------------------------------------------
 // Catalogue.
 
@@ -153,12 +149,6 @@ pub fn error_codes() -> Vec<String> {
     ErrorCode::ALL.iter().map(|code| code.as_str().to_owned()).collect()
 }
 
-/// The HTTP status the core suggests for an error code, or `undefined` for an unknown code.
-#[wasm_bindgen(js_name = errorHttpStatus)]
-pub fn error_http_status(code: &str) -> Option<u16> {
-    ErrorCode::from_str_code(code).map(ErrorCode::http_status)
-}
-
 #[wasm_bindgen(js_name = defaultLeaseMs)]
 pub fn default_lease_ms() -> f64 {
     DEFAULT_LEASE.as_millis() as f64
@@ -172,11 +162,6 @@ pub fn default_done_ttl_ms() -> f64 {
 #[wasm_bindgen(js_name = inProgressRetryAfterSeconds)]
 pub fn in_progress_retry_after_seconds() -> f64 {
     IN_PROGRESS_RETRY_AFTER_SECONDS as f64
-}
-
-#[wasm_bindgen(js_name = defaultKeyPrefix)]
-pub fn default_key_prefix() -> String {
-    kv::DEFAULT_PREFIX.to_owned()
 }
 
 /// The crate version, which is the workspace version.
@@ -212,30 +197,43 @@ fn data_span(event: &anchor_webhooks::Event, utf16: bool) -> Option<(usize, usiz
     Some((start16, start16 + units(&body[start..end])?))
 }
 
-/// `[id, type, createdMs | null, projectId | null, text | null, matchedSecret, timestamp,
-/// deliveryId | null, dataStart | null, dataEnd | null]`: everything `js/api.mjs` needs to build an
-/// `Event`, in one call.
-fn event_fields(verified: &Verified, utf16: bool) -> Array {
+/// Everything `js/api.mjs` needs to build an `Event`, as ONE string (one crossing, one UTF-8 decode,
+/// instead of an array filled element by element and a decode per string):
+/// `createdMs,matchedSecret,timestamp,dataStart,dataEnd,idLen,typeLen,projectIdLen,textLen,deliveryIdLen;`
+/// then the five strings end to end. An absent number or string is an empty field; lengths are in
+/// UTF-16 code units (JavaScript's `slice`).
+fn event_text(verified: &Verified, utf16: bool) -> String {
+    use std::fmt::Write as _;
     let event = &verified.event;
-    let created = event
-        .created()
-        .map_or(JsValue::NULL, |at| JsValue::from_f64((at.unix_timestamp_nanos() / 1_000_000) as f64));
-    let (data_start, data_end) = match data_span(event, utf16) {
-        Some((start, end)) => (JsValue::from_f64(start as f64), JsValue::from_f64(end as f64)),
-        None => (JsValue::NULL, JsValue::NULL),
-    };
-    let fields = Array::new_with_length(10);
-    fields.set(0, JsValue::from_str(event.id()));
-    fields.set(1, JsValue::from_str(event.event_type().as_str()));
-    fields.set(2, created);
-    fields.set(3, opt_str(event.project_id()));
-    fields.set(4, opt_str(event.text()));
-    fields.set(5, JsValue::from_f64(verified.matched_secret as f64));
-    fields.set(6, JsValue::from_f64(verified.timestamp as f64));
-    fields.set(7, opt_str(verified.delivery_id.as_deref()));
-    fields.set(8, data_start);
-    fields.set(9, data_end);
-    fields
+    let strings = [
+        Some(event.id()),
+        Some(event.event_type().as_str()),
+        event.project_id(),
+        event.text(),
+        verified.delivery_id.as_deref(),
+    ];
+    let mut text = String::with_capacity(64 + strings.iter().flatten().map(|s| s.len()).sum::<usize>());
+    if let Some(at) = event.created() {
+        let _ = write!(text, "{}", at.unix_timestamp_nanos() / 1_000_000);
+    }
+    let _ = write!(text, ",{},{},", verified.matched_secret, verified.timestamp);
+    if let Some((start, end)) = data_span(event, utf16) {
+        let _ = write!(text, "{start},{end}");
+    } else {
+        text.push(',');
+    }
+    for string in strings {
+        text.push(',');
+        if let Some(string) = string {
+            let units = if string.is_ascii() { string.len() } else { string.encode_utf16().count() };
+            let _ = write!(text, "{units}");
+        }
+    }
+    text.push(';');
+    for string in strings.into_iter().flatten() {
+        text.push_str(string);
+    }
+    text
 }
 
 #[wasm_bindgen(js_name = RawVerifier)]
@@ -267,16 +265,38 @@ impl WasmVerifier {
     }
 
     /// Verifies body bytes; `now` is unix seconds from the host clock. Returns the event's fields (see
-    /// `event_fields`), with the span of `data` in bytes.
-    pub fn verify(&self, body: &[u8], joined: &str, lengths: &[u32], now: f64) -> Result<Array, JsValue> {
-        Ok(event_fields(&self.verified(body, joined, lengths, now)?, false))
+    /// `event_text`), with the span of `data` in bytes.
+    pub fn verify(&self, body: &[u8], joined: &str, lengths: &[u32], now: f64) -> Result<String, JsValue> {
+        Ok(event_text(&self.verified(body, joined, lengths, now)?, false))
     }
 
     /// [`WasmVerifier::verify`] for a body given as text (its UTF-8 bytes are verified); the span of
     /// `data` is in UTF-16 code units, so JavaScript can slice its own string.
     #[wasm_bindgen(js_name = verifyText)]
-    pub fn verify_text(&self, body: &str, joined: &str, lengths: &[u32], now: f64) -> Result<Array, JsValue> {
-        Ok(event_fields(&self.verified(body.as_bytes(), joined, lengths, now)?, true))
+    pub fn verify_text(
+        &self,
+        body: &str,
+        joined: &str,
+        lengths: &[u32],
+        now: f64,
+    ) -> Result<String, JsValue> {
+        Ok(event_text(&self.verified(body.as_bytes(), joined, lengths, now)?, true))
+    }
+
+    /// Headers, timestamp and signature only, without reading the body as JSON (the core's
+    /// `verify_signature`): `[matchedSecret, timestamp]`.
+    #[wasm_bindgen(js_name = verifySignature)]
+    pub fn verify_signature(
+        &self,
+        body: &[u8],
+        joined: &str,
+        lengths: &[u32],
+        now: f64,
+    ) -> Result<Vec<f64>, JsValue> {
+        let headers = header_pairs(joined, lengths)?;
+        let signed =
+            self.inner.verify_signature(&headers, body, whole("now", now)?).map_err(|e| js_error(&e))?;
+        Ok(vec![signed.matched_secret as f64, signed.timestamp as f64])
     }
 
     /// Verification for a dedupe step that follows (a key-value store's claim).
@@ -395,8 +415,8 @@ fn ms(name: &str, value: f64) -> Result<Duration, JsValue> {
 #[wasm_bindgen]
 impl Delivery {
     /// The event's fields, as `RawVerifier.verify` returns them.
-    pub fn fields(&self, utf16: bool) -> Result<Array, JsValue> {
-        Ok(event_fields(self.verified()?, utf16))
+    pub fn fields(&self, utf16: bool) -> Result<String, JsValue> {
+        Ok(event_text(self.verified()?, utf16))
     }
 
     /// `verified`, `fresh`, `duplicate` or `in_progress`.
@@ -554,23 +574,20 @@ impl WasmReceiver {
         }))
     }
 
-    /// Marks the delivery's claim done (`Receiver::complete`).
-    pub fn complete(&self, delivery: &Delivery, now_ms: f64) -> Result<bool, JsValue> {
-        match &delivery.state {
-            State::Claimed(claimed) => {
-                self.inner.complete(claimed, whole("now", now_ms)?).map_err(|e| js_error(&e))
+    /// Ends a fresh delivery once its handler ran, through the core's `Receiver::finish` (completes when
+    /// `handled`, releases otherwise): `[kind, httpStatus]` of the core's `Outcome`; a completion the store
+    /// could not record is thrown as its error (`store_unavailable`).
+    pub fn finish(&self, delivery: &mut Delivery, handled: bool, now_ms: f64) -> Result<Array, JsValue> {
+        let now_ms = whole("now", now_ms)?;
+        let State::Claimed(claimed) = std::mem::replace(&mut delivery.state, State::Finished) else {
+            return Err(usage_error("internal: this delivery holds no claim"));
+        };
+        let result = if handled { Ok(()) } else { Err(()) };
+        match self.inner.finish(claimed, result, now_ms) {
+            Outcome::Rejected(error) => Err(js_error(&error)),
+            outcome => {
+                Ok(Array::of2(&outcome.kind().into(), &JsValue::from_f64(f64::from(outcome.http_status()))))
             }
-            _ => Err(usage_error("internal: this delivery holds no claim")),
-        }
-    }
-
-    /// Frees the delivery's claim after a handler failure (`Receiver::release`).
-    pub fn release(&self, delivery: &Delivery, now_ms: f64) -> Result<bool, JsValue> {
-        match &delivery.state {
-            State::Claimed(claimed) => {
-                self.inner.release(claimed, whole("now", now_ms)?).map_err(|e| js_error(&e))
-            }
-            _ => Err(usage_error("internal: this delivery holds no claim")),
         }
     }
 }

@@ -66,6 +66,17 @@ test('rotation: matchedSecret is the index of the secret that matched', () => {
   assert.equal(new Verifier([secret, oldSecret]).verify(body, headers, { now }).matchedSecret, 1);
 });
 
+test('verifySignature: headers, timestamp and signature only; the body is not read as JSON', () => {
+  const verifier = new Verifier([secret, oldSecret]);
+  const body = 'not JSON at all';
+  const headers = sign(oldSecret, body, { timestamp: now, eventType: 'task.completed' });
+  assert.deepEqual(verifier.verifySignature(body, headers, { now }), { matchedSecret: 1, timestamp: now });
+  assert.deepEqual(verifier.verifySignature(new TextEncoder().encode(body), headers, { now }), { matchedSecret: 1, timestamp: now });
+  assert.equal(codeOf(() => verifier.verify(body, headers, { now })), 'invalid_payload');
+  assert.equal(codeOf(() => verifier.verifySignature(body + ' ', headers, { now })), 'signature_mismatch');
+  assert.equal(codeOf(() => verifier.verifySignature(body, headers, { now: now + 121 })), 'timestamp_too_old');
+});
+
 test('bodies: Uint8Array, Buffer, ArrayBuffer, DataView and string give the same event', () => {
   const body = envelope('evt_bodies');
   const headers = sign(secret, body, { timestamp: now });
