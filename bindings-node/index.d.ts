@@ -11,26 +11,29 @@ export declare const __napiBindingTarget: 'native' | 'wasm32-wasi' | 'wasm32-was
 
 export declare class NativeReceiver {
   constructor(verifier: NativeVerifier, store: NativeStore, leaseSeconds?: number | undefined | null)
-  /** Verify and claim on this thread (memory store): the event as `[meta, data]`. */
-  receive(body: Uint8Array, headers: string, pairs: number, nowMs: number): EventValue
-  receiveList(body: Uint8Array, headers: Array<string>, nowMs: number): EventValue
+  /**
+   * Verify and claim on this thread (memory store): the event as ONE string, its numbers in
+   * `scratch` (see [`event_value`]).
+   */
+  receive(body: Uint8Array, headers: string, pairs: number, nowMs: number, scratch: Buffer): string
+  receiveList(body: Uint8Array, headers: Array<string>, nowMs: number, scratch: Buffer): string
   /** Verify and claim on the libuv thread pool (Redis): resolves to a `NativeSettled`. */
   receiveAsync(body: Uint8Array, headers: Array<string>, nowMs: number): Promise<unknown>
-  /**
-   * Marks a fresh delivery done (`true`), or reports the claim lost (`false`), on this thread. With
-   * `done` false, releases it so the sender's retry is processed.
-   */
-  finish(claim: number, done: boolean, nowMs: number): boolean
+  /** Ends a fresh delivery on this thread through the core's `Receiver::finish` (see [`finish`]). */
+  finish(claim: number, handlerSucceeded: boolean, nowMs: number): Finished
   /** `finish` on the libuv thread pool (Redis): resolves to a `NativeSettled`. */
-  finishAsync(claim: number, done: boolean, nowMs: number): Promise<unknown>
+  finishAsync(claim: number, handlerSucceeded: boolean, nowMs: number): Promise<unknown>
 }
 
 /** What a thread-pool task resolved to; read once on the JS thread. */
 export declare class NativeSettled {
-  /** The event `receiveAsync` found as `[meta, data]`, or the error it met, thrown here. */
-  delivery(): EventValue
+  /**
+   * The event `receiveAsync` found as ONE string, its numbers in `scratch` (see [`event_value`]), or
+   * the error it met, thrown here.
+   */
+  delivery(scratch: Buffer): string
   /** What `finishAsync` returned, or the error it met, thrown here. */
-  finished(): boolean
+  finished(): Finished
 }
 
 export declare class NativeStore {
@@ -47,14 +50,16 @@ export declare class NativeStore {
 export declare class NativeVerifier {
   constructor(schemeName: string, secrets: Array<string>, tolerance?: number | undefined | null, maxBodyBytes?: number | undefined | null)
   /**
-   * Verifies `body` against NUL-joined header pairs at `now` (unix seconds): the event as
-   * `[meta, data]` (see [`event_value`]).
+   * `verify(body, headers, scratch)` and `verifySignature(body, headers, scratch)` bound to this
+   * verifier: `headers` NUL-joined (`name\0value\0...`), `now` and the pair count in the scratch (see
+   * [`Scratch`]). `verify` returns the event as ONE string (see [`event_value`]).
    */
-  verify(body: Uint8Array, headers: string, pairs: number, now: number): EventValue
-  /** `verify` with the headers as a flat `[name, value, ...]` list (names or values holding NUL). */
-  verifyList(body: Uint8Array, headers: Array<string>, now: number): EventValue
-  /** Headers, timestamp and signature only (no JSON): `[matchedSecret, timestamp]`. */
-  verifySignature(body: Uint8Array, headers: string, pairs: number, now: number): Array<number>
+  bind(): [verify: (body: Uint8Array, headers: string, scratch: Buffer) => string, verifySignature: (body: Uint8Array, headers: string, scratch: Buffer) => void]
+  /**
+   * `verify` with the headers as a flat `[name, value, ...]` list (names or values holding NUL): the
+   * event as ONE string, its numbers in `scratch` (see [`event_value`]).
+   */
+  verifyList(body: Uint8Array, headers: Array<string>, now: number, scratch: Buffer): string
   get scheme(): string
   get tolerance(): number
   get maxBodyBytes(): number
@@ -88,6 +93,18 @@ export declare function eventTask(eventType: string, dataJson: string): TaskView
 
 /** Every event type of the core catalogue, in declaration order. */
 export declare function eventTypes(): Array<string>
+
+/** How the core's `Receiver::finish` ended a fresh delivery: its `Outcome`'s kind and HTTP status. */
+export interface Finished {
+  kind: string
+  httpStatus: number
+}
+
+/**
+ * Every header the verifier of `scheme_name` reads (`Scheme::header_names`): JavaScript hands the core
+ * only headers whose name equals one of these ignoring ASCII case (the core matches them again).
+ */
+export declare function headerNames(schemeName: string): Array<string>
 
 /**
  * The statuses and kinds of the core's `Outcome`, asked of the core itself (so the JS `receive` answers

@@ -844,6 +844,7 @@ module.exports.eventSession = nativeBinding.eventSession
 module.exports.eventSessionUsageJson = nativeBinding.eventSessionUsageJson
 module.exports.eventTask = nativeBinding.eventTask
 module.exports.eventTypes = nativeBinding.eventTypes
+module.exports.headerNames = nativeBinding.headerNames
 module.exports.outcomeCatalogue = nativeBinding.outcomeCatalogue
 module.exports.retryAfterSeconds = nativeBinding.retryAfterSeconds
 module.exports.sign = nativeBinding.sign

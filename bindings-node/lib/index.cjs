@@ -20,6 +20,47 @@ const OUTCOME_STATUS = Object.freeze(
 )
 const RETRY_AFTER_SECONDS = native.retryAfterSeconds()
 
+/**
+ * Numbers cross the native boundary through this buffer, as `f64` slots (see `Scratch` in src/lib.rs): the
+ * call's `now` and header pair count go in, the result's numbers come out. Calls are synchronous on this
+ * thread, and every result is read before the next call.
+ */
+const SCRATCH = Buffer.alloc(10 * Float64Array.BYTES_PER_ELEMENT)
+const SLOTS = new Float64Array(SCRATCH.buffer, SCRATCH.byteOffset, 10)
+const SLOT_NOW = 0
+const SLOT_PAIRS = 1
+const SLOT_MATCHED = 0
+const SLOT_TIMESTAMP = 1
+const SLOT_CREATED_MS = 2
+const SLOT_FOUND = 3
+const SLOT_CLAIM = 4
+const SLOT_LENGTHS = 5
+
+/**
+ * Whether the core may read a header of this name: the names of `Scheme::header_names()`, compared
+ * ignoring case. Any other header is left out of the crossing (the core would not read it); the core
+ * matches the kept names again, case-insensitively, and decides what a repeated one means.
+ */
+function headerFilter(schemeName) {
+  const names = native.headerNames(schemeName).map((name) => name.toLowerCase())
+  // The names of each length (object keys are internalized strings: `===` is mostly a pointer compare).
+  const byLength = []
+  for (const name of names) (byLength[name.length] ??= []).push(name)
+  const known = (candidates, name) => {
+    for (let i = 0; i < candidates.length; i++) if (candidates[i] === name) return true
+    return false
+  }
+  // toLowerCase maps every ASCII letter, so no name the core would match is left out.
+  return (name) => {
+    const candidates = byLength[name.length]
+    if (candidates === undefined) return false
+    if (known(candidates, name)) return true
+    const lower = name.toLowerCase()
+    return lower !== name && known(candidates, lower)
+  }
+}
+const HEADER_FILTERS = new Map(['anchor', 'standard'].map((scheme) => [scheme, headerFilter(scheme)]))
+
 /** Every event type of the catalogue (other types verify too: `event.type` is any string). */
 function eventTypes() {
   return EVENT_TYPES.slice()
@@ -97,12 +138,13 @@ function reusable(headers) {
 
 /**
  * Any header container as ONE string `name\0value\0name\0value\0` plus its pair count (`joinedPairs`):
- * one crossing into the core instead of one per header. One pair per value, names as given: the core
- * matches names case-insensitively and decides what a repeated header means. Accepts a plain object or
- * IncomingHttpHeaders (string or string[] values), a flat `rawHeaders` array, or anything iterable of
- * `[name, value]` (WHATWG `Headers`, `Map`, arrays of pairs).
+ * one crossing into the core instead of one per header, holding only the headers `keep` lets through (see
+ * `headerFilter`). One pair per value, names as given: the core matches names case-insensitively and
+ * decides what a repeated header means. Accepts a plain object or IncomingHttpHeaders (string or string[]
+ * values), a flat `rawHeaders` array, or anything iterable of `[name, value]` (WHATWG `Headers`, `Map`,
+ * arrays of pairs).
  */
-function joinHeaders(headers) {
+function joinHeaders(headers, keep) {
   if (headers === null || typeof headers !== 'object') {
     throw invalid('headers must be an object (IncomingHttpHeaders, a plain object), a Headers, a Map or an array')
   }
@@ -110,12 +152,17 @@ function joinHeaders(headers) {
   let pairs = 0
   if (Array.isArray(headers) && (headers.length === 0 || typeof headers[0] === 'string')) {
     if (headers.length % 2 !== 0) throw invalid('a flat header list (like req.rawHeaders) alternates names and values')
-    for (let i = 0; i < headers.length; i++) joined += `${headers[i]}\0`
-    pairs = headers.length / 2
+    for (let i = 0; i < headers.length; i += 2) {
+      const name = `${headers[i]}`
+      if (!keep(name)) continue
+      joined += `${name}\0${headers[i + 1]}\0`
+      pairs++
+    }
   } else if (typeof headers[Symbol.iterator] === 'function') {
     for (const entry of headers) {
       if (entry === null || typeof entry !== 'object') throw invalid('header entries must be [name, value] pairs')
       const name = String(entry[0])
+      if (!keep(name)) continue
       const value = entry[1]
       if (typeof value === 'string') {
         joined += `${name}\0${value}\0`
@@ -130,6 +177,7 @@ function joinHeaders(headers) {
     }
   } else {
     for (const name in headers) {
+      if (!keep(name)) continue
       const value = headers[name]
       if (typeof value === 'string') {
         joined += `${name}\0${value}\0`
@@ -152,9 +200,10 @@ function joinHeaders(headers) {
  * The same walk as `joinHeaders`, as a flat `[name, value, ...]` list: for the Redis path (which hands the
  * headers to a worker thread) and for containers whose names or values hold a NUL.
  */
-function headerList(headers) {
+function headerList(headers, keep) {
   const list = []
   const push = (name, value) => {
+    if (!keep(name)) return
     if (Array.isArray(value)) for (let i = 0; i < value.length; i++) list.push(name, String(value[i]))
     else if (value !== undefined && value !== null) list.push(name, String(value))
   }
@@ -163,7 +212,10 @@ function headerList(headers) {
   }
   if (Array.isArray(headers) && (headers.length === 0 || typeof headers[0] === 'string')) {
     if (headers.length % 2 !== 0) throw invalid('a flat header list (like req.rawHeaders) alternates names and values')
-    for (let i = 0; i < headers.length; i++) list.push(String(headers[i]))
+    for (let i = 0; i < headers.length; i += 2) {
+      const name = String(headers[i])
+      if (keep(name)) list.push(name, String(headers[i + 1]))
+    }
   } else if (typeof headers[Symbol.iterator] === 'function') {
     for (const entry of headers) {
       if (entry === null || typeof entry !== 'object') throw invalid('header entries must be [name, value] pairs')
@@ -216,44 +268,10 @@ const UNREAD = Symbol('unread')
 /** Only this module creates events. */
 const EVENT_TOKEN = Symbol('event')
 
-/** What the core reported about a reception (see `found` in src/lib.rs). */
+/** What the core reported about a reception (see `Found` in src/lib.rs). */
 const FOUND_FRESH = 1
 const FOUND_DUPLICATE = 2
 const FOUND_IN_PROGRESS = 3
-
-/**
- * The fields of the core's `meta` string: `found,claim,matched,timestamp,createdMs,lenType,lenId,
- * lenProject,lenText,lenDeliveryId|` then those strings (lengths in UTF-16 units, -1 when absent).
- */
-function readMeta(meta) {
-  const bar = meta.indexOf('|')
-  const numbers = meta.slice(0, bar).split(',')
-  let at = bar + 1
-  const text = (index) => {
-    const length = Number(numbers[index])
-    if (length < 0) return null
-    const value = meta.slice(at, at + length)
-    at += length
-    return value
-  }
-  const type = text(5)
-  const id = text(6)
-  const projectId = text(7)
-  const eventText = text(8)
-  const deliveryId = text(9)
-  return {
-    found: Number(numbers[0]),
-    claim: Number(numbers[1]),
-    matchedSecret: Number(numbers[2]),
-    timestamp: Number(numbers[3]),
-    createdMs: numbers[4] === '' ? null : Number(numbers[4]),
-    type,
-    id,
-    projectId,
-    text: eventText,
-    deliveryId,
-  }
-}
 
 function orNull(value) {
   return value === undefined ? null : value
@@ -264,73 +282,95 @@ function parseOrNull(json) {
 }
 
 /**
- * A verified event. It holds the core's answer as two strings: its fields (read on first access) and the
- * JSON text of `data` exactly as verified (parsed with `JSON.parse` on first access of `data`, then
- * cached). `created` is a `Date` (or `null` when a Standard Webhooks body has no timestamp).
+ * A verified event. The core hands it over as ONE string (type, id, projectId, text and deliveryId one
+ * after the other, then the JSON text of `data` exactly as verified) and its numbers in `SLOTS` (see
+ * `event_value` in src/lib.rs), read here before anything else crosses. `data` is parsed with
+ * `JSON.parse` on first access, then cached. `created` is a `Date` (or `null` when a Standard Webhooks
+ * body has no timestamp).
  */
 class Event {
-  #meta
-  #dataJson
-  #fields = null
+  #text
+  #dataStart
+  #type
+  #id
+  #projectId
+  #eventText
+  #deliveryId
+  #matchedSecret
+  #timestamp
+  #createdMs
   #data = UNREAD
   #created = UNREAD
   #task = UNREAD
   #session = UNREAD
 
-  constructor(value, token) {
+  constructor(text, token) {
     if (token !== EVENT_TOKEN) throw new TypeError('Event objects are created by Verifier#verify and Receiver#receive')
-    this.#meta = value[0]
-    this.#dataJson = value[1]
+    this.#text = text
+    this.#matchedSecret = SLOTS[SLOT_MATCHED]
+    this.#timestamp = SLOTS[SLOT_TIMESTAMP]
+    this.#createdMs = SLOTS[SLOT_CREATED_MS]
+    let at = SLOTS[SLOT_LENGTHS]
+    this.#type = text.slice(0, at)
+    let length = SLOTS[SLOT_LENGTHS + 1]
+    this.#id = text.slice(at, (at += length))
+    length = SLOTS[SLOT_LENGTHS + 2]
+    this.#projectId = length < 0 ? null : text.slice(at, (at += length))
+    length = SLOTS[SLOT_LENGTHS + 3]
+    this.#eventText = length < 0 ? null : text.slice(at, (at += length))
+    length = SLOTS[SLOT_LENGTHS + 4]
+    this.#deliveryId = length < 0 ? null : text.slice(at, (at += length))
+    this.#dataStart = at
   }
 
-  #read() {
-    if (this.#fields === null) this.#fields = readMeta(this.#meta)
-    return this.#fields
+  /** The JSON text of `data`, exactly as verified. */
+  #dataJson() {
+    return this.#text.slice(this.#dataStart)
   }
 
   /** The event id: the envelope's `id` (Anchor) or the `webhook-id` header (Standard Webhooks). */
   get id() {
-    return this.#read().id
+    return this.#id
   }
 
   get type() {
-    return this.#read().type
+    return this.#type
   }
 
   get created() {
     if (this.#created === UNREAD) {
-      const ms = this.#read().createdMs
-      this.#created = ms === null ? null : new Date(ms)
+      const ms = this.#createdMs
+      this.#created = Number.isNaN(ms) ? null : new Date(ms)
     }
     return this.#created
   }
 
   get projectId() {
-    return this.#read().projectId
+    return this.#projectId
   }
 
   get text() {
-    return this.#read().text
+    return this.#eventText
   }
 
   get data() {
-    if (this.#data === UNREAD) this.#data = JSON.parse(this.#dataJson)
+    if (this.#data === UNREAD) this.#data = JSON.parse(this.#dataJson())
     return this.#data
   }
 
   /** Index of the configured secret that matched (rotation: tells when the old secret stops being used). */
   get matchedSecret() {
-    return this.#read().matchedSecret
+    return this.#matchedSecret
   }
 
   /** The signed timestamp, unix seconds. */
   get timestamp() {
-    return this.#read().timestamp
+    return this.#timestamp
   }
 
   /** `Anchor-Delivery-Id` (or `null`), or `webhook-id` for Standard Webhooks. */
   get deliveryId() {
-    return this.#read().deliveryId
+    return this.#deliveryId
   }
 
   /** The core's typed view of `task.*` data (`null` for other events). */
@@ -338,7 +378,7 @@ class Event {
     if (this.#task === UNREAD) {
       let raw
       try {
-        raw = native.eventTask(this.type, this.#dataJson)
+        raw = native.eventTask(this.type, this.#dataJson())
       } catch (error) {
         throw fromNative(error)
       }
@@ -375,12 +415,12 @@ class Event {
     if (this.#session === UNREAD) {
       let raw
       try {
-        raw = native.eventSession(this.type, this.#dataJson)
+        raw = native.eventSession(this.type, this.#dataJson())
       } catch (error) {
         throw fromNative(error)
       }
       const type = this.type
-      const dataJson = this.#dataJson
+      const dataJson = this.#dataJson()
       this.#session =
         raw === null
           ? null
@@ -418,6 +458,7 @@ class Event {
 // Verifier.
 
 let nativeVerifierOf
+let headerFilterOf
 
 /**
  * Verifies deliveries against one or more secrets (several during a rotation). The secrets are handed to
@@ -425,9 +466,13 @@ let nativeVerifierOf
  */
 class Verifier {
   #native
+  #keep
+  #verify
+  #verifySignature
 
   static {
     nativeVerifierOf = (verifier) => verifier.#native
+    headerFilterOf = (verifier) => verifier.#keep
   }
 
   constructor(secrets, options) {
@@ -443,46 +488,50 @@ class Verifier {
     } catch (error) {
       throw fromNative(error)
     }
+    this.#keep = HEADER_FILTERS.get(this.#native.scheme)
+    // Plain functions bound to the native verifier: no receiver unwrap per call.
+    ;[this.#verify, this.#verifySignature] = this.#native.bind()
   }
 
   /** Verifies a delivery and returns its event; throws a `WebhookVerificationError` otherwise. */
   verify(body, headers, options) {
     const bytes = bodyBytes(body)
     headers = reusable(headers)
-    const joined = joinHeaders(headers)
+    const joined = joinHeaders(headers, this.#keep)
     const pairs = joinedPairs
     const now = nowSeconds(options)
-    let value
+    SLOTS[SLOT_NOW] = now
+    SLOTS[SLOT_PAIRS] = pairs
+    let text
     try {
-      value = this.#native.verify(bytes, joined, pairs, now)
+      text = this.#verify(bytes, joined, SCRATCH)
     } catch (error) {
       if (error.code !== HEADERS_NEED_LIST) throw fromNative(error)
       try {
-        value = this.#native.verifyList(bytes, headerList(headers), now)
+        text = this.#native.verifyList(bytes, headerList(headers, this.#keep), now, SCRATCH)
       } catch (again) {
         throw fromNative(again)
       }
     }
-    return new Event(value, EVENT_TOKEN)
+    return new Event(text, EVENT_TOKEN)
   }
 
   /** Headers, timestamp and signature only, without parsing the body: `{ matchedSecret, timestamp }`. */
   verifySignature(body, headers, options) {
     const bytes = bodyBytes(body)
     headers = reusable(headers)
-    const joined = joinHeaders(headers)
-    const pairs = joinedPairs
-    const now = nowSeconds(options)
-    let found
+    const joined = joinHeaders(headers, this.#keep)
+    SLOTS[SLOT_NOW] = nowSeconds(options)
+    SLOTS[SLOT_PAIRS] = joinedPairs
     try {
-      found = this.#native.verifySignature(bytes, joined, pairs, now)
+      this.#verifySignature(bytes, joined, SCRATCH)
     } catch (error) {
       if (error.code !== HEADERS_NEED_LIST) throw fromNative(error)
       // A name or value holding NUL: the full check reads such lists (it also parses the body).
       const event = this.verify(body, headers, options)
       return { matchedSecret: event.matchedSecret, timestamp: event.timestamp }
     }
-    return { matchedSecret: found[0], timestamp: found[1] }
+    return { matchedSecret: SLOTS[SLOT_MATCHED], timestamp: SLOTS[SLOT_TIMESTAMP] }
   }
 
   get scheme() {
@@ -608,9 +657,13 @@ class RedisStore {
 // ---------------------------------------------------------------------------------------------------
 // Receiver: verify, claim, run the handler, complete or release.
 
-function outcome(kind, event, error) {
-  const status = kind === 'rejected' ? error.httpStatus : OUTCOME_STATUS[kind]
+function outcome(kind, status, event, error) {
   return { status, kind, event, error, retryAfter: status === 503 ? RETRY_AFTER_SECONDS : null }
+}
+
+/** A rejection: its status is its error's (`Outcome::Rejected`). */
+function rejected(event, error) {
+  return outcome('rejected', error.httpStatus, event, error)
 }
 
 /**
@@ -630,6 +683,7 @@ class Receiver {
   #verifier
   #store
   #blocking
+  #keep
 
   constructor(verifier, store, options) {
     if (!(verifier instanceof Verifier)) throw invalid('verifier must be a Verifier')
@@ -643,6 +697,7 @@ class Receiver {
     this.#verifier = verifier
     this.#store = store
     this.#blocking = nativeStore.blocking
+    this.#keep = headerFilterOf(verifier)
   }
 
   get verifier() {
@@ -656,56 +711,61 @@ class Receiver {
   async receive(body, headers, handler, options) {
     if (typeof handler !== 'function') throw invalid('handler must be a function (event) => void | Promise<void>')
     const bytes = bodyBytes(body)
-    let value
+    let text
     try {
-      value = this.#blocking
-        ? (await this.#native.receiveAsync(bytes, headerList(reusable(headers)), nowMillis(options))).delivery()
+      text = this.#blocking
+        ? (await this.#native.receiveAsync(bytes, headerList(reusable(headers), this.#keep), nowMillis(options))).delivery(SCRATCH)
         : this.#receiveHere(bytes, headers, nowMillis(options))
     } catch (error) {
-      const rejected = fromNative(error)
-      if (!(rejected instanceof WebhookVerificationError)) throw rejected
-      return outcome('rejected', null, rejected)
+      const converted = fromNative(error)
+      if (!(converted instanceof WebhookVerificationError)) throw converted
+      return rejected(null, converted)
     }
-    const event = new Event(value, EVENT_TOKEN)
-    const { found, claim } = readMeta(value[0])
-    if (found === FOUND_DUPLICATE) return outcome('duplicate', event, null)
-    if (found === FOUND_IN_PROGRESS) return outcome('in_progress', event, null)
+    const found = SLOTS[SLOT_FOUND]
+    const claim = SLOTS[SLOT_CLAIM]
+    const event = new Event(text, EVENT_TOKEN)
+    if (found === FOUND_DUPLICATE) return outcome('duplicate', OUTCOME_STATUS.duplicate, event, null)
+    if (found === FOUND_IN_PROGRESS) return outcome('in_progress', OUTCOME_STATUS.in_progress, event, null)
     if (found !== FOUND_FRESH) throw new Error(`anchor-webhooks: unexpected reception ${found}`)
+    // The core's Receiver::finish ends the claim: complete after success, release after a failure (a
+    // release that fails leaves the lease to expire, after which the retry is processed).
+    let handlerError
+    let succeeded = true
     try {
       await handler(event)
     } catch (error) {
-      // As the core's Receiver::handle: a release that fails leaves the lease to expire, after which the
-      // retry is processed.
-      await this.#finish(claim, false, options).catch(() => {})
-      return outcome('handler_failed', event, error)
+      succeeded = false
+      handlerError = error
     }
+    let finished
     try {
-      await this.#finish(claim, true, options)
+      finished = await this.#finish(claim, succeeded, options)
     } catch (error) {
-      const rejected = fromNative(error)
-      if (!(rejected instanceof WebhookVerificationError)) throw rejected
+      const converted = fromNative(error)
+      if (!(converted instanceof WebhookVerificationError)) throw converted
       // The handler ran but its completion was not recorded: 503, and the retry may run it again.
-      return outcome('rejected', event, rejected)
+      return rejected(event, converted)
     }
-    return outcome('processed', event, null)
+    return outcome(finished.kind, finished.httpStatus, event, succeeded ? null : handlerError)
   }
 
   #receiveHere(bytes, headers, nowMs) {
     headers = reusable(headers)
-    const joined = joinHeaders(headers)
+    const joined = joinHeaders(headers, this.#keep)
     const pairs = joinedPairs
     try {
-      return this.#native.receive(bytes, joined, pairs, nowMs)
+      return this.#native.receive(bytes, joined, pairs, nowMs, SCRATCH)
     } catch (error) {
       if (error.code !== HEADERS_NEED_LIST) throw error
-      return this.#native.receiveList(bytes, headerList(headers), nowMs)
+      return this.#native.receiveList(bytes, headerList(headers, this.#keep), nowMs, SCRATCH)
     }
   }
 
-  async #finish(claim, done, options) {
+  /** `Receiver::finish` in the core: `{ kind, httpStatus }` of its outcome, or its rejection thrown. */
+  async #finish(claim, handlerSucceeded, options) {
     const nowMs = nowMillis(options)
-    if (this.#blocking) return (await this.#native.finishAsync(claim, done, nowMs)).finished()
-    return this.#native.finish(claim, done, nowMs)
+    if (this.#blocking) return (await this.#native.finishAsync(claim, handlerSucceeded, nowMs)).finished()
+    return this.#native.finish(claim, handlerSucceeded, nowMs)
   }
 
   [inspect.custom]() {

@@ -5,23 +5,28 @@
 //! core's. Errors leave this crate in one place, [`fail`]: a JS `Error` whose `code` is the core's
 //! snake_case code, which `lib/errors.cjs` turns into a `WebhookVerificationError`.
 //!
-//! Per-call cost matters (see `bench.mjs`): headers arrive as ONE string of NUL-separated names and
-//! values (one crossing instead of one per header), bodies as borrowed `Uint8Array` views (no copy), and
-//! a verified event leaves as two strings (its fields, and the JSON text of `data` that JavaScript parses
-//! on first access), so nothing of it is kept natively.
+//! Per-call cost matters (see `bench.mjs` and the README): `verify` and `verifySignature` are plain
+//! functions bound to their verifier (a closure per verifier: no receiver unwrap or borrow bookkeeping
+//! per call), headers arrive as ONE string of NUL-separated names and values (only the headers of the
+//! verifier's scheme: [`header_names`]), read as UTF-16 (no UTF-8 length pass in V8), bodies as borrowed
+//! `Uint8Array` views (no copy), numbers travel through a caller-owned scratch `Buffer`, and a verified
+//! event leaves as ONE string (its text fields, then the JSON text of `data` that JavaScript parses on
+//! first access), so nothing of it is kept natively.
 
 #![deny(clippy::all)]
 
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
+use anchor_webhooks::serde_json::{Map, Value};
 use anchor_webhooks::{
     Claimed, DedupeStore, Error as CoreError, ErrorCode, Event, EventType, MemoryStore, Outcome, Receiver,
     Reception, RedisOptions, RedisStore, Scheme, SignOptions, Signer, Verified, Verifier, DEFAULT_DONE_TTL,
     DEFAULT_MAX_ENTRIES, IN_PROGRESS_RETRY_AFTER_SECONDS,
 };
-use napi::bindgen_prelude::{AsyncTask, Uint8ArraySlice};
-use napi::{Env, JsString, Task};
+use anchor_webhooks::{SessionData, TaskData};
+use napi::bindgen_prelude::{AsyncTask, BufferSlice, Function, Uint8ArraySlice};
+use napi::{Env, JsString, JsValue, Task};
 use napi_derive::napi;
 use zeroize::Zeroizing;
 
@@ -111,6 +116,13 @@ pub fn outcome_catalogue() -> napi::Result<Vec<OutcomeInfo>, Code> {
         .collect())
 }
 
+/// Every header the verifier of `scheme_name` reads (`Scheme::header_names`): JavaScript hands the core
+/// only headers whose name equals one of these ignoring ASCII case (the core matches them again).
+#[napi]
+pub fn header_names(scheme_name: String) -> napi::Result<Vec<&'static str>, Code> {
+    Ok(scheme(&scheme_name)?.header_names().to_vec())
+}
+
 /// `Retry-After` (seconds) for an in-progress delivery.
 #[napi]
 pub fn retry_after_seconds() -> u32 {
@@ -155,9 +167,8 @@ type Pairs<'a> = Vec<(&'a [u8], &'a [u8])>;
 /// Splits `name\0value\0name\0value\0` (what `lib/index.cjs` builds) into pairs. `None` when there are
 /// not exactly `2 * pairs` NUL-terminated items (a name or value held a NUL), so no pair can shift into
 /// another.
-fn split_headers(joined: &str, pairs: u32) -> Option<Pairs<'_>> {
+fn split_headers(bytes: &[u8], pairs: u32) -> Option<Pairs<'_>> {
     let expected = usize::try_from(pairs).ok()?;
-    let bytes = joined.as_bytes();
     let mut out = Vec::with_capacity(expected);
     let mut nuls = memchr::memchr_iter(0, bytes);
     let mut start = 0;
@@ -174,8 +185,26 @@ fn split_headers(joined: &str, pairs: u32) -> Option<Pairs<'_>> {
 }
 
 fn headers_or_clash(joined: &str, pairs: u32) -> napi::Result<Pairs<'_>, Code> {
+    split_bytes_or_clash(joined.as_bytes(), pairs)
+}
+
+fn split_bytes_or_clash(joined: &[u8], pairs: u32) -> napi::Result<Pairs<'_>, Code> {
     split_headers(joined, pairs).ok_or_else(|| {
         napi::Error::new(Code(SEPARATOR_CLASH), "a header name or value contains NUL".to_owned())
+    })
+}
+
+/// The UTF-8 bytes of a JS string read as UTF-16: V8 copies a one-byte string out without the UTF-8
+/// length pass `String` arguments cost; lone surrogates become U+FFFD, as napi's UTF-8 conversion makes them.
+fn utf8_of(text: JsString<'_>) -> napi::Result<Vec<u8>, Code> {
+    let units = text.into_utf16().map_err(|e| napi::Error::new(Code("StringExpected"), e.reason))?;
+    // napi writes a terminating NUL after the string's units.
+    let units = units.as_slice().split_last().map_or(&[][..], |(_, units)| units);
+    // Header text is ASCII: one branch-free pass over the units, then a narrowing copy.
+    Ok(if units.iter().fold(0, |seen, &unit| seen | unit) < 0x80 {
+        units.iter().map(|&unit| unit as u8).collect()
+    } else {
+        String::from_utf16_lossy(units).into_bytes()
     })
 }
 
@@ -191,8 +220,106 @@ fn list_pairs(list: &[String]) -> napi::Result<Pairs<'_>, Code> {
 
 #[napi]
 pub struct NativeVerifier {
-    inner: Verifier,
+    inner: Arc<Verifier>,
 }
+
+/// The caller's scratch `Buffer`, read and written as native-endian `f64` slots (a `Float64Array` over
+/// the same memory on the JavaScript side). In: [`SLOT_NOW`], [`SLOT_PAIRS`]. Out: the numbers of a
+/// result, from [`SLOT_MATCHED`] on. Every slot is read before any is written.
+struct Scratch<'a>(&'a mut [u8]);
+
+const SLOT_NOW: usize = 0;
+const SLOT_PAIRS: usize = 1;
+const SLOT_MATCHED: usize = 0;
+const SLOT_TIMESTAMP: usize = 1;
+const SLOT_CREATED_MS: usize = 2;
+const SLOT_FOUND: usize = 3;
+const SLOT_CLAIM: usize = 4;
+/// Five slots from here: the UTF-16 lengths of type, id, projectId, text and deliveryId (`-1` absent).
+const SLOT_LENGTHS: usize = 5;
+/// The scratch holds at least this many slots (`lib/index.cjs` allocates them).
+const SCRATCH_SLOTS: usize = 10;
+
+impl Scratch<'_> {
+    fn new(buffer: &mut [u8]) -> napi::Result<Scratch<'_>, Code> {
+        if buffer.len() < SCRATCH_SLOTS * 8 {
+            return Err(invalid_arg("the scratch buffer is too small"));
+        }
+        Ok(Scratch(buffer))
+    }
+
+    fn get(&self, slot: usize) -> f64 {
+        let mut bytes = [0; 8];
+        bytes.copy_from_slice(&self.0[slot * 8..slot * 8 + 8]);
+        f64::from_ne_bytes(bytes)
+    }
+
+    fn set(&mut self, slot: usize, value: f64) {
+        self.0[slot * 8..slot * 8 + 8].copy_from_slice(&value.to_ne_bytes());
+    }
+
+    /// `now` and the header pair count, as `lib/index.cjs` wrote them.
+    fn inputs(&self, what: &str) -> napi::Result<(u64, u32), Code> {
+        let pairs = self.get(SLOT_PAIRS);
+        if !(0.0..=f64::from(u32::MAX)).contains(&pairs) {
+            return Err(invalid_arg("the header pair count is out of range"));
+        }
+        Ok((whole(self.get(SLOT_NOW), what)?, pairs as u32))
+    }
+}
+
+/// A bound entry point's result: its value, or the error thrown with the same code and message as
+/// [`fail`] gives every other entry point.
+fn settle(
+    env: &Env,
+    result: napi::Result<napi::sys::napi_value, Code>,
+) -> napi::Result<napi::sys::napi_value> {
+    match result {
+        Ok(value) => Ok(value),
+        Err(error) => {
+            env.throw_error(&error.reason, Some(error.status.as_ref()))?;
+            // The pending exception is what JavaScript sees; the value is ignored.
+            Ok(std::ptr::null_mut())
+        }
+    }
+}
+
+/// `verify(body, headers, scratch)`: `now` and the pair count are in the scratch; the event as ONE string
+/// (see [`event_value`]).
+fn bound_verify(
+    verifier: &Verifier,
+    env: &Env,
+    body: &[u8],
+    headers: JsString<'_>,
+    scratch: &mut [u8],
+) -> napi::Result<napi::sys::napi_value, Code> {
+    let mut scratch = Scratch::new(scratch)?;
+    let (now, pairs) = scratch.inputs("now")?;
+    let joined = utf8_of(headers)?;
+    let verified =
+        verifier.verify(&split_bytes_or_clash(&joined, pairs)?, body, now).map_err(|e| fail(&e))?;
+    Ok(event_value(env, &verified, Found::Verified, None, &mut scratch)?.raw())
+}
+
+/// `verifySignature(body, headers, scratch)`: writes the matched secret and the timestamp to the scratch.
+fn bound_verify_signature(
+    verifier: &Verifier,
+    body: &[u8],
+    headers: JsString<'_>,
+    scratch: &mut [u8],
+) -> napi::Result<napi::sys::napi_value, Code> {
+    let mut scratch = Scratch::new(scratch)?;
+    let (now, pairs) = scratch.inputs("now")?;
+    let joined = utf8_of(headers)?;
+    let headers = split_bytes_or_clash(&joined, pairs)?;
+    let signed = verifier.verify_signature(&headers, body, now).map_err(|e| fail(&e))?;
+    scratch.set(SLOT_MATCHED, signed.matched_secret as f64);
+    scratch.set(SLOT_TIMESTAMP, signed.timestamp as f64);
+    Ok(std::ptr::null_mut())
+}
+
+/// A function bound to a verifier (see [`NativeVerifier::bind`]).
+type Bound<'env> = Function<'env, (), napi::sys::napi_value>;
 
 #[napi]
 impl NativeVerifier {
@@ -213,27 +340,37 @@ impl NativeVerifier {
             let limit = usize::try_from(whole(limit, "maxBodyBytes")?).unwrap_or(usize::MAX);
             inner = inner.with_max_body_bytes(limit);
         }
-        Ok(NativeVerifier { inner })
+        Ok(NativeVerifier { inner: Arc::new(inner) })
     }
 
-    /// Verifies `body` against NUL-joined header pairs at `now` (unix seconds): the event as
-    /// `[meta, data]` (see [`event_value`]).
-    #[napi]
-    pub fn verify<'env>(
-        &self,
-        env: &'env Env,
-        body: Uint8ArraySlice,
-        headers: String,
-        pairs: u32,
-        now: f64,
-    ) -> napi::Result<EventValue<'env>, Code> {
-        let now = whole(now, "now")?;
-        let verified =
-            self.inner.verify(&headers_or_clash(&headers, pairs)?, &body, now).map_err(|e| fail(&e))?;
-        event_value(env, &verified, Found::Verified, None)
+    /// `verify(body, headers, scratch)` and `verifySignature(body, headers, scratch)` bound to this
+    /// verifier: `headers` NUL-joined (`name\0value\0...`), `now` and the pair count in the scratch (see
+    /// [`Scratch`]). `verify` returns the event as ONE string (see [`event_value`]).
+    #[napi(
+        ts_return_type = "[verify: (body: Uint8Array, headers: string, scratch: Buffer) => string, verifySignature: (body: Uint8Array, headers: string, scratch: Buffer) => void]"
+    )]
+    pub fn bind<'env>(&self, env: &'env Env) -> napi::Result<(Bound<'env>, Bound<'env>)> {
+        let verifier = Arc::clone(&self.inner);
+        let verify = env.create_function_from_closure("verify", move |ctx| {
+            let body = ctx.get::<Uint8ArraySlice>(0)?;
+            let headers = ctx.get::<JsString>(1)?;
+            let mut scratch = ctx.get::<BufferSlice>(2)?;
+            let result = bound_verify(&verifier, ctx.env, &body, headers, &mut scratch);
+            settle(ctx.env, result)
+        })?;
+        let verifier = Arc::clone(&self.inner);
+        let verify_signature = env.create_function_from_closure("verifySignature", move |ctx| {
+            let body = ctx.get::<Uint8ArraySlice>(0)?;
+            let headers = ctx.get::<JsString>(1)?;
+            let mut scratch = ctx.get::<BufferSlice>(2)?;
+            let result = bound_verify_signature(&verifier, &body, headers, &mut scratch);
+            settle(ctx.env, result)
+        })?;
+        Ok((verify, verify_signature))
     }
 
-    /// `verify` with the headers as a flat `[name, value, ...]` list (names or values holding NUL).
+    /// `verify` with the headers as a flat `[name, value, ...]` list (names or values holding NUL): the
+    /// event as ONE string, its numbers in `scratch` (see [`event_value`]).
     #[napi]
     pub fn verify_list<'env>(
         &self,
@@ -241,25 +378,12 @@ impl NativeVerifier {
         body: Uint8ArraySlice,
         headers: Vec<String>,
         now: f64,
-    ) -> napi::Result<EventValue<'env>, Code> {
+        mut scratch: BufferSlice,
+    ) -> napi::Result<JsString<'env>, Code> {
         let now = whole(now, "now")?;
+        let mut scratch = Scratch::new(&mut scratch)?;
         let verified = self.inner.verify(&list_pairs(&headers)?, &body, now).map_err(|e| fail(&e))?;
-        event_value(env, &verified, Found::Verified, None)
-    }
-
-    /// Headers, timestamp and signature only (no JSON): `[matchedSecret, timestamp]`.
-    #[napi]
-    pub fn verify_signature(
-        &self,
-        body: Uint8ArraySlice,
-        headers: String,
-        pairs: u32,
-        now: f64,
-    ) -> napi::Result<Vec<f64>, Code> {
-        let now = whole(now, "now")?;
-        let headers = headers_or_clash(&headers, pairs)?;
-        let signed = self.inner.verify_signature(&headers, &body, now).map_err(|e| fail(&e))?;
-        Ok(vec![signed.matched_secret as f64, signed.timestamp as f64])
+        event_value(env, &verified, Found::Verified, None, &mut scratch)
     }
 
     #[napi(getter)]
@@ -323,12 +447,6 @@ enum Found {
     InProgress = 3,
 }
 
-/// `[meta, data]`: `meta` is `found,claim,matched,timestamp,createdMs,lenType,lenId,lenProject,lenText,
-/// lenDeliveryId|` followed by those strings (lengths in UTF-16 units as JavaScript counts them, `-1` for
-/// an absent one; `createdMs` empty when absent; `claim` `-1` unless fresh); `data` is the JSON text of
-/// `data` exactly as verified, which JavaScript parses with `JSON.parse` on first access.
-type EventValue<'env> = (JsString<'env>, JsString<'env>);
-
 fn utf16_len(text: &str) -> usize {
     if text.is_ascii() {
         text.len()
@@ -338,20 +456,27 @@ fn utf16_len(text: &str) -> usize {
 }
 
 /// A JS string of `bytes` (valid UTF-8): ASCII, the usual JSON, is copied as is into a one-byte string.
-fn js_string<'env>(env: &'env Env, bytes: &[u8]) -> napi::Result<JsString<'env>> {
-    if bytes.is_ascii() {
+fn js_string<'env>(env: &'env Env, bytes: &[u8]) -> napi::Result<JsString<'env>, Code> {
+    let made = if bytes.is_ascii() {
         env.create_string_latin1(bytes)
     } else {
         env.create_string(String::from_utf8_lossy(bytes))
-    }
+    };
+    made.map_err(|e| napi::Error::new(Code("GenericFailure"), e.reason))
 }
 
+/// A verified event as ONE string: its type, id, projectId, text and deliveryId one after the other,
+/// then the JSON text of `data` exactly as verified (which JavaScript parses with `JSON.parse` on first
+/// access). The scratch gets the numbers: matched secret, timestamp, `created` in unix milliseconds (NaN
+/// when absent), what was found, the claim handle (`-1` unless fresh) and the UTF-16 lengths of the five
+/// strings (`-1` when absent), as JavaScript counts them.
 fn event_value<'env>(
     env: &'env Env,
     verified: &Verified,
     found: Found,
     claim: Option<f64>,
-) -> napi::Result<EventValue<'env>, Code> {
+    scratch: &mut Scratch<'_>,
+) -> napi::Result<JsString<'env>, Code> {
     let event = &verified.event;
     let strings = [
         Some(event.event_type().as_str()),
@@ -360,47 +485,38 @@ fn event_value<'env>(
         event.text(),
         verified.delivery_id.as_deref(),
     ];
-    let mut meta = String::with_capacity(96 + strings.iter().flatten().map(|s| s.len()).sum::<usize>());
-    let mut number = itoa::Buffer::new();
-    meta.push_str(number.format(found as u8));
-    meta.push(',');
-    match claim {
-        Some(claim) => meta.push_str(number.format(claim as u64)),
-        None => meta.push_str("-1"),
+    let data = event.raw_data();
+    let mut text = Vec::with_capacity(data.len() + strings.iter().flatten().map(|s| s.len()).sum::<usize>());
+    for (index, string) in strings.into_iter().enumerate() {
+        let length = string.map_or(-1.0, |string| {
+            text.extend_from_slice(string.as_bytes());
+            utf16_len(string) as f64
+        });
+        scratch.set(SLOT_LENGTHS + index, length);
     }
-    meta.push(',');
-    meta.push_str(number.format(verified.matched_secret));
-    meta.push(',');
-    meta.push_str(number.format(verified.timestamp));
-    meta.push(',');
-    if let Some(at) = event.created() {
-        meta.push_str(number.format((at.unix_timestamp_nanos() / 1_000_000) as i64));
-    }
-    for text in strings {
-        meta.push(',');
-        match text {
-            Some(text) => meta.push_str(number.format(utf16_len(text))),
-            None => meta.push_str("-1"),
-        }
-    }
-    meta.push('|');
-    for text in strings.into_iter().flatten() {
-        meta.push_str(text);
-    }
-    let js =
-        |bytes: &[u8]| js_string(env, bytes).map_err(|e| napi::Error::new(Code("GenericFailure"), e.reason));
-    Ok((js(meta.as_bytes())?, js(event.raw_data())?))
+    text.extend_from_slice(data);
+    scratch.set(SLOT_MATCHED, verified.matched_secret as f64);
+    scratch.set(SLOT_TIMESTAMP, verified.timestamp as f64);
+    let created = event.created().map_or(f64::NAN, |at| (at.unix_timestamp_nanos() / 1_000_000) as f64);
+    scratch.set(SLOT_CREATED_MS, created);
+    scratch.set(SLOT_FOUND, f64::from(found as u8));
+    scratch.set(SLOT_CLAIM, claim.unwrap_or(-1.0));
+    js_string(env, &text)
 }
 
-/// The verified `data` of an event of type `event_type`, as the core reads it for its typed views.
-fn view_event(event_type: &str, data_json: &str) -> Result<Event, CoreError> {
-    // The views depend only on the type's entity and on `data`; a Standard Webhooks body carries both and
-    // accepts any `data`, so the core parses exactly what was verified.
-    let body = format!(
-        "{{\"type\":{},\"data\":{data_json}}}",
-        anchor_webhooks::serde_json::to_string(event_type).unwrap_or_else(|_| "\"\"".to_owned())
-    );
-    Event::from_standard_body("view", body.as_bytes())
+/// The `data` map the core's typed views read: an event's verified `data` when it is an object, else an
+/// empty map (as `Event::task`/`Event::session` read it).
+fn data_map(data_json: &str) -> napi::Result<Map<String, Value>, Code> {
+    match anchor_webhooks::serde_json::from_str::<Value>(data_json) {
+        Ok(Value::Object(map)) => Ok(map),
+        Ok(_) => Ok(Map::new()),
+        Err(_) => Err(invalid_arg("not the verified JSON text of an event's data")),
+    }
+}
+
+/// Whether the core gives events of `event_type` the typed view of `entity` (`task`, `session`).
+fn has_view(event_type: &str, entity: &str) -> bool {
+    EventType::parse(event_type).entity() == entity
 }
 
 #[napi(object)]
@@ -426,10 +542,9 @@ pub struct TaskView {
     pub healed_task_version_id: Option<String>,
 }
 
-fn task_view(event: &Event) -> Option<TaskView> {
-    let task = event.task()?;
+fn task_view(task: TaskData<'_>) -> TaskView {
     let owned = |text: Option<&str>| text.map(str::to_owned);
-    Some(TaskView {
+    TaskView {
         artifacts: task
             .artifacts()
             .into_iter()
@@ -449,7 +564,7 @@ fn task_view(event: &Event) -> Option<TaskView> {
         error_type: task.error_type().map(|kind| kind.as_str().to_owned()),
         error_json: task.error().map(ToString::to_string),
         healed_task_version_id: owned(task.healed_task_version_id()),
-    })
+    }
 }
 
 /// The core's typed view of `session.*` data.
@@ -461,26 +576,31 @@ pub struct SessionView {
     pub session_id: Option<String>,
 }
 
-fn session_view(event: &Event) -> Option<SessionView> {
-    let session = event.session()?;
-    Some(SessionView {
+fn session_view(session: SessionData<'_>) -> SessionView {
+    SessionView {
         duration: session.duration(),
         proxy_bytes: session.proxy_bytes().map(|bytes| bytes as f64),
         recording_url: session.recording_url().map(str::to_owned),
         session_id: session.session_id().map(str::to_owned),
-    })
+    }
 }
 
 /// The core's view of `task.*` data (`null` for other types).
 #[napi]
 pub fn event_task(event_type: String, data_json: String) -> napi::Result<Option<TaskView>, Code> {
-    Ok(task_view(&view_event(&event_type, &data_json).map_err(|e| fail(&e))?))
+    if !has_view(&event_type, "task") {
+        return Ok(None);
+    }
+    Ok(Some(task_view(TaskData::new(&data_map(&data_json)?))))
 }
 
 /// The core's view of `session.*` data (`null` for other types).
 #[napi]
 pub fn event_session(event_type: String, data_json: String) -> napi::Result<Option<SessionView>, Code> {
-    Ok(session_view(&view_event(&event_type, &data_json).map_err(|e| fail(&e))?))
+    if !has_view(&event_type, "session") {
+        return Ok(None);
+    }
+    Ok(Some(session_view(SessionData::new(&data_map(&data_json)?))))
 }
 
 /// A resource-usage field of `session.*` data as JSON text (at the top of `data` or under `usage`).
@@ -490,8 +610,11 @@ pub fn event_session_usage_json(
     data_json: String,
     name: String,
 ) -> napi::Result<Option<String>, Code> {
-    let event = view_event(&event_type, &data_json).map_err(|e| fail(&e))?;
-    Ok(event.session().and_then(|session| session.usage_field(&name).map(ToString::to_string)))
+    if !has_view(&event_type, "session") {
+        return Ok(None);
+    }
+    let data = data_map(&data_json)?;
+    Ok(SessionData::new(&data).usage_field(&name).map(ToString::to_string))
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -567,7 +690,7 @@ type SharedReceiver = Arc<Receiver<Arc<dyn DedupeStore>>>;
 /// Fresh claims between `receive` and `complete`/`release`. A handle is `generation * SLOTS + index`, so
 /// a handle used twice (or forged) never reaches another claim.
 struct Claims {
-    slots: Vec<(u32, Option<Arc<Claimed>>)>,
+    slots: Vec<(u32, Option<Claimed>)>,
     free: Vec<u32>,
 }
 
@@ -580,7 +703,7 @@ fn claims() -> MutexGuard<'static, Claims> {
     CLAIMS.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
-fn hold_claim(claimed: Claimed) -> napi::Result<(f64, Arc<Claimed>), Code> {
+fn hold_claim(claimed: Claimed) -> napi::Result<f64, Code> {
     let mut table = claims();
     let index = match table.free.pop() {
         Some(index) => index,
@@ -590,14 +713,13 @@ fn hold_claim(claimed: Claimed) -> napi::Result<(f64, Arc<Claimed>), Code> {
         }
         None => return Err(invalid_arg("too many claims held at once")),
     };
-    let claimed = Arc::new(claimed);
     let slot = &mut table.slots[index as usize];
-    slot.1 = Some(Arc::clone(&claimed));
-    Ok((f64::from(slot.0) * SLOTS + f64::from(index), claimed))
+    slot.1 = Some(claimed);
+    Ok(f64::from(slot.0) * SLOTS + f64::from(index))
 }
 
 /// Takes the claim behind `handle` out of the table (each claim is completed or released once).
-fn take_claim(handle: f64) -> napi::Result<Arc<Claimed>, Code> {
+fn take_claim(handle: f64) -> napi::Result<Claimed, Code> {
     let not_held = || invalid_arg("this claim was already completed or released");
     if !(0.0..MAX_SAFE_INTEGER).contains(&handle) || handle.fract() != 0.0 {
         return Err(not_held());
@@ -613,31 +735,44 @@ fn take_claim(handle: f64) -> napi::Result<Arc<Claimed>, Code> {
     Ok(claimed)
 }
 
-/// The event of a reception as `[meta, data]`, its claim (if fresh) held for `complete`/`release`.
-fn reception_value<'env>(env: &'env Env, reception: Reception) -> napi::Result<EventValue<'env>, Code> {
+/// The event of a reception as ONE string and its numbers in `scratch` (see [`event_value`]); a fresh
+/// claim is held for `finish`.
+fn reception_value<'env>(
+    env: &'env Env,
+    reception: Reception,
+    scratch: &mut Scratch<'_>,
+) -> napi::Result<JsString<'env>, Code> {
     match reception {
         Reception::Fresh(claimed) => {
-            let (handle, claimed) = hold_claim(claimed)?;
-            event_value(env, &claimed.verified, Found::Fresh, Some(handle)).inspect_err(|_| {
-                // Unreachable in practice (string creation failed); the lease then simply expires.
-                let _ = take_claim(handle);
-            })
+            let value = event_value(env, &claimed.verified, Found::Fresh, None, scratch)?;
+            // If holding fails, the claim is dropped here and its lease expires.
+            scratch.set(SLOT_CLAIM, hold_claim(claimed)?);
+            Ok(value)
         }
-        Reception::Duplicate(verified) => event_value(env, &verified, Found::Duplicate, None),
-        Reception::InProgress(verified) => event_value(env, &verified, Found::InProgress, None),
+        Reception::Duplicate(verified) => event_value(env, &verified, Found::Duplicate, None, scratch),
+        Reception::InProgress(verified) => event_value(env, &verified, Found::InProgress, None, scratch),
     }
 }
 
+/// How the core's `Receiver::finish` ended a fresh delivery: its `Outcome`'s kind and HTTP status.
+#[napi(object, object_from_js = false)]
+pub struct Finished {
+    pub kind: &'static str,
+    pub http_status: u32,
+}
+
+/// `Receiver::finish`: completes the claim after a handler that succeeded, releases it after one that
+/// failed. A completion the store could not record is the outcome's error, thrown by [`fail`].
 fn finish(
     receiver: &Receiver<Arc<dyn DedupeStore>>,
-    claimed: &Claimed,
-    complete: bool,
+    claimed: Claimed,
+    handler_succeeded: bool,
     now_ms: u64,
-) -> Result<bool, CoreError> {
-    if complete {
-        receiver.complete(claimed, now_ms)
-    } else {
-        receiver.release(claimed, now_ms)
+) -> Result<Finished, CoreError> {
+    let result = if handler_succeeded { Ok(()) } else { Err(()) };
+    match receiver.finish(claimed, result, now_ms) {
+        Outcome::Rejected(error) => Err(error),
+        outcome => Ok(Finished { kind: outcome.kind(), http_status: u32::from(outcome.http_status()) }),
     }
 }
 
@@ -654,14 +789,15 @@ impl NativeReceiver {
         store: &NativeStore,
         lease_seconds: Option<f64>,
     ) -> napi::Result<NativeReceiver, Code> {
-        let mut receiver = Receiver::new(verifier.inner.clone(), Arc::clone(&store.inner));
+        let mut receiver = Receiver::new(Verifier::clone(&verifier.inner), Arc::clone(&store.inner));
         if let Some(lease) = lease_seconds {
             receiver = receiver.with_lease(seconds(lease, "leaseSeconds")?);
         }
         Ok(NativeReceiver { inner: Arc::new(receiver) })
     }
 
-    /// Verify and claim on this thread (memory store): the event as `[meta, data]`.
+    /// Verify and claim on this thread (memory store): the event as ONE string, its numbers in
+    /// `scratch` (see [`event_value`]).
     #[napi]
     pub fn receive<'env>(
         &self,
@@ -670,11 +806,13 @@ impl NativeReceiver {
         headers: String,
         pairs: u32,
         now_ms: f64,
-    ) -> napi::Result<EventValue<'env>, Code> {
+        mut scratch: BufferSlice,
+    ) -> napi::Result<JsString<'env>, Code> {
         let now_ms = whole(now_ms, "now")?;
+        let mut scratch = Scratch::new(&mut scratch)?;
         let reception =
             self.inner.receive(&headers_or_clash(&headers, pairs)?, &body, now_ms).map_err(|e| fail(&e))?;
-        reception_value(env, reception)
+        reception_value(env, reception, &mut scratch)
     }
 
     #[napi]
@@ -684,10 +822,12 @@ impl NativeReceiver {
         body: Uint8ArraySlice,
         headers: Vec<String>,
         now_ms: f64,
-    ) -> napi::Result<EventValue<'env>, Code> {
+        mut scratch: BufferSlice,
+    ) -> napi::Result<JsString<'env>, Code> {
         let now_ms = whole(now_ms, "now")?;
+        let mut scratch = Scratch::new(&mut scratch)?;
         let reception = self.inner.receive(&list_pairs(&headers)?, &body, now_ms).map_err(|e| fail(&e))?;
-        reception_value(env, reception)
+        reception_value(env, reception, &mut scratch)
     }
 
     /// Verify and claim on the libuv thread pool (Redis): resolves to a `NativeSettled`.
@@ -709,12 +849,11 @@ impl NativeReceiver {
         }))
     }
 
-    /// Marks a fresh delivery done (`true`), or reports the claim lost (`false`), on this thread. With
-    /// `done` false, releases it so the sender's retry is processed.
+    /// Ends a fresh delivery on this thread through the core's `Receiver::finish` (see [`finish`]).
     #[napi]
-    pub fn finish(&self, claim: f64, done: bool, now_ms: f64) -> napi::Result<bool, Code> {
+    pub fn finish(&self, claim: f64, handler_succeeded: bool, now_ms: f64) -> napi::Result<Finished, Code> {
         let now_ms = whole(now_ms, "now")?;
-        finish(&self.inner, &*take_claim(claim)?, done, now_ms).map_err(|e| fail(&e))
+        finish(&self.inner, take_claim(claim)?, handler_succeeded, now_ms).map_err(|e| fail(&e))
     }
 
     /// `finish` on the libuv thread pool (Redis): resolves to a `NativeSettled`.
@@ -722,14 +861,14 @@ impl NativeReceiver {
     pub fn finish_async(
         &self,
         claim: f64,
-        done: bool,
+        handler_succeeded: bool,
         now_ms: f64,
     ) -> napi::Result<AsyncTask<FinishTask>, Code> {
         Ok(AsyncTask::new(FinishTask {
             receiver: Arc::clone(&self.inner),
             now_ms: whole(now_ms, "now")?,
-            claimed: take_claim(claim)?,
-            done,
+            claimed: Some(take_claim(claim)?),
+            handler_succeeded,
         }))
     }
 }
@@ -738,7 +877,7 @@ impl NativeReceiver {
 /// thrown by the same [`fail`] as every other).
 pub enum Settled {
     Received(Box<Reception>),
-    Finished(bool),
+    Finished(Finished),
     Failed(CoreError),
 }
 
@@ -769,8 +908,8 @@ impl Task for ReceiveTask {
 
 pub struct FinishTask {
     receiver: SharedReceiver,
-    claimed: Arc<Claimed>,
-    done: bool,
+    claimed: Option<Claimed>,
+    handler_succeeded: bool,
     now_ms: u64,
 }
 
@@ -779,8 +918,11 @@ impl Task for FinishTask {
     type JsValue = NativeSettled;
 
     fn compute(&mut self) -> napi::Result<Settled> {
-        Ok(match finish(&self.receiver, &self.claimed, self.done, self.now_ms) {
-            Ok(kept) => Settled::Finished(kept),
+        let Some(claimed) = self.claimed.take() else {
+            return Err(napi::Error::from_reason("this claim was already finished"));
+        };
+        Ok(match finish(&self.receiver, claimed, self.handler_succeeded, self.now_ms) {
+            Ok(finished) => Settled::Finished(finished),
             Err(error) => Settled::Failed(error),
         })
     }
@@ -798,11 +940,17 @@ pub struct NativeSettled {
 
 #[napi]
 impl NativeSettled {
-    /// The event `receiveAsync` found as `[meta, data]`, or the error it met, thrown here.
+    /// The event `receiveAsync` found as ONE string, its numbers in `scratch` (see [`event_value`]), or
+    /// the error it met, thrown here.
     #[napi]
-    pub fn delivery<'env>(&mut self, env: &'env Env) -> napi::Result<EventValue<'env>, Code> {
+    pub fn delivery<'env>(
+        &mut self,
+        env: &'env Env,
+        mut scratch: BufferSlice,
+    ) -> napi::Result<JsString<'env>, Code> {
+        let mut scratch = Scratch::new(&mut scratch)?;
         match self.inner.take() {
-            Some(Settled::Received(reception)) => reception_value(env, *reception),
+            Some(Settled::Received(reception)) => reception_value(env, *reception, &mut scratch),
             Some(Settled::Failed(error)) => Err(fail(&error)),
             _ => Err(invalid_arg("not an unread result of receiveAsync")),
         }
@@ -810,9 +958,9 @@ impl NativeSettled {
 
     /// What `finishAsync` returned, or the error it met, thrown here.
     #[napi]
-    pub fn finished(&mut self) -> napi::Result<bool, Code> {
+    pub fn finished(&mut self) -> napi::Result<Finished, Code> {
         match self.inner.take() {
-            Some(Settled::Finished(kept)) => Ok(kept),
+            Some(Settled::Finished(finished)) => Ok(finished),
             Some(Settled::Failed(error)) => Err(fail(&error)),
             _ => Err(invalid_arg("not an unread result of finishAsync")),
         }

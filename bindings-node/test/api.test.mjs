@@ -243,6 +243,21 @@ describe('verify: results and errors', () => {
 })
 
 describe('sign and the Standard Webhooks scheme', () => {
+  test('only the scheme\'s headers cross, matched ignoring ASCII case only; svix-* names are the core\'s', () => {
+    const body = '{"test": 2432232314}'
+    const verifier = new Verifier(STANDARD_SECRET, { scheme: 'standard' })
+    const headers = sign(STANDARD_SECRET, body, { scheme: 'standard', timestamp: 1614265330, id: 'msg_1' })
+    const svix = Object.fromEntries(Object.entries(headers).map(([k, v]) => [k.replace('webhook', 'SVIX'), v]))
+    assert.equal(verifier.verify(body, svix, { now: 1614265330 }).id, 'msg_1')
+    // U+212A (Kelvin sign) lower-cases to "k" in JavaScript but is no ASCII "K": the core does not read it.
+    const kelvin = { ...headers, 'webhoo\u212A-id': headers['webhook-id'] }
+    delete kelvin['webhook-id']
+    assert.equal(codeOf(() => verifier.verify(body, kelvin, { now: 1614265330 })), 'missing_header')
+    assert.equal(codeOf(() => verifier.verify(body, [...Object.entries(kelvin)].flat(), { now: 1614265330 })), 'missing_header')
+    // The two names of one header (webhook-id and svix-id) both reach the core, which decides.
+    assert.equal(verifier.verifySignature(body, { ...headers, 'Svix-Id': 'msg_1' }, { now: 1614265330 }).timestamp, 1614265330)
+  })
+
   test('the official Standard Webhooks vector', () => {
     const headers = sign(STANDARD_SECRET, '{"test": 2432232314}', { scheme: 'standard', timestamp: 1614265330, id: 'msg_p5jXN8AQM9LWM0D4loKWxJek' })
     assert.equal(headers['webhook-signature'], 'v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=')
