@@ -6,7 +6,9 @@
 At 256 B, 4 KiB and 64 KiB bodies:
 
 * Anchor scheme: a careful standard-library implementation (`hmac.new` + `hmac.compare_digest`, with the
-  header parsing and the timestamp check a careful user writes) against `Verifier.verify`.
+  header parsing and the timestamp check a careful user writes) against `Verifier.verify_signature` (the
+  same work) and `Verifier.verify` (which also validates the JSON envelope), with the floors of the same
+  run: `hashlib.sha256(body)` and `hmac.new(...).digest()` alone.
 * Standard Webhooks scheme: the `standardwebhooks` package's `Webhook.verify` (which JSON-parses the body)
   against `Verifier(..., scheme="standard").verify(...)` with `event.data` read as a dict (the same work:
   verified and parsed), and `svix`'s `Webhook.verify` (which, in svix 2.x, verifies without parsing)
@@ -164,11 +166,19 @@ def contenders_for(size: int) -> Tuple[Dict[str, Callable[[], Any]], Dict[str, C
     # Sanity: every contender accepts its delivery and gives the same data.
     assert stdlib.verify(body, headers)
     assert ours.verify(body, headers).data == json.loads(body)["data"]
+    assert ours.verify_signature(body, headers).delivery_id == headers["Anchor-Delivery-Id"]
+    key = ANCHOR_SECRET.encode("utf-8")
+    signed_message = b"v0:" + headers["Anchor-Timestamp"].encode() + b":" + body
+    assert hmac.new(key, signed_message, hashlib.sha256).hexdigest() in headers["Anchor-Signature"]
     anchor = {
         "stdlib": lambda: stdlib.verify(body, headers),
         "stdlib+json": lambda: stdlib.verify(body, headers) and json.loads(body)["data"],
+        "ours-signature": lambda: ours.verify_signature(body, headers),
         "ours": lambda: ours.verify(body, headers),
         "ours+data": lambda: ours.verify(body, headers).data,
+        # Floors: what any Python-called verification must at least spend (one C call each, no parsing).
+        "sha256": lambda: hashlib.sha256(body).digest(),
+        "hmac": lambda: hmac.new(key, signed_message, hashlib.sha256).digest(),
     }
 
     sbody = standard_body(size)
@@ -183,20 +193,34 @@ def contenders_for(size: int) -> Tuple[Dict[str, Callable[[], Any]], Dict[str, C
     standard = {
         "standardwebhooks": lambda: standard_webhook.verify(sbody, sheaders),
         "svix": lambda: svix_webhook.verify(sbody, sheaders),
+        "ours-signature": lambda: ours_standard.verify_signature(sbody, sheaders),
         "ours": lambda: ours_standard.verify(sbody, sheaders),
         "ours+data": lambda: ours_standard.verify(sbody, sheaders).data,
     }
     return anchor, standard
 
 
-# (figure, size, target ratio): ratio = alternative time / our time.
-TARGETS = {
-    ("verify vs stdlib", 256): 5.0,
-    ("verify vs stdlib", 64 * 1024): 1.15,
-    ("verify+data vs standardwebhooks", 256): 3.0,
-    ("verify+data vs standardwebhooks", 4 * 1024): 3.0,
-    ("verify+data vs standardwebhooks", 64 * 1024): 1.2,
-}
+# (figure, reading, size, target ratio): ratio = alternative time / our time. The issue's "verify vs stdlib"
+# is read two ways: `verify_signature` (like for like: neither side reads the body beyond the MAC; our
+# judgement of the issue's intent) and the full `verify` (which also validates the JSON envelope).
+TARGETS = [
+    ("verify vs stdlib", "verify_signature (like for like)", 256, 5.0),
+    ("verify vs stdlib", "verify (+ envelope validation)", 256, 5.0),
+    ("verify vs stdlib", "verify_signature (like for like)", 64 * 1024, 1.15),
+    ("verify vs stdlib", "verify (+ envelope validation)", 64 * 1024, 1.15),
+    ("verify+data vs standardwebhooks", "verify + `event.data`", 256, 3.0),
+    ("verify+data vs standardwebhooks", "verify + `event.data`", 4 * 1024, 3.0),
+    ("verify+data vs standardwebhooks", "verify + `event.data`", 64 * 1024, 1.2),
+]
+
+
+def target_ratio(results: Dict[int, Tuple[Dict[str, float], Dict[str, float]]], reading: str, size: int) -> float:
+    anchor, standard = results[size]
+    if reading.startswith("verify_signature"):
+        return anchor["stdlib"] / anchor["ours-signature"]
+    if reading.startswith("verify (+"):
+        return anchor["stdlib"] / anchor["ours"]
+    return standard["standardwebhooks"] / standard["ours+data"]
 
 
 def human(size: int) -> str:
@@ -223,63 +247,101 @@ def report(
         f"on {_cpus()} CPUs: above the CPU count, other processes shared the machine, and absolute figures "
         "are inflated (the interleaving keeps the ratios comparable).",
         "",
-        "## Anchor scheme: careful stdlib implementation vs `Verifier.verify`",
+        "## Anchor scheme: careful stdlib implementation vs `Verifier.verify_signature` and `Verifier.verify`",
         "",
-        "| body | stdlib (hmac + compare_digest) | ours: verify | ratio | stdlib + `json.loads` | ours: verify + `event.data` | ratio |",
-        "|---|---:|---:|---:|---:|---:|---:|",
+        "| body | stdlib (hmac + compare_digest) | ours: verify_signature | ratio | ours: verify | ratio "
+        "| stdlib + `json.loads` | ours: verify + `event.data` | ratio |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for size, (anchor, _) in results.items():
         lines.append(
-            f"| {human(size)} | {anchor['stdlib']:.2f} | {anchor['ours']:.2f} | "
+            f"| {human(size)} | {anchor['stdlib']:.2f} | {anchor['ours-signature']:.2f} | "
+            f"{anchor['stdlib'] / anchor['ours-signature']:.2f}× | {anchor['ours']:.2f} | "
             f"{anchor['stdlib'] / anchor['ours']:.2f}× | {anchor['stdlib+json']:.2f} | {anchor['ours+data']:.2f} | "
             f"{anchor['stdlib+json'] / anchor['ours+data']:.2f}× |"
         )
     lines += [
         "",
         "The stdlib code checks what ours checks in the header stage (grammar, duplicate `t`, timestamp digits, "
-        "`t` = `Anchor-Timestamp`, two-sided tolerance) but does not look at the body beyond the MAC, while our "
-        "`verify` also validates the JSON envelope (the core refuses a bad one with `invalid_payload` before any "
-        "handler runs). The last two columns compare the same work: verified and parsed.",
+        "`t` = `Anchor-Timestamp`, two-sided tolerance) and the MAC, and never reads the body otherwise: "
+        "`verify_signature` does the same work (headers, timestamp, signature), while `verify` also validates "
+        "the JSON envelope (the core refuses a bad one with `invalid_payload` before any handler runs). The last "
+        "three columns compare verified *and* parsed.",
+        "",
+        "### Floors, same run",
+        "",
+        "| body | `hashlib.sha256(body).digest()` | `hmac.new(key, msg, sha256).digest()` | stdlib ÷ 5 (256 B target) / ÷ 1.15 (64 KiB target) | ours: verify_signature |",
+        "|---|---:|---:|---:|---:|",
+    ]
+    for size, (anchor, _) in results.items():
+        divisor = 5.0 if size < 4096 else 1.15
+        lines.append(
+            f"| {human(size)} | {anchor['sha256']:.2f} | {anchor['hmac']:.2f} | "
+            f"{anchor['stdlib'] / divisor:.2f} (÷ {divisor:g}) | {anchor['ours-signature']:.2f} |"
+        )
+    lines += [
+        "",
+        "`hashlib.sha256` is one C call hashing the body (OpenSSL, SHA extensions), no HMAC, no header work; "
+        "`hmac.new(...).digest()` is the MAC alone on the signed message. Any verification called from Python "
+        "costs at least the SHA-256 of the body plus a call.",
         "",
         "## Standard Webhooks scheme: `standardwebhooks` and `svix` vs `Verifier(scheme=\"standard\")`",
         "",
-        "| body | standardwebhooks.verify (parses) | ours: verify + `event.data` | ratio | svix Webhook.verify (no parsing) | ours: verify | ratio |",
-        "|---|---:|---:|---:|---:|---:|---:|",
+        "| body | standardwebhooks.verify (parses) | ours: verify + `event.data` | ratio | svix Webhook.verify (no parsing) "
+        "| ours: verify_signature | ratio | ours: verify | ratio |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for size, (_, standard) in results.items():
         lines.append(
             f"| {human(size)} | {standard['standardwebhooks']:.2f} | {standard['ours+data']:.2f} | "
             f"{standard['standardwebhooks'] / standard['ours+data']:.2f}× | {standard['svix']:.2f} | "
+            f"{standard['ours-signature']:.2f} | {standard['svix'] / standard['ours-signature']:.2f}× | "
             f"{standard['ours']:.2f} | {standard['svix'] / standard['ours']:.2f}× |"
         )
-    lines += ["", "## Targets (issue 5)", "", "| figure | body | target | measured | verdict |", "|---|---|---:|---:|---|"]
-    for (figure, size), target in TARGETS.items():
-        anchor, standard = results[size]
-        if figure == "verify vs stdlib":
-            ratio = anchor["stdlib"] / anchor["ours"]
-        else:
-            ratio = standard["standardwebhooks"] / standard["ours+data"]
-        verdict = "PASS" if ratio >= target else "MISS"
-        lines.append(f"| {figure} | {human(size)} | ≥ {target:g}× | {ratio:.2f}× | **{verdict}** |")
+    lines += [
+        "",
+        "## Targets (issue 5)",
+        "",
+        "| figure | reading | body | target | measured | verdict |",
+        "|---|---|---|---:|---:|---|",
+    ]
+    for figure, reading, size, target in TARGETS:
+        ratio = target_ratio(results, reading, size)
+        verdict = "MET" if ratio >= target else "MISS"
+        lines.append(f"| {figure} | {reading} | {human(size)} | ≥ {target:g}× | {ratio:.2f}× | **{verdict}** |")
     lines += ["", NOTES]
     return "\n".join(lines) + "\n"
 
 
-NOTES = """## Where the time goes (why the misses)
+NOTES = """## Reading the figures (and why the misses)
 
-- `verify` at 64 KiB cannot beat the stdlib code: both are bound by SHA-256 over the body (OpenSSL for
-  `hmac`, the `sha2` crate for the core, both using the CPU's SHA extensions at the same speed: see the
-  SHA-256 column of `core/benches/RESULTS.md`), and our `verify` then validates the 64 KiB of JSON, which the
-  stdlib code never reads. Verified *and* parsed, ours is ahead (the `stdlib + json.loads` column).
-- At 256 B, the binding adds a few hundred nanoseconds to the core's `verify` (reading six headers from a
-  dict, the event object); the rest is the core: the envelope validation costs more than the signature
-  check at this size. Five times the stdlib code would need the whole call, Python included, below the
-  core's signature check plus its envelope step; reaching it is a core matter (a cheaper envelope step),
-  not a binding one.
-- `event.data` is converted straight from the verified bytes into Python objects (no intermediate JSON
-  tree): compare the step from `verify` to `verify + event.data` with the step from the stdlib code to
-  `stdlib + json.loads`. At 4 KiB the remaining gap to 3× is the core's `verify`, whose envelope step
-  costs about as much as the HMAC at that size.
+- **Which reading of "verify vs stdlib" is the issue's.** The stdlib contender (a) is `hmac.new` +
+  `compare_digest` with the header checks a careful user writes: it verifies the signature and never reads
+  the body as JSON. `verify_signature` does exactly that work, so we judge it the issue's figure (like for
+  like). `verify` also validates the JSON envelope (a job the stdlib code skips); it is reported beside it.
+- **256 B, ≥ 5×: not reached.** The target time is the stdlib figure ÷ 5 (floors table). The core's
+  `verify_signature` alone takes 0.43 µs at 256 B (criterion, `core/benches/RESULTS.md`: the HMAC 0.29 µs,
+  header parsing and compare the rest), and calling a C method with two arguments from a Python loop costs
+  about 0.1-0.2 µs on top (abi3 for 3.9 means the tuple-and-dict calling convention, no vectorcall). That
+  sum is under the target time, so the target is not physically out of reach, but it leaves the binding
+  almost nothing: iterating the header dict, the type checks and reference counting of the stable ABI
+  (function calls, not macros), the result object. This session cut what could be cut (only the headers the
+  scheme reads are converted, common ones like `User-Agent` are skipped after one dict lookup, one encoded
+  copy per value instead of two, no JSON); profiling the rest shows the core at about 40 % of the call,
+  header extraction about 25 %, the interpreter's call machinery about 20 %.
+- **64 KiB, ≥ 1.15×: at the floor, so at the mercy of the machine.** `verify_signature` is one SHA-256 pass
+  over the body (the `sha2` crate with the CPU's SHA extensions, GIL released) and lands within a few per
+  cent of `hashlib.sha256(body)` alone (OpenSSL) in the floors table. The stdlib code pays its HMAC plus a
+  64 KiB concatenation (`b"v0:" + ts + b":" + body`), which is the whole margin: the ratio sits around the
+  target (1.09× to 1.25× across this session's runs on a shared machine) and no binding change can move the
+  SHA-256 pass itself. `verify` adds the validation of 64 KiB of JSON, which the stdlib code never reads.
+- **verify + `event.data` vs `standardwebhooks`.** `event.data` is built straight from the verified bytes by
+  a serde visitor (serde_json parses; no JSON tree, no `bytes` copy, no `json.loads` call): the step from
+  `verify` to `verify + event.data` is smaller than the step from the stdlib code to `stdlib + json.loads`.
+  At 4 KiB the remaining time is SHA-256 (a third of the call) and two scans of the 4 KiB string (the core's
+  envelope validation, then serde_json reading it for the conversion: about 1.4 µs, where `json.loads` of
+  the same `data` text alone takes 4 µs); the figure sits just under 3× (2.6× to 2.9× in this session's
+  runs).
 """
 
 

@@ -1,14 +1,17 @@
 //! Turning host values into what the core takes: the body as bytes, the headers as `(name, value)` pairs.
 //!
 //! Nothing is interpreted here: header names are matched (case-insensitively), counted and validated by
-//! the core. The binding only finds the pairs in whatever container the framework handed over and
-//! borrows their bytes without copying where CPython lets it.
+//! the core. The binding only finds the pairs in whatever container the framework handed over, leaves out
+//! those the core cannot read (common headers like `User-Agent` in their usual spellings, and names of
+//! another length than every header the scheme's verifier reads, `Scheme::header_names()`), and borrows their bytes without copying where CPython lets it.
 
 use std::borrow::Cow;
 
+use anchor_webhooks::Scheme;
 use pyo3::exceptions::PyTypeError;
 use pyo3::intern;
 use pyo3::prelude::*;
+use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyByteArray, PyBytes, PyDict, PyList, PyMemoryView, PyString, PyTuple};
 use smallvec::SmallVec;
 
@@ -76,14 +79,34 @@ fn type_name(object: &Bound<'_, PyAny>) -> String {
     object.get_type().name().map(|name| name.to_string()).unwrap_or_else(|_| "an unknown type".to_owned())
 }
 
-/// Header pairs found in a host container, each name and value a str or bytes object held alive here.
+/// A header name the core may read: one of the spellings known in advance (no conversion), or the bytes
+/// of the container's name.
+#[derive(Clone)]
+enum Name<'py> {
+    Known(&'static str),
+    Object(Bound<'py, PyBytes>),
+}
+
+impl Name<'_> {
+    fn as_bytes(&self) -> &[u8] {
+        match self {
+            Name::Known(text) => text.as_bytes(),
+            Name::Object(bytes) => bytes.as_bytes(),
+        }
+    }
+}
+
+/// Header pairs found in a host container: only those whose name may be one the verifier reads, each name
+/// and value as bytes (borrowed `bytes` objects, or a `str`'s UTF-8 encoding), held alive here.
 pub struct HeaderObjects<'py> {
-    pairs: SmallVec<[(Bound<'py, PyAny>, Bound<'py, PyAny>); 16]>,
-    /// Known to be a CGI/WSGI environ from the container itself (Werkzeug's `EnvironHeaders`).
+    pairs: SmallVec<[(Name<'py>, Bound<'py, PyBytes>); 8]>,
+    /// A CGI/WSGI environ, known from the container itself (Werkzeug's `EnvironHeaders`) or from its names
+    /// (`HTTP_*` request headers, PEP 3333's `wsgi.*` keys): the core then reads `HTTP_ANCHOR_SIGNATURE`.
     environ: bool,
     /// The first entry whose value is neither text nor a list of text: an error in a header map, normal
     /// in an environ (`wsgi.input` is a stream).
     unusable: Option<(Bound<'py, PyAny>, Bound<'py, PyAny>)>,
+    scheme: Scheme,
 }
 
 /// The headers of one request as bytes, and whether they are environ variables (`HTTP_ANCHOR_SIGNATURE`).
@@ -92,33 +115,179 @@ pub struct HeaderSet<'a> {
     pub environ: bool,
 }
 
-/// One header as bytes: borrowed from its str/bytes objects, owned only when a str needed re-encoding.
-pub type HeaderPair<'a> = (Cow<'a, [u8]>, Cow<'a, [u8]>);
+/// One header as bytes.
+pub type HeaderPair<'a> = (&'a [u8], &'a [u8]);
 
 /// The pairs as byte slices, ready for the core.
-pub type HeaderBytes<'a> = SmallVec<[HeaderPair<'a>; 16]>;
+pub type HeaderBytes<'a> = SmallVec<[HeaderPair<'a>; 8]>;
 
 fn is_text(object: &Bound<'_, PyAny>) -> bool {
-    object.is_instance_of::<PyString>() || object.is_instance_of::<PyBytes>()
+    // Exact `str` first: a type pointer comparison, where the subclass checks are calls on the stable ABI.
+    object.is_exact_instance_of::<PyString>()
+        || object.is_instance_of::<PyString>()
+        || object.is_instance_of::<PyBytes>()
 }
 
-fn text_bytes<'a>(object: &'a Bound<'_, PyAny>) -> PyResult<Cow<'a, [u8]>> {
-    if let Ok(string) = object.cast::<PyString>() {
-        return str_bytes(string);
+/// The bytes of a str or bytes object: the object itself, or the str's UTF-8 as a new bytes object (one
+/// allocation; `surrogateescape` for lone surrogates).
+fn text_bytes<'py>(object: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyBytes>> {
+    let exact_str = object.cast_exact::<PyString>().ok();
+    if exact_str.is_none() {
+        if let Ok(bytes) = object.cast::<PyBytes>() {
+            return Ok(bytes.clone());
+        }
     }
-    if let Ok(bytes) = object.cast::<PyBytes>() {
-        return Ok(Cow::Borrowed(bytes.as_bytes()));
+    if let Some(string) = exact_str.or_else(|| object.cast::<PyString>().ok()) {
+        if let Ok(encoded) = string.encode_utf8() {
+            return Ok(encoded);
+        }
+        let py = string.py();
+        let encoded = string
+            .call_method1(intern!(py, "encode"), ("utf-8", "surrogateescape"))
+            .or_else(|_| string.call_method1(intern!(py, "encode"), ("utf-8", "surrogatepass")))?;
+        return Ok(encoded.cast_into::<PyBytes>()?);
     }
     Err(PyTypeError::new_err(format!("expected str or bytes, not {}", type_name(object))))
+}
+
+const ENVIRON_HEADER_PREFIX: &[u8] = b"HTTP_";
+
+/// What one name of the container is for the verifier of a scheme.
+struct NameClass<'py> {
+    /// Set when the core may read this name (as itself, or as its `HTTP_*` environ variable).
+    name: Option<Name<'py>>,
+    /// The name only occurs in a CGI/WSGI environ (`HTTP_*`, `wsgi.*`).
+    environ: bool,
+}
+
+/// The usual spellings of every header a verifier reads (`Scheme::header_names()`: as given, lower, title
+/// and upper case, and as a CGI variable) and of common headers no verifier reads, so a `str` name spelled
+/// one of these ways is classified by one dict lookup (its hash is cached) instead of being encoded. Any
+/// other name takes the general path.
+struct KnownNames {
+    spellings: Vec<KnownName>,
+    /// spelling → index into `spellings`.
+    index: Py<PyDict>,
+}
+
+struct KnownName {
+    text: &'static str,
+    /// Bit `scheme_bit(scheme)` set for every scheme whose verifier reads it.
+    schemes: u8,
+    environ: bool,
+}
+
+/// Headers most requests carry, known not to be read by any verifier: spelled like this (or in lower
+/// case), they are skipped after one dict lookup instead of being encoded first.
+const COMMON_REQUEST_HEADERS: [&str; 20] = [
+    "Host",
+    "User-Agent",
+    "Accept",
+    "Accept-Encoding",
+    "Accept-Language",
+    "Connection",
+    "Content-Type",
+    "Content-Length",
+    "Content-Encoding",
+    "Transfer-Encoding",
+    "Expect",
+    "Authorization",
+    "Cookie",
+    "Origin",
+    "Traceparent",
+    "X-Forwarded-For",
+    "X-Forwarded-Host",
+    "X-Forwarded-Proto",
+    "X-Real-Ip",
+    "X-Request-Id",
+];
+
+const SCHEMES: [Scheme; 2] = [Scheme::Anchor, Scheme::StandardWebhooks];
+
+fn scheme_bit(scheme: Scheme) -> u8 {
+    match scheme {
+        Scheme::Anchor => 1,
+        Scheme::StandardWebhooks => 2,
+    }
+}
+
+fn title_case(name: &str) -> String {
+    let mut upper = true;
+    name.chars()
+        .map(|c| {
+            let out = if upper { c.to_ascii_uppercase() } else { c.to_ascii_lowercase() };
+            upper = c == '-';
+            out
+        })
+        .collect()
+}
+
+fn known_names(py: Python<'_>) -> PyResult<&'static KnownNames> {
+    static KNOWN: PyOnceLock<KnownNames> = PyOnceLock::new();
+    KNOWN.get_or_try_init(py, || {
+        let mut spellings: Vec<KnownName> = Vec::new();
+        for scheme in SCHEMES {
+            for name in scheme.header_names() {
+                let environ_name = format!(
+                    "{}{}",
+                    String::from_utf8_lossy(ENVIRON_HEADER_PREFIX),
+                    name.to_ascii_uppercase().replace('-', "_")
+                );
+                let plain = [
+                    name.to_string(),
+                    name.to_ascii_lowercase(),
+                    title_case(name),
+                    name.to_ascii_uppercase(),
+                ];
+                let variants = plain.into_iter().map(|text| (text, false)).chain([(environ_name, true)]);
+                for (text, environ) in variants {
+                    match spellings.iter_mut().find(|known| known.text == text) {
+                        Some(known) => known.schemes |= scheme_bit(scheme),
+                        None => spellings.push(KnownName {
+                            text: Box::leak(text.into_boxed_str()),
+                            schemes: scheme_bit(scheme),
+                            environ,
+                        }),
+                    }
+                }
+            }
+        }
+        for name in COMMON_REQUEST_HEADERS {
+            let read_by_a_scheme = SCHEMES
+                .iter()
+                .any(|scheme| scheme.header_names().iter().any(|known| known.eq_ignore_ascii_case(name)));
+            if read_by_a_scheme || name.starts_with("HTTP_") || name.starts_with("wsgi.") {
+                continue;
+            }
+            for text in [name.to_string(), name.to_ascii_lowercase()] {
+                if !spellings.iter().any(|known| known.text == text) {
+                    spellings.push(KnownName {
+                        text: Box::leak(text.into_boxed_str()),
+                        schemes: 0,
+                        environ: false,
+                    });
+                }
+            }
+        }
+        let index = PyDict::new(py);
+        for (position, known) in spellings.iter().enumerate() {
+            index.set_item(known.text, position)?;
+        }
+        Ok(KnownNames { spellings, index: index.unbind() })
+    })
 }
 
 impl<'py> HeaderObjects<'py> {
     /// Finds the pairs in `headers`: a dict or any mapping (`.items()`), Starlette/FastAPI `Headers`
     /// (`.raw`), Werkzeug `EnvironHeaders` (`.environ`), Django `HttpHeaders`, a WSGI environ, or a list
     /// of `(name, value)` pairs. A value may also be a list or tuple of values (one pair each).
-    pub fn extract(headers: &Bound<'py, PyAny>) -> PyResult<HeaderObjects<'py>> {
+    ///
+    /// Only pairs whose name has the length of a name the verifier of `scheme` reads (plain, or as an
+    /// `HTTP_*` environ variable) are kept: the core ignores every other header, so it answers exactly as
+    /// with all of them (which names match, repeats, casing: still decided by the core).
+    pub fn extract(headers: &Bound<'py, PyAny>, scheme: Scheme) -> PyResult<HeaderObjects<'py>> {
         let py = headers.py();
-        let mut found = HeaderObjects { pairs: SmallVec::new(), environ: false, unusable: None };
+        let mut found = HeaderObjects { pairs: SmallVec::new(), environ: false, unusable: None, scheme };
         if let Ok(dict) = headers.cast::<PyDict>() {
             found.add_items(dict.iter())?;
             return Ok(found);
@@ -159,6 +328,48 @@ impl<'py> HeaderObjects<'py> {
         )))
     }
 
+    /// Whether the core may read `key` (see `extract`), and whether it marks an environ.
+    fn classify(&self, key: &Bound<'py, PyAny>) -> PyResult<NameClass<'py>> {
+        let py = key.py();
+        if key.is_exact_instance_of::<PyString>() {
+            let known = known_names(py)?;
+            if let Some(position) = known.index.bind(py).get_item(key)? {
+                let spelling = &known.spellings[position.extract::<usize>()?];
+                let read = spelling.schemes & scheme_bit(self.scheme) != 0;
+                return Ok(NameClass {
+                    name: read.then_some(Name::Known(spelling.text)),
+                    environ: spelling.environ,
+                });
+            }
+        }
+        let bytes = text_bytes(key)?;
+        let name = bytes.as_bytes();
+        let unprefixed = name.strip_prefix(ENVIRON_HEADER_PREFIX);
+        let environ = unprefixed.is_some() || name.starts_with(b"wsgi.");
+        let read = self.scheme.header_names().iter().any(|known| {
+            known.len() == name.len() || unprefixed.is_some_and(|rest| rest.len() == known.len())
+        });
+        Ok(NameClass { name: read.then_some(Name::Object(bytes)), environ })
+    }
+
+    /// Notes one text value of `key` (classifying the key on its first text value).
+    fn add_value(
+        &mut self,
+        key: &Bound<'py, PyAny>,
+        class: &mut Option<NameClass<'py>>,
+        value: &Bound<'py, PyAny>,
+    ) -> PyResult<()> {
+        let class = match class {
+            Some(class) => class,
+            None => class.insert(self.classify(key)?),
+        };
+        self.environ |= class.environ;
+        if let Some(name) = &class.name {
+            self.pairs.push((name.clone(), text_bytes(value)?));
+        }
+        Ok(())
+    }
+
     fn add_items(
         &mut self,
         items: impl Iterator<Item = (Bound<'py, PyAny>, Bound<'py, PyAny>)>,
@@ -178,8 +389,9 @@ impl<'py> HeaderObjects<'py> {
                     type_name(&key)
                 )));
             }
+            let mut class = None;
             if is_text(&value) {
-                self.pairs.push((key, value));
+                self.add_value(&key, &mut class, &value)?;
             } else if value.is_instance_of::<PyList>() || value.is_instance_of::<PyTuple>() {
                 for one in value.try_iter()? {
                     let one = one?;
@@ -187,7 +399,7 @@ impl<'py> HeaderObjects<'py> {
                         self.unusable.get_or_insert((key.clone(), one));
                         continue;
                     }
-                    self.pairs.push((key.clone(), one));
+                    self.add_value(&key, &mut class, &one)?;
                 }
             } else {
                 self.unusable.get_or_insert((key, value));
@@ -211,23 +423,18 @@ impl<'py> HeaderObjects<'py> {
         self.add_items_fallible(pairs)
     }
 
-    /// The pairs' bytes, borrowed from the objects held here.
+    /// The kept pairs' bytes, borrowed from the objects held here.
     pub fn bytes(&self) -> PyResult<HeaderSet<'_>> {
-        let mut environ = self.environ;
-        let mut pairs = HeaderBytes::new();
-        for (key, value) in &self.pairs {
-            let key = text_bytes(key)?;
-            // `HTTP_*` (every request header) and `wsgi.*` (PEP 3333's own keys) only appear in an environ.
-            environ = environ || key.starts_with(b"HTTP_") || key.starts_with(b"wsgi.");
-            pairs.push((key, text_bytes(value)?));
-        }
         match &self.unusable {
-            Some((key, value)) if !environ => Err(PyTypeError::new_err(format!(
+            Some((key, value)) if !self.environ => Err(PyTypeError::new_err(format!(
                 "header values must be str or bytes (or a list of them), not {} (header {})",
                 type_name(value),
                 key.repr().map(|r| r.to_string()).unwrap_or_default()
             ))),
-            _ => Ok(HeaderSet { pairs, environ }),
+            _ => Ok(HeaderSet {
+                pairs: self.pairs.iter().map(|(name, value)| (name.as_bytes(), value.as_bytes())).collect(),
+                environ: self.environ,
+            }),
         }
     }
 }

@@ -22,6 +22,7 @@ fn _native(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add("DEFAULT_MAX_BODY_BYTES", anchor_webhooks::DEFAULT_MAX_BODY_BYTES)?;
     errors::register(module)?;
     module.add_class::<verifier::PyVerifier>()?;
+    module.add_class::<verifier::PyVerifiedSignature>()?;
     module.add_class::<event::PyEvent>()?;
     module.add_class::<event::PyArtifact>()?;
     module.add_class::<event::TaskView>()?;

@@ -289,7 +289,7 @@ impl PyReception {
         let body = request.body.bind(py);
         let headers = request.headers.bind(py);
         let body = Body::extract(body)?;
-        let objects = HeaderObjects::extract(headers)?;
+        let objects = HeaderObjects::extract(headers, self.receiver.verifier().scheme())?;
         let set = objects.bytes()?;
         let headers = HostHeaders::new(&set);
         let body = body.as_slice();

@@ -1,10 +1,8 @@
 //! `Verifier`, `sign`, and the catalogue functions.
 
-use std::borrow::Cow;
-
 use anchor_webhooks::{
     CgiHeaders, Error, ErrorCode, EventType, HeaderLookup, Headers, Scheme, SignOptions, Signer,
-    TaskErrorType, Verified, Verifier,
+    TaskErrorType, Verified, VerifiedSignature, Verifier,
 };
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
@@ -22,7 +20,7 @@ pub const DETACH_BODY_BYTES: usize = 4 * 1024;
 /// the core's `CgiHeaders` (`HTTP_ANCHOR_SIGNATURE` is `Anchor-Signature`).
 pub enum HostHeaders<'a> {
     Pairs(&'a [HeaderPair<'a>]),
-    Environ(CgiHeaders<'a, Cow<'a, [u8]>, Cow<'a, [u8]>>),
+    Environ(CgiHeaders<'a, &'a [u8], &'a [u8]>),
 }
 
 impl<'a> HostHeaders<'a> {
@@ -52,6 +50,27 @@ impl Headers for HostHeaders<'_> {
     }
 }
 
+/// Runs `check` (the core's `verify` or `verify_signature`) on the request's body and headers, with the GIL
+/// released when the body is large enough to be worth it.
+pub fn with_request<R: Send>(
+    py: Python<'_>,
+    verifier: &Verifier,
+    body: &Bound<'_, PyAny>,
+    headers: &Bound<'_, PyAny>,
+    check: impl for<'h> FnOnce(&HostHeaders<'h>, &[u8]) -> R + Send,
+) -> PyResult<R> {
+    let body = Body::extract(body)?;
+    let objects = HeaderObjects::extract(headers, verifier.scheme())?;
+    let set = objects.bytes()?;
+    let headers = HostHeaders::new(&set);
+    let body = body.as_slice();
+    Ok(if body.len() >= DETACH_BODY_BYTES {
+        py.detach(|| check(&headers, body))
+    } else {
+        check(&headers, body)
+    })
+}
+
 /// Runs `verify` on the core with the GIL released when the body is large enough to be worth it.
 pub fn verify_core(
     py: Python<'_>,
@@ -60,16 +79,7 @@ pub fn verify_core(
     headers: &Bound<'_, PyAny>,
     now: u64,
 ) -> PyResult<Result<Verified, Error>> {
-    let body = Body::extract(body)?;
-    let objects = HeaderObjects::extract(headers)?;
-    let set = objects.bytes()?;
-    let headers = HostHeaders::new(&set);
-    let body = body.as_slice();
-    Ok(if body.len() >= DETACH_BODY_BYTES {
-        py.detach(|| verifier.verify(&headers, body, now))
-    } else {
-        verifier.verify(&headers, body, now)
-    })
+    with_request(py, verifier, body, headers, |headers, body| verifier.verify(headers, body, now))
 }
 
 pub fn parse_scheme(scheme: &str) -> PyResult<Scheme> {
@@ -160,6 +170,24 @@ impl PyVerifier {
         }
     }
 
+    /// Checks the signature and the timestamp only (no JSON parsing): for receivers that parse the body
+    /// themselves. Returns a `VerifiedSignature`, or raises the `WebhookVerificationError` subclass of
+    /// the failure.
+    #[pyo3(signature = (body, headers, now = None))]
+    fn verify_signature(
+        &self,
+        py: Python<'_>,
+        body: &Bound<'_, PyAny>,
+        headers: &Bound<'_, PyAny>,
+        now: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<PyVerifiedSignature> {
+        let now = now_seconds(now)?;
+        let checked = with_request(py, &self.inner, body, headers, |headers, body| {
+            self.inner.verify_signature(headers, body, now).map(PyVerifiedSignature::from)
+        })?;
+        checked.map_err(|error| errors::to_pyerr(py, &error))
+    }
+
     /// `"anchor"` or `"standard"`.
     #[getter]
     fn scheme(&self) -> &'static str {
@@ -190,6 +218,43 @@ impl PyVerifier {
             self.inner.secret_count(),
             self.inner.tolerance(),
             self.inner.max_body_bytes()
+        )
+    }
+}
+
+/// What `Verifier.verify_signature` checked: which secret matched, the signed timestamp, the delivery id.
+#[pyclass(frozen, eq, module = "anchor_webhooks", name = "VerifiedSignature")]
+#[derive(PartialEq)]
+pub struct PyVerifiedSignature {
+    /// Index of the first configured secret that matched.
+    #[pyo3(get)]
+    matched_secret: usize,
+    /// The signed timestamp, unix seconds.
+    #[pyo3(get)]
+    timestamp: u64,
+    /// `Anchor-Delivery-Id` (None when absent) or `webhook-id`.
+    #[pyo3(get)]
+    delivery_id: Option<String>,
+}
+
+impl From<VerifiedSignature<'_>> for PyVerifiedSignature {
+    fn from(signature: VerifiedSignature<'_>) -> PyVerifiedSignature {
+        PyVerifiedSignature {
+            matched_secret: signature.matched_secret,
+            timestamp: signature.timestamp,
+            delivery_id: signature.delivery_id.map(str::to_owned),
+        }
+    }
+}
+
+#[pymethods]
+impl PyVerifiedSignature {
+    fn __repr__(&self) -> String {
+        format!(
+            "VerifiedSignature(matched_secret={}, timestamp={}, delivery_id={})",
+            self.matched_secret,
+            self.timestamp,
+            repr::optional_string(self.delivery_id.as_deref())
         )
     }
 }

@@ -300,3 +300,29 @@ def test_imported_from_the_installed_wheel() -> None:
     assert package == Path(site).resolve() / "anchor_webhooks", package
     assert (package / "py.typed").is_file() and (package / "__init__.pyi").is_file()
     assert (package / "_native.abi3.so").is_file()
+
+
+def test_verified_signature_object() -> None:
+    body = envelope()
+    headers = aw.sign([OTHER_SECRET], body, timestamp=NOW)
+    checked = aw.Verifier([SECRET, OTHER_SECRET]).verify_signature(body, headers, now=NOW)
+    delivery_id = headers["Anchor-Delivery-Id"]
+    assert (checked.matched_secret, checked.timestamp, checked.delivery_id) == (1, NOW, delivery_id)
+    assert repr(checked) == f"VerifiedSignature(matched_secret=1, timestamp={NOW}, delivery_id='{delivery_id}')"
+    for secret in (SECRET, OTHER_SECRET):
+        assert secret[:16] not in repr(checked) and secret[-16:] not in repr(checked)
+    with pytest.raises(AttributeError):
+        checked.timestamp = 1  # type: ignore[misc]
+    assert not hasattr(checked, "__dict__")
+    # No JSON is read: a body that is not an envelope passes the signature check, and only that.
+    not_json = b"not json at all"
+    signed = aw.sign(SECRET, not_json, timestamp=NOW)
+    assert aw.Verifier(SECRET).verify_signature(not_json, signed, now=NOW).delivery_id == signed["Anchor-Delivery-Id"]
+    with pytest.raises(aw.InvalidPayloadError):
+        aw.Verifier(SECRET).verify(not_json, signed, now=NOW)
+    with pytest.raises(aw.SignatureMismatchError):
+        aw.Verifier(SECRET).verify_signature(not_json + b" ", signed, now=NOW)
+    standard = b'{"type":"x"}'
+    standard_headers = aw.sign(STANDARD_SECRET, standard, timestamp=NOW, scheme="standard", id="msg_1")
+    checked = aw.Verifier(STANDARD_SECRET, scheme="standard").verify_signature(standard, standard_headers, now=NOW)
+    assert (checked.matched_secret, checked.delivery_id) == (0, "msg_1")

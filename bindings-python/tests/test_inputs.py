@@ -216,3 +216,54 @@ def test_now_accepts_int_float_and_datetime() -> None:
         VERIFIER.verify(BODY, SIGNED, now=-1)
     with pytest.raises(ValueError, match="unix seconds"):
         VERIFIER.verify(BODY, SIGNED, now="yesterday")
+
+
+class HeaderName(str):
+    """A str subclass as a header name (never taken for one of the spellings the binding knows in advance)."""
+
+
+def test_only_the_headers_a_verifier_reads_matter_in_any_spelling() -> None:
+    # The binding hands the core only the pairs it may read; the core still decides, in every spelling.
+    odd = {
+        "aNcHoR-sIgNaTuRe": SIGNED["Anchor-Signature"],
+        "ANCHOR-timestamp": SIGNED["Anchor-Timestamp"],
+        HeaderName("anchor-DELIVERY-id"): SIGNED["Anchor-Delivery-Id"],
+        "content-TYPE": "application/json",
+        "X-Unrelated-Header-Of-Sixteen": "x",
+    }
+    event = verify(BODY, odd)
+    assert event.delivery_id == SIGNED["Anchor-Delivery-Id"]
+    assert verify(BODY, {HeaderName(name): value for name, value in SIGNED.items()}).id == "evt_1"
+    with pytest.raises(aw.MalformedHeaderError):  # one header twice, in two unusual spellings
+        verify(BODY, {**odd, "anchor-SIGNATURE": SIGNED["Anchor-Signature"]})
+    with pytest.raises(aw.MissingHeaderError):
+        verify(BODY, {name: value for name, value in odd.items() if name != "aNcHoR-sIgNaTuRe"})
+    with pytest.raises(aw.MalformedHeaderError):  # a malformed Anchor-Event header is read as well
+        verify(BODY, {**odd, "ANCHOR-EVENT": "task.failed\n"})
+    with pytest.raises(TypeError, match="values must be str or bytes"):  # unrelated headers are still checked
+        verify(BODY, {**SIGNED, "X-Count": 5})
+
+
+def test_an_environ_key_anywhere_makes_the_mapping_an_environ() -> None:
+    # `HTTP_*` names only occur in a CGI/WSGI environ: the core then reads `HTTP_ANCHOR_SIGNATURE`, not these.
+    with pytest.raises(aw.MissingHeaderError):
+        verify(BODY, {**SIGNED, "HTTP_HOST": "example.com"})
+    environ = environ_of(SIGNED)
+    environ["HTTP_anchor_SIGNATURE"] = environ.pop("HTTP_ANCHOR_SIGNATURE")
+    assert verify(BODY, environ).delivery_id == SIGNED["Anchor-Delivery-Id"]
+    with pytest.raises(aw.MalformedHeaderError):
+        verify(BODY, {**environ, "HTTP_ANCHOR_SIGNATURE": SIGNED["Anchor-Signature"]})
+
+
+def test_standard_headers_in_any_spelling() -> None:
+    from conftest import STANDARD_SECRET
+
+    verifier = aw.Verifier(STANDARD_SECRET, scheme="standard")
+    signed = aw.sign(STANDARD_SECRET, BODY, timestamp=NOW, scheme="standard", id="msg_1")
+    svix = {name.replace("webhook", "svix"): value for name, value in signed.items()}
+    for headers in (signed, svix, {n.upper(): v for n, v in svix.items()}, {n.title(): v for n, v in signed.items()}):
+        assert verifier.verify(BODY, headers, now=NOW).delivery_id == "msg_1"
+        assert verifier.verify_signature(BODY, headers, now=NOW).delivery_id == "msg_1"
+    # Anchor's headers mean nothing to a Standard Webhooks verifier.
+    with pytest.raises(aw.MissingHeaderError):
+        verifier.verify(BODY, SIGNED, now=NOW)

@@ -64,6 +64,46 @@ def test_verification_vector(scheme: str, case: dict[str, Any]) -> None:
         assert isinstance(caught.value, ValueError)
 
 
+@pytest.mark.parametrize("scheme, case", verification_cases())
+def test_verification_vector_signature_only(scheme: str, case: dict[str, Any]) -> None:
+    """`verify_signature` agrees with `verify` on every case, except that it never reads the payload: a case
+    refused with `invalid_payload` passes the signature check (the core's vectors test states the same rule)."""
+    options: dict[str, Any] = {}
+    for field in ("tolerance", "max_body_bytes"):
+        if field in case:
+            options[field] = case[field]
+    verifier = aw.Verifier(case["secrets"], scheme=scheme, **options)
+    headers = [(name, value) for name, value in case["headers"]]
+    expect = case["expect"]
+    if expect["ok"] or expect["error"] == "invalid_payload":
+        checked = verifier.verify_signature(body_of(case), headers, now=case["now"])
+        assert type(checked) is aw.VerifiedSignature
+        if expect["ok"]:
+            assert (checked.matched_secret, checked.timestamp, checked.delivery_id) == (
+                expect["matched_secret"],
+                expect["timestamp"],
+                expect["delivery_id"],
+            )
+        full = None
+        try:
+            event = verifier.verify(body_of(case), headers, now=case["now"])
+            full = (event.matched_secret, event.timestamp, event.delivery_id)
+        except aw.InvalidPayloadError:
+            assert not expect["ok"]
+        if full is not None:
+            assert (checked.matched_secret, checked.timestamp, checked.delivery_id) == full
+    else:
+        with pytest.raises(aw.WebhookVerificationError) as caught:
+            verifier.verify_signature(body_of(case), headers, now=case["now"])
+        assert type(caught.value) is class_for(expect["error"]), f"{case['name']}: {caught.value!r}"
+        assert caught.value.code == expect["error"]
+
+
+def test_signature_only_cases_cover_payload_errors() -> None:
+    cases = [case for _, case in (p.values for p in verification_cases())]
+    assert any(not case["expect"]["ok"] and case["expect"]["error"] == "invalid_payload" for case in cases)
+
+
 def secret_cases() -> list[Any]:
     return [pytest.param(case, id=case["name"]) for case in load("secrets.json")["cases"]]
 

@@ -171,6 +171,17 @@ class Event:
     def session(self) -> Optional[SessionData]: ...
 
 @final
+class VerifiedSignature:
+    @property
+    def matched_secret(self) -> int: ...
+    @property
+    def timestamp(self) -> int: ...
+    @property
+    def delivery_id(self) -> Optional[str]: ...
+    def __eq__(self, value: object, /) -> bool: ...
+    __hash__: None  # type: ignore[assignment]
+
+@final
 class Verifier:
     def __new__(
         cls,
@@ -180,6 +191,7 @@ class Verifier:
         max_body_bytes: Optional[int] = None,
     ) -> Verifier: ...
     def verify(self, body: Body, headers: Headers, now: Now = None) -> Event: ...
+    def verify_signature(self, body: Body, headers: Headers, now: Now = None) -> VerifiedSignature: ...
     @property
     def scheme(self) -> Scheme: ...
     @property
@@ -286,6 +298,7 @@ __all__ = [
     "TimestampMismatchError",
     "TimestampTooNewError",
     "TimestampTooOldError",
+    "VerifiedSignature",
     "Verifier",
     "WebhookVerificationError",
     "__version__",
