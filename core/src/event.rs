@@ -289,7 +289,7 @@ fn json_error(e: serde_json::Error, before: &str) -> Error {
 fn validate_whole(text: &str) -> Result<(), Error> {
     let mut de = serde_json::Deserializer::from_str(text);
     let validated = Validate { nesting_left: MAX_NESTING }.deserialize(&mut de);
-    validated.and_then(|_| de.end()).map_err(|e| json_error(e, ""))
+    validated.and_then(|()| de.end()).map_err(|e| json_error(e, ""))
 }
 
 /// The byte range of `part`, a slice borrowed from `whole`.
@@ -331,7 +331,54 @@ struct Captured<'a>(Option<Cow<'a, str>>);
 
 impl<'de> serde::Deserialize<'de> for Captured<'de> {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Captured<'de>, D::Error> {
-        deserializer.deserialize_any(Validate { nesting_left: MAX_NESTING - 1 }).map(Captured)
+        deserializer.deserialize_any(Capture(Validate { nesting_left: MAX_NESTING - 1 })).map(Captured)
+    }
+}
+
+/// Keeps a string; hands anything else to [`Validate`], so strings nested deeper are never copied.
+struct Capture(Validate);
+
+impl<'de> Visitor<'de> for Capture {
+    type Value = Option<Cow<'de, str>>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.expecting(f)
+    }
+
+    fn visit_bool<E>(self, _: bool) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+
+    fn visit_i64<E>(self, _: i64) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+
+    fn visit_u64<E>(self, _: u64) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+
+    fn visit_f64<E>(self, _: f64) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+
+    fn visit_borrowed_str<E>(self, text: &'de str) -> Result<Self::Value, E> {
+        Ok(Some(Cow::Borrowed(text)))
+    }
+
+    fn visit_str<E>(self, text: &str) -> Result<Self::Value, E> {
+        Ok(Some(Cow::Owned(text.to_owned())))
+    }
+
+    fn visit_unit<E>(self) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Self::Value, A::Error> {
+        self.0.visit_seq(seq).map(|()| None)
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
+        self.0.visit_map(map).map(|()| None)
     }
 }
 
@@ -468,61 +515,56 @@ impl Validate {
 }
 
 impl<'de> DeserializeSeed<'de> for Validate {
-    type Value = Option<Cow<'de, str>>;
+    type Value = ();
 
-    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
         deserializer.deserialize_any(self)
     }
 }
 
-/// Returns the string when the value is one (a caller reading a field needs it; the rest drop it).
 impl<'de> Visitor<'de> for Validate {
-    type Value = Option<Cow<'de, str>>;
+    type Value = ();
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("any JSON value")
     }
 
-    fn visit_bool<E>(self, _: bool) -> Result<Self::Value, E> {
-        Ok(None)
+    fn visit_bool<E>(self, _: bool) -> Result<(), E> {
+        Ok(())
     }
 
-    fn visit_i64<E>(self, _: i64) -> Result<Self::Value, E> {
-        Ok(None)
+    fn visit_i64<E>(self, _: i64) -> Result<(), E> {
+        Ok(())
     }
 
-    fn visit_u64<E>(self, _: u64) -> Result<Self::Value, E> {
-        Ok(None)
+    fn visit_u64<E>(self, _: u64) -> Result<(), E> {
+        Ok(())
     }
 
-    fn visit_f64<E>(self, _: f64) -> Result<Self::Value, E> {
-        Ok(None)
+    fn visit_f64<E>(self, _: f64) -> Result<(), E> {
+        Ok(())
     }
 
-    fn visit_borrowed_str<E>(self, text: &'de str) -> Result<Self::Value, E> {
-        Ok(Some(Cow::Borrowed(text)))
+    fn visit_str<E>(self, _: &str) -> Result<(), E> {
+        Ok(())
     }
 
-    fn visit_str<E>(self, text: &str) -> Result<Self::Value, E> {
-        Ok(Some(Cow::Owned(text.to_owned())))
+    fn visit_unit<E>(self) -> Result<(), E> {
+        Ok(())
     }
 
-    fn visit_unit<E>(self) -> Result<Self::Value, E> {
-        Ok(None)
-    }
-
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
         let inner = self.enter()?;
         while seq.next_element_seed(inner)?.is_some() {}
-        Ok(None)
+        Ok(())
     }
 
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
         let inner = self.enter()?;
         while map.next_key_seed(Key)?.is_some() {
             map.next_value_seed(inner)?;
         }
-        Ok(None)
+        Ok(())
     }
 }
 
@@ -533,7 +575,7 @@ impl<'de> DeserializeSeed<'de> for Key {
     type Value = ();
 
     fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
-        deserializer.deserialize_any(Validate { nesting_left: 0 }).map(drop)
+        deserializer.deserialize_any(Validate { nesting_left: 0 })
     }
 }
 
