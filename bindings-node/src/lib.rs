@@ -184,11 +184,7 @@ fn split_headers(bytes: &[u8], pairs: u32) -> Option<Pairs<'_>> {
     (out.len() == expected).then_some(out)
 }
 
-fn headers_or_clash(joined: &str, pairs: u32) -> napi::Result<Pairs<'_>, Code> {
-    split_bytes_or_clash(joined.as_bytes(), pairs)
-}
-
-fn split_bytes_or_clash(joined: &[u8], pairs: u32) -> napi::Result<Pairs<'_>, Code> {
+fn headers_or_clash(joined: &[u8], pairs: u32) -> napi::Result<Pairs<'_>, Code> {
     split_headers(joined, pairs).ok_or_else(|| {
         napi::Error::new(Code(SEPARATOR_CLASH), "a header name or value contains NUL".to_owned())
     })
@@ -293,12 +289,10 @@ fn bound_verify(
     headers: JsString<'_>,
     scratch: &mut [u8],
 ) -> napi::Result<napi::sys::napi_value, Code> {
-    let mut scratch = Scratch::new(scratch)?;
-    let (now, pairs) = scratch.inputs("now")?;
-    let joined = utf8_of(headers)?;
-    let verified =
-        verifier.verify(&split_bytes_or_clash(&joined, pairs)?, body, now).map_err(|e| fail(&e))?;
-    Ok(event_value(env, &verified, Found::Verified, None, &mut scratch)?.raw())
+    with_request(headers, scratch, |headers, now, scratch| {
+        let verified = verifier.verify(headers, body, now).map_err(|e| fail(&e))?;
+        Ok(event_value(env, &verified, Found::Verified, None, scratch)?.raw())
+    })
 }
 
 /// `verifySignature(body, headers, scratch)`: writes the matched secret and the timestamp to the scratch.
@@ -308,14 +302,25 @@ fn bound_verify_signature(
     headers: JsString<'_>,
     scratch: &mut [u8],
 ) -> napi::Result<napi::sys::napi_value, Code> {
+    with_request(headers, scratch, |headers, now, scratch| {
+        let signed = verifier.verify_signature(headers, body, now).map_err(|e| fail(&e))?;
+        scratch.set(SLOT_MATCHED, signed.matched_secret as f64);
+        scratch.set(SLOT_TIMESTAMP, signed.timestamp as f64);
+        Ok(std::ptr::null_mut())
+    })
+}
+
+/// What both bound entry points read first: `now` and the pair count from the scratch, then the
+/// NUL-joined header string as pairs.
+fn with_request<R>(
+    headers: JsString<'_>,
+    scratch: &mut [u8],
+    check: impl FnOnce(&Pairs<'_>, u64, &mut Scratch<'_>) -> napi::Result<R, Code>,
+) -> napi::Result<R, Code> {
     let mut scratch = Scratch::new(scratch)?;
     let (now, pairs) = scratch.inputs("now")?;
     let joined = utf8_of(headers)?;
-    let headers = split_bytes_or_clash(&joined, pairs)?;
-    let signed = verifier.verify_signature(&headers, body, now).map_err(|e| fail(&e))?;
-    scratch.set(SLOT_MATCHED, signed.matched_secret as f64);
-    scratch.set(SLOT_TIMESTAMP, signed.timestamp as f64);
-    Ok(std::ptr::null_mut())
+    check(&headers_or_clash(&joined, pairs)?, now, &mut scratch)
 }
 
 /// A function bound to a verifier (see [`NativeVerifier::bind`]).
@@ -810,8 +815,10 @@ impl NativeReceiver {
     ) -> napi::Result<JsString<'env>, Code> {
         let now_ms = whole(now_ms, "now")?;
         let mut scratch = Scratch::new(&mut scratch)?;
-        let reception =
-            self.inner.receive(&headers_or_clash(&headers, pairs)?, &body, now_ms).map_err(|e| fail(&e))?;
+        let reception = self
+            .inner
+            .receive(&headers_or_clash(headers.as_bytes(), pairs)?, &body, now_ms)
+            .map_err(|e| fail(&e))?;
         reception_value(env, reception, &mut scratch)
     }
 
