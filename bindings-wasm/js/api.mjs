@@ -401,44 +401,40 @@ function createApi(raw) {
           throw error;
         }
       }
-      if (delivery.kind !== 'fresh') return finished(delivery, true, event);
-      if (key === null) {
-        // The core's Receiver::finish chooses: complete after success, release after a failure.
-        let handlerError = null;
-        let handled = true;
-        try {
-          await handler(event, body);
-        } catch (error) {
-          handled = false;
-          handlerError = error;
-        }
-        try {
-          const [kind, status] = this.#memory.finish(delivery, handled, clockMs());
-          return { kind, status, event, error: handlerError, retryAfter: null };
-        } catch (error) {
-          // The handler ran; 503 makes the sender retry, which may run it again: at-least-once.
-          if (error instanceof WebhookVerificationError) return rejected(error, event);
-          throw error;
-        }
-      }
+      if (delivery.kind !== 'fresh') return finished(delivery, event);
+      let handlerError = null;
+      let handled = true;
       try {
         await handler(event, body);
-      } catch (handlerError) {
-        try {
-          await kvApply(store, key, delivery.kvRelease(await kvGet(store, key)).slice(1));
-        } catch {
-          // The lease expires by itself; the sender's retry is processed then.
-        }
-        return { ...finished(delivery, false, event), error: handlerError };
+      } catch (error) {
+        handled = false;
+        handlerError = error;
       }
+      // The core ends the claim (complete after success, release after a failure) and decides the answer:
+      // Receiver::finish for the memory store; kv::finish and Outcome::after_handler for a key-value store,
+      // whose reads and writes happen here.
+      let kind;
+      let status;
       try {
-        await kvApply(store, key, delivery.kvComplete(await kvGet(store, key), this.#ttlMs, clockMs()).slice(1));
+        if (key === null) {
+          [kind, status] = this.#memory.finish(delivery, handled, clockMs());
+        } else {
+          let endError = null;
+          try {
+            await kvApply(store, key, delivery.kvFinish(await kvGet(store, key), handled, this.#ttlMs, clockMs()));
+          } catch (error) {
+            if (!(error instanceof WebhookVerificationError)) throw error;
+            endError = error;
+          }
+          [kind, status] = delivery.outcome(handled, endError !== null);
+          if (kind === 'rejected') throw endError;
+        }
       } catch (error) {
         // The handler ran; 503 makes the sender retry, which may run it again: at-least-once.
         if (error instanceof WebhookVerificationError) return rejected(error, event);
         throw error;
       }
-      return finished(delivery, true, event);
+      return { kind, status, event, error: handlerError, retryAfter: null };
     }
   }
 
@@ -446,8 +442,9 @@ function createApi(raw) {
     return { kind: 'rejected', status: error.httpStatus, event, error, retryAfter: null };
   }
 
-  function finished(delivery, handled, event) {
-    const [kind, status] = delivery.outcome(handled);
+  /** The answer to a delivery the handler does not run for: a duplicate, or one in progress elsewhere. */
+  function finished(delivery, event) {
+    const [kind, status] = delivery.outcome(false, false);
     const retryAfter = kind === 'in_progress' ? raw.inProgressRetryAfterSeconds() : null;
     return { kind, status, event, error: null, retryAfter };
   }

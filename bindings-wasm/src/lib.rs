@@ -432,20 +432,25 @@ impl Delivery {
         .to_owned()
     }
 
-    /// The core's `Outcome` for this delivery: `[kind, httpStatus]`. `handled` is whether the handler of a
-    /// fresh delivery succeeded (ignored for duplicates and deliveries in progress).
-    pub fn outcome(&mut self, handled: bool) -> Result<Array, JsValue> {
+    /// The core's `Outcome` for this delivery: `[kind, httpStatus]`. For a fresh delivery claimed in a
+    /// key-value store, `handled` is whether its handler succeeded and `endFailed` whether ending the
+    /// claim (`kvFinish` and its write) failed: the core's `Outcome::after_handler` decides. Both are
+    /// ignored for duplicates and deliveries in progress.
+    pub fn outcome(&mut self, handled: bool, end_failed: bool) -> Result<Array, JsValue> {
         let outcome: Outcome<()> = match std::mem::replace(&mut self.state, State::Finished) {
             State::Duplicate(verified) => Outcome::Duplicate(verified),
             State::InProgress(verified) => Outcome::InProgress(verified),
-            State::Claimed(Claimed { verified, .. }) | State::KvClaimed(verified, _) if handled => {
-                Outcome::Processed(verified)
+            State::KvClaimed(verified, _) => {
+                let result = if handled { Ok(()) } else { Err(()) };
+                // JavaScript keeps the store's own error to report; only the fact of the failure crosses.
+                let ended = match end_failed {
+                    true => Err(Error::StoreUnavailable { reason: "ending the claim failed".to_owned() }),
+                    false => Ok(()),
+                };
+                Outcome::after_handler(verified, result, ended)
             }
-            State::Claimed(Claimed { verified, .. }) | State::KvClaimed(verified, _) => {
-                Outcome::HandlerFailed { verified, error: () }
-            }
-            State::Verified(_) | State::Finished => {
-                return Err(usage_error("internal: no dedupe decision was taken for this delivery"))
+            State::Verified(_) | State::Claimed(_) | State::Finished => {
+                return Err(usage_error("internal: no key-value dedupe decision was taken for this delivery"))
             }
         };
         Ok(Array::of2(&outcome.kind().into(), &JsValue::from_f64(f64::from(outcome.http_status()))))
@@ -475,24 +480,20 @@ impl Delivery {
         Ok(write_plan(write))
     }
 
-    /// Decides the completion of a key-value claim: `[completed, ...write plan]`.
-    #[wasm_bindgen(js_name = kvComplete)]
-    pub fn kv_complete(&self, current: Option<String>, ttl_ms: f64, now_ms: f64) -> Result<Array, JsValue> {
-        let (completed, write) =
-            kv::complete(current.as_deref(), self.token()?, ms("ttl", ttl_ms)?, whole("now", now_ms)?)
-                .map_err(|e| js_error(&e))?;
-        let plan = write_plan(write);
-        plan.unshift(&JsValue::from_bool(completed));
-        Ok(plan)
-    }
-
-    /// Decides the release of a key-value claim: `[released, ...write plan]`.
-    #[wasm_bindgen(js_name = kvRelease)]
-    pub fn kv_release(&self, current: Option<String>) -> Result<Array, JsValue> {
-        let (released, write) = kv::release(current.as_deref(), self.token()?).map_err(|e| js_error(&e))?;
-        let plan = write_plan(write);
-        plan.unshift(&JsValue::from_bool(released));
-        Ok(plan)
+    /// Ends a key-value claim once the handler ran (the core's `kv::finish`: completes after success,
+    /// releases after a failure), on the value read from the store; returns the write plan.
+    #[wasm_bindgen(js_name = kvFinish)]
+    pub fn kv_finish(
+        &self,
+        current: Option<String>,
+        handled: bool,
+        ttl_ms: f64,
+        now_ms: f64,
+    ) -> Result<Array, JsValue> {
+        let (ttl, now_ms) = (ms("ttl", ttl_ms)?, whole("now", now_ms)?);
+        let (_, write) =
+            kv::finish(current.as_deref(), self.token()?, handled, ttl, now_ms).map_err(|e| js_error(&e))?;
+        Ok(write_plan(write))
     }
 }
 

@@ -325,6 +325,37 @@ test('Receiver: a failing async store is store_unavailable (503), never fresh', 
   assert.deepEqual([second.kind, second.status, second.error?.code, runs], ['rejected', 503, 'store_unavailable', 1]);
 });
 
+test('Receiver (async key-value store): ending the claim after the handler ran', async () => {
+  // The completion cannot be written: the handler ran, so the answer is 503 (the sender retries; at-least-once).
+  const noDone = kvNamespace();
+  const put = noDone.put;
+  noDone.put = async (key, value, options) => {
+    if (value.startsWith('done:')) throw new Error('KV refused the write');
+    return put(key, value, options);
+  };
+  const body = envelope('evt_end');
+  const headers = sign(secret, body, { timestamp: now });
+  let runs = 0;
+  const unrecorded = await new Receiver(new Verifier(secret), { store: noDone }).receive(body, headers, () => runs++, { now });
+  assert.deepEqual([unrecorded.kind, unrecorded.status, unrecorded.error.code, runs], ['rejected', 503, 'store_unavailable', 1]);
+  assert.match(unrecorded.error.message, /KV refused the write/);
+  assert.equal(unrecorded.event.id, 'evt_end');
+
+  // The release after a failed handler cannot be written: ignored (the lease expires), the handler's error is reported.
+  const noDelete = kvNamespace();
+  noDelete.delete = async () => {
+    throw new Error('KV refused the delete');
+  };
+  const boom = new Error('boom');
+  const receiver = new Receiver(new Verifier(secret), { store: noDelete, lease: 30 });
+  const failed = await receiver.receive(body, headers, () => Promise.reject(boom), { now });
+  assert.deepEqual([failed.kind, failed.status, failed.error], ['handler_failed', 500, boom]);
+  const held = await receiver.receive(body, headers, () => runs++, { now: now + 1 });
+  assert.deepEqual([held.kind, held.status, runs], ['in_progress', 503, 1]);
+  const afterLease = await receiver.receive(body, headers, () => runs++, { now: now + 31 });
+  assert.deepEqual([afterLease.kind, afterLease.status, runs], ['processed', 200, 2]);
+});
+
 test('MemoryStore: bounded; full of live ids it refuses with store_unavailable', async () => {
   const store = new MemoryStore({ maxEntries: 1, ttl: 60 });
   assert.deepEqual([store.maxEntries, store.ttl, store.size], [1, 60, 0]);

@@ -103,7 +103,8 @@ pub struct Event {
     created: Option<OffsetDateTime>,
     project_id: Option<String>,
     text: Option<String>,
-    raw: Box<[u8]>,
+    /// The verified body; validated as UTF-8 JSON, so kept as text.
+    raw: Box<str>,
     /// Where `data` sits in `raw`; `None` when a Standard Webhooks body has no `data`.
     data_span: Option<Range<usize>>,
     body: OnceLock<Value>,
@@ -138,7 +139,7 @@ impl Event {
             project_id,
             text: text_field,
             data_span: Some(span_in(text, data)),
-            raw: body.into(),
+            raw: text.into(),
             body: OnceLock::new(),
         })
     }
@@ -161,7 +162,7 @@ impl Event {
             project_id: None,
             text: None,
             data_span: fields.field("data").map(|data| span_in(text, data.text)),
-            raw: body.into(),
+            raw: text.into(),
             body: OnceLock::new(),
         })
     }
@@ -207,15 +208,26 @@ impl Event {
 
     /// The verified body, byte for byte.
     pub fn raw_body(&self) -> &[u8] {
+        self.raw.as_bytes()
+    }
+
+    /// [`Event::raw_body`] as text: verification checked that it is UTF-8, so a JSON parser reading it
+    /// (`serde_json::from_str`) need not check again.
+    pub fn raw_body_str(&self) -> &str {
         &self.raw
     }
 
     /// The JSON text of `data` exactly as signed (`null` when a Standard Webhooks body has none). Already
     /// validated: any JSON parser accepts it.
     pub fn raw_data(&self) -> &[u8] {
+        self.raw_data_str().as_bytes()
+    }
+
+    /// [`Event::raw_data`] as text (see [`Event::raw_body_str`]).
+    pub fn raw_data_str(&self) -> &str {
         match &self.data_span {
             Some(span) => &self.raw[span.clone()],
-            None => b"null",
+            None => "null",
         }
     }
 
@@ -300,8 +312,8 @@ fn span_in(whole: &str, part: &str) -> Range<usize> {
 
 /// Builds the `Value` of a body that [`Validate`] accepted, which `serde_json` then accepts too (same
 /// grammar, number ranges and nesting limit; `core/tests` and the `envelope` fuzz target hold it to that).
-fn parse_validated(raw: &[u8]) -> Value {
-    serde_json::from_slice(raw).unwrap_or(Value::Null)
+fn parse_validated(raw: &str) -> Value {
+    serde_json::from_str(raw).unwrap_or(Value::Null)
 }
 
 /// The top-level fields the core reads, kept as borrowed JSON text. Every other field is validated and

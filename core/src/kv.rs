@@ -107,6 +107,23 @@ pub fn complete(
     }
 }
 
+/// Ends a claim once the handler ran, as `Receiver::finish` does: completes it (done for `ttl`) after
+/// success, releases it after a failure. Returns whether `token` still held the id, and the write; then
+/// [`Outcome::after_handler`](crate::Outcome::after_handler) says what the delivery's answer is.
+pub fn finish(
+    current: Option<&str>,
+    token: ClaimToken,
+    handled: bool,
+    ttl: Duration,
+    now_ms: u64,
+) -> Result<(bool, KvWrite), Error> {
+    if handled {
+        complete(current, token, ttl, now_ms)
+    } else {
+        release(current, token)
+    }
+}
+
 /// Frees the id if `token` still holds it, so the sender's retry is processed.
 pub fn release(current: Option<&str>, token: ClaimToken) -> Result<(bool, KvWrite), Error> {
     match read(current)? {
@@ -153,6 +170,20 @@ mod tests {
         assert_eq!(release(held.as_deref(), other).unwrap(), (false, KvWrite::Keep));
         assert_eq!(release(held.as_deref(), mine).unwrap(), (true, KvWrite::Delete));
         assert_eq!(claim(held.as_deref(), other, LEASE, 30_001).unwrap().0, Claim::Fresh(other));
+    }
+
+    #[test]
+    fn finish_completes_after_success_and_releases_after_failure() {
+        let mine = ClaimToken::new(7);
+        let held = stored(claim(None, mine, LEASE, 0).unwrap().1);
+        assert_eq!(finish(held.as_deref(), mine, true, TTL, 5), complete(held.as_deref(), mine, TTL, 5));
+        assert_eq!(finish(held.as_deref(), mine, false, TTL, 5).unwrap(), (true, KvWrite::Delete));
+        assert_eq!(
+            finish(held.as_deref(), ClaimToken::new(8), false, TTL, 5).unwrap(),
+            (false, KvWrite::Keep)
+        );
+        let done = stored(finish(held.as_deref(), mine, true, TTL, 5).unwrap().1);
+        assert_eq!(claim(done.as_deref(), ClaimToken::new(9), LEASE, 6).unwrap().0, Claim::Done);
     }
 
     #[test]

@@ -79,6 +79,22 @@ impl<E> Outcome<E> {
             Outcome::HandlerFailed { .. } => "handler_failed",
         }
     }
+
+    /// The outcome of a claimed delivery once its handler ran and the claim was ended (completed after
+    /// success, released after a failure); `ended` is how ending it went. Every receiver takes this
+    /// rule from here: [`Receiver::finish`], and hosts that end claims in their own asynchronous stores
+    /// ([`kv::finish`](crate::kv::finish)).
+    ///
+    /// A completion the store could not record is `Rejected` (503): the handler ran, and the sender's
+    /// retry may run it again, which is the safe side of at-least-once. A failed release is ignored: the
+    /// lease expires by itself, and the retry is processed then.
+    pub fn after_handler(verified: Verified, result: Result<(), E>, ended: Result<(), Error>) -> Outcome<E> {
+        match (result, ended) {
+            (Ok(()), Ok(())) => Outcome::Processed(verified),
+            (Ok(()), Err(error)) => Outcome::Rejected(error),
+            (Err(error), _) => Outcome::HandlerFailed { verified, error },
+        }
+    }
 }
 
 impl<S: DedupeStore> Receiver<S> {
@@ -135,17 +151,11 @@ impl<S: DedupeStore> Receiver<S> {
     /// A failure to record completion is reported as `Rejected(store_unavailable)` (503): the handler ran,
     /// and the sender's retry may run it again, which is the safe side of at-least-once.
     pub fn finish<E>(&self, claimed: Claimed, result: Result<(), E>, now_ms: u64) -> Outcome<E> {
-        match result {
-            Ok(()) => match self.complete(&claimed, now_ms) {
-                Ok(_) => Outcome::Processed(claimed.verified),
-                Err(error) => Outcome::Rejected(error),
-            },
-            Err(error) => {
-                // A release that fails leaves the lease to expire, after which the retry is processed.
-                let _ = self.release(&claimed, now_ms);
-                Outcome::HandlerFailed { verified: claimed.verified, error }
-            }
-        }
+        let ended = match result {
+            Ok(()) => self.complete(&claimed, now_ms),
+            Err(_) => self.release(&claimed, now_ms),
+        };
+        Outcome::after_handler(claimed.verified, result, ended.map(drop))
     }
 
     /// Verify, claim, run `handler` for fresh events, then complete (on `Ok`) or release (on `Err`).

@@ -231,3 +231,24 @@ fn secrets_never_appear_in_debug_or_errors() {
         assert!(!text.contains(v1) && !text.contains("other") && !text.contains("evt_x"), "{text}");
     }
 }
+
+#[test]
+fn ending_a_claim_decides_the_answer_the_same_way_for_every_store() {
+    let verified = || {
+        let (headers, body) = delivery("evt_end");
+        Verifier::anchor([SECRET]).unwrap().verify(&headers, &body, NOW_S).unwrap()
+    };
+    let down = || Err(Error::StoreUnavailable { reason: "down".to_owned() });
+    let processed = Outcome::after_handler(verified(), Ok::<(), &str>(()), Ok(()));
+    assert_eq!((processed.kind(), processed.http_status()), ("processed", 200));
+    // The handler ran but its completion was not recorded: 503, so the sender retries (at-least-once).
+    let unrecorded = Outcome::after_handler(verified(), Ok::<(), &str>(()), down());
+    assert!(matches!(&unrecorded, Outcome::Rejected(e) if e.code() == ErrorCode::StoreUnavailable));
+    assert_eq!(unrecorded.http_status(), 503);
+    // A failed release is ignored: the lease expires by itself.
+    for ended in [Ok(()), down()] {
+        let failed = Outcome::after_handler(verified(), Err("boom"), ended);
+        assert!(matches!(failed, Outcome::HandlerFailed { error: "boom", .. }));
+        assert_eq!(failed.http_status(), 500);
+    }
+}

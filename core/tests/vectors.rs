@@ -60,6 +60,11 @@ fn lazy_json_problem(verified: &anchor_webhooks::Verified) -> Option<String> {
     let Ok(raw_data) = serde_json::from_slice::<Value>(event.raw_data()) else {
         return Some("raw_data is not JSON".to_owned());
     };
+    if event.raw_data_str().as_bytes() != event.raw_data()
+        || event.raw_body_str().as_bytes() != event.raw_body()
+    {
+        return Some("the text and byte views of the raw body or data differ".to_owned());
+    }
     let expected_data = direct.get("data").cloned().unwrap_or(Value::Null);
     if event.body() != &direct || event.data() != &expected_data || raw_data != expected_data {
         return Some("lazily parsed body, data or raw_data disagree with the raw body".to_owned());
