@@ -33,7 +33,7 @@ import statistics
 import sys
 import time
 from pathlib import Path
-from typing import Any, Callable, Dict, List, Mapping, Tuple
+from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple
 
 import standardwebhooks.webhooks
 import svix.webhooks
@@ -223,6 +223,20 @@ def target_ratio(results: Dict[int, Tuple[Dict[str, float], Dict[str, float]]], 
     return standard["standardwebhooks"] / standard["ours+data"]
 
 
+def below_floor(
+    results: Dict[int, Tuple[Dict[str, float], Dict[str, float]]], figure: str, size: int, target: float
+) -> Optional[str]:
+    """For the figures against the stdlib code: when the time the target allows (stdlib ÷ target) is below
+    `hashlib.sha256(body)` alone in the same run, no verification called from Python can meet it."""
+    anchor, _ = results[size]
+    if figure != "verify vs stdlib":
+        return None
+    allowed = anchor["stdlib"] / target
+    if allowed >= anchor["sha256"]:
+        return None
+    return f"stdlib ÷ {target:g} = {allowed:.2f} µs < `hashlib.sha256(body)` {anchor['sha256']:.2f} µs"
+
+
 def human(size: int) -> str:
     return f"{size // 1024} KiB" if size >= 1024 else f"{size} B"
 
@@ -307,8 +321,13 @@ def report(
     ]
     for figure, reading, size, target in TARGETS:
         ratio = target_ratio(results, reading, size)
-        verdict = "MET" if ratio >= target else "MISS"
-        lines.append(f"| {figure} | {reading} | {human(size)} | ≥ {target:g}× | {ratio:.2f}× | **{verdict}** |")
+        verdict = "**MET**" if ratio >= target else "**MISS**"
+        floor = below_floor(results, figure, size, target)
+        if floor is not None:
+            verdict += f" (target below the SHA-256 floor: {floor})"
+        # Three decimals where two would round across the target (a 1.147× MISS is not shown as 1.15×).
+        digits = 2 if (round(ratio, 2) >= target) == (ratio >= target) else 3
+        lines.append(f"| {figure} | {reading} | {human(size)} | ≥ {target:g}× | {ratio:.{digits}f}× | {verdict} |")
     lines += ["", NOTES]
     return "\n".join(lines) + "\n"
 
@@ -319,29 +338,31 @@ NOTES = """## Reading the figures (and why the misses)
   `compare_digest` with the header checks a careful user writes: it verifies the signature and never reads
   the body as JSON. `verify_signature` does exactly that work, so we judge it the issue's figure (like for
   like). `verify` also validates the JSON envelope (a job the stdlib code skips); it is reported beside it.
-- **256 B, ≥ 5×: not reached.** The target time is the stdlib figure ÷ 5 (floors table). The core's
-  `verify_signature` alone takes 0.43 µs at 256 B (criterion, `core/benches/RESULTS.md`: the HMAC 0.29 µs,
-  header parsing and compare the rest), and calling a C method with two arguments from a Python loop costs
-  about 0.1-0.2 µs on top (abi3 for 3.9 means the tuple-and-dict calling convention, no vectorcall). That
-  sum is under the target time, so the target is not physically out of reach, but it leaves the binding
-  almost nothing: iterating the header dict, the type checks and reference counting of the stable ABI
-  (function calls, not macros), the result object. This session cut what could be cut (only the headers the
-  scheme reads are converted, common ones like `User-Agent` are skipped after one dict lookup, one encoded
-  copy per value instead of two, no JSON); profiling the rest shows the core at about 40 % of the call,
-  header extraction about 25 %, the interpreter's call machinery about 20 %.
-- **64 KiB, ≥ 1.15×: at the floor, so at the mercy of the machine.** `verify_signature` is one SHA-256 pass
+- **256 B, ≥ 5×: not reached.** The target time is the stdlib figure ÷ 5 (floors table). A perf profile of
+  `verify_signature` in a tight loop (256 B, frame-pointer build) splits the call into the core (about a
+  third: the HMAC, header grammar, compare), the header stage of the binding (about a quarter: walking the
+  header dict, one lookup per name in the table of known spellings, one UTF-8 copy per value the core reads:
+  the 3.9 stable ABI has no borrowed UTF-8 view of a `str`), and the interpreter's call machinery (tuple
+  arguments: abi3 for 3.9 has no vectorcall), the clock and the result object for the rest. A simpler
+  header pre-filter (names kept by length only, every name encoded to see its length and its `HTTP_` /
+  `wsgi.` prefix) was measured against the table of spellings and was about 5 % slower per call, so the
+  table stays. What is left for the binding to cut is below the noise of this machine; the target needs a
+  faster core `verify_signature`.
+- **64 KiB, ≥ 1.15×: the target can sit below the SHA-256 floor.** `verify_signature` is one SHA-256 pass
   over the body (the `sha2` crate with the CPU's SHA extensions, GIL released) and lands within a few per
   cent of `hashlib.sha256(body)` alone (OpenSSL) in the floors table. The stdlib code pays its HMAC plus a
-  64 KiB concatenation (`b"v0:" + ts + b":" + body`), which is the whole margin: the ratio sits around the
-  target (1.09× to 1.25× across this session's runs on a shared machine) and no binding change can move the
-  SHA-256 pass itself. `verify` adds the validation of 64 KiB of JSON, which the stdlib code never reads.
-- **verify + `event.data` vs `standardwebhooks`.** `event.data` is built straight from the verified bytes by
-  a serde visitor (serde_json parses; no JSON tree, no `bytes` copy, no `json.loads` call): the step from
-  `verify` to `verify + event.data` is smaller than the step from the stdlib code to `stdlib + json.loads`.
-  At 4 KiB the remaining time is SHA-256 (a third of the call) and two scans of the 4 KiB string (the core's
-  envelope validation, then serde_json reading it for the conversion: about 1.4 µs, where `json.loads` of
-  the same `data` text alone takes 4 µs); the figure sits just under 3× (2.6× to 2.9× in this session's
-  runs).
+  64 KiB concatenation (`b"v0:" + ts + b":" + body`), which is the whole margin. When the time the target
+  allows (stdlib ÷ 1.15) is below `hashlib.sha256(body)` measured in the same run, the verdict says so: no
+  verification called from Python, however thin, can meet the target in that run; the ratio then moves with
+  the machine's load (1.09× to 1.25× across runs on a shared machine). `verify` adds the validation of
+  64 KiB of JSON, which the stdlib code never reads.
+- **verify + `event.data` vs `standardwebhooks`.** `event.data` is built straight from the verified text by
+  a serde visitor (serde_json parses `Event::raw_data_str`, text the core already checked as UTF-8, so no
+  string is UTF-8-checked twice; no JSON tree, no `bytes` copy, no `json.loads` call). At 4 KiB the
+  remaining time is SHA-256, the core's envelope validation, and for `event.data` one more scan of the 4 KiB
+  string (serde_json's word-at-a-time search for a quote, backslash or control byte) and its copy into a
+  Python `str`; the figure sits under 3× (2.5× to 2.9× across runs). Tried and not kept: a cache of key
+  strings across deliveries (saves about 0.06 µs per `event.data`, a few per cent, for a global cache).
 """
 
 

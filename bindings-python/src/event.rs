@@ -116,7 +116,7 @@ impl PyEvent {
     #[getter]
     fn data(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
         self.data
-            .get_or_try_init(py, || json::from_validated(py, self.event().raw_data()).map(Bound::unbind))
+            .get_or_try_init(py, || json::from_validated(py, self.event().raw_data_str()).map(Bound::unbind))
             .map(|data| data.clone_ref(py))
     }
 
@@ -124,7 +124,7 @@ impl PyEvent {
     #[getter]
     fn body(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
         self.body
-            .get_or_try_init(py, || json::from_validated(py, self.event().raw_body()).map(Bound::unbind))
+            .get_or_try_init(py, || json::from_validated(py, self.event().raw_body_str()).map(Bound::unbind))
             .map(|body| body.clone_ref(py))
     }
 

@@ -49,9 +49,12 @@ pub fn to_python<'py>(py: Python<'py>, value: &Value) -> PyResult<Bound<'py, PyA
 /// serde_json drives the conversion. Where its report cannot tell what `json.loads` would give (an integer
 /// beyond 64 bits arrives as a float, `-0` as `-0.0`) or where it refuses what Python accepts (`1e400`,
 /// a lone surrogate escape), the conversion is abandoned for `json.loads` itself: slower, equally right.
-pub fn from_validated<'py>(py: Python<'py>, text: &[u8]) -> PyResult<Bound<'py, PyAny>> {
+///
+/// `text` is the core's already UTF-8-checked text (`Event::raw_data_str`), so serde_json reads it as a `str`
+/// without checking every string's UTF-8 again.
+pub fn from_validated<'py>(py: Python<'py>, text: &str) -> PyResult<Bound<'py, PyAny>> {
     let failure = RefCell::new(None);
-    let mut deserializer = serde_json::Deserializer::from_slice(text);
+    let mut deserializer = serde_json::Deserializer::from_str(text);
     let converted = ValueSeed { py, failure: &failure }
         .deserialize(&mut deserializer)
         .and_then(|value| deserializer.end().map(|()| value));
@@ -62,10 +65,10 @@ pub fn from_validated<'py>(py: Python<'py>, text: &[u8]) -> PyResult<Bound<'py, 
     }
 }
 
-fn json_loads<'py>(py: Python<'py>, text: &[u8]) -> PyResult<Bound<'py, PyAny>> {
+fn json_loads<'py>(py: Python<'py>, text: &str) -> PyResult<Bound<'py, PyAny>> {
     static LOADS: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
     let loads = LOADS.import(py, "json", "loads")?;
-    loads.call1((PyBytes::new(py, text),))
+    loads.call1((PyBytes::new(py, text.as_bytes()),))
 }
 
 /// Why the visitor stopped: a Python error to raise, or a value only `json.loads` can reproduce.
