@@ -151,6 +151,8 @@ export declare class Event<T extends string = EventType | (string & {})> {
   readonly timestamp: number;
   /** `Anchor-Delivery-Id` (null when absent) or `webhook-id`. */
   readonly deliveryId: string | null;
+  /** The verified body as bytes (a body given as text: its UTF-8 bytes), e.g. after `verifyRequest`. */
+  readonly rawBody: Uint8Array;
   is<K extends EventType>(type: K): this is Event<K>;
   toJSON(): {
     id: string;
@@ -245,8 +247,8 @@ export declare class Verifier {
   verify(body: Body, headers: HeadersInput, options?: VerifyOptions): Event;
   /** Headers, timestamp and signature only, without reading the body as JSON (as the Node package's). */
   verifySignature(body: Body, headers: HeadersInput, options?: VerifyOptions): { matchedSecret: number; timestamp: number };
-  /** Reads the body once and verifies it; `body` is the raw bytes, for the handler. */
-  verifyRequest(request: Request, options?: VerifyOptions): Promise<{ event: Event; body: Uint8Array }>;
+  /** Reads the body once and verifies it; the raw bytes stay available as `event.rawBody`. */
+  verifyRequest(request: Request, options?: VerifyOptions): Promise<Event>;
   /** Verify + dedupe + handler, answered as a Response (statuses as in `Outcome`). */
   receive(request: Request, handler: Handler, options?: ReceiveOptions): Promise<Response>;
 }

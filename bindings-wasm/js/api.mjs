@@ -122,6 +122,7 @@ function createApi(raw) {
   class Event {
     #dataSource; // the JSON text of `data`
     #data = null;
+    #body; // what was verified: bytes, or a string until `rawBody` is first read
 
     // `body` is what was verified (a string, or bytes), `fields` what the core read from it: ONE string,
     // `createdMs,matchedSecret,timestamp,dataStart,dataEnd,idLen,typeLen,projectIdLen,textLen,deliveryIdLen;`
@@ -152,6 +153,13 @@ function createApi(raw) {
           : typeof body === 'string'
             ? body.slice(Number(n[3]), Number(n[4]))
             : textDecoder.decode(body.subarray(Number(n[3]), Number(n[4])));
+      this.#body = body;
+    }
+
+    /** The verified body as bytes (a body given as text: its UTF-8 bytes, which were verified). */
+    get rawBody() {
+      if (typeof this.#body === 'string') this.#body = textEncoder.encode(this.#body);
+      return this.#body;
     }
 
     get data() {
@@ -225,10 +233,9 @@ function createApi(raw) {
       return { matchedSecret, timestamp };
     }
 
-    /** Reads the request body once and verifies it; the bytes come back for the handler. */
+    /** Reads the request body once and verifies it; the bytes stay on the event (`event.rawBody`). */
     async verifyRequest(request, options) {
-      const body = await readRequestBody(request);
-      return { event: this.verify(body, request.headers, options), body };
+      return this.verify(await readRequestBody(request), request.headers, options);
     }
 
     /**

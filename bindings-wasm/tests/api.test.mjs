@@ -206,14 +206,20 @@ test('standard scheme: the official vector, signed by sign() and verified', () =
   assert.equal(event.created, null);
 });
 
-test('verifyRequest reads the body once and hands the bytes back', async () => {
+test('verifyRequest reads the body once, resolves to the event, and keeps the bytes as event.rawBody', async () => {
   const body = envelope('evt_request');
   const headers = sign(secret, body, { timestamp: now });
   const request = new Request('https://example.test/hook', { method: 'POST', headers, body });
-  const { event, body: bytes } = await new Verifier(secret).verifyRequest(request, { now });
+  const event = await new Verifier(secret).verifyRequest(request, { now });
+  assert.ok(event instanceof Event);
   assert.equal(event.id, 'evt_request');
-  assert.ok(bytes instanceof Uint8Array);
-  assert.equal(new TextDecoder().decode(bytes), body);
+  assert.ok(event.rawBody instanceof Uint8Array);
+  assert.equal(new TextDecoder().decode(event.rawBody), body);
+  // A body verified as text gives back the UTF-8 bytes that were verified.
+  const text = envelope('evt_text_é');
+  const fromText = new Verifier(secret).verify(text, sign(secret, text, { timestamp: now }), { now });
+  assert.deepEqual(fromText.rawBody, new TextEncoder().encode(text));
+  assert.equal(fromText.rawBody, fromText.rawBody);
   await assert.rejects(new Verifier(secret).verifyRequest(request, { now }), /already read/);
   const forged = new Request('https://example.test/hook', { method: 'POST', headers, body: body.replace('t_1', 't_2') });
   await assert.rejects(new Verifier(secret).verifyRequest(forged, { now }), { code: 'signature_mismatch' });

@@ -19,8 +19,8 @@ function verdict(run) {
 
 async function verdictAsync(run) {
   try {
-    const { event, body } = await run();
-    return { ok: true, id: event.id, bodyBytes: body.length };
+    const event = await run();
+    return { ok: true, id: event.id, bodyBytes: event.rawBody.length };
   } catch (error) {
     return { ok: false, name: error?.name, code: error?.code ?? null };
   }
