@@ -12,10 +12,11 @@ export declare const __napiBindingTarget: 'native' | 'wasm32-wasi' | 'wasm32-was
 export declare class NativeReceiver {
   constructor(verifier: NativeVerifier, store: NativeStore, leaseSeconds?: number | undefined | null)
   /**
-   * Verify and claim on this thread (memory store): the event as ONE string, its numbers in
-   * `scratch` (see [`event_value`]).
+   * Verify and claim on this thread (memory store): `now` (unix milliseconds) and the encoded headers
+   * in `scratch` (see [`Scratch`]); the event as ONE string, its numbers in `scratch` (see
+   * [`event_value`]).
    */
-  receive(body: Uint8Array, headers: string, pairs: number, nowMs: number, scratch: Buffer): string
+  receive(body: Uint8Array, scratch: Buffer): string
   receiveList(body: Uint8Array, headers: Array<string>, nowMs: number, scratch: Buffer): string
   /** Verify and claim on the libuv thread pool (Redis): resolves to a `NativeSettled`. */
   receiveAsync(body: Uint8Array, headers: Array<string>, nowMs: number): Promise<unknown>
@@ -50,16 +51,21 @@ export declare class NativeStore {
 export declare class NativeVerifier {
   constructor(schemeName: string, secrets: Array<string>, tolerance?: number | undefined | null, maxBodyBytes?: number | undefined | null)
   /**
-   * `verify(body, headers, scratch)` and `verifySignature(body, headers, scratch)` bound to this
-   * verifier: `headers` NUL-joined (`name\0value\0...`), `now` and the pair count in the scratch (see
-   * [`Scratch`]). `verify` returns the event as ONE string (see [`event_value`]).
+   * `verify(body, scratch)` and `verifySignature(body, scratch)` bound to this verifier: `now` and
+   * the encoded headers in the scratch (see [`Scratch`], [`decode_headers`]). `verify` returns the
+   * event as ONE string (see [`event_value`]).
    */
-  bind(): [verify: (body: Uint8Array, headers: string, scratch: Buffer) => string, verifySignature: (body: Uint8Array, headers: string, scratch: Buffer) => void]
+  bind(): [verify: (body: Uint8Array, scratch: Buffer) => string, verifySignature: (body: Uint8Array, scratch: Buffer) => void]
   /**
    * `verify` with the headers as a flat `[name, value, ...]` list (names or values holding NUL): the
    * event as ONE string, its numbers in `scratch` (see [`event_value`]).
    */
   verifyList(body: Uint8Array, headers: Array<string>, now: number, scratch: Buffer): string
+  /**
+   * `verifySignature` with the headers as a flat `[name, value, ...]` list: the matched secret and the
+   * timestamp in `scratch`.
+   */
+  verifySignatureList(body: Uint8Array, headers: Array<string>, now: number, scratch: Buffer): void
   get scheme(): string
   get tolerance(): number
   get maxBodyBytes(): number
@@ -105,6 +111,9 @@ export interface Finished {
  * only headers whose name equals one of these ignoring ASCII case (the core matches them again).
  */
 export declare function headerNames(schemeName: string): Array<string>
+
+/** The names JavaScript sends as codes (see [`decode_headers`]): code `k` stands for entry `k - 1`. */
+export declare function headerTableOf(schemeName: string): Array<string>
 
 /**
  * The statuses and kinds of the core's `Outcome`, asked of the core itself (so the JS `receive` answers

@@ -845,6 +845,7 @@ module.exports.eventSessionUsageJson = nativeBinding.eventSessionUsageJson
 module.exports.eventTask = nativeBinding.eventTask
 module.exports.eventTypes = nativeBinding.eventTypes
 module.exports.headerNames = nativeBinding.headerNames
+module.exports.headerTableOf = nativeBinding.headerTableOf
 module.exports.outcomeCatalogue = nativeBinding.outcomeCatalogue
 module.exports.retryAfterSeconds = nativeBinding.retryAfterSeconds
 module.exports.sign = nativeBinding.sign

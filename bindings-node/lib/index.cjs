@@ -21,14 +21,30 @@ const OUTCOME_STATUS = Object.freeze(
 const RETRY_AFTER_SECONDS = native.retryAfterSeconds()
 
 /**
- * Numbers cross the native boundary through this buffer, as `f64` slots (see `Scratch` in src/lib.rs): the
- * call's `now` and header pair count go in, the result's numbers come out. Calls are synchronous on this
- * thread, and every result is read before the next call.
+ * Numbers and headers cross the native boundary through this buffer (see `Scratch` in src/lib.rs): 16
+ * `f64` slots, then from byte `DESCRIPTORS` on the header descriptors (`u32`s) and from byte `HEADER_BYTES`
+ * on the header texts (`encodeHeaders`). The call's `now` and headers go in, the result's numbers come out.
+ * Calls are synchronous on this thread, and every result is read before the next call.
  */
-const SCRATCH = Buffer.alloc(10 * Float64Array.BYTES_PER_ELEMENT)
-const SLOTS = new Float64Array(SCRATCH.buffer, SCRATCH.byteOffset, 10)
+const DESCRIPTORS = 16 * Float64Array.BYTES_PER_ELEMENT
+const HEADER_BYTES = 1024
+/** Room for this many descriptors (three `u32` each) between `DESCRIPTORS` and `HEADER_BYTES`. */
+const MAX_PAIRS = Math.floor((HEADER_BYTES - DESCRIPTORS) / (3 * Uint32Array.BYTES_PER_ELEMENT))
+/** Header sets that need more room than this take the list path instead of growing the scratch further. */
+const MAX_SCRATCH_BYTES = HEADER_BYTES + 64 * 1024
+let SCRATCH
+let SLOTS
+let PAIR_WORDS
+function allocateScratch(bytes) {
+  // Buffer.alloc never hands out a slice of Node's shared pool: byteOffset is 0 and the memory is ours.
+  SCRATCH = Buffer.alloc(bytes)
+  SLOTS = new Float64Array(SCRATCH.buffer, SCRATCH.byteOffset, DESCRIPTORS / Float64Array.BYTES_PER_ELEMENT)
+  PAIR_WORDS = new Uint32Array(SCRATCH.buffer, SCRATCH.byteOffset + DESCRIPTORS, 3 * MAX_PAIRS)
+}
+allocateScratch(HEADER_BYTES + 4096)
 const SLOT_NOW = 0
 const SLOT_PAIRS = 1
+const SLOT_HEADER_LENGTH = 2
 const SLOT_MATCHED = 0
 const SLOT_TIMESTAMP = 1
 const SLOT_CREATED_MS = 2
@@ -50,15 +66,35 @@ function headerFilter(schemeName) {
     for (let i = 0; i < candidates.length; i++) if (candidates[i] === name) return true
     return false
   }
+  // The first characters of the names: an ASCII first character that is none of them, in either case,
+  // rules a name out without lowercasing it (`content-type` has the length of `anchor-event`).
+  const firsts = [...new Set(names.map((name) => name.charCodeAt(0)))]
   // toLowerCase maps every ASCII letter, so no name the core would match is left out.
   return (name) => {
     const candidates = byLength[name.length]
     if (candidates === undefined) return false
     if (known(candidates, name)) return true
+    const first = name.charCodeAt(0)
+    if (first < 0x80 && !firsts.includes(first >= 0x41 && first <= 0x5a ? first + 0x20 : first)) return false
     const lower = name.toLowerCase()
     return lower !== name && known(candidates, lower)
   }
 }
+
+/**
+ * How a header name crosses (see `decode_headers` in src/lib.rs): a name of the core's
+ * `headerTableOf(scheme)` (the scheme's names in the core's, lower and Title-Case spellings) as its code,
+ * `k` for entry `k - 1`; another name `keep` lets through (see `headerFilter`) as `0`, its text sent along;
+ * `-1` for a header the core would not read. A `Map` lookup, built once per scheme (a generated `switch`
+ * was about 40 ns faster per request, but code generated from strings has no place in a security library:
+ * CSP and `--disallow-code-generation-from-strings` forbid it).
+ */
+function headerCoder(schemeName) {
+  const keep = headerFilter(schemeName)
+  const byName = new Map(native.headerTableOf(schemeName).map((name, index) => [name, index + 1]))
+  return (name) => byName.get(name) ?? (keep(name) ? 0 : -1)
+}
+const HEADER_CODERS = new Map(['anchor', 'standard'].map((scheme) => [scheme, headerCoder(scheme)]))
 const HEADER_FILTERS = new Map(['anchor', 'standard'].map((scheme) => [scheme, headerFilter(scheme)]))
 
 /** Every event type of the catalogue (other types verify too: `event.type` is any string). */
@@ -128,77 +164,108 @@ function bodyBytes(body) {
   throw invalid(`body must be a Buffer, Uint8Array, ArrayBuffer or string, got ${body === null ? 'null' : typeof body}`)
 }
 
-/** The pair count of the last `joinHeaders` result (read right after the call). */
-let joinedPairs = 0
-
 /** A one-shot iterator (a generator of pairs) is read once, so a second walk sees the same headers. */
 function reusable(headers) {
   return headers !== null && typeof headers === 'object' && typeof headers.next === 'function' ? Array.from(headers) : headers
 }
 
+/** How many pairs `encodeHeaders` described so far. */
+let headerPairs = 0
+
 /**
- * Any header container as ONE string `name\0value\0name\0value\0` plus its pair count (`joinedPairs`):
- * one crossing into the core instead of one per header, holding only the headers `keep` lets through (see
- * `headerFilter`). One pair per value, names as given: the core matches names case-insensitively and
- * decides what a repeated header means. Accepts a plain object or IncomingHttpHeaders (string or string[]
- * values), a flat `rawHeaders` array, or anything iterable of `[name, value]` (WHATWG `Headers`, `Map`,
- * arrays of pairs).
+ * One pair into the descriptors (see `decode_headers` in src/lib.rs): the text to append for it (the
+ * name's, when it has no code, then the value), or `undefined` when there is no room left.
  */
-function joinHeaders(headers, keep) {
+function describeHeader(code, name, value) {
+  if (headerPairs === MAX_PAIRS) return undefined
+  const at = 3 * headerPairs++
+  PAIR_WORDS[at] = code
+  PAIR_WORDS[at + 1] = code === 0 ? name.length : 0
+  PAIR_WORDS[at + 2] = value.length
+  return code === 0 ? `${name}${value}` : value
+}
+
+/** `texts` with `piece` appended; `undefined` once either is (no room for a descriptor). */
+function append(texts, piece) {
+  return texts === undefined || piece === undefined ? undefined : texts + piece
+}
+
+/**
+ * Any header container into the scratch, as the native side decodes it (`decode_headers` in src/lib.rs):
+ * one crossing into the core instead of one per header, holding only the headers the core may read (see
+ * `headerCoder`). Each pair is a descriptor (its name's code, the lengths of the name's text when it has no
+ * code and of the value) and the texts, one after the other. One pair per value, names as given: the core
+ * matches names case-insensitively and decides what a repeated header means. Accepts a plain object or
+ * IncomingHttpHeaders (string or string[] values), a flat `rawHeaders` array, or anything iterable of
+ * `[name, value]` (WHATWG `Headers`, `Map`, arrays of pairs). Returns false when the headers do not fit
+ * the scratch or are not all ASCII (the caller then uses the list path, which converts every string
+ * itself).
+ */
+function encodeHeaders(headers, codeOf) {
   if (headers === null || typeof headers !== 'object') {
     throw invalid('headers must be an object (IncomingHttpHeaders, a plain object), a Headers, a Map or an array')
   }
-  let joined = ''
-  let pairs = 0
+  // A local, not a module variable: appending to it needs no write barrier. `undefined` once the
+  // descriptors are full.
+  let texts = ''
+  headerPairs = 0
   if (Array.isArray(headers) && (headers.length === 0 || typeof headers[0] === 'string')) {
     if (headers.length % 2 !== 0) throw invalid('a flat header list (like req.rawHeaders) alternates names and values')
     for (let i = 0; i < headers.length; i += 2) {
       const name = `${headers[i]}`
-      if (!keep(name)) continue
-      joined += `${name}\0${headers[i + 1]}\0`
-      pairs++
+      const code = codeOf(name)
+      if (code >= 0) texts = append(texts, describeHeader(code, name, `${headers[i + 1]}`))
     }
   } else if (typeof headers[Symbol.iterator] === 'function') {
     for (const entry of headers) {
       if (entry === null || typeof entry !== 'object') throw invalid('header entries must be [name, value] pairs')
       const name = String(entry[0])
-      if (!keep(name)) continue
+      const code = codeOf(name)
+      if (code < 0) continue
       const value = entry[1]
       if (typeof value === 'string') {
-        joined += `${name}\0${value}\0`
-        pairs++
+        texts = append(texts, describeHeader(code, name, value))
       } else if (Array.isArray(value)) {
-        for (let i = 0; i < value.length; i++) joined += `${name}\0${value[i]}\0`
-        pairs += value.length
+        for (let i = 0; i < value.length; i++) texts = append(texts, describeHeader(code, name, `${value[i]}`))
       } else if (value !== undefined && value !== null) {
-        joined += `${name}\0${value}\0`
-        pairs++
+        texts = append(texts, describeHeader(code, name, `${value}`))
       }
     }
   } else {
     for (const name in headers) {
-      if (!keep(name)) continue
+      const code = codeOf(name)
+      if (code < 0) continue
       const value = headers[name]
       if (typeof value === 'string') {
-        joined += `${name}\0${value}\0`
-        pairs++
+        texts = append(texts, describeHeader(code, name, value))
       } else if (Array.isArray(value)) {
         // IncomingHttpHeaders keeps some repeated headers as arrays: one pair per value.
-        for (let i = 0; i < value.length; i++) joined += `${name}\0${value[i]}\0`
-        pairs += value.length
+        for (let i = 0; i < value.length; i++) texts = append(texts, describeHeader(code, name, `${value[i]}`))
       } else if (value !== undefined && value !== null) {
-        joined += `${name}\0${value}\0`
-        pairs++
+        texts = append(texts, describeHeader(code, name, `${value}`))
       }
     }
   }
-  joinedPairs = pairs
-  return joined
+  if (texts === undefined) return false
+  // UTF-8 takes at most 3 bytes per UTF-16 unit (a surrogate pair: 4 bytes for 2 units).
+  const room = HEADER_BYTES + texts.length * 3
+  if (room > SCRATCH.length) {
+    if (room > MAX_SCRATCH_BYTES) return false
+    const words = PAIR_WORDS.slice(0, 3 * headerPairs)
+    allocateScratch(Math.max(room, 2 * SCRATCH.length))
+    PAIR_WORDS.set(words)
+  }
+  const written = SCRATCH.utf8Write(texts, HEADER_BYTES)
+  // The lengths count UTF-16 units: they are byte lengths only when every unit took one byte (ASCII).
+  if (written !== texts.length) return false
+  SLOTS[SLOT_HEADER_LENGTH] = written
+  SLOTS[SLOT_PAIRS] = headerPairs
+  return true
 }
 
 /**
- * The same walk as `joinHeaders`, as a flat `[name, value, ...]` list: for the Redis path (which hands the
- * headers to a worker thread) and for containers whose names or values hold a NUL.
+ * The same walk as `encodeHeaders`, as a flat `[name, value, ...]` list: for the Redis path (which hands
+ * the headers to a worker thread) and for header sets `encodeHeaders` leaves to it (too large, not ASCII).
  */
 function headerList(headers, keep) {
   const list = []
@@ -290,12 +357,14 @@ function parseOrNull(json) {
  */
 class Event {
   #text
-  #dataStart
   #type
   #id
-  #projectId
-  #eventText
-  #deliveryId
+  // Where projectId starts, and the lengths of projectId, text and deliveryId (-1: absent): those three
+  // are sliced out of `#text` when read (a string compares by value, so nothing needs caching).
+  #projectIdStart
+  #projectIdLength
+  #eventTextLength
+  #deliveryIdLength
   #matchedSecret
   #timestamp
   #createdMs
@@ -310,22 +379,32 @@ class Event {
     this.#matchedSecret = SLOTS[SLOT_MATCHED]
     this.#timestamp = SLOTS[SLOT_TIMESTAMP]
     this.#createdMs = SLOTS[SLOT_CREATED_MS]
-    let at = SLOTS[SLOT_LENGTHS]
-    this.#type = text.slice(0, at)
-    let length = SLOTS[SLOT_LENGTHS + 1]
-    this.#id = text.slice(at, (at += length))
-    length = SLOTS[SLOT_LENGTHS + 2]
-    this.#projectId = length < 0 ? null : text.slice(at, (at += length))
-    length = SLOTS[SLOT_LENGTHS + 3]
-    this.#eventText = length < 0 ? null : text.slice(at, (at += length))
-    length = SLOTS[SLOT_LENGTHS + 4]
-    this.#deliveryId = length < 0 ? null : text.slice(at, (at += length))
-    this.#dataStart = at
+    const typeLength = SLOTS[SLOT_LENGTHS]
+    const idEnd = typeLength + SLOTS[SLOT_LENGTHS + 1]
+    this.#type = text.slice(0, typeLength)
+    this.#id = text.slice(typeLength, idEnd)
+    this.#projectIdStart = idEnd
+    this.#projectIdLength = SLOTS[SLOT_LENGTHS + 2]
+    this.#eventTextLength = SLOTS[SLOT_LENGTHS + 3]
+    this.#deliveryIdLength = SLOTS[SLOT_LENGTHS + 4]
+  }
+
+  /** The optional string that starts at `start` (`null` when `length` is -1). */
+  #optional(start, length) {
+    return length < 0 ? null : this.#text.slice(start, start + length)
+  }
+
+  #eventTextStart() {
+    return this.#projectIdStart + Math.max(this.#projectIdLength, 0)
+  }
+
+  #deliveryIdStart() {
+    return this.#eventTextStart() + Math.max(this.#eventTextLength, 0)
   }
 
   /** The JSON text of `data`, exactly as verified. */
   #dataJson() {
-    return this.#text.slice(this.#dataStart)
+    return this.#text.slice(this.#deliveryIdStart() + Math.max(this.#deliveryIdLength, 0))
   }
 
   /** The event id: the envelope's `id` (Anchor) or the `webhook-id` header (Standard Webhooks). */
@@ -346,11 +425,11 @@ class Event {
   }
 
   get projectId() {
-    return this.#projectId
+    return this.#optional(this.#projectIdStart, this.#projectIdLength)
   }
 
   get text() {
-    return this.#eventText
+    return this.#optional(this.#eventTextStart(), this.#eventTextLength)
   }
 
   get data() {
@@ -370,7 +449,7 @@ class Event {
 
   /** `Anchor-Delivery-Id` (or `null`), or `webhook-id` for Standard Webhooks. */
   get deliveryId() {
-    return this.#deliveryId
+    return this.#optional(this.#deliveryIdStart(), this.#deliveryIdLength)
   }
 
   /** The core's typed view of `task.*` data (`null` for other events). */
@@ -458,6 +537,7 @@ class Event {
 // Verifier.
 
 let nativeVerifierOf
+let headerCoderOf
 let headerFilterOf
 
 /**
@@ -467,12 +547,14 @@ let headerFilterOf
 class Verifier {
   #native
   #keep
+  #code
   #verify
   #verifySignature
 
   static {
     nativeVerifierOf = (verifier) => verifier.#native
     headerFilterOf = (verifier) => verifier.#keep
+    headerCoderOf = (verifier) => verifier.#code
   }
 
   constructor(secrets, options) {
@@ -488,6 +570,7 @@ class Verifier {
     } catch (error) {
       throw fromNative(error)
     }
+    this.#code = HEADER_CODERS.get(this.#native.scheme)
     this.#keep = HEADER_FILTERS.get(this.#native.scheme)
     // Plain functions bound to the native verifier: no receiver unwrap per call.
     ;[this.#verify, this.#verifySignature] = this.#native.bind()
@@ -497,20 +580,23 @@ class Verifier {
   verify(body, headers, options) {
     const bytes = bodyBytes(body)
     headers = reusable(headers)
-    const joined = joinHeaders(headers, this.#keep)
-    const pairs = joinedPairs
+    const encoded = encodeHeaders(headers, this.#code)
     const now = nowSeconds(options)
-    SLOTS[SLOT_NOW] = now
-    SLOTS[SLOT_PAIRS] = pairs
     let text
-    try {
-      text = this.#verify(bytes, joined, SCRATCH)
-    } catch (error) {
-      if (error.code !== HEADERS_NEED_LIST) throw fromNative(error)
+    if (encoded) {
+      SLOTS[SLOT_NOW] = now
+      try {
+        text = this.#verify(bytes, SCRATCH)
+      } catch (error) {
+        if (error.code !== HEADERS_NEED_LIST) throw fromNative(error)
+      }
+    }
+    if (text === undefined) {
+      // Headers larger than the scratch or not ASCII: the same check over a list.
       try {
         text = this.#native.verifyList(bytes, headerList(headers, this.#keep), now, SCRATCH)
-      } catch (again) {
-        throw fromNative(again)
+      } catch (error) {
+        throw fromNative(error)
       }
     }
     return new Event(text, EVENT_TOKEN)
@@ -520,16 +606,22 @@ class Verifier {
   verifySignature(body, headers, options) {
     const bytes = bodyBytes(body)
     headers = reusable(headers)
-    const joined = joinHeaders(headers, this.#keep)
-    SLOTS[SLOT_NOW] = nowSeconds(options)
-    SLOTS[SLOT_PAIRS] = joinedPairs
+    const encoded = encodeHeaders(headers, this.#code)
+    const now = nowSeconds(options)
+    if (encoded) {
+      SLOTS[SLOT_NOW] = now
+      try {
+        this.#verifySignature(bytes, SCRATCH)
+        return { matchedSecret: SLOTS[SLOT_MATCHED], timestamp: SLOTS[SLOT_TIMESTAMP] }
+      } catch (error) {
+        if (error.code !== HEADERS_NEED_LIST) throw fromNative(error)
+      }
+    }
+    // Headers larger than the scratch or not ASCII: the same check over a list.
     try {
-      this.#verifySignature(bytes, joined, SCRATCH)
+      this.#native.verifySignatureList(bytes, headerList(headers, this.#keep), now, SCRATCH)
     } catch (error) {
-      if (error.code !== HEADERS_NEED_LIST) throw fromNative(error)
-      // A name or value holding NUL: the full check reads such lists (it also parses the body).
-      const event = this.verify(body, headers, options)
-      return { matchedSecret: event.matchedSecret, timestamp: event.timestamp }
+      throw fromNative(error)
     }
     return { matchedSecret: SLOTS[SLOT_MATCHED], timestamp: SLOTS[SLOT_TIMESTAMP] }
   }
@@ -684,6 +776,7 @@ class Receiver {
   #store
   #blocking
   #keep
+  #code
 
   constructor(verifier, store, options) {
     if (!(verifier instanceof Verifier)) throw invalid('verifier must be a Verifier')
@@ -697,6 +790,7 @@ class Receiver {
     this.#verifier = verifier
     this.#store = store
     this.#blocking = nativeStore.blocking
+    this.#code = headerCoderOf(verifier)
     this.#keep = headerFilterOf(verifier)
   }
 
@@ -751,14 +845,15 @@ class Receiver {
 
   #receiveHere(bytes, headers, nowMs) {
     headers = reusable(headers)
-    const joined = joinHeaders(headers, this.#keep)
-    const pairs = joinedPairs
-    try {
-      return this.#native.receive(bytes, joined, pairs, nowMs, SCRATCH)
-    } catch (error) {
-      if (error.code !== HEADERS_NEED_LIST) throw error
-      return this.#native.receiveList(bytes, headerList(headers, this.#keep), nowMs, SCRATCH)
+    if (encodeHeaders(headers, this.#code)) {
+      SLOTS[SLOT_NOW] = nowMs
+      try {
+        return this.#native.receive(bytes, SCRATCH)
+      } catch (error) {
+        if (error.code !== HEADERS_NEED_LIST) throw error
+      }
     }
+    return this.#native.receiveList(bytes, headerList(headers, this.#keep), nowMs, SCRATCH)
   }
 
   /** `Receiver::finish` in the core: `{ kind, httpStatus }` of its outcome, or its rejection thrown. */

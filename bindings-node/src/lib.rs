@@ -7,11 +7,11 @@
 //!
 //! Per-call cost matters (see `bench.mjs` and the README): `verify` and `verifySignature` are plain
 //! functions bound to their verifier (a closure per verifier: no receiver unwrap or borrow bookkeeping
-//! per call), headers arrive as ONE string of NUL-separated names and values (only the headers of the
-//! verifier's scheme: [`header_names`]), read as UTF-16 (no UTF-8 length pass in V8), bodies as borrowed
-//! `Uint8Array` views (no copy), numbers travel through a caller-owned scratch `Buffer`, and a verified
-//! event leaves as ONE string (its text fields, then the JSON text of `data` that JavaScript parses on
-//! first access), so nothing of it is kept natively.
+//! per call), headers arrive in a caller-owned scratch `Buffer` with the call's other numbers (only the
+//! headers of the verifier's scheme, [`header_names`]: descriptors plus their texts written by one
+//! `utf8Write`, names of [`header_table`] as codes; see [`decode_headers`]), bodies as borrowed
+//! `Uint8Array` views (no copy), and a verified event leaves as ONE string (its text fields, then the JSON
+//! text of `data` that JavaScript parses on first access), so nothing of it is kept natively.
 
 #![deny(clippy::all)]
 
@@ -53,8 +53,8 @@ fn invalid_arg(message: impl Into<String>) -> napi::Error<Code> {
     napi::Error::new(Code("ERR_INVALID_ARG_VALUE"), message.into())
 }
 
-/// Header containers with a NUL inside a name or value cannot travel NUL-joined; JS retries with the list.
-const SEPARATOR_CLASH: &str = "ANCHOR_HEADERS_NEED_LIST";
+/// Headers the scratch does not hold as expected: JavaScript retries with a list.
+const RETRY_WITH_LIST: &str = "ANCHOR_HEADERS_NEED_LIST";
 
 // ---------------------------------------------------------------------------------------------------
 // Catalogues.
@@ -123,6 +123,12 @@ pub fn header_names(scheme_name: String) -> napi::Result<Vec<&'static str>, Code
     Ok(scheme(&scheme_name)?.header_names().to_vec())
 }
 
+/// The names JavaScript sends as codes (see [`decode_headers`]): code `k` stands for entry `k - 1`.
+#[napi]
+pub fn header_table_of(scheme_name: String) -> napi::Result<Vec<String>, Code> {
+    Ok(header_table(scheme(&scheme_name)?))
+}
+
 /// `Retry-After` (seconds) for an in-progress delivery.
 #[napi]
 pub fn retry_after_seconds() -> u32 {
@@ -164,44 +170,116 @@ fn secret_list(secrets: Vec<String>) -> Vec<Zeroizing<String>> {
 /// Header pairs as the core reads them: one per value, names as given.
 type Pairs<'a> = Vec<(&'a [u8], &'a [u8])>;
 
-/// Splits `name\0value\0name\0value\0` (what `lib/index.cjs` builds) into pairs. `None` when there are
-/// not exactly `2 * pairs` NUL-terminated items (a name or value held a NUL), so no pair can shift into
-/// another.
-fn split_headers(bytes: &[u8], pairs: u32) -> Option<Pairs<'_>> {
-    let expected = usize::try_from(pairs).ok()?;
-    let mut out = Vec::with_capacity(expected);
-    let mut nuls = memchr::memchr_iter(0, bytes);
-    let mut start = 0;
-    while start < bytes.len() {
-        let name_end = nuls.next()?;
-        let value_end = nuls.next()?;
-        if out.len() == expected {
-            return None;
+/// The header names JavaScript sends as a code instead of their text (see [`decode_headers`]): every
+/// name of `Scheme::header_names()` as the core spells it, in lower case and in Title-Case. JavaScript
+/// sends a code only for a name that equals an entry exactly, so the core sees the name's bytes as the
+/// container held them.
+fn header_table(scheme: Scheme) -> Vec<String> {
+    let mut table: Vec<String> = Vec::new();
+    for name in scheme.header_names() {
+        let lower = name.to_ascii_lowercase();
+        let title = lower
+            .split('-')
+            .map(|word| {
+                let mut chars = word.chars();
+                chars
+                    .next()
+                    .map_or_else(String::new, |first| first.to_ascii_uppercase().to_string() + chars.as_str())
+            })
+            .collect::<Vec<_>>()
+            .join("-");
+        for spelling in [(*name).to_owned(), lower, title] {
+            if !table.contains(&spelling) {
+                table.push(spelling);
+            }
         }
-        out.push((&bytes[start..name_end], &bytes[name_end + 1..value_end]));
-        start = value_end + 1;
     }
-    (out.len() == expected).then_some(out)
+    table
 }
 
-fn headers_or_clash(joined: &[u8], pairs: u32) -> napi::Result<Pairs<'_>, Code> {
-    split_headers(joined, pairs).ok_or_else(|| {
-        napi::Error::new(Code(SEPARATOR_CLASH), "a header name or value contains NUL".to_owned())
-    })
+/// Decodes the headers `lib/index.cjs` writes (`encodeHeaders`): `pairs` descriptors of three `u32`
+/// each — the name's code (`k` for `table[k - 1]`, `0` for a name given as text), the length of that
+/// text (`0` for a code) and the value's length — and `bytes`, the texts one after the other (names
+/// given as text, then values). `None` unless the lengths cover `bytes` exactly and every code is in the
+/// table.
+fn decode_headers<'a>(
+    bytes: &'a [u8],
+    descriptors: &[u8],
+    pairs: usize,
+    table: &'a [String],
+    decoded: &mut Decoded<'a>,
+) -> Option<()> {
+    let descriptors = descriptors.get(..pairs.checked_mul(DESCRIPTOR_BYTES)?)?;
+    let mut rest = bytes;
+    let mut take = |length: u32| -> Option<&'a [u8]> {
+        let (text, tail) = rest.split_at_checked(usize::try_from(length).ok()?)?;
+        rest = tail;
+        Some(text)
+    };
+    for descriptor in descriptors.chunks_exact(DESCRIPTOR_BYTES) {
+        let word = |index: usize| {
+            u32::from_ne_bytes(descriptor[4 * index..4 * index + 4].try_into().unwrap_or_default())
+        };
+        let name = match word(0) {
+            0 => take(word(1))?,
+            code => table.get(usize::try_from(code - 1).ok()?)?.as_bytes(),
+        };
+        decoded.push((name, take(word(2))?));
+    }
+    rest.is_empty().then_some(())
 }
 
-/// The UTF-8 bytes of a JS string read as UTF-16: V8 copies a one-byte string out without the UTF-8
-/// length pass `String` arguments cost; lone surrogates become U+FFFD, as napi's UTF-8 conversion makes them.
-fn utf8_of(text: JsString<'_>) -> napi::Result<Vec<u8>, Code> {
-    let units = text.into_utf16().map_err(|e| napi::Error::new(Code("StringExpected"), e.reason))?;
-    // napi writes a terminating NUL after the string's units.
-    let units = units.as_slice().split_last().map_or(&[][..], |(_, units)| units);
-    // Header text is ASCII: one branch-free pass over the units, then a narrowing copy.
-    Ok(if units.iter().fold(0, |seen, &unit| seen | unit) < 0x80 {
-        units.iter().map(|&unit| unit as u8).collect()
-    } else {
-        String::from_utf16_lossy(units).into_bytes()
-    })
+/// A descriptor: three `u32` (see [`decode_headers`]).
+const DESCRIPTOR_BYTES: usize = 12;
+
+type Pair<'a> = (&'a [u8], &'a [u8]);
+
+/// Decoded header pairs: the usual few in place on the caller's stack, more on the heap (an allocation
+/// per call costs more than decoding the headers).
+struct Decoded<'a> {
+    inline: [Pair<'a>; INLINE_PAIRS],
+    length: usize,
+    heap: Pairs<'a>,
+}
+
+const INLINE_PAIRS: usize = 6;
+
+impl<'a> Decoded<'a> {
+    fn new() -> Self {
+        Decoded { inline: [(&[][..], &[][..]); INLINE_PAIRS], length: 0, heap: Vec::new() }
+    }
+
+    fn push(&mut self, pair: Pair<'a>) {
+        if self.length < INLINE_PAIRS {
+            self.inline[self.length] = pair;
+        } else {
+            if self.heap.is_empty() {
+                self.heap.extend_from_slice(&self.inline);
+            }
+            self.heap.push(pair);
+        }
+        self.length += 1;
+    }
+
+    fn as_slice(&self) -> &[Pair<'a>] {
+        if self.length <= INLINE_PAIRS {
+            &self.inline[..self.length]
+        } else {
+            &self.heap
+        }
+    }
+}
+
+/// The headers of a call's scratch, decoded into `decoded`; an inconsistent encoding is an error that
+/// makes JavaScript retry with a list.
+fn headers_or_retry<'a>(
+    request: &Request<'a>,
+    table: &'a [String],
+    decoded: &mut Decoded<'a>,
+) -> napi::Result<(), Code> {
+    decode_headers(request.header_bytes, request.descriptors, request.pairs, table, decoded).ok_or_else(
+        || napi::Error::new(Code(RETRY_WITH_LIST), "the encoded headers are inconsistent".to_owned()),
+    )
 }
 
 fn list_pairs(list: &[String]) -> napi::Result<Pairs<'_>, Code> {
@@ -219,13 +297,15 @@ pub struct NativeVerifier {
     inner: Arc<Verifier>,
 }
 
-/// The caller's scratch `Buffer`, read and written as native-endian `f64` slots (a `Float64Array` over
-/// the same memory on the JavaScript side). In: [`SLOT_NOW`], [`SLOT_PAIRS`]. Out: the numbers of a
-/// result, from [`SLOT_MATCHED`] on. Every slot is read before any is written.
+/// The caller's scratch `Buffer`: 16 `f64` slots (a `Float64Array` over the same memory on the JavaScript
+/// side), then from [`DESCRIPTORS`] on the header descriptors (`u32`s, see [`decode_headers`]), then from
+/// [`HEADER_BYTES`] on the header texts. In: [`SLOT_NOW`], [`SLOT_PAIRS`], [`SLOT_HEADER_LENGTH`]. Out:
+/// the numbers of a result, from [`SLOT_MATCHED`] on. Every input is read before any slot is written.
 struct Scratch<'a>(&'a mut [u8]);
 
 const SLOT_NOW: usize = 0;
 const SLOT_PAIRS: usize = 1;
+const SLOT_HEADER_LENGTH: usize = 2;
 const SLOT_MATCHED: usize = 0;
 const SLOT_TIMESTAMP: usize = 1;
 const SLOT_CREATED_MS: usize = 2;
@@ -233,34 +313,59 @@ const SLOT_FOUND: usize = 3;
 const SLOT_CLAIM: usize = 4;
 /// Five slots from here: the UTF-16 lengths of type, id, projectId, text and deliveryId (`-1` absent).
 const SLOT_LENGTHS: usize = 5;
-/// The scratch holds at least this many slots (`lib/index.cjs` allocates them).
-const SCRATCH_SLOTS: usize = 10;
+/// Where the header descriptors start (after the 16 slots) and where the header texts start (after room
+/// for 74 descriptors); `lib/index.cjs` writes them there.
+const DESCRIPTORS: usize = 128;
+const HEADER_BYTES: usize = 1024;
+
+/// What a call's scratch holds: `now` and the encoded headers.
+struct Request<'a> {
+    now: u64,
+    pairs: usize,
+    descriptors: &'a [u8],
+    header_bytes: &'a [u8],
+}
+
+fn slot(bytes: &[u8], slot: usize) -> f64 {
+    let mut value = [0; 8];
+    value.copy_from_slice(&bytes[slot * 8..slot * 8 + 8]);
+    f64::from_ne_bytes(value)
+}
+
+fn count(value: f64, what: &str) -> napi::Result<usize, Code> {
+    if (0.0..=f64::from(u32::MAX)).contains(&value) {
+        Ok(value as usize)
+    } else {
+        Err(invalid_arg(format!("the {what} is out of range")))
+    }
+}
 
 impl Scratch<'_> {
-    fn new(buffer: &mut [u8]) -> napi::Result<Scratch<'_>, Code> {
-        if buffer.len() < SCRATCH_SLOTS * 8 {
+    /// The slots of `buffer`, and the request it holds (`now` read as `what`).
+    fn request<'b>(buffer: &'b mut [u8], what: &str) -> napi::Result<(Scratch<'b>, Request<'b>), Code> {
+        if buffer.len() < HEADER_BYTES {
             return Err(invalid_arg("the scratch buffer is too small"));
         }
-        Ok(Scratch(buffer))
+        let (slots, rest) = buffer.split_at_mut(DESCRIPTORS);
+        let (descriptors, texts) = rest.split_at(HEADER_BYTES - DESCRIPTORS);
+        let now = whole(slot(slots, SLOT_NOW), what)?;
+        let pairs = count(slot(slots, SLOT_PAIRS), "header pair count")?;
+        let length = count(slot(slots, SLOT_HEADER_LENGTH), "header length")?;
+        let header_bytes =
+            texts.get(..length).ok_or_else(|| invalid_arg("the header length is out of range"))?;
+        Ok((Scratch(slots), Request { now, pairs, descriptors, header_bytes }))
     }
 
-    fn get(&self, slot: usize) -> f64 {
-        let mut bytes = [0; 8];
-        bytes.copy_from_slice(&self.0[slot * 8..slot * 8 + 8]);
-        f64::from_ne_bytes(bytes)
+    /// The slots of `buffer`, for calls that only write results.
+    fn new(buffer: &mut [u8]) -> napi::Result<Scratch<'_>, Code> {
+        buffer
+            .get_mut(..DESCRIPTORS)
+            .map(Scratch)
+            .ok_or_else(|| invalid_arg("the scratch buffer is too small"))
     }
 
     fn set(&mut self, slot: usize, value: f64) {
         self.0[slot * 8..slot * 8 + 8].copy_from_slice(&value.to_ne_bytes());
-    }
-
-    /// `now` and the header pair count, as `lib/index.cjs` wrote them.
-    fn inputs(&self, what: &str) -> napi::Result<(u64, u32), Code> {
-        let pairs = self.get(SLOT_PAIRS);
-        if !(0.0..=f64::from(u32::MAX)).contains(&pairs) {
-            return Err(invalid_arg("the header pair count is out of range"));
-        }
-        Ok((whole(self.get(SLOT_NOW), what)?, pairs as u32))
     }
 }
 
@@ -280,47 +385,36 @@ fn settle(
     }
 }
 
-/// `verify(body, headers, scratch)`: `now` and the pair count are in the scratch; the event as ONE string
-/// (see [`event_value`]).
+/// `verify(body, scratch)`: `now` and the headers are in the scratch; the event as ONE string (see
+/// [`event_value`]).
 fn bound_verify(
     verifier: &Verifier,
+    table: &[String],
     env: &Env,
     body: &[u8],
-    headers: JsString<'_>,
     scratch: &mut [u8],
 ) -> napi::Result<napi::sys::napi_value, Code> {
-    with_request(headers, scratch, |headers, now, scratch| {
-        let verified = verifier.verify(headers, body, now).map_err(|e| fail(&e))?;
-        Ok(event_value(env, &verified, Found::Verified, None, scratch)?.raw())
-    })
+    let (mut scratch, request) = Scratch::request(scratch, "now")?;
+    let mut pairs = Decoded::new();
+    headers_or_retry(&request, table, &mut pairs)?;
+    let verified = verifier.verify(pairs.as_slice(), body, request.now).map_err(|e| fail(&e))?;
+    Ok(event_value(env, &verified, Found::Verified, None, &mut scratch)?.raw())
 }
 
-/// `verifySignature(body, headers, scratch)`: writes the matched secret and the timestamp to the scratch.
+/// `verifySignature(body, scratch)`: writes the matched secret and the timestamp to the scratch.
 fn bound_verify_signature(
     verifier: &Verifier,
+    table: &[String],
     body: &[u8],
-    headers: JsString<'_>,
     scratch: &mut [u8],
 ) -> napi::Result<napi::sys::napi_value, Code> {
-    with_request(headers, scratch, |headers, now, scratch| {
-        let signed = verifier.verify_signature(headers, body, now).map_err(|e| fail(&e))?;
-        scratch.set(SLOT_MATCHED, signed.matched_secret as f64);
-        scratch.set(SLOT_TIMESTAMP, signed.timestamp as f64);
-        Ok(std::ptr::null_mut())
-    })
-}
-
-/// What both bound entry points read first: `now` and the pair count from the scratch, then the
-/// NUL-joined header string as pairs.
-fn with_request<R>(
-    headers: JsString<'_>,
-    scratch: &mut [u8],
-    check: impl FnOnce(&Pairs<'_>, u64, &mut Scratch<'_>) -> napi::Result<R, Code>,
-) -> napi::Result<R, Code> {
-    let mut scratch = Scratch::new(scratch)?;
-    let (now, pairs) = scratch.inputs("now")?;
-    let joined = utf8_of(headers)?;
-    check(&headers_or_clash(&joined, pairs)?, now, &mut scratch)
+    let (mut scratch, request) = Scratch::request(scratch, "now")?;
+    let mut pairs = Decoded::new();
+    headers_or_retry(&request, table, &mut pairs)?;
+    let signed = verifier.verify_signature(pairs.as_slice(), body, request.now).map_err(|e| fail(&e))?;
+    scratch.set(SLOT_MATCHED, signed.matched_secret as f64);
+    scratch.set(SLOT_TIMESTAMP, signed.timestamp as f64);
+    Ok(std::ptr::null_mut())
 }
 
 /// A function bound to a verifier (see [`NativeVerifier::bind`]).
@@ -348,27 +442,27 @@ impl NativeVerifier {
         Ok(NativeVerifier { inner: Arc::new(inner) })
     }
 
-    /// `verify(body, headers, scratch)` and `verifySignature(body, headers, scratch)` bound to this
-    /// verifier: `headers` NUL-joined (`name\0value\0...`), `now` and the pair count in the scratch (see
-    /// [`Scratch`]). `verify` returns the event as ONE string (see [`event_value`]).
+    /// `verify(body, scratch)` and `verifySignature(body, scratch)` bound to this verifier: `now` and
+    /// the encoded headers in the scratch (see [`Scratch`], [`decode_headers`]). `verify` returns the
+    /// event as ONE string (see [`event_value`]).
     #[napi(
-        ts_return_type = "[verify: (body: Uint8Array, headers: string, scratch: Buffer) => string, verifySignature: (body: Uint8Array, headers: string, scratch: Buffer) => void]"
+        ts_return_type = "[verify: (body: Uint8Array, scratch: Buffer) => string, verifySignature: (body: Uint8Array, scratch: Buffer) => void]"
     )]
     pub fn bind<'env>(&self, env: &'env Env) -> napi::Result<(Bound<'env>, Bound<'env>)> {
         let verifier = Arc::clone(&self.inner);
+        let table = header_table(verifier.scheme());
         let verify = env.create_function_from_closure("verify", move |ctx| {
             let body = ctx.get::<Uint8ArraySlice>(0)?;
-            let headers = ctx.get::<JsString>(1)?;
-            let mut scratch = ctx.get::<BufferSlice>(2)?;
-            let result = bound_verify(&verifier, ctx.env, &body, headers, &mut scratch);
+            let mut scratch = ctx.get::<BufferSlice>(1)?;
+            let result = bound_verify(&verifier, &table, ctx.env, &body, &mut scratch);
             settle(ctx.env, result)
         })?;
         let verifier = Arc::clone(&self.inner);
+        let table = header_table(verifier.scheme());
         let verify_signature = env.create_function_from_closure("verifySignature", move |ctx| {
             let body = ctx.get::<Uint8ArraySlice>(0)?;
-            let headers = ctx.get::<JsString>(1)?;
-            let mut scratch = ctx.get::<BufferSlice>(2)?;
-            let result = bound_verify_signature(&verifier, &body, headers, &mut scratch);
+            let mut scratch = ctx.get::<BufferSlice>(1)?;
+            let result = bound_verify_signature(&verifier, &table, &body, &mut scratch);
             settle(ctx.env, result)
         })?;
         Ok((verify, verify_signature))
@@ -389,6 +483,25 @@ impl NativeVerifier {
         let mut scratch = Scratch::new(&mut scratch)?;
         let verified = self.inner.verify(&list_pairs(&headers)?, &body, now).map_err(|e| fail(&e))?;
         event_value(env, &verified, Found::Verified, None, &mut scratch)
+    }
+
+    /// `verifySignature` with the headers as a flat `[name, value, ...]` list: the matched secret and the
+    /// timestamp in `scratch`.
+    #[napi]
+    pub fn verify_signature_list(
+        &self,
+        body: Uint8ArraySlice,
+        headers: Vec<String>,
+        now: f64,
+        mut scratch: BufferSlice,
+    ) -> napi::Result<(), Code> {
+        let now = whole(now, "now")?;
+        let mut scratch = Scratch::new(&mut scratch)?;
+        let pairs = list_pairs(&headers)?;
+        let signed = self.inner.verify_signature(&pairs, &body, now).map_err(|e| fail(&e))?;
+        scratch.set(SLOT_MATCHED, signed.matched_secret as f64);
+        scratch.set(SLOT_TIMESTAMP, signed.timestamp as f64);
+        Ok(())
     }
 
     #[napi(getter)]
@@ -491,22 +604,50 @@ fn event_value<'env>(
         verified.delivery_id.as_deref(),
     ];
     let data = event.raw_data();
-    let mut text = Vec::with_capacity(data.len() + strings.iter().flatten().map(|s| s.len()).sum::<usize>());
-    for (index, string) in strings.into_iter().enumerate() {
-        let length = string.map_or(-1.0, |string| {
-            text.extend_from_slice(string.as_bytes());
-            utf16_len(string) as f64
-        });
-        scratch.set(SLOT_LENGTHS + index, length);
-    }
-    text.extend_from_slice(data);
+    let size = data.len() + strings.iter().flatten().map(|s| s.len()).sum::<usize>();
+    let fill = |text: &mut Vec<u8>, scratch: &mut Scratch<'_>| {
+        for (index, string) in strings.into_iter().enumerate() {
+            let length = string.map_or(-1.0, |string| {
+                text.extend_from_slice(string.as_bytes());
+                utf16_len(string) as f64
+            });
+            scratch.set(SLOT_LENGTHS + index, length);
+        }
+        text.extend_from_slice(data);
+    };
     scratch.set(SLOT_MATCHED, verified.matched_secret as f64);
     scratch.set(SLOT_TIMESTAMP, verified.timestamp as f64);
-    let created = event.created().map_or(f64::NAN, |at| (at.unix_timestamp_nanos() / 1_000_000) as f64);
+    let created = event.created().map_or(f64::NAN, |at| {
+        let seconds = at.unix_timestamp();
+        if seconds >= 0 {
+            // The same value as the division below, without 128-bit arithmetic.
+            (seconds * 1000 + i64::from(at.millisecond())) as f64
+        } else {
+            (at.unix_timestamp_nanos() / 1_000_000) as f64
+        }
+    });
     scratch.set(SLOT_CREATED_MS, created);
     scratch.set(SLOT_FOUND, f64::from(found as u8));
     scratch.set(SLOT_CLAIM, claim.unwrap_or(-1.0));
-    js_string(env, &text)
+    if size > EVENT_TEXT_REUSED {
+        let mut text = Vec::with_capacity(size);
+        fill(&mut text, scratch);
+        return js_string(env, &text);
+    }
+    // The usual event is assembled in a buffer kept by this thread: no allocation per event (V8 copies
+    // the bytes into its own string).
+    EVENT_TEXT.with_borrow_mut(|text| {
+        text.clear();
+        fill(text, scratch);
+        js_string(env, text)
+    })
+}
+
+/// Events up to this size are assembled in [`EVENT_TEXT`].
+const EVENT_TEXT_REUSED: usize = 16 * 1024;
+
+thread_local! {
+    static EVENT_TEXT: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
 }
 
 /// The `data` map the core's typed views read: an event's verified `data` when it is an object, else an
@@ -784,6 +925,7 @@ fn finish(
 #[napi]
 pub struct NativeReceiver {
     inner: SharedReceiver,
+    header_table: Vec<String>,
 }
 
 #[napi]
@@ -798,27 +940,24 @@ impl NativeReceiver {
         if let Some(lease) = lease_seconds {
             receiver = receiver.with_lease(seconds(lease, "leaseSeconds")?);
         }
-        Ok(NativeReceiver { inner: Arc::new(receiver) })
+        let header_table = header_table(verifier.inner.scheme());
+        Ok(NativeReceiver { inner: Arc::new(receiver), header_table })
     }
 
-    /// Verify and claim on this thread (memory store): the event as ONE string, its numbers in
-    /// `scratch` (see [`event_value`]).
+    /// Verify and claim on this thread (memory store): `now` (unix milliseconds) and the encoded headers
+    /// in `scratch` (see [`Scratch`]); the event as ONE string, its numbers in `scratch` (see
+    /// [`event_value`]).
     #[napi]
     pub fn receive<'env>(
         &self,
         env: &'env Env,
         body: Uint8ArraySlice,
-        headers: String,
-        pairs: u32,
-        now_ms: f64,
         mut scratch: BufferSlice,
     ) -> napi::Result<JsString<'env>, Code> {
-        let now_ms = whole(now_ms, "now")?;
-        let mut scratch = Scratch::new(&mut scratch)?;
-        let reception = self
-            .inner
-            .receive(&headers_or_clash(headers.as_bytes(), pairs)?, &body, now_ms)
-            .map_err(|e| fail(&e))?;
+        let (mut scratch, request) = Scratch::request(&mut scratch, "now")?;
+        let mut pairs = Decoded::new();
+        headers_or_retry(&request, &self.header_table, &mut pairs)?;
+        let reception = self.inner.receive(pairs.as_slice(), &body, request.now).map_err(|e| fail(&e))?;
         reception_value(env, reception, &mut scratch)
     }
 

@@ -119,6 +119,36 @@ describe('verify: inputs', () => {
     assert.deepEqual(verifier.verifySignature(body, { ...signed, 'x\u0000': '\u0000' }, { now: NOW }), { matchedSecret: 0, timestamp: NOW })
   })
 
+  test('headers cross whole however they are encoded: large (scratch growth, list path), many, not ASCII', () => {
+    const receiverOf = (headers) => verifier.verify(body, headers, { now: NOW }).deliveryId
+    // The core refuses header values over 8 KiB; the scratch grows from 4 KiB and takes at most 64 KiB.
+    for (const length of [16, 5000, 8000]) {
+      const id = `dlv_${'x'.repeat(length)}`
+      const headers = { ...signed, 'Anchor-Delivery-Id': id }
+      assert.equal(receiverOf(headers), id)
+      assert.deepEqual(verifier.verifySignature(body, headers, { now: NOW }), { matchedSecret: 0, timestamp: NOW })
+      const forged = { ...headers, 'Anchor-Signature': signed['Anchor-Signature'].replace(/.$/, (last) => (last === '0' ? '1' : '0')) }
+      assert.equal(codeOf(() => verifier.verify(body, forged, { now: NOW })), 'signature_mismatch')
+      assert.equal(codeOf(() => verifier.verifySignature(body, forged, { now: NOW })), 'signature_mismatch')
+    }
+    const huge = { ...signed, 'Anchor-Delivery-Id': `dlv_${'x'.repeat(30_000)}` }
+    assert.equal(codeOf(() => verifier.verify(body, huge, { now: NOW })), 'malformed_header')
+    assert.equal(codeOf(() => verifier.verifySignature(body, huge, { now: NOW })), 'malformed_header')
+    // More pairs than the scratch has descriptors for: every one still reaches the core (a repeat is malformed).
+    const many = Object.entries(signed).flat()
+    for (let i = 0; i < 100; i++) many.push(`x-other-${i}`, 'v')
+    assert.equal(verifier.verify(body, many, { now: NOW }).id, 'evt_api_1')
+    const repeated = [...many]
+    for (let i = 0; i < 80; i++) repeated.push('anchor-delivery-id', `dlv_${i}`)
+    assert.equal(codeOf(() => verifier.verify(body, repeated, { now: NOW })), 'malformed_header')
+    // Not ASCII (these take the list path): the core's answer, as for any other container.
+    for (const id of ['dlv_é', 'dlv_\u{1F600}', 'dlv_\uD800x']) {
+      for (const headers of [{ ...signed, 'Anchor-Delivery-Id': id }, new Map(Object.entries({ ...signed, 'Anchor-Delivery-Id': id }))]) {
+        assert.equal(codeOf(() => verifier.verify(body, headers, { now: NOW })), 'malformed_header')
+      }
+    }
+  })
+
   test('now: unix seconds, a Date, or the host clock by default', () => {
     assert.equal(verifier.verify(body, signed, { now: new Date(NOW * 1000 + 999) }).timestamp, NOW)
     assert.equal(codeOf(() => verifier.verify(body, signed, { now: NOW + 121 })), 'timestamp_too_old')
