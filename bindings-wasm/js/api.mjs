@@ -219,9 +219,11 @@ function createApi(raw) {
     verify(body, headers, options) {
       const [joined, lengths] = flattenHeaders(headers);
       const now = nowSeconds(options);
-      if (typeof body === 'string') return new Event(this[RAW].verifyText(body, joined, lengths, now), body);
+      if (typeof body === 'string') {
+        return new Event(this[RAW].verify(textEncoder.encode(body), joined, lengths, now, true), body);
+      }
       const bytes = bodyBytes(body);
-      return new Event(this[RAW].verify(bytes, joined, lengths, now), bytes);
+      return new Event(this[RAW].verify(bytes, joined, lengths, now, false), bytes);
     }
 
     /** Headers, timestamp and signature only, without reading the body as JSON. */
