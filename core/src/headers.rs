@@ -67,17 +67,15 @@ where
     V: AsRef<[u8]> + 'a,
 {
     let mut found = [HeaderLookup::Missing; N];
+    // Names of equal length often differ only at the end (`Anchor-Timestamp`, `Anchor-Signature`):
+    // comparing the last byte first skips most full comparisons.
+    let ends = names.map(|name| name.as_bytes().last().map(u8::to_ascii_lowercase));
     for (key, value) in pairs {
         let key = key.as_ref();
-        // Names of equal length often differ only at the end (`Anchor-Timestamp`, `Anchor-Signature`):
-        // comparing the last byte first skips most full comparisons.
         let key_end = key.last().map(u8::to_ascii_lowercase);
-        for (slot, name) in found.iter_mut().zip(names) {
+        for ((slot, name), end) in found.iter_mut().zip(names).zip(ends) {
             let name = name.as_bytes();
-            if key.len() == name.len()
-                && key_end == name.last().map(u8::to_ascii_lowercase)
-                && key.eq_ignore_ascii_case(name)
-            {
+            if key.len() == name.len() && key_end == end && key.eq_ignore_ascii_case(name) {
                 *slot = match *slot {
                     HeaderLookup::Missing => HeaderLookup::One(value.as_ref()),
                     _ => HeaderLookup::Repeated,
