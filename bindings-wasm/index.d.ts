@@ -182,14 +182,15 @@ export interface AsyncKeyValueStore {
   get(key: string): Promise<string | null | undefined>;
   /** `expirationTtl` (seconds, at least 60) only collects garbage: records carry their own deadline. */
   put(key: string, value: string, options: { expirationTtl: number }): Promise<unknown>;
-  delete(key: string): Promise<unknown>;
+  /** Optional: without it, a released claim is overwritten with a record that reads as none. */
+  delete?(key: string): Promise<unknown>;
 }
 
 export interface MemoryStoreOptions {
   /** Default 100 000. When full of live ids, new claims fail with `store_unavailable` (503). */
   maxEntries?: number;
   /** Seconds a completed id is remembered; default 86 400. */
-  ttl?: number;
+  ttlSeconds?: number;
 }
 
 /** The core's in-memory dedupe store, inside this wasm instance (one per isolate / page). */
@@ -197,16 +198,14 @@ export declare class MemoryStore {
   constructor(options?: MemoryStoreOptions);
   readonly size: number;
   readonly maxEntries: number;
-  readonly ttl: number;
+  readonly ttlSeconds: number;
 }
 
 export interface ReceiverOptions {
-  /** Default: a new MemoryStore. */
-  store?: MemoryStore | AsyncKeyValueStore;
   /** Seconds a claim is held before another worker may take the event over; default 30. */
-  lease?: number;
+  leaseSeconds?: number;
   /** Key-value stores: seconds a completed id is remembered; default 86 400. */
-  ttl?: number;
+  ttlSeconds?: number;
   /** Key-value stores: key prefix; default `anchor-webhooks:dedupe`. */
   prefix?: string;
 }
@@ -225,13 +224,16 @@ export interface Outcome {
 }
 
 export declare class Receiver {
-  constructor(verifier: Verifier, options?: ReceiverOptions);
+  /** As in the Node package: the store second (default: a new MemoryStore), options third. */
+  constructor(verifier: Verifier, store?: MemoryStore | AsyncKeyValueStore | null, options?: ReceiverOptions);
   readonly store: MemoryStore | AsyncKeyValueStore;
   /** Verifies, claims, runs the handler for a fresh event, completes (or releases if it throws). */
   receive(body: Body, headers: HeadersInput, handler: Handler, options?: VerifyOptions): Promise<Outcome>;
 }
 
 export interface ReceiveOptions extends ReceiverOptions {
+  /** Default: one MemoryStore per verifier. */
+  store?: MemoryStore | AsyncKeyValueStore;
   /** Called with what a failed handler threw (default: console.error). */
   onError?: (error: unknown, event: Event | null) => void;
 }

@@ -84,6 +84,18 @@ function createApi(raw) {
     return value;
   }
 
+  /** `options` (an object, or absent) with only the `allowed` keys: a misspelt option is an error, not ignored. */
+  function knownOptions(what, options, allowed) {
+    if (options === undefined || options === null) return {};
+    if (typeof options !== 'object') throw new TypeError(`${what}: options must be an object`);
+    for (const key of Object.keys(options)) {
+      if (!allowed.includes(key)) {
+        throw new TypeError(`${what}: unknown option \`${key}\` (the options are ${allowed.join(', ')})`);
+      }
+    }
+    return options;
+  }
+
   function optionalString(name, value) {
     if (value === undefined || value === null) return undefined;
     if (typeof value !== 'string') throw new TypeError(`\`${name}\` must be a string`);
@@ -244,19 +256,21 @@ function createApi(raw) {
      * Verify, dedupe, run `handler(event, body)`, and answer: 200 processed or duplicate (handler not run),
      * 401/400/413 refused, 503 store unavailable or in progress elsewhere (Retry-After), 500 handler failed.
      */
-    async receive(request, handler, options = {}) {
-      const store = options?.store ?? (this.#defaultStore ??= new MemoryStore());
-      let receiver = this.#receivers.get(store);
-      if (!receiver || options?.lease !== undefined || options?.ttl !== undefined || options?.prefix !== undefined) {
-        receiver = new Receiver(this, { ...options, store });
-        if (options?.lease === undefined && options?.ttl === undefined && options?.prefix === undefined) {
-          this.#receivers.set(store, receiver);
-        }
+    async receive(request, handler, options) {
+      const { store: given, onError, ...receiverOptions } = knownOptions('receive', options, [
+        'store', 'leaseSeconds', 'ttlSeconds', 'prefix', 'onError',
+      ]);
+      const store = given ?? (this.#defaultStore ??= new MemoryStore());
+      const defaults = Object.values(receiverOptions).every((value) => value === undefined);
+      let receiver = defaults ? this.#receivers.get(store) : undefined;
+      if (!receiver) {
+        receiver = new Receiver(this, store, receiverOptions);
+        if (defaults) this.#receivers.set(store, receiver);
       }
       const body = await readRequestBody(request);
       const outcome = await receiver.receive(body, request.headers, handler);
       if (outcome.kind === 'handler_failed') {
-        if (typeof options?.onError === 'function') options.onError(outcome.error, outcome.event);
+        if (typeof onError === 'function') onError(outcome.error, outcome.event);
         else console.error('anchor-webhooks-wasm: the handler failed; answered 500 so the sender retries:', outcome.error);
       }
       return outcomeResponse(outcome);
@@ -281,9 +295,9 @@ function createApi(raw) {
 
   /** The core's in-memory store (bounded, with a TTL), inside this wasm instance. */
   class MemoryStore {
-    constructor(options = {}) {
-      const { maxEntries, ttl } = options ?? {};
-      this[RAW] = new raw.RawMemoryStore(optionalNumber('maxEntries', maxEntries), optionalNumber('ttl', ttl));
+    constructor(options) {
+      const { maxEntries, ttlSeconds } = knownOptions('MemoryStore', options, ['maxEntries', 'ttlSeconds']);
+      this[RAW] = new raw.RawMemoryStore(optionalNumber('maxEntries', maxEntries), optionalNumber('ttlSeconds', ttlSeconds));
     }
 
     get size() {
@@ -295,7 +309,7 @@ function createApi(raw) {
     }
 
     /** Seconds a completed id is remembered. */
-    get ttl() {
+    get ttlSeconds() {
       return this[RAW].ttl;
     }
   }
@@ -305,8 +319,9 @@ function createApi(raw) {
   }
 
   // An asynchronous key-value store (Workers KV, a Durable Object's storage, Deno KV behind an adapter):
-  // `get(key)` -> string | null, `put(key, value, { expirationTtl })`, `delete(key)`. The record carries
-  // its own deadline; the store's expiry only collects garbage, so Workers KV's 60 s minimum is harmless.
+  // `get(key)` -> string | null, `put(key, value, { expirationTtl })`, and `delete(key)` if it has one
+  // (without it, a release puts the core's "no record" value instead). The record carries its own
+  // deadline; the store's expiry only collects garbage, so Workers KV's 60 s minimum is harmless.
   const KV_MIN_EXPIRATION_TTL = 60;
 
   async function kvGet(store, key) {
@@ -324,7 +339,8 @@ function createApi(raw) {
       if (plan[0] === 'put') {
         await store.put(key, plan[1], { expirationTtl: Math.max(KV_MIN_EXPIRATION_TTL, plan[2]) });
       } else if (plan[0] === 'delete') {
-        await store.delete(key);
+        if (typeof store.delete === 'function') await store.delete(key);
+        else await store.put(key, plan[1], { expirationTtl: KV_MIN_EXPIRATION_TTL });
       }
     } catch (error) {
       throw storeError(error);
@@ -336,8 +352,7 @@ function createApi(raw) {
       store !== null &&
       typeof store === 'object' &&
       typeof store.get === 'function' &&
-      typeof store.put === 'function' &&
-      typeof store.delete === 'function'
+      typeof store.put === 'function'
     );
   }
 
@@ -350,18 +365,20 @@ function createApi(raw) {
     #prefix;
     #memory = null;
 
-    constructor(verifier, options = {}) {
+    constructor(verifier, store, options) {
       if (!(verifier instanceof Verifier)) throw new TypeError('expected a Verifier');
-      const { store, lease, ttl, prefix } = options ?? {};
+      if (store !== undefined && store !== null && !(store instanceof MemoryStore) && !isKvStore(store)) {
+        throw new TypeError(
+          'new Receiver(verifier, store, options): store must be a MemoryStore or an object with async get(key) and put(key, value, options) (delete(key) optional)',
+        );
+      }
+      const { leaseSeconds, ttlSeconds, prefix } = knownOptions('Receiver', options, ['leaseSeconds', 'ttlSeconds', 'prefix']);
       this.#verifier = verifier;
       this.#store = store ?? new MemoryStore();
-      if (!(this.#store instanceof MemoryStore) && !isKvStore(this.#store)) {
-        throw new TypeError('store must be a MemoryStore or an object with async get(key), put(key, value, options) and delete(key)');
-      }
-      const leaseSeconds = optionalNumber('lease', lease);
-      this.#leaseMs = leaseSeconds === undefined ? raw.defaultLeaseMs() : leaseSeconds * 1000;
-      const ttlSeconds = optionalNumber('ttl', ttl);
-      this.#ttlMs = ttlSeconds === undefined ? raw.defaultDoneTtlMs() : ttlSeconds * 1000;
+      const lease = optionalNumber('leaseSeconds', leaseSeconds);
+      this.#leaseMs = lease === undefined ? raw.defaultLeaseMs() : lease * 1000;
+      const ttl = optionalNumber('ttlSeconds', ttlSeconds);
+      this.#ttlMs = ttl === undefined ? raw.defaultDoneTtlMs() : ttl * 1000;
       this.#prefix = optionalString('prefix', prefix);
       if (this.#store instanceof MemoryStore) {
         this.#memory = new raw.RawReceiver(verifier[RAW], this.#store[RAW], this.#leaseMs);

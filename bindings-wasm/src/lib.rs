@@ -386,11 +386,12 @@ impl Delivery {
     }
 }
 
-/// What to write back to a key-value store: `[action, value, ttlSeconds]`, action `keep`/`put`/`delete`.
+/// What to write back to a key-value store: `[action, value, ttlSeconds]`, action `keep`/`put`/`delete`;
+/// a `delete` carries the value a store without `delete` puts instead (the core's `kv::FREE`).
 fn write_plan(write: kv::KvWrite) -> Array {
     match write {
         kv::KvWrite::Keep => Array::of1(&"keep".into()),
-        kv::KvWrite::Delete => Array::of1(&"delete".into()),
+        kv::KvWrite::Delete => Array::of2(&"delete".into(), &kv::FREE.into()),
         kv::KvWrite::Put { value, ttl } => Array::of3(
             &"put".into(),
             &JsValue::from_str(&value),

@@ -246,11 +246,25 @@ function kvNamespace() {
   };
 }
 
-for (const kind of ['MemoryStore', 'async key-value store']) {
-  const makeStore = () => (kind === 'MemoryStore' ? new MemoryStore() : kvNamespace());
+function kvWithoutDelete() {
+  const { values, get, put } = kvNamespace();
+  return { values, get, put };
+}
+
+const storeKinds = {
+  MemoryStore: () => new MemoryStore(),
+  'async key-value store': kvNamespace,
+  'async key-value store without delete': kvWithoutDelete,
+};
+
+for (const [kind, makeStore] of Object.entries(storeKinds)) {
+  test(`Receiver (${kind}): the store is the second argument, as in the Node package`, () => {
+    const store = makeStore();
+    assert.equal(new Receiver(new Verifier(secret), store).store, store);
+  });
 
   test(`Receiver (${kind}): processed once, duplicate, rejected, handler failure released`, async () => {
-    const receiver = new Receiver(new Verifier(secret), { store: makeStore() });
+    const receiver = new Receiver(new Verifier(secret), makeStore());
     const body = envelope('evt_receiver');
     const headers = sign(secret, body, { timestamp: now });
     let runs = 0;
@@ -279,7 +293,7 @@ for (const kind of ['MemoryStore', 'async key-value store']) {
   });
 
   test(`Receiver (${kind}): a second delivery while the first runs is in progress (503, Retry-After)`, async () => {
-    const receiver = new Receiver(new Verifier(secret), { store: makeStore(), lease: 30 });
+    const receiver = new Receiver(new Verifier(secret), makeStore(), { leaseSeconds: 30 });
     const body = envelope('evt_concurrent');
     const headers = sign(secret, body, { timestamp: now });
     let release;
@@ -315,7 +329,7 @@ test('Receiver: a failing async store is store_unavailable (503), never fresh', 
     put: async () => {},
     delete: async () => {},
   };
-  const receiver = new Receiver(new Verifier(secret), { store: broken });
+  const receiver = new Receiver(new Verifier(secret), broken);
   const body = envelope('evt_store_down');
   let runs = 0;
   const outcome = await receiver.receive(body, sign(secret, body, { timestamp: now }), () => runs++, { now });
@@ -323,7 +337,7 @@ test('Receiver: a failing async store is store_unavailable (503), never fresh', 
   assert.match(outcome.error.message, /KV is down/);
 
   const unreadable = kvNamespace();
-  const unreadableReceiver = new Receiver(new Verifier(secret), { store: unreadable });
+  const unreadableReceiver = new Receiver(new Verifier(secret), unreadable);
   const first = await unreadableReceiver.receive(body, sign(secret, body, { timestamp: now }), () => runs++, { now });
   assert.equal(first.kind, 'processed');
   for (const key of unreadable.values.keys()) unreadable.values.set(key, 'garbage');
@@ -342,7 +356,7 @@ test('Receiver (async key-value store): ending the claim after the handler ran',
   const body = envelope('evt_end');
   const headers = sign(secret, body, { timestamp: now });
   let runs = 0;
-  const unrecorded = await new Receiver(new Verifier(secret), { store: noDone }).receive(body, headers, () => runs++, { now });
+  const unrecorded = await new Receiver(new Verifier(secret), noDone).receive(body, headers, () => runs++, { now });
   assert.deepEqual([unrecorded.kind, unrecorded.status, unrecorded.error.code, runs], ['rejected', 503, 'store_unavailable', 1]);
   assert.match(unrecorded.error.message, /KV refused the write/);
   assert.equal(unrecorded.event.id, 'evt_end');
@@ -353,7 +367,7 @@ test('Receiver (async key-value store): ending the claim after the handler ran',
     throw new Error('KV refused the delete');
   };
   const boom = new Error('boom');
-  const receiver = new Receiver(new Verifier(secret), { store: noDelete, lease: 30 });
+  const receiver = new Receiver(new Verifier(secret), noDelete, { leaseSeconds: 30 });
   const failed = await receiver.receive(body, headers, () => Promise.reject(boom), { now });
   assert.deepEqual([failed.kind, failed.status, failed.error], ['handler_failed', 500, boom]);
   const held = await receiver.receive(body, headers, () => runs++, { now: now + 1 });
@@ -362,10 +376,19 @@ test('Receiver (async key-value store): ending the claim after the handler ran',
   assert.deepEqual([afterLease.kind, afterLease.status, runs], ['processed', 200, 2]);
 });
 
+test('Receiver and MemoryStore refuse what they would otherwise ignore', () => {
+  const verifier = new Verifier(secret);
+  // An options object where the store goes: refused, not silently replaced by a fresh MemoryStore.
+  assert.throws(() => new Receiver(verifier, { store: new MemoryStore() }), { name: 'TypeError', message: /store must be a MemoryStore/ });
+  assert.throws(() => new Receiver(verifier, new MemoryStore(), { lease: 30 }), { name: 'TypeError', message: /unknown option `lease`/ });
+  assert.throws(() => new MemoryStore({ ttl: 60 }), { name: 'TypeError', message: /unknown option `ttl`/ });
+  assert.equal(new Receiver(verifier).store instanceof MemoryStore, true);
+});
+
 test('MemoryStore: bounded; full of live ids it refuses with store_unavailable', async () => {
-  const store = new MemoryStore({ maxEntries: 1, ttl: 60 });
-  assert.deepEqual([store.maxEntries, store.ttl, store.size], [1, 60, 0]);
-  const receiver = new Receiver(new Verifier(secret), { store });
+  const store = new MemoryStore({ maxEntries: 1, ttlSeconds: 60 });
+  assert.deepEqual([store.maxEntries, store.ttlSeconds, store.size], [1, 60, 0]);
+  const receiver = new Receiver(new Verifier(secret), store);
   const a = envelope('evt_a');
   const b = envelope('evt_b');
   assert.equal((await receiver.receive(a, sign(secret, a, { timestamp: now }), () => {}, { now })).kind, 'processed');

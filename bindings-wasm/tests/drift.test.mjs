@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 import * as api from 'anchor-webhooks-wasm';
@@ -89,5 +89,13 @@ test('index.d.ts compiles and describes the API (tsc --strict over tests/types-u
     });
   } catch (error) {
     assert.fail(`tsc failed:\n${error.stdout}${error.stderr}`);
+  }
+});
+
+test('the optimised .wasm of every build is within the 150 KiB budget', () => {
+  const budget = 150 * 1024;
+  for (const target of ['web', 'bundler', 'nodejs']) {
+    const bytes = statSync(new URL(`pkg/${target}/anchor_webhooks_wasm_bg.wasm`, here)).size;
+    assert.ok(bytes <= budget, `pkg/${target}: ${bytes} bytes, over the ${budget}-byte budget (see README "Size")`);
   }
 });

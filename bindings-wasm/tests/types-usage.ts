@@ -29,7 +29,7 @@ const kv: AsyncKeyValueStore = {
   put: async () => undefined,
   delete: async () => undefined,
 };
-const receiver = new Receiver(verifier, { store: kv, lease: 30 });
+const receiver = new Receiver(verifier, kv, { leaseSeconds: 30 });
 const outcome: Promise<Outcome> = receiver.receive('{}', [['a', 'b']], async (e) => void e.id);
 const response: Promise<Response> = verifier.receive(new Request('https://x'), () => undefined, { store: new MemoryStore() });
 void [known, created, outcome, response];

@@ -22,8 +22,12 @@ pub const DEFAULT_PREFIX: &str = "anchor-webhooks:dedupe";
 pub enum KvWrite {
     Keep,
     Put { value: String, ttl: Duration },
+    /// Delete the key. A store that cannot delete (only `get`/`put`) puts [`FREE`] instead.
     Delete,
 }
+
+/// The value that stands for no record, for stores without `delete`: every decision reads it as absent.
+pub const FREE: &str = "free";
 
 /// A stored record: held by a claim until `expires_at_ms`, or done until then.
 #[derive(Debug, PartialEq, Eq)]
@@ -67,7 +71,10 @@ fn decode(value: &str) -> Result<Record, Error> {
 }
 
 fn read(current: Option<&str>) -> Result<Option<Record>, Error> {
-    current.map(decode).transpose()
+    match current {
+        None | Some(FREE) => Ok(None),
+        Some(value) => decode(value).map(Some),
+    }
 }
 
 fn deadline(now_ms: u64, duration: Duration) -> u64 {
@@ -184,6 +191,16 @@ mod tests {
         );
         let done = stored(finish(held.as_deref(), mine, true, TTL, 5).unwrap().1);
         assert_eq!(claim(done.as_deref(), ClaimToken::new(9), LEASE, 6).unwrap().0, Claim::Done);
+    }
+
+    #[test]
+    fn a_free_record_is_no_record() {
+        let (mine, other) = (ClaimToken::new(1), ClaimToken::new(2));
+        let (claim_on_free, write) = claim(Some(FREE), mine, LEASE, 0).unwrap();
+        assert_eq!(claim_on_free, Claim::Fresh(mine));
+        assert!(matches!(write, KvWrite::Put { .. }));
+        assert_eq!(complete(Some(FREE), mine, TTL, 0).unwrap(), (false, KvWrite::Keep));
+        assert_eq!(release(Some(FREE), other).unwrap(), (false, KvWrite::Keep));
     }
 
     #[test]
