@@ -21,7 +21,10 @@ pub const DEFAULT_PREFIX: &str = "anchor-webhooks:dedupe";
 #[derive(Debug, PartialEq, Eq)]
 pub enum KvWrite {
     Keep,
-    Put { value: String, ttl: Duration },
+    Put {
+        value: String,
+        ttl: Duration,
+    },
     /// Delete the key. A store that cannot delete (only `get`/`put`) puts [`FREE`] instead.
     Delete,
 }
