@@ -385,6 +385,19 @@ fn settle(
     }
 }
 
+/// The start of every call that reads its request from the scratch: `now` and the header pairs (decoded
+/// on the stack, see [`Decoded`]), handed to `call` with the scratch's result slots.
+fn with_request<R>(
+    scratch: &mut [u8],
+    table: &[String],
+    call: impl FnOnce(&[Pair<'_>], u64, &mut Scratch<'_>) -> napi::Result<R, Code>,
+) -> napi::Result<R, Code> {
+    let (mut scratch, request) = Scratch::request(scratch, "now")?;
+    let mut pairs = Decoded::new();
+    headers_or_retry(&request, table, &mut pairs)?;
+    call(pairs.as_slice(), request.now, &mut scratch)
+}
+
 /// `verify(body, scratch)`: `now` and the headers are in the scratch; the event as ONE string (see
 /// [`event_value`]).
 fn bound_verify(
@@ -394,11 +407,10 @@ fn bound_verify(
     body: &[u8],
     scratch: &mut [u8],
 ) -> napi::Result<napi::sys::napi_value, Code> {
-    let (mut scratch, request) = Scratch::request(scratch, "now")?;
-    let mut pairs = Decoded::new();
-    headers_or_retry(&request, table, &mut pairs)?;
-    let verified = verifier.verify(pairs.as_slice(), body, request.now).map_err(|e| fail(&e))?;
-    Ok(event_value(env, &verified, Found::Verified, None, &mut scratch)?.raw())
+    with_request(scratch, table, |pairs, now, scratch| {
+        let verified = verifier.verify(pairs, body, now).map_err(|e| fail(&e))?;
+        Ok(event_value(env, &verified, Found::Verified, None, scratch)?.raw())
+    })
 }
 
 /// `verifySignature(body, scratch)`: writes the matched secret and the timestamp to the scratch.
@@ -408,13 +420,12 @@ fn bound_verify_signature(
     body: &[u8],
     scratch: &mut [u8],
 ) -> napi::Result<napi::sys::napi_value, Code> {
-    let (mut scratch, request) = Scratch::request(scratch, "now")?;
-    let mut pairs = Decoded::new();
-    headers_or_retry(&request, table, &mut pairs)?;
-    let signed = verifier.verify_signature(pairs.as_slice(), body, request.now).map_err(|e| fail(&e))?;
-    scratch.set(SLOT_MATCHED, signed.matched_secret as f64);
-    scratch.set(SLOT_TIMESTAMP, signed.timestamp as f64);
-    Ok(std::ptr::null_mut())
+    with_request(scratch, table, |pairs, now, scratch| {
+        let signed = verifier.verify_signature(pairs, body, now).map_err(|e| fail(&e))?;
+        scratch.set(SLOT_MATCHED, signed.matched_secret as f64);
+        scratch.set(SLOT_TIMESTAMP, signed.timestamp as f64);
+        Ok(std::ptr::null_mut())
+    })
 }
 
 /// A function bound to a verifier (see [`NativeVerifier::bind`]).
@@ -451,6 +462,7 @@ impl NativeVerifier {
     pub fn bind<'env>(&self, env: &'env Env) -> napi::Result<(Bound<'env>, Bound<'env>)> {
         let verifier = Arc::clone(&self.inner);
         let table = header_table(verifier.scheme());
+        let signature_table = table.clone();
         let verify = env.create_function_from_closure("verify", move |ctx| {
             let body = ctx.get::<Uint8ArraySlice>(0)?;
             let mut scratch = ctx.get::<BufferSlice>(1)?;
@@ -458,11 +470,10 @@ impl NativeVerifier {
             settle(ctx.env, result)
         })?;
         let verifier = Arc::clone(&self.inner);
-        let table = header_table(verifier.scheme());
         let verify_signature = env.create_function_from_closure("verifySignature", move |ctx| {
             let body = ctx.get::<Uint8ArraySlice>(0)?;
             let mut scratch = ctx.get::<BufferSlice>(1)?;
-            let result = bound_verify_signature(&verifier, &table, &body, &mut scratch);
+            let result = bound_verify_signature(&verifier, &signature_table, &body, &mut scratch);
             settle(ctx.env, result)
         })?;
         Ok((verify, verify_signature))
@@ -954,11 +965,10 @@ impl NativeReceiver {
         body: Uint8ArraySlice,
         mut scratch: BufferSlice,
     ) -> napi::Result<JsString<'env>, Code> {
-        let (mut scratch, request) = Scratch::request(&mut scratch, "now")?;
-        let mut pairs = Decoded::new();
-        headers_or_retry(&request, &self.header_table, &mut pairs)?;
-        let reception = self.inner.receive(pairs.as_slice(), &body, request.now).map_err(|e| fail(&e))?;
-        reception_value(env, reception, &mut scratch)
+        with_request(&mut scratch, &self.header_table, |pairs, now, scratch| {
+            let reception = self.inner.receive(pairs, &body, now).map_err(|e| fail(&e))?;
+            reception_value(env, reception, scratch)
+        })
     }
 
     #[napi]
