@@ -400,6 +400,11 @@ fn write_plan(write: kv::KvWrite) -> Array {
     }
 }
 
+/// The core's `Outcome` as JavaScript reads it: `[kind, httpStatus]`.
+fn outcome_pair<E>(outcome: &Outcome<E>) -> Array {
+    Array::of2(&outcome.kind().into(), &JsValue::from_f64(f64::from(outcome.http_status())))
+}
+
 fn token_from_hex(token: &str) -> Result<ClaimToken, JsValue> {
     u128::from_str_radix(token, 16)
         .map(ClaimToken::new)
@@ -451,7 +456,7 @@ impl Delivery {
                 return Err(usage_error("internal: no key-value dedupe decision was taken for this delivery"))
             }
         };
-        Ok(Array::of2(&outcome.kind().into(), &JsValue::from_f64(f64::from(outcome.http_status()))))
+        Ok(outcome_pair(&outcome))
     }
 
     /// The key-value store key of this event (`prefix` defaults to the Redis store's).
@@ -584,9 +589,7 @@ impl WasmReceiver {
         let result = if handled { Ok(()) } else { Err(()) };
         match self.inner.finish(claimed, result, now_ms) {
             Outcome::Rejected(error) => Err(js_error(&error)),
-            outcome => {
-                Ok(Array::of2(&outcome.kind().into(), &JsValue::from_f64(f64::from(outcome.http_status()))))
-            }
+            outcome => Ok(outcome_pair(&outcome)),
         }
     }
 }
