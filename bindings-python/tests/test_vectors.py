@@ -38,14 +38,19 @@ def verification_cases() -> list[Any]:
     return cases
 
 
-@pytest.mark.parametrize("scheme, case", verification_cases())
-def test_verification_vector(scheme: str, case: dict[str, Any]) -> None:
+def verifier_and_headers(scheme: str, case: dict[str, Any]) -> tuple[aw.Verifier, list[tuple[str, str]]]:
+    """The case's verifier (its secrets, scheme and options) and its headers as (name, value) pairs."""
     options: dict[str, Any] = {}
     for field in ("tolerance", "max_body_bytes"):
         if field in case:
             options[field] = case[field]
     verifier = aw.Verifier(case["secrets"], scheme=scheme, **options)
-    headers = [(name, value) for name, value in case["headers"]]
+    return verifier, [(name, value) for name, value in case["headers"]]
+
+
+@pytest.mark.parametrize("scheme, case", verification_cases())
+def test_verification_vector(scheme: str, case: dict[str, Any]) -> None:
+    verifier, headers = verifier_and_headers(scheme, case)
     expect = case["expect"]
     if expect["ok"]:
         event = verifier.verify(body_of(case), headers, now=case["now"])
@@ -68,12 +73,7 @@ def test_verification_vector(scheme: str, case: dict[str, Any]) -> None:
 def test_verification_vector_signature_only(scheme: str, case: dict[str, Any]) -> None:
     """`verify_signature` agrees with `verify` on every case, except that it never reads the payload: a case
     refused with `invalid_payload` passes the signature check (the core's vectors test states the same rule)."""
-    options: dict[str, Any] = {}
-    for field in ("tolerance", "max_body_bytes"):
-        if field in case:
-            options[field] = case[field]
-    verifier = aw.Verifier(case["secrets"], scheme=scheme, **options)
-    headers = [(name, value) for name, value in case["headers"]]
+    verifier, headers = verifier_and_headers(scheme, case)
     expect = case["expect"]
     if expect["ok"] or expect["error"] == "invalid_payload":
         checked = verifier.verify_signature(body_of(case), headers, now=case["now"])
