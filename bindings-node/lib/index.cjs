@@ -83,7 +83,7 @@ function headerFilter(schemeName) {
 
 /**
  * How a header name crosses (see `decode_headers` in src/lib.rs): a name of the core's
- * `headerTableOf(scheme)` (the scheme's names in the core's, lower and Title-Case spellings) as its code,
+ * `headerTableOf(scheme)` (the scheme's names in the core's usual spellings: as given, lower, Title-Case, upper) as its code,
  * `k` for entry `k - 1`; another name `keep` lets through (see `headerFilter`) as `0`, its text sent along;
  * `-1` for a header the core would not read. A `Map` lookup, built once per scheme (a generated `switch`
  * was about 40 ns faster per request, but code generated from strings has no place in a security library:

@@ -19,12 +19,12 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
 use anchor_webhooks::serde_json::{Map, Value};
+use anchor_webhooks::{usual_spellings, SessionData, TaskData};
 use anchor_webhooks::{
     Claimed, DedupeStore, Error as CoreError, ErrorCode, Event, EventType, MemoryStore, Outcome, Receiver,
     Reception, RedisOptions, RedisStore, Scheme, SignOptions, Signer, Verified, Verifier, DEFAULT_DONE_TTL,
     DEFAULT_MAX_ENTRIES, IN_PROGRESS_RETRY_AFTER_SECONDS,
 };
-use anchor_webhooks::{SessionData, TaskData};
 use napi::bindgen_prelude::{AsyncTask, BufferSlice, Function, Uint8ArraySlice};
 use napi::{Env, JsString, JsValue, Task};
 use napi_derive::napi;
@@ -171,27 +171,14 @@ fn secret_list(secrets: Vec<String>) -> Vec<Zeroizing<String>> {
 type Pairs<'a> = Vec<(&'a [u8], &'a [u8])>;
 
 /// The header names JavaScript sends as a code instead of their text (see [`decode_headers`]): every
-/// name of `Scheme::header_names()` as the core spells it, in lower case and in Title-Case. JavaScript
-/// sends a code only for a name that equals an entry exactly, so the core sees the name's bytes as the
-/// container held them.
+/// name of `Scheme::header_names()` in the core's usual spellings (`usual_spellings`: as the core spells
+/// it, lower, Title-Case and upper case). JavaScript sends a code only for a name that equals an entry
+/// exactly, so the core sees the name's bytes as the container held them.
 fn header_table(scheme: Scheme) -> Vec<String> {
     let mut table: Vec<String> = Vec::new();
-    for name in scheme.header_names() {
-        let lower = name.to_ascii_lowercase();
-        let title = lower
-            .split('-')
-            .map(|word| {
-                let mut chars = word.chars();
-                chars
-                    .next()
-                    .map_or_else(String::new, |first| first.to_ascii_uppercase().to_string() + chars.as_str())
-            })
-            .collect::<Vec<_>>()
-            .join("-");
-        for spelling in [(*name).to_owned(), lower, title] {
-            if !table.contains(&spelling) {
-                table.push(spelling);
-            }
+    for spelling in scheme.header_names().iter().flat_map(|name| usual_spellings(name)) {
+        if !table.contains(&spelling) {
+            table.push(spelling);
         }
     }
     table

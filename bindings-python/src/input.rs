@@ -7,7 +7,7 @@
 
 use std::borrow::Cow;
 
-use anchor_webhooks::Scheme;
+use anchor_webhooks::{cgi_variable, usual_spellings, Scheme};
 use pyo3::exceptions::PyTypeError;
 use pyo3::intern;
 use pyo3::prelude::*;
@@ -211,35 +211,16 @@ fn scheme_bit(scheme: Scheme) -> u8 {
     }
 }
 
-fn title_case(name: &str) -> String {
-    let mut upper = true;
-    name.chars()
-        .map(|c| {
-            let out = if upper { c.to_ascii_uppercase() } else { c.to_ascii_lowercase() };
-            upper = c == '-';
-            out
-        })
-        .collect()
-}
-
 fn known_names(py: Python<'_>) -> PyResult<&'static KnownNames> {
     static KNOWN: PyOnceLock<KnownNames> = PyOnceLock::new();
     KNOWN.get_or_try_init(py, || {
         let mut spellings: Vec<KnownName> = Vec::new();
         for scheme in SCHEMES {
             for name in scheme.header_names() {
-                let environ_name = format!(
-                    "{}{}",
-                    String::from_utf8_lossy(ENVIRON_HEADER_PREFIX),
-                    name.to_ascii_uppercase().replace('-', "_")
-                );
-                let plain = [
-                    name.to_string(),
-                    name.to_ascii_lowercase(),
-                    title_case(name),
-                    name.to_ascii_uppercase(),
-                ];
-                let variants = plain.into_iter().map(|text| (text, false)).chain([(environ_name, true)]);
+                let variants = usual_spellings(name)
+                    .into_iter()
+                    .map(|text| (text, false))
+                    .chain([(cgi_variable(name), true)]);
                 for (text, environ) in variants {
                     match spellings.iter_mut().find(|known| known.text == text) {
                         Some(known) => known.schemes |= scheme_bit(scheme),

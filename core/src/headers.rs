@@ -154,6 +154,41 @@ impl<K: AsRef<[u8]>, V: AsRef<[u8]>> Headers for CgiHeaders<'_, K, V> {
     }
 }
 
+/// The CGI/WSGI environ variable that carries `header`: `Anchor-Signature` is `HTTP_ANCHOR_SIGNATURE`,
+/// `Content-Type` is `CONTENT_TYPE` (the names [`CgiHeaders`] reads).
+pub fn cgi_variable(header: &str) -> String {
+    let unprefixed =
+        header.eq_ignore_ascii_case("content-type") || header.eq_ignore_ascii_case("content-length");
+    let prefix = if unprefixed { "" } else { "HTTP_" };
+    let variable: String =
+        header.chars().map(|c| if c == '-' { '_' } else { c.to_ascii_uppercase() }).collect();
+    format!("{prefix}{variable}")
+}
+
+/// The spellings of a header name hosts usually hand over, each once: as given, lower case (HTTP/2, Node,
+/// Starlette), Title-Case (`Anchor-Signature`: Werkzeug, Django, most HTTP/1.1 clients) and upper case.
+/// Bindings that classify a name with one table lookup build their table from these; a name spelled any
+/// other way still matches (case-insensitively, in the core), through their general path.
+pub fn usual_spellings(header: &str) -> Vec<String> {
+    let mut start_of_word = true;
+    let title_case = header
+        .chars()
+        .map(|c| {
+            let spelled = if start_of_word { c.to_ascii_uppercase() } else { c.to_ascii_lowercase() };
+            start_of_word = c == '-';
+            spelled
+        })
+        .collect();
+    let mut spellings: Vec<String> = Vec::with_capacity(4);
+    for spelling in [header.to_owned(), header.to_ascii_lowercase(), title_case, header.to_ascii_uppercase()]
+    {
+        if !spellings.contains(&spelling) {
+            spellings.push(spelling);
+        }
+    }
+    spellings
+}
+
 fn is_cgi_name_of(variable: &[u8], header: &str) -> bool {
     let header = header.as_bytes();
     let unprefixed =
@@ -217,6 +252,30 @@ mod tests {
         assert_eq!(cgi.header("content-type"), HeaderLookup::One(b"application/json"));
         assert_eq!(cgi.header("Anchor-Timestamp"), HeaderLookup::Missing);
         assert_eq!(cgi.header("Request-Method"), HeaderLookup::Missing);
+    }
+
+    #[test]
+    fn usual_spellings_are_each_spelling_once() {
+        assert_eq!(
+            usual_spellings("Anchor-Signature"),
+            ["Anchor-Signature", "anchor-signature", "ANCHOR-SIGNATURE"]
+        );
+        assert_eq!(usual_spellings("webhook-id"), ["webhook-id", "Webhook-Id", "WEBHOOK-ID"]);
+        assert_eq!(
+            usual_spellings("x-WEIRD-case"),
+            ["x-WEIRD-case", "x-weird-case", "X-Weird-Case", "X-WEIRD-CASE"]
+        );
+    }
+
+    #[test]
+    fn cgi_variable_is_what_cgi_headers_reads() {
+        for header in ["Anchor-Signature", "webhook-id", "Content-Type", "content-length"] {
+            let variable = cgi_variable(header);
+            let environ = [(variable.as_str(), "value")];
+            assert_eq!(CgiHeaders(&environ).header(header), HeaderLookup::One(b"value"), "{variable}");
+        }
+        assert_eq!(cgi_variable("Anchor-Signature"), "HTTP_ANCHOR_SIGNATURE");
+        assert_eq!(cgi_variable("content-type"), "CONTENT_TYPE");
     }
 
     #[cfg(feature = "http")]
