@@ -357,6 +357,14 @@ def anchor_cases():
         "created may be any RFC 3339 timestamp, including a numeric UTC offset.",
         "python-stdlib-hmac", [S], H(body=body), body, OK(evt_id=env["id"]))
 
+    for label, created in (("created-year-one", "0001-01-01T00:00:00Z"), ("created-year-9999", "9999-12-31T23:59:59Z")):
+        env = envelope("task.completed", {"artifacts": []}, label=label)
+        env["created"] = created
+        body = compact(env)
+        add(f"{label}-ok",
+            f"created {created} is at an end of the range every host date type holds (years 1 to 9999 UTC).",
+            "python-stdlib-hmac", [S], H(body=body), body, OK(evt_id=env["id"]))
+
     env = envelope("task.completed", {"artifacts": [{"name": "r\u00e9sum\u00e9.pdf",
                                                       "url": "https://files.anchorbrowser.example/r.pdf"}]},
                    label="unicode-body", text="T\u00e2che termin\u00e9e \u2705 \u4efb\u52a1\u5b8c\u6210")
@@ -756,6 +764,12 @@ def anchor_cases():
                 env_variant("num-created", created=NOW))
     bad_payload("envelope-created-month-13", "An impossible date (month 13) is invalid_payload.",
                 env_variant("month-13", created="2024-13-24T09:48:03Z"))
+    bad_payload("envelope-created-year-zero",
+                "created in year 0 is refused: no host date type holds it (Python's datetime starts at year 1).",
+                env_variant("year-zero", created="0000-06-01T00:00:00Z"))
+    bad_payload("envelope-created-before-year-one-utc",
+                "created whose UTC instant falls before year 1 (0001-01-01T00:30:00+01:00) is invalid_payload.",
+                env_variant("before-year-one", created="0001-01-01T00:30:00+01:00"))
     bad_payload("envelope-missing-data", "An envelope without data is invalid_payload.", env_variant("no-data", data=_DEL))
     bad_payload("envelope-data-array", "data that is an array, not an object, is invalid_payload.",
                 env_variant("data-array", data=[]))
@@ -1142,12 +1156,20 @@ def _rfc3339_ok(s):
         return False
     y, mo, d, h, mi, se = (int(m.group(i)) for i in range(1, 7))
     try:
-        datetime.datetime(y, mo, d, h, mi, min(se, 59))
+        local = datetime.datetime(y, mo, d, h, mi, min(se, 59))
     except ValueError:
         return False
     if h > 23 or mi > 59 or se > 60:
         return False
     if m.group(9) is not None and (int(m.group(9)) > 23 or int(m.group(10)) > 59):
+        return False
+    offset_minutes = 0
+    if m.group(9) is not None:
+        sign = -1 if m.group(8).startswith("-") else 1
+        offset_minutes = sign * (int(m.group(9)) * 60 + int(m.group(10)))
+    try:
+        local - datetime.timedelta(minutes=offset_minutes)  # the UTC instant: years 1 to 9999 only
+    except OverflowError:
         return False
     return True
 
