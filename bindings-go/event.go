@@ -62,8 +62,11 @@ type Event struct {
 	ID string
 	// Type is the envelope's type (Anchor); for Standard Webhooks the body's "type" or "event" field, or "".
 	Type EventType
-	// Created is when the provider created the event (zero when the body has no creation time).
-	Created time.Time
+	// Created is when the provider created the event, in UTC; HasCreated is false (and Created the zero
+	// time) when the body has no creation time. A real creation time of 0001-01-01T00:00:00Z equals the
+	// zero time, so test HasCreated rather than Created.IsZero().
+	Created    time.Time
+	HasCreated bool
 	// ProjectID and Text are the envelope's optional fields ("" when absent). Text is presentation only.
 	ProjectID string
 	Text      string
@@ -104,6 +107,7 @@ func eventFrom(out []byte, res *C.go_result, body []byte) *Event {
 	}
 	if res.has_created {
 		event.Created = time.Unix(int64(res.created_seconds), int64(res.created_nanos)).UTC()
+		event.HasCreated = true
 	}
 	return event
 }

@@ -35,7 +35,17 @@ type vectorCase struct {
 		ID            string  `json:"id"`
 		Type          string  `json:"type"`
 		DeliveryID    *string `json:"delivery_id"`
+		CreatedMs     *int64  `json:"created_ms"`
 	} `json:"expect"`
+}
+
+// createdMs is the event's creation time in whole unix milliseconds, rounded down; nil when it has none.
+func createdMs(event *Event) *int64 {
+	if !event.HasCreated {
+		return nil
+	}
+	ms := event.Created.Unix()*1000 + int64(event.Created.Nanosecond())/1_000_000
+	return &ms
 }
 
 func readVectors(t *testing.T, name string, into any) {
@@ -122,6 +132,9 @@ func TestVectors(t *testing.T) {
 					event.DeliveryID != deliveryID {
 					t.Fatalf("got id=%q type=%q matched=%d ts=%d delivery=%q, expected %+v", event.ID, event.Type,
 						event.MatchedSecret, event.Timestamp, event.DeliveryID, c.Expect)
+				}
+				if got, want := createdMs(event), c.Expect.CreatedMs; (got == nil) != (want == nil) || (got != nil && *got != *want) {
+					t.Fatalf("created %v (%s), expected %v ms", got, event.Created, c.Expect.CreatedMs)
 				}
 				if !json.Valid(event.Data) {
 					t.Fatalf("data is not JSON: %q", event.Data)

@@ -83,6 +83,8 @@ def main() -> None:
                         c_text(expect.get("id")),
                         c_text(expect.get("type")),
                         c_text(expect.get("delivery_id")),
+                        "true" if expect.get("created_ms") is not None else "false",
+                        str(expect.get("created_ms") or 0) + "LL",
                     ]
                 )
                 + "},"

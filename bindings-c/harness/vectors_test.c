@@ -22,6 +22,8 @@ struct vector_case {
   const char *id;
   const char *type;
   const char *delivery_id;
+  bool has_created;
+  int64_t created_ms; /* whole unix milliseconds, rounded down */
 };
 
 struct secret_case {
@@ -102,6 +104,15 @@ void test_vectors(void) {
         CHECK(event_matched == c->matched_secret, "matched_secret %zu, expected %zu", event_matched,
               c->matched_secret);
         CHECK(event_timestamp == c->timestamp, "timestamp %llu", (unsigned long long)event_timestamp);
+        bool has_created = true;
+        int64_t created_seconds = -1;
+        uint32_t created_nanos = 1;
+        CHECK_RESULT(anchor_event_created_unix(event, &has_created, &created_seconds, &created_nanos),
+                     ANCHOR_RESULT_OK);
+        int64_t created_ms = created_seconds * 1000 + (int64_t)(created_nanos / 1000000);
+        CHECK(has_created == c->has_created && (!has_created || created_ms == c->created_ms),
+              "created %s %lld ms, expected %s %lld ms", has_created ? "present" : "absent", (long long)created_ms,
+              c->has_created ? "present" : "absent", (long long)c->created_ms);
         CHECK(matched == c->matched_secret && timestamp == c->timestamp, "verify_signature outputs");
         anchor_event_free(event);
       }

@@ -23,6 +23,7 @@ function outcome(run) {
       id: event.id,
       type: event.type,
       delivery_id: event.deliveryId,
+      created_ms: event.created === null ? null : event.created.getTime(),
     };
   } catch (error) {
     assert.ok(error instanceof WebhookVerificationError, `not a WebhookVerificationError: ${error?.stack ?? error}`);

@@ -1174,6 +1174,29 @@ def _rfc3339_ok(s):
     return True
 
 
+def _created_ms(text):
+    """The instant of an RFC 3339 `text` in whole unix milliseconds, rounded down (a leap second :60 is
+    23:59:59.999999999); None when `text` is not a date-time the verifier accepts."""
+    if not isinstance(text, str) or not _rfc3339_ok(text):
+        return None
+    m = _RFC3339_RE.match(text)
+    y, mo, d, h, mi, se = (int(m.group(i)) for i in range(1, 7))
+    nanos = int((m.group(7)[1:] + "0" * 9)[:9]) if m.group(7) else 0
+    if se == 60:
+        se, nanos = 59, 999_999_999
+    offset_minutes = 0
+    if m.group(9) is not None:
+        sign = -1 if m.group(8).startswith("-") else 1
+        offset_minutes = sign * (int(m.group(9)) * 60 + int(m.group(10)))
+    at = datetime.datetime(y, mo, d, h, mi, se, tzinfo=datetime.timezone(datetime.timedelta(minutes=offset_minutes)))
+    since_epoch = at - datetime.datetime(1970, 1, 1, tzinfo=datetime.timezone.utc)
+    return ((since_epoch.days * 86400 + since_epoch.seconds) * 10**9 + nanos) // 10**6
+
+
+def _standard_created_ms(payload):
+    return _created_ms(payload.get("timestamp")) if isinstance(payload, dict) else None
+
+
 def _check_time(now, tolerance, ts_strings):
     for s in ts_strings:
         if not _TS_RE.match(s):
@@ -1298,7 +1321,7 @@ def oracle_anchor(case):
             raise Reject("invalid_payload")
     if event_header is not None and event_header != env["type"]:
         raise Reject("invalid_payload")
-    return ok(matched, ts, env["id"], env["type"], delivery_id)
+    return dict(ok(matched, ts, env["id"], env["type"], delivery_id), created_ms=_created_ms(env["created"]))
 
 
 def oracle_standard(case):
@@ -1363,7 +1386,7 @@ def oracle_standard(case):
             evt_type = payload["type"]
         elif isinstance(payload.get("event"), str):
             evt_type = payload["event"]
-    return ok(matched, ts, vals["id"], evt_type, vals["id"])
+    return dict(ok(matched, ts, vals["id"], evt_type, vals["id"]), created_ms=_standard_created_ms(payload))
 
 
 def oracle_secrets(case):
@@ -1434,7 +1457,7 @@ def validate(anchor, standard, secrets):
             exp = c["expect"]
             if exp["ok"]:
                 assert c["source"] != "rejection", n
-                assert set(exp) == {"ok", "matched_secret", "timestamp", "id", "type", "delivery_id"}, n
+                assert set(exp) == {"ok", "matched_secret", "timestamp", "id", "type", "delivery_id", "created_ms"}, n
             else:
                 assert c["source"] == "rejection", n
                 assert set(exp) == {"ok", "error"} and exp["error"] in ERROR_CODES, n
@@ -1467,9 +1490,18 @@ def render(obj):
     return json.dumps(obj, indent=2, ensure_ascii=False) + "\n"
 
 
+def with_created(cases, created_ms_of_body):
+    """Every accepted case also says what `created` the event carries (`created_ms`)."""
+    for c in cases:
+        if c["expect"]["ok"]:
+            c["expect"]["created_ms"] = created_ms_of_body(_load_json(_body(c)))
+    return cases
+
+
 def build():
-    anchor = {"format": FORMAT, "scheme": "anchor", "cases": anchor_cases()}
-    standard = {"format": FORMAT, "scheme": "standard", "cases": standard_cases()}
+    anchor = {"format": FORMAT, "scheme": "anchor",
+              "cases": with_created(anchor_cases(), lambda env: _created_ms(env["created"]))}
+    standard = {"format": FORMAT, "scheme": "standard", "cases": with_created(standard_cases(), _standard_created_ms)}
     secrets = {"format": FORMAT, "cases": secret_cases()}
     validate(anchor, standard, secrets)
     return {"anchor.json": render(anchor), "standard.json": render(standard), "secrets.json": render(secrets)}
