@@ -2,13 +2,15 @@
 // Express middleware and a Fastify plugin. Neither framework is imported: they are plain functions of the
 // shapes each framework calls. Statuses come from the receive()/verify() results (the core's catalogue).
 
-const { answerBody, answerHeaders, checkTarget, handleDelivery } = require('./web.cjs')
+const { answerBody, answerHeaders, asError, checkTarget, handleDelivery, rejection } = require('./web.cjs')
+const { processed } = require('./outcomes.cjs')
 
-/** The body limit of a Verifier or a Receiver's verifier. */
-function bodyLimit(target) {
+/** The body limit of a Verifier or a Receiver's verifier: the core's `maxBodyBytes`. */
+function bodyLimit(target, where) {
   const verifier = typeof target.receive === 'function' ? target.verifier : target
-  const limit = verifier && verifier.maxBodyBytes
-  return typeof limit === 'number' ? limit : 1024 * 1024
+  const limit = verifier?.maxBodyBytes
+  if (typeof limit !== 'number') throw new TypeError(`${where}: the verifier has no maxBodyBytes`)
+  return limit
 }
 
 function bodyAlreadyParsed() {
@@ -24,8 +26,10 @@ function bodyAlreadyParsed() {
 
 /**
  * The raw body of an Express request: `req.body` when `express.raw()`/`express.text()` ran, else the
- * request stream (kept up to one chunk past the limit, so the core reports `body_too_large` in its order of
- * checks). Fails when a JSON or form parser already consumed it.
+ * request stream. From the stream, at most `limit + 1` bytes are read: a longer body stops there (the
+ * stream is paused, the rest left unread) and those bytes go to the core, which reports `body_too_large` in
+ * its order of checks. Fails when a JSON or form parser already consumed it. (`express.text()` hands over
+ * decoded text, re-encoded here as UTF-8: lossless only for UTF-8 bodies without a BOM; see the README.)
  */
 function expressBody(req, limit) {
   const parsed = req.body
@@ -37,14 +41,38 @@ function expressBody(req, limit) {
   return new Promise((resolve, reject) => {
     const chunks = []
     let size = 0
-    req.on('data', (chunk) => {
-      if (size <= limit) {
-        chunks.push(chunk)
-        size += chunk.length
+    const onData = (chunk) => {
+      chunks.push(chunk)
+      size += chunk.length
+      if (size > limit) {
+        req.off('data', onData)
+        req.off('end', onEnd)
+        req.pause()
+        resolve(Buffer.concat(chunks, size).subarray(0, limit + 1))
       }
-    })
-    req.on('end', () => resolve(Buffer.concat(chunks)))
+    }
+    const onEnd = () => resolve(Buffer.concat(chunks, size))
+    req.on('data', onData)
+    req.on('end', onEnd)
     req.on('error', reject)
+  })
+}
+
+/**
+ * After the answer to a request whose body was left unread (over the limit): read and drop what the client
+ * still sends, up to another `limit` bytes, then close the connection. A client that stops sending once it
+ * has the answer keeps its connection; one that goes on sending is cut off. Closing right away instead would
+ * reset the connection with the answer possibly still unsent (unread data makes the kernel send a RST).
+ */
+function dropRestAfterAnswer(req, res, limit) {
+  if (req.readableEnded) return
+  res.once('finish', () => {
+    let dropped = 0
+    req.on('data', (chunk) => {
+      dropped += chunk.length
+      if (dropped > limit) req.socket?.destroy()
+    })
+    req.resume()
   })
 }
 
@@ -69,10 +97,11 @@ function sendExpress(res, result) {
  */
 function expressWebhook(target, handler) {
   const receiver = checkTarget(target, handler, 'expressWebhook')
-  const limit = bodyLimit(target)
+  const limit = bodyLimit(target, 'expressWebhook')
   return function anchorWebhook(req, res, next) {
     expressBody(req, limit)
       .then((body) => {
+        if (body.length > limit) dropRestAfterAnswer(req, res, limit)
         if (!receiver && handler === undefined) {
           const result = verifyOnly(target, body, req.rawHeaders)
           if (result.kind === 'rejected') return sendExpress(res, result)
@@ -83,16 +112,16 @@ function expressWebhook(target, handler) {
           sendExpress(res, result),
         )
       })
-      .catch(next)
+      .catch((error) => next(asError(error)))
   }
 }
 
 function verifyOnly(target, body, headers) {
   try {
-    return { kind: 'processed', event: target.verify(body, headers) }
+    return processed(target.verify(body, headers))
   } catch (error) {
     if (typeof error.httpStatus !== 'number') throw error
-    return { status: error.httpStatus, kind: 'rejected', event: null, error, retryAfter: null }
+    return rejection(error)
   }
 }
 
@@ -101,25 +130,33 @@ function verifyOnly(target, body, headers) {
  * `{ verifier, handler }`). It adds `POST path` and, inside its own encapsulated scope only, content-type
  * parsers that keep the body as a raw Buffer (other routes keep Fastify's JSON parsing). The handler is
  * `handler(event, request, reply)`; one that throws goes to Fastify's error handling (after a Receiver
- * released the claim). Bodies over the verifier's `maxBodyBytes` are refused by Fastify's own body limit
- * (413, the status of `body_too_large`).
+ * released the claim). Bodies over the verifier's `maxBodyBytes` stop Fastify's reader at its body limit;
+ * the scope's error handler then answers what the core answers for a body of `maxBodyBytes + 1` bytes with
+ * these headers (as the Express reader does), so the JSON is the package's (`code: 'body_too_large'`, or a
+ * header error the core checks first).
  */
 function fastifyWebhook(fastify, options, done) {
   const { receiver: receiverOption, verifier, handler, path = '/webhooks' } = options ?? {}
   const target = receiverOption ?? verifier
   const receiver = checkTarget(target, handler, 'fastifyWebhook')
   if (typeof handler !== 'function') throw new TypeError('fastifyWebhook: a handler is required')
-  const limit = bodyLimit(target)
+  const limit = bodyLimit(target, 'fastifyWebhook')
   const keepRaw = (request, body, parsed) => parsed(null, body)
   fastify.removeAllContentTypeParsers()
   fastify.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: limit }, keepRaw)
-  fastify.post(path, async (request, reply) => {
-    const body = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0)
+  const deliver = async (body, request, reply) => {
     const result = await handleDelivery(target, receiver, body, request.raw.rawHeaders, (event) =>
       handler(event, request, reply),
     )
     if (reply.sent) return reply
     return reply.code(result.status).headers(answerHeaders(result)).send(JSON.stringify(answerBody(result)))
+  }
+  fastify.post(path, (request, reply) => deliver(Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0), request, reply))
+  // Scoped to this plugin: other errors go on to the parent's error handler.
+  fastify.setErrorHandler((error, request, reply) => {
+    if (error?.code !== 'FST_ERR_CTP_BODY_TOO_LARGE') throw error
+    // The core refuses any body over the limit, so no handler runs for this one.
+    return deliver(Buffer.alloc(limit + 1), request, reply)
   })
   done()
 }

@@ -4,8 +4,9 @@
 // whether a delivery is genuine: header lookup, verification, envelope rules, dedupe and HTTP statuses are
 // the core's.
 
-const { inspect } = require('node:util')
+const { inspect, types } = require('node:util')
 const native = require('../index.js')
+const { OUTCOME_STATUS, outcome, rejected } = require('./outcomes.cjs')
 const web = require('./web.cjs')
 
 // ---------------------------------------------------------------------------------------------------
@@ -15,10 +16,6 @@ const ERROR_CATALOGUE = native.errorCatalogue()
 const HTTP_STATUS_OF_CODE = new Map(ERROR_CATALOGUE.map((entry) => [entry.code, entry.httpStatus]))
 const ERROR_CODES = Object.freeze(ERROR_CATALOGUE.map((entry) => entry.code))
 const EVENT_TYPES = Object.freeze(native.eventTypes())
-const OUTCOME_STATUS = Object.freeze(
-  Object.fromEntries(native.outcomeCatalogue().map((entry) => [entry.kind, entry.httpStatus])),
-)
-const RETRY_AFTER_SECONDS = native.retryAfterSeconds()
 
 /**
  * Numbers and headers cross the native boundary through this buffer (see `Scratch` in src/lib.rs): 16
@@ -149,19 +146,48 @@ function invalid(message) {
   return error
 }
 
-/** The raw body as a Uint8Array view (no copy for Buffer/Uint8Array; UTF-8 for a string). */
+/** What `value` is, for an error message (never its contents: it may be a secret or a body). */
+function describe(value) {
+  if (value === null) return 'null'
+  if (typeof value !== 'object' && typeof value !== 'function') return typeof value
+  if (Array.isArray(value)) return 'an array'
+  const name = Object.getPrototypeOf(value)?.constructor?.name
+  return typeof name === 'string' && name !== '' && name !== 'Object' ? `a ${name}` : 'an object'
+}
+
+/** An object literal (or an array) of any realm: what a JSON parser returns. */
+function isPlainObject(value) {
+  if (value === null || typeof value !== 'object') return false
+  if (Array.isArray(value)) return true
+  const prototype = Object.getPrototypeOf(value)
+  return prototype === null || Object.getPrototypeOf(prototype) === null
+}
+
+/** Bytes as a Uint8Array view (no copy for Buffer, a typed array, DataView or any ArrayBuffer; UTF-8 for a string), or `undefined`. */
+function bytesOf(value) {
+  if (value instanceof Uint8Array) return value
+  if (typeof value === 'string') return Buffer.from(value, 'utf8')
+  // Both also hold across realms (vm contexts, worker-transferred buffers) and for SharedArrayBuffer.
+  if (ArrayBuffer.isView(value)) return new Uint8Array(value.buffer, value.byteOffset, value.byteLength)
+  if (types.isAnyArrayBuffer(value)) return new Uint8Array(value)
+  return undefined
+}
+
+/** The raw body as a Uint8Array view (see `bytesOf`), or a TypeError that says what to pass instead. */
 function bodyBytes(body) {
-  if (body instanceof Uint8Array) return body
-  if (typeof body === 'string') return Buffer.from(body, 'utf8')
-  if (body instanceof ArrayBuffer) return new Uint8Array(body)
-  if (ArrayBuffer.isView(body)) return new Uint8Array(body.buffer, body.byteOffset, body.byteLength)
-  if (body !== null && typeof body === 'object') {
+  const bytes = bytesOf(body)
+  if (bytes !== undefined) return bytes
+  const tag = Object.prototype.toString.call(body)
+  if (tag === '[object Blob]' || tag === '[object File]') {
+    throw invalid('body is a Blob: call `await blob.arrayBuffer()` first and pass the result (the raw bytes)')
+  }
+  if (isPlainObject(body)) {
     throw invalid(
       'body is an object: it was probably parsed as JSON already. Signatures cover the raw bytes: pass the raw ' +
         'request body (a Buffer, Uint8Array or string), read before any JSON body parser',
     )
   }
-  throw invalid(`body must be a Buffer, Uint8Array, ArrayBuffer or string, got ${body === null ? 'null' : typeof body}`)
+  throw invalid(`body must be a Buffer, Uint8Array, ArrayBuffer or string, got ${describe(body)}`)
 }
 
 /** A one-shot iterator (a generator of pairs) is read once, so a second walk sees the same headers. */
@@ -183,6 +209,33 @@ function describeHeader(code, name, value) {
   PAIR_WORDS[at + 1] = code === 0 ? name.length : 0
   PAIR_WORDS[at + 2] = value.length
   return code === 0 ? `${name}${value}` : value
+}
+
+/**
+ * The text of one header value the core may read: a string, or a number as text; `undefined` for
+ * `null`/`undefined` (no such header). Anything else is refused, naming the header.
+ */
+function headerText(name, value) {
+  if (typeof value === 'string') return value
+  if (typeof value === 'number') return `${value}`
+  if (value === undefined || value === null) return undefined
+  throw invalid(`header ${name}: a value must be a string or a number (or an array of them), got ${describe(value)}`)
+}
+
+/** The descriptors and texts of a header's value (one pair per array item), `''` for none, `undefined` when full. */
+function describeValue(code, name, value) {
+  if (typeof value === 'string') return describeHeader(code, name, value)
+  if (Array.isArray(value)) {
+    // IncomingHttpHeaders keeps some repeated headers as arrays: one pair per value.
+    let pieces = ''
+    for (let i = 0; i < value.length; i++) {
+      const text = headerText(name, value[i])
+      if (text !== undefined) pieces = append(pieces, describeHeader(code, name, text))
+    }
+    return pieces
+  }
+  const text = headerText(name, value)
+  return text === undefined ? '' : describeHeader(code, name, text)
 }
 
 /** `texts` with `piece` appended; `undefined` once either is (no room for a descriptor). */
@@ -214,36 +267,19 @@ function encodeHeaders(headers, codeOf) {
     for (let i = 0; i < headers.length; i += 2) {
       const name = `${headers[i]}`
       const code = codeOf(name)
-      if (code >= 0) texts = append(texts, describeHeader(code, name, `${headers[i + 1]}`))
+      if (code >= 0) texts = append(texts, describeValue(code, name, headers[i + 1]))
     }
   } else if (typeof headers[Symbol.iterator] === 'function') {
     for (const entry of headers) {
       if (entry === null || typeof entry !== 'object') throw invalid('header entries must be [name, value] pairs')
       const name = String(entry[0])
       const code = codeOf(name)
-      if (code < 0) continue
-      const value = entry[1]
-      if (typeof value === 'string') {
-        texts = append(texts, describeHeader(code, name, value))
-      } else if (Array.isArray(value)) {
-        for (let i = 0; i < value.length; i++) texts = append(texts, describeHeader(code, name, `${value[i]}`))
-      } else if (value !== undefined && value !== null) {
-        texts = append(texts, describeHeader(code, name, `${value}`))
-      }
+      if (code >= 0) texts = append(texts, describeValue(code, name, entry[1]))
     }
   } else {
     for (const name in headers) {
       const code = codeOf(name)
-      if (code < 0) continue
-      const value = headers[name]
-      if (typeof value === 'string') {
-        texts = append(texts, describeHeader(code, name, value))
-      } else if (Array.isArray(value)) {
-        // IncomingHttpHeaders keeps some repeated headers as arrays: one pair per value.
-        for (let i = 0; i < value.length; i++) texts = append(texts, describeHeader(code, name, `${value[i]}`))
-      } else if (value !== undefined && value !== null) {
-        texts = append(texts, describeHeader(code, name, `${value}`))
-      }
+      if (code >= 0) texts = append(texts, describeValue(code, name, headers[name]))
     }
   }
   if (texts === undefined) return false
@@ -269,20 +305,21 @@ function encodeHeaders(headers, codeOf) {
  */
 function headerList(headers, keep) {
   const list = []
+  const pushText = (name, value) => {
+    const text = headerText(name, value)
+    if (text !== undefined) list.push(name, text)
+  }
   const push = (name, value) => {
     if (!keep(name)) return
-    if (Array.isArray(value)) for (let i = 0; i < value.length; i++) list.push(name, String(value[i]))
-    else if (value !== undefined && value !== null) list.push(name, String(value))
+    if (Array.isArray(value)) for (let i = 0; i < value.length; i++) pushText(name, value[i])
+    else pushText(name, value)
   }
   if (headers === null || typeof headers !== 'object') {
     throw invalid('headers must be an object (IncomingHttpHeaders, a plain object), a Headers, a Map or an array')
   }
   if (Array.isArray(headers) && (headers.length === 0 || typeof headers[0] === 'string')) {
     if (headers.length % 2 !== 0) throw invalid('a flat header list (like req.rawHeaders) alternates names and values')
-    for (let i = 0; i < headers.length; i += 2) {
-      const name = String(headers[i])
-      if (keep(name)) list.push(name, String(headers[i + 1]))
-    }
+    for (let i = 0; i < headers.length; i += 2) push(String(headers[i]), headers[i + 1])
   } else if (typeof headers[Symbol.iterator] === 'function') {
     for (const entry of headers) {
       if (entry === null || typeof entry !== 'object') throw invalid('header entries must be [name, value] pairs')
@@ -294,25 +331,59 @@ function headerList(headers, keep) {
   return list
 }
 
+const NO_OPTIONS = Object.freeze({})
+
+/**
+ * `options` (an object, or absent) with only the `allowed` keys: a misspelt option is an error, not
+ * silently ignored (the wasm package's rule and message).
+ */
+function knownOptions(what, options, allowed) {
+  if (options === undefined || options === null) return NO_OPTIONS
+  if (typeof options !== 'object' || Array.isArray(options) || Object.prototype.toString.call(options) !== '[object Object]') {
+    throw invalid(`${what}: options must be an object, got ${describe(options)}`)
+  }
+  for (const key in options) {
+    if (!allowed.includes(key)) throw invalid(`${what}: unknown option \`${key}\` (the options are ${allowed.join(', ')})`)
+  }
+  return options
+}
+
+/** Unix seconds from here on are refused: they are milliseconds (`Date.now()`), not a time in the year 5138. */
+const MILLISECONDS_FROM = 1e11
+
+/** Unix seconds from a number of seconds or a Date (`what` names the argument in errors). */
+function unixSeconds(value, what) {
+  if (typeof value === 'number') {
+    if (value >= MILLISECONDS_FROM) {
+      throw invalid(`${what} must be unix seconds or a Date; ${value} looks like milliseconds (Date.now()): pass seconds or a Date`)
+    }
+    return value
+  }
+  if (value instanceof Date) return Math.floor(value.getTime() / 1000)
+  throw invalid(`${what} must be a Date or unix seconds, got ${describe(value)}`)
+}
+
+/** The clock of a call: `options.now` (unix seconds or a Date), else the host's. */
 function nowSeconds(options) {
-  const now = options === undefined || options === null ? undefined : options.now
-  if (now === undefined || now === null) return Math.floor(Date.now() / 1000)
-  if (typeof now === 'number') return now
-  if (now instanceof Date) return Math.floor(now.getTime() / 1000)
-  throw invalid('now must be a Date or unix seconds')
+  const now = options.now
+  return now === undefined || now === null ? Math.floor(Date.now() / 1000) : unixSeconds(now, 'now')
 }
 
 function nowMillis(options) {
-  const now = options === undefined || options === null ? undefined : options.now
+  const now = options.now
   if (now === undefined || now === null) return Date.now()
-  if (typeof now === 'number') return now * 1000
-  if (now instanceof Date) return now.getTime()
-  throw invalid('now must be a Date or unix seconds')
+  return now instanceof Date ? now.getTime() : unixSeconds(now, 'now') * 1000
 }
 
 function secretList(secrets) {
   if (typeof secrets === 'string') return [secrets]
-  if (Array.isArray(secrets) && secrets.every((secret) => typeof secret === 'string')) return secrets
+  if (Array.isArray(secrets)) {
+    // An indexed loop: `every` skips the holes of a sparse array.
+    for (let i = 0; i < secrets.length; i++) {
+      if (typeof secrets[i] !== 'string') throw invalid('secrets must be a string or an array of strings')
+    }
+    return secrets
+  }
   throw invalid('secrets must be a string or an array of strings')
 }
 
@@ -558,7 +629,7 @@ class Verifier {
   }
 
   constructor(secrets, options) {
-    const { tolerance, scheme = 'anchor', maxBodyBytes } = options ?? {}
+    const { tolerance, scheme = 'anchor', maxBodyBytes } = knownOptions('new Verifier', options, ['scheme', 'tolerance', 'maxBodyBytes'])
     const list = secretList(secrets)
     try {
       this.#native = new native.NativeVerifier(
@@ -581,7 +652,7 @@ class Verifier {
     const bytes = bodyBytes(body)
     headers = reusable(headers)
     const encoded = encodeHeaders(headers, this.#code)
-    const now = nowSeconds(options)
+    const now = nowSeconds(knownOptions('verify', options, ['now']))
     let text
     if (encoded) {
       SLOTS[SLOT_NOW] = now
@@ -607,7 +678,7 @@ class Verifier {
     const bytes = bodyBytes(body)
     headers = reusable(headers)
     const encoded = encodeHeaders(headers, this.#code)
-    const now = nowSeconds(options)
+    const now = nowSeconds(knownOptions('verifySignature', options, ['now']))
     if (encoded) {
       SLOTS[SLOT_NOW] = now
       try {
@@ -655,9 +726,9 @@ class Verifier {
  * ..., ... }`), usable with `fetch` or `Verifier#verify`.
  */
 function sign(secrets, body, options) {
-  const { scheme = 'anchor', timestamp, id, eventType } = options ?? {}
+  const { scheme = 'anchor', timestamp, id, eventType } = knownOptions('sign', options, ['scheme', 'timestamp', 'id', 'eventType'])
   const list = secretList(secrets)
-  const at = timestamp === undefined || timestamp === null ? nowSeconds(undefined) : nowSeconds({ now: timestamp })
+  const at = timestamp === undefined || timestamp === null ? Math.floor(Date.now() / 1000) : unixSeconds(timestamp, 'timestamp')
   let flat
   try {
     flat = native.sign(
@@ -686,11 +757,16 @@ class MemoryStore {
   #native
 
   static {
-    nativeStoreOf = (store) => (#native in store ? store.#native : RedisStore.nativeOf(store))
+    nativeStoreOf = (store) => {
+      if (store === null || typeof store !== 'object') {
+        throw invalid(`store must be a MemoryStore or a RedisStore (new RedisStore(url) for a URL), got ${describe(store)}`)
+      }
+      return #native in store ? store.#native : RedisStore.nativeOf(store)
+    }
   }
 
   constructor(options) {
-    const { maxEntries, ttlSeconds } = options ?? {}
+    const { maxEntries, ttlSeconds } = knownOptions('new MemoryStore', options, ['maxEntries', 'ttlSeconds'])
     try {
       this.#native = native.NativeStore.memory(optionalNumber(maxEntries, 'maxEntries'), optionalNumber(ttlSeconds, 'ttlSeconds'))
     } catch (error) {
@@ -716,16 +792,25 @@ class RedisStore {
   #native
 
   static nativeOf(store) {
-    if (!(#native in store)) throw invalid('store must be a MemoryStore or a RedisStore')
+    if (!(#native in store)) {
+      throw invalid(`store must be a MemoryStore or a RedisStore (new RedisStore(url) for a URL), got ${describe(store)}`)
+    }
     return store.#native
   }
 
   constructor(url, options) {
-    const { keyPrefix, ttlSeconds, timeoutSeconds, maxIdleConnections, tlsRootCertificates } = options ?? {}
+    const { keyPrefix, ttlSeconds, timeoutSeconds, maxIdleConnections, tlsRootCertificates } = knownOptions(
+      'new RedisStore',
+      options,
+      ['keyPrefix', 'ttlSeconds', 'timeoutSeconds', 'maxIdleConnections', 'tlsRootCertificates'],
+    )
     if (typeof url !== 'string') throw invalid('url must be a redis:// or rediss:// URL string')
     let roots
     if (tlsRootCertificates !== undefined && tlsRootCertificates !== null) {
-      roots = typeof tlsRootCertificates === 'string' ? Buffer.from(tlsRootCertificates, 'utf8') : bodyBytes(tlsRootCertificates)
+      roots = bytesOf(tlsRootCertificates)
+      if (roots === undefined) {
+        throw invalid(`tlsRootCertificates must be PEM text (a string, Buffer or Uint8Array), got ${describe(tlsRootCertificates)}`)
+      }
     }
     try {
       this.#native = native.NativeStore.redis(
@@ -748,15 +833,6 @@ class RedisStore {
 
 // ---------------------------------------------------------------------------------------------------
 // Receiver: verify, claim, run the handler, complete or release.
-
-function outcome(kind, status, event, error) {
-  return { status, kind, event, error, retryAfter: status === 503 ? RETRY_AFTER_SECONDS : null }
-}
-
-/** A rejection: its status is its error's (`Outcome::Rejected`). */
-function rejected(event, error) {
-  return outcome('rejected', error.httpStatus, event, error)
-}
 
 /**
  * A Verifier and a dedupe store together. `receive(body, headers, handler)` resolves to
@@ -781,7 +857,7 @@ class Receiver {
   constructor(verifier, store, options) {
     if (!(verifier instanceof Verifier)) throw invalid('verifier must be a Verifier')
     const nativeStore = nativeStoreOf(store)
-    const { leaseSeconds } = options ?? {}
+    const { leaseSeconds } = knownOptions('new Receiver', options, ['leaseSeconds'])
     try {
       this.#native = new native.NativeReceiver(nativeVerifierOf(verifier), nativeStore, optionalNumber(leaseSeconds, 'leaseSeconds'))
     } catch (error) {
@@ -804,6 +880,7 @@ class Receiver {
 
   async receive(body, headers, handler, options) {
     if (typeof handler !== 'function') throw invalid('handler must be a function (event) => void | Promise<void>')
+    options = knownOptions('receive', options, ['now'])
     const bytes = bodyBytes(body)
     let text
     try {

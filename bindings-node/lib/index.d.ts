@@ -159,6 +159,8 @@ export type EventOf<S extends Scheme> = S extends 'standard' ? Event<unknown> : 
 
 /** Verification (or a dedupe store) failed. */
 export declare class WebhookVerificationError extends Error {
+  /** `httpStatus` is the catalogue's status of `code` (500 for a code the catalogue does not have). */
+  constructor(code: ErrorCode, message: string)
   readonly name: 'WebhookVerificationError'
   /** The catalogue's code, e.g. `'signature_mismatch'`. */
   readonly code: ErrorCode

@@ -1,10 +1,14 @@
 'use strict'
 // Web-standard helpers: Hono middleware and a fetch-style route handler (Next.js, Bun, Deno, workers).
 //
-// This file needs nothing but WHATWG `Request`, `Response` and `Headers`, and requires no other module:
-// the verifier or receiver is passed in, so the wasm package can reuse it with its own classes. A target
-// is anything with `verify(body, headers)` (throws an error carrying `code` and `httpStatus`) or
+// This file needs nothing but WHATWG `Request`, `Response` and `Headers`, and requires no other module, so
+// it loads in any runtime (an edge worker cannot load the native addon): the verifier or receiver is passed
+// in, so the wasm package can reuse it with its own classes. A target is anything with
+// `verify(body, headers)` (throws an error carrying `code` and `httpStatus`) or
 // `receive(body, headers, handler)` (resolves to `{ status, kind, event, error, retryAfter }`).
+//
+// The verify-only path answers what the core's `Outcome` says for a processed delivery and a rejection
+// (200; the error's own status); test/frameworks.test.mjs holds the two to the core's outcome catalogue.
 
 /** True for the errors verification throws (any class with a string `code` and a numeric `httpStatus`). */
 function isVerificationError(error) {
@@ -32,6 +36,18 @@ function checkTarget(target, handler, where) {
 /** The result of a verification failure, shaped like a `receive()` result. */
 function rejection(error) {
   return { status: error.httpStatus, kind: 'rejected', event: null, error, retryAfter: null }
+}
+
+/**
+ * What a failing handler threw, as an `Error` for the host framework's error handling: a handler that
+ * rejects with `undefined`, `null` or `''` would otherwise reach Express as `next(undefined)`, "no error",
+ * and be answered 404, which the sender takes as final (the event would be lost). The original value is
+ * the new error's `cause`.
+ */
+function asError(thrown) {
+  if (thrown instanceof Error || Object.prototype.toString.call(thrown) === '[object Error]') return thrown
+  const shown = thrown === null ? 'null' : typeof thrown === 'object' ? 'an object' : typeof thrown
+  return new Error(`anchor-webhooks: the webhook handler failed with a non-Error value (${shown})`, { cause: thrown })
 }
 
 /** The JSON body answered for a result: `{ ok, kind, id }` or `{ ok: false, kind, code, message }`. */
@@ -65,7 +81,7 @@ async function handleDelivery(target, receiver, body, headers, handler) {
   if (receiver) {
     const result = await target.receive(body, headers, handler)
     if (result.kind === 'handler_failed') {
-      throw result.error
+      throw asError(result.error)
     }
     return result
   }
@@ -78,7 +94,14 @@ async function handleDelivery(target, receiver, body, headers, handler) {
     }
     throw error
   }
-  const returned = handler ? await handler(event) : undefined
+  let returned
+  if (handler) {
+    try {
+      returned = await handler(event)
+    } catch (error) {
+      throw asError(error)
+    }
+  }
   return { status: 200, kind: 'processed', event, error: null, retryAfter: null, returned }
 }
 
@@ -144,6 +167,7 @@ module.exports = {
   isVerificationError,
   // for the Node framework adapters
   answerBody,
+  asError,
   answerHeaders,
   checkTarget,
   handleDelivery,

@@ -3,7 +3,7 @@
 //! The JavaScript half (`lib/`) walks header containers, builds `Error` objects and lazy event getters;
 //! everything that decides (header lookup, verification, envelope rules, dedupe, HTTP statuses) is the
 //! core's. Errors leave this crate in one place, [`fail`]: a JS `Error` whose `code` is the core's
-//! snake_case code, which `lib/errors.cjs` turns into a `WebhookVerificationError`.
+//! snake_case code, which `fromNative` in `lib/index.cjs` turns into a `WebhookVerificationError`.
 //!
 //! Per-call cost matters (see `bench.mjs` and the README): `verify` and `verifySignature` are plain
 //! functions bound to their verifier (a closure per verifier: no receiver unwrap or borrow bookkeeping
@@ -48,7 +48,7 @@ fn fail(error: &CoreError) -> napi::Error<Code> {
     napi::Error::new(Code(error.code().as_str()), error.to_string())
 }
 
-/// A bad argument (the JS wrapper turns this code into a `TypeError`/`RangeError`).
+/// A bad argument (`fromNative` in `lib/index.cjs` turns this code into a `TypeError`).
 fn invalid_arg(message: impl Into<String>) -> napi::Error<Code> {
     napi::Error::new(Code("ERR_INVALID_ARG_VALUE"), message.into())
 }
@@ -151,6 +151,16 @@ fn whole(value: f64, what: &str) -> napi::Result<u64, Code> {
         Ok(value as u64)
     } else {
         Err(invalid_arg(format!("{what} must be a non-negative finite number")))
+    }
+}
+
+/// A count (of entries, of connections): a whole number from 0 to `max`, nothing truncated or wrapped.
+fn whole_count(value: f64, max: u64, what: &str) -> napi::Result<u64, Code> {
+    // `max` is at most `MAX_SAFE_INTEGER` here, so it converts to `f64` exactly.
+    if value.fract() == 0.0 && (0.0..=max as f64).contains(&value) {
+        Ok(value as u64)
+    } else {
+        Err(invalid_arg(format!("{what} must be a whole number from 0 to {max}")))
     }
 }
 
@@ -776,7 +786,9 @@ impl NativeStore {
     #[napi(factory)]
     pub fn memory(max_entries: Option<f64>, ttl_seconds: Option<f64>) -> napi::Result<NativeStore, Code> {
         let max_entries = match max_entries {
-            Some(n) => usize::try_from(whole(n, "maxEntries")?).unwrap_or(usize::MAX),
+            Some(n) => {
+                usize::try_from(whole_count(n, MAX_SAFE_INTEGER as u64, "maxEntries")?).unwrap_or(usize::MAX)
+            }
             None => DEFAULT_MAX_ENTRIES,
         };
         let ttl = ttl_seconds.map(|s| seconds(s, "ttlSeconds")).transpose()?.unwrap_or(DEFAULT_DONE_TTL);
@@ -791,7 +803,7 @@ impl NativeStore {
         key_prefix: Option<String>,
         ttl_seconds: Option<f64>,
         timeout_seconds: Option<f64>,
-        max_idle_connections: Option<u32>,
+        max_idle_connections: Option<f64>,
         tls_root_certificates: Option<Uint8ArraySlice>,
     ) -> napi::Result<NativeStore, Code> {
         let url = Zeroizing::new(url);
@@ -806,7 +818,8 @@ impl NativeStore {
             options.timeout = seconds(timeout, "timeoutSeconds")?;
         }
         if let Some(idle) = max_idle_connections {
-            options.max_idle_connections = idle as usize;
+            let idle = whole_count(idle, u64::from(u32::MAX), "maxIdleConnections")?;
+            options.max_idle_connections = usize::try_from(idle).unwrap_or(usize::MAX);
         }
         options.tls_root_certificates = tls_root_certificates.map(|pem| pem.to_vec());
         let store = RedisStore::with_options(&url, options).map_err(|e| fail(&e))?;

@@ -3,6 +3,7 @@
 // 503-then-200 endpoint processed exactly once, duplicates answered 200 without re-running the handler.
 import assert from 'node:assert/strict'
 import { once } from 'node:events'
+import { request as httpRequest } from 'node:http'
 import { after, before, describe, test } from 'node:test'
 import { serve as honoServe } from '@hono/node-server'
 import express from 'express'
@@ -11,6 +12,7 @@ import { Hono } from 'hono'
 import {
   MemoryStore,
   Receiver,
+  RedisStore,
   Verifier,
   eventTypes,
   expressWebhook,
@@ -20,7 +22,7 @@ import {
   sign,
   verifyRequest,
 } from '../lib/index.mjs'
-import { eventually, freePort, startEmulator } from './support.mjs'
+import { eventually, freePort, startEmulator, withDeadline } from './support.mjs'
 
 // extraction.* are AnyFormat's (Standard Webhooks) events: the Anchor emulator sends the others.
 const ANCHOR_TYPES = eventTypes().filter((type) => !type.startsWith('extraction.'))
@@ -186,6 +188,7 @@ describe('Express body handling', () => {
     app.post('/text', express.text({ type: 'application/json' }), expressWebhook(verifier, (event) => {}))
     app.post('/stream', expressWebhook(verifier), (req, res) => res.json({ seen: req.webhookEvent.id }))
     app.post('/json', express.json(), expressWebhook(verifier), (req, res) => res.json({ unreachable: true }))
+    app.post('/small-stream', expressWebhook(new Verifier(secret, { maxBodyBytes: 1024 }), () => assert.fail('no handler over the limit')))
     app.use((error, req, res, next) => res.status(error.status ?? 500).json({ code: error.code, message: error.message }))
     server = app.listen(0, '127.0.0.1')
     await once(server, 'listening')
@@ -205,6 +208,50 @@ describe('Express body handling', () => {
     assert.deepEqual(await text.json(), { ok: true, kind: 'processed', id: 'evt_express' })
     const stream = await post('/stream')
     assert.deepEqual(await stream.json(), { seen: 'evt_express' })
+  })
+
+  test('reading the stream, a huge body is answered 413 before the client has sent it all', async () => {
+    // The client sends up to TOTAL bytes, always waiting for the socket to drain: a server that read the
+    // whole body before answering would receive every byte first.
+    const TOTAL = 256 * 1024 * 1024
+    const chunk = Buffer.alloc(64 * 1024, 0x20)
+    const { status, answer, sentBeforeAnswer } = await withDeadline(
+      new Promise((resolve, reject) => {
+        const { port } = server.address()
+        const headers = { ...sign(secret, body), 'content-type': 'application/json', 'content-length': String(TOTAL) }
+        const request = httpRequest({ host: '127.0.0.1', port, path: '/small-stream', method: 'POST', headers })
+        let sent = 0
+        let answered = false
+        request.on('error', () => {}) // the server may close the connection once it has answered
+        request.on('response', (response) => {
+          answered = true
+          const sentBeforeAnswer = sent
+          let text = ''
+          response.setEncoding('utf8')
+          response.on('data', (piece) => (text += piece))
+          response.on('end', () => {
+            request.destroy()
+            resolve({ status: response.statusCode, answer: JSON.parse(text), sentBeforeAnswer })
+          })
+          response.on('error', reject)
+        })
+        const pump = () => {
+          while (!answered && sent < TOTAL) {
+            sent += chunk.length
+            if (!request.write(chunk)) return void request.once('drain', pump)
+          }
+          if (!answered) request.end()
+        }
+        pump()
+      }),
+      'the 413',
+    )
+    assert.equal(status, 413)
+    assert.deepEqual([answer.ok, answer.kind, answer.code], [false, 'rejected', 'body_too_large'])
+    assert.equal(answer.message, 'body too large: 1025 bytes, the limit is 1024 bytes')
+    assert.ok(sentBeforeAnswer < TOTAL, `answered only after all ${sentBeforeAnswer} bytes were sent`)
+    // The server still answers other requests.
+    assert.equal((await post('/raw')).status, 200)
   })
 
   test('after express.json the body is gone: a 500 whose error says so', async () => {
@@ -280,5 +327,190 @@ describe('Hono verify-only middleware and the Next.js route helper (WHATWG Reque
     assert.equal(event.session.duration, 3)
     await assert.rejects(verifyRequest(new Verifier(secret), request(sign(STRANGER, body))), { code: 'signature_mismatch', httpStatus: 401 })
     assert.throws(() => nextWebhook(receiver), TypeError)
+  })
+})
+
+// The middleware's own answers, for every framework helper: a dead store (503 + Retry-After), a delivery
+// another request is still processing (503 + Retry-After), a body over maxBodyBytes (413), each with the
+// package's JSON; and a handler failing with something that is not an Error is a 500 (never Express's 404,
+// which the sender takes as final) after which the retry runs the handler.
+const OWN_SECRET = 'own-answers-secret'
+const NON_ERRORS = [
+  ['Promise.reject()', () => Promise.reject()],
+  ['throw undefined', () => {
+    throw undefined
+  }],
+  ['throw null', () => {
+    throw null
+  }],
+  ["throw 'x'", () => {
+    throw 'x'
+  }],
+  ['throw 0', () => {
+    throw 0
+  }],
+]
+
+function ownDelivery(id, extra = '') {
+  const body = JSON.stringify({ id, type: 'task.completed', created: '2026-05-24T12:18:05.123Z', data: { extra } })
+  return { body, headers: sign(OWN_SECRET, body) }
+}
+
+/** The routes each framework mounts: [path, target, handler]. */
+async function ownRoutes() {
+  const state = { failingRuns: new Map(), verifyFailingRuns: 0, busyRuns: 0 }
+  let started
+  state.busyStarted = new Promise((resolve) => (started = resolve))
+  state.busyGate = {}
+  state.busyGate.opened = new Promise((resolve) => (state.busyGate.open = resolve))
+  const deadStore = new RedisStore(`redis://127.0.0.1:${await freePort()}/0`, { timeoutSeconds: 0.5 })
+  const receiver = () => new Receiver(new Verifier(OWN_SECRET), new MemoryStore())
+  state.routes = [
+    ['/dead', new Receiver(new Verifier(OWN_SECRET), deadStore), () => assert.fail('no handler with a dead store')],
+    [
+      '/busy',
+      receiver(),
+      async () => {
+        state.busyRuns++
+        started()
+        await state.busyGate.opened
+      },
+    ],
+    ['/small', new Receiver(new Verifier(OWN_SECRET, { maxBodyBytes: 64 }), new MemoryStore()), () => assert.fail('no handler over the limit')],
+    [
+      '/failing',
+      receiver(),
+      (event) => {
+        const runs = (state.failingRuns.get(event.id) ?? 0) + 1
+        state.failingRuns.set(event.id, runs)
+        if (runs === 1) return NON_ERRORS[Number(event.data.extra)][1]()
+      },
+    ],
+    [
+      '/verify-failing',
+      new Verifier(OWN_SECRET),
+      () => {
+        state.verifyFailingRuns++
+        return Promise.reject()
+      },
+    ],
+  ]
+  return state
+}
+
+const ownServers = {
+  async express(routes) {
+    const app = express()
+    for (const [path, target, handler] of routes) app.post(path, expressWebhook(target, handler))
+    // No error handler of the test's own: Express's default one answers.
+    const server = app.listen(0, '127.0.0.1')
+    await once(server, 'listening')
+    return { base: `http://127.0.0.1:${server.address().port}`, stop: () => new Promise((resolve) => server.close(resolve)) }
+  },
+  async fastify(routes) {
+    const app = Fastify()
+    for (const [path, target, handler] of routes) {
+      const key = typeof target.receive === 'function' ? 'receiver' : 'verifier'
+      await app.register(fastifyWebhook, { [key]: target, path, handler })
+    }
+    await app.listen({ port: 0, host: '127.0.0.1' })
+    return { base: `http://127.0.0.1:${app.server.address().port}`, stop: () => app.close() }
+  },
+  async hono(routes) {
+    const app = new Hono()
+    for (const [path, target, handler] of routes) app.post(path, honoWebhook(target, handler))
+    const server = honoServe({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' })
+    await once(server, 'listening')
+    return { base: `http://127.0.0.1:${server.address().port}`, stop: () => new Promise((resolve) => server.close(resolve)) }
+  },
+  async next(routes) {
+    // Route handlers as Next.js calls them: (request) => Response; a rejection becomes the platform's 500.
+    const handlers = new Map(routes.map(([path, target, handler]) => [path, nextWebhook(target, handler)]))
+    const server = honoServe({ fetch: (request) => handlers.get(new URL(request.url).pathname)(request), port: 0, hostname: '127.0.0.1' })
+    await once(server, 'listening')
+    return { base: `http://127.0.0.1:${server.address().port}`, stop: () => new Promise((resolve) => server.close(resolve)) }
+  },
+}
+
+for (const [name, start] of Object.entries(ownServers)) {
+  describe(`${name}: the middleware's own answers`, () => {
+    let state
+    let server
+    const post = (path, { body, headers }) => fetch(`${server.base}${path}`, { method: 'POST', headers, body })
+
+    before(async () => {
+      state = await ownRoutes()
+      server = await start(state.routes)
+    })
+    after(() => server?.stop())
+
+    test('a dead store: 503, Retry-After and store_unavailable', async () => {
+      const response = await post('/dead', ownDelivery('evt_dead'))
+      assert.equal(response.status, 503)
+      assert.equal(response.headers.get('retry-after'), '5')
+      const answer = await response.json()
+      assert.deepEqual([answer.ok, answer.kind, answer.code], [false, 'rejected', 'store_unavailable'])
+    })
+
+    test('a delivery still being processed elsewhere: 503, Retry-After and in_progress', async () => {
+      const delivery = ownDelivery('evt_busy')
+      const first = post('/busy', delivery)
+      await withDeadline(state.busyStarted, 'the first delivery reached the handler')
+      const second = await post('/busy', delivery)
+      assert.equal(second.status, 503)
+      assert.equal(second.headers.get('retry-after'), '5')
+      assert.deepEqual(await second.json(), { ok: false, kind: 'in_progress', id: 'evt_busy' })
+      state.busyGate.open()
+      const done = await first
+      assert.equal(done.status, 200)
+      assert.deepEqual(await done.json(), { ok: true, kind: 'processed', id: 'evt_busy' })
+      assert.equal(state.busyRuns, 1)
+    })
+
+    test('a body over maxBodyBytes: 413 and body_too_large', async () => {
+      const delivery = ownDelivery('evt_large', 'x'.repeat(100))
+      const response = await post('/small', delivery)
+      assert.equal(response.status, 413)
+      assert.equal(response.headers.get('retry-after'), null)
+      const answer = await response.json()
+      assert.deepEqual([answer.ok, answer.kind, answer.code], [false, 'rejected', 'body_too_large'])
+      assert.match(answer.message, /^body too large: \d+ bytes, the limit is 64 bytes$/)
+      // A header error the core checks first wins, as for any body.
+      const unsigned = await post('/small', { body: delivery.body, headers: { 'content-type': 'application/json' } })
+      assert.deepEqual([unsigned.status, (await unsigned.json()).code], [400, 'missing_header'])
+    })
+
+    test('a handler failing with a non-Error is a 500, and the retry runs it again', async () => {
+      for (const [index, [what]] of NON_ERRORS.entries()) {
+        const delivery = ownDelivery(`evt_non_error_${index}`, String(index))
+        const failed = await post('/failing', delivery)
+        assert.equal(failed.status, 500, what)
+        const retried = await post('/failing', delivery)
+        assert.equal(retried.status, 200, what)
+        assert.deepEqual(await retried.json(), { ok: true, kind: 'processed', id: `evt_non_error_${index}` })
+        assert.equal(state.failingRuns.get(`evt_non_error_${index}`), 2, what)
+      }
+      const verifyOnly = await post('/verify-failing', ownDelivery('evt_verify_failing'))
+      assert.equal(verifyOnly.status, 500)
+      assert.equal(state.verifyFailingRuns, 1)
+    })
+  })
+}
+
+describe('the error a non-Error failure becomes', () => {
+  test('an Error whose cause is the value thrown', async () => {
+    for (const [what, fail] of NON_ERRORS) {
+      const POST = nextWebhook(new Receiver(new Verifier(OWN_SECRET), new MemoryStore()), fail)
+      const { body, headers } = ownDelivery('evt_cause')
+      const value = await Promise.resolve()
+        .then(fail)
+        .then(() => assert.fail(`${what} must fail`), (error) => error)
+      await assert.rejects(POST(new Request('http://localhost/hook', { method: 'POST', headers, body })), (error) => {
+        assert.ok(error instanceof Error, what)
+        assert.equal(error.cause, value, what)
+        assert.match(error.message, /^anchor-webhooks: the webhook handler failed with a non-Error value \((undefined|null|string|number)\)$/)
+        return true
+      })
+    }
   })
 })

@@ -93,3 +93,9 @@ hono.post('/d', honoFromWeb(verifier), (c) => c.text('ok'))
 
 export const POST = nextWebhook(receiver, async (e, request) => { const t: string = e.type })
 const verified: Event = await verifyRequest(verifier, new Request('http://x', { method: 'POST', body: '{}' }))
+
+// The runtime constructor is (code, message): a lone message must not type-check as one.
+const constructed: WebhookVerificationError = new WebhookVerificationError('signature_mismatch', 'forged')
+const constructedStatus: number = constructed.httpStatus
+// @ts-expect-error: a message alone would become the code
+new WebhookVerificationError('boom')
