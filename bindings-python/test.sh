@@ -30,6 +30,22 @@ if [[ ! -x "$TOOLS/bin/maturin" ]]; then
   "$TOOLS/bin/pip" install --quiet --disable-pip-version-check "maturin==$MATURIN_VERSION"
 fi
 
+step "no ignored files in bindings-python/python (the wheel is built from what a clean checkout has)"
+# The wheel must show that a clean checkout builds: an ignored file under python/ (a `_native*.so` left by
+# `maturin develop`) is not part of one, so its presence is refused rather than built around.
+if git -C "$ROOT" rev-parse --is-inside-work-tree >/dev/null 2>&1; then
+  IGNORED="$(git -C "$ROOT" ls-files --others --ignored --exclude-standard -- bindings-python/python)"
+  if [[ -n "$IGNORED" ]]; then
+    echo "error: ignored files inside bindings-python/python (a clean checkout has none):" >&2
+    sed 's/^/  /' <<<"$IGNORED" >&2
+    echo "remove them (e.g. left by \`maturin develop\`), then run this script again:" >&2
+    echo "  git -C \"$ROOT\" clean -fX -- bindings-python/python    # or rm each file listed above" >&2
+    exit 1
+  fi
+else
+  echo "not a git checkout: skipped"
+fi
+
 step "release wheel"
 WHEELS="$TARGET/python-wheels"
 rm -rf "$WHEELS"

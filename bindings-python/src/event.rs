@@ -2,12 +2,12 @@
 //! Python objects on first access and cached, typed `task` / `session` views over the core's `TaskData` /
 //! `SessionData`.
 
-use anchor_webhooks::{Artifact, Event, SessionData, TaskData, Verified};
-use pyo3::exceptions::PyValueError;
+use anchor_webhooks::{Artifact, Event, SessionData, TaskData, Verified, MAX_TIMESTAMP_DIGITS};
+use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::intern;
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
-use pyo3::types::{PyString, PyType};
+use pyo3::types::{PyBool, PyInt, PyString, PyType};
 
 use crate::{json, repr};
 
@@ -354,12 +354,19 @@ impl SessionView {
     }
 }
 
+/// The largest `now=` the core can compare with a signed timestamp (one of at most `MAX_TIMESTAMP_DIGITS`
+/// digits): 999999999999 s, far beyond any `datetime`.
+const MAX_NOW_SECONDS: u64 = 10u64.pow(MAX_TIMESTAMP_DIGITS as u32) - 1;
+
 /// `now=` as unix seconds: None (the host clock), an int or float of seconds, or an aware `datetime`.
 pub fn now_seconds(now: Option<&Bound<'_, PyAny>>) -> PyResult<u64> {
     let Some(now) = now.filter(|now| !now.is_none()) else {
         return Ok(host_now().as_secs());
     };
-    now_from(now).map(|seconds| seconds.floor() as u64)
+    Ok(match now_from(now)? {
+        Now::Whole(seconds) => seconds,
+        Now::Fractional(seconds) => seconds.floor() as u64,
+    })
 }
 
 /// `now=` as unix milliseconds, for the dedupe store.
@@ -367,23 +374,59 @@ pub fn now_millis(now: Option<&Bound<'_, PyAny>>) -> PyResult<u64> {
     let Some(now) = now.filter(|now| !now.is_none()) else {
         return Ok(u64::try_from(host_now().as_millis()).unwrap_or(u64::MAX));
     };
-    now_from(now).map(|seconds| (seconds * 1000.0).floor() as u64)
+    Ok(match now_from(now)? {
+        Now::Whole(seconds) => seconds * 1000,
+        Now::Fractional(seconds) => (seconds * 1000.0).floor() as u64,
+    })
 }
 
-fn now_from(now: &Bound<'_, PyAny>) -> PyResult<f64> {
+/// A `now=` within `0..=MAX_NOW_SECONDS`.
+enum Now {
+    Whole(u64),
+    Fractional(f64),
+}
+
+fn now_out_of_range(now: &Bound<'_, PyAny>) -> PyErr {
+    PyValueError::new_err(format!(
+        "now must be a non-negative number of unix seconds, at most {MAX_NOW_SECONDS} (the largest \
+         timestamp a signature carries), or an aware datetime; got {}",
+        now.repr().map(|r| r.to_string()).unwrap_or_default()
+    ))
+}
+
+fn now_from(now: &Bound<'_, PyAny>) -> PyResult<Now> {
     let py = now.py();
-    let seconds: f64 = if now.is_instance(datetime_types(py)?.datetime.bind(py))? {
-        now.call_method0(intern!(py, "timestamp"))?.extract()?
-    } else if let Ok(whole) = now.extract::<u64>() {
-        return Ok(whole as f64);
-    } else {
-        now.extract()
-            .map_err(|_| PyValueError::new_err("now must be unix seconds (int or float) or a datetime"))?
-    };
-    if !(seconds.is_finite() && seconds >= 0.0) {
-        return Err(PyValueError::new_err("now must be a non-negative, finite number of unix seconds"));
+    if now.is_instance_of::<PyBool>() {
+        return Err(PyTypeError::new_err(
+            "now must be unix seconds (int or float), an aware datetime or None, not bool",
+        ));
     }
-    Ok(seconds)
+    if now.is_instance_of::<PyInt>() {
+        return match now.extract::<u64>() {
+            Ok(seconds) if seconds <= MAX_NOW_SECONDS => Ok(Now::Whole(seconds)),
+            _ => Err(now_out_of_range(now)),
+        };
+    }
+    let seconds: f64 = if now.is_instance(datetime_types(py)?.datetime.bind(py))? {
+        if now.call_method0(intern!(py, "utcoffset"))?.is_none() {
+            return Err(PyTypeError::new_err(
+                "now must be an aware datetime (tzinfo set) or unix seconds; a naive datetime would be read \
+                 as local time",
+            ));
+        }
+        now.call_method0(intern!(py, "timestamp"))?.extract()?
+    } else {
+        now.extract().map_err(|_| {
+            PyTypeError::new_err(format!(
+                "now must be unix seconds (int or float), an aware datetime or None, not {}",
+                now.get_type().name().map(|name| name.to_string()).unwrap_or_default()
+            ))
+        })?
+    };
+    if !(seconds.is_finite() && (0.0..=MAX_NOW_SECONDS as f64).contains(&seconds)) {
+        return Err(now_out_of_range(now));
+    }
+    Ok(Now::Fractional(seconds))
 }
 
 fn host_now() -> std::time::Duration {

@@ -8,11 +8,11 @@
 use std::borrow::Cow;
 
 use anchor_webhooks::{cgi_variable, usual_spellings, Scheme};
-use pyo3::exceptions::PyTypeError;
+use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::intern;
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
-use pyo3::types::{PyByteArray, PyBytes, PyDict, PyList, PyMemoryView, PyString, PyTuple};
+use pyo3::types::{PyBool, PyByteArray, PyBytes, PyDict, PyInt, PyList, PyMemoryView, PyString, PyTuple};
 use smallvec::SmallVec;
 
 // All `unsafe` of the project lives in the C ABI crate (bindings-c); this binding uses PyO3's safe API
@@ -40,28 +40,30 @@ pub fn str_text<'a>(string: &'a Bound<'_, PyString>) -> Option<Cow<'a, str>> {
     string.to_cow().ok()
 }
 
-/// A request body as bytes: borrowed from `bytes`, copied from a `bytearray`, a `memoryview` or any other
-/// object exporting a buffer (`array`, `mmap`), or a `str` as UTF-8.
-pub struct Body<'a> {
-    bytes: Cow<'a, [u8]>,
+/// A request body as bytes: borrowed from `bytes`, copied once from a `bytearray`, a `memoryview` or any
+/// other object exporting a buffer (`array`, `mmap`), or a `str` as UTF-8.
+pub enum Body<'a> {
+    Slice(Cow<'a, [u8]>),
+    /// The copy `memoryview.tobytes()` made, held alive and read in place.
+    Copied(Bound<'a, PyBytes>),
 }
 
 impl<'a> Body<'a> {
     pub fn extract(object: &'a Bound<'_, PyAny>) -> PyResult<Body<'a>> {
         if let Ok(bytes) = object.cast::<PyBytes>() {
-            return Ok(Body { bytes: Cow::Borrowed(bytes.as_bytes()) });
+            return Ok(Body::Slice(Cow::Borrowed(bytes.as_bytes())));
         }
         if let Ok(string) = object.cast::<PyString>() {
-            return Ok(Body { bytes: str_bytes(string)? });
+            return Ok(Body::Slice(str_bytes(string)?));
         }
         if let Ok(array) = object.cast::<PyByteArray>() {
-            return Ok(Body { bytes: Cow::Owned(array.to_vec()) });
+            return Ok(Body::Slice(Cow::Owned(array.to_vec())));
         }
         // Any other buffer exporter (`memoryview`, `array`, `mmap`): copied through a memoryview, which
         // refuses objects that are not buffers.
         if let Ok(view) = PyMemoryView::from(object) {
             let copy = view.call_method0(intern!(object.py(), "tobytes"))?;
-            return Ok(Body { bytes: Cow::Owned(copy.cast::<PyBytes>()?.as_bytes().to_vec()) });
+            return Ok(Body::Copied(copy.cast_into::<PyBytes>()?));
         }
         Err(PyTypeError::new_err(format!(
             "the body must be the raw request bytes (bytes, bytearray or memoryview; str is encoded as UTF-8), \
@@ -71,8 +73,29 @@ impl<'a> Body<'a> {
     }
 
     pub fn as_slice(&self) -> &[u8] {
-        &self.bytes
+        match self {
+            Body::Slice(bytes) => bytes,
+            Body::Copied(bytes) => bytes.as_bytes(),
+        }
     }
+}
+
+/// An integer argument (`tolerance`, `max_body_bytes`, `max_entries`, `timestamp`, ...): an `int` from 0 to
+/// 2**64 - 1. `bool` and other types are a `TypeError`, negative or larger values a `ValueError`, both
+/// naming the argument.
+pub fn non_negative_int<T: TryFrom<u64>>(value: &Bound<'_, PyAny>, argument: &str) -> PyResult<T> {
+    if value.is_instance_of::<PyBool>() || !value.is_instance_of::<PyInt>() {
+        return Err(PyTypeError::new_err(format!(
+            "{argument} must be a non-negative integer, not {}",
+            type_name(value)
+        )));
+    }
+    value.extract::<u64>().ok().and_then(|whole| T::try_from(whole).ok()).ok_or_else(|| {
+        PyValueError::new_err(format!(
+            "{argument} must be a non-negative integer below 2**64, got {}",
+            value.repr().map(|r| r.to_string()).unwrap_or_default()
+        ))
+    })
 }
 
 fn type_name(object: &Bound<'_, PyAny>) -> String {
@@ -100,13 +123,24 @@ impl Name<'_> {
 /// and value as bytes (borrowed `bytes` objects, or a `str`'s UTF-8 encoding), held alive here.
 pub struct HeaderObjects<'py> {
     pairs: SmallVec<[(Name<'py>, Bound<'py, PyBytes>); 8]>,
-    /// A CGI/WSGI environ, known from the container itself (Werkzeug's `EnvironHeaders`) or from its names
-    /// (`HTTP_*` request headers, PEP 3333's `wsgi.*` keys): the core then reads `HTTP_ANCHOR_SIGNATURE`.
-    environ: bool,
+    /// Which kinds of names the container holds; they tell a CGI/WSGI environ from a header map.
+    seen: Seen,
     /// The first entry whose value is neither text nor a list of text: an error in a header map, normal
     /// in an environ (`wsgi.input` is a stream).
     unusable: Option<(Bound<'py, PyAny>, Bound<'py, PyAny>)>,
     scheme: Scheme,
+}
+
+/// The kinds of names seen in a container (see `HeaderObjects::is_environ`).
+#[derive(Default)]
+struct Seen {
+    /// The container is a view of an environ (Werkzeug's `EnvironHeaders`), or holds a key only a CGI/WSGI
+    /// environ has (`REQUEST_METHOD`, PEP 3333's `wsgi.*`).
+    environ_marker: bool,
+    /// A header name the verifier reads, in any case (`anchor-signature`).
+    read_header: bool,
+    /// An `HTTP_*` name (`HTTP_ANCHOR_SIGNATURE`, `HTTP_HOST`).
+    http_variable: bool,
 }
 
 /// The headers of one request as bytes, and whether they are environ variables (`HTTP_ANCHOR_SIGNATURE`).
@@ -156,8 +190,27 @@ const ENVIRON_HEADER_PREFIX: &[u8] = b"HTTP_";
 struct NameClass<'py> {
     /// Set when the core may read this name (as itself, or as its `HTTP_*` environ variable).
     name: Option<Name<'py>>,
-    /// The name only occurs in a CGI/WSGI environ (`HTTP_*`, `wsgi.*`).
-    environ: bool,
+    kind: NameKind,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum NameKind {
+    /// A header name the verifier reads, in any case.
+    ReadHeader,
+    /// `HTTP_*`: a request header in a CGI/WSGI environ.
+    HttpVariable,
+    /// `REQUEST_METHOD` or `wsgi.*`: only a CGI/WSGI environ has these.
+    EnvironMarker,
+    Other,
+}
+
+/// PEP 3333 keys (`wsgi.input`, ...), which no header map holds.
+const WSGI_KEY_PREFIX: &[u8] = b"wsgi.";
+/// The CGI variable every WSGI environ has (PEP 3333).
+const REQUEST_METHOD: &[u8] = b"REQUEST_METHOD";
+
+fn marker_kind(name: &[u8]) -> Option<NameKind> {
+    (name == REQUEST_METHOD || name.starts_with(WSGI_KEY_PREFIX)).then_some(NameKind::EnvironMarker)
 }
 
 /// The usual spellings of every header a verifier reads (`Scheme::header_names()`: as given, lower, title
@@ -174,7 +227,8 @@ struct KnownName {
     text: &'static str,
     /// Bit `scheme_bit(scheme)` set for every scheme whose verifier reads it.
     schemes: u8,
-    environ: bool,
+    /// The CGI variable of a header (`HTTP_ANCHOR_SIGNATURE`), not the header's own name.
+    cgi: bool,
 }
 
 /// Headers most requests carry, known not to be read by any verifier: spelled like this (or in lower
@@ -221,13 +275,13 @@ fn known_names(py: Python<'_>) -> PyResult<&'static KnownNames> {
                     .into_iter()
                     .map(|text| (text, false))
                     .chain([(cgi_variable(name), true)]);
-                for (text, environ) in variants {
+                for (text, cgi) in variants {
                     match spellings.iter_mut().find(|known| known.text == text) {
                         Some(known) => known.schemes |= scheme_bit(scheme),
                         None => spellings.push(KnownName {
                             text: Box::leak(text.into_boxed_str()),
                             schemes: scheme_bit(scheme),
-                            environ,
+                            cgi,
                         }),
                     }
                 }
@@ -245,7 +299,7 @@ fn known_names(py: Python<'_>) -> PyResult<&'static KnownNames> {
                     spellings.push(KnownName {
                         text: Box::leak(text.into_boxed_str()),
                         schemes: 0,
-                        environ: false,
+                        cgi: false,
                     });
                 }
             }
@@ -268,7 +322,8 @@ impl<'py> HeaderObjects<'py> {
     /// with all of them (which names match, repeats, casing: still decided by the core).
     pub fn extract(headers: &Bound<'py, PyAny>, scheme: Scheme) -> PyResult<HeaderObjects<'py>> {
         let py = headers.py();
-        let mut found = HeaderObjects { pairs: SmallVec::new(), environ: false, unusable: None, scheme };
+        let mut found =
+            HeaderObjects { pairs: SmallVec::new(), seen: Seen::default(), unusable: None, scheme };
         if let Ok(dict) = headers.cast::<PyDict>() {
             found.add_items(dict.iter())?;
             return Ok(found);
@@ -287,18 +342,13 @@ impl<'py> HeaderObjects<'py> {
         if let Ok(environ) = headers.getattr(intern!(py, "environ")) {
             // Werkzeug's `EnvironHeaders` is a view of the WSGI environ: read the environ itself.
             if let Ok(environ) = environ.cast::<PyDict>() {
+                found.seen.environ_marker = true;
                 found.add_items(environ.iter())?;
-                found.environ = true;
                 return Ok(found);
             }
         }
         if let Ok(items) = headers.call_method0(intern!(py, "items")) {
-            let pairs = items.try_iter()?.map(|item| {
-                let item = item?;
-                let key = item.get_item(0)?;
-                let value = item.get_item(1)?;
-                Ok((key, value))
-            });
+            let pairs = items.try_iter()?.map(|item| pair(&item?));
             found.add_items_fallible(pairs)?;
             return Ok(found);
         }
@@ -309,7 +359,7 @@ impl<'py> HeaderObjects<'py> {
         )))
     }
 
-    /// Whether the core may read `key` (see `extract`), and whether it marks an environ.
+    /// Whether the core may read `key` (see `extract`), and what kind of name it is.
     fn classify(&self, key: &Bound<'py, PyAny>) -> PyResult<NameClass<'py>> {
         let py = key.py();
         if key.is_exact_instance_of::<PyString>() {
@@ -317,20 +367,57 @@ impl<'py> HeaderObjects<'py> {
             if let Some(position) = known.index.bind(py).get_item(key)? {
                 let spelling = &known.spellings[position.extract::<usize>()?];
                 let read = spelling.schemes & scheme_bit(self.scheme) != 0;
-                return Ok(NameClass {
-                    name: read.then_some(Name::Known(spelling.text)),
-                    environ: spelling.environ,
-                });
+                let kind = match (spelling.cgi, read) {
+                    (true, _) => NameKind::HttpVariable,
+                    (false, true) => NameKind::ReadHeader,
+                    (false, false) => NameKind::Other,
+                };
+                return Ok(NameClass { name: read.then_some(Name::Known(spelling.text)), kind });
             }
         }
         let bytes = text_bytes(key)?;
         let name = bytes.as_bytes();
         let unprefixed = name.strip_prefix(ENVIRON_HEADER_PREFIX);
-        let environ = unprefixed.is_some() || name.starts_with(b"wsgi.");
-        let read = self.scheme.header_names().iter().any(|known| {
+        let header_names = self.scheme.header_names();
+        let read = header_names.iter().any(|known| {
             known.len() == name.len() || unprefixed.is_some_and(|rest| rest.len() == known.len())
         });
-        Ok(NameClass { name: read.then_some(Name::Object(bytes)), environ })
+        let kind = if unprefixed.is_some() {
+            NameKind::HttpVariable
+        } else if read && header_names.iter().any(|known| known.as_bytes().eq_ignore_ascii_case(name)) {
+            NameKind::ReadHeader
+        } else {
+            marker_kind(name).unwrap_or(NameKind::Other)
+        };
+        Ok(NameClass { name: read.then_some(Name::Object(bytes)), kind })
+    }
+
+    fn note(&mut self, kind: NameKind) {
+        match kind {
+            NameKind::ReadHeader => self.seen.read_header = true,
+            NameKind::HttpVariable => self.seen.http_variable = true,
+            NameKind::EnvironMarker => self.seen.environ_marker = true,
+            NameKind::Other => {}
+        }
+    }
+
+    /// Notes a key whose value is not text (`wsgi.input`, a stream): its name still tells an environ from a
+    /// header map (once an environ marker was seen, nothing else can change that answer).
+    fn note_unusable(&mut self, key: &Bound<'py, PyAny>, value: Bound<'py, PyAny>) -> PyResult<()> {
+        if !self.seen.environ_marker {
+            let kind = self.classify(key)?.kind;
+            self.note(kind);
+        }
+        self.unusable.get_or_insert((key.clone(), value));
+        Ok(())
+    }
+
+    /// Read as a CGI/WSGI environ (the core then reads `HTTP_ANCHOR_SIGNATURE`, not `Anchor-Signature`)
+    /// when the container says so (Werkzeug's `EnvironHeaders`, `REQUEST_METHOD`, a `wsgi.*` key), or when
+    /// no name is a header the verifier reads but some are `HTTP_*` variables. So a header map that also
+    /// holds, say, `HTTP_HOST` is still read as a header map.
+    fn is_environ(&self) -> bool {
+        self.seen.environ_marker || (!self.seen.read_header && self.seen.http_variable)
     }
 
     /// Notes one text value of `key` (classifying the key on its first text value).
@@ -342,9 +429,12 @@ impl<'py> HeaderObjects<'py> {
     ) -> PyResult<()> {
         let class = match class {
             Some(class) => class,
-            None => class.insert(self.classify(key)?),
+            None => {
+                let classified = self.classify(key)?;
+                self.note(classified.kind);
+                class.insert(classified)
+            }
         };
-        self.environ |= class.environ;
         if let Some(name) = &class.name {
             self.pairs.push((name.clone(), text_bytes(value)?));
         }
@@ -377,45 +467,55 @@ impl<'py> HeaderObjects<'py> {
                 for one in value.try_iter()? {
                     let one = one?;
                     if !is_text(&one) {
-                        self.unusable.get_or_insert((key.clone(), one));
+                        self.note_unusable(&key, one)?;
                         continue;
                     }
                     self.add_value(&key, &mut class, &one)?;
                 }
             } else {
-                self.unusable.get_or_insert((key, value));
+                self.note_unusable(&key, value)?;
             }
         }
         Ok(())
     }
 
     fn add_pair_sequence(&mut self, sequence: &Bound<'py, PyAny>) -> PyResult<()> {
-        let pairs = sequence.try_iter()?.map(|item| {
-            let item = item?;
-            let pair_len = item.len().ok();
-            if pair_len != Some(2) || item.is_instance_of::<PyString>() || item.is_instance_of::<PyBytes>() {
-                return Err(PyTypeError::new_err(format!(
-                    "a header list must hold (name, value) pairs, not {}",
-                    type_name(&item)
-                )));
-            }
-            Ok((item.get_item(0)?, item.get_item(1)?))
-        });
+        let pairs = sequence.try_iter()?.map(|item| pair(&item?));
         self.add_items_fallible(pairs)
     }
 
     /// The kept pairs' bytes, borrowed from the objects held here.
     pub fn bytes(&self) -> PyResult<HeaderSet<'_>> {
+        let environ = self.is_environ();
         match &self.unusable {
-            Some((key, value)) if !self.environ => Err(PyTypeError::new_err(format!(
+            Some((key, value)) if !environ => Err(PyTypeError::new_err(format!(
                 "header values must be str or bytes (or a list of them), not {} (header {})",
                 type_name(value),
                 key.repr().map(|r| r.to_string()).unwrap_or_default()
             ))),
             _ => Ok(HeaderSet {
                 pairs: self.pairs.iter().map(|(name, value)| (name.as_bytes(), value.as_bytes())).collect(),
-                environ: self.environ,
+                environ,
             }),
         }
     }
+}
+
+/// One `(name, value)` item of a header list or of `.items()`: a tuple or list of exactly two elements.
+/// Anything else (a 2-key dict, a set, a 1- or 3-tuple, an int, a 2-character str) is the same clear
+/// `TypeError`, never an `IndexError` or `KeyError` from inside.
+fn pair<'py>(item: &Bound<'py, PyAny>) -> PyResult<(Bound<'py, PyAny>, Bound<'py, PyAny>)> {
+    if let Ok(tuple) = item.cast::<PyTuple>() {
+        if tuple.len() == 2 {
+            return Ok((tuple.get_item(0)?, tuple.get_item(1)?));
+        }
+    } else if let Ok(list) = item.cast::<PyList>() {
+        if list.len() == 2 {
+            return Ok((list.get_item(0)?, list.get_item(1)?));
+        }
+    }
+    Err(PyTypeError::new_err(format!(
+        "a header list (or a mapping's items()) must hold (name, value) pairs, not {}",
+        type_name(item)
+    )))
 }

@@ -13,7 +13,7 @@ use pyo3::prelude::*;
 use pyo3::types::PyBytes;
 
 use crate::event::{now_millis, PyEvent};
-use crate::input::{Body, HeaderObjects};
+use crate::input::{non_negative_int, Body, HeaderObjects};
 use crate::verifier::{HostHeaders, PyVerifier, DETACH_BODY_BYTES};
 use crate::{errors, repr};
 
@@ -36,10 +36,14 @@ pub struct PyMemoryStore {
 impl PyMemoryStore {
     #[new]
     #[pyo3(
-        signature = (max_entries = DEFAULT_MAX_ENTRIES, ttl = DEFAULT_DONE_TTL.as_secs_f64()),
+        signature = (max_entries = None, ttl = DEFAULT_DONE_TTL.as_secs_f64()),
         text_signature = "(max_entries=100000, ttl=86400.0)"
     )]
-    fn new(max_entries: usize, ttl: f64) -> PyResult<PyMemoryStore> {
+    fn new(max_entries: Option<&Bound<'_, PyAny>>, ttl: f64) -> PyResult<PyMemoryStore> {
+        let max_entries = match max_entries {
+            Some(max_entries) => non_negative_int(max_entries, "max_entries")?,
+            None => DEFAULT_MAX_ENTRIES,
+        };
         Ok(PyMemoryStore { inner: Arc::new(MemoryStore::new(max_entries, seconds(ttl, "ttl")?)) })
     }
 
@@ -84,7 +88,7 @@ impl PyRedisStore {
         key_prefix = None,
         timeout = 1.0,
         ttl = DEFAULT_DONE_TTL.as_secs_f64(),
-        max_idle_connections = 16,
+        max_idle_connections = None,
         tls_root_certificates = None,
     ), text_signature = "(url, key_prefix=None, timeout=1.0, ttl=86400.0, max_idle_connections=16, tls_root_certificates=None)")]
     fn new(
@@ -93,7 +97,7 @@ impl PyRedisStore {
         key_prefix: Option<String>,
         timeout: f64,
         ttl: f64,
-        max_idle_connections: usize,
+        max_idle_connections: Option<&Bound<'_, PyAny>>,
         tls_root_certificates: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<PyRedisStore> {
         let defaults = RedisOptions::default();
@@ -111,7 +115,10 @@ impl PyRedisStore {
             key_prefix: key_prefix.unwrap_or(defaults.key_prefix),
             done_ttl: seconds(ttl, "ttl")?,
             timeout: seconds(timeout, "timeout")?,
-            max_idle_connections,
+            max_idle_connections: match max_idle_connections {
+                Some(count) => non_negative_int(count, "max_idle_connections")?,
+                None => defaults.max_idle_connections,
+            },
             tls_root_certificates,
         };
         let inner = RedisStore::with_options(url, options).map_err(|error| errors::to_pyerr(py, &error))?;
@@ -173,8 +180,7 @@ impl PyReceiver {
     ) -> PyResult<PyReceiver> {
         let store = match store {
             Some(store) => store,
-            None => Bound::new(py, PyMemoryStore::new(DEFAULT_MAX_ENTRIES, DEFAULT_DONE_TTL.as_secs_f64())?)?
-                .into_any(),
+            None => Bound::new(py, PyMemoryStore::new(None, DEFAULT_DONE_TTL.as_secs_f64())?)?.into_any(),
         };
         let (dyn_store, remote): (Arc<dyn DedupeStore>, bool) =
             if let Ok(memory) = store.cast::<PyMemoryStore>() {

@@ -136,19 +136,19 @@ impl PyVerifier {
     fn new(
         py: Python<'_>,
         secrets: &Bound<'_, PyAny>,
-        tolerance: Option<u64>,
+        tolerance: Option<&Bound<'_, PyAny>>,
         scheme: &str,
-        max_body_bytes: Option<usize>,
+        max_body_bytes: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<PyVerifier> {
         let scheme = parse_scheme(scheme)?;
         let secrets = extract_secrets(secrets)?;
         let mut inner =
             Verifier::new(scheme, secret_texts(&secrets)?).map_err(|error| errors::to_pyerr(py, &error))?;
-        if let Some(tolerance) = tolerance {
-            inner = inner.with_tolerance(tolerance);
+        if let Some(tolerance) = tolerance.filter(|value| !value.is_none()) {
+            inner = inner.with_tolerance(input::non_negative_int(tolerance, "tolerance")?);
         }
-        if let Some(max_body_bytes) = max_body_bytes {
-            inner = inner.with_max_body_bytes(max_body_bytes);
+        if let Some(max_body_bytes) = max_body_bytes.filter(|value| !value.is_none()) {
+            inner = inner.with_max_body_bytes(input::non_negative_int(max_body_bytes, "max_body_bytes")?);
         }
         Ok(PyVerifier { inner })
     }
@@ -266,7 +266,7 @@ pub fn sign<'py>(
     py: Python<'py>,
     secrets: &Bound<'py, PyAny>,
     body: &Bound<'py, PyAny>,
-    timestamp: Option<u64>,
+    timestamp: Option<&Bound<'py, PyAny>>,
     scheme: &str,
     id: Option<&str>,
     event_type: Option<&str>,
@@ -274,8 +274,8 @@ pub fn sign<'py>(
     let scheme = parse_scheme(scheme)?;
     let secrets = extract_secrets(secrets)?;
     let body = Body::extract(body)?;
-    let timestamp = match timestamp {
-        Some(timestamp) => timestamp,
+    let timestamp = match timestamp.filter(|value| !value.is_none()) {
+        Some(timestamp) => input::non_negative_int(timestamp, "timestamp")?,
         None => now_seconds(None)?,
     };
     let signed = Signer::new(scheme, secret_texts(&secrets)?)

@@ -15,6 +15,22 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[2]
 VECTORS = REPO / "tests" / "vectors"
+# What each file of tests/vectors/ holds; test_vectors.py fails on a JSON file missing here (no handler).
+VECTOR_FILES = {"anchor.json": "verification", "standard.json": "verification", "secrets.json": "secrets"}
+
+
+def vector_documents(kind: str) -> list[tuple[str, dict]]:
+    """(file name, document) of every tests/vectors/*.json of that kind (see VECTOR_FILES), by name."""
+    import json
+
+    documents = []
+    for path in sorted(VECTORS.glob("*.json")):
+        if VECTOR_FILES.get(path.name) == kind:
+            document = json.loads(path.read_text(encoding="utf-8"))
+            assert document["format"] == 1, f"{path.name}: unknown vector format {document['format']}"
+            assert document["cases"], f"{path.name} has no cases"
+            documents.append((path.name, document))
+    return documents
 SECRET = "36da51b166a69268a59a8d5ee0b32c9f5e5aaee7d301c7a5a36844318e116fc6"
 OTHER_SECRET = "8f1c2a4b6d8e0f1a3c5e7a9b1d3f5a7c9e1b3d5f7a9c1e3b5d7f9a1c3e5b7d9f"
 STANDARD_SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"

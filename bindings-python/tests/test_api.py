@@ -270,8 +270,39 @@ def test_verifier_properties_and_configuration_errors() -> None:
     with pytest.raises(ValueError, match="secret #2 is not valid Unicode"):
         aw.Verifier((SECRET, "abc\ud800def"))
     assert aw.Verifier((SECRET, OTHER_SECRET)).secret_count == 2
-    with pytest.raises(OverflowError):
-        aw.Verifier(SECRET, tolerance=-1)
+
+
+INTEGER_ARGUMENTS = {
+    "tolerance": lambda value: aw.Verifier(SECRET, tolerance=value),
+    "max_body_bytes": lambda value: aw.Verifier(SECRET, max_body_bytes=value),
+    "max_entries": lambda value: aw.MemoryStore(max_entries=value),
+    "max_idle_connections": lambda value: aw.RedisStore("redis://127.0.0.1:1", max_idle_connections=value),
+    "timestamp": lambda value: aw.sign(SECRET, b"{}", timestamp=value),
+}
+
+
+@pytest.mark.parametrize("argument", INTEGER_ARGUMENTS)
+def test_integer_arguments_name_themselves(argument: str) -> None:
+    build = INTEGER_ARGUMENTS[argument]
+    build(0)
+    build(2**64 - 1)
+    for value in (-1, 2**64, 2**70):
+        with pytest.raises(ValueError) as caught:
+            build(value)
+        assert type(caught.value) is ValueError
+        assert str(caught.value) == f"{argument} must be a non-negative integer below 2**64, got {value}"
+    for value, type_name in ((True, "bool"), (False, "bool"), (1.5, "float"), ("5", "str")):
+        with pytest.raises(TypeError) as caught:
+            build(value)
+        assert str(caught.value) == f"{argument} must be a non-negative integer, not {type_name}"
+
+
+def test_integer_arguments_keep_their_values() -> None:
+    verifier = aw.Verifier(SECRET, tolerance=7, max_body_bytes=2**64 - 1)
+    assert (verifier.tolerance, verifier.max_body_bytes) == (7, 2**64 - 1)
+    assert aw.MemoryStore(max_entries=3).max_entries == 3
+    assert aw.MemoryStore().max_entries == 100_000
+    assert aw.sign(SECRET, b"{}", timestamp=0)["Anchor-Timestamp"] == "0"
 
 
 def test_catalogue_functions() -> None:
@@ -326,3 +357,29 @@ def test_verified_signature_object() -> None:
     standard_headers = aw.sign(STANDARD_SECRET, standard, timestamp=NOW, scheme="standard", id="msg_1")
     checked = aw.Verifier(STANDARD_SECRET, scheme="standard").verify_signature(standard, standard_headers, now=NOW)
     assert (checked.matched_secret, checked.delivery_id) == (0, "msg_1")
+
+
+def test_import_loads_no_framework() -> None:
+    # In a fresh interpreter: the integrations import their framework only when used.
+    import subprocess
+    import sys
+
+    probe = "import sys, anchor_webhooks; print(sorted(set(sys.modules) & {'fastapi', 'flask', 'django', 'starlette'}))"
+    out = subprocess.run([sys.executable, "-c", probe], check=True, capture_output=True, text=True, timeout=60)
+    assert out.stdout.strip() == "[]"
+    # The probe can see a framework: importing one shows up.
+    seen = subprocess.run(
+        [sys.executable, "-c", "import flask; " + probe], check=True, capture_output=True, text=True, timeout=60
+    )
+    assert seen.stdout.strip() == "['flask']"
+
+
+def test_version_is_the_workspace_version() -> None:
+    import importlib.metadata
+
+    tomllib = pytest.importorskip("tomllib")  # Python 3.11+
+    from conftest import REPO
+
+    workspace = tomllib.loads((REPO / "Cargo.toml").read_text(encoding="utf-8"))["workspace"]["package"]["version"]
+    assert aw.__version__ == workspace
+    assert importlib.metadata.version("anchor-webhooks") == workspace

@@ -14,7 +14,7 @@ from typing import Any, List
 import pytest
 
 import anchor_webhooks as aw
-from conftest import SECRET, STANDARD_SECRET, VECTORS
+from conftest import SECRET, STANDARD_SECRET, vector_documents
 
 NOW = 1_780_000_000
 
@@ -62,8 +62,7 @@ def check_text(data_text: bytes) -> None:
 
 def vector_bodies() -> List[Any]:
     params = []
-    for name in ("anchor.json", "standard.json"):
-        document = json.loads((VECTORS / name).read_text(encoding="utf-8"))
+    for _, document in vector_documents("verification"):
         for case in document["cases"]:
             if case["expect"]["ok"]:
                 params.append(pytest.param(document["scheme"], case, id=f"{document['scheme']}:{case['name']}"))

@@ -4,8 +4,13 @@ from __future__ import annotations
 
 import array
 import collections
+import datetime
+import os
+import subprocess
+import sys
+import time
 import types
-from typing import Any
+from typing import Any, Callable, Iterator, Optional
 
 import pytest
 
@@ -43,6 +48,41 @@ def test_non_contiguous_memoryview_is_copied() -> None:
     assert verify(memoryview(doubled)[::2], SIGNED).id == "evt_1"
 
 
+COPY_PROBE = """
+import array, re, sys
+import anchor_webhooks as aw
+
+def peak():  # this process's resident-memory high-water mark, bytes (its own address space, since exec)
+    with open("/proc/self/status") as status:
+        return int(re.search(r"^VmHWM:\\s+(\\d+) kB$", status.read(), re.M).group(1)) * 1024
+
+size = 64 * 1024 * 1024
+source = bytearray(b"x") * size
+body = memoryview(source) if sys.argv[1] == "memoryview" else array.array("B", source)
+verifier = aw.Verifier(sys.argv[2], max_body_bytes=size)
+headers = aw.sign(sys.argv[2], b"another body", timestamp=1_716_544_084)
+before = peak()
+try:
+    verifier.verify_signature(body, headers, now=1_716_544_084)
+except aw.SignatureMismatchError:
+    pass
+print((peak() - before) / size)
+"""
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/self/status"), reason="reads VmHWM from Linux's /proc")
+@pytest.mark.parametrize("kind", ["memoryview", "array"])
+def test_buffer_body_is_copied_once(kind: str) -> None:
+    # The peak memory a verify adds over a 64 MiB buffer body: one copy (`tobytes()`, read in place), not two.
+    # In a fresh process, so no earlier test's memory hides the peak. (Not ru_maxrss: Linux carries it
+    # over from the parent through fork and exec.)
+    out = subprocess.run(
+        [sys.executable, "-c", COPY_PROBE, kind, SECRET], check=True, capture_output=True, text=True, timeout=120
+    )
+    copies = float(out.stdout)
+    assert 0.9 < copies < 1.5, f"a 64 MiB {kind} body added {copies:.2f}x its size to the peak memory"
+
+
 def test_str_body_is_utf8() -> None:
     body = envelope(data={"name": "café ☕ 東京"})
     signed = aw.sign(SECRET, body, timestamp=NOW)
@@ -67,6 +107,16 @@ def test_lone_surrogate_str_body_is_our_error_not_unicode_error() -> None:
 def test_other_body_types_are_type_errors(body: Any) -> None:
     with pytest.raises(TypeError, match="raw request bytes"):
         verify(body, SIGNED)
+
+
+class ItemsOf:
+    """Not a mapping, but has an items() method (like email.message.Message): it returns what it was given."""
+
+    def __init__(self, items: Any) -> None:
+        self._items = items
+
+    def items(self) -> Any:
+        return self._items
 
 
 class PlainMapping(collections.abc.Mapping):
@@ -189,11 +239,29 @@ def test_header_values_are_checked_by_the_core() -> None:
         ({"Anchor-Signature": 5}, "values must be str or bytes"),
         ([("only-a-name",)], r"\(name, value\) pairs"),
         (["Anchor-Signature"], r"\(name, value\) pairs"),
+        ([{"a": "x", "b": "y"}], r"\(name, value\) pairs, not dict$"),
+        ([{"a", "b"}], r"\(name, value\) pairs, not set$"),
+        ([1], r"\(name, value\) pairs, not int$"),
+        (["ab"], r"\(name, value\) pairs, not str$"),
+        ([("Anchor-Signature", "x", "y")], r"\(name, value\) pairs, not tuple$"),
+        ([["Anchor-Signature"]], r"\(name, value\) pairs, not list$"),
+        (list(SIGNED.items()) + [("a",)], r"\(name, value\) pairs, not tuple$"),
+        (ItemsOf([1, 2]), r"\(name, value\) pairs, not int$"),
+        (ItemsOf([("Anchor-Signature",)]), r"\(name, value\) pairs, not tuple$"),
+        (ItemsOf([("Anchor-Signature", "x", "y")]), r"\(name, value\) pairs, not tuple$"),
+        (ItemsOf([{"a": "x", "b": "y"}]), r"\(name, value\) pairs, not dict$"),
+        (ItemsOf([{"a", "b"}]), r"\(name, value\) pairs, not set$"),
+        (ItemsOf(["ab"]), r"\(name, value\) pairs, not str$"),
+        (ItemsOf(42), r"'int' object is not iterable"),
     ],
 )
 def test_unusable_header_containers_are_type_errors(headers: Any, message: str) -> None:
-    with pytest.raises(TypeError, match=message):
+    with pytest.raises(TypeError, match=message) as caught:
         verify(BODY, headers)
+    assert type(caught.value) is TypeError
+    assert "pairs" not in message or str(caught.value).startswith(
+        "a header list (or a mapping's items()) must hold (name, value) pairs, not "
+    )
 
 
 def test_environ_ignores_non_header_values() -> None:
@@ -203,8 +271,6 @@ def test_environ_ignores_non_header_values() -> None:
 
 
 def test_now_accepts_int_float_and_datetime() -> None:
-    import datetime
-
     assert verify(BODY, SIGNED).timestamp == NOW
     assert VERIFIER.verify(BODY, SIGNED, now=NOW + 0.9).id == "evt_1"
     at = datetime.datetime.fromtimestamp(NOW + 120, tz=datetime.timezone.utc)
@@ -214,8 +280,92 @@ def test_now_accepts_int_float_and_datetime() -> None:
     assert caught.value.skew_seconds == 121
     with pytest.raises(ValueError, match="non-negative"):
         VERIFIER.verify(BODY, SIGNED, now=-1)
-    with pytest.raises(ValueError, match="unix seconds"):
+    with pytest.raises(TypeError, match=r"^now must be unix seconds \(int or float\), an aware datetime or None, not str$"):
         VERIFIER.verify(BODY, SIGNED, now="yesterday")
+
+
+NAIVE_NOW = "now must be an aware datetime (tzinfo set) or unix seconds; a naive datetime would be read as local time"
+
+
+@pytest.fixture
+def moscow_time() -> Iterator[None]:
+    """The host's local time zone is UTC+3 (a POSIX TZ string: needs no tz database), restored afterwards."""
+    previous = os.environ.get("TZ")
+    os.environ["TZ"] = "MSK-3"
+    time.tzset()
+    try:
+        assert time.timezone == -3 * 3600, "the TZ change did not take effect"
+        yield
+    finally:
+        if previous is None:
+            del os.environ["TZ"]
+        else:
+            os.environ["TZ"] = previous
+        time.tzset()
+
+
+class NoOffset(datetime.tzinfo):
+    """A tzinfo whose utcoffset() is None: Python calls such a datetime naive too."""
+
+    def utcoffset(self, dt: Optional[datetime.datetime]) -> Optional[datetime.timedelta]:
+        return None
+
+
+def now_takers() -> dict[str, Callable[[Any], object]]:
+    def receive(now: Any) -> None:
+        with aw.Receiver(VERIFIER).receive(BODY, SIGNED, now=now):  # a new store each time: never a duplicate
+            pass
+
+    return {
+        "verify": lambda now: VERIFIER.verify(BODY, SIGNED, now=now),
+        "verify_signature": lambda now: VERIFIER.verify_signature(BODY, SIGNED, now=now),
+        "Receiver.receive": receive,
+    }
+
+
+@pytest.mark.parametrize("taker", list(now_takers()))
+def test_naive_datetime_now_is_refused_under_a_non_utc_zone(moscow_time: None, taker: str) -> None:
+    # The usual mistake: datetime.utcnow() (naive). Read as local time it would move the tolerance window by
+    # 3 hours here: a 3-hour-old replay would pass and a fresh delivery would be "too new".
+    naive = datetime.datetime.fromtimestamp(NOW, tz=datetime.timezone.utc).replace(tzinfo=None)
+    call = now_takers()[taker]
+    for now in (naive, naive + datetime.timedelta(hours=3), naive.replace(tzinfo=NoOffset())):
+        with pytest.raises(TypeError) as caught:
+            call(now)
+        assert str(caught.value) == NAIVE_NOW
+    call(naive.replace(tzinfo=datetime.timezone.utc))  # the same instant, aware: verifies
+    call(datetime.datetime.fromtimestamp(NOW, tz=datetime.timezone(datetime.timedelta(hours=-7))))
+    stale = (naive + datetime.timedelta(hours=3)).replace(tzinfo=datetime.timezone.utc)
+    with pytest.raises(aw.TimestampTooOldError) as too_old:
+        call(stale)
+    assert too_old.value.skew_seconds == 3 * 3600
+
+
+NOW_RANGE = (
+    "now must be a non-negative number of unix seconds, at most 999999999999 (the largest timestamp a "
+    "signature carries), or an aware datetime; got "
+)
+
+
+@pytest.mark.parametrize("taker", list(now_takers()))
+def test_now_outside_what_the_core_can_use_is_refused(taker: str) -> None:
+    call = now_takers()[taker]
+    for now in (True, False):
+        with pytest.raises(TypeError) as caught:
+            call(now)
+        assert str(caught.value) == "now must be unix seconds (int or float), an aware datetime or None, not bool"
+    before_epoch = datetime.datetime(1969, 12, 31, 23, 59, 59, tzinfo=datetime.timezone.utc)
+    for now in (-1, -0.5, 10**12, 2**64, 2**70, 1e12, 1e30, float("inf"), float("nan"), before_epoch):
+        with pytest.raises(ValueError) as caught:
+            call(now)
+        assert type(caught.value) is ValueError
+        assert str(caught.value) == NOW_RANGE + repr(now)
+    with pytest.raises(aw.TimestampTooOldError) as too_old:
+        call(999_999_999_999)
+    assert too_old.value.skew_seconds == 999_999_999_999 - NOW
+    with pytest.raises(aw.TimestampTooOldError) as too_old:
+        call(999_999_999_998.5)
+    assert too_old.value.skew_seconds == 999_999_999_998 - NOW
 
 
 class HeaderName(str):
@@ -244,15 +394,40 @@ def test_only_the_headers_a_verifier_reads_matter_in_any_spelling() -> None:
         verify(BODY, {**SIGNED, "X-Count": 5})
 
 
-def test_an_environ_key_anywhere_makes_the_mapping_an_environ() -> None:
-    # `HTTP_*` names only occur in a CGI/WSGI environ: the core then reads `HTTP_ANCHOR_SIGNATURE`, not these.
-    with pytest.raises(aw.MissingHeaderError):
-        verify(BODY, {**SIGNED, "HTTP_HOST": "example.com"})
+def test_a_header_map_with_incidental_http_names_is_still_a_header_map() -> None:
+    # A header the verifier reads, in any case, makes it a header map: HTTP_HOST is then just another name.
+    assert verify(BODY, {**SIGNED, "HTTP_HOST": "example.com"}).delivery_id == SIGNED["Anchor-Delivery-Id"]
+    lower = {name.lower(): value for name, value in SIGNED.items()}
+    assert verify(BODY, {"HTTP_X_FORWARDED_FOR": "10.0.0.1", **lower}).id == "evt_1"
+    assert verify(BODY, [("HTTP_HOST", "example.com"), *SIGNED.items()]).id == "evt_1"
+    from conftest import STANDARD_SECRET
+
+    verifier = aw.Verifier(STANDARD_SECRET, scheme="standard")
+    signed = aw.sign(STANDARD_SECRET, BODY, timestamp=NOW, scheme="standard", id="msg_1")
+    assert verifier.verify(BODY, {**signed, "HTTP_HOST": "example.com"}, now=NOW).delivery_id == "msg_1"
+
+
+def test_environ_detection() -> None:
+    # No header name the verifier reads, but HTTP_* names: an environ, even without REQUEST_METHOD/wsgi.*.
+    http_only = {k: v for k, v in environ_of(SIGNED).items() if k.startswith("HTTP_")}
+    assert set(http_only) >= {"HTTP_ANCHOR_SIGNATURE", "HTTP_ANCHOR_TIMESTAMP"}
+    assert verify(BODY, http_only).delivery_id == SIGNED["Anchor-Delivery-Id"]
     environ = environ_of(SIGNED)
     environ["HTTP_anchor_SIGNATURE"] = environ.pop("HTTP_ANCHOR_SIGNATURE")
     assert verify(BODY, environ).delivery_id == SIGNED["Anchor-Delivery-Id"]
     with pytest.raises(aw.MalformedHeaderError):
         verify(BODY, {**environ, "HTTP_ANCHOR_SIGNATURE": SIGNED["Anchor-Signature"]})
+    # REQUEST_METHOD or any wsgi.* key (PEP 3333) makes a mapping an environ whatever else it holds: the core
+    # then reads HTTP_ANCHOR_SIGNATURE, so plain header names in it are not read.
+    for marker in ({"REQUEST_METHOD": "POST"}, {"wsgi.errors": object()}, {"wsgi.url_scheme": "https"}):
+        with pytest.raises(aw.MissingHeaderError):
+            verify(BODY, {**SIGNED, **marker})
+        assert verify(BODY, {**http_only, **SIGNED, **marker}).id == "evt_1"
+    # A header the verifier reads counts even when its value is unusable: the TypeError of a header map.
+    with pytest.raises(TypeError, match=r"^header values must be str or bytes \(or a list of them\), not int"):
+        verify(BODY, {"Anchor-Signature": 5, "HTTP_HOST": "example.com"})
+    # A header map's own HTTP_-less environ-looking names do not count: CONTENT_TYPE alone is nothing.
+    assert verify(BODY, {**SIGNED, "CONTENT_TYPE": "application/json"}).id == "evt_1"
 
 
 def test_standard_headers_in_any_spelling() -> None:

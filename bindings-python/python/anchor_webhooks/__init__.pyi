@@ -70,7 +70,8 @@ Headers = Union[
     _SupportsItems,
     Iterable[tuple[Union[str, bytes], Union[str, bytes]]],
 ]
-# `now=`: unix seconds or an aware datetime; None is the host clock.
+# `now=`: unix seconds (0 to 999999999999, not bool) or an aware datetime (a naive one is a TypeError);
+# None is the host clock.
 Now = Union[int, float, datetime.datetime, None]
 
 class WebhookVerificationError(ValueError):
@@ -147,6 +148,9 @@ class SessionData:
 class Event:
     @property
     def id(self) -> str: ...
+    # A catalogue name at run time, or any other string the provider sends: a type the catalogue does not
+    # know yet comes through as its str, and a Standard Webhooks body with neither `type` nor `event` gives
+    # "" (no type). Handle both in an `else` branch; do not `assert_never(event.type)`.
     @property
     def type(self) -> EventType: ...
     @property
