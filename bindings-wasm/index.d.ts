@@ -53,11 +53,12 @@ export type HeadersInput =
   | ReadonlyArray<readonly [string, string]>
   | Record<string, string | number | readonly string[] | undefined | null>;
 
-export interface VerifierOptions {
+/** Any other key is a TypeError naming it (a misspelt option is not ignored). */
+export interface VerifierOptions<S extends Scheme = Scheme> {
   /** Two-sided timestamp tolerance in seconds; default 120 (anchor) or 300 (standard). */
   tolerance?: number;
   /** Default `'anchor'`. */
-  scheme?: Scheme;
+  scheme?: S;
   /** Largest body accepted, in bytes; default 1 MiB. */
   maxBodyBytes?: number;
 }
@@ -130,10 +131,15 @@ export interface EventDataMap {
   'extraction.failed': ExtractionData;
 }
 
+/** The `data` of an Anchor envelope (always an object) of type `T`. */
 export type EventData<T extends string> = T extends keyof EventDataMap ? EventDataMap[T] : Record<string, unknown>;
 
-/** A verified event. */
-export declare class Event<T extends string = EventType | (string & {})> {
+/**
+ * A verified event: `T` its type, `D` its `data`. Anchor envelopes always carry a `data` object; a
+ * Standard Webhooks body's `data` is whatever JSON value it holds (an object, an array, a string, ...), or
+ * null when it has none: `unknown` (see `EventOf`).
+ */
+export declare class Event<T extends string = EventType | (string & {}), D = EventData<T>> {
   private constructor();
   /** The dedupe key: the envelope `id` (anchor) or the `webhook-id` header (standard). */
   readonly id: string;
@@ -143,8 +149,8 @@ export declare class Event<T extends string = EventType | (string & {})> {
   readonly projectId: string | null;
   /** One-line summary: presentation only, integrations read `data`. */
   readonly text: string | null;
-  /** The envelope's `data` (null for a standard body without one), parsed on first access. */
-  readonly data: EventData<T>;
+  /** The envelope's `data` (a standard body's: any JSON value, null without one), parsed on first access. */
+  readonly data: D;
   /** Index of the first configured secret that matched. */
   readonly matchedSecret: number;
   /** The signed timestamp, unix seconds. */
@@ -153,19 +159,23 @@ export declare class Event<T extends string = EventType | (string & {})> {
   readonly deliveryId: string | null;
   /** The verified body as bytes (a body given as text: its UTF-8 bytes), e.g. after `verifyRequest`. */
   readonly rawBody: Uint8Array;
-  is<K extends EventType>(type: K): this is Event<K>;
+  /** Narrows `type`, and `data` to that type's documented fields (Anchor events; a standard event's stays `unknown`). */
+  is<K extends EventType>(type: K): this is Event<K, unknown extends D ? unknown : EventData<K>>;
   toJSON(): {
     id: string;
     type: T;
     created: Date | null;
     projectId: string | null;
     text: string | null;
-    data: EventData<T>;
+    data: D;
     matchedSecret: number;
     timestamp: number;
     deliveryId: string | null;
   };
 }
+
+/** The event a verifier of scheme `S` gives (as in the Node package): a standard event's `data` is `unknown`. */
+export type EventOf<S extends Scheme> = S extends 'standard' ? Event<string, unknown> : Event;
 
 /** Every refusal: a real Error, `name === 'WebhookVerificationError'`. */
 export declare class WebhookVerificationError extends Error {
@@ -210,54 +220,58 @@ export interface ReceiverOptions {
   prefix?: string;
 }
 
-export type Handler<R = unknown> = (event: Event, body: Uint8Array) => R | Promise<R>;
+export type Handler<E = Event> = (event: E, body: Uint8Array) => unknown;
 
-export interface Outcome {
+export interface Outcome<E = Event> {
   kind: 'processed' | 'duplicate' | 'in_progress' | 'rejected' | 'handler_failed';
   /** 200 processed/duplicate, 401/400/413 rejected, 503 store unavailable or in progress, 500 handler failed. */
   status: number;
-  event: Event | null;
+  event: E | null;
   /** The refusal (`rejected`) or what the handler threw (`handler_failed`). */
   error: unknown;
   /** Seconds, for `in_progress`. */
   retryAfter: number | null;
 }
 
-export declare class Receiver {
-  /** As in the Node package: the store second (default: a new MemoryStore), options third. */
-  constructor(verifier: Verifier, store?: MemoryStore | AsyncKeyValueStore | null, options?: ReceiverOptions);
+export declare class Receiver<S extends Scheme = 'anchor'> {
+  /**
+   * As in the Node package: the store second (default: a new MemoryStore), options third. Options are
+   * checked here (a bad duration, or `ttlSeconds`/`prefix` with a MemoryStore, is a TypeError).
+   */
+  constructor(verifier: Verifier<S>, store?: MemoryStore | AsyncKeyValueStore | null, options?: ReceiverOptions);
+  readonly verifier: Verifier<S>;
   readonly store: MemoryStore | AsyncKeyValueStore;
   /** Verifies, claims, runs the handler for a fresh event, completes (or releases if it throws). */
-  receive(body: Body, headers: HeadersInput, handler: Handler, options?: VerifyOptions): Promise<Outcome>;
+  receive(body: Body, headers: HeadersInput, handler: Handler<EventOf<S>>, options?: VerifyOptions): Promise<Outcome<EventOf<S>>>;
 }
 
 export interface ReceiveOptions extends ReceiverOptions {
   /** Default: one MemoryStore per verifier. */
   store?: MemoryStore | AsyncKeyValueStore;
   /** Called with what a failed handler threw (default: console.error). */
-  onError?: (error: unknown, event: Event | null) => void;
+  onError?: (error: unknown, event: Event<string, unknown> | null) => void;
 }
 
-export declare class Verifier {
+export declare class Verifier<S extends Scheme = 'anchor'> {
   /** Throws `WebhookVerificationError` (`invalid_secret`) for an unusable secret. */
-  constructor(secretOrSecrets: string | readonly string[], options?: VerifierOptions);
-  readonly scheme: Scheme;
+  constructor(secretOrSecrets: string | readonly string[], options?: VerifierOptions<S>);
+  readonly scheme: S;
   readonly tolerance: number;
   readonly maxBodyBytes: number;
   readonly secretCount: number;
   /** Throws `WebhookVerificationError` for a delivery it refuses. */
-  verify(body: Body, headers: HeadersInput, options?: VerifyOptions): Event;
+  verify(body: Body, headers: HeadersInput, options?: VerifyOptions): EventOf<S>;
   /** Headers, timestamp and signature only, without reading the body as JSON (as the Node package's). */
   verifySignature(body: Body, headers: HeadersInput, options?: VerifyOptions): { matchedSecret: number; timestamp: number };
   /** Reads the body once and verifies it; the raw bytes stay available as `event.rawBody`. */
-  verifyRequest(request: Request, options?: VerifyOptions): Promise<Event>;
+  verifyRequest(request: Request, options?: VerifyOptions): Promise<EventOf<S>>;
   /** Verify + dedupe + handler, answered as a Response (statuses as in `Outcome`). */
-  receive(request: Request, handler: Handler, options?: ReceiveOptions): Promise<Response>;
+  receive(request: Request, handler: Handler<EventOf<S>>, options?: ReceiveOptions): Promise<Response>;
 }
 
 export interface SignOptions {
-  /** Unix seconds; default now. */
-  timestamp?: number;
+  /** Unix seconds or a Date; default now. */
+  timestamp?: number | Date;
   scheme?: Scheme;
   /** `Anchor-Delivery-Id` / `webhook-id`; default derived from the timestamp and body. */
   id?: string;

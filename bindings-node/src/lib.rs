@@ -625,15 +625,10 @@ fn event_value<'env>(
     };
     scratch.set(SLOT_MATCHED, verified.matched_secret as f64);
     scratch.set(SLOT_TIMESTAMP, verified.timestamp as f64);
-    let created = event.created().map_or(f64::NAN, |at| {
-        let seconds = at.unix_timestamp();
-        if seconds >= 0 {
-            // The same value as the division below, without 128-bit arithmetic.
-            (seconds * 1000 + i64::from(at.millisecond())) as f64
-        } else {
-            (at.unix_timestamp_nanos() / 1_000_000) as f64
-        }
-    });
+    // Whole milliseconds rounded down (the seconds are, and the milliseconds past them are never negative).
+    let created = event
+        .created()
+        .map_or(f64::NAN, |at| (at.unix_timestamp() * 1000 + i64::from(at.millisecond())) as f64);
     scratch.set(SLOT_CREATED_MS, created);
     scratch.set(SLOT_FOUND, f64::from(found as u8));
     scratch.set(SLOT_CLAIM, claim.unwrap_or(-1.0));

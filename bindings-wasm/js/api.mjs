@@ -9,11 +9,16 @@
 // from the user's asynchronous store, and building a Response. Every rule (verification, the dedupe
 // decisions, error codes, HTTP statuses) is the core's.
 
+// One API per loaded wasm module, so every entry point over one instance shares its classes (`instanceof`
+// works across them, and the error class the instance throws is theirs): `index.web.mjs` and `./manual`
+// (one ES module namespace, a key here), and Node's `import` and `require` entries (the CommonJS exports
+// object of the nodejs build, which each of the two copies of this file sees: the cache is put on it).
+const apis = new WeakMap();
+const API = Symbol.for('anchor-webhooks-wasm/api');
+
 function createApi(raw) {
-  // One API per loaded wasm module: Node's `import` and `require` entries share the nodejs build, and so
-  // share these classes (`instanceof` works across both, and the error class registered below is theirs).
-  const API = Symbol.for('anchor-webhooks-wasm/api');
-  if (raw[API]) return raw[API];
+  const known = apis.get(raw) ?? raw[API];
+  if (known) return known;
 
   const RAW = Symbol('anchor-webhooks-wasm raw handle');
   const textEncoder = new TextEncoder();
@@ -41,31 +46,44 @@ function createApi(raw) {
   }
 
   // Header containers become one string of names and values end to end plus their lengths, one pair per
-  // value (a repeated name is passed as repeated pairs; the core decides what that means).
+  // value (a repeated name is passed as repeated pairs; the core decides what that means). As in the Node
+  // package: an absent value (null, undefined), alone or inside an array of values, is no header; a value
+  // that is neither a string nor a number is a TypeError naming the header.
   function flattenHeaders(headers) {
     let joined = '';
     const lengths = [];
-    const add = (name, value) => {
+    const one = (name, value) => {
       if (value === undefined || value === null) return;
-      name = String(name);
+      if (typeof value !== 'string' && typeof value !== 'number') {
+        throw new TypeError(`header \`${name}\`: a value must be a string or a number, got ${typeof value}`);
+      }
       value = String(value);
       joined += name;
       joined += value;
       lengths.push(name.length, value.length);
     };
+    const add = (name, value) => {
+      name = String(name);
+      if (Array.isArray(value)) for (const item of value) one(name, item);
+      else one(name, value);
+    };
     if (headers === null || typeof headers !== 'object') {
       throw new TypeError('headers must be a Headers object, a Map, an array of [name, value] pairs or a plain object');
     }
     if (Array.isArray(headers)) {
-      for (const pair of headers) add(pair[0], pair[1]);
+      if (typeof headers[0] === 'string') {
+        throw new TypeError(
+          'headers: a flat list of names and values (like Node\'s req.rawHeaders) is not accepted: pass [name, value] pairs, a Headers, a Map or a plain object (req.headers)',
+        );
+      }
+      for (const pair of headers) {
+        if (!Array.isArray(pair) || pair.length !== 2) throw new TypeError('headers: header entries must be [name, value] pairs');
+        add(pair[0], pair[1]);
+      }
     } else if (typeof headers.forEach === 'function' && typeof headers.get === 'function') {
       headers.forEach((value, name) => add(name, value)); // WHATWG Headers, Map
     } else {
-      for (const name of Object.keys(headers)) {
-        const value = headers[name];
-        if (Array.isArray(value)) for (const item of value) add(name, item);
-        else add(name, value);
-      }
+      for (const name of Object.keys(headers)) add(name, headers[name]);
     }
     return [joined, lengths];
   }
@@ -96,6 +114,21 @@ function createApi(raw) {
     return options;
   }
 
+  // Durations are milliseconds in the core (u64): at most 2^53 - 1 of them cross exactly.
+  const MAX_SECONDS = Math.floor(Number.MAX_SAFE_INTEGER / 1000);
+
+  /**
+   * A duration option in seconds as milliseconds (`fallbackMs` when absent), checked when the object is
+   * built: a bad value must not surface later, inside a delivery, after a handler ran.
+   */
+  function durationMs(name, value, fallbackMs) {
+    if (value === undefined || value === null) return fallbackMs;
+    if (typeof value !== 'number' || !(value >= 0 && value <= MAX_SECONDS)) {
+      throw new TypeError(`\`${name}\` must be a non-negative finite number of seconds, at most ${MAX_SECONDS}`);
+    }
+    return value * 1000;
+  }
+
   function optionalString(name, value) {
     if (value === undefined || value === null) return undefined;
     if (typeof value !== 'string') throw new TypeError(`\`${name}\` must be a string`);
@@ -103,8 +136,8 @@ function createApi(raw) {
   }
 
   /** The host clock in unix seconds, or `options.now` (unix seconds, or a Date). */
-  function nowSeconds(options) {
-    const now = options?.now;
+  function nowSeconds(options, what = 'verify') {
+    const now = knownOptions(what, options, ['now']).now;
     if (now === undefined || now === null) return Math.floor(Date.now() / 1000);
     if (now instanceof Date) return Math.floor(now.getTime() / 1000);
     if (typeof now !== 'number') throw new TypeError('`now` must be unix seconds (a number) or a Date');
@@ -122,10 +155,41 @@ function createApi(raw) {
     if (!request || typeof request.arrayBuffer !== 'function' || !request.headers) {
       throw new TypeError('expected a Request');
     }
-    if (request.bodyUsed) {
-      throw new TypeError('the request body was already read: verify before parsing it, or pass request.clone()');
+    if (request.bodyUsed || request.body?.locked) {
+      throw new TypeError('the request body was already read or is locked: verify before parsing it, or pass request.clone()');
     }
-    return new Uint8Array(await request.arrayBuffer());
+    try {
+      return new Uint8Array(await request.arrayBuffer());
+    } catch (error) {
+      throw new TypeError(`the request body could not be read (was it read elsewhere, or did the client go away?): ${error?.message ?? error}`, {
+        cause: error,
+      });
+    }
+  }
+
+  /**
+   * The core's `body_too_large` for the `limit + 1` bytes it was given, stating the body's real length (a
+   * JavaScript mapping: a wasm export doing the same costs about 220 bytes of the size budget).
+   */
+  function realLength(error, limit, bytes) {
+    const message = error.message.replace(`: ${limit + 1} bytes,`, `: ${bytes.byteLength} bytes,`);
+    return new WebhookVerificationError(message, error.code, error.httpStatus, error.skewSeconds);
+  }
+
+  /**
+   * `call(bytes)` with at most `maxBodyBytes + 1` of them in wasm memory: enough for the core to refuse an
+   * oversized body with `body_too_large` at its own point in its order of checks (headers and timestamp
+   * first), without copying a body that wasm memory may not even hold (that would abort the instance).
+   * The refusal then states the body's real length.
+   */
+  function withinLimit(verifier, bytes, call) {
+    const limit = verifier.maxBodyBytes;
+    if (bytes.byteLength <= limit) return call(bytes);
+    try {
+      return call(bytes.subarray(0, limit + 1));
+    } catch (error) {
+      throw error instanceof WebhookVerificationError && error.code === 'body_too_large' ? realLength(error, limit, bytes) : error;
+    }
   }
 
   // ---- events ------------------------------------------------------------------------------------
@@ -200,15 +264,17 @@ function createApi(raw) {
   class Verifier {
     #defaultStore = null;
     #receivers = new WeakMap();
+    #maxBodyBytes;
 
-    constructor(secretOrSecrets, options = {}) {
-      const { tolerance, scheme, maxBodyBytes } = options ?? {};
+    constructor(secretOrSecrets, options) {
+      const { tolerance, scheme, maxBodyBytes } = knownOptions('Verifier', options, ['tolerance', 'scheme', 'maxBodyBytes']);
       this[RAW] = new raw.RawVerifier(
         secretList(secretOrSecrets),
         optionalString('scheme', scheme),
         optionalNumber('tolerance', tolerance),
         optionalNumber('maxBodyBytes', maxBodyBytes),
       );
+      this.#maxBodyBytes = this[RAW].maxBodyBytes;
     }
 
     get scheme() {
@@ -220,7 +286,7 @@ function createApi(raw) {
     }
 
     get maxBodyBytes() {
-      return this[RAW].maxBodyBytes;
+      return this.#maxBodyBytes;
     }
 
     get secretCount() {
@@ -231,24 +297,26 @@ function createApi(raw) {
     verify(body, headers, options) {
       const [joined, lengths] = flattenHeaders(headers);
       const now = nowSeconds(options);
-      if (typeof body === 'string') {
-        return new Event(this[RAW].verify(textEncoder.encode(body), joined, lengths, now, true), body);
-      }
-      const bytes = bodyBytes(body);
-      return new Event(this[RAW].verify(bytes, joined, lengths, now, false), bytes);
+      const text = typeof body === 'string';
+      const bytes = text ? textEncoder.encode(body) : bodyBytes(body);
+      const fields = withinLimit(this, bytes, (within) => this[RAW].verify(within, joined, lengths, now, text));
+      return new Event(fields, text ? body : bytes);
     }
 
     /** Headers, timestamp and signature only, without reading the body as JSON. */
     verifySignature(body, headers, options) {
       const [joined, lengths] = flattenHeaders(headers);
-      const now = nowSeconds(options);
+      const now = nowSeconds(options, 'verifySignature');
       const bytes = typeof body === 'string' ? textEncoder.encode(body) : bodyBytes(body);
-      const [matchedSecret, timestamp] = this[RAW].verifySignature(bytes, joined, lengths, now);
+      const [matchedSecret, timestamp] = withinLimit(this, bytes, (within) =>
+        this[RAW].verifySignature(within, joined, lengths, now),
+      );
       return { matchedSecret, timestamp };
     }
 
     /** Reads the request body once and verifies it; the bytes stay on the event (`event.rawBody`). */
     async verifyRequest(request, options) {
+      knownOptions('verifyRequest', options, ['now']);
       return this.verify(await readRequestBody(request), request.headers, options);
     }
 
@@ -257,6 +325,7 @@ function createApi(raw) {
      * 401/400/413 refused, 503 store unavailable or in progress elsewhere (Retry-After), 500 handler failed.
      */
     async receive(request, handler, options) {
+      if (typeof handler !== 'function') throw new TypeError('handler must be a function');
       const { store: given, onError, ...receiverOptions } = knownOptions('receive', options, [
         'store', 'leaseSeconds', 'ttlSeconds', 'prefix', 'onError',
       ]);
@@ -297,6 +366,7 @@ function createApi(raw) {
   class MemoryStore {
     constructor(options) {
       const { maxEntries, ttlSeconds } = knownOptions('MemoryStore', options, ['maxEntries', 'ttlSeconds']);
+      durationMs('ttlSeconds', ttlSeconds); // the same bounds as every duration option, named as the user wrote it
       this[RAW] = new raw.RawMemoryStore(optionalNumber('maxEntries', maxEntries), optionalNumber('ttlSeconds', ttlSeconds));
     }
 
@@ -375,14 +445,22 @@ function createApi(raw) {
       const { leaseSeconds, ttlSeconds, prefix } = knownOptions('Receiver', options, ['leaseSeconds', 'ttlSeconds', 'prefix']);
       this.#verifier = verifier;
       this.#store = store ?? new MemoryStore();
-      const lease = optionalNumber('leaseSeconds', leaseSeconds);
-      this.#leaseMs = lease === undefined ? raw.defaultLeaseMs() : lease * 1000;
-      const ttl = optionalNumber('ttlSeconds', ttlSeconds);
-      this.#ttlMs = ttl === undefined ? raw.defaultDoneTtlMs() : ttl * 1000;
+      // Every option is converted here, so none can fail inside a delivery (after its handler ran).
+      this.#leaseMs = durationMs('leaseSeconds', leaseSeconds, raw.defaultLeaseMs());
+      this.#ttlMs = durationMs('ttlSeconds', ttlSeconds, raw.defaultDoneTtlMs());
       this.#prefix = optionalString('prefix', prefix);
       if (this.#store instanceof MemoryStore) {
+        if ([ttlSeconds, prefix].some((value) => value !== undefined && value !== null)) {
+          throw new TypeError(
+            'Receiver: `ttlSeconds` and `prefix` are options of a key-value store; a MemoryStore takes its own: new MemoryStore({ ttlSeconds })',
+          );
+        }
         this.#memory = new raw.RawReceiver(verifier[RAW], this.#store[RAW], this.#leaseMs);
       }
+    }
+
+    get verifier() {
+      return this.#verifier;
     }
 
     get store() {
@@ -398,12 +476,15 @@ function createApi(raw) {
       const [joined, lengths] = flattenHeaders(headers);
       const bytes = typeof body === 'string' ? textEncoder.encode(body) : bodyBytes(body);
       // `now`, when given, is the clock of every step (as in the core's Receiver::handle); else the host clock.
-      const clockMs = options?.now === undefined ? () => Date.now() : () => nowSeconds(options) * 1000;
+      const given = knownOptions('receive', options, ['now']).now;
+      const clockMs = given === undefined || given === null ? () => Date.now() : () => nowSeconds(options) * 1000;
       let delivery;
       try {
-        delivery = this.#memory
-          ? this.#memory.receive(bytes, joined, lengths, clockMs())
-          : this.#verifier[RAW].verifyDelivery(bytes, joined, lengths, Math.floor(clockMs() / 1000));
+        delivery = withinLimit(this.#verifier, bytes, (within) =>
+          this.#memory
+            ? this.#memory.receive(within, joined, lengths, clockMs())
+            : this.#verifier[RAW].verifyDelivery(within, joined, lengths, Math.floor(clockMs() / 1000)),
+        );
       } catch (error) {
         if (error instanceof WebhookVerificationError) return rejected(error);
         throw error;
@@ -478,10 +559,13 @@ function createApi(raw) {
   // ---- signing and the catalogue -------------------------------------------------------------------
 
   /** Signs a test delivery; returns its headers (name -> value, in the order a sender writes them). */
-  function sign(secretOrSecrets, body, options = {}) {
-    const { timestamp, scheme, id, eventType } = options ?? {};
+  function sign(secretOrSecrets, body, options) {
+    const { timestamp, scheme, id, eventType } = knownOptions('sign', options, ['timestamp', 'scheme', 'id', 'eventType']);
     const bytes = typeof body === 'string' ? textEncoder.encode(body) : bodyBytes(body);
-    const at = optionalNumber('timestamp', timestamp) ?? Math.floor(Date.now() / 1000);
+    const at =
+      timestamp instanceof Date
+        ? Math.floor(timestamp.getTime() / 1000)
+        : (optionalNumber('timestamp', timestamp) ?? Math.floor(Date.now() / 1000));
     const flat = raw.sign(
       secretList(secretOrSecrets),
       bytes,
@@ -506,6 +590,7 @@ function createApi(raw) {
     errorCodes: () => raw.errorCodes(),
     version: raw.version(),
   };
+  apis.set(raw, api);
   if (Object.isExtensible(raw)) raw[API] = api;
   return api;
 }

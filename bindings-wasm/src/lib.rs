@@ -214,7 +214,8 @@ fn event_text(verified: &Verified, utf16: bool) -> String {
     ];
     let mut text = String::with_capacity(64 + strings.iter().flatten().map(|s| s.len()).sum::<usize>());
     if let Some(at) = event.created() {
-        let _ = write!(text, "{}", at.unix_timestamp_nanos() / 1_000_000);
+        // Whole milliseconds rounded down (the seconds are, and the milliseconds past them are never negative).
+        let _ = write!(text, "{}", at.unix_timestamp() * 1000 + i64::from(at.millisecond()));
     }
     let _ = write!(text, ",{},{},", verified.matched_secret, verified.timestamp);
     if let Some((start, end)) = data_span(event, utf16) {

@@ -424,3 +424,226 @@ test('Verifier.receive answers with a Response', async () => {
   );
   assert.deepEqual([failed.status, errors], [500, ['handler broke']]);
 });
+
+// ---- audit fixes: options, oversized bodies, header containers, requests --------------------------
+
+const MAX_SECONDS = 9007199254740;
+const durationError = (name) => ({
+  name: 'TypeError',
+  message: `\`${name}\` must be a non-negative finite number of seconds, at most ${MAX_SECONDS}`,
+});
+
+test('Receiver: leaseSeconds and ttlSeconds are checked when it is built, under their own names', async () => {
+  const verifier = new Verifier(secret);
+  for (const name of ['leaseSeconds', 'ttlSeconds']) {
+    for (const value of [NaN, -5, -0.001, Infinity, -Infinity, 1e300, MAX_SECONDS + 1, '30']) {
+      assert.throws(() => new Receiver(verifier, kvNamespace(), { [name]: value }), durationError(name), `${name}: ${value}`);
+    }
+  }
+  for (const value of [NaN, -5, 1e300]) {
+    assert.throws(() => new Receiver(verifier, new MemoryStore(), { leaseSeconds: value }), durationError('leaseSeconds'));
+    assert.throws(() => new MemoryStore({ ttlSeconds: value }), durationError('ttlSeconds'));
+  }
+  assert.throws(() => new MemoryStore({ ttlSeconds: 1e20 }), durationError('ttlSeconds'));
+  assert.throws(() => new Receiver(verifier, kvNamespace(), { prefix: 5 }), { name: 'TypeError', message: '`prefix` must be a string' });
+
+  // Through Verifier.receive: refused before the body is read, nothing is claimed, the handler never runs.
+  const kv = kvNamespace();
+  const body = envelope('evt_bad_ttl');
+  const request = new Request('https://example.test/hook', { method: 'POST', headers: sign(secret, body), body });
+  let runs = 0;
+  await assert.rejects(verifier.receive(request, () => runs++, { store: kv, ttlSeconds: -5 }), durationError('ttlSeconds'));
+  assert.deepEqual([request.bodyUsed, kv.values.size, runs], [false, 0, 0]);
+
+  // The ends of the range work, and the completion is written with the TTL given.
+  const edge = new Receiver(verifier, kv, { leaseSeconds: 0, ttlSeconds: MAX_SECONDS });
+  const done = await edge.receive(body, sign(secret, body, { timestamp: now }), () => runs++, { now });
+  assert.deepEqual([done.kind, done.status, runs], ['processed', 200, 1]);
+  assert.match([...kv.values.values()][0], /^done:/);
+});
+
+test('Receiver: a MemoryStore refuses the key-value options it would ignore (ttlSeconds, prefix)', async () => {
+  const verifier = new Verifier(secret);
+  const message =
+    'Receiver: `ttlSeconds` and `prefix` are options of a key-value store; a MemoryStore takes its own: new MemoryStore({ ttlSeconds })';
+  assert.throws(() => new Receiver(verifier, new MemoryStore(), { ttlSeconds: 5 }), { name: 'TypeError', message });
+  assert.throws(() => new Receiver(verifier, undefined, { prefix: 'app' }), { name: 'TypeError', message });
+  const body = envelope('evt_memory_ttl');
+  const request = new Request('https://example.test/hook', { method: 'POST', headers: sign(secret, body), body });
+  await assert.rejects(verifier.receive(request, () => {}, { ttlSeconds: 5 }), { name: 'TypeError', message });
+  assert.equal(request.bodyUsed, false);
+  assert.equal(new Receiver(verifier, new MemoryStore(), { leaseSeconds: 10, ttlSeconds: undefined }).store instanceof MemoryStore, true);
+});
+
+test('unknown or misspelt options are TypeErrors naming them, everywhere', async () => {
+  const body = envelope('evt_options');
+  const headers = sign(secret, body, { timestamp: now });
+  const unknown = (what, key, allowed) => ({
+    name: 'TypeError',
+    message: `${what}: unknown option \`${key}\` (the options are ${allowed})`,
+  });
+  assert.throws(() => new Verifier(secret, { tolerence: 5 }), unknown('Verifier', 'tolerence', 'tolerance, scheme, maxBodyBytes'));
+  assert.throws(() => new Verifier(secret, { now }), unknown('Verifier', 'now', 'tolerance, scheme, maxBodyBytes'));
+  assert.throws(() => new Verifier(secret, 'standard'), { name: 'TypeError', message: 'Verifier: options must be an object' });
+  const verifier = new Verifier(secret);
+  assert.throws(() => verifier.verify(body, headers, { nwo: now }), unknown('verify', 'nwo', 'now'));
+  assert.throws(() => verifier.verify(body, headers, now), { name: 'TypeError', message: 'verify: options must be an object' });
+  assert.throws(() => verifier.verifySignature(body, headers, { nwo: now }), unknown('verifySignature', 'nwo', 'now'));
+  const request = new Request('https://example.test/hook', { method: 'POST', headers, body });
+  await assert.rejects(verifier.verifyRequest(request, { nwo: now }), unknown('verifyRequest', 'nwo', 'now'));
+  assert.equal(request.bodyUsed, false, 'refused before the body is read');
+  const receiver = new Receiver(verifier);
+  let runs = 0;
+  await assert.rejects(receiver.receive(body, headers, () => runs++, { nwo: now }), unknown('receive', 'nwo', 'now'));
+  assert.equal(runs, 0);
+  await assert.rejects(
+    verifier.receive(request, () => runs++, { stor: new MemoryStore() }),
+    unknown('receive', 'stor', 'store, leaseSeconds, ttlSeconds, prefix, onError'),
+  );
+  assert.throws(() => sign(secret, body, { timestmp: now }), unknown('sign', 'timestmp', 'timestamp, scheme, id, eventType'));
+  // What is spelt right still works.
+  assert.equal(verifier.verify(body, headers, { now }).id, 'evt_options');
+  assert.equal(new Verifier(secret, { tolerance: 5 }).tolerance, 5);
+});
+
+test('an oversized body is body_too_large (413) stating its real length; only maxBodyBytes + 1 bytes enter wasm memory', async () => {
+  const limit = 1024;
+  const verifier = new Verifier(secret, { maxBodyBytes: limit });
+  const tooLarge = (length) => ({
+    name: 'WebhookVerificationError',
+    code: 'body_too_large',
+    httpStatus: 413,
+    message: `body too large: ${length} bytes, the limit is ${limit} bytes`,
+  });
+
+  // One byte over, validly signed and fresh.
+  const justOver = `{"pad":"${'x'.repeat(limit + 1 - 10)}"}`;
+  assert.equal(new TextEncoder().encode(justOver).length, limit + 1);
+  const justOverHeaders = sign(secret, justOver, { timestamp: now });
+  assert.throws(() => verifier.verify(justOver, justOverHeaders, { now }), tooLarge(limit + 1));
+  assert.throws(() => verifier.verifySignature(justOver, justOverHeaders, { now }), tooLarge(limit + 1));
+  assert.equal(new Verifier(secret, { maxBodyBytes: limit + 1 }).verifySignature(justOver, justOverHeaders, { now }).timestamp, now);
+
+  // 64 MiB under headers signed for another body: the size is checked before the signature.
+  const big = new Uint8Array(64 * 1024 * 1024).fill(0x20);
+  const headers = sign(secret, envelope('evt_small'), { timestamp: now });
+  assert.throws(() => verifier.verify(big, headers, { now }), tooLarge(big.length));
+  assert.throws(() => verifier.verify(new TextDecoder().decode(big), headers, { now }), tooLarge(big.length));
+  assert.throws(() => verifier.verifySignature(big.buffer, headers, { now }), tooLarge(big.length));
+  // The checks before the size keep their order: headers first, then the timestamp.
+  assert.throws(() => verifier.verify(big, {}, { now }), { code: 'missing_header', httpStatus: 400 });
+  assert.throws(() => verifier.verify(big, headers, { now: now + 121 }), { code: 'timestamp_too_old', httpStatus: 401 });
+
+  for (const store of [new MemoryStore(), kvNamespace()]) {
+    let runs = 0;
+    const outcome = await new Receiver(verifier, store).receive(big, headers, () => runs++, { now });
+    assert.deepEqual([outcome.kind, outcome.status, outcome.error.code, outcome.error.message, runs], [
+      'rejected', 413, 'body_too_large', tooLarge(big.length).message, 0,
+    ]);
+  }
+  const request = () => new Request('https://example.test/hook', { method: 'POST', headers: sign(secret, 'x'), body: big });
+  await assert.rejects(verifier.verifyRequest(request()), tooLarge(big.length));
+  const response = await verifier.receive(request(), () => assert.fail('the handler ran'));
+  assert.deepEqual([response.status, await response.json()], [413, { ok: false, error: 'body_too_large' }]);
+});
+
+test('a body wasm memory could not hold is still body_too_large, never a wasm trap', (t) => {
+  let huge;
+  try {
+    huge = new Uint8Array(2 ** 32 - 4096); // zero pages: nothing is touched unless it is copied
+  } catch (error) {
+    t.skip(`this host cannot reserve a 4 GiB ArrayBuffer (${error.message})`);
+    return;
+  }
+  const verifier = new Verifier(secret, { maxBodyBytes: 256 });
+  const headers = sign(secret, envelope('evt_huge'), { timestamp: now });
+  assert.throws(() => verifier.verify(huge, headers, { now }), {
+    name: 'WebhookVerificationError',
+    code: 'body_too_large',
+    message: `body too large: ${huge.length} bytes, the limit is 256 bytes`,
+  });
+  // The instance is intact.
+  assert.equal(verifier.verify(envelope('evt_after'), sign(secret, envelope('evt_after'), { timestamp: now }), { now }).id, 'evt_after');
+});
+
+test('header containers: absent values are skipped, anything else unusable is a TypeError at the boundary', () => {
+  const body = envelope('evt_header_inputs');
+  const signed = sign(secret, body, { timestamp: now });
+  const verifier = new Verifier(secret);
+  const lower = Object.fromEntries(Object.entries(signed).map(([k, v]) => [k.toLowerCase(), v]));
+  // null / undefined inside an array of values is no header, as a null value is.
+  const withHoles = { ...lower, 'anchor-signature': [null, lower['anchor-signature'], undefined], 'x-absent': [null] };
+  assert.equal(verifier.verify(body, withHoles, { now }).id, 'evt_header_inputs');
+  assert.equal(verifier.verify(body, [...Object.entries(lower), ['x-absent', null]], { now }).id, 'evt_header_inputs');
+  const pairs = { name: 'TypeError', message: 'headers: header entries must be [name, value] pairs' };
+  assert.throws(() => verifier.verify(body, [null], { now }), pairs);
+  assert.throws(() => verifier.verify(body, [['x']], { now }), pairs);
+  assert.throws(() => verifier.verify(body, [...Object.entries(lower), ['a', 'b', 'c']], { now }), pairs);
+  const flat = Object.entries(signed).flat(); // Node's req.rawHeaders
+  assert.throws(() => verifier.verify(body, flat, { now }), {
+    name: 'TypeError',
+    message:
+      "headers: a flat list of names and values (like Node's req.rawHeaders) is not accepted: pass [name, value] pairs, a Headers, a Map or a plain object (req.headers)",
+  });
+  assert.throws(() => verifier.verify(body, { ...lower, 'X-Thing': {} }, { now }), {
+    name: 'TypeError',
+    message: 'header `X-Thing`: a value must be a string or a number, got object',
+  });
+  assert.throws(() => verifier.verify(body, { ...lower, 'X-Flag': [true] }, { now }), {
+    name: 'TypeError',
+    message: 'header `X-Flag`: a value must be a string or a number, got boolean',
+  });
+});
+
+test('requests: a locked, read or failing body is a clear TypeError; receive checks its handler before reading', async () => {
+  const body = envelope('evt_request_edges');
+  const headers = sign(secret, body);
+  const verifier = new Verifier(secret);
+  const post = (init = {}) => new Request('https://example.test/hook', { method: 'POST', headers, body, ...init });
+  const locked = {
+    name: 'TypeError',
+    message: 'the request body was already read or is locked: verify before parsing it, or pass request.clone()',
+  };
+  const lockedRequest = post();
+  lockedRequest.body.getReader();
+  await assert.rejects(verifier.verifyRequest(lockedRequest), locked);
+  await assert.rejects(verifier.receive(lockedRequest, () => {}), locked);
+  const read = post();
+  await read.text();
+  await assert.rejects(verifier.verifyRequest(read), locked);
+
+  const failing = () =>
+    post({
+      body: new ReadableStream({
+        pull(controller) {
+          controller.error(new Error('client went away'));
+        },
+      }),
+      duplex: 'half',
+    });
+  const unreadable = (error) => {
+    assert.equal(error.name, 'TypeError');
+    assert.equal(
+      error.message,
+      'the request body could not be read (was it read elsewhere, or did the client go away?): client went away',
+    );
+    assert.equal(error.cause.message, 'client went away');
+    return true;
+  };
+  await assert.rejects(verifier.verifyRequest(failing()), unreadable);
+  await assert.rejects(verifier.receive(failing(), () => {}), unreadable);
+
+  const untouched = post();
+  await assert.rejects(verifier.receive(untouched, null), { name: 'TypeError', message: 'handler must be a function' });
+  assert.equal(untouched.bodyUsed, false, 'the body is still there for a corrected call');
+  const ok = await verifier.receive(untouched, () => {});
+  assert.equal(ok.status, 200);
+});
+
+test('as in the Node package: receiver.verifier, and sign() takes a Date', () => {
+  const verifier = new Verifier(secret);
+  assert.equal(new Receiver(verifier).verifier, verifier);
+  const body = envelope('evt_date');
+  assert.deepEqual(sign(secret, body, { timestamp: new Date(now * 1000 + 999) }), sign(secret, body, { timestamp: now }));
+  assert.equal(verifier.verify(body, sign(secret, body, { timestamp: new Date(now * 1000) }), { now }).timestamp, now);
+});

@@ -32,4 +32,24 @@ const kv: AsyncKeyValueStore = {
 const receiver = new Receiver(verifier, kv, { leaseSeconds: 30 });
 const outcome: Promise<Outcome> = receiver.receive('{}', [['a', 'b']], async (e) => void e.id);
 const response: Promise<Response> = verifier.receive(new Request('https://x'), () => undefined, { store: new MemoryStore() });
-void [known, created, outcome, response];
+const signedAt: Record<string, string> = sign('secret', '{}', { timestamp: new Date() });
+const sameVerifier: Verifier = receiver.verifier;
+
+// Standard Webhooks: `data` is whatever the body holds (null, a string, an array, an object): unknown.
+const standard = new Verifier('whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw', { scheme: 'standard' });
+const standardEvent = standard.verify('{"data":"x"}', {});
+const standardData: unknown = standardEvent.data;
+// @ts-expect-error a standard event's data may be null or a string: it must be checked before use
+void standardEvent.data.status;
+if (standardEvent.is('extraction.completed')) {
+  // @ts-expect-error narrowing the type does not make a standard body's data an object
+  void standardEvent.data.status;
+}
+const standardReceiver = new Receiver(standard, new MemoryStore());
+const standardOutcome = standardReceiver.receive('{}', {}, (e) => {
+  const d: unknown = e.data;
+  void d;
+});
+// @ts-expect-error an anchor verifier is not a standard one
+const wrongScheme: Verifier<'standard'> = verifier;
+void [known, created, outcome, response, signedAt, sameVerifier, standardData, standardOutcome, wrongScheme];

@@ -16,6 +16,14 @@ const load = (name) => {
 function outcome(run) {
   try {
     const event = run();
+    // Every field the event exposes is read, so a conversion that fails on a legal value fails here.
+    assert.ok(event.projectId === null || typeof event.projectId === 'string');
+    assert.ok(event.text === null || typeof event.text === 'string');
+    assert.ok(event.created === null || Number.isFinite(event.created.getTime()), 'created is a valid Date');
+    if (event.created !== null) assert.equal(typeof event.created.toISOString(), 'string');
+    void event.data; // JSON.parse of the exact `data` text the core found: throws if that span is wrong
+    assert.ok(event.rawBody instanceof Uint8Array);
+    assert.equal(typeof JSON.stringify(event), 'string');
     return {
       ok: true,
       matched_secret: event.matchedSecret,
@@ -64,6 +72,22 @@ for (const file of ['anchor.json', 'standard.json']) {
     });
   }
 }
+
+test('created at both ends of the range every host date type holds (years 1 and 9999 UTC)', () => {
+  const doc = load('anchor.json');
+  const expected = {
+    'created-year-one-ok': ['0001-01-01T00:00:00.000Z', -62135596800000],
+    'created-year-9999-ok': ['9999-12-31T23:59:59.000Z', 253402300799000],
+  };
+  for (const [name, [iso, ms]] of Object.entries(expected)) {
+    const vector = doc.cases.find((item) => item.name === name);
+    assert.ok(vector, `${name} is in anchor.json`);
+    const event = new Verifier(vector.secrets).verify(vector.body, vector.headers, { now: vector.now });
+    assert.equal(event.created.toISOString(), iso);
+    assert.equal(event.created.getTime(), ms);
+    assert.equal(JSON.parse(JSON.stringify(event)).created, iso);
+  }
+});
 
 const secrets = load('secrets.json');
 for (const vector of secrets.cases) {

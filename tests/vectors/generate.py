@@ -357,6 +357,13 @@ def anchor_cases():
         "created may be any RFC 3339 timestamp, including a numeric UTC offset.",
         "python-stdlib-hmac", [S], H(body=body), body, OK(evt_id=env["id"]))
 
+    env = envelope("task.completed", {"artifacts": []}, label="created-sub-ms-before-1970")
+    env["created"] = "1969-12-31T23:59:59.9995Z"
+    body = compact(env)
+    add("created-before-1970-with-sub-millisecond-fraction-ok",
+        "created half a millisecond before 1970 is -1 ms: whole milliseconds round down, never toward zero.",
+        "python-stdlib-hmac", [S], H(body=body), body, OK(evt_id=env["id"]))
+
     for label, created in (("created-year-one", "0001-01-01T00:00:00Z"), ("created-year-9999", "9999-12-31T23:59:59Z")):
         env = envelope("task.completed", {"artifacts": []}, label=label)
         env["created"] = created
