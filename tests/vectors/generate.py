@@ -350,27 +350,22 @@ def anchor_cases():
         "project_id and text are optional envelope fields.",
         "python-stdlib-hmac", [S], H(body=body), body, OK(evt_id=env["id"]))
 
-    env = envelope("task.completed", {"artifacts": []}, label="offset-created")
-    env["created"] = "2024-05-24T11:48:03+02:00"
-    body = compact(env)
-    add("created-with-numeric-offset-ok",
-        "created may be any RFC 3339 timestamp, including a numeric UTC offset.",
-        "python-stdlib-hmac", [S], H(body=body), body, OK(evt_id=env["id"]))
-
-    env = envelope("task.completed", {"artifacts": []}, label="created-sub-ms-before-1970")
-    env["created"] = "1969-12-31T23:59:59.9995Z"
-    body = compact(env)
-    add("created-before-1970-with-sub-millisecond-fraction-ok",
-        "created half a millisecond before 1970 is -1 ms: whole milliseconds round down, never toward zero.",
-        "python-stdlib-hmac", [S], H(body=body), body, OK(evt_id=env["id"]))
-
-    for label, created in (("created-year-one", "0001-01-01T00:00:00Z"), ("created-year-9999", "9999-12-31T23:59:59Z")):
+    range_end = "is at an end of the range every host date type holds (years 1 to 9999 UTC)."
+    for name, label, created, description in (
+        ("created-with-numeric-offset-ok", "offset-created", "2024-05-24T11:48:03+02:00",
+         "created may be any RFC 3339 timestamp, including a numeric UTC offset."),
+        ("created-before-1970-with-sub-millisecond-fraction-ok", "created-sub-ms-before-1970",
+         "1969-12-31T23:59:59.9995Z",
+         "created half a millisecond before 1970 is -1 ms: whole milliseconds round down, never toward zero."),
+        ("created-year-one-ok", "created-year-one", "0001-01-01T00:00:00Z",
+         "created 0001-01-01T00:00:00Z " + range_end),
+        ("created-year-9999-ok", "created-year-9999", "9999-12-31T23:59:59Z",
+         "created 9999-12-31T23:59:59Z " + range_end),
+    ):
         env = envelope("task.completed", {"artifacts": []}, label=label)
         env["created"] = created
         body = compact(env)
-        add(f"{label}-ok",
-            f"created {created} is at an end of the range every host date type holds (years 1 to 9999 UTC).",
-            "python-stdlib-hmac", [S], H(body=body), body, OK(evt_id=env["id"]))
+        add(name, description, "python-stdlib-hmac", [S], H(body=body), body, OK(evt_id=env["id"]))
 
     env = envelope("task.completed", {"artifacts": [{"name": "r\u00e9sum\u00e9.pdf",
                                                       "url": "https://files.anchorbrowser.example/r.pdf"}]},
