@@ -360,6 +360,7 @@ impl<'py> HeaderObjects<'py> {
     }
 
     /// Whether the core may read `key` (see `extract`), and what kind of name it is.
+    #[inline(always)]
     fn classify(&self, key: &Bound<'py, PyAny>) -> PyResult<NameClass<'py>> {
         let py = key.py();
         if key.is_exact_instance_of::<PyString>() {
@@ -392,6 +393,7 @@ impl<'py> HeaderObjects<'py> {
         Ok(NameClass { name: read.then_some(Name::Object(bytes)), kind })
     }
 
+    #[inline(always)]
     fn note(&mut self, kind: NameKind) {
         match kind {
             NameKind::ReadHeader => self.seen.read_header = true,

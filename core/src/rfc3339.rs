@@ -61,16 +61,19 @@ pub fn parse(text: &str) -> Option<OffsetDateTime> {
         Time::from_hms_nano(u8::try_from(hour).ok()?, u8::try_from(minute).ok()?, second as u8, nanosecond)
             .ok()?;
     let at = date.with_time(time).assume_offset(offset);
-    let utc = at.checked_to_offset(UtcOffset::UTC)?;
     // Every host can hold an instant of years 1 to 9999 UTC (Python's `datetime` holds nothing earlier),
-    // so one rule refuses the rest for all bindings instead of each failing its own way.
-    if utc.year() < 1 {
-        return None;
-    }
-    if leap_second {
-        let last_moment = (utc.hour(), utc.minute(), utc.second()) == (23, 59, 59);
-        if !last_moment || utc.day() != utc.month().length(utc.year()) {
+    // so one rule refuses the rest for all bindings instead of each failing its own way. An offset is less
+    // than a day, so only years 0, 1 and 9999 can be outside in UTC: the conversion is skipped otherwise.
+    if leap_second || year <= 1 || year >= 9999 {
+        let utc = at.checked_to_offset(UtcOffset::UTC)?;
+        if utc.year() < 1 {
             return None;
+        }
+        if leap_second {
+            let last_moment = (utc.hour(), utc.minute(), utc.second()) == (23, 59, 59);
+            if !last_moment || utc.day() != utc.month().length(utc.year()) {
+                return None;
+            }
         }
     }
     Some(at)
