@@ -241,6 +241,16 @@ def human(size: int) -> str:
     return f"{size // 1024} KiB" if size >= 1024 else f"{size} B"
 
 
+def _load_reading(load: Tuple[float, float]) -> str:
+    # The benchmark itself keeps one CPU busy; the rest of the load average is other processes (the
+    # 1-minute average also still carries whatever ran just before).
+    others = max(load) - 1.0
+    if others >= 0.5:
+        return (f"other processes kept about {others:.1f} CPUs busy, so absolute figures may be inflated "
+                "(the interleaving keeps the ratios comparable)")
+    return "besides the benchmark's own CPU, the machine was about idle"
+
+
 def report(
     results: Dict[int, Tuple[Dict[str, float], Dict[str, float]]], rounds: int, quick: bool, load: Tuple[float, float]
 ) -> str:
@@ -258,8 +268,7 @@ def report(
         f"Median of {rounds} interleaved rounds per figure, microseconds per call (lower is better); "
         "ratio = the alternative's time / ours (higher is better)." + (" QUICK RUN: indicative only." if quick else ""),
         f"Load average (1 min) at the start and the end of the run: {load[0]:.2f} and {load[1]:.2f} "
-        f"on {_cpus()} CPUs: above the CPU count, other processes shared the machine, and absolute figures "
-        "are inflated (the interleaving keeps the ratios comparable).",
+        f"on {_cpus()} CPUs: {_load_reading(load)}.",
         "",
         "## Anchor scheme: careful stdlib implementation vs `Verifier.verify_signature` and `Verifier.verify`",
         "",
