@@ -105,7 +105,10 @@ function createApi(raw) {
   /** `options` (an object, or absent) with only the `allowed` keys: a misspelt option is an error, not ignored. */
   function knownOptions(what, options, allowed) {
     if (options === undefined || options === null) return {};
-    if (typeof options !== 'object') throw new TypeError(`${what}: options must be an object`);
+    // A plain object, as in the Node package: an array, a Date or a Map is a mistake, not options.
+    if (typeof options !== 'object' || Array.isArray(options) || Object.prototype.toString.call(options) !== '[object Object]') {
+      throw new TypeError(`${what}: options must be an object`);
+    }
     for (const key of Object.keys(options)) {
       if (!allowed.includes(key)) {
         throw new TypeError(`${what}: unknown option \`${key}\` (the options are ${allowed.join(', ')})`);

@@ -488,6 +488,8 @@ test('unknown or misspelt options are TypeErrors naming them, everywhere', async
   const verifier = new Verifier(secret);
   assert.throws(() => verifier.verify(body, headers, { nwo: now }), unknown('verify', 'nwo', 'now'));
   assert.throws(() => verifier.verify(body, headers, now), { name: 'TypeError', message: 'verify: options must be an object' });
+  assert.throws(() => verifier.verify(body, headers, []), { name: 'TypeError', message: 'verify: options must be an object' });
+  assert.throws(() => verifier.verify(body, headers, new Date()), { name: 'TypeError', message: 'verify: options must be an object' });
   assert.throws(() => verifier.verifySignature(body, headers, { nwo: now }), unknown('verifySignature', 'nwo', 'now'));
   const request = new Request('https://example.test/hook', { method: 'POST', headers, body });
   await assert.rejects(verifier.verifyRequest(request, { nwo: now }), unknown('verifyRequest', 'nwo', 'now'));
