@@ -548,8 +548,10 @@ function createApi(raw) {
     }
   }
 
+  /** A refusal; a 503 (`store_unavailable`) carries `Retry-After` like every 503, as in the Node and Python packages. */
   function rejected(error, event = null) {
-    return { kind: 'rejected', status: error.httpStatus, event, error, retryAfter: null };
+    const retryAfter = error.httpStatus === 503 ? raw.inProgressRetryAfterSeconds() : null;
+    return { kind: 'rejected', status: error.httpStatus, event, error, retryAfter };
   }
 
   /** The answer to a delivery the handler does not run for: a duplicate, or one in progress elsewhere. */

@@ -334,7 +334,14 @@ test('Receiver: a failing async store is store_unavailable (503), never fresh', 
   let runs = 0;
   const outcome = await receiver.receive(body, sign(secret, body, { timestamp: now }), () => runs++, { now });
   assert.deepEqual([outcome.kind, outcome.status, outcome.error.code, runs], ['rejected', 503, 'store_unavailable', 0]);
+  assert.equal(outcome.retryAfter, 5, 'every 503 carries Retry-After, as in the Node and Python packages');
   assert.match(outcome.error.message, /KV is down/);
+  const answer = await new Verifier(secret).receive(
+    new Request('https://example.test/hook', { method: 'POST', headers: sign(secret, body), body }), // signed now: receive reads the clock
+    () => runs++,
+    { store: broken },
+  );
+  assert.deepEqual([answer.status, answer.headers.get('retry-after'), runs], [503, '5', 0]);
 
   const unreadable = kvNamespace();
   const unreadableReceiver = new Receiver(new Verifier(secret), unreadable);
