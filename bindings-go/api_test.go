@@ -5,8 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net"
 	"net/http"
+	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -387,5 +389,76 @@ func TestConcurrentUse(t *testing.T) {
 	}
 	if data, _ := json.Marshal(ErrorCodes()); len(data) == 0 {
 		t.Fatal("catalogue")
+	}
+}
+
+// A copy of a Verifier or MemoryStore outlives the original: the library handle is freed only once no copy
+// can reach it (a cleanup tied to the first struct freed it under the copy: SIGSEGV in cgo).
+func TestCopiesOutliveTheOriginal(t *testing.T) {
+	body := envelope("evt_copy", "task.completed")
+	h, err := Sign([]string{testSecret}, body, time.Now().Unix())
+	if err != nil {
+		t.Fatal(err)
+	}
+	verifier, err := NewVerifier([]string{testSecret})
+	if err != nil {
+		t.Fatal(err)
+	}
+	verifierCopy := *verifier
+	storeCopy := *NewMemoryStore()
+	verifier = nil
+	for i := 0; i < 5; i++ {
+		runtime.GC()
+		time.Sleep(10 * time.Millisecond) // cleanups run on their own goroutine
+	}
+	if _, err := verifierCopy.Verify(body, h); err != nil {
+		t.Fatalf("the copy no longer verifies: %v", err)
+	}
+	if storeCopy.Len() != 0 {
+		t.Fatalf("store copy: len %d", storeCopy.Len())
+	}
+	var zero Verifier
+	var refused *Error
+	if _, err := zero.Verify(body, h); !errors.As(err, &refused) {
+		t.Fatalf("a zero Verifier: %v, want the package's *Error", err)
+	}
+}
+
+// WithMaxBodyBytes(math.MaxInt): the read limit saturates instead of wrapping to a negative one (which
+// read nothing, and every delivery failed as signature_mismatch).
+func TestLargestBodyLimitStillReadsTheBody(t *testing.T) {
+	body := envelope("evt_maxint", "task.completed")
+	h, err := Sign([]string{testSecret}, body, time.Now().Unix())
+	if err != nil {
+		t.Fatal(err)
+	}
+	verifier, err := NewVerifier([]string{testSecret}, WithMaxBodyBytes(math.MaxInt))
+	if err != nil {
+		t.Fatal(err)
+	}
+	request, _ := http.NewRequest(http.MethodPost, "http://example.test/hook", strings.NewReader(string(body)))
+	request.Header = h
+	if event, err := verifier.VerifyRequest(request); err != nil || event.ID != "evt_maxint" {
+		t.Fatalf("VerifyRequest: %v, %v", event, err)
+	}
+}
+
+// Store options that would turn dedupe off are refused, not clamped.
+func TestStoreOptionsThatDisableDedupePanic(t *testing.T) {
+	for name, option := range map[string]StoreOption{
+		"WithDoneTTL(0)":      WithDoneTTL(0),
+		"WithDoneTTL(500ms)":  WithDoneTTL(500 * time.Millisecond),
+		"WithDoneTTL(-1s)":    WithDoneTTL(-time.Second),
+		"WithMaxEntries(0)":   WithMaxEntries(0),
+		"WithMaxEntries(-10)": WithMaxEntries(-10),
+	} {
+		func() {
+			defer func() {
+				if recover() == nil {
+					t.Errorf("%s: NewMemoryStore did not refuse it", name)
+				}
+			}()
+			NewMemoryStore(option)
+		}()
 	}
 }

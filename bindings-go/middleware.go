@@ -45,9 +45,9 @@ type middleware struct {
 //     retry is processed; otherwise the event is marked done.
 func Middleware(v *Verifier, store *MemoryStore, handler http.Handler) http.Handler {
 	var receiver *C.anchor_receiver
-	code := C.anchor_receiver_new(v.ptr, store.ptr, C.ANCHOR_DEFAULT_LEASE_MS, &receiver)
-	runtime.KeepAlive(v)
-	runtime.KeepAlive(store)
+	code := C.anchor_receiver_new(handleOf(v).pointer(), storeHandleOf(store).pointer(), C.ANCHOR_DEFAULT_LEASE_MS, &receiver)
+	runtime.KeepAlive(handleOf(v))
+	runtime.KeepAlive(storeHandleOf(store))
 	if code != C.ANCHOR_RESULT_OK {
 		panic(errorFor(uint32(code), "anchor_receiver_new"))
 	}

@@ -6,6 +6,7 @@ package anchorwebhooks
 import "C"
 
 import (
+	"fmt"
 	"runtime"
 	"time"
 )
@@ -14,7 +15,24 @@ import (
 // completed event ids. When full of live entries it refuses new claims (ErrStoreUnavailable, answered
 // 503) rather than forget a completed id early. Share one store between the middlewares of a process.
 type MemoryStore struct {
-	ptr *C.anchor_memory_store
+	handle *storeHandle
+}
+
+// storeHandle owns the library's store; copies of a MemoryStore share it (see verifierHandle).
+type storeHandle struct{ ptr *C.anchor_memory_store }
+
+func storeHandleOf(s *MemoryStore) *storeHandle {
+	if s == nil {
+		return nil
+	}
+	return s.handle
+}
+
+func (h *storeHandle) pointer() *C.anchor_memory_store {
+	if h == nil {
+		return nil
+	}
+	return h.ptr
 }
 
 type storeConfig struct {
@@ -25,10 +43,11 @@ type storeConfig struct {
 // StoreOption configures NewMemoryStore.
 type StoreOption func(*storeConfig)
 
-// WithMaxEntries bounds the number of ids held (default 100 000).
+// WithMaxEntries bounds the number of ids held (default 100 000; at least 1, else NewMemoryStore panics).
 func WithMaxEntries(n int) StoreOption { return func(c *storeConfig) { c.maxEntries = n } }
 
-// WithDoneTTL sets how long a completed id is remembered (default 24 h; whole seconds).
+// WithDoneTTL sets how long a completed id is remembered (default 24 h; whole seconds, at least 1 s, else
+// NewMemoryStore panics: a shorter TTL would forget a completed id at once and run its retry again).
 func WithDoneTTL(ttl time.Duration) StoreOption { return func(c *storeConfig) { c.doneTTL = ttl } }
 
 // NewMemoryStore makes a store.
@@ -41,19 +60,28 @@ func NewMemoryStore(opts ...StoreOption) *MemoryStore {
 		opt(&cfg)
 	}
 	var ptr *C.anchor_memory_store
-	code := C.anchor_memory_store_new(C.size_t(max(cfg.maxEntries, 1)), C.uint64_t(max(cfg.doneTTL/time.Second, 0)), &ptr)
+	// Silently clamping would turn dedupe off (a TTL of 0 forgets a completed id at once): a programming
+	// error, reported like the other constructors' (panic with the reason).
+	if cfg.maxEntries < 1 {
+		panic(fmt.Sprintf("anchorwebhooks: WithMaxEntries(%d): the store must hold at least one id", cfg.maxEntries))
+	}
+	if cfg.doneTTL < time.Second {
+		panic(fmt.Sprintf("anchorwebhooks: WithDoneTTL(%s): completed ids must be remembered at least 1 s", cfg.doneTTL))
+	}
+	code := C.anchor_memory_store_new(C.size_t(cfg.maxEntries), C.uint64_t(cfg.doneTTL/time.Second), &ptr)
 	if code != C.ANCHOR_RESULT_OK {
 		panic(errorFor(uint32(code), "anchor_memory_store_new"))
 	}
-	s := &MemoryStore{ptr: ptr}
-	runtime.AddCleanup(s, func(ptr *C.anchor_memory_store) { C.anchor_memory_store_free(ptr) }, ptr)
-	return s
+	handle := &storeHandle{ptr: ptr}
+	runtime.AddCleanup(handle, func(ptr *C.anchor_memory_store) { C.anchor_memory_store_free(ptr) }, ptr)
+	return &MemoryStore{handle: handle}
 }
 
 // Len is the number of ids held (live, or expired and not yet evicted).
 func (s *MemoryStore) Len() int {
 	var n C.size_t
-	C.anchor_memory_store_len(s.ptr, &n)
-	runtime.KeepAlive(s)
+	handle := storeHandleOf(s)
+	C.anchor_memory_store_len(handle.pointer(), &n)
+	runtime.KeepAlive(handle)
 	return int(n)
 }

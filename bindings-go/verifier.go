@@ -10,6 +10,7 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"math"
 	"net/http"
 	"runtime"
 	"time"
@@ -54,8 +55,27 @@ func WithMaxBodyBytes(n int) Option { return func(c *config) { c.maxBodyBytes = 
 // It is safe for concurrent use. It does not keep the secret strings: only the library holds the keys,
 // and zeroes them when the Verifier is garbage collected.
 type Verifier struct {
-	ptr          *C.anchor_verifier
+	handle       *verifierHandle
 	maxBodyBytes int
+}
+
+// verifierHandle owns the library's verifier. Copies of a Verifier share it and the cleanup is tied to it,
+// not to one Verifier value, so the verifier is never freed while a copy can still reach it.
+type verifierHandle struct{ ptr *C.anchor_verifier }
+
+// handleOf is v's handle, nil for a nil or zero Verifier (whose calls then fail with null_parameter).
+func handleOf(v *Verifier) *verifierHandle {
+	if v == nil {
+		return nil
+	}
+	return v.handle
+}
+
+func (h *verifierHandle) pointer() *C.anchor_verifier {
+	if h == nil {
+		return nil
+	}
+	return h.ptr
 }
 
 // Signature is what VerifySignature reports.
@@ -103,9 +123,9 @@ func NewVerifier(secrets []string, opts ...Option) (*Verifier, error) {
 	if code != C.ANCHOR_RESULT_OK {
 		return nil, failure(code, out, &res)
 	}
-	v := &Verifier{ptr: ptr, maxBodyBytes: maxBodyBytes}
-	runtime.AddCleanup(v, func(ptr *C.anchor_verifier) { C.anchor_verifier_free(ptr) }, ptr)
-	return v, nil
+	handle := &verifierHandle{ptr: ptr}
+	runtime.AddCleanup(handle, func(ptr *C.anchor_verifier) { C.anchor_verifier_free(ptr) }, ptr)
+	return &Verifier{handle: handle, maxBodyBytes: maxBodyBytes}, nil
 }
 
 // Verify verifies a delivery (headers as received, the raw body bytes) against the host clock and parses
@@ -116,12 +136,13 @@ func (v *Verifier) Verify(body []byte, h http.Header) (*Event, error) {
 
 // VerifyAt is Verify with an explicit clock (tests, replays).
 func (v *Verifier) VerifyAt(body []byte, h http.Header, now time.Time) (*Event, error) {
+	handle := handleOf(v)
 	p := pack(h)
 	defer p.release()
 	out := make([]byte, outputSize(body, p))
-	code := C.go_verify(v.ptr, bytesPtr(p.bytes), lensPtr(p.lens), p.count(), bytesPtr(body), C.size_t(len(body)),
+	code := C.go_verify(handle.pointer(), bytesPtr(p.bytes), lensPtr(p.lens), p.count(), bytesPtr(body), C.size_t(len(body)),
 		unixSeconds(now), bytesPtr(out), C.size_t(len(out)), &p.res)
-	runtime.KeepAlive(v)
+	runtime.KeepAlive(handle)
 	if code != C.ANCHOR_RESULT_OK {
 		return nil, failure(code, out, &p.res)
 	}
@@ -136,12 +157,13 @@ func (v *Verifier) VerifySignature(body []byte, h http.Header) (Signature, error
 
 // VerifySignatureAt is VerifySignature with an explicit clock.
 func (v *Verifier) VerifySignatureAt(body []byte, h http.Header, now time.Time) (Signature, error) {
+	handle := handleOf(v)
 	p := pack(h)
 	defer p.release()
 	scratch, scratchLen := p.scratchPtr()
-	code := C.go_verify_signature(v.ptr, bytesPtr(p.bytes), lensPtr(p.lens), p.count(), bytesPtr(body),
+	code := C.go_verify_signature(handle.pointer(), bytesPtr(p.bytes), lensPtr(p.lens), p.count(), bytesPtr(body),
 		C.size_t(len(body)), unixSeconds(now), scratch, scratchLen, &p.res)
-	runtime.KeepAlive(v)
+	runtime.KeepAlive(handle)
 	if code != C.ANCHOR_RESULT_OK {
 		return Signature{}, failure(code, p.scratch[:], &p.res)
 	}
@@ -164,7 +186,13 @@ func readBody(r *http.Request, limit int) ([]byte, error) {
 	if r.Body == nil || r.Body == http.NoBody {
 		return nil, nil
 	}
-	body, err := io.ReadAll(io.LimitReader(r.Body, int64(limit)+1))
+	// limit+1 bytes let the core see an oversized body; saturating, so WithMaxBodyBytes(math.MaxInt) does not
+	// wrap to a negative limit (which would read nothing).
+	readLimit := int64(limit)
+	if readLimit < math.MaxInt64 {
+		readLimit++
+	}
+	body, err := io.ReadAll(io.LimitReader(r.Body, readLimit))
 	if err != nil {
 		return nil, fmt.Errorf("anchor-webhooks: reading the request body: %w", err)
 	}

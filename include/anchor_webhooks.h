@@ -19,7 +19,8 @@
  *  - Thread safety: anchor_verifier, anchor_receiver, anchor_memory_store, anchor_event and
  *    anchor_verifier_builder may be used from several threads at once; freeing a handle must not race
  *    with any other use of it. The _last_error functions give the message of the calling thread's own
- *    last failure on that handle.
+ *    last failure on that handle; a handle remembers the messages of its 64 most recently failing threads
+ *    (an older one reads as no failure).
  *  - The library never reads the clock by itself: pass `now` (anchor_now_unix_seconds() / _ms() give the
  *    host's).
  */
@@ -405,7 +406,8 @@ enum anchor_result anchor_memory_store_len(const struct anchor_memory_store *sto
 
 /**
  * A memory store holding at most `max_entries` ids (`ANCHOR_DEFAULT_MAX_ENTRIES`; at least 1),
- * remembering completed ids for `done_ttl_seconds` (`ANCHOR_DEFAULT_DONE_TTL_SECONDS`).
+ * remembering completed ids for `done_ttl_seconds` (`ANCHOR_DEFAULT_DONE_TTL_SECONDS`; at least 1: 0 would
+ * forget a completed id at once, so a retry would run the handler again: `ANCHOR_RESULT_INVALID_ARGUMENT`).
  */
 enum anchor_result anchor_memory_store_new(size_t max_entries,
                                            uint64_t done_ttl_seconds,
@@ -447,7 +449,8 @@ enum anchor_result anchor_receiver_last_error(const struct anchor_receiver *rece
 
 /**
  * A receiver over a copy of `verifier` (free the verifier whenever you like) and `store` (shared),
- * claiming ids for `lease_ms` milliseconds (`ANCHOR_DEFAULT_LEASE_MS`).
+ * claiming ids for `lease_ms` milliseconds (`ANCHOR_DEFAULT_LEASE_MS`; at least 1: a claim of 0 ms would let
+ * every worker take the same id at once: `ANCHOR_RESULT_INVALID_ARGUMENT`).
  */
 enum anchor_result anchor_receiver_new(const struct anchor_verifier *verifier,
                                        const struct anchor_memory_store *store,

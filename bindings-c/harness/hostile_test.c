@@ -131,6 +131,12 @@ void test_null_parameters(void) {
   CHECK_RESULT(anchor_receiver_new(NULL, store, 1000, &receiver), NUL);
   CHECK_RESULT(anchor_receiver_new(v, NULL, 1000, &receiver), NUL);
   CHECK_RESULT(anchor_receiver_new(v, store, 1000, NULL), NUL);
+  anchor_receiver *unused = NULL;
+  CHECK_RESULT(anchor_receiver_new(v, store, 0, &unused), ANCHOR_RESULT_INVALID_ARGUMENT); /* would turn dedupe off */
+  CHECK(unused == NULL, "receiver_out written on failure");
+  anchor_memory_store *forgetful = NULL;
+  CHECK_RESULT(anchor_memory_store_new(10, 0, &forgetful), ANCHOR_RESULT_INVALID_ARGUMENT);
+  CHECK(forgetful == NULL, "store_out written on failure");
   CHECK(receiver == NULL, "no receiver");
   CHECK_RESULT(anchor_receiver_new(v, store, 1000, &receiver), OK);
   anchor_reception kind = 0;

@@ -35,9 +35,13 @@ pub extern "C" fn anchor_now_unix_seconds() -> u64 {
 /// The host clock in unix milliseconds, for the `now_ms` parameters of the receiver.
 #[no_mangle]
 pub extern "C" fn anchor_now_unix_ms() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+    // std panics if the OS clock cannot be read; no panic may cross into C (0 then, like a clock before 1970).
+    std::panic::catch_unwind(|| {
+        SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+    })
+    .unwrap_or(0)
 }
 
 fn result_of(result: u32) -> Result<anchor_result, Failure> {

@@ -1,6 +1,7 @@
 //! The per-handle last error: the message of the most recent failed call made *by this thread* on a
 //! handle, so threads sharing one verifier never read each other's messages (the result code a thread got
-//! and the message it reads always belong to the same call).
+//! and the message it reads always belong to the same call). A handle remembers its 64 most recently
+//! failing threads (memory stays bounded however many threads a host runs); the header says so.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, PoisonError};

@@ -8,7 +8,7 @@ use anchor_webhooks::{
 };
 
 use crate::event::{anchor_event, Held};
-use crate::ffi::{self, anchor_header};
+use crate::ffi::{self, anchor_header, Failure};
 use crate::last_error::LastError;
 use crate::result::anchor_result;
 use crate::verifier::{anchor_verifier, last_error_into};
@@ -59,7 +59,8 @@ pub enum anchor_reception {
 }
 
 /// A memory store holding at most `max_entries` ids (`ANCHOR_DEFAULT_MAX_ENTRIES`; at least 1),
-/// remembering completed ids for `done_ttl_seconds` (`ANCHOR_DEFAULT_DONE_TTL_SECONDS`).
+/// remembering completed ids for `done_ttl_seconds` (`ANCHOR_DEFAULT_DONE_TTL_SECONDS`; at least 1: 0 would
+/// forget a completed id at once, so a retry would run the handler again: `ANCHOR_RESULT_INVALID_ARGUMENT`).
 #[no_mangle]
 pub unsafe extern "C" fn anchor_memory_store_new(
     max_entries: usize,
@@ -69,6 +70,12 @@ pub unsafe extern "C" fn anchor_memory_store_new(
     ffi::guard(None, || {
         // SAFETY: the header's pointer contract.
         let out = unsafe { ffi::output(store_out, "store_out") }?;
+        if done_ttl_seconds == 0 {
+            return Err(Failure::invalid(
+                "invalid_argument: done_ttl_seconds must be at least 1 (0 would forget a completed id at once; \
+                 ANCHOR_DEFAULT_DONE_TTL_SECONDS is 24 h)",
+            ));
+        }
         let store = MemoryStore::new(max_entries, Duration::from_secs(done_ttl_seconds));
         out.write(ffi::into_handle(anchor_memory_store { store: Arc::new(store) }));
         Ok(())
@@ -98,7 +105,8 @@ pub unsafe extern "C" fn anchor_memory_store_free(store: *mut anchor_memory_stor
 }
 
 /// A receiver over a copy of `verifier` (free the verifier whenever you like) and `store` (shared),
-/// claiming ids for `lease_ms` milliseconds (`ANCHOR_DEFAULT_LEASE_MS`).
+/// claiming ids for `lease_ms` milliseconds (`ANCHOR_DEFAULT_LEASE_MS`; at least 1: a claim of 0 ms would let
+/// every worker take the same id at once: `ANCHOR_RESULT_INVALID_ARGUMENT`).
 #[no_mangle]
 pub unsafe extern "C" fn anchor_receiver_new(
     verifier: *const anchor_verifier,
@@ -115,6 +123,12 @@ pub unsafe extern "C" fn anchor_receiver_new(
                 ffi::output(receiver_out, "receiver_out")?,
             )
         };
+        if lease_ms == 0 {
+            return Err(Failure::invalid(
+                "invalid_argument: lease_ms must be at least 1 (a claim of 0 ms would let every worker take the \
+                 same id; ANCHOR_DEFAULT_LEASE_MS is 30 s)",
+            ));
+        }
         let inner = Receiver::new(verifier.inner.clone(), Arc::clone(&store.store))
             .with_lease(Duration::from_millis(lease_ms));
         out.write(ffi::into_handle(anchor_receiver { inner, last_error: LastError::default() }));
