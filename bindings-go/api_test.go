@@ -1,6 +1,7 @@
 package anchorwebhooks
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -8,11 +9,13 @@ import (
 	"math"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
+	"testing/iotest"
 	"time"
 )
 
@@ -462,3 +465,58 @@ func TestStoreOptionsThatDisableDedupePanic(t *testing.T) {
 		}()
 	}
 }
+
+// What the Middleware does when the request itself fails: a body the connection did not deliver asks for a
+// retry (503; a 4xx would be final for the sender), a body an http.MaxBytesReader stopped is 413, and a
+// request cancelled before the handler returned releases the claim so the retry runs the handler.
+func TestMiddlewareOnFailingRequests(t *testing.T) {
+	v, _ := NewVerifier([]string{testSecret})
+	runs := 0
+	handler := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		runs++
+		if cancel, ok := r.Context().Value(cancelKey{}).(context.CancelFunc); ok {
+			cancel() // the client went away while the handler worked; it returns without answering
+			return
+		}
+		w.WriteHeader(http.StatusNoContent)
+	})
+	m := Middleware(v, NewMemoryStore(), handler)
+	body := envelope("evt_cancelled", "task.completed")
+	h, err := Sign([]string{testSecret}, body, time.Now().Unix())
+	if err != nil {
+		t.Fatal(err)
+	}
+	request := func(reader io.Reader) *http.Request {
+		r := httptest.NewRequest(http.MethodPost, "/hook", reader)
+		r.Header = h.Clone()
+		return r
+	}
+
+	recorder := httptest.NewRecorder()
+	m.ServeHTTP(recorder, request(iotest.ErrReader(errors.New("connection reset by peer"))))
+	if recorder.Code != 503 || recorder.Header().Get("Retry-After") != "5" || runs != 0 {
+		t.Fatalf("unreadable body: %d %q, %d runs", recorder.Code, recorder.Body, runs)
+	}
+
+	recorder = httptest.NewRecorder()
+	limited := request(strings.NewReader(string(body)))
+	limited.Body = http.MaxBytesReader(recorder, limited.Body, 10)
+	m.ServeHTTP(recorder, limited)
+	if recorder.Code != 413 || strings.TrimSpace(recorder.Body.String()) != `{"error":"body_too_large"}` || runs != 0 {
+		t.Fatalf("MaxBytesReader: %d %q, %d runs", recorder.Code, recorder.Body, runs)
+	}
+	if _, err := v.VerifyRequest(limited); !errors.Is(err, ErrBodyTooLarge) {
+		t.Fatalf("VerifyRequest behind MaxBytesReader: %v", err)
+	}
+
+	ctx, cancel := context.WithCancel(context.Background())
+	ctx = context.WithValue(ctx, cancelKey{}, cancel)
+	m.ServeHTTP(httptest.NewRecorder(), request(strings.NewReader(string(body))).WithContext(ctx))
+	recorder = httptest.NewRecorder()
+	m.ServeHTTP(recorder, request(strings.NewReader(string(body))))
+	if recorder.Code != 204 || runs != 2 {
+		t.Fatalf("retry after a cancelled request: %d, %d runs (the claim must have been released)", recorder.Code, runs)
+	}
+}
+
+type cancelKey struct{}

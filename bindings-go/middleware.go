@@ -41,8 +41,10 @@ type middleware struct {
 //   - a duplicate (already processed): 200 {"ok":true,"outcome":"duplicate"};
 //   - in progress on another request, or the store unavailable: 503 with Retry-After, so the sender
 //     retries (answering 200 would lose the event if the first request fails);
-//   - a fresh event: handler runs. If it answers 5xx or panics, the claim is released so the sender's
-//     retry is processed; otherwise the event is marked done.
+//   - a fresh event: handler runs. If it answers 5xx or panics, or the request was cancelled before it
+//     returned, the claim is released so the sender's retry is processed; otherwise the event is marked done;
+//   - a body the connection failed to deliver: 503 with Retry-After; one an http.MaxBytesReader in front
+//     stopped: 413 body_too_large.
 func Middleware(v *Verifier, store *MemoryStore, handler http.Handler) http.Handler {
 	var receiver *C.anchor_receiver
 	code := C.anchor_receiver_new(handleOf(v).pointer(), storeHandleOf(store).pointer(), C.ANCHOR_DEFAULT_LEASE_MS, &receiver)
@@ -58,8 +60,15 @@ func Middleware(v *Verifier, store *MemoryStore, handler http.Handler) http.Hand
 
 func (m *middleware) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	body, err := readBody(r, m.maxBodyBytes)
+	var refused *Error
+	if errors.As(err, &refused) {
+		answer(w, refused.HTTPStatus, map[string]any{"error": refused.Code})
+		return
+	}
 	if err != nil {
-		answer(w, http.StatusBadRequest, map[string]any{"error": "unreadable_body"})
+		// The connection failed mid-body: a 4xx would be final for the sender, so ask for a retry.
+		w.Header().Set("Retry-After", retryAfter)
+		answer(w, http.StatusServiceUnavailable, map[string]any{"error": "unreadable_body"})
 		return
 	}
 	p := pack(r.Header)
@@ -70,7 +79,6 @@ func (m *middleware) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		C.size_t(len(body)), C.uint64_t(time.Now().UnixMilli()), bytesPtr(out), C.size_t(len(out)), &p.res, &claim)
 	runtime.KeepAlive(m)
 	if code != C.ANCHOR_RESULT_OK {
-		var refused *Error
 		errors.As(failure(code, out, &p.res), &refused)
 		if refused.HTTPStatus == http.StatusServiceUnavailable {
 			w.Header().Set("Retry-After", retryAfter)
@@ -106,7 +114,9 @@ func (m *middleware) runFresh(w http.ResponseWriter, r *http.Request, event *Eve
 		runtime.KeepAlive(m)
 	}()
 	m.handler.ServeHTTP(recorder, r.WithContext(context.WithValue(r.Context(), eventKey{}, event)))
-	succeeded = recorder.status < 500
+	// A request cancelled before the handler returned (client gone, server shutting down) may have stopped
+	// the handler's work: release, so the sender's retry runs it (at least once, never lost).
+	succeeded = recorder.status < 500 && r.Context().Err() == nil
 }
 
 // statusRecorder remembers the status the handler answered with.

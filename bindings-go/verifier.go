@@ -8,6 +8,7 @@ import "C"
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -193,6 +194,12 @@ func readBody(r *http.Request, limit int) ([]byte, error) {
 		readLimit++
 	}
 	body, err := io.ReadAll(io.LimitReader(r.Body, readLimit))
+	var stopped *http.MaxBytesError
+	if errors.As(err, &stopped) {
+		// An http.MaxBytesReader in front refused the body: the same answer as the core's own limit.
+		return nil, &Error{Code: CodeBodyTooLarge, Number: ErrBodyTooLarge.Number, HTTPStatus: ErrBodyTooLarge.HTTPStatus,
+			Message: fmt.Sprintf("body too large: http.MaxBytesReader stopped it at %d bytes", stopped.Limit)}
+	}
 	if err != nil {
 		return nil, fmt.Errorf("anchor-webhooks: reading the request body: %w", err)
 	}
