@@ -625,10 +625,7 @@ fn event_value<'env>(
     };
     scratch.set(SLOT_MATCHED, verified.matched_secret as f64);
     scratch.set(SLOT_TIMESTAMP, verified.timestamp as f64);
-    // Whole milliseconds rounded down (the seconds are, and the milliseconds past them are never negative).
-    let created = event
-        .created()
-        .map_or(f64::NAN, |at| (at.unix_timestamp() * 1000 + i64::from(at.millisecond())) as f64);
+    let created = event.created_unix_ms().map_or(f64::NAN, |ms| ms as f64);
     scratch.set(SLOT_CREATED_MS, created);
     scratch.set(SLOT_FOUND, f64::from(found as u8));
     scratch.set(SLOT_CLAIM, claim.unwrap_or(-1.0));

@@ -213,9 +213,8 @@ fn event_text(verified: &Verified, utf16: bool) -> String {
         verified.delivery_id.as_deref(),
     ];
     let mut text = String::with_capacity(64 + strings.iter().flatten().map(|s| s.len()).sum::<usize>());
-    if let Some(at) = event.created() {
-        // Whole milliseconds rounded down (the seconds are, and the milliseconds past them are never negative).
-        let _ = write!(text, "{}", at.unix_timestamp() * 1000 + i64::from(at.millisecond()));
+    if let Some(created_ms) = event.created_unix_ms() {
+        let _ = write!(text, "{created_ms}");
     }
     let _ = write!(text, ",{},{},", verified.matched_secret, verified.timestamp);
     if let Some((start, end)) = data_span(event, utf16) {

@@ -182,6 +182,13 @@ impl Event {
         self.created
     }
 
+    /// [`Event::created`] in whole unix milliseconds, rounded down (what a JavaScript `Date` holds, and the
+    /// vectors' `created_ms`). No 128-bit division: the seconds are rounded down already and the
+    /// milliseconds past them are never negative.
+    pub fn created_unix_ms(&self) -> Option<i64> {
+        self.created.map(|at| at.unix_timestamp() * 1000 + i64::from(at.millisecond()))
+    }
+
     pub fn project_id(&self) -> Option<&str> {
         self.project_id.as_deref()
     }

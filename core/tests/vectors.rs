@@ -93,7 +93,7 @@ fn run(file: &str) -> usize {
                     "id": verified.event.id(),
                     "type": verified.event.event_type().as_str(),
                     "delivery_id": verified.delivery_id,
-                    "created_ms": verified.event.created().map(|at| at.unix_timestamp_nanos().div_euclid(1_000_000) as i64),
+                    "created_ms": verified.event.created_unix_ms(),
                 });
                 (&got != expect)
                     .then(|| format!("expected {expect}, got {got}"))
