@@ -157,9 +157,7 @@ impl<K: AsRef<[u8]>, V: AsRef<[u8]>> Headers for CgiHeaders<'_, K, V> {
 /// The CGI/WSGI environ variable that carries `header`: `Anchor-Signature` is `HTTP_ANCHOR_SIGNATURE`,
 /// `Content-Type` is `CONTENT_TYPE` (the names [`CgiHeaders`] reads).
 pub fn cgi_variable(header: &str) -> String {
-    let unprefixed =
-        header.eq_ignore_ascii_case("content-type") || header.eq_ignore_ascii_case("content-length");
-    let prefix = if unprefixed { "" } else { "HTTP_" };
+    let prefix = cgi_prefix(header.as_bytes());
     let variable: String =
         header.chars().map(|c| if c == '-' { '_' } else { c.to_ascii_uppercase() }).collect();
     format!("{prefix}{variable}")
@@ -189,11 +187,20 @@ pub fn usual_spellings(header: &str) -> Vec<String> {
     spellings
 }
 
-fn is_cgi_name_of(variable: &[u8], header: &str) -> bool {
-    let header = header.as_bytes();
+/// What CGI puts before a header's variable name: `HTTP_`, except for `Content-Type` and `Content-Length`.
+fn cgi_prefix(header: &[u8]) -> &'static str {
     let unprefixed =
         header.eq_ignore_ascii_case(b"content-type") || header.eq_ignore_ascii_case(b"content-length");
-    let rest = if unprefixed { Some(variable) } else { variable.strip_prefix(b"HTTP_") };
+    if unprefixed {
+        ""
+    } else {
+        "HTTP_"
+    }
+}
+
+fn is_cgi_name_of(variable: &[u8], header: &str) -> bool {
+    let header = header.as_bytes();
+    let rest = variable.strip_prefix(cgi_prefix(header).as_bytes());
     rest.is_some_and(|rest| {
         rest.len() == header.len()
             && rest
