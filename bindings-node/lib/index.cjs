@@ -757,12 +757,8 @@ class MemoryStore {
   #native
 
   static {
-    nativeStoreOf = (store) => {
-      if (store === null || typeof store !== 'object') {
-        throw invalid(`store must be a MemoryStore or a RedisStore (new RedisStore(url) for a URL), got ${describe(store)}`)
-      }
-      return #native in store ? store.#native : RedisStore.nativeOf(store)
-    }
+    nativeStoreOf = (store) =>
+      store !== null && typeof store === 'object' && #native in store ? store.#native : RedisStore.nativeOf(store)
   }
 
   constructor(options) {
@@ -792,7 +788,7 @@ class RedisStore {
   #native
 
   static nativeOf(store) {
-    if (!(#native in store)) {
+    if (store === null || typeof store !== 'object' || !(#native in store)) {
       throw invalid(`store must be a MemoryStore or a RedisStore (new RedisStore(url) for a URL), got ${describe(store)}`)
     }
     return store.#native
