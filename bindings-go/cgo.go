@@ -14,9 +14,32 @@ import "C"
 
 import (
 	"net/http"
+	"runtime"
 	"sync"
 	"unsafe"
 )
+
+// owned holds one library object (P is a pointer to an opaque C type, which cannot be a type argument
+// itself). Copies of the Go value that holds it share it, and the cleanup that frees the object is tied to
+// it, not to one of those values, so the object is never freed while a copy can still reach it.
+type owned[P any] struct{ ptr P }
+
+// own wraps ptr, which free releases once nothing reaches the returned handle.
+func own[P any](ptr P, free func(P)) *owned[P] {
+	handle := &owned[P]{ptr: ptr}
+	runtime.AddCleanup(handle, free, ptr)
+	return handle
+}
+
+// pointer is the object; nil for a nil handle (a nil or zero Verifier/MemoryStore: the library answers
+// null_parameter).
+func (h *owned[P]) pointer() P {
+	if h == nil {
+		var none P
+		return none
+	}
+	return h.ptr
+}
 
 // callState is the Go side of one call: http.Header flattened for the shim (bytes back to back, two
 // lengths per header), a scratch buffer for messages, and the shim's result. Pooled, so a verification

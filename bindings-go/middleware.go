@@ -47,9 +47,9 @@ type middleware struct {
 //     stopped: 413 body_too_large.
 func Middleware(v *Verifier, store *MemoryStore, handler http.Handler) http.Handler {
 	var receiver *C.anchor_receiver
-	code := C.anchor_receiver_new(handleOf(v).pointer(), storeHandleOf(store).pointer(), C.ANCHOR_DEFAULT_LEASE_MS, &receiver)
-	runtime.KeepAlive(handleOf(v))
-	runtime.KeepAlive(storeHandleOf(store))
+	code := C.anchor_receiver_new(v.owned().pointer(), store.owned().pointer(), C.ANCHOR_DEFAULT_LEASE_MS, &receiver)
+	runtime.KeepAlive(v.owned())
+	runtime.KeepAlive(store.owned())
 	if code != C.ANCHOR_RESULT_OK {
 		panic(errorFor(uint32(code), "anchor_receiver_new"))
 	}

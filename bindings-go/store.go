@@ -15,24 +15,15 @@ import (
 // completed event ids. When full of live entries it refuses new claims (ErrStoreUnavailable, answered
 // 503) rather than forget a completed id early. Share one store between the middlewares of a process.
 type MemoryStore struct {
-	handle *storeHandle
+	handle *owned[*C.anchor_memory_store]
 }
 
-// storeHandle owns the library's store; copies of a MemoryStore share it (see verifierHandle).
-type storeHandle struct{ ptr *C.anchor_memory_store }
-
-func storeHandleOf(s *MemoryStore) *storeHandle {
+// owned is s's library store, nil for a nil or zero MemoryStore.
+func (s *MemoryStore) owned() *owned[*C.anchor_memory_store] {
 	if s == nil {
 		return nil
 	}
 	return s.handle
-}
-
-func (h *storeHandle) pointer() *C.anchor_memory_store {
-	if h == nil {
-		return nil
-	}
-	return h.ptr
 }
 
 type storeConfig struct {
@@ -72,15 +63,13 @@ func NewMemoryStore(opts ...StoreOption) *MemoryStore {
 	if code != C.ANCHOR_RESULT_OK {
 		panic(errorFor(uint32(code), "anchor_memory_store_new"))
 	}
-	handle := &storeHandle{ptr: ptr}
-	runtime.AddCleanup(handle, func(ptr *C.anchor_memory_store) { C.anchor_memory_store_free(ptr) }, ptr)
-	return &MemoryStore{handle: handle}
+	return &MemoryStore{handle: own(ptr, func(ptr *C.anchor_memory_store) { C.anchor_memory_store_free(ptr) })}
 }
 
 // Len is the number of ids held (live, or expired and not yet evicted).
 func (s *MemoryStore) Len() int {
 	var n C.size_t
-	handle := storeHandleOf(s)
+	handle := s.owned()
 	C.anchor_memory_store_len(handle.pointer(), &n)
 	runtime.KeepAlive(handle)
 	return int(n)

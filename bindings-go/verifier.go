@@ -56,27 +56,16 @@ func WithMaxBodyBytes(n int) Option { return func(c *config) { c.maxBodyBytes = 
 // It is safe for concurrent use. It does not keep the secret strings: only the library holds the keys,
 // and zeroes them when the Verifier is garbage collected.
 type Verifier struct {
-	handle       *verifierHandle
+	handle       *owned[*C.anchor_verifier]
 	maxBodyBytes int
 }
 
-// verifierHandle owns the library's verifier. Copies of a Verifier share it and the cleanup is tied to it,
-// not to one Verifier value, so the verifier is never freed while a copy can still reach it.
-type verifierHandle struct{ ptr *C.anchor_verifier }
-
-// handleOf is v's handle, nil for a nil or zero Verifier (whose calls then fail with null_parameter).
-func handleOf(v *Verifier) *verifierHandle {
+// owned is v's library verifier, nil for a nil or zero Verifier.
+func (v *Verifier) owned() *owned[*C.anchor_verifier] {
 	if v == nil {
 		return nil
 	}
 	return v.handle
-}
-
-func (h *verifierHandle) pointer() *C.anchor_verifier {
-	if h == nil {
-		return nil
-	}
-	return h.ptr
 }
 
 // Signature is what VerifySignature reports.
@@ -124,8 +113,7 @@ func NewVerifier(secrets []string, opts ...Option) (*Verifier, error) {
 	if code != C.ANCHOR_RESULT_OK {
 		return nil, failure(code, out, &res)
 	}
-	handle := &verifierHandle{ptr: ptr}
-	runtime.AddCleanup(handle, func(ptr *C.anchor_verifier) { C.anchor_verifier_free(ptr) }, ptr)
+	handle := own(ptr, func(ptr *C.anchor_verifier) { C.anchor_verifier_free(ptr) })
 	return &Verifier{handle: handle, maxBodyBytes: maxBodyBytes}, nil
 }
 
@@ -137,7 +125,7 @@ func (v *Verifier) Verify(body []byte, h http.Header) (*Event, error) {
 
 // VerifyAt is Verify with an explicit clock (tests, replays).
 func (v *Verifier) VerifyAt(body []byte, h http.Header, now time.Time) (*Event, error) {
-	handle := handleOf(v)
+	handle := v.owned()
 	p := pack(h)
 	defer p.release()
 	out := make([]byte, outputSize(body, p))
@@ -158,7 +146,7 @@ func (v *Verifier) VerifySignature(body []byte, h http.Header) (Signature, error
 
 // VerifySignatureAt is VerifySignature with an explicit clock.
 func (v *Verifier) VerifySignatureAt(body []byte, h http.Header, now time.Time) (Signature, error) {
-	handle := handleOf(v)
+	handle := v.owned()
 	p := pack(h)
 	defer p.release()
 	scratch, scratchLen := p.scratchPtr()
