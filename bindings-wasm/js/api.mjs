@@ -171,15 +171,6 @@ function createApi(raw) {
   }
 
   /**
-   * The core's `body_too_large` for the `limit + 1` bytes it was given, stating the body's real length (a
-   * JavaScript mapping: a wasm export doing the same costs about 220 bytes of the size budget).
-   */
-  function realLength(error, limit, bytes) {
-    const message = error.message.replace(`: ${limit + 1} bytes,`, `: ${bytes.byteLength} bytes,`);
-    return new WebhookVerificationError(message, error.code, error.httpStatus, error.skewSeconds);
-  }
-
-  /**
    * `call(bytes)` with at most `maxBodyBytes + 1` of them in wasm memory: enough for the core to refuse an
    * oversized body with `body_too_large` at its own point in its order of checks (headers and timestamp
    * first), without copying a body that wasm memory may not even hold (that would abort the instance).
@@ -191,7 +182,9 @@ function createApi(raw) {
     try {
       return call(bytes.subarray(0, limit + 1));
     } catch (error) {
-      throw error instanceof WebhookVerificationError && error.code === 'body_too_large' ? realLength(error, limit, bytes) : error;
+      throw error instanceof WebhookVerificationError && error.code === 'body_too_large'
+        ? raw.bodyTooLargeError(bytes.byteLength, limit)
+        : error;
     }
   }
 

@@ -164,6 +164,15 @@ pub fn in_progress_retry_after_seconds() -> f64 {
     IN_PROGRESS_RETRY_AFTER_SECONDS as f64
 }
 
+/// The core's `body_too_large` for a body of `len` bytes: JavaScript hands the core only `limit + 1` bytes
+/// of an oversized body (copying all of it could exhaust wasm memory), then states the real length with
+/// this. A length beyond the address space saturates (a body over 4 GiB is reported as 4 GiB).
+#[wasm_bindgen(js_name = bodyTooLargeError)]
+pub fn body_too_large_error(len: f64, limit: f64) -> JsValue {
+    let bytes = |n: f64| if n >= usize::MAX as f64 { usize::MAX } else { n as usize };
+    js_error(&Error::BodyTooLarge { len: bytes(len), limit: bytes(limit) })
+}
+
 /// The crate version, which is the workspace version.
 #[wasm_bindgen]
 pub fn version() -> String {
