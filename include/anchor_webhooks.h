@@ -214,7 +214,8 @@ typedef struct anchor_verifier_builder anchor_verifier_builder;
  *
  * As an output of the library it is a view into memory owned by a handle, valid until that handle is
  * freed; `data` is NULL (and `len` 0) when an optional value is absent, which is distinct from an
- * empty value (non-NULL `data`, `len` 0).
+ * empty value (`len` 0 and a non-NULL `data` pointing at a real, static byte, so passing it to `memcpy`
+ * with its length is defined).
  */
 typedef struct anchor_bytes {
   /**
@@ -269,12 +270,13 @@ typedef struct anchor_header {
 } anchor_header;
 
 /**
- * Optional parts of a signed delivery; a NULL pointer (or the whole options pointer being NULL) means
- * the default.
+ * Optional parts of a signed delivery; `(NULL, 0)` (or the whole options pointer being NULL) means the
+ * default. `(NULL, n > 0)` is `ANCHOR_RESULT_NULL_PARAMETER`; `(non-NULL, 0)` is an empty value, which no
+ * header can carry: `ANCHOR_RESULT_MALFORMED_HEADER`.
  */
 typedef struct anchor_sign_options {
   /**
-   * `Anchor-Delivery-Id` / `webhook-id`. Default (NULL): derived from the timestamp and body.
+   * `Anchor-Delivery-Id` / `webhook-id`. Default (`NULL`, 0): derived from the timestamp and body.
    */
   const uint8_t *id;
   /**
@@ -282,7 +284,7 @@ typedef struct anchor_sign_options {
    */
   size_t id_len;
   /**
-   * `Anchor-Event`. Default (NULL): the body's `type` field when it has one.
+   * `Anchor-Event`. Default (`NULL`, 0): the body's `type` field when it has one.
    */
   const uint8_t *event_type;
   /**
@@ -427,7 +429,9 @@ uint64_t anchor_now_unix_seconds(void);
 /**
  * Marks the claimed event done (after the handler succeeded): retries of it are then duplicates.
  * `*completed_out` is false when the claim had been lost meanwhile (its lease expired and another
- * worker took it over). `event` must come from `anchor_receiver_receive` with `ANCHOR_RECEPTION_FRESH`.
+ * worker took it over). `event` must come from this receiver's `anchor_receiver_receive` with
+ * `ANCHOR_RECEPTION_FRESH`: any other event (one holding no claim, or claimed through another receiver,
+ * even one sharing the store) is `ANCHOR_RESULT_INVALID_ARGUMENT`, and its claim is left as it was.
  */
 enum anchor_result anchor_receiver_complete(const struct anchor_receiver *receiver,
                                             const struct anchor_event *event,
@@ -474,7 +478,8 @@ enum anchor_result anchor_receiver_receive(const struct anchor_receiver *receive
 
 /**
  * Frees the claimed event after a handler failure, so the sender's retry is processed.
- * `*released_out` is false when the claim had been lost meanwhile.
+ * `*released_out` is false when the claim had been lost meanwhile. `event` must come from this
+ * receiver, as for `anchor_receiver_complete` (otherwise `ANCHOR_RESULT_INVALID_ARGUMENT`).
  */
 enum anchor_result anchor_receiver_release(const struct anchor_receiver *receiver,
                                            const struct anchor_event *event,

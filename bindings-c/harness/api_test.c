@@ -175,6 +175,28 @@ void test_sign_and_event_views(void) {
   CHECK_RESULT(anchor_event_data(event, &view), ANCHOR_RESULT_OK);
   CHECK(bytes_eq(view, "{}"), "empty data %s", show(view));
   anchor_event_free(event);
+  anchor_signed_headers_free(signed_headers);
+
+  /* Empty values (not absent ones) are views of a real address, never a dangling one such as 0x1, so
+   * memcpy(dst, data, 0) is defined; every empty view points at the same static byte. */
+  const char *blank = "{\"id\":\"evt_3\",\"type\":\"task.completed\",\"created\":\"2026-05-24T12:18:05Z\","
+                      "\"project_id\":\"\",\"text\":\"\",\"data\":{}}";
+  signed_headers = sign_or_die(TEST_SECRET, (const uint8_t *)blank, strlen(blank), TEST_NOW);
+  CHECK_RESULT(anchor_signed_headers_get(signed_headers, &headers, &headers_len), ANCHOR_RESULT_OK);
+  CHECK_RESULT(anchor_verifier_verify(verifier, headers, headers_len, (const uint8_t *)blank, strlen(blank),
+                                      TEST_NOW, &event),
+               ANCHOR_RESULT_OK);
+  anchor_bytes empty_project = {NULL, 9}, empty_text = {NULL, 9};
+  CHECK_RESULT(anchor_event_project_id(event, &empty_project), ANCHOR_RESULT_OK);
+  CHECK_RESULT(anchor_event_text(event, &empty_text), ANCHOR_RESULT_OK);
+  CHECK(empty_project.len == 0 && empty_project.data != NULL && empty_project.data != (const uint8_t *)1,
+        "empty project_id: data=%p len=%zu", (const void *)empty_project.data, empty_project.len);
+  CHECK(empty_text.len == 0 && empty_text.data == empty_project.data, "empty text: data=%p len=%zu",
+        (const void *)empty_text.data, empty_text.len);
+  char sink[1] = {'x'};
+  memcpy(sink, empty_project.data, empty_project.len);
+  CHECK(sink[0] == 'x', "nothing copied");
+  anchor_event_free(event);
 
   /* A forgery: the message says what happened, never the secret. */
   anchor_signed_headers *forged = sign_or_die("not-the-secret", (const uint8_t *)bare, strlen(bare), TEST_NOW);
@@ -240,6 +262,7 @@ void test_standard_scheme(void) {
   CHECK(bytes_eq(view, "msg_p5jXN8AQM9LWM0D4loKWxJek"), "id %s", show(view));
   CHECK_RESULT(anchor_event_type(event, &view), ANCHOR_RESULT_OK);
   CHECK(bytes_eq(view, ""), "no type: empty, %s", show(view));
+  CHECK(view.data != (const uint8_t *)1, "an empty view points at a real address, not %p", (const void *)view.data);
   CHECK_RESULT(anchor_event_data(event, &view), ANCHOR_RESULT_OK);
   CHECK(bytes_eq(view, "null"), "no data: null, %s", show(view));
   CHECK_RESULT(anchor_event_created(event, &view), ANCHOR_RESULT_OK);
@@ -354,6 +377,35 @@ void test_receiver_flow(void) {
   CHECK_RESULT(anchor_receiver_last_error(receiver, (uint8_t *)message, sizeof message, &written), ANCHOR_RESULT_OK);
   CHECK(strstr(message, "holds no claim") != NULL, "%.*s", (int)written, message);
   anchor_event_free(second);
+  /* Settled through another receiver (over the same store, or another one): refused with a message, nothing
+   * written, and the claim stays held by the receiver that took it. */
+  anchor_verifier *other_verifier = verifier_or_die(TEST_SECRET);
+  anchor_memory_store *other_store = NULL;
+  anchor_receiver *same_store = NULL, *elsewhere = NULL;
+  CHECK_RESULT(anchor_memory_store_new(10, 60, &other_store), ANCHOR_RESULT_OK);
+  CHECK_RESULT(anchor_receiver_new(other_verifier, store, 1000, &same_store), ANCHOR_RESULT_OK);
+  CHECK_RESULT(anchor_receiver_new(other_verifier, other_store, 1000, &elsewhere), ANCHOR_RESULT_OK);
+  anchor_verifier_free(other_verifier);
+  anchor_memory_store_free(other_store);
+  const char *not_yours = "invalid_argument: this event was claimed by another receiver: complete or release it "
+                          "with the anchor_receiver whose anchor_receiver_receive returned it";
+  anchor_receiver *strangers[2] = {same_store, elsewhere};
+  for (int i = 0; i < 2; i++) {
+    done = true;
+    CHECK_RESULT(anchor_receiver_complete(strangers[i], first, now_ms + 15, &done), ANCHOR_RESULT_INVALID_ARGUMENT);
+    CHECK_RESULT(anchor_receiver_release(strangers[i], first, now_ms + 15, &done), ANCHOR_RESULT_INVALID_ARGUMENT);
+    CHECK(done, "no output written on a refusal");
+    written = 0;
+    CHECK_RESULT(anchor_receiver_last_error(strangers[i], (uint8_t *)message, sizeof message, &written),
+                 ANCHOR_RESULT_OK);
+    CHECK(written == strlen(not_yours) && memcmp(message, not_yours, written) == 0, "receiver %d: %.*s", i,
+          (int)written, message);
+  }
+  CHECK_RESULT(receive(same_store, body, headers, n, now_ms + 16, &kind, &second), ANCHOR_RESULT_OK);
+  CHECK(kind == ANCHOR_RECEPTION_IN_PROGRESS, "the claim is still held, got %d", kind);
+  anchor_event_free(second);
+  anchor_receiver_free(same_store);
+  anchor_receiver_free(elsewhere);
   /* Released after a failed handler: the retry is fresh again. */
   CHECK_RESULT(anchor_receiver_release(receiver, first, now_ms + 20, &done), ANCHOR_RESULT_OK);
   CHECK(done, "released");

@@ -176,8 +176,13 @@ void test_null_parameters(void) {
   CHECK_RESULT(anchor_sign(ANCHOR_SCHEME_ANCHOR, null_secret, 1, b, bl, TEST_NOW, NULL, &ns), NUL);
   CHECK_RESULT(anchor_sign(ANCHOR_SCHEME_ANCHOR, secrets, 1, NULL, bl, TEST_NOW, NULL, &ns), NUL);
   CHECK_RESULT(anchor_sign(ANCHOR_SCHEME_ANCHOR, secrets, 1, b, bl, TEST_NOW, NULL, NULL), NUL);
+  /* An option field given as (NULL, n > 0) is refused like any other input; only (NULL, 0) is "default". */
+  anchor_sign_options null_id = {NULL, 5, NULL, 0};
+  CHECK_RESULT(anchor_sign(ANCHOR_SCHEME_ANCHOR, secrets, 1, b, bl, TEST_NOW, &null_id, &ns), NUL);
+  anchor_sign_options null_type = {(const uint8_t *)"delivery-1", 10, NULL, 14};
+  CHECK_RESULT(anchor_sign(ANCHOR_SCHEME_ANCHOR, secrets, 1, b, bl, TEST_NOW, &null_type, &ns), NUL);
   CHECK(ns == NULL, "nothing signed");
-  /* NULL options (and NULL option fields) mean the defaults. */
+  /* NULL options (and (NULL, 0) option fields) mean the defaults. */
   anchor_sign_options defaults = {NULL, 0, NULL, 0};
   CHECK_RESULT(anchor_sign(ANCHOR_SCHEME_ANCHOR, secrets, 1, b, bl, TEST_NOW, &defaults, &ns), OK);
   const anchor_header *sh_headers = NULL;

@@ -6,6 +6,7 @@ use anchor_webhooks::time::format_description::well_known::Rfc3339;
 use anchor_webhooks::{Claimed, Event, Verified};
 
 use crate::ffi::{self, anchor_bytes, Failure};
+use crate::receiver::ClaimOwner;
 use crate::result::anchor_result;
 
 /// A verified event, from `anchor_verifier_verify` or `anchor_receiver_receive`. Every accessor returns
@@ -17,10 +18,11 @@ pub struct anchor_event {
     created_text: OnceLock<Option<String>>,
 }
 
-/// A receiver's fresh event carries its claim, for `anchor_receiver_complete` / `_release`.
+/// A receiver's fresh event carries its claim, for `anchor_receiver_complete` / `_release`, and which
+/// receiver took it: only that one may settle it.
 pub(crate) enum Held {
     Verified(Verified),
-    Claimed(Claimed),
+    Claimed(Claimed, ClaimOwner),
 }
 
 impl anchor_event {
@@ -35,7 +37,7 @@ impl anchor_event {
     fn verified_ref(&self) -> &Verified {
         match &self.held {
             Held::Verified(verified) => verified,
-            Held::Claimed(claimed) => &claimed.verified,
+            Held::Claimed(claimed, _) => &claimed.verified,
         }
     }
 
@@ -43,9 +45,16 @@ impl anchor_event {
         &self.verified_ref().event
     }
 
-    pub(crate) fn claimed(&self) -> Result<&Claimed, Failure> {
+    /// The claim, when `receiver` took it.
+    pub(crate) fn claimed_by(&self, receiver: &ClaimOwner) -> Result<&Claimed, Failure> {
         match &self.held {
-            Held::Claimed(claimed) => Ok(claimed),
+            Held::Claimed(claimed, owner) if owner.is(receiver) => Ok(claimed),
+            // Settling it through another receiver (whose store may not even hold the id) would answer
+            // "claim lost" while the real claim stays held until its lease ends.
+            Held::Claimed(..) => Err(Failure::invalid(
+                "invalid_argument: this event was claimed by another receiver: complete or release it with \
+                 the anchor_receiver whose anchor_receiver_receive returned it",
+            )),
             Held::Verified(_) => Err(Failure::invalid(
                 "invalid_argument: this event holds no claim: only the event of a fresh reception \
                  (ANCHOR_RECEPTION_FRESH) can be completed or released",

@@ -12,7 +12,8 @@ use crate::result::anchor_result;
 ///
 /// As an output of the library it is a view into memory owned by a handle, valid until that handle is
 /// freed; `data` is NULL (and `len` 0) when an optional value is absent, which is distinct from an
-/// empty value (non-NULL `data`, `len` 0).
+/// empty value (`len` 0 and a non-NULL `data` pointing at a real, static byte, so passing it to `memcpy`
+/// with its length is defined).
 #[repr(C)]
 #[derive(Clone, Copy, Debug)]
 pub struct anchor_bytes {
@@ -37,10 +38,23 @@ pub struct anchor_header {
     pub value_len: usize,
 }
 
+/// Where every empty view points: a real address, so `memcpy(dst, data, 0)` is defined in C (an empty Rust
+/// slice's pointer is dangling, e.g. `0x1`, which C17 7.24.1p2 does not allow even for a length of 0).
+static EMPTY: [u8; 1] = [0];
+
+/// The pointer to hand to C for `bytes`: their first byte, or [`EMPTY`] when there is none.
+pub(crate) fn data_of(bytes: &[u8]) -> *const u8 {
+    if bytes.is_empty() {
+        EMPTY.as_ptr()
+    } else {
+        bytes.as_ptr()
+    }
+}
+
 impl anchor_bytes {
     /// A view of `bytes`; it stays valid as long as they do.
     pub(crate) fn of(bytes: &[u8]) -> anchor_bytes {
-        anchor_bytes { data: bytes.as_ptr(), len: bytes.len() }
+        anchor_bytes { data: data_of(bytes), len: bytes.len() }
     }
 
     /// A view of an optional value: `{NULL, 0}` when absent.
@@ -304,6 +318,15 @@ mod tests {
                 anchor_result::InvalidArgument
             );
         }
+    }
+
+    #[test]
+    fn empty_views_point_at_a_real_address() {
+        let empty = anchor_bytes::of(b"");
+        assert_eq!(empty.len, 0);
+        assert!(!empty.data.is_null() && empty.data as usize != 1, "dangling: {:p}", empty.data);
+        assert_eq!(empty.data, anchor_bytes::of(&String::new().into_bytes()).data);
+        assert_eq!(anchor_bytes::of(b"x").len, 1);
     }
 
     #[test]

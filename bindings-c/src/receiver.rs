@@ -42,7 +42,20 @@ pub struct anchor_memory_store {
 /// Thread-safe: share it between threads.
 pub struct anchor_receiver {
     inner: Receiver<Arc<MemoryStore>>,
+    owner: ClaimOwner,
     last_error: LastError,
+}
+
+/// The identity of one `anchor_receiver`, recorded in the events it claims. An allocation of its own
+/// (not the handle's address, which a later receiver could reuse once this one is freed): every event
+/// holding a clone keeps it alive, so two live identities never compare equal.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct ClaimOwner(Arc<()>);
+
+impl ClaimOwner {
+    pub(crate) fn is(&self, other: &ClaimOwner) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
+    }
 }
 
 /// What `anchor_receiver_receive` found.
@@ -131,7 +144,11 @@ pub unsafe extern "C" fn anchor_receiver_new(
         }
         let inner = Receiver::new(verifier.inner.clone(), Arc::clone(&store.store))
             .with_lease(Duration::from_millis(lease_ms));
-        out.write(ffi::into_handle(anchor_receiver { inner, last_error: LastError::default() }));
+        out.write(ffi::into_handle(anchor_receiver {
+            inner,
+            owner: ClaimOwner::default(),
+            last_error: LastError::default(),
+        }));
         Ok(())
     })
 }
@@ -167,7 +184,9 @@ pub unsafe extern "C" fn anchor_receiver_receive(
         let reception =
             unsafe { ffi::with_headers(headers, headers_len, |h| receiver.inner.receive(h, body, now_ms)) }??;
         let (kind, held) = match reception {
-            Reception::Fresh(claimed) => (anchor_reception::Fresh, Held::Claimed(claimed)),
+            Reception::Fresh(claimed) => {
+                (anchor_reception::Fresh, Held::Claimed(claimed, receiver.owner.clone()))
+            }
             Reception::Duplicate(verified) => (anchor_reception::Duplicate, Held::Verified(verified)),
             Reception::InProgress(verified) => (anchor_reception::InProgress, Held::Verified(verified)),
         };
@@ -179,7 +198,9 @@ pub unsafe extern "C" fn anchor_receiver_receive(
 
 /// Marks the claimed event done (after the handler succeeded): retries of it are then duplicates.
 /// `*completed_out` is false when the claim had been lost meanwhile (its lease expired and another
-/// worker took it over). `event` must come from `anchor_receiver_receive` with `ANCHOR_RECEPTION_FRESH`.
+/// worker took it over). `event` must come from this receiver's `anchor_receiver_receive` with
+/// `ANCHOR_RECEPTION_FRESH`: any other event (one holding no claim, or claimed through another receiver,
+/// even one sharing the store) is `ANCHOR_RESULT_INVALID_ARGUMENT`, and its claim is left as it was.
 #[no_mangle]
 pub unsafe extern "C" fn anchor_receiver_complete(
     receiver: *const anchor_receiver,
@@ -192,7 +213,8 @@ pub unsafe extern "C" fn anchor_receiver_complete(
 }
 
 /// Frees the claimed event after a handler failure, so the sender's retry is processed.
-/// `*released_out` is false when the claim had been lost meanwhile.
+/// `*released_out` is false when the claim had been lost meanwhile. `event` must come from this
+/// receiver, as for `anchor_receiver_complete` (otherwise `ANCHOR_RESULT_INVALID_ARGUMENT`).
 #[no_mangle]
 pub unsafe extern "C" fn anchor_receiver_release(
     receiver: *const anchor_receiver,
@@ -225,7 +247,7 @@ unsafe fn settle(
         // SAFETY: the header's pointer contract.
         let (event, out) =
             unsafe { (ffi::require(ffi::handle(event), "event")?, ffi::output(done_out, "out")?) };
-        let claimed = event.claimed()?;
+        let claimed = event.claimed_by(&receiver.owner)?;
         let done = match settle {
             Settle::Complete => receiver.inner.complete(claimed, now_ms)?,
             Settle::Release => receiver.inner.release(claimed, now_ms)?,

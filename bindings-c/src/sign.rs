@@ -6,16 +6,17 @@ use crate::ffi::{self, anchor_bytes, anchor_header, Failure};
 use crate::result::anchor_result;
 use crate::verifier::{scheme, secrets_of};
 
-/// Optional parts of a signed delivery; a NULL pointer (or the whole options pointer being NULL) means
-/// the default.
+/// Optional parts of a signed delivery; `(NULL, 0)` (or the whole options pointer being NULL) means the
+/// default. `(NULL, n > 0)` is `ANCHOR_RESULT_NULL_PARAMETER`; `(non-NULL, 0)` is an empty value, which no
+/// header can carry: `ANCHOR_RESULT_MALFORMED_HEADER`.
 #[repr(C)]
 #[derive(Clone, Copy, Debug)]
 pub struct anchor_sign_options {
-    /// `Anchor-Delivery-Id` / `webhook-id`. Default (NULL): derived from the timestamp and body.
+    /// `Anchor-Delivery-Id` / `webhook-id`. Default (`NULL`, 0): derived from the timestamp and body.
     pub id: *const u8,
     /// The length of `id`.
     pub id_len: usize,
-    /// `Anchor-Event`. Default (NULL): the body's `type` field when it has one.
+    /// `Anchor-Event`. Default (`NULL`, 0): the body's `type` field when it has one.
     pub event_type: *const u8,
     /// The length of `event_type`.
     pub event_type_len: usize,
@@ -57,7 +58,8 @@ pub unsafe extern "C" fn anchor_sign(
         };
         let scheme = self::scheme(scheme)?;
         let text = |data: *const u8, len: usize, what: &'static str| -> Result<Option<&str>, Failure> {
-            if data.is_null() {
+            // Only (NULL, 0) means "the default"; (NULL, n > 0) is NULL_PARAMETER, as for every other input.
+            if data.is_null() && len == 0 {
                 return Ok(None);
             }
             // SAFETY: the header's pointer contract.
@@ -83,9 +85,9 @@ pub unsafe extern "C" fn anchor_sign(
             .iter()
             .zip(&values)
             .map(|(name, value)| anchor_header {
-                name: name.as_ptr(),
+                name: ffi::data_of(name.as_bytes()),
                 name_len: name.len(),
-                value: value.as_ptr(),
+                value: ffi::data_of(value.as_bytes()),
                 value_len: value.len(),
             })
             .collect();
