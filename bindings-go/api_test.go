@@ -174,6 +174,33 @@ func TestConstructionErrors(t *testing.T) {
 	}
 }
 
+// Failures the library reports without a handle to hold their message (anchor_sign, an unknown scheme)
+// still say what was wrong: Sign's secret errors carry the core's message, the same as NewVerifier's.
+func TestErrorsWithoutAHandleCarryAMessage(t *testing.T) {
+	const emptySecret = "invalid secret #1: it is empty (an empty secret would let anyone sign)"
+	const unknownScheme = "invalid_argument: unknown scheme 99 (SchemeAnchor = 0, SchemeStandard = 1)"
+	for name, c := range map[string]struct {
+		err     error
+		code    string
+		message string
+	}{
+		"Sign empty secret":        {second(Sign([]string{testSecret, ""}, nil, 1)), CodeInvalidSecret, strings.Replace(emptySecret, "#1", "#2", 1)},
+		"Sign standard bad base64": {second(Sign([]string{"whsec_!!"}, nil, 1, SignScheme(SchemeStandard))), CodeInvalidSecret, "invalid secret #1: the part after `whsec_` is not valid base64"},
+		"NewVerifier empty secret": {second(NewVerifier([]string{""})), CodeInvalidSecret, emptySecret},
+		"Sign unknown scheme":      {second(Sign([]string{testSecret}, nil, 1, SignScheme(99))), CodeInvalidArgument, unknownScheme},
+		"NewVerifier unknown scheme": {second(NewVerifier([]string{testSecret}, WithScheme(99))), CodeInvalidArgument,
+			unknownScheme},
+	} {
+		var refused *Error
+		if !errors.As(c.err, &refused) || refused.Code != c.code || refused.Message != c.message ||
+			refused.Error() != "anchor-webhooks: "+c.message {
+			t.Errorf("%s: %#v, want code %s and message %q", name, c.err, c.code, c.message)
+		}
+	}
+}
+
+func second[T any](_ T, err error) error { return err }
+
 // listen serves handler on a loopback port with a real http.Server; returns its base URL.
 func listen(t *testing.T, handler http.Handler) string {
 	t.Helper()

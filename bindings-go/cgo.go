@@ -99,6 +99,32 @@ func outputSize(body []byte, p *callState) int {
 	return len(body) + 2*len(p.bytes) + 256
 }
 
+// outputFor is the buffer a verification copies the event's fields into. A body over the verifier's limit
+// is refused before any field exists, so it gets the pooled message buffer: nothing is allocated in
+// proportion to a body the core will not read (SPEC §3.7).
+func outputFor(body []byte, p *callState, maxBodyBytes int) []byte {
+	if len(body) > maxBodyBytes {
+		return p.scratch[:]
+	}
+	return make([]byte, outputSize(body, p))
+}
+
+// packSecrets copies the secrets back to back into one buffer of the exact size (so append never regrows
+// it and leaves an earlier copy behind), with their lengths. The caller clears the bytes after the call.
+func packSecrets(secrets []string) ([]byte, []C.size_t) {
+	total := 0
+	for _, secret := range secrets {
+		total += len(secret)
+	}
+	packed := make([]byte, 0, total)
+	lens := make([]C.size_t, 0, len(secrets))
+	for _, secret := range secrets {
+		packed = append(packed, secret...)
+		lens = append(lens, C.size_t(len(secret)))
+	}
+	return packed, lens
+}
+
 // failure turns a result code and the shim's message into the package's error.
 func failure(code C.anchor_result, out []byte, res *C.go_result) error {
 	message := ""

@@ -129,6 +129,15 @@ var resultsByName = func() map[string]ErrorCode {
 	return byName
 }()
 
+// resultsByNumber is resultsByName by number, so mapping a failure asks the library nothing more.
+var resultsByNumber = func() map[uint32]ErrorCode {
+	byNumber := make(map[uint32]ErrorCode, len(resultsByName))
+	for _, info := range resultsByName {
+		byNumber[uint32(info.Number)] = info
+	}
+	return byNumber
+}()
+
 // sentinel builds the sentinel of a code; its number and status come from the library.
 func sentinel(code string) *Error {
 	info := resultsByName[code]
@@ -137,8 +146,11 @@ func sentinel(code string) *Error {
 
 // errorFor is the one mapping of result numbers to errors.
 func errorFor(number uint32, message string) error {
-	name, status := resultInfo(number)
-	return &Error{Code: name, Number: int(number), HTTPStatus: status, Message: message}
+	info, known := resultsByNumber[number]
+	if !known {
+		info.Code, info.HTTPStatus = resultInfo(number)
+	}
+	return &Error{Code: info.Code, Number: int(number), HTTPStatus: info.HTTPStatus, Message: message}
 }
 
 // viewString copies a static or borrowed view into a Go string.

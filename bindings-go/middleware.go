@@ -9,6 +9,8 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"log/slog"
 	"net/http"
 	"runtime"
 	"strconv"
@@ -30,6 +32,36 @@ type middleware struct {
 	receiver     *C.anchor_receiver
 	handler      http.Handler
 	maxBodyBytes int
+	lease        time.Duration
+	claimLost    func(*http.Request, *Event)
+}
+
+// DefaultLease is how long Middleware's claim on a fresh event lasts when WithLease is not given: 30 s.
+const DefaultLease = C.ANCHOR_DEFAULT_LEASE_MS * time.Millisecond
+
+type middlewareConfig struct {
+	lease     time.Duration
+	claimLost func(*http.Request, *Event)
+}
+
+// MiddlewareOption configures Middleware.
+type MiddlewareOption func(*middlewareConfig)
+
+// WithLease sets how long the claim on a fresh event lasts (default 30 s; at least 1 s, else Middleware
+// panics). Choose it longer than the slowest handler: a retry arriving after the lease runs out takes the
+// event over and runs the handler again, possibly while the first run is still going. The reference sender
+// gives up on an attempt after 10 s and retries 5, 15, 30, 50 and 80 s after the first attempt, so a handler
+// that may take longer than 10 s is exactly the case a longer lease protects.
+func WithLease(lease time.Duration) MiddlewareOption {
+	return func(c *middlewareConfig) { c.lease = lease }
+}
+
+// WithClaimLost sets what happens when a handler succeeded but its claim had been lost meanwhile (it
+// outlasted the lease and another delivery of the event took the claim over, so the handler may have run
+// twice). It runs after the handler returned, with its request and event. The default logs a warning
+// through log/slog's default logger; nil keeps the default.
+func WithClaimLost(report func(r *http.Request, event *Event)) MiddlewareOption {
+	return func(c *middlewareConfig) { c.claimLost = report }
 }
 
 // Middleware verifies every request with v, dedupes by event id in store, and runs handler once per
@@ -45,15 +77,33 @@ type middleware struct {
 //     returned, the claim is released so the sender's retry is processed; otherwise the event is marked done;
 //   - a body the connection failed to deliver: 503 with Retry-After; one an http.MaxBytesReader in front
 //     stopped: 413 body_too_large.
-func Middleware(v *Verifier, store *MemoryStore, handler http.Handler) http.Handler {
+//
+// The claim on a fresh event lasts DefaultLease unless WithLease says otherwise; a handler that succeeds
+// after its claim was taken over is reported through WithClaimLost (by default, a log/slog warning).
+func Middleware(v *Verifier, store *MemoryStore, handler http.Handler, opts ...MiddlewareOption) http.Handler {
+	cfg := middlewareConfig{lease: DefaultLease}
+	for _, opt := range opts {
+		opt(&cfg)
+	}
+	// A shorter claim would let a retry take over an event whose handler is still running: a programming
+	// error, reported like NewMemoryStore's (panic with the reason).
+	if cfg.lease < time.Second {
+		panic(fmt.Sprintf("anchorwebhooks: WithLease(%s): a claim must last at least 1 s, longer than the slowest handler",
+			cfg.lease))
+	}
+	if cfg.claimLost == nil {
+		cfg.claimLost = logClaimLost(cfg.lease)
+	}
 	var receiver *C.anchor_receiver
-	code := C.anchor_receiver_new(v.owned().pointer(), store.owned().pointer(), C.ANCHOR_DEFAULT_LEASE_MS, &receiver)
+	code := C.anchor_receiver_new(v.owned().pointer(), store.owned().pointer(), C.uint64_t(cfg.lease/time.Millisecond),
+		&receiver)
 	runtime.KeepAlive(v.owned())
 	runtime.KeepAlive(store.owned())
 	if code != C.ANCHOR_RESULT_OK {
 		panic(errorFor(uint32(code), "anchor_receiver_new"))
 	}
-	m := &middleware{receiver: receiver, handler: handler, maxBodyBytes: v.maxBodyBytes}
+	m := &middleware{receiver: receiver, handler: handler, maxBodyBytes: v.bodyLimit(), lease: cfg.lease,
+		claimLost: cfg.claimLost}
 	runtime.AddCleanup(m, func(ptr *C.anchor_receiver) { C.anchor_receiver_free(ptr) }, receiver)
 	return m
 }
@@ -73,7 +123,7 @@ func (m *middleware) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	p := pack(r.Header)
 	defer p.release()
-	out := make([]byte, outputSize(body, p))
+	out := outputFor(body, p, m.maxBodyBytes)
 	var claim *C.anchor_event
 	code := C.go_receive(m.receiver, bytesPtr(p.bytes), lensPtr(p.lens), p.count(), bytesPtr(body),
 		C.size_t(len(body)), C.uint64_t(time.Now().UnixMilli()), bytesPtr(out), C.size_t(len(out)), &p.res, &claim)
@@ -105,15 +155,24 @@ func (m *middleware) runFresh(w http.ResponseWriter, r *http.Request, event *Eve
 		// Also on a panic (re-raised as is): an unfinished handler releases the claim.
 		var done C.bool
 		now := C.uint64_t(time.Now().UnixMilli())
+		lost := false
 		if succeeded {
-			C.anchor_receiver_complete(m.receiver, claim, now, &done)
+			// OK with done false: the lease ran out and another delivery took the claim over.
+			lost = C.anchor_receiver_complete(m.receiver, claim, now, &done) == C.ANCHOR_RESULT_OK && !bool(done)
 		} else {
 			C.anchor_receiver_release(m.receiver, claim, now, &done)
 		}
 		C.anchor_event_free(claim)
 		runtime.KeepAlive(m)
+		if lost {
+			m.claimLost(r, event)
+		}
 	}()
-	m.handler.ServeHTTP(recorder, r.WithContext(context.WithValue(r.Context(), eventKey{}, event)))
+	var writer http.ResponseWriter = recorder
+	if _, ok := w.(http.Flusher); ok {
+		writer = flushingRecorder{recorder}
+	}
+	m.handler.ServeHTTP(writer, r.WithContext(context.WithValue(r.Context(), eventKey{}, event)))
 	// A request cancelled before the handler returned (client gone, server shutting down) may have stopped
 	// the handler's work: release, so the sender's retry runs it (at least once, never lost).
 	succeeded = recorder.status < 500 && r.Context().Err() == nil
@@ -138,8 +197,27 @@ func (s *statusRecorder) Write(b []byte) (int, error) {
 	return s.ResponseWriter.Write(b)
 }
 
-// Unwrap lets http.ResponseController reach the underlying writer (Flush, deadlines).
+// Unwrap lets http.ResponseController reach the underlying writer (Flush, Hijack, deadlines).
 func (s *statusRecorder) Unwrap() http.ResponseWriter { return s.ResponseWriter }
+
+// flushingRecorder is the statusRecorder over a writer that flushes, so a handler's w.(http.Flusher)
+// works as it does without Middleware (a writer that cannot flush does not get one that pretends to).
+type flushingRecorder struct{ *statusRecorder }
+
+// Flush sends what was written so far; the status is then final (200 unless set before).
+func (f flushingRecorder) Flush() {
+	f.written = true
+	f.ResponseWriter.(http.Flusher).Flush()
+}
+
+// logClaimLost is WithClaimLost's default: a warning through log/slog.
+func logClaimLost(lease time.Duration) func(*http.Request, *Event) {
+	return func(r *http.Request, event *Event) {
+		slog.Default().LogAttrs(r.Context(), slog.LevelWarn, "anchor-webhooks: claim lost: the handler outlasted the "+
+			"lease and another delivery took the event over (it may have run twice); choose a longer WithLease",
+			slog.String("event_id", event.ID), slog.Duration("lease", lease))
+	}
+}
 
 func answer(w http.ResponseWriter, status int, body map[string]any) {
 	w.Header().Set("Content-Type", "application/json")

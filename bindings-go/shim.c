@@ -154,12 +154,15 @@ anchor_result go_new_verifier(uint32_t scheme, const uint8_t *packed, const size
 	anchor_verifier_builder_free(builder);
 	return r;
 }
+
 // Signs: the secrets arrive packed like headers (one length each); the options are (pointer, length)
-// pairs with a NULL pointer for "default".
+// pairs with a NULL pointer for "default". anchor_sign has no handle to keep a message, so an unusable
+// secret is explained by a verifier builder given the same secrets: the core validates a signer's secrets
+// exactly as a verifier's, and the builder's message says which one and why.
 anchor_result go_sign(uint32_t scheme, const uint8_t *packed, const size_t *lens, size_t count,
         const uint8_t *body, size_t body_len, uint64_t timestamp, bool has_id, const uint8_t *id,
         size_t id_len, bool has_event_type, const uint8_t *event_type, size_t event_type_len,
-        anchor_signed_headers **signed_out) {
+        uint8_t *out, size_t cap, go_result *res, anchor_signed_headers **signed_out) {
 	anchor_bytes stack[GO_STACK_HEADERS];
 	anchor_bytes *secrets = count <= GO_STACK_HEADERS ? stack : malloc(count * sizeof *secrets);
 	if (secrets == NULL) return ANCHOR_RESULT_PANIC;
@@ -174,5 +177,10 @@ anchor_result go_sign(uint32_t scheme, const uint8_t *packed, const size_t *lens
 	                               has_event_type ? (event_type ? event_type : empty) : NULL, event_type_len};
 	anchor_result r = anchor_sign(scheme, secrets, count, body, body_len, timestamp, &options, signed_out);
 	if (secrets != stack) free(secrets);
+	if (r == ANCHOR_RESULT_INVALID_SECRET) {
+		anchor_verifier *verifier = NULL;
+		go_new_verifier(scheme, packed, lens, count, false, 0, false, 0, out, cap, res, &verifier);
+		anchor_verifier_free(verifier);
+	}
 	return r;
 }

@@ -47,6 +47,6 @@ anchor_result go_new_verifier(uint32_t scheme, const uint8_t *packed, const size
 anchor_result go_sign(uint32_t scheme, const uint8_t *packed, const size_t *lens, size_t count,
         const uint8_t *body, size_t body_len, uint64_t timestamp, bool has_id, const uint8_t *id,
         size_t id_len, bool has_event_type, const uint8_t *event_type, size_t event_type_len,
-        anchor_signed_headers **signed_out);
+        uint8_t *out, size_t cap, go_result *res, anchor_signed_headers **signed_out);
 
 #endif

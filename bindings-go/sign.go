@@ -37,12 +37,10 @@ func Sign(secrets []string, body []byte, timestamp int64, opts ...SignOption) (h
 	for _, opt := range opts {
 		opt(&cfg)
 	}
-	var packed []byte
-	lens := make([]C.size_t, 0, len(secrets))
-	for _, secret := range secrets {
-		packed = append(packed, secret...)
-		lens = append(lens, C.size_t(len(secret)))
+	if err := cfg.scheme.check(); err != nil {
+		return nil, err
 	}
+	packed, lens := packSecrets(secrets)
 	defer clear(packed)
 	optional := func(value *string) (C.bool, *C.uint8_t, C.size_t) {
 		if value == nil {
@@ -54,10 +52,13 @@ func Sign(secrets []string, body []byte, timestamp int64, opts ...SignOption) (h
 	hasID, id, idLen := optional(cfg.id)
 	hasEventType, eventType, eventTypeLen := optional(cfg.eventType)
 	var signed *C.anchor_signed_headers
+	var res C.go_result
+	out := make([]byte, 512)
 	code := C.go_sign(C.uint32_t(cfg.scheme), bytesPtr(packed), lensPtr(lens), C.size_t(len(secrets)), bytesPtr(body),
-		C.size_t(len(body)), C.uint64_t(max(timestamp, 0)), hasID, id, idLen, hasEventType, eventType, eventTypeLen, &signed)
+		C.size_t(len(body)), C.uint64_t(max(timestamp, 0)), hasID, id, idLen, hasEventType, eventType, eventTypeLen,
+		bytesPtr(out), C.size_t(len(out)), &res, &signed)
 	if code != C.ANCHOR_RESULT_OK {
-		return nil, errorFor(uint32(code), "")
+		return nil, failure(code, out, &res)
 	}
 	defer C.anchor_signed_headers_free(signed)
 	var headers *C.anchor_header

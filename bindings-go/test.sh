@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole test of the Go binding (callable from anywhere; exits non-zero on any failure): builds the
 # static library (release) and the anchor-webhooks CLI, then gofmt, go vet, and go test -race (every
-# shared vector, the API, Middleware, and the end-to-end run against `anchor-webhooks serve`).
+# shared vector, the API, Middleware, and the end-to-end run against `anchor-webhooks serve`), then the
+# allocation tests again without -race.
 set -euo pipefail
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 target="${CARGO_TARGET_DIR:-$repo/target}"
@@ -19,3 +20,5 @@ if [[ -n "$unformatted" ]]; then
 fi
 go vet ./...
 go test -race -count=1 ./...
+# Allocation counts rely on sync.Pool, which -race empties at random: pinned in a run without it.
+go test -count=1 -run 'Allocations|Allocating|Packed' ./...

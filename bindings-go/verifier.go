@@ -68,6 +68,14 @@ func (v *Verifier) owned() *owned[*C.anchor_verifier] {
 	return v.handle
 }
 
+// bodyLimit is v's body limit (0 for a nil Verifier, which the library refuses anyway).
+func (v *Verifier) bodyLimit() int {
+	if v == nil {
+		return 0
+	}
+	return v.maxBodyBytes
+}
+
 // Signature is what VerifySignature reports.
 type Signature struct {
 	MatchedSecret int
@@ -97,12 +105,10 @@ func NewVerifier(secrets []string, opts ...Option) (*Verifier, error) {
 		maxBodyBytes = *cfg.maxBodyBytes
 		maxBody = C.size_t(maxBodyBytes)
 	}
-	var packed []byte
-	lens := make([]C.size_t, 0, len(secrets))
-	for _, secret := range secrets {
-		packed = append(packed, secret...)
-		lens = append(lens, C.size_t(len(secret)))
+	if err := cfg.scheme.check(); err != nil {
+		return nil, err
 	}
+	packed, lens := packSecrets(secrets)
 	out := make([]byte, 1024)
 	var res C.go_result
 	var ptr *C.anchor_verifier
@@ -128,7 +134,7 @@ func (v *Verifier) VerifyAt(body []byte, h http.Header, now time.Time) (*Event, 
 	handle := v.owned()
 	p := pack(h)
 	defer p.release()
-	out := make([]byte, outputSize(body, p))
+	out := outputFor(body, p, v.bodyLimit())
 	code := C.go_verify(handle.pointer(), bytesPtr(p.bytes), lensPtr(p.lens), p.count(), bytesPtr(body), C.size_t(len(body)),
 		unixSeconds(now), bytesPtr(out), C.size_t(len(out)), &p.res)
 	runtime.KeepAlive(handle)
@@ -194,6 +200,16 @@ func readBody(r *http.Request, limit int) ([]byte, error) {
 	_ = r.Body.Close()
 	r.Body = io.NopCloser(bytes.NewReader(body))
 	return body, nil
+}
+
+// check refuses a Scheme value that is none of the constants. The library reports an unknown scheme before
+// any handle exists to hold a message, so the message is given here.
+func (s Scheme) check() error {
+	if s == SchemeAnchor || s == SchemeStandard {
+		return nil
+	}
+	return invalidArgument(fmt.Sprintf("invalid_argument: unknown scheme %d (SchemeAnchor = %d, SchemeStandard = %d)",
+		uint32(s), uint32(SchemeAnchor), uint32(SchemeStandard)))
 }
 
 func invalidArgument(message string) *Error {

@@ -1,0 +1,82 @@
+package anchorwebhooks
+
+import (
+	"errors"
+	"runtime"
+	"testing"
+	"time"
+)
+
+// A body over the limit is refused before anything is allocated in proportion to it (SPEC §3.7: the
+// verifier never reads beyond its limits): Verify does not size its output buffer from such a body.
+func TestOversizedBodyIsRefusedWithoutAllocatingItsSize(t *testing.T) {
+	v, err := NewVerifier([]string{testSecret}) // the default 1 MiB limit
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, err := Sign([]string{testSecret}, envelope("evt_big", "task.completed"), time.Now().Unix())
+	if err != nil {
+		t.Fatal(err)
+	}
+	body := make([]byte, 64<<20)
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	_, err = v.Verify(body, h)
+	runtime.ReadMemStats(&after)
+	if !errors.Is(err, ErrBodyTooLarge) {
+		t.Fatalf("a 64 MiB body: %v", err)
+	}
+	if allocated := after.TotalAlloc - before.TotalAlloc; allocated > 64<<10 {
+		t.Fatalf("refusing a 64 MiB body allocated %d bytes (want under 64 KiB)", allocated)
+	}
+}
+
+// VerifySignature allocates nothing when the signature verifies; a failure allocates the *Error and its
+// message (and what builds them). Both counts are pinned so a change shows up here.
+func TestVerifySignatureAllocations(t *testing.T) {
+	if raceEnabled {
+		t.Skip("allocation counts are pinned without -race (test.sh runs this test again without it)")
+	}
+	v, err := NewVerifier([]string{testSecret})
+	if err != nil {
+		t.Fatal(err)
+	}
+	body := envelope("evt_allocs", "task.completed")
+	now := time.Now()
+	h, err := Sign([]string{testSecret}, body, now.Unix())
+	if err != nil {
+		t.Fatal(err)
+	}
+	forged := h.Clone()
+	forged.Set("Anchor-Signature", forged.Get("Anchor-Signature")[:len(forged.Get("Anchor-Signature"))-1]+"0")
+	if _, err := v.VerifySignatureAt(body, forged, now); !errors.Is(err, ErrSignatureMismatch) {
+		t.Fatalf("forged: %v", err)
+	}
+	success := testing.AllocsPerRun(200, func() {
+		if _, err := v.VerifySignatureAt(body, h, now); err != nil {
+			t.Fatal(err)
+		}
+	})
+	failure := testing.AllocsPerRun(200, func() { _, _ = v.VerifySignatureAt(body, forged, now) })
+	if success != 0 || failure != verifySignatureFailureAllocs {
+		t.Fatalf("VerifySignature allocations: %v on success (want 0), %v on failure (want %d); update the README "+
+			"(Design notes) and this test if the change is intended", success, failure, verifySignatureFailureAllocs)
+	}
+}
+
+// verifySignatureFailureAllocs: the *Error and its message (the README's Design notes).
+const verifySignatureFailureAllocs = 2
+
+// The secrets are copied into one buffer of the exact size: append never regrows it, so no earlier backing
+// array (holding secret bytes) is left behind uncleared.
+func TestSecretsArePackedIntoOneBuffer(t *testing.T) {
+	secrets := []string{testSecret, testSecret[:17], testSecret[:5] + testSecret}
+	packed, lens := packSecrets(secrets)
+	if len(packed) != cap(packed) || len(lens) != len(secrets) {
+		t.Fatalf("len %d cap %d, %d lengths", len(packed), cap(packed), len(lens))
+	}
+	// One allocation for the bytes, at most one for the lengths (small ones may live on the stack).
+	if allocs := testing.AllocsPerRun(50, func() { packSecrets(secrets) }); allocs > 2 {
+		t.Fatalf("packSecrets allocated %v times (want at most 2: the bytes and the lengths)", allocs)
+	}
+}
