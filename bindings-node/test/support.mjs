@@ -76,7 +76,7 @@ export function cliBinary() {
   return binary
 }
 
-/** `anchor-webhooks serve` on a free port, plain-HTTP loopback targets allowed, schedule x0.05 (a retry after 250 ms, a 500 ms answer deadline). */
+/** `anchor-webhooks serve` on a free port, plain-HTTP loopback targets allowed, schedule x0.05 (a retry after 250 ms, a 5 s answer deadline). */
 export async function startEmulator() {
   const child = spawn(cliBinary(), ['serve', '--port', '0', '--allow-insecure-localhost', '--time-scale', '0.05'], {
     stdio: ['ignore', 'pipe', 'pipe'],

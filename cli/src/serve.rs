@@ -29,8 +29,8 @@ pub(crate) struct ServeArgs {
     #[arg(long = "api-key", value_name = "KEY")]
     api_keys: Vec<String>,
 
-    /// Multiply the retry schedule (0, 5, 15, 30, 50, 80 s) and the 10 s answer deadline by X, e.g. 0.01
-    /// for tests [default: 1].
+    /// Multiply the retry schedule (0, 5, 15, 30, 50, 80 s) and the 10 s answer deadline (never below 5 s)
+    /// by X, e.g. 0.01 for tests [default: 1].
     #[arg(long, value_name = "X", default_value_t = 1.0, value_parser = parse_time_scale)]
     time_scale: f64,
 

@@ -20,8 +20,9 @@ use crate::url_rules::{self, UrlPolicy};
 pub const RETRY_SCHEDULE_SECS: [u64; 6] = [0, 5, 15, 30, 50, 80];
 /// The provider's answer deadline.
 pub const DEFAULT_ATTEMPT_TIMEOUT: Duration = Duration::from_secs(10);
-/// The shortest attempt deadline a scaled schedule uses.
-pub const MIN_SCALED_TIMEOUT: Duration = Duration::from_millis(250);
+/// The shortest attempt deadline a scaled schedule uses: long enough that a receiver on a loaded test
+/// machine is never mistaken for a slow one (a faster schedule is for fast tests, not for timeouts).
+pub const MIN_SCALED_TIMEOUT: Duration = Duration::from_secs(5);
 /// How long an old secret keeps signing after a rotation.
 pub const ROTATION_OVERLAP: Duration = Duration::from_secs(24 * 60 * 60);
 
