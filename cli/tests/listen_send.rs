@@ -172,9 +172,18 @@ fn signed_headers(body: &str) -> Vec<(String, String)> {
         .collect()
 }
 
-/// A port nothing listens on (bound, then released).
+/// A port nothing listens on (bound, then released): for a port another process binds later.
 fn closed_port() -> u16 {
     TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port()
+}
+
+/// A port that refuses connections for as long as the returned socket lives: bound but not listening,
+/// so no other test's `bind(0)` can take it (and answer) meanwhile, as it could a released port.
+fn refusing_port() -> (tokio::net::TcpSocket, u16) {
+    let socket = tokio::net::TcpSocket::new_v4().expect("socket");
+    socket.bind("127.0.0.1:0".parse().unwrap()).expect("bind");
+    let port = socket.local_addr().expect("addr").port();
+    (socket, port)
 }
 
 #[test]
@@ -379,7 +388,8 @@ fn listen_usage_and_secret_errors() {
 
 #[test]
 fn send_network_and_usage_errors() {
-    let url = format!("http://127.0.0.1:{}/webhooks", closed_port());
+    let (_refusing, port) = refusing_port();
+    let url = format!("http://127.0.0.1:{port}/webhooks");
     let out = send(&url, &["--secret", SECRET]);
     assert_eq!(out.code, 1, "{out:?}");
     assert_eq!(out.stdout, "");

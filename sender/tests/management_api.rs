@@ -4,7 +4,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::{assert_error, free_port_addr, EmulatorBuilder, ReceiverBuilder, KEY};
+use common::{assert_error, closed_port, EmulatorBuilder, ReceiverBuilder, KEY};
 use serde_json::{json, Value};
 
 const EVENT: &str = "task.completed";
@@ -386,18 +386,23 @@ async fn soft_delete_hides_the_webhook_and_keeps_its_history() {
 /// A retry still pending when its webhook is deleted is not attempted: it ends `failed`.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn deleting_a_webhook_cancels_its_pending_retries() {
-    // time_scale 0.1: the first retry is due 500 ms after the first attempt, time enough to delete.
-    let emulator = EmulatorBuilder::new().time_scale(0.1).start().await;
+    // time_scale 1.0: the first retry is due 5 s after the first attempt. Seeing the failed first attempt
+    // and deleting must both happen in that window; 500 ms (time_scale 0.1) was too short on a loaded
+    // machine. The cancelled retry is noticed when it comes due, so the final row comes after about 5 s.
+    let emulator = EmulatorBuilder::new().time_scale(1.0).start().await;
     let api = emulator.api();
-    let url = format!("http://{}/hook", free_port_addr());
-    let (id, _) = api.create(&url, &[EVENT]).await;
+    let down = closed_port();
+    let (id, _) = api.create(&down.url(), &[EVENT]).await;
     api.publish(EVENT, json!({})).await;
     api.wait_rows(&id, "first attempt failed", Duration::from_secs(5), |rows| {
-        rows.len() == 1 && rows[0]["status"] == "pending" && rows[0]["error_message"].is_string()
+        rows.len() == 1
+            && rows[0]["status"] == "pending"
+            && rows[0]["attempt"] == 1
+            && rows[0]["error_message"].is_string()
     })
     .await;
     assert_eq!(api.delete(&format!("/v1/webhooks/{id}")).await.0, 200);
-    let rows = api.wait_final(&id, 1, Duration::from_secs(5)).await;
+    let rows = api.wait_final(&id, 1, Duration::from_secs(15)).await;
     assert_eq!(rows[0]["status"], "failed", "{:?}", rows[0]);
     assert_eq!(rows[0]["attempt"], 1, "no attempt after the delete: {:?}", rows[0]);
     assert!(rows[0]["error_message"].as_str().unwrap().contains("deleted"), "{:?}", rows[0]);

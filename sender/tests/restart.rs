@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anchor_webhooks_sender::OffsetClock;
-use common::{free_port_addr, Check, EmulatorBuilder, ReceiverBuilder};
+use common::{closed_port, Check, EmulatorBuilder, ReceiverBuilder};
 use serde_json::json;
 
 const EVENT: &str = "task.completed";
@@ -17,8 +17,8 @@ async fn pending_deliveries_resume_after_a_restart() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("sender.db");
     // The receiver is DOWN: nothing listens on this port yet.
-    let down = free_port_addr();
-    let url = format!("http://{down}/hook");
+    let down = closed_port();
+    let url = down.url();
 
     // time_scale 1.0: the first attempt at 0 s fails, the second is due at +5 s.
     let first = EmulatorBuilder::new().time_scale(1.0).db_path(db.clone()).start().await;
@@ -95,11 +95,11 @@ async fn pending_deliveries_resume_after_a_restart() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_shut_down_emulator_delivers_nothing_more() {
     let dir = tempfile::tempdir().unwrap();
-    let down = free_port_addr();
+    let down = closed_port();
     // time_scale 0.1: retries due at +0.5 s, +1.5 s, +3 s after the first attempt.
     let emulator = EmulatorBuilder::new().time_scale(0.1).db_path(dir.path().join("sender.db")).start().await;
     let api = emulator.api();
-    let (id, _) = api.create(&format!("http://{down}/hook"), &[EVENT]).await;
+    let (id, _) = api.create(&down.url(), &[EVENT]).await;
     api.publish(EVENT, json!({})).await;
     api.wait_rows(&id, "the first attempt failed", Duration::from_secs(4), |rows| {
         rows.len() == 1 && rows[0]["status"] == "pending" && rows[0]["error_message"].is_string()

@@ -77,17 +77,40 @@ impl RedisServer {
         RedisServer::start_inner(None, password, extra_args)
     }
 
-    fn start_inner(port: Option<u16>, password: Option<&str>, extra_args: &[&str]) -> RedisServer {
+    /// Starts a server that also listens on a second port named in its arguments (e.g. `--tls-port`):
+    /// `args(second_port)` builds them. Both ports are picked again when one was taken by someone else
+    /// between our probe and the server's bind. Returns the server and its second port.
+    pub fn start_with_second_port(args: impl Fn(u16) -> Vec<String>) -> (RedisServer, u16) {
         let binary = redis_binary("redis-server");
+        let mut server = RedisServer::not_started(None, &[]);
+        let mut last_error = String::new();
+        for _ in 0..5 {
+            let second_port = free_port();
+            server.port = free_port();
+            server.extra_args = args(second_port);
+            match server.spawn(&binary) {
+                Ok(()) => return (server, second_port),
+                Err(error) => last_error = error,
+            }
+        }
+        panic!("could not start redis-server: {last_error}");
+    }
+
+    fn not_started(password: Option<&str>, extra_args: &[&str]) -> RedisServer {
         let dir = std::env::temp_dir().join(unique("anchor-webhooks-redis"));
         fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("cannot create {}: {e}", dir.display()));
-        let mut server = RedisServer {
+        RedisServer {
             port: 0,
             dir,
             password: password.map(str::to_owned),
             extra_args: extra_args.iter().map(|a| (*a).to_owned()).collect(),
             child: None,
-        };
+        }
+    }
+
+    fn start_inner(port: Option<u16>, password: Option<&str>, extra_args: &[&str]) -> RedisServer {
+        let binary = redis_binary("redis-server");
+        let mut server = RedisServer::not_started(password, extra_args);
         let mut last_error = String::new();
         for _ in 0..5 {
             server.port = port.unwrap_or_else(free_port);

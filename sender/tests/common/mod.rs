@@ -38,10 +38,27 @@ where
     }
 }
 
-/// A port with nothing listening on it (bound, then released).
-pub fn free_port_addr() -> SocketAddr {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    listener.local_addr().unwrap()
+/// A port with nothing listening on it: connecting is refused (RST), as for a receiver that is down.
+///
+/// The socket stays bound (not listening) while this value lives, so no other test's `bind(0)` can be
+/// given the port in the meantime (a port bound then released could be, and would then answer or make a
+/// later bind fail). `ReceiverBuilder::start_on` turns the same socket into the receiver's listener.
+pub struct ClosedPort {
+    socket: tokio::net::TcpSocket,
+    pub addr: SocketAddr,
+}
+
+impl ClosedPort {
+    pub fn url(&self) -> String {
+        format!("http://{}/hook", self.addr)
+    }
+}
+
+pub fn closed_port() -> ClosedPort {
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.bind("127.0.0.1:0".parse().unwrap()).unwrap();
+    let addr = socket.local_addr().unwrap();
+    ClosedPort { socket, addr }
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -191,10 +208,16 @@ impl ReceiverBuilder {
     }
 
     pub async fn start(self) -> TestReceiver {
-        self.start_on("127.0.0.1:0".parse().unwrap()).await
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        self.serve(listener)
     }
 
-    pub async fn start_on(self, addr: SocketAddr) -> TestReceiver {
+    /// Starts listening on a port that was refusing connections until now (the receiver comes up).
+    pub async fn start_on(self, port: ClosedPort) -> TestReceiver {
+        self.serve(port.socket.listen(1024).unwrap())
+    }
+
+    fn serve(self, listener: tokio::net::TcpListener) -> TestReceiver {
         let arrivals: Arc<Mutex<Vec<Arrival>>> = Arc::default();
         let log = Arc::clone(&arrivals);
         let ReceiverBuilder { script, verifier, clock } = self;
@@ -236,7 +259,6 @@ impl ReceiverBuilder {
             }
         };
         let app = axum::Router::new().route("/hook", axum::routing::post(handler));
-        let listener = tokio::net::TcpListener::bind(addr).await.unwrap();
         let addr = listener.local_addr().unwrap();
         let task = tokio::spawn(async move {
             axum::serve(listener, app).await.unwrap();
