@@ -157,7 +157,9 @@ func TestClaimLostIsLoggedByDefault(t *testing.T) {
 	<-firstDone
 	want := `level=WARN msg="anchor-webhooks: claim lost: the handler outlasted the lease and another delivery ` +
 		`took the event over (it may have run twice); choose a longer WithLease" event_id=evt_logged lease=1s` + "\n"
-	if runs.Load() != 2 || logged.String() != want {
+	// The default logger is process-wide: count the record rather than compare the whole log, so a stray
+	// line from another test's server cannot fail this one.
+	if runs.Load() != 2 || strings.Count(logged.String(), want) != 1 {
 		t.Fatalf("%d runs, logged:\n%s\nwant:\n%s", runs.Load(), logged.String(), want)
 	}
 }

@@ -69,7 +69,8 @@ describe('RedisStore', () => {
 
   test('the store works again once the server is back', async () => {
     const port = await freePort()
-    const store = new RedisStore(`redis://127.0.0.1:${port}/0`, { timeoutSeconds: 0.5 })
+    // Refused at once while the port is closed; 2 s then leaves room for the reconnect to the live server.
+    const store = new RedisStore(`redis://127.0.0.1:${port}/0`, { timeoutSeconds: 2 })
     const receiver = new Receiver(new Verifier(SECRET), store)
     const { body, headers } = delivery('evt_back')
     assert.equal((await receiver.receive(body, headers, () => {})).error.code, 'store_unavailable')

@@ -84,7 +84,7 @@ def check_completion_failure(make_post: Callable[[aw.Receiver, Calls], Any]) -> 
     try:
         calls = Calls()
         calls.during = server.stop
-        post = make_post(aw.Receiver(aw.Verifier(SECRET), aw.RedisStore(server.url, timeout=0.5)), calls)
+        post = make_post(aw.Receiver(aw.Verifier(SECRET), aw.RedisStore(server.url, timeout=2)), calls)
         status, headers, answer = post(*signed("evt_c"))
         assert (status, answer["error"]) == (503, "store_unavailable"), answer
         assert {k.lower(): v for k, v in headers.items()}["retry-after"] == str(aw.IN_PROGRESS_RETRY_AFTER_SECONDS)

@@ -96,6 +96,16 @@ impl Listener {
     fn stderr(&self) -> String {
         self.stderr.lock().unwrap().clone()
     }
+
+    /// Waits until stderr holds `text`: a reader thread collects it, so a line written just before the
+    /// stdout line the test waited for may not have been appended yet.
+    fn wait_stderr_contains(&self, text: &str) {
+        let deadline = std::time::Instant::now() + LINE_TIMEOUT;
+        while !self.stderr().contains(text) {
+            assert!(std::time::Instant::now() < deadline, "stderr never said {text:?}: {}", self.stderr());
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+    }
 }
 
 impl Drop for Listener {
@@ -309,7 +319,7 @@ fn listen_forwards_verified_deliveries() {
         // Released, so the retry runs the handler again (not `duplicate`, not `in_progress`).
         assert_eq!(forwarder.next_line(), "handler_failed task.completed evt_f2 secret=0 status=500");
     }
-    assert!(forwarder.stderr().contains("handler_failed evt_f2: could not forward to http://127.0.0.1:"));
+    forwarder.wait_stderr_contains("handler_failed evt_f2: could not forward to http://127.0.0.1:");
 }
 
 #[test]
@@ -321,7 +331,7 @@ fn listen_fails_the_handler_when_the_target_refuses() {
     assert!(out.stdout.starts_with("500 Internal Server Error in "), "{out:?}");
     assert_eq!(target.next_line(), "rejected - - error=signature_mismatch status=401");
     assert_eq!(forwarder.next_line(), "handler_failed task.completed evt_r1 secret=0 status=500");
-    assert!(forwarder.stderr().contains("the target answered 401 Unauthorized"), "{}", forwarder.stderr());
+    forwarder.wait_stderr_contains("the target answered 401 Unauthorized");
 }
 
 #[test]

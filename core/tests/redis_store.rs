@@ -28,7 +28,7 @@ const SECRET: &str = "36da51b166a69268a59a8d5ee0b32c9f5e5aaee7d301c7a5a36844318e
 /// The receiver's clock for signed deliveries (the Redis store keeps time with the server's clock).
 const NOW_S: u64 = 1_716_544_084;
 const NOW_MS: u64 = NOW_S * 1000;
-const LONG_LEASE: Duration = Duration::from_secs(120);
+const LONG_LEASE: Duration = Duration::from_secs(600);
 
 /// The environment a helper process reads.
 const ENV_HELPER: &str = "ANCHOR_REDIS_HELPER";
