@@ -28,6 +28,13 @@ func (e *Error) Error() string {
 	return "anchor-webhooks: " + e.Message
 }
 
+// withMessage is a copy of the sentinel e (its code, number and status) that carries message.
+func (e *Error) withMessage(message string) *Error {
+	copied := *e
+	copied.Message = message
+	return &copied
+}
+
 // Is matches any *Error with the same Code, so errors.Is(err, ErrSignatureMismatch) works for the errors
 // this package returns.
 func (e *Error) Is(target error) bool {

@@ -191,8 +191,8 @@ func readBody(r *http.Request, limit int) ([]byte, error) {
 	var stopped *http.MaxBytesError
 	if errors.As(err, &stopped) {
 		// An http.MaxBytesReader in front refused the body: the same answer as the core's own limit.
-		return nil, &Error{Code: CodeBodyTooLarge, Number: ErrBodyTooLarge.Number, HTTPStatus: ErrBodyTooLarge.HTTPStatus,
-			Message: fmt.Sprintf("body too large: http.MaxBytesReader stopped it at %d bytes", stopped.Limit)}
+		return nil, ErrBodyTooLarge.withMessage(fmt.Sprintf("body too large: http.MaxBytesReader stopped it at %d bytes",
+			stopped.Limit))
 	}
 	if err != nil {
 		return nil, fmt.Errorf("anchor-webhooks: reading the request body: %w", err)
@@ -213,8 +213,7 @@ func (s Scheme) check() error {
 }
 
 func invalidArgument(message string) *Error {
-	return &Error{Code: CodeInvalidArgument, Number: ErrInvalidArgument.Number, HTTPStatus: ErrInvalidArgument.HTTPStatus,
-		Message: message}
+	return ErrInvalidArgument.withMessage(message)
 }
 
 func unixSeconds(now time.Time) C.uint64_t {
