@@ -80,17 +80,23 @@ impl<'a> Body<'a> {
     }
 }
 
-/// An integer argument (`tolerance`, `max_body_bytes`, `max_entries`, `timestamp`, ...): an `int` from 0 to
-/// 2**64 - 1. `bool` and other types are a `TypeError`, negative or larger values a `ValueError`, both
-/// naming the argument.
-pub fn non_negative_int<T: TryFrom<u64>>(value: &Bound<'_, PyAny>, argument: &str) -> PyResult<T> {
+/// An optional integer argument (`tolerance`, `max_body_bytes`, `max_entries`, `timestamp`, ...): absent or
+/// `None` (PyO3 hands over both as `None`), or an `int` from 0 to 2**64 - 1. `bool` and other types are a
+/// `TypeError`, negative or larger values a `ValueError`, both naming the argument.
+pub fn non_negative_int<T: TryFrom<u64>>(
+    value: Option<&Bound<'_, PyAny>>,
+    argument: &str,
+) -> PyResult<Option<T>> {
+    let Some(value) = value else {
+        return Ok(None);
+    };
     if value.is_instance_of::<PyBool>() || !value.is_instance_of::<PyInt>() {
         return Err(PyTypeError::new_err(format!(
             "{argument} must be a non-negative integer, not {}",
             type_name(value)
         )));
     }
-    value.extract::<u64>().ok().and_then(|whole| T::try_from(whole).ok()).ok_or_else(|| {
+    value.extract::<u64>().ok().and_then(|whole| T::try_from(whole).ok()).map(Some).ok_or_else(|| {
         PyValueError::new_err(format!(
             "{argument} must be a non-negative integer below 2**64, got {}",
             value.repr().map(|r| r.to_string()).unwrap_or_default()

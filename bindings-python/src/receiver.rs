@@ -40,10 +40,7 @@ impl PyMemoryStore {
         text_signature = "(max_entries=100000, ttl=86400.0)"
     )]
     fn new(max_entries: Option<&Bound<'_, PyAny>>, ttl: f64) -> PyResult<PyMemoryStore> {
-        let max_entries = match max_entries {
-            Some(max_entries) => non_negative_int(max_entries, "max_entries")?,
-            None => DEFAULT_MAX_ENTRIES,
-        };
+        let max_entries = non_negative_int(max_entries, "max_entries")?.unwrap_or(DEFAULT_MAX_ENTRIES);
         Ok(PyMemoryStore { inner: Arc::new(MemoryStore::new(max_entries, seconds(ttl, "ttl")?)) })
     }
 
@@ -115,10 +112,8 @@ impl PyRedisStore {
             key_prefix: key_prefix.unwrap_or(defaults.key_prefix),
             done_ttl: seconds(ttl, "ttl")?,
             timeout: seconds(timeout, "timeout")?,
-            max_idle_connections: match max_idle_connections {
-                Some(count) => non_negative_int(count, "max_idle_connections")?,
-                None => defaults.max_idle_connections,
-            },
+            max_idle_connections: non_negative_int(max_idle_connections, "max_idle_connections")?
+                .unwrap_or(defaults.max_idle_connections),
             tls_root_certificates,
         };
         let inner = RedisStore::with_options(url, options).map_err(|error| errors::to_pyerr(py, &error))?;

@@ -144,11 +144,11 @@ impl PyVerifier {
         let secrets = extract_secrets(secrets)?;
         let mut inner =
             Verifier::new(scheme, secret_texts(&secrets)?).map_err(|error| errors::to_pyerr(py, &error))?;
-        if let Some(tolerance) = tolerance.filter(|value| !value.is_none()) {
-            inner = inner.with_tolerance(input::non_negative_int(tolerance, "tolerance")?);
+        if let Some(tolerance) = input::non_negative_int(tolerance, "tolerance")? {
+            inner = inner.with_tolerance(tolerance);
         }
-        if let Some(max_body_bytes) = max_body_bytes.filter(|value| !value.is_none()) {
-            inner = inner.with_max_body_bytes(input::non_negative_int(max_body_bytes, "max_body_bytes")?);
+        if let Some(max_body_bytes) = input::non_negative_int(max_body_bytes, "max_body_bytes")? {
+            inner = inner.with_max_body_bytes(max_body_bytes);
         }
         Ok(PyVerifier { inner })
     }
@@ -274,8 +274,8 @@ pub fn sign<'py>(
     let scheme = parse_scheme(scheme)?;
     let secrets = extract_secrets(secrets)?;
     let body = Body::extract(body)?;
-    let timestamp = match timestamp.filter(|value| !value.is_none()) {
-        Some(timestamp) => input::non_negative_int(timestamp, "timestamp")?,
+    let timestamp = match input::non_negative_int(timestamp, "timestamp")? {
+        Some(timestamp) => timestamp,
         None => now_seconds(None)?,
     };
     let signed = Signer::new(scheme, secret_texts(&secrets)?)
