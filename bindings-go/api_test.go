@@ -166,10 +166,13 @@ func TestConstructionErrors(t *testing.T) {
 			t.Fatalf("invalid option: %v", err)
 		}
 	}
-	if _, err := Sign([]string{testSecret}, nil, 1, SignID("a\nb")); !errors.Is(err, ErrMalformedHeader) {
+	// anchor_sign has no handle: its message comes from the thread's anchor_last_error.
+	const injected = "anchor-webhooks: malformed header `Anchor-Delivery-Id`: it contains bytes that are not printable ASCII"
+	if _, err := Sign([]string{testSecret}, nil, 1, SignID("a\nb")); !errors.Is(err, ErrMalformedHeader) || err.Error() != injected {
 		t.Fatalf("injected id: %v", err)
 	}
-	if _, err := Sign([]string{testSecret}, nil, 1, SignID("")); !errors.Is(err, ErrMalformedHeader) {
+	const empty = "anchor-webhooks: malformed header `Anchor-Delivery-Id`: the value to sign is empty"
+	if _, err := Sign([]string{testSecret}, nil, 1, SignID("")); !errors.Is(err, ErrMalformedHeader) || err.Error() != empty {
 		t.Fatalf("empty id: %v", err)
 	}
 }
@@ -476,7 +479,7 @@ func TestLargestBodyLimitStillReadsTheBody(t *testing.T) {
 // Store options that would turn dedupe off are refused, not clamped.
 func TestStoreOptionsThatDisableDedupePanic(t *testing.T) {
 	for name, option := range map[string]StoreOption{
-		"WithDoneTTL(0)":      WithDoneTTL(0),
+		"WithDoneTTL(0s)":     WithDoneTTL(0),
 		"WithDoneTTL(500ms)":  WithDoneTTL(500 * time.Millisecond),
 		"WithDoneTTL(-1s)":    WithDoneTTL(-time.Second),
 		"WithMaxEntries(0)":   WithMaxEntries(0),
@@ -484,8 +487,17 @@ func TestStoreOptionsThatDisableDedupePanic(t *testing.T) {
 	} {
 		func() {
 			defer func() {
-				if recover() == nil {
-					t.Errorf("%s: NewMemoryStore did not refuse it", name)
+				message := fmt.Sprint(recover())
+				want := "anchorwebhooks: " + name + ": "
+				if strings.HasPrefix(name, "WithDoneTTL") {
+					// The reason is the core's, the same in every language.
+					want += "invalid_argument: done_ttl_seconds must be at least 1 s: a shorter TTL forgets a completed " +
+						"id at once, and every retry would run the handler again (the default is 24 h)"
+				} else {
+					want += "the store must hold at least one id"
+				}
+				if message != want {
+					t.Errorf("%s: NewMemoryStore panicked with %q, want %q", name, message, want)
 				}
 			}()
 			NewMemoryStore(option)

@@ -127,16 +127,21 @@ func packSecrets(secrets []string) ([]byte, []C.size_t) {
 
 // failure turns a result code and the shim's message into the package's error.
 func failure(code C.anchor_result, out []byte, res *C.go_result) error {
-	message := ""
+	return errorFor(uint32(code), failureMessage(out, res))
+}
+
+// failureMessage is the message a failed shim call left in out or in res.big_message (freed here).
+func failureMessage(out []byte, res *C.go_result) string {
 	switch {
 	case res.big_message != nil:
-		message = C.GoStringN(res.big_message, C.int(res.message_len))
+		message := C.GoStringN(res.big_message, C.int(res.message_len))
 		C.free(unsafe.Pointer(res.big_message))
 		res.big_message = nil
+		return message
 	case res.message_len > 0:
-		message = string(out[:res.message_len])
+		return string(out[:res.message_len])
 	}
-	return errorFor(uint32(code), message)
+	return ""
 }
 
 // text is a string view of a field copied into out (shared with the event: out is never written again).

@@ -48,7 +48,7 @@ type middlewareConfig struct {
 type MiddlewareOption func(*middlewareConfig)
 
 // WithLease sets how long the claim on a fresh event lasts (default 30 s; at least 1 s, else Middleware
-// panics). Choose it longer than the slowest handler: a retry arriving after the lease runs out takes the
+// panics with the core's reason, the same in every language). Choose it longer than the slowest handler: a retry arriving after the lease runs out takes the
 // event over and runs the handler again, possibly while the first run is still going. The reference sender
 // gives up on an attempt after 10 s and retries 5, 15, 30, 50 and 80 s after the first attempt, so a handler
 // that may take longer than 10 s is exactly the case a longer lease protects.
@@ -85,22 +85,20 @@ func Middleware(v *Verifier, store *MemoryStore, handler http.Handler, opts ...M
 	for _, opt := range opts {
 		opt(&cfg)
 	}
-	// A shorter claim would let a retry take over an event whose handler is still running: a programming
-	// error, reported like NewMemoryStore's (panic with the reason).
-	if cfg.lease < time.Second {
-		panic(fmt.Sprintf("anchorwebhooks: WithLease(%s): a claim must last at least 1 s, longer than the slowest handler",
-			cfg.lease))
-	}
 	if cfg.claimLost == nil {
 		cfg.claimLost = logClaimLost(cfg.lease)
 	}
+	// A lease the core refuses (under 1 s: a retry would take over an event whose handler is still
+	// running) is a programming error, reported like NewMemoryStore's: a panic with the core's reason.
 	var receiver *C.anchor_receiver
-	code := C.anchor_receiver_new(v.owned().pointer(), store.owned().pointer(), C.uint64_t(cfg.lease/time.Millisecond),
-		&receiver)
+	var res C.go_result
+	out := make([]byte, 512)
+	code := C.go_new_receiver(v.owned().pointer(), store.owned().pointer(), C.uint64_t(max(cfg.lease, 0)/time.Millisecond),
+		bytesPtr(out), C.size_t(len(out)), &res, &receiver)
 	runtime.KeepAlive(v.owned())
 	runtime.KeepAlive(store.owned())
 	if code != C.ANCHOR_RESULT_OK {
-		panic(errorFor(uint32(code), "anchor_receiver_new"))
+		panic(fmt.Sprintf("anchorwebhooks: WithLease(%s): %s", cfg.lease, failureMessage(out, &res)))
 	}
 	m := &middleware{receiver: receiver, handler: handler, maxBodyBytes: v.bodyLimit(), lease: cfg.lease,
 		claimLost: cfg.claimLost}

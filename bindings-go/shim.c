@@ -155,10 +155,13 @@ anchor_result go_new_verifier(uint32_t scheme, const uint8_t *packed, const size
 	return r;
 }
 
+static anchor_result go_thread_last_error(const void *unused, uint8_t *buf, size_t len, size_t *written) {
+	(void)unused;
+	return anchor_last_error(buf, len, written);
+}
+
 // Signs: the secrets arrive packed like headers (one length each); the options are (pointer, length)
-// pairs with a NULL pointer for "default". anchor_sign has no handle to keep a message, so an unusable
-// secret is explained by a verifier builder given the same secrets: the core validates a signer's secrets
-// exactly as a verifier's, and the builder's message says which one and why.
+// pairs with a NULL pointer for "default". anchor_sign has no handle, so its message is this thread's.
 anchor_result go_sign(uint32_t scheme, const uint8_t *packed, const size_t *lens, size_t count,
         const uint8_t *body, size_t body_len, uint64_t timestamp, bool has_id, const uint8_t *id,
         size_t id_len, bool has_event_type, const uint8_t *event_type, size_t event_type_len,
@@ -177,10 +180,22 @@ anchor_result go_sign(uint32_t scheme, const uint8_t *packed, const size_t *lens
 	                               has_event_type ? (event_type ? event_type : empty) : NULL, event_type_len};
 	anchor_result r = anchor_sign(scheme, secrets, count, body, body_len, timestamp, &options, signed_out);
 	if (secrets != stack) free(secrets);
-	if (r == ANCHOR_RESULT_INVALID_SECRET) {
-		anchor_verifier *verifier = NULL;
-		go_new_verifier(scheme, packed, lens, count, false, 0, false, 0, out, cap, res, &verifier);
-		anchor_verifier_free(verifier);
-	}
+	if (r != ANCHOR_RESULT_OK) go_message(go_thread_last_error, NULL, out, cap, res);
+	return r;
+}
+
+// The constructors without a handle: their message is this thread's, fetched in the same C call (a
+// goroutine may move to another thread between two calls).
+anchor_result go_new_memory_store(size_t max_entries, uint64_t done_ttl_seconds, uint8_t *out, size_t cap,
+        go_result *res, anchor_memory_store **store_out) {
+	anchor_result r = anchor_memory_store_new(max_entries, done_ttl_seconds, store_out);
+	if (r != ANCHOR_RESULT_OK) go_message(go_thread_last_error, NULL, out, cap, res);
+	return r;
+}
+
+anchor_result go_new_receiver(const anchor_verifier *verifier, const anchor_memory_store *store, uint64_t lease_ms,
+        uint8_t *out, size_t cap, go_result *res, anchor_receiver **receiver_out) {
+	anchor_result r = anchor_receiver_new(verifier, store, lease_ms, receiver_out);
+	if (r != ANCHOR_RESULT_OK) go_message(go_thread_last_error, NULL, out, cap, res);
 	return r;
 }

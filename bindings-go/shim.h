@@ -49,4 +49,10 @@ anchor_result go_sign(uint32_t scheme, const uint8_t *packed, const size_t *lens
         size_t id_len, bool has_event_type, const uint8_t *event_type, size_t event_type_len,
         uint8_t *out, size_t cap, go_result *res, anchor_signed_headers **signed_out);
 
+anchor_result go_new_memory_store(size_t max_entries, uint64_t done_ttl_seconds, uint8_t *out, size_t cap,
+        go_result *res, anchor_memory_store **store_out);
+
+anchor_result go_new_receiver(const anchor_verifier *verifier, const anchor_memory_store *store, uint64_t lease_ms,
+        uint8_t *out, size_t cap, go_result *res, anchor_receiver **receiver_out);
+
 #endif

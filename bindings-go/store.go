@@ -38,7 +38,8 @@ type StoreOption func(*storeConfig)
 func WithMaxEntries(n int) StoreOption { return func(c *storeConfig) { c.maxEntries = n } }
 
 // WithDoneTTL sets how long a completed id is remembered (default 24 h; whole seconds, at least 1 s, else
-// NewMemoryStore panics: a shorter TTL would forget a completed id at once and run its retry again).
+// NewMemoryStore panics with the core's reason, the same in every language: a shorter TTL would forget a
+// completed id at once and run its retry again).
 func WithDoneTTL(ttl time.Duration) StoreOption { return func(c *storeConfig) { c.doneTTL = ttl } }
 
 // NewMemoryStore makes a store.
@@ -56,12 +57,12 @@ func NewMemoryStore(opts ...StoreOption) *MemoryStore {
 	if cfg.maxEntries < 1 {
 		panic(fmt.Sprintf("anchorwebhooks: WithMaxEntries(%d): the store must hold at least one id", cfg.maxEntries))
 	}
-	if cfg.doneTTL < time.Second {
-		panic(fmt.Sprintf("anchorwebhooks: WithDoneTTL(%s): completed ids must be remembered at least 1 s", cfg.doneTTL))
-	}
-	code := C.anchor_memory_store_new(C.size_t(cfg.maxEntries), C.uint64_t(cfg.doneTTL/time.Second), &ptr)
+	var res C.go_result
+	out := make([]byte, 512)
+	code := C.go_new_memory_store(C.size_t(cfg.maxEntries), C.uint64_t(max(cfg.doneTTL, 0)/time.Second), bytesPtr(out),
+		C.size_t(len(out)), &res, &ptr)
 	if code != C.ANCHOR_RESULT_OK {
-		panic(errorFor(uint32(code), "anchor_memory_store_new"))
+		panic(fmt.Sprintf("anchorwebhooks: WithDoneTTL(%s): %s", cfg.doneTTL, failureMessage(out, &res)))
 	}
 	return &MemoryStore{handle: own(ptr, func(ptr *C.anchor_memory_store) { C.anchor_memory_store_free(ptr) })}
 }

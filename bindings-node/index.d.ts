@@ -100,10 +100,14 @@ export declare function eventTask(eventType: string, dataJson: string): TaskView
 /** Every event type of the core catalogue, in declaration order. */
 export declare function eventTypes(): Array<string>
 
-/** How the core's `Receiver::finish` ended a fresh delivery: its `Outcome`'s kind and HTTP status. */
+/**
+ * How the core's `Receiver::finish` ended a fresh delivery: its `Outcome`'s kind and HTTP status, and
+ * the core's warning when the handler outlasted its lease and the claim was lost.
+ */
 export interface Finished {
   kind: string
   httpStatus: number
+  claimLostWarning?: string
 }
 
 /**

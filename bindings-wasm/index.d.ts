@@ -212,12 +212,18 @@ export declare class MemoryStore {
 }
 
 export interface ReceiverOptions {
-  /** Seconds a claim is held before another worker may take the event over; default 30. */
+  /** Seconds a claim is held before another worker may take the event over; default 30, at least 1. */
   leaseSeconds?: number;
-  /** Key-value stores: seconds a completed id is remembered; default 86 400. */
+  /** Key-value stores: seconds a completed id is remembered; default 86 400, at least 1. */
   ttlSeconds?: number;
   /** Key-value stores: key prefix; default `anchor-webhooks:dedupe`. */
   prefix?: string;
+  /**
+   * Called when a handler succeeded but outlasted its lease, so the claim was gone when it finished
+   * (another delivery may have run it too): `message` is the core's warning, naming the event and the
+   * lease. The outcome is still `processed` (200). Default: `console.warn(message)`.
+   */
+  onClaimLost?: (event: Event, message: string) => void;
 }
 
 export type Handler<E = Event> = (event: E, body: Uint8Array) => unknown;

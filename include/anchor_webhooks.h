@@ -396,6 +396,16 @@ enum anchor_result anchor_event_types_get(size_t index,
                                           struct anchor_bytes *name_out);
 
 /**
+ * Copies the message of the last failed call made by THIS thread that had no handle to keep it into
+ * `buf`, as `anchor_verifier_last_error` does: `anchor_memory_store_new`, `anchor_receiver_new`,
+ * `anchor_sign`, `anchor_verifier_builder_new`, `anchor_verifier_new`, the catalogue functions, and any
+ * call given a NULL handle. `*written = 0` when there was none. Calls that succeed leave it as it was.
+ */
+enum anchor_result anchor_last_error(uint8_t *buf,
+                                     size_t len,
+                                     size_t *written);
+
+/**
  * Releases this handle on the store. NULL is a no-op. Receivers made from it keep the store alive.
  */
 void anchor_memory_store_free(struct anchor_memory_store *store);
@@ -409,7 +419,8 @@ enum anchor_result anchor_memory_store_len(const struct anchor_memory_store *sto
 /**
  * A memory store holding at most `max_entries` ids (`ANCHOR_DEFAULT_MAX_ENTRIES`; at least 1),
  * remembering completed ids for `done_ttl_seconds` (`ANCHOR_DEFAULT_DONE_TTL_SECONDS`; at least 1: 0 would
- * forget a completed id at once, so a retry would run the handler again: `ANCHOR_RESULT_INVALID_ARGUMENT`).
+ * forget a completed id at once, so a retry would run the handler again: `ANCHOR_RESULT_INVALID_ARGUMENT`,
+ * and `anchor_last_error` says why).
  */
 enum anchor_result anchor_memory_store_new(size_t max_entries,
                                            uint64_t done_ttl_seconds,
@@ -453,8 +464,9 @@ enum anchor_result anchor_receiver_last_error(const struct anchor_receiver *rece
 
 /**
  * A receiver over a copy of `verifier` (free the verifier whenever you like) and `store` (shared),
- * claiming ids for `lease_ms` milliseconds (`ANCHOR_DEFAULT_LEASE_MS`; at least 1: a claim of 0 ms would let
- * every worker take the same id at once: `ANCHOR_RESULT_INVALID_ARGUMENT`).
+ * claiming ids for `lease_ms` milliseconds (`ANCHOR_DEFAULT_LEASE_MS`; at least 1000: a shorter claim expires
+ * under a running handler and lets a retry run it a second time: `ANCHOR_RESULT_INVALID_ARGUMENT`, and
+ * `anchor_last_error` says why).
  */
 enum anchor_result anchor_receiver_new(const struct anchor_verifier *verifier,
                                        const struct anchor_memory_store *store,
@@ -515,7 +527,7 @@ enum anchor_result anchor_result_name(uint32_t result,
 /**
  * Signs `body` at `timestamp` (unix seconds) with every secret (one signature each, as during a
  * rotation), as the provider would. For tests and local tools. On success `*signed_out` holds the
- * headers; free them with `anchor_signed_headers_free`. Fails with `ANCHOR_RESULT_INVALID_SECRET` for an
+ * headers; free them with `anchor_signed_headers_free`. Fails (`anchor_last_error` says why) with `ANCHOR_RESULT_INVALID_SECRET` for an
  * unusable secret and `ANCHOR_RESULT_MALFORMED_HEADER` for an id or event type that cannot be a header
  * value.
  */
@@ -607,8 +619,8 @@ enum anchor_result anchor_verifier_last_error(const struct anchor_verifier *veri
 
 /**
  * A verifier for `scheme` with `secrets_len` secrets, the scheme's default tolerance and the 1 MiB body
- * limit. Fails with `ANCHOR_RESULT_INVALID_SECRET` when a secret is unusable; use the builder for other
- * options and for a message saying which secret and why.
+ * limit. Fails with `ANCHOR_RESULT_INVALID_SECRET` when a secret is unusable (`anchor_last_error` says
+ * which and why); use the builder for other options.
  */
 enum anchor_result anchor_verifier_new(uint32_t scheme,
                                        const struct anchor_bytes *secrets,

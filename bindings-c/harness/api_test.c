@@ -1,5 +1,6 @@
 /* The API beyond the vectors: catalogue, messages, signing, every event view, the builder, the receiver. */
 #include "harness.h"
+#include <pthread.h>
 
 void test_catalogue(void) {
   size_t count = anchor_error_codes_count();
@@ -477,4 +478,77 @@ void test_receiver_flow(void) {
   anchor_signed_headers_free(other_signed);
   anchor_receiver_free(receiver);
   anchor_signed_headers_free(signed_headers);
+}
+
+/* This thread's anchor_last_error, NUL-terminated, in a static buffer. */
+static const char *thread_message(void) {
+  static char message[1024];
+  size_t written = 0;
+  CHECK_RESULT(anchor_last_error((uint8_t *)message, sizeof message - 1, &written), ANCHOR_RESULT_OK);
+  message[written] = '\0';
+  return message;
+}
+
+static void *read_thread_message(void *written_out) {
+  uint8_t buf[64];
+  CHECK_RESULT(anchor_last_error(buf, sizeof buf, (size_t *)written_out), ANCHOR_RESULT_OK);
+  return NULL;
+}
+
+void test_messages_without_a_handle(void) {
+  anchor_verifier *verifier = verifier_or_die(TEST_SECRET);
+  anchor_memory_store *store = NULL;
+  CHECK_RESULT(anchor_memory_store_new(10, 0, &store), ANCHOR_RESULT_INVALID_ARGUMENT);
+  const char *message = thread_message();
+  CHECK(strcmp(message, "invalid_argument: done_ttl_seconds must be at least 1 s: a shorter TTL forgets a completed id "
+                        "at once, and every retry would run the handler again (the default is 24 h)") == 0,
+        "%s", message);
+
+  /* Sizing first: the failed sizing call must not replace the message it measures. */
+  size_t needed = 0;
+  CHECK_RESULT(anchor_last_error(NULL, 0, &needed), ANCHOR_RESULT_BUFFER_TOO_SMALL);
+  CHECK(needed == strlen(message), "needed %zu for %zu bytes", needed, strlen(message));
+  CHECK(strcmp(thread_message(), message) == 0, "the sizing call replaced the message");
+
+  CHECK_RESULT(anchor_memory_store_new(10, 60, &store), ANCHOR_RESULT_OK);
+  CHECK(strstr(thread_message(), "done_ttl_seconds") != NULL, "a success cleared the message");
+  anchor_receiver *receiver = NULL;
+  CHECK_RESULT(anchor_receiver_new(verifier, store, 999, &receiver), ANCHOR_RESULT_INVALID_ARGUMENT);
+  message = thread_message();
+  CHECK(strncmp(message, "invalid_argument: lease_ms must be at least 1 s: a shorter lease expires under a running "
+                         "handler", 90) == 0,
+        "%s", message);
+  CHECK(receiver == NULL, "receiver_out written on failure");
+  CHECK_RESULT(anchor_receiver_new(verifier, store, 1000, &receiver), ANCHOR_RESULT_OK);
+
+  /* anchor_sign has no handle: its refusals are read here too. */
+  anchor_bytes one[1] = {bytes_of(TEST_SECRET)};
+  anchor_sign_options injected = {(const uint8_t *)"a\nX-Evil: 1", 11, NULL, 0};
+  anchor_signed_headers *signed_headers = NULL;
+  const char *body = "{}";
+  CHECK_RESULT(anchor_sign(ANCHOR_SCHEME_ANCHOR, one, 1, (const uint8_t *)body, 2, TEST_NOW, &injected, &signed_headers),
+               ANCHOR_RESULT_MALFORMED_HEADER);
+  message = thread_message();
+  CHECK(strstr(message, "malformed") != NULL && strstr(message, "X-Evil") == NULL, "%s", message);
+  anchor_bytes empty[1] = {bytes_of("")};
+  CHECK_RESULT(anchor_sign(ANCHOR_SCHEME_ANCHOR, empty, 1, (const uint8_t *)body, 2, TEST_NOW, NULL, &signed_headers),
+               ANCHOR_RESULT_INVALID_SECRET);
+  CHECK(strstr(thread_message(), "secret") != NULL, "%s", thread_message());
+  CHECK_RESULT(anchor_sign(7, one, 1, (const uint8_t *)body, 2, TEST_NOW, NULL, &signed_headers),
+               ANCHOR_RESULT_INVALID_ARGUMENT);
+  CHECK(strstr(thread_message(), "unknown scheme 7") != NULL, "%s", thread_message());
+  /* A NULL handle has nowhere else to keep its message. */
+  CHECK_RESULT(anchor_memory_store_len(NULL, &needed), ANCHOR_RESULT_NULL_PARAMETER);
+  CHECK(strcmp(thread_message(), "null_parameter: `store` is NULL") == 0, "%s", thread_message());
+
+  /* Messages are per thread: a thread with no failure reads none. */
+  size_t other_written = 99;
+  pthread_t other;
+  CHECK(pthread_create(&other, NULL, read_thread_message, &other_written) == 0, "spawn");
+  CHECK(pthread_join(other, NULL) == 0, "join");
+  CHECK(other_written == 0, "another thread read %zu bytes", other_written);
+
+  anchor_receiver_free(receiver);
+  anchor_memory_store_free(store);
+  anchor_verifier_free(verifier);
 }

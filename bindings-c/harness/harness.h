@@ -71,6 +71,7 @@ void test_sign_and_event_views(void);
 void test_standard_scheme(void);
 void test_builder_options_and_messages(void);
 void test_receiver_flow(void);
+void test_messages_without_a_handle(void);
 void test_null_parameters(void);
 void test_zero_lengths(void);
 void test_non_utf8_bytes(void);

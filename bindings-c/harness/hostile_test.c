@@ -137,6 +137,11 @@ void test_null_parameters(void) {
   anchor_memory_store *forgetful = NULL;
   CHECK_RESULT(anchor_memory_store_new(10, 0, &forgetful), ANCHOR_RESULT_INVALID_ARGUMENT);
   CHECK(forgetful == NULL, "store_out written on failure");
+  uint8_t message[8];
+  size_t message_len = 99;
+  CHECK_RESULT(anchor_last_error(NULL, sizeof message, &message_len), NUL);
+  CHECK_RESULT(anchor_last_error(message, sizeof message, NULL), NUL);
+  CHECK(message_len == 99, "written untouched");
   CHECK(receiver == NULL, "no receiver");
   CHECK_RESULT(anchor_receiver_new(v, store, 1000, &receiver), OK);
   anchor_reception kind = 0;

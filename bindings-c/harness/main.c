@@ -103,6 +103,7 @@ int main(void) {
   run("Standard Webhooks: official vector through anchor_sign and the verifier", test_standard_scheme);
   run("builder: tolerance, body limit, messages", test_builder_options_and_messages);
   run("receiver: fresh, duplicate, in progress, release, lease takeover, full store", test_receiver_flow);
+  run("anchor_last_error: messages of calls without a handle, per thread", test_messages_without_a_handle);
   run("hostile: NULL for every pointer parameter of every function", test_null_parameters);
   run("hostile: zero lengths", test_zero_lengths);
   run("hostile: non-UTF-8 bytes in headers, secrets, bodies and options", test_non_utf8_bytes);

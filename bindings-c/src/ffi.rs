@@ -5,7 +5,7 @@ use std::borrow::Cow;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::ptr::{self, NonNull};
 
-use crate::last_error::LastError;
+use crate::last_error::{self, LastError};
 use crate::result::anchor_result;
 
 /// A borrowed byte string: `len` bytes at `data`. Not NUL-terminated, not necessarily UTF-8.
@@ -93,21 +93,31 @@ impl From<anchor_webhooks::Error> for Failure {
 
 pub(crate) type Outcome = Result<(), Failure>;
 
-/// Runs the body of an exported function. A failure becomes its result code (and, when the function has
-/// a handle, that handle's last error for this thread); a panic becomes `ANCHOR_RESULT_PANIC`.
+/// Runs the body of an exported function. A failure becomes its result code, and its message that
+/// handle's last error for this thread (or, without a handle, this thread's `anchor_last_error`); a panic
+/// becomes `ANCHOR_RESULT_PANIC`.
 pub(crate) fn guard(last_error: Option<&LastError>, body: impl FnOnce() -> Outcome) -> anchor_result {
+    run(body, |message| match last_error {
+        Some(last_error) => last_error.record(message),
+        None => last_error::record_for_thread(message),
+    })
+}
+
+/// `guard` for `anchor_last_error` itself: its own failures (a buffer to size first) must not replace
+/// the message being read.
+pub(crate) fn guard_keeping_messages(body: impl FnOnce() -> Outcome) -> anchor_result {
+    run(body, |_| {})
+}
+
+fn run(body: impl FnOnce() -> Outcome, keep: impl Fn(&str)) -> anchor_result {
     match catch_unwind(AssertUnwindSafe(body)) {
         Ok(Ok(())) => anchor_result::Ok,
         Ok(Err(failure)) => {
-            if let Some(last_error) = last_error {
-                last_error.record(&failure.message);
-            }
+            keep(&failure.message);
             failure.code
         }
         Err(_) => {
-            if let Some(last_error) = last_error {
-                let _ = catch_unwind(AssertUnwindSafe(|| last_error.record(PANIC_MESSAGE)));
-            }
+            let _ = catch_unwind(AssertUnwindSafe(|| keep(PANIC_MESSAGE)));
             anchor_result::Panic
         }
     }

@@ -4,7 +4,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anchor_webhooks::{
-    MemoryStore, Receiver, Reception, DEFAULT_DONE_TTL, DEFAULT_LEASE, DEFAULT_MAX_ENTRIES,
+    MemoryStore, Receiver, Reception, SettingError, DEFAULT_DONE_TTL, DEFAULT_LEASE, DEFAULT_MAX_ENTRIES,
 };
 
 use crate::event::{anchor_event, Held};
@@ -73,7 +73,8 @@ pub enum anchor_reception {
 
 /// A memory store holding at most `max_entries` ids (`ANCHOR_DEFAULT_MAX_ENTRIES`; at least 1),
 /// remembering completed ids for `done_ttl_seconds` (`ANCHOR_DEFAULT_DONE_TTL_SECONDS`; at least 1: 0 would
-/// forget a completed id at once, so a retry would run the handler again: `ANCHOR_RESULT_INVALID_ARGUMENT`).
+/// forget a completed id at once, so a retry would run the handler again: `ANCHOR_RESULT_INVALID_ARGUMENT`,
+/// and `anchor_last_error` says why).
 #[no_mangle]
 pub unsafe extern "C" fn anchor_memory_store_new(
     max_entries: usize,
@@ -83,16 +84,16 @@ pub unsafe extern "C" fn anchor_memory_store_new(
     ffi::guard(None, || {
         // SAFETY: the header's pointer contract.
         let out = unsafe { ffi::output(store_out, "store_out") }?;
-        if done_ttl_seconds == 0 {
-            return Err(Failure::invalid(
-                "invalid_argument: done_ttl_seconds must be at least 1 (0 would forget a completed id at once; \
-                 ANCHOR_DEFAULT_DONE_TTL_SECONDS is 24 h)",
-            ));
-        }
-        let store = MemoryStore::new(max_entries, Duration::from_secs(done_ttl_seconds));
+        let ttl = Duration::from_secs(done_ttl_seconds);
+        let store = MemoryStore::new(max_entries, ttl).map_err(|e| invalid_setting("done_ttl_seconds", e))?;
         out.write(ffi::into_handle(anchor_memory_store { store: Arc::new(store) }));
         Ok(())
     })
+}
+
+/// A duration the core refuses, named as the C parameter.
+fn invalid_setting(parameter: &str, error: SettingError) -> Failure {
+    Failure::invalid(format!("invalid_argument: {parameter} {error}"))
 }
 
 /// How many ids the store holds (live, or expired and not yet evicted).
@@ -118,8 +119,9 @@ pub unsafe extern "C" fn anchor_memory_store_free(store: *mut anchor_memory_stor
 }
 
 /// A receiver over a copy of `verifier` (free the verifier whenever you like) and `store` (shared),
-/// claiming ids for `lease_ms` milliseconds (`ANCHOR_DEFAULT_LEASE_MS`; at least 1: a claim of 0 ms would let
-/// every worker take the same id at once: `ANCHOR_RESULT_INVALID_ARGUMENT`).
+/// claiming ids for `lease_ms` milliseconds (`ANCHOR_DEFAULT_LEASE_MS`; at least 1000: a shorter claim expires
+/// under a running handler and lets a retry run it a second time: `ANCHOR_RESULT_INVALID_ARGUMENT`, and
+/// `anchor_last_error` says why).
 #[no_mangle]
 pub unsafe extern "C" fn anchor_receiver_new(
     verifier: *const anchor_verifier,
@@ -136,14 +138,9 @@ pub unsafe extern "C" fn anchor_receiver_new(
                 ffi::output(receiver_out, "receiver_out")?,
             )
         };
-        if lease_ms == 0 {
-            return Err(Failure::invalid(
-                "invalid_argument: lease_ms must be at least 1 (a claim of 0 ms would let every worker take the \
-                 same id; ANCHOR_DEFAULT_LEASE_MS is 30 s)",
-            ));
-        }
         let inner = Receiver::new(verifier.inner.clone(), Arc::clone(&store.store))
-            .with_lease(Duration::from_millis(lease_ms));
+            .with_lease(Duration::from_millis(lease_ms))
+            .map_err(|e| invalid_setting("lease_ms", e))?;
         out.write(ffi::into_handle(anchor_receiver {
             inner,
             owner: ClaimOwner::default(),

@@ -7,7 +7,7 @@ use zeroize::Zeroizing;
 
 use crate::event::anchor_event;
 use crate::ffi::{self, anchor_bytes, anchor_header, Failure};
-use crate::last_error::LastError;
+use crate::last_error::{self, LastError};
 use crate::result::anchor_result;
 
 /// The signing scheme of a verifier or a signature, passed as a `uint32_t` (any other value is
@@ -208,8 +208,8 @@ pub unsafe extern "C" fn anchor_verifier_builder_free(builder: *mut anchor_verif
 }
 
 /// A verifier for `scheme` with `secrets_len` secrets, the scheme's default tolerance and the 1 MiB body
-/// limit. Fails with `ANCHOR_RESULT_INVALID_SECRET` when a secret is unusable; use the builder for other
-/// options and for a message saying which secret and why.
+/// limit. Fails with `ANCHOR_RESULT_INVALID_SECRET` when a secret is unusable (`anchor_last_error` says
+/// which and why); use the builder for other options.
 #[no_mangle]
 pub unsafe extern "C" fn anchor_verifier_new(
     scheme: u32,
@@ -333,6 +333,19 @@ pub(crate) unsafe fn last_error_into(
     ffi::guard(None, || {
         let last_error = ffi::require(last_error, parameter)?;
         let message = last_error.get().unwrap_or_default();
+        // SAFETY: the header's pointer contract.
+        unsafe { ffi::write_text(message.as_bytes(), buf, len, written) }
+    })
+}
+
+/// Copies the message of the last failed call made by THIS thread that had no handle to keep it into
+/// `buf`, as `anchor_verifier_last_error` does: `anchor_memory_store_new`, `anchor_receiver_new`,
+/// `anchor_sign`, `anchor_verifier_builder_new`, `anchor_verifier_new`, the catalogue functions, and any
+/// call given a NULL handle. `*written = 0` when there was none. Calls that succeed leave it as it was.
+#[no_mangle]
+pub unsafe extern "C" fn anchor_last_error(buf: *mut u8, len: usize, written: *mut usize) -> anchor_result {
+    ffi::guard_keeping_messages(|| {
+        let message = last_error::for_thread();
         // SAFETY: the header's pointer contract.
         unsafe { ffi::write_text(message.as_bytes(), buf, len, written) }
     })

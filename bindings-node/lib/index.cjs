@@ -842,6 +842,14 @@ class RedisStore {
  * | `rejected`       | error's| not run | verification or the store failed (`error.code`)          |
  * | `handler_failed` | 500    | threw   | the claim was released so the sender's retry is processed|
  */
+/**
+ * `onClaimLost`'s default: a process warning (`process.on('warning')` sees it; Node prints it to stderr)
+ * with the core's text, naming the event and the lease.
+ */
+function emitClaimLost(_event, message) {
+  process.emitWarning(message, { type: 'AnchorWebhooksWarning', code: 'ANCHOR_CLAIM_LOST' })
+}
+
 class Receiver {
   #native
   #verifier
@@ -849,11 +857,16 @@ class Receiver {
   #blocking
   #keep
   #code
+  #onClaimLost
 
   constructor(verifier, store, options) {
     if (!(verifier instanceof Verifier)) throw invalid('verifier must be a Verifier')
     const nativeStore = nativeStoreOf(store)
-    const { leaseSeconds } = knownOptions('new Receiver', options, ['leaseSeconds'])
+    const { leaseSeconds, onClaimLost } = knownOptions('new Receiver', options, ['leaseSeconds', 'onClaimLost'])
+    if (onClaimLost !== undefined && onClaimLost !== null && typeof onClaimLost !== 'function') {
+      throw invalid('onClaimLost must be a function (event, message) => void')
+    }
+    this.#onClaimLost = onClaimLost ?? emitClaimLost
     try {
       this.#native = new native.NativeReceiver(nativeVerifierOf(verifier), nativeStore, optionalNumber(leaseSeconds, 'leaseSeconds'))
     } catch (error) {
@@ -913,6 +926,7 @@ class Receiver {
       // The handler ran but its completion was not recorded: 503, and the retry may run it again.
       return rejected(event, converted)
     }
+    if (finished.claimLostWarning) this.#onClaimLost(event, finished.claimLostWarning)
     return outcome(finished.kind, finished.httpStatus, event, succeeded ? null : handlerError)
   }
 

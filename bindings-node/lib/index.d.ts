@@ -242,6 +242,13 @@ export type ReceiveResult<E> =
 export interface ReceiverOptions {
   /** How long a claim is held before another worker may take the event over, in seconds (default 30). */
   leaseSeconds?: number
+  /**
+   * Called when a handler succeeded but outlasted its lease, so the claim was gone when it finished
+   * (another delivery may have run it too): `message` is the core's warning, naming the event and the
+   * lease. The result is still `processed` (200). Default: `process.emitWarning(message, { type:
+   * 'AnchorWebhooksWarning', code: 'ANCHOR_CLAIM_LOST' })`.
+   */
+  onClaimLost?: (event: Event, message: string) => void
 }
 
 /** A Verifier and a dedupe store: verify, claim, run the handler, then complete it or release it. */

@@ -19,12 +19,12 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
 use anchor_webhooks::serde_json::{Map, Value};
-use anchor_webhooks::{usual_spellings, SessionData, TaskData};
 use anchor_webhooks::{
-    Claimed, DedupeStore, Error as CoreError, ErrorCode, Event, EventType, MemoryStore, Outcome, Receiver,
-    Reception, RedisOptions, RedisStore, Scheme, SignOptions, Signer, Verified, Verifier, DEFAULT_DONE_TTL,
-    DEFAULT_MAX_ENTRIES, IN_PROGRESS_RETRY_AFTER_SECONDS,
+    claim_lost_warning, Claimed, DedupeStore, Error as CoreError, ErrorCode, Event, EventType, MemoryStore,
+    Outcome, Receiver, Reception, RedisOptions, RedisStore, Scheme, Setting, SettingError, SignOptions,
+    Signer, Verified, Verifier, DEFAULT_DONE_TTL, DEFAULT_MAX_ENTRIES, IN_PROGRESS_RETRY_AFTER_SECONDS,
 };
+use anchor_webhooks::{usual_spellings, SessionData, TaskData};
 use napi::bindgen_prelude::{AsyncTask, BufferSlice, Function, Uint8ArraySlice};
 use napi::{Env, JsString, JsValue, Task};
 use napi_derive::napi;
@@ -104,7 +104,7 @@ pub fn outcome_catalogue() -> napi::Result<Vec<OutcomeInfo>, Code> {
         Ok(Verified { event, matched_secret: 0, timestamp: 0, delivery_id: None })
     };
     let outcomes: [Outcome<()>; 5] = [
-        Outcome::Processed(sample()?),
+        Outcome::Processed { verified: sample()?, claim_lost: false },
         Outcome::Duplicate(sample()?),
         Outcome::InProgress(sample()?),
         Outcome::Rejected(CoreError::StoreUnavailable { reason: String::new() }),
@@ -164,12 +164,14 @@ fn whole_count(value: f64, max: u64, what: &str) -> napi::Result<u64, Code> {
     }
 }
 
-fn seconds(value: f64, what: &str) -> napi::Result<Duration, Code> {
-    if value > 0.0 && value < 1e12 {
-        Ok(Duration::from_secs_f64(value))
-    } else {
-        Err(invalid_arg(format!("{what} must be a positive number of seconds")))
-    }
+/// A duration option in seconds, in the core's range for `setting` (`option` names it in the error).
+fn seconds(setting: Setting, value: f64, option: &'static str) -> napi::Result<Duration, Code> {
+    setting.from_seconds(value).map_err(invalid_setting(option))
+}
+
+/// The core's refusal of a duration as an `ERR_INVALID_ARG_VALUE` naming the JavaScript option.
+fn invalid_setting(option: &'static str) -> impl Fn(SettingError) -> napi::Error<Code> {
+    move |error| invalid_arg(format!("{option} {error}"))
 }
 
 /// Secrets are copied out of JS strings by napi; the copies are wiped when dropped.
@@ -783,8 +785,11 @@ impl NativeStore {
             }
             None => DEFAULT_MAX_ENTRIES,
         };
-        let ttl = ttl_seconds.map(|s| seconds(s, "ttlSeconds")).transpose()?.unwrap_or(DEFAULT_DONE_TTL);
-        let store = Arc::new(MemoryStore::new(max_entries, ttl));
+        let ttl = ttl_seconds
+            .map(|s| seconds(Setting::DoneTtl, s, "ttlSeconds"))
+            .transpose()?
+            .unwrap_or(DEFAULT_DONE_TTL);
+        let store = Arc::new(MemoryStore::new(max_entries, ttl).map_err(invalid_setting("ttlSeconds"))?);
         Ok(NativeStore { inner: store.clone(), memory: Some(store) })
     }
 
@@ -804,10 +809,10 @@ impl NativeStore {
             options.key_prefix = prefix;
         }
         if let Some(ttl) = ttl_seconds {
-            options.done_ttl = seconds(ttl, "ttlSeconds")?;
+            options.done_ttl = seconds(Setting::DoneTtl, ttl, "ttlSeconds")?;
         }
         if let Some(timeout) = timeout_seconds {
-            options.timeout = seconds(timeout, "timeoutSeconds")?;
+            options.timeout = seconds(Setting::Timeout, timeout, "timeoutSeconds")?;
         }
         if let Some(idle) = max_idle_connections {
             let idle = whole_count(idle, u64::from(u32::MAX), "maxIdleConnections")?;
@@ -903,11 +908,13 @@ fn reception_value<'env>(
     }
 }
 
-/// How the core's `Receiver::finish` ended a fresh delivery: its `Outcome`'s kind and HTTP status.
+/// How the core's `Receiver::finish` ended a fresh delivery: its `Outcome`'s kind and HTTP status, and
+/// the core's warning when the handler outlasted its lease and the claim was lost.
 #[napi(object, object_from_js = false)]
 pub struct Finished {
     pub kind: &'static str,
     pub http_status: u32,
+    pub claim_lost_warning: Option<String>,
 }
 
 /// `Receiver::finish`: completes the claim after a handler that succeeded, releases it after one that
@@ -921,7 +928,19 @@ fn finish(
     let result = if handler_succeeded { Ok(()) } else { Err(()) };
     match receiver.finish(claimed, result, now_ms) {
         Outcome::Rejected(error) => Err(error),
-        outcome => Ok(Finished { kind: outcome.kind(), http_status: u32::from(outcome.http_status()) }),
+        outcome => {
+            let claim_lost_warning = match &outcome {
+                Outcome::Processed { verified, claim_lost: true } => {
+                    Some(claim_lost_warning(verified.event.id(), receiver.lease()))
+                }
+                _ => None,
+            };
+            Ok(Finished {
+                kind: outcome.kind(),
+                http_status: u32::from(outcome.http_status()),
+                claim_lost_warning,
+            })
+        }
     }
 }
 
@@ -941,7 +960,8 @@ impl NativeReceiver {
     ) -> napi::Result<NativeReceiver, Code> {
         let mut receiver = Receiver::new(Verifier::clone(&verifier.inner), Arc::clone(&store.inner));
         if let Some(lease) = lease_seconds {
-            receiver = receiver.with_lease(seconds(lease, "leaseSeconds")?);
+            let lease = seconds(Setting::Lease, lease, "leaseSeconds")?;
+            receiver = receiver.with_lease(lease).map_err(invalid_setting("leaseSeconds"))?;
         }
         let header_table = header_table(verifier.inner.scheme());
         Ok(NativeReceiver { inner: Arc::new(receiver), header_table })

@@ -214,7 +214,7 @@ describe('the clock and options objects', () => {
       () => new RedisStore('redis://127.0.0.1:1/0', { timeout: 1 }),
       argumentError('new RedisStore: unknown option `timeout` (the options are keyPrefix, ttlSeconds, timeoutSeconds, maxIdleConnections, tlsRootCertificates)'),
     )
-    assert.throws(() => new Receiver(verifier, new MemoryStore(), { lease: 30 }), argumentError('new Receiver: unknown option `lease` (the options are leaseSeconds)'))
+    assert.throws(() => new Receiver(verifier, new MemoryStore(), { lease: 30 }), argumentError('new Receiver: unknown option `lease` (the options are leaseSeconds, onClaimLost)'))
     const receiver = new Receiver(verifier, new MemoryStore())
     let runs = 0
     await assert.rejects(receiver.receive(BODY, SIGNED, () => runs++, { now: NOW, clock: 1 }), argumentError('receive: unknown option `clock` (the options are now)'))

@@ -80,7 +80,8 @@ describe('Receiver with a MemoryStore', () => {
   })
 
   test('an expired lease can be claimed again', async () => {
-    const receiver = receiverWith(new MemoryStore(), { leaseSeconds: 30 })
+    const lost = []
+    const receiver = receiverWith(new MemoryStore(), { leaseSeconds: 30, onClaimLost: (event) => lost.push(event.id) })
     const { body, headers } = delivery('evt_lease')
     let release
     let runs = 0
@@ -93,6 +94,7 @@ describe('Receiver with a MemoryStore', () => {
     release()
     // The first worker lost its lease: its completion is not recorded, yet the id stays done.
     assert.equal((await pending).kind, 'processed')
+    assert.deepEqual(lost, ['evt_lease'])
     assert.equal((await receiver.receive(body, headers, () => runs++, { now: NOW + 32 })).kind, 'duplicate')
     assert.equal(runs, 2)
   })
@@ -133,6 +135,81 @@ describe('Receiver with a MemoryStore', () => {
     assert.equal((await before.receive(body, headers, () => {}, { now: NOW })).kind, 'processed')
     const again = await after.receive(body, headers, () => assert.fail('handler must not run'), { now: NOW })
     assert.deepEqual([again.kind, again.event.matchedSecret], ['duplicate', 1])
+  })
+
+  test('a lease or TTL the core refuses is a TypeError saying why, and the edges are accepted', () => {
+    const verifier = new Verifier(SECRET)
+    const leaseTooShort =
+      'leaseSeconds must be at least 1 s: a shorter lease expires under a running handler, and a retry would run it a second time alongside (the default is 30 s)'
+    const ttlTooShort =
+      'ttlSeconds must be at least 1 s: a shorter TTL forgets a completed id at once, and every retry would run the handler again (the default is 24 h)'
+    const refused = (message) => ({ name: 'TypeError', code: 'ERR_INVALID_ARG_VALUE', message })
+    for (const lease of [0, 0.999, -30]) {
+      assert.throws(() => new Receiver(verifier, new MemoryStore(), { leaseSeconds: lease }), refused(leaseTooShort))
+    }
+    assert.throws(() => new Receiver(verifier, new MemoryStore(), { leaseSeconds: Infinity }), refused('leaseSeconds must be at most 9007199254740 s'))
+    assert.throws(() => new Receiver(verifier, new MemoryStore(), { leaseSeconds: NaN }), refused('leaseSeconds must be a number of seconds, not NaN'))
+    for (const ttl of [0, 0.5, -5]) {
+      assert.throws(() => new MemoryStore({ ttlSeconds: ttl }), refused(ttlTooShort))
+      assert.throws(() => new RedisStore('redis://127.0.0.1:1/0', { ttlSeconds: ttl }), refused(ttlTooShort))
+    }
+    assert.throws(
+      () => new RedisStore('redis://127.0.0.1:1/0', { timeoutSeconds: 0 }),
+      refused('timeoutSeconds must be at least 1 ms: 0 is no deadline at all (the default is 1 s)'),
+    )
+    new Receiver(verifier, new MemoryStore({ ttlSeconds: 1 }), { leaseSeconds: 1 })
+    new RedisStore('redis://127.0.0.1:1/0', { ttlSeconds: 1, timeoutSeconds: 0.001 })
+  })
+
+  test('a handler that outlasts its lease is processed, and the lost claim reported', async () => {
+    const lost = []
+    const receiver = new Receiver(new Verifier(SECRET), new MemoryStore(), {
+      leaseSeconds: 1,
+      onClaimLost: (event, message) => lost.push([event.id, message]),
+    })
+    const { body, headers } = delivery('evt_slow')
+    const slow = await receiver.receive(
+      body,
+      headers,
+      async () => {
+        // The lease ran out: the sender's retry takes the event over while this handler still runs.
+        const retry = await receiver.receive(body, headers, () => {}, { now: NOW + 1 })
+        assert.equal(retry.kind, 'processed')
+        assert.deepEqual(lost, [])
+      },
+      { now: NOW },
+    )
+    assert.deepEqual([slow.kind, slow.status], ['processed', 200])
+    assert.deepEqual(lost, [
+      [
+        'evt_slow',
+        'anchor-webhooks: claim lost: the handler of event evt_slow outlasted its 1 s lease and the claim was gone when it finished (another delivery may have run it too); choose a lease longer than the handler',
+      ],
+    ])
+    assert.throws(() => new Receiver(new Verifier(SECRET), new MemoryStore(), { onClaimLost: 'log' }), TypeError)
+  })
+
+  test('by default a lost claim is a process warning', async () => {
+    // Warnings are emitted on the next tick: let earlier tests' ones (a lease takeover above) go first.
+    await new Promise((resolve) => setImmediate(resolve))
+    const warnings = []
+    const listen = (warning) => warnings.push([warning.name, warning.code, warning.message])
+    process.on('warning', listen)
+    try {
+      const receiver = new Receiver(new Verifier(SECRET), new MemoryStore(), { leaseSeconds: 1 })
+      const { body, headers } = delivery('evt_warned')
+      await receiver.receive(body, headers, () => receiver.receive(body, headers, () => {}, { now: NOW + 1 }), { now: NOW })
+      await new Promise((resolve) => setImmediate(resolve))
+    } finally {
+      process.off('warning', listen)
+    }
+    assert.deepEqual(warnings, [
+      [
+        'AnchorWebhooksWarning',
+        'ANCHOR_CLAIM_LOST',
+        'anchor-webhooks: claim lost: the handler of event evt_warned outlasted its 1 s lease and the claim was gone when it finished (another delivery may have run it too); choose a lease longer than the handler',
+      ],
+    ])
   })
 
   test('arguments', async () => {

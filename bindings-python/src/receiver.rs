@@ -5,8 +5,9 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use anchor_webhooks::{
-    Claimed, DedupeStore, MemoryStore, Outcome, Receiver, Reception, RedisOptions, RedisStore, Verified,
-    DEFAULT_DONE_TTL, DEFAULT_LEASE, DEFAULT_MAX_ENTRIES, IN_PROGRESS_RETRY_AFTER_SECONDS,
+    claim_lost_warning, Claimed, DedupeStore, MemoryStore, Outcome, Receiver, Reception, RedisOptions,
+    RedisStore, Setting, SettingError, Verified, DEFAULT_DONE_TTL, DEFAULT_LEASE, DEFAULT_MAX_ENTRIES,
+    IN_PROGRESS_RETRY_AFTER_SECONDS,
 };
 use pyo3::exceptions::{PyRuntimeError, PyTypeError, PyValueError};
 use pyo3::prelude::*;
@@ -21,9 +22,14 @@ use crate::{errors, repr};
 // the core must be made there too.
 const _: () = assert!(DEFAULT_MAX_ENTRIES == 100_000 && DEFAULT_DONE_TTL.as_secs() == 86_400);
 
-fn seconds(value: f64, what: &str) -> PyResult<Duration> {
-    Duration::try_from_secs_f64(value)
-        .map_err(|_| PyValueError::new_err(format!("{what} must be a non-negative number of seconds")))
+/// A duration given in seconds, in the core's range for `setting` (`argument` names it in the error).
+fn seconds(setting: Setting, value: f64, argument: &'static str) -> PyResult<Duration> {
+    setting.from_seconds(value).map_err(invalid(argument))
+}
+
+/// The core's refusal of a duration as a `ValueError` naming the Python argument.
+fn invalid(argument: &'static str) -> impl Fn(SettingError) -> PyErr {
+    move |error| PyValueError::new_err(format!("{argument} {error}"))
 }
 
 /// An in-process dedupe store: thread-safe, bounded, completed ids remembered for `ttl` seconds.
@@ -41,7 +47,9 @@ impl PyMemoryStore {
     )]
     fn new(max_entries: Option<&Bound<'_, PyAny>>, ttl: f64) -> PyResult<PyMemoryStore> {
         let max_entries = non_negative_int(max_entries, "max_entries")?.unwrap_or(DEFAULT_MAX_ENTRIES);
-        Ok(PyMemoryStore { inner: Arc::new(MemoryStore::new(max_entries, seconds(ttl, "ttl")?)) })
+        let store =
+            MemoryStore::new(max_entries, seconds(Setting::DoneTtl, ttl, "ttl")?).map_err(invalid("ttl"))?;
+        Ok(PyMemoryStore { inner: Arc::new(store) })
     }
 
     #[getter]
@@ -110,8 +118,8 @@ impl PyRedisStore {
             .transpose()?;
         let options = RedisOptions {
             key_prefix: key_prefix.unwrap_or(defaults.key_prefix),
-            done_ttl: seconds(ttl, "ttl")?,
-            timeout: seconds(timeout, "timeout")?,
+            done_ttl: seconds(Setting::DoneTtl, ttl, "ttl")?,
+            timeout: seconds(Setting::Timeout, timeout, "timeout")?,
             max_idle_connections: non_negative_int(max_idle_connections, "max_idle_connections")?
                 .unwrap_or(defaults.max_idle_connections),
             tls_root_certificates,
@@ -185,11 +193,13 @@ impl PyReceiver {
             } else {
                 return Err(PyTypeError::new_err("store must be a MemoryStore or a RedisStore"));
             };
-        let mut inner = Receiver::new(verifier.get().inner.clone(), dyn_store);
-        inner = inner.with_lease(match lease {
-            Some(lease) => seconds(lease, "lease")?,
+        let lease = match lease {
+            Some(lease) => seconds(Setting::Lease, lease, "lease")?,
             None => DEFAULT_LEASE,
-        });
+        };
+        let inner = Receiver::new(verifier.get().inner.clone(), dyn_store)
+            .with_lease(lease)
+            .map_err(invalid("lease"))?;
         Ok(PyReceiver { inner: Arc::new(inner), verifier: verifier.unbind(), store: store.unbind(), remote })
     }
 
@@ -331,6 +341,13 @@ impl PyReception {
         let finish = || self.receiver.finish(claimed, result, now_ms);
         match if self.remote { py.detach(finish) } else { finish() } {
             Outcome::Rejected(error) => Err(errors::to_pyerr(py, &error)),
+            Outcome::Processed { verified, claim_lost: true } => {
+                let warning = claim_lost_warning(verified.event.id(), self.receiver.lease());
+                py.import("logging")?
+                    .call_method1("getLogger", ("anchor_webhooks",))?
+                    .call_method1("warning", (warning,))?;
+                Ok(false)
+            }
             _ => Ok(false),
         }
     }

@@ -141,6 +141,65 @@ def test_receiver_properties() -> None:
         aw.Receiver(verifier, store, lease=-1)
 
 
+LEASE_TOO_SHORT = (
+    "lease must be at least 1 s: a shorter lease expires under a running handler, and a retry would run it a "
+    "second time alongside (the default is 30 s)"
+)
+TTL_TOO_SHORT = (
+    "ttl must be at least 1 s: a shorter TTL forgets a completed id at once, and every retry would run the "
+    "handler again (the default is 24 h)"
+)
+
+
+@pytest.mark.parametrize(
+    ("lease", "message"),
+    [
+        (0, LEASE_TOO_SHORT),
+        (0.999, LEASE_TOO_SHORT),
+        (-30, LEASE_TOO_SHORT),
+        (float("inf"), "lease must be at most 9007199254740 s"),
+        (float("nan"), "lease must be a number of seconds, not NaN"),
+    ],
+)
+def test_a_lease_that_would_run_a_handler_twice_is_refused(lease: float, message: str) -> None:
+    with pytest.raises(ValueError) as caught:
+        aw.Receiver(aw.Verifier(SECRET), aw.MemoryStore(), lease=lease)
+    assert str(caught.value) == message
+    assert aw.Receiver(aw.Verifier(SECRET), lease=1).lease == 1.0
+
+
+@pytest.mark.parametrize("ttl", [0, 0.5, -1])
+def test_a_done_ttl_that_would_forget_completed_ids_is_refused(ttl: float) -> None:
+    with pytest.raises(ValueError) as caught:
+        aw.MemoryStore(ttl=ttl)
+    assert str(caught.value) == TTL_TOO_SHORT
+    with pytest.raises(ValueError) as caught:
+        aw.RedisStore("redis://127.0.0.1:1/0", ttl=ttl)
+    assert str(caught.value) == TTL_TOO_SHORT
+    with pytest.raises(ValueError) as caught:
+        aw.RedisStore("redis://127.0.0.1:1/0", timeout=0)
+    assert str(caught.value) == "timeout must be at least 1 ms: 0 is no deadline at all (the default is 1 s)"
+    assert aw.MemoryStore(ttl=1).ttl == 1.0
+
+
+def test_a_handler_that_outlasts_its_lease_is_logged_as_a_lost_claim(caplog: pytest.LogCaptureFixture) -> None:
+    receiver = aw.Receiver(aw.Verifier(SECRET, tolerance=3600), aw.MemoryStore(), lease=1)
+    body, headers = delivery("evt_slow")
+    with caplog.at_level("WARNING", logger="anchor_webhooks"):
+        with receiver.receive(body, headers, now=NOW):
+            # The lease ran out: the sender's retry takes the event over while this handler still runs.
+            assert run_handler(receiver, body, headers, now=NOW + 1) == "processed"
+            assert caplog.records == []
+    assert [(r.name, r.levelname, r.getMessage()) for r in caplog.records] == [
+        (
+            "anchor_webhooks",
+            "WARNING",
+            "anchor-webhooks: claim lost: the handler of event evt_slow outlasted its 1 s lease and the claim was "
+            "gone when it finished (another delivery may have run it too); choose a lease longer than the handler",
+        )
+    ]
+
+
 def test_concurrent_workers_process_once() -> None:
     receiver = aw.Receiver(aw.Verifier(SECRET), aw.MemoryStore())
     body, headers = delivery()

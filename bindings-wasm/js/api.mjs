@@ -117,19 +117,15 @@ function createApi(raw) {
     return options;
   }
 
-  // Durations are milliseconds in the core (u64): at most 2^53 - 1 of them cross exactly.
-  const MAX_SECONDS = Math.floor(Number.MAX_SAFE_INTEGER / 1000);
-
   /**
-   * A duration option in seconds as milliseconds (`fallbackMs` when absent), checked when the object is
-   * built: a bad value must not surface later, inside a delivery, after a handler ran.
+   * A duration option in seconds as milliseconds (`fallbackMs` when absent), in the core's range for
+   * `setting` (`lease` or `doneTtl`), checked when the object is built: a bad value must not surface later,
+   * inside a delivery, after a handler ran.
    */
-  function durationMs(name, value, fallbackMs) {
+  function durationMs(setting, name, value, fallbackMs) {
     if (value === undefined || value === null) return fallbackMs;
-    if (typeof value !== 'number' || !(value >= 0 && value <= MAX_SECONDS)) {
-      throw new TypeError(`\`${name}\` must be a non-negative finite number of seconds, at most ${MAX_SECONDS}`);
-    }
-    return value * 1000;
+    if (typeof value !== 'number') throw new TypeError(`\`${name}\` must be a number of seconds`);
+    return raw.settingMs(setting, name, value);
   }
 
   function optionalString(name, value) {
@@ -323,7 +319,7 @@ function createApi(raw) {
     async receive(request, handler, options) {
       if (typeof handler !== 'function') throw new TypeError('handler must be a function');
       const { store: given, onError, ...receiverOptions } = knownOptions('receive', options, [
-        'store', 'leaseSeconds', 'ttlSeconds', 'prefix', 'onError',
+        'store', 'leaseSeconds', 'ttlSeconds', 'prefix', 'onClaimLost', 'onError',
       ]);
       const store = given ?? (this.#defaultStore ??= new MemoryStore());
       const defaults = Object.values(receiverOptions).every((value) => value === undefined);
@@ -362,7 +358,6 @@ function createApi(raw) {
   class MemoryStore {
     constructor(options) {
       const { maxEntries, ttlSeconds } = knownOptions('MemoryStore', options, ['maxEntries', 'ttlSeconds']);
-      durationMs('ttlSeconds', ttlSeconds); // the same bounds as every duration option, named as the user wrote it
       this[RAW] = new raw.RawMemoryStore(optionalNumber('maxEntries', maxEntries), optionalNumber('ttlSeconds', ttlSeconds));
     }
 
@@ -429,6 +424,7 @@ function createApi(raw) {
     #leaseMs;
     #ttlMs;
     #prefix;
+    #onClaimLost;
     #memory = null;
 
     constructor(verifier, store, options) {
@@ -438,12 +434,18 @@ function createApi(raw) {
           'new Receiver(verifier, store, options): store must be a MemoryStore or an object with async get(key) and put(key, value, options) (delete(key) optional)',
         );
       }
-      const { leaseSeconds, ttlSeconds, prefix } = knownOptions('Receiver', options, ['leaseSeconds', 'ttlSeconds', 'prefix']);
+      const { leaseSeconds, ttlSeconds, prefix, onClaimLost } = knownOptions('Receiver', options, [
+        'leaseSeconds', 'ttlSeconds', 'prefix', 'onClaimLost',
+      ]);
+      if (onClaimLost !== undefined && onClaimLost !== null && typeof onClaimLost !== 'function') {
+        throw new TypeError('`onClaimLost` must be a function (event, message) => void');
+      }
+      this.#onClaimLost = onClaimLost ?? warnClaimLost;
       this.#verifier = verifier;
       this.#store = store ?? new MemoryStore();
       // Every option is converted here, so none can fail inside a delivery (after its handler ran).
-      this.#leaseMs = durationMs('leaseSeconds', leaseSeconds, raw.defaultLeaseMs());
-      this.#ttlMs = durationMs('ttlSeconds', ttlSeconds, raw.defaultDoneTtlMs());
+      this.#leaseMs = durationMs('lease', 'leaseSeconds', leaseSeconds, raw.defaultLeaseMs());
+      this.#ttlMs = durationMs('doneTtl', 'ttlSeconds', ttlSeconds, raw.defaultDoneTtlMs());
       this.#prefix = optionalString('prefix', prefix);
       if (this.#store instanceof MemoryStore) {
         if ([ttlSeconds, prefix].some((value) => value !== undefined && value !== null)) {
@@ -518,9 +520,10 @@ function createApi(raw) {
       // whose reads and writes happen here.
       let kind;
       let status;
+      let claimLost;
       try {
         if (key === null) {
-          [kind, status] = this.#memory.finish(delivery, handled, clockMs());
+          [kind, status, claimLost] = this.#memory.finish(delivery, handled, clockMs());
         } else {
           let endError = null;
           try {
@@ -529,7 +532,7 @@ function createApi(raw) {
             if (!(error instanceof WebhookVerificationError)) throw error;
             endError = error;
           }
-          [kind, status] = delivery.outcome(handled, endError !== null);
+          [kind, status, claimLost] = delivery.outcome(handled, endError !== null);
           if (kind === 'rejected') throw endError;
         }
       } catch (error) {
@@ -537,8 +540,14 @@ function createApi(raw) {
         if (error instanceof WebhookVerificationError) return rejected(error, event);
         throw error;
       }
+      if (claimLost) this.#onClaimLost(event, raw.claimLostWarning(event.id, this.#leaseMs));
       return { kind, status, event, error: handlerError, retryAfter: null };
     }
+  }
+
+  /** `onClaimLost`'s default: the core's warning (naming the event and the lease) on the console. */
+  function warnClaimLost(_event, message) {
+    console.warn(message);
   }
 
   /** A refusal; a 503 (`store_unavailable`) carries `Retry-After` like every 503, as in the Node and Python packages. */

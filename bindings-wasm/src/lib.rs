@@ -11,9 +11,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anchor_webhooks::{
-    Claim, ClaimToken, Claimed, Error, ErrorCode, EventType, MemoryStore, Outcome, Receiver, Reception,
-    Scheme, SignOptions, Signer, Verified, Verifier, DEFAULT_DONE_TTL, DEFAULT_LEASE, DEFAULT_MAX_ENTRIES,
-    IN_PROGRESS_RETRY_AFTER_SECONDS,
+    claim_lost_warning, Claim, ClaimToken, Claimed, Error, ErrorCode, EventType, MemoryStore, Outcome,
+    Receiver, Reception, Scheme, Setting, SettingError, SignOptions, Signer, Verified, Verifier,
+    DEFAULT_DONE_TTL, DEFAULT_LEASE, DEFAULT_MAX_ENTRIES, IN_PROGRESS_RETRY_AFTER_SECONDS,
 };
 use js_sys::{Array, Function, Reflect};
 use wasm_bindgen::prelude::*;
@@ -157,6 +157,29 @@ pub fn default_lease_ms() -> f64 {
 #[wasm_bindgen(js_name = defaultDoneTtlMs)]
 pub fn default_done_ttl_ms() -> f64 {
     DEFAULT_DONE_TTL.as_millis() as f64
+}
+
+/// A duration option in seconds as milliseconds, in the core's range for `setting` (`lease` or
+/// `doneTtl`); `option` names it in the error as the user wrote it.
+#[wasm_bindgen(js_name = settingMs)]
+pub fn setting_ms(setting: &str, option: &str, seconds: f64) -> Result<f64, JsValue> {
+    let setting = match setting {
+        "lease" => Setting::Lease,
+        "doneTtl" => Setting::DoneTtl,
+        _ => return Err(usage_error("internal: unknown setting")),
+    };
+    // Within the range every duration is under 2^53 ms: exact as a JavaScript number.
+    setting.from_seconds(seconds).map(|d| d.as_millis() as u64 as f64).map_err(|e| setting_error(option, e))
+}
+
+fn setting_error(option: &str, error: SettingError) -> JsValue {
+    usage_error(&format!("`{option}` {error}"))
+}
+
+/// The core's warning for a handler that outlasted its lease (`leaseMs`) and lost its claim.
+#[wasm_bindgen(js_name = claimLostWarning)]
+pub fn claim_lost_warning_text(event_id: &str, lease_ms: f64) -> String {
+    claim_lost_warning(event_id, Duration::from_millis(lease_ms as u64))
 }
 
 #[wasm_bindgen(js_name = inProgressRetryAfterSeconds)]
@@ -357,11 +380,13 @@ enum State {
 #[wasm_bindgen]
 pub struct Delivery {
     state: State,
+    /// Whether this delivery still held its key-value claim when `kvFinish` ended it.
+    kv_claim_held: bool,
 }
 
 impl Delivery {
     fn new(state: State) -> Delivery {
-        Delivery { state }
+        Delivery { state, kv_claim_held: true }
     }
 
     fn verified(&self) -> Result<&Verified, JsValue> {
@@ -409,9 +434,15 @@ fn write_plan(write: kv::KvWrite) -> Array {
     }
 }
 
-/// The core's `Outcome` as JavaScript reads it: `[kind, httpStatus]`.
+/// The core's `Outcome` as JavaScript reads it: `[kind, httpStatus, claimLost]` (`claimLost`: processed,
+/// but the handler outlasted its lease and the claim was gone when it finished).
 fn outcome_pair<E>(outcome: &Outcome<E>) -> Array {
-    Array::of2(&outcome.kind().into(), &JsValue::from_f64(f64::from(outcome.http_status())))
+    let claim_lost = matches!(outcome, Outcome::Processed { claim_lost: true, .. });
+    Array::of3(
+        &outcome.kind().into(),
+        &JsValue::from_f64(f64::from(outcome.http_status())),
+        &claim_lost.into(),
+    )
 }
 
 fn token_from_hex(token: &str) -> Result<ClaimToken, JsValue> {
@@ -444,7 +475,7 @@ impl Delivery {
         .to_owned()
     }
 
-    /// The core's `Outcome` for this delivery: `[kind, httpStatus]`. For a fresh delivery claimed in a
+    /// The core's `Outcome` for this delivery: `[kind, httpStatus, claimLost]`. For a fresh delivery claimed in a
     /// key-value store, `handled` is whether its handler succeeded and `endFailed` whether ending the
     /// claim (`kvFinish` and its write) failed: the core's `Outcome::after_handler` decides. Both are
     /// ignored for duplicates and deliveries in progress.
@@ -457,7 +488,7 @@ impl Delivery {
                 // JavaScript keeps the store's own error to report; only the fact of the failure crosses.
                 let ended = match end_failed {
                     true => Err(Error::StoreUnavailable { reason: "ending the claim failed".to_owned() }),
-                    false => Ok(()),
+                    false => Ok(self.kv_claim_held),
                 };
                 Outcome::after_handler(verified, result, ended)
             }
@@ -496,15 +527,16 @@ impl Delivery {
     /// releases after a failure), on the value read from the store; returns the write plan.
     #[wasm_bindgen(js_name = kvFinish)]
     pub fn kv_finish(
-        &self,
+        &mut self,
         current: Option<String>,
         handled: bool,
         ttl_ms: f64,
         now_ms: f64,
     ) -> Result<Array, JsValue> {
         let (ttl, now_ms) = (ms("ttl", ttl_ms)?, whole("now", now_ms)?);
-        let (_, write) =
+        let (held, write) =
             kv::finish(current.as_deref(), self.token()?, handled, ttl, now_ms).map_err(|e| js_error(&e))?;
+        self.kv_claim_held = held;
         Ok(write_plan(write))
     }
 }
@@ -526,10 +558,13 @@ impl WasmMemoryStore {
             None => DEFAULT_MAX_ENTRIES,
         };
         let ttl = match ttl_seconds {
-            Some(seconds) => Duration::from_secs(whole("ttl", seconds)?),
+            Some(seconds) => {
+                Setting::DoneTtl.from_seconds(seconds).map_err(|e| setting_error("ttlSeconds", e))?
+            }
             None => DEFAULT_DONE_TTL,
         };
-        Ok(WasmMemoryStore { inner: Arc::new(MemoryStore::new(max_entries, ttl)) })
+        let store = MemoryStore::new(max_entries, ttl).map_err(|e| setting_error("ttlSeconds", e))?;
+        Ok(WasmMemoryStore { inner: Arc::new(store) })
     }
 
     /// How many ids are held (live, or expired and not yet evicted).
@@ -564,7 +599,7 @@ impl WasmReceiver {
     ) -> Result<WasmReceiver, JsValue> {
         let mut inner = Receiver::new(verifier.inner.clone(), Arc::clone(&store.inner));
         if let Some(lease) = lease_ms {
-            inner = inner.with_lease(ms("lease", lease)?);
+            inner = inner.with_lease(ms("lease", lease)?).map_err(|e| setting_error("leaseSeconds", e))?;
         }
         Ok(WasmReceiver { inner })
     }
@@ -588,7 +623,7 @@ impl WasmReceiver {
     }
 
     /// Ends a fresh delivery once its handler ran, through the core's `Receiver::finish` (completes when
-    /// `handled`, releases otherwise): `[kind, httpStatus]` of the core's `Outcome`; a completion the store
+    /// `handled`, releases otherwise): `[kind, httpStatus, claimLost]` of the core's `Outcome`; a completion the store
     /// could not record is thrown as its error (`store_unavailable`).
     pub fn finish(&self, delivery: &mut Delivery, handled: bool, now_ms: f64) -> Result<Array, JsValue> {
         let now_ms = whole("now", now_ms)?;

@@ -435,38 +435,96 @@ test('Verifier.receive answers with a Response', async () => {
 // ---- audit fixes: options, oversized bodies, header containers, requests --------------------------
 
 const MAX_SECONDS = 9007199254740;
-const durationError = (name) => ({
-  name: 'TypeError',
-  message: `\`${name}\` must be a non-negative finite number of seconds, at most ${MAX_SECONDS}`,
-});
+// The core's reasons (anchor_webhooks::Setting), the same in every language, after the option's name.
+const TOO_SHORT = {
+  leaseSeconds:
+    'must be at least 1 s: a shorter lease expires under a running handler, and a retry would run it a second time alongside (the default is 30 s)',
+  ttlSeconds:
+    'must be at least 1 s: a shorter TTL forgets a completed id at once, and every retry would run the handler again (the default is 24 h)',
+};
+const durationError = (name, value) => {
+  const reason =
+    typeof value !== 'number'
+      ? 'must be a number of seconds'
+      : Number.isNaN(value)
+        ? 'must be a number of seconds, not NaN'
+        : value > MAX_SECONDS
+          ? `must be at most ${MAX_SECONDS} s`
+          : TOO_SHORT[name];
+  return { name: 'TypeError', message: `\`${name}\` ${reason}` };
+};
 
 test('Receiver: leaseSeconds and ttlSeconds are checked when it is built, under their own names', async () => {
   const verifier = new Verifier(secret);
   for (const name of ['leaseSeconds', 'ttlSeconds']) {
-    for (const value of [NaN, -5, -0.001, Infinity, -Infinity, 1e300, MAX_SECONDS + 1, '30']) {
-      assert.throws(() => new Receiver(verifier, kvNamespace(), { [name]: value }), durationError(name), `${name}: ${value}`);
+    for (const value of [NaN, 0, 0.999, -5, -0.001, Infinity, -Infinity, 1e300, MAX_SECONDS + 1, '30']) {
+      assert.throws(() => new Receiver(verifier, kvNamespace(), { [name]: value }), durationError(name, value), `${name}: ${value}`);
     }
   }
-  for (const value of [NaN, -5, 1e300]) {
-    assert.throws(() => new Receiver(verifier, new MemoryStore(), { leaseSeconds: value }), durationError('leaseSeconds'));
-    assert.throws(() => new MemoryStore({ ttlSeconds: value }), durationError('ttlSeconds'));
+  for (const value of [NaN, 0, -5, 1e300]) {
+    assert.throws(() => new Receiver(verifier, new MemoryStore(), { leaseSeconds: value }), durationError('leaseSeconds', value));
+    assert.throws(() => new MemoryStore({ ttlSeconds: value }), durationError('ttlSeconds', value));
   }
-  assert.throws(() => new MemoryStore({ ttlSeconds: 1e20 }), durationError('ttlSeconds'));
+  assert.throws(() => new MemoryStore({ ttlSeconds: 1e20 }), durationError('ttlSeconds', 1e20));
   assert.throws(() => new Receiver(verifier, kvNamespace(), { prefix: 5 }), { name: 'TypeError', message: '`prefix` must be a string' });
+  assert.throws(() => new Receiver(verifier, kvNamespace(), { onClaimLost: 'log' }), {
+    name: 'TypeError',
+    message: '`onClaimLost` must be a function (event, message) => void',
+  });
 
   // Through Verifier.receive: refused before the body is read, nothing is claimed, the handler never runs.
   const kv = kvNamespace();
   const body = envelope('evt_bad_ttl');
   const request = new Request('https://example.test/hook', { method: 'POST', headers: sign(secret, body), body });
   let runs = 0;
-  await assert.rejects(verifier.receive(request, () => runs++, { store: kv, ttlSeconds: -5 }), durationError('ttlSeconds'));
+  await assert.rejects(verifier.receive(request, () => runs++, { store: kv, ttlSeconds: -5 }), durationError('ttlSeconds', -5));
   assert.deepEqual([request.bodyUsed, kv.values.size, runs], [false, 0, 0]);
 
   // The ends of the range work, and the completion is written with the TTL given.
-  const edge = new Receiver(verifier, kv, { leaseSeconds: 0, ttlSeconds: MAX_SECONDS });
+  assert.equal(new MemoryStore({ ttlSeconds: 1.5 }).ttlSeconds, 1.5);
+  const edge = new Receiver(verifier, kv, { leaseSeconds: 1, ttlSeconds: MAX_SECONDS });
   const done = await edge.receive(body, sign(secret, body, { timestamp: now }), () => runs++, { now });
   assert.deepEqual([done.kind, done.status, runs], ['processed', 200, 1]);
   assert.match([...kv.values.values()][0], /^done:/);
+});
+
+test('Receiver: a handler that outlasts its lease is processed, and the lost claim reported (memory and key-value)', async () => {
+  const warning = (id) =>
+    `anchor-webhooks: claim lost: the handler of event ${id} outlasted its 1 s lease and the claim was gone when it finished (another delivery may have run it too); choose a lease longer than the handler`;
+  for (const [label, store] of [['memory', new MemoryStore()], ['key-value', kvNamespace()]]) {
+    const lost = [];
+    const receiver = new Receiver(new Verifier(secret), store, { leaseSeconds: 1, onClaimLost: (event, message) => lost.push([event.id, message]) });
+    const id = `evt_slow_${label}`;
+    const body = envelope(id);
+    const headers = sign(secret, body, { timestamp: now });
+    const slow = await receiver.receive(
+      body,
+      headers,
+      async () => {
+        // The lease ran out: the sender's retry takes the event over while this handler still runs.
+        const retry = await receiver.receive(body, headers, () => {}, { now: now + 1 });
+        assert.equal(retry.kind, 'processed', label);
+        assert.deepEqual(lost, [], label);
+      },
+      { now },
+    );
+    assert.deepEqual([slow.kind, slow.status], ['processed', 200], label);
+    assert.deepEqual(lost, [[id, warning(id)]], label);
+  }
+
+  // By default: console.warn with the core's warning.
+  const warned = [];
+  const original = console.warn;
+  console.warn = (...args) => warned.push(args);
+  try {
+    const receiver = new Receiver(new Verifier(secret), new MemoryStore(), { leaseSeconds: 1 });
+    const body = envelope('evt_warned');
+    const headers = sign(secret, body, { timestamp: now });
+    await receiver.receive(body, headers, () => receiver.receive(body, headers, () => {}, { now: now + 1 }), { now });
+  } finally {
+    console.warn = original;
+  }
+  assert.deepEqual(warned, [[warning('evt_warned')]]);
 });
 
 test('Receiver: a MemoryStore refuses the key-value options it would ignore (ttlSeconds, prefix)', async () => {
@@ -507,7 +565,7 @@ test('unknown or misspelt options are TypeErrors naming them, everywhere', async
   assert.equal(runs, 0);
   await assert.rejects(
     verifier.receive(request, () => runs++, { stor: new MemoryStore() }),
-    unknown('receive', 'stor', 'store, leaseSeconds, ttlSeconds, prefix, onError'),
+    unknown('receive', 'stor', 'store, leaseSeconds, ttlSeconds, prefix, onClaimLost, onError'),
   );
   assert.throws(() => sign(secret, body, { timestmp: now }), unknown('sign', 'timestmp', 'timestamp, scheme, id, eventType'));
   // What is spelt right still works.

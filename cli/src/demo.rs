@@ -66,7 +66,7 @@ impl ReceiverApp {
             Outcome::Rejected(error) => {
                 format!("rejected - - error={} status={}", error.code(), outcome.http_status())
             }
-            Outcome::Processed(v)
+            Outcome::Processed { verified: v, .. }
             | Outcome::Duplicate(v)
             | Outcome::InProgress(v)
             | Outcome::HandlerFailed { verified: v, .. } => {

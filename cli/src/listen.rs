@@ -14,7 +14,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anchor_webhooks::{
-    DedupeStore, ErrorCode, MemoryStore, Outcome, Receiver, RedisStore, Verifier,
+    claim_lost_warning, DedupeStore, ErrorCode, MemoryStore, Outcome, Receiver, RedisStore, Verifier,
     IN_PROGRESS_RETRY_AFTER_SECONDS,
 };
 use axum::body::Bytes;
@@ -231,7 +231,12 @@ async fn serve_request(State(app): State<Arc<App>>, request: Request) -> Respons
     })
     .await;
     match outcome {
-        Ok(outcome) => answer(&outcome),
+        Ok(outcome) => {
+            if let Outcome::Processed { verified, claim_lost: true } = &outcome {
+                output::print_error_line(&claim_lost_warning(verified.event.id(), app.receiver.lease()));
+            }
+            answer(&outcome)
+        }
         Err(error) => {
             output::print_error_line(&format!("error: the delivery handler crashed: {error}"));
             let body = json!({"ok": false, "error": "internal_error", "message": "the listener failed"});
@@ -245,7 +250,7 @@ fn answer(outcome: &Outcome<String>) -> Response {
     let status = StatusCode::from_u16(outcome.http_status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let kind = outcome.kind();
     let (verified, body) = match outcome {
-        Outcome::Processed(verified) | Outcome::Duplicate(verified) => {
+        Outcome::Processed { verified, .. } | Outcome::Duplicate(verified) => {
             (verified, json!({"ok": true, "outcome": kind, "id": verified.event.id()}))
         }
         Outcome::InProgress(verified) => {

@@ -20,7 +20,7 @@
 //!     println!("processing {}", verified.event.id());
 //!     Ok::<(), std::io::Error>(())
 //! });
-//! assert!(matches!(outcome, Outcome::Processed(_)));
+//! assert!(matches!(outcome, Outcome::Processed { .. }));
 //! assert_eq!(outcome.http_status(), 200);
 //! // The retry of the same event is a duplicate: 200, handler not run.
 //! let again = receiver.handle(&headers, body, now * 1000, |_| -> Result<(), std::io::Error> { unreachable!() });
@@ -48,6 +48,7 @@ mod receiver;
 mod redis_store;
 mod rfc3339;
 mod secret;
+mod setting;
 mod sign;
 mod verify;
 
@@ -58,10 +59,13 @@ pub use error::{Error, ErrorCode, MismatchHint, SecretProblem};
 pub use event::{Artifact, Event, EventType, SessionData, TaskData, TaskErrorType, TRUNCATED_MARKER};
 pub use headers::{cgi_variable, usual_spellings, CgiHeaders, HeaderLookup, Headers};
 pub use parse::{MAX_HEADER_BYTES, MAX_SIGNATURES, MAX_TIMESTAMP_DIGITS};
-pub use receiver::{Claimed, Outcome, Receiver, Reception, IN_PROGRESS_RETRY_AFTER_SECONDS};
+pub use receiver::{
+    claim_lost_warning, Claimed, Outcome, Receiver, Reception, IN_PROGRESS_RETRY_AFTER_SECONDS,
+};
 #[cfg(feature = "redis")]
 pub use redis_store::{RedisOptions, RedisStore};
 pub use secret::STANDARD_SECRET_PREFIX;
+pub use setting::{Setting, SettingError};
 pub use sign::{sign, SignOptions, SignedHeaders, Signer, ANCHOR_USER_AGENT};
 pub use verify::{Scheme, Verified, VerifiedSignature, Verifier, DEFAULT_MAX_BODY_BYTES};
 

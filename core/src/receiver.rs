@@ -5,6 +5,7 @@ use std::time::Duration;
 use crate::dedupe::{Claim, ClaimToken, DedupeStore, DEFAULT_LEASE};
 use crate::error::Error;
 use crate::headers::Headers;
+use crate::setting::{duration_text, Setting, SettingError};
 use crate::verify::{Verified, Verifier};
 
 /// A verifier and a dedupe store working together.
@@ -43,8 +44,11 @@ impl Claimed {
 /// The whole story of one delivery handled by [`Receiver::handle`].
 #[derive(Debug)]
 pub enum Outcome<E> {
-    /// The handler ran and succeeded; the id is done.
-    Processed(Verified),
+    /// The handler ran and succeeded; the id is done. `claim_lost`: the handler outlasted its lease and
+    /// the claim was gone when it finished (another delivery of the event may have taken it over and run
+    /// the handler too), so this worker could not mark the id done. The answer is still 200; bindings
+    /// report it ([`claim_lost_warning`]) so the lease can be made longer than the handler.
+    Processed { verified: Verified, claim_lost: bool },
     /// Already processed; the handler did not run.
     Duplicate(Verified),
     /// Another worker holds the claim; the handler did not run.
@@ -55,6 +59,16 @@ pub enum Outcome<E> {
     HandlerFailed { verified: Verified, error: E },
 }
 
+/// The warning every binding logs (or hands to the user's callback) for `Outcome::Processed` with
+/// `claim_lost`, so they all say the same.
+pub fn claim_lost_warning(event_id: &str, lease: Duration) -> String {
+    format!(
+        "anchor-webhooks: claim lost: the handler of event {event_id} outlasted its {} lease and the claim \
+         was gone when it finished (another delivery may have run it too); choose a lease longer than the handler",
+        duration_text(lease)
+    )
+}
+
 /// Seconds a sender should wait before retrying an in-progress delivery (`Retry-After`).
 pub const IN_PROGRESS_RETRY_AFTER_SECONDS: u64 = 5;
 
@@ -62,7 +76,7 @@ impl<E> Outcome<E> {
     /// The HTTP status to answer with (README: "Suggested HTTP answers").
     pub fn http_status(&self) -> u16 {
         match self {
-            Outcome::Processed(_) | Outcome::Duplicate(_) => 200,
+            Outcome::Processed { .. } | Outcome::Duplicate(_) => 200,
             Outcome::InProgress(_) => 503,
             Outcome::Rejected(error) => error.http_status(),
             Outcome::HandlerFailed { .. } => 500,
@@ -72,7 +86,7 @@ impl<E> Outcome<E> {
     /// A stable one-word name: `processed`, `duplicate`, `in_progress`, `rejected`, `handler_failed`.
     pub fn kind(&self) -> &'static str {
         match self {
-            Outcome::Processed(_) => "processed",
+            Outcome::Processed { .. } => "processed",
             Outcome::Duplicate(_) => "duplicate",
             Outcome::InProgress(_) => "in_progress",
             Outcome::Rejected(_) => "rejected",
@@ -81,16 +95,21 @@ impl<E> Outcome<E> {
     }
 
     /// The outcome of a claimed delivery once its handler ran and the claim was ended (completed after
-    /// success, released after a failure); `ended` is how ending it went. Every receiver takes this
+    /// success, released after a failure); `ended` is how ending it went: whether this worker still held
+    /// the claim, or the store's error. Every receiver takes this
     /// rule from here: [`Receiver::finish`], and hosts that end claims in their own asynchronous stores
     /// ([`kv::finish`](crate::kv::finish)).
     ///
     /// A completion the store could not record is `Rejected` (503): the handler ran, and the sender's
     /// retry may run it again, which is the safe side of at-least-once. A failed release is ignored: the
     /// lease expires by itself, and the retry is processed then.
-    pub fn after_handler(verified: Verified, result: Result<(), E>, ended: Result<(), Error>) -> Outcome<E> {
+    pub fn after_handler(
+        verified: Verified,
+        result: Result<(), E>,
+        ended: Result<bool, Error>,
+    ) -> Outcome<E> {
         match (result, ended) {
-            (Ok(()), Ok(())) => Outcome::Processed(verified),
+            (Ok(()), Ok(held)) => Outcome::Processed { verified, claim_lost: !held },
             (Ok(()), Err(error)) => Outcome::Rejected(error),
             (Err(error), _) => Outcome::HandlerFailed { verified, error },
         }
@@ -102,10 +121,11 @@ impl<S: DedupeStore> Receiver<S> {
         Receiver { verifier, store, lease: DEFAULT_LEASE }
     }
 
-    /// How long a claim is held before another worker may take the event over.
-    pub fn with_lease(mut self, lease: Duration) -> Receiver<S> {
-        self.lease = lease;
-        self
+    /// How long a claim is held before another worker may take the event over (refused outside
+    /// [`Setting::Lease`]'s range: a lease shorter than the handler lets a retry run it a second time).
+    pub fn with_lease(mut self, lease: Duration) -> Result<Receiver<S>, SettingError> {
+        self.lease = Setting::Lease.check(lease)?;
+        Ok(self)
     }
 
     pub fn verifier(&self) -> &Verifier {
@@ -155,7 +175,7 @@ impl<S: DedupeStore> Receiver<S> {
             Ok(()) => self.complete(&claimed, now_ms),
             Err(_) => self.release(&claimed, now_ms),
         };
-        Outcome::after_handler(claimed.verified, result, ended.map(drop))
+        Outcome::after_handler(claimed.verified, result, ended)
     }
 
     /// Verify, claim, run `handler` for fresh events, then complete (on `Ok`) or release (on `Err`).

@@ -17,6 +17,7 @@ use std::time::{Duration, Instant};
 
 use crate::dedupe::{Claim, ClaimToken, DedupeStore, DEFAULT_DONE_TTL};
 use crate::error::Error;
+use crate::setting::Setting;
 
 /// The value of a completed id.
 const DONE: &str = "done";
@@ -106,8 +107,15 @@ impl RedisStore {
         RedisStore::with_options(url, RedisOptions::default())
     }
 
+    /// `done_ttl` and `timeout` outside their [`Setting`] ranges are refused as `store_unavailable`
+    /// naming the option, like a malformed URL: the store could never work.
     pub fn with_options(url: &str, options: RedisOptions) -> Result<RedisStore, Error> {
         use redis::IntoConnectionInfo;
+        let checked = |setting: Setting, value: Duration, name: &str| {
+            setting.check(value).map_err(|error| unavailable(format!("invalid Redis option: {name} {error}")))
+        };
+        checked(Setting::DoneTtl, options.done_ttl, "done_ttl")?;
+        checked(Setting::Timeout, options.timeout, "timeout")?;
         let invalid = || {
             unavailable(
                 "invalid Redis URL: expected redis:// or rediss://[username:password@]host[:port][/db]",

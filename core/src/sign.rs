@@ -131,15 +131,16 @@ impl Signer {
                 let id = options
                     .id
                     .map_or_else(|| format!("msg_{}", &hex::encode(digest(&ts, body))[..32]), str::to_owned);
-                let signature = self
-                    .keys
-                    .iter()
-                    .map(|key| {
-                        let mac = secret::hmac_parts(key, &[id.as_bytes(), b".", ts.as_bytes(), b".", body]);
-                        format!("v1,{}", STANDARD.encode(mac))
-                    })
-                    .collect::<Vec<_>>()
-                    .join(" ");
+                // Built in place like the Anchor signature (`join` alone costs the WebAssembly build 1 KB).
+                let mut signature = String::new();
+                for key in &self.keys {
+                    let mac = secret::hmac_parts(key, &[id.as_bytes(), b".", ts.as_bytes(), b".", body]);
+                    if !signature.is_empty() {
+                        signature.push(' ');
+                    }
+                    signature.push_str("v1,");
+                    signature.push_str(&STANDARD.encode(mac));
+                }
                 Ok(SignedHeaders(vec![
                     ("Content-Type", "application/json".to_owned()),
                     (parse::WEBHOOK_ID[0], id),

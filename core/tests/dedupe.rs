@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use anchor_webhooks::{
     sign, Claim, ClaimToken, DedupeStore, Error, ErrorCode, MemoryStore, Outcome, Receiver, Reception,
-    Scheme, Verifier,
+    Scheme, Setting, Verifier,
 };
 
 const LEASE: Duration = Duration::from_millis(500);
@@ -25,7 +25,7 @@ fn fresh(claim: Claim) -> ClaimToken {
 fn concurrent_claims_give_exactly_one_fresh_per_id() {
     const THREADS: usize = 8;
     const IDS: usize = 2_000;
-    let store = Arc::new(MemoryStore::new(IDS, Duration::from_secs(60)));
+    let store = Arc::new(MemoryStore::new(IDS, Duration::from_secs(60)).unwrap());
     let barrier = Arc::new(Barrier::new(THREADS));
     let handles: Vec<_> = (0..THREADS)
         .map(|_| {
@@ -68,7 +68,7 @@ fn release_after_failure_lets_the_retry_through() {
 
 #[test]
 fn completed_ids_stay_done_until_the_ttl() {
-    let store = MemoryStore::new(10, Duration::from_secs(60));
+    let store = MemoryStore::new(10, Duration::from_secs(60)).unwrap();
     let token = fresh(store.claim("evt_1", LEASE, NOW_MS).unwrap());
     assert!(store.complete("evt_1", token, NOW_MS).unwrap());
     assert_eq!(store.claim("evt_1", LEASE, NOW_MS + 59_999).unwrap(), Claim::Done);
@@ -77,7 +77,7 @@ fn completed_ids_stay_done_until_the_ttl() {
 
 #[test]
 fn a_full_store_evicts_expired_entries_first_and_never_forgets_a_live_one() {
-    let store = MemoryStore::new(3, Duration::from_secs(60));
+    let store = MemoryStore::new(3, Duration::from_secs(60)).unwrap();
     for id in ["a", "b"] {
         let token = fresh(store.claim(id, LEASE, NOW_MS).unwrap());
         assert!(store.complete(id, token, NOW_MS).unwrap());
@@ -98,7 +98,7 @@ fn a_full_store_evicts_expired_entries_first_and_never_forgets_a_live_one() {
 fn eviction_stays_right_after_many_claims_of_the_same_ids() {
     // Every claim, completion and release gives out a new expiry time; the old ones must neither evict a
     // live entry nor pile up.
-    let store = MemoryStore::new(2, Duration::from_secs(60));
+    let store = MemoryStore::new(2, Duration::from_secs(60)).unwrap();
     for round in 0..1_000 {
         let token = fresh(store.claim("x", LEASE, NOW_MS + round).unwrap());
         assert!(store.release("x", token, NOW_MS + round).unwrap());
@@ -158,7 +158,23 @@ impl DedupeStore for Down {
 }
 
 fn receiver<S: DedupeStore>(store: S) -> Receiver<S> {
-    Receiver::new(Verifier::anchor([SECRET]).unwrap(), store).with_lease(LEASE)
+    Receiver::new(Verifier::anchor([SECRET]).unwrap(), store).with_lease(Setting::Lease.minimum()).unwrap()
+}
+
+#[test]
+fn a_lease_or_ttl_that_would_run_a_handler_twice_is_refused_when_set() {
+    let message = |error: anchor_webhooks::SettingError| error.to_string();
+    let lease = Receiver::new(Verifier::anchor([SECRET]).unwrap(), MemoryStore::default())
+        .with_lease(Duration::from_millis(999))
+        .map(drop)
+        .map_err(message);
+    assert_eq!(lease, Err(Setting::Lease.check(Duration::ZERO).unwrap_err().to_string()));
+    assert!(lease
+        .unwrap_err()
+        .starts_with("must be at least 1 s: a shorter lease expires under a running handler"));
+    let ttl = MemoryStore::new(10, Duration::ZERO).map(drop).map_err(message).unwrap_err();
+    assert!(ttl.starts_with("must be at least 1 s: a shorter TTL forgets a completed id at once"), "{ttl}");
+    assert_eq!(MemoryStore::new(10, Duration::from_secs(1)).unwrap().ttl(), Duration::from_secs(1));
 }
 
 #[test]
@@ -207,6 +223,30 @@ fn a_delivery_in_progress_elsewhere_is_answered_503() {
 }
 
 #[test]
+fn a_handler_that_outlasts_its_lease_is_processed_with_the_claim_lost() {
+    let receiver = receiver(MemoryStore::default());
+    let lease_ms = receiver.lease().as_millis() as u64;
+    let (headers, body) = delivery("evt_slow");
+    let Reception::Fresh(slow) = receiver.receive(&headers, &body, NOW_MS).unwrap() else {
+        panic!("not fresh")
+    };
+    // The lease ran out; the sender's retry takes the event over while the first handler still runs.
+    let Reception::Fresh(retry) = receiver.receive(&headers, &body, NOW_MS + lease_ms).unwrap() else {
+        panic!("the expired claim was not taken over")
+    };
+    let first = receiver.finish(slow, Ok::<(), ()>(()), NOW_MS + lease_ms + 1);
+    assert!(matches!(first, Outcome::Processed { claim_lost: true, .. }), "{first:?}");
+    assert_eq!(first.http_status(), 200);
+    let second = receiver.finish(retry, Ok::<(), ()>(()), NOW_MS + lease_ms + 2);
+    assert!(matches!(second, Outcome::Processed { claim_lost: false, .. }), "{second:?}");
+    assert_eq!(
+        anchor_webhooks::claim_lost_warning("evt_slow", receiver.lease()),
+        "anchor-webhooks: claim lost: the handler of event evt_slow outlasted its 1 s lease and the claim was gone \
+         when it finished (another delivery may have run it too); choose a lease longer than the handler"
+    );
+}
+
+#[test]
 fn a_failing_store_is_store_unavailable_never_fresh() {
     let receiver = receiver(Down);
     let (headers, body) = delivery("evt_down");
@@ -239,14 +279,19 @@ fn ending_a_claim_decides_the_answer_the_same_way_for_every_store() {
         Verifier::anchor([SECRET]).unwrap().verify(&headers, &body, NOW_S).unwrap()
     };
     let down = || Err(Error::StoreUnavailable { reason: "down".to_owned() });
-    let processed = Outcome::after_handler(verified(), Ok::<(), &str>(()), Ok(()));
+    let processed = Outcome::after_handler(verified(), Ok::<(), &str>(()), Ok(true));
+    assert!(matches!(processed, Outcome::Processed { claim_lost: false, .. }));
     assert_eq!((processed.kind(), processed.http_status()), ("processed", 200));
+    // The claim was gone when the handler finished: still processed and 200, but reported.
+    let lost = Outcome::after_handler(verified(), Ok::<(), &str>(()), Ok(false));
+    assert!(matches!(lost, Outcome::Processed { claim_lost: true, .. }));
+    assert_eq!((lost.kind(), lost.http_status()), ("processed", 200));
     // The handler ran but its completion was not recorded: 503, so the sender retries (at-least-once).
     let unrecorded = Outcome::after_handler(verified(), Ok::<(), &str>(()), down());
     assert!(matches!(&unrecorded, Outcome::Rejected(e) if e.code() == ErrorCode::StoreUnavailable));
     assert_eq!(unrecorded.http_status(), 503);
     // A failed release is ignored: the lease expires by itself.
-    for ended in [Ok(()), down()] {
+    for ended in [Ok(true), Ok(false), down()] {
         let failed = Outcome::after_handler(verified(), Err("boom"), ended);
         assert!(matches!(failed, Outcome::HandlerFailed { error: "boom", .. }));
         assert_eq!(failed.http_status(), 500);

@@ -19,7 +19,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use anchor_webhooks::{
     sign, Claim, ClaimToken, DedupeStore, Error, ErrorCode, Outcome, Receiver, RedisOptions, RedisStore,
-    Scheme, Verifier,
+    Scheme, Setting, Verifier,
 };
 use redis_support::{unique, RedisServer, Resp};
 use sha2::{Digest, Sha256};
@@ -498,6 +498,21 @@ fn a_bad_url_is_store_unavailable() {
 }
 
 #[test]
+fn a_done_ttl_or_timeout_outside_its_range_is_refused_naming_the_option() {
+    let url = "redis://127.0.0.1:6379/0";
+    let zero_ttl = RedisOptions { done_ttl: Duration::ZERO, ..RedisOptions::default() };
+    let zero_timeout = RedisOptions { timeout: Duration::ZERO, ..RedisOptions::default() };
+    for (options, name, setting) in
+        [(zero_ttl, "done_ttl", Setting::DoneTtl), (zero_timeout, "timeout", Setting::Timeout)]
+    {
+        let error = RedisStore::with_options(url, options).unwrap_err();
+        assert_eq!(error.code(), ErrorCode::StoreUnavailable);
+        let reason = setting.check(Duration::ZERO).unwrap_err();
+        assert_eq!(error.to_string(), format!("dedupe store unavailable: invalid Redis option: {name} {reason}; answer 503 so the sender retries"));
+    }
+}
+
+#[test]
 fn opening_does_not_connect_and_an_unreachable_server_is_store_unavailable() {
     let _timing = timing();
     // A port nobody listens on: opening succeeds (no network), every call fails fast.
@@ -782,7 +797,7 @@ fn delivery(id: &str) -> (Vec<(&'static str, String)>, Vec<u8>) {
 
 fn redis_receiver(url: &str, prefix: &str) -> Receiver<RedisStore> {
     let store = RedisStore::with_options(url, options(prefix)).expect("URL");
-    Receiver::new(Verifier::anchor([SECRET]).unwrap(), store).with_lease(PERSIST_LEASE)
+    Receiver::new(Verifier::anchor([SECRET]).unwrap(), store).with_lease(PERSIST_LEASE).unwrap()
 }
 
 #[test]
@@ -858,7 +873,10 @@ fn completed_ids_survive_a_receiver_restart() {
             runs.fetch_add(1, Ordering::SeqCst);
             Ok::<(), ()>(())
         });
-        assert!(matches!(outcome, Outcome::Processed(_)), "evt_crashed_{i}: {outcome:?}");
+        assert!(
+            matches!(outcome, Outcome::Processed { claim_lost: false, .. }),
+            "evt_crashed_{i}: {outcome:?}"
+        );
     }
     assert_eq!(runs.load(Ordering::SeqCst), PERSIST_CRASHED);
     let (headers, body) = delivery("evt_crashed_0");
