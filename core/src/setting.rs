@@ -57,7 +57,7 @@ impl Setting {
             return Err(SettingError { setting: self, problem: Problem::NotANumber });
         }
         // Milliseconds through a saturating integer cast (negative → 0, huge or infinite → u64::MAX), which
-        // `check` then refuses: `Duration`'s own float conversion would cost the WebAssembly build 2 KB.
+        // `check` then refuses: `Duration`'s own float conversion would cost the WebAssembly build 0.5 KB.
         self.from_millis((seconds * 1000.0) as u64)
     }
 

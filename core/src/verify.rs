@@ -375,3 +375,23 @@ fn contains(haystack: &[u8], needle: &[u8]) -> bool {
     const SEARCHED: usize = 4096;
     haystack[..haystack.len().min(SEARCHED)].windows(needle.len()).any(|window| window == needle)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_event_header_that_contradicts_the_envelope_quotes_both_on_one_line() {
+        let secret = "36da51b166a69268a59a8d5ee0b32c9f5e5aaee7d301c7a5a36844318e116fc6";
+        let body = br#"{"id":"evt_1","type":"task.completed\nX-Injected: 1","created":"2026-05-24T12:18:05Z","data":{}}"#;
+        let options = crate::SignOptions { id: None, event_type: Some("task.failed") };
+        let headers =
+            crate::Signer::new(Scheme::Anchor, [secret]).unwrap().sign(body, 1_716_544_084, options).unwrap();
+        let error = Verifier::anchor([secret]).unwrap().verify(&headers, body, 1_716_544_084).unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "invalid payload (the signature is valid): the unsigned `Anchor-Event` header says \"task.failed\" but \
+             the signed envelope's type is \"task.completed\\nX-Injected: 1\""
+        );
+    }
+}
