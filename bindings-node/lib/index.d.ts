@@ -197,7 +197,7 @@ export declare function sign(secretOrSecrets: string | readonly string[], body: 
 export interface MemoryStoreOptions {
   /** The most ids held (default 100 000); when full of live ids, claims fail with `store_unavailable`. */
   maxEntries?: number
-  /** How long a completed id is remembered, in seconds (default 24 h). */
+  /** How long a completed id is remembered, in seconds (default 24 h; at least 1). */
   ttlSeconds?: number
 }
 
@@ -211,9 +211,9 @@ export declare class MemoryStore {
 export interface RedisStoreOptions {
   /** Keys are `{keyPrefix}:{hex SHA-256 of the id}` (default `anchor-webhooks:dedupe`). */
   keyPrefix?: string
-  /** How long a completed id is remembered, in seconds (default 24 h). */
+  /** How long a completed id is remembered, in seconds (default 24 h; at least 1). */
   ttlSeconds?: number
-  /** Deadline of every connect and command, in seconds (default 1). */
+  /** Deadline of every connect and command, in seconds (default 1; at least 0.001). */
   timeoutSeconds?: number
   maxIdleConnections?: number
   /** PEM certificates to trust for `rediss://` (a private CA). */
@@ -240,7 +240,7 @@ export type ReceiveResult<E> =
   | { kind: 'handler_failed'; status: number; event: E; error: unknown; retryAfter: null }
 
 export interface ReceiverOptions {
-  /** How long a claim is held before another worker may take the event over, in seconds (default 30). */
+  /** How long a claim is held before another worker may take the event over, in seconds (default 30; at least 1). */
   leaseSeconds?: number
   /**
    * Called when a handler succeeded but outlasted its lease, so the claim was gone when it finished
