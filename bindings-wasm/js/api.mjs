@@ -475,7 +475,9 @@ function createApi(raw) {
       const bytes = typeof body === 'string' ? textEncoder.encode(body) : bodyBytes(body);
       // `now`, when given, is the clock of every step (as in the core's Receiver::handle); else the host clock.
       const given = knownOptions('receive', options, ['now']).now;
-      const clockMs = given === undefined || given === null ? () => Date.now() : () => nowSeconds(options) * 1000;
+      // Converted once: every step reads the same fixed time without checking `options` again.
+      const fixedMs = given === undefined || given === null ? null : nowSeconds(options, 'receive') * 1000;
+      const clockMs = fixedMs === null ? () => Date.now() : () => fixedMs;
       let delivery;
       try {
         delivery = withinLimit(this.#verifier, bytes, (within) =>

@@ -527,6 +527,21 @@ test('Receiver: a handler that outlasts its lease is processed, and the lost cla
   assert.deepEqual(warned, [[warning('evt_warned')]]);
 });
 
+test('Receiver: `now` is checked before anything is claimed, and a Date fixes every step', async () => {
+  const store = new MemoryStore();
+  const receiver = new Receiver(new Verifier(secret), store);
+  const body = envelope('evt_now_option');
+  const headers = sign(secret, body, { timestamp: now });
+  let runs = 0;
+  await assert.rejects(receiver.receive(body, headers, () => runs++, { now: 'soon' }), {
+    name: 'TypeError',
+    message: '`now` must be unix seconds (a number) or a Date',
+  });
+  assert.deepEqual([runs, store.size], [0, 0]);
+  const done = await receiver.receive(body, headers, () => runs++, { now: new Date(now * 1000) });
+  assert.deepEqual([done.kind, runs, store.size], ['processed', 1, 1]);
+});
+
 test('Receiver: a MemoryStore refuses the key-value options it would ignore (ttlSeconds, prefix)', async () => {
   const verifier = new Verifier(secret);
   const message =
