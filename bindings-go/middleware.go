@@ -48,10 +48,11 @@ type middlewareConfig struct {
 type MiddlewareOption func(*middlewareConfig)
 
 // WithLease sets how long the claim on a fresh event lasts (default 30 s; at least 1 s, else Middleware
-// panics with the core's reason, the same in every language). Choose it longer than the slowest handler: a retry arriving after the lease runs out takes the
-// event over and runs the handler again, possibly while the first run is still going. The reference sender
-// gives up on an attempt after 10 s and retries 5, 15, 30, 50 and 80 s after the first attempt, so a handler
-// that may take longer than 10 s is exactly the case a longer lease protects.
+// panics with the core's reason, the same in every language). Choose it longer than the slowest handler: a
+// retry arriving after the lease runs out takes the event over and runs the handler again, possibly while
+// the first run is still going. The reference sender gives up on an attempt after 10 s and retries 5, 15,
+// 30, 50 and 80 s after the first attempt, so a handler that may take longer than 10 s is exactly the case a
+// longer lease protects.
 func WithLease(lease time.Duration) MiddlewareOption {
 	return func(c *middlewareConfig) { c.lease = lease }
 }

@@ -202,8 +202,8 @@ func readBody(r *http.Request, limit int) ([]byte, error) {
 	return body, nil
 }
 
-// check refuses a Scheme value that is none of the constants. The library reports an unknown scheme before
-// any handle exists to hold a message, so the message is given here.
+// check refuses a Scheme value that is none of the constants, with a message naming the Go constants (the
+// library's, from anchor_last_error, names the C ones).
 func (s Scheme) check() error {
 	if s == SchemeAnchor || s == SchemeStandard {
 		return nil

@@ -527,9 +527,9 @@ enum anchor_result anchor_result_name(uint32_t result,
 /**
  * Signs `body` at `timestamp` (unix seconds) with every secret (one signature each, as during a
  * rotation), as the provider would. For tests and local tools. On success `*signed_out` holds the
- * headers; free them with `anchor_signed_headers_free`. Fails (`anchor_last_error` says why) with `ANCHOR_RESULT_INVALID_SECRET` for an
- * unusable secret and `ANCHOR_RESULT_MALFORMED_HEADER` for an id or event type that cannot be a header
- * value.
+ * headers; free them with `anchor_signed_headers_free`. Fails (`anchor_last_error` says why) with
+ * `ANCHOR_RESULT_INVALID_SECRET` for an unusable secret and `ANCHOR_RESULT_MALFORMED_HEADER` for an id or
+ * event type that cannot be a header value.
  */
 enum anchor_result anchor_sign(uint32_t scheme,
                                const struct anchor_bytes *secrets,

@@ -831,6 +831,14 @@ class RedisStore {
 // Receiver: verify, claim, run the handler, complete or release.
 
 /**
+ * `onClaimLost`'s default: a process warning (`process.on('warning')` sees it; Node prints it to stderr)
+ * with the core's text, naming the event and the lease.
+ */
+function emitClaimLost(_event, message) {
+  process.emitWarning(message, { type: 'AnchorWebhooksWarning', code: 'ANCHOR_CLAIM_LOST' })
+}
+
+/**
  * A Verifier and a dedupe store together. `receive(body, headers, handler)` resolves to
  * `{ status, kind, event, error, retryAfter }`:
  *
@@ -842,14 +850,6 @@ class RedisStore {
  * | `rejected`       | error's| not run | verification or the store failed (`error.code`)          |
  * | `handler_failed` | 500    | threw   | the claim was released so the sender's retry is processed|
  */
-/**
- * `onClaimLost`'s default: a process warning (`process.on('warning')` sees it; Node prints it to stderr)
- * with the core's text, naming the event and the lease.
- */
-function emitClaimLost(_event, message) {
-  process.emitWarning(message, { type: 'AnchorWebhooksWarning', code: 'ANCHOR_CLAIM_LOST' })
-}
-
 class Receiver {
   #native
   #verifier

@@ -61,7 +61,7 @@ impl Setting {
         self.from_millis((seconds * 1000.0) as u64)
     }
 
-    /// A number of milliseconds (the C ABI's and Go's unit), then [`check`](Setting::check).
+    /// A number of milliseconds, then [`check`](Setting::check).
     pub fn from_millis(self, millis: u64) -> Result<Duration, SettingError> {
         self.check(Duration::from_millis(millis))
     }
