@@ -479,22 +479,23 @@ func TestLargestBodyLimitStillReadsTheBody(t *testing.T) {
 // Store options that would turn dedupe off are refused, not clamped.
 func TestStoreOptionsThatDisableDedupePanic(t *testing.T) {
 	for name, option := range map[string]StoreOption{
-		"WithDoneTTL(0s)":     WithDoneTTL(0),
-		"WithDoneTTL(500ms)":  WithDoneTTL(500 * time.Millisecond),
-		"WithDoneTTL(-1s)":    WithDoneTTL(-time.Second),
-		"WithMaxEntries(0)":   WithMaxEntries(0),
-		"WithMaxEntries(-10)": WithMaxEntries(-10),
+		"WithMaxEntries(100000), WithDoneTTL(0s)":    WithDoneTTL(0),
+		"WithMaxEntries(100000), WithDoneTTL(500ms)": WithDoneTTL(500 * time.Millisecond),
+		"WithMaxEntries(100000), WithDoneTTL(-1s)":   WithDoneTTL(-time.Second),
+		"WithMaxEntries(0), WithDoneTTL(24h0m0s)":    WithMaxEntries(0),
+		"WithMaxEntries(-10), WithDoneTTL(24h0m0s)":  WithMaxEntries(-10),
 	} {
 		func() {
 			defer func() {
 				message := fmt.Sprint(recover())
-				want := "anchorwebhooks: " + name + ": "
-				if strings.HasPrefix(name, "WithDoneTTL") {
-					// The reason is the core's, the same in every language.
-					want += "invalid_argument: done_ttl_seconds must be at least 1 s: a shorter TTL forgets a completed " +
+				// The reason is the core's, the same in every language, naming the refused setting.
+				want := "anchorwebhooks: " + name + ": invalid_argument: "
+				if strings.Contains(name, "WithMaxEntries(100000)") {
+					want += "done_ttl_seconds must be at least 1 s: a shorter TTL forgets a completed " +
 						"id at once, and every retry would run the handler again (the default is 24 h)"
 				} else {
-					want += "the store must hold at least one id"
+					want += "max_entries must be at least 1: a store with room for no id claims nothing, and every " +
+						"delivery would be answered 503 (the default is 100000)"
 				}
 				if message != want {
 					t.Errorf("%s: NewMemoryStore panicked with %q, want %q", name, message, want)

@@ -34,7 +34,8 @@ type storeConfig struct {
 // StoreOption configures NewMemoryStore.
 type StoreOption func(*storeConfig)
 
-// WithMaxEntries bounds the number of ids held (default 100 000; at least 1, else NewMemoryStore panics).
+// WithMaxEntries bounds the number of ids held (default 100 000; at least 1, else NewMemoryStore panics with
+// the core's reason: a store with room for no id would answer every delivery 503).
 func WithMaxEntries(n int) StoreOption { return func(c *storeConfig) { c.maxEntries = n } }
 
 // WithDoneTTL sets how long a completed id is remembered (default 24 h; whole seconds, at least 1 s, else
@@ -52,17 +53,16 @@ func NewMemoryStore(opts ...StoreOption) *MemoryStore {
 		opt(&cfg)
 	}
 	var ptr *C.anchor_memory_store
-	// Silently clamping would turn dedupe off (a TTL of 0 forgets a completed id at once): a programming
-	// error, reported like the other constructors' (panic with the reason).
-	if cfg.maxEntries < 1 {
-		panic(fmt.Sprintf("anchorwebhooks: WithMaxEntries(%d): the store must hold at least one id", cfg.maxEntries))
-	}
+	// Silently clamping would turn dedupe off (a TTL of 0 forgets a completed id at once) or answer every
+	// delivery 503 (no room): a programming error, reported like the other constructors' (panic with the
+	// core's reason, which names the refused setting; negative values reach it as 0).
 	var res C.go_result
 	out := make([]byte, 512)
-	code := C.go_new_memory_store(C.size_t(cfg.maxEntries), C.uint64_t(max(cfg.doneTTL, 0)/time.Second), bytesPtr(out),
-		C.size_t(len(out)), &res, &ptr)
+	code := C.go_new_memory_store(C.size_t(max(cfg.maxEntries, 0)), C.uint64_t(max(cfg.doneTTL, 0)/time.Second),
+		bytesPtr(out), C.size_t(len(out)), &res, &ptr)
 	if code != C.ANCHOR_RESULT_OK {
-		panic(fmt.Sprintf("anchorwebhooks: WithDoneTTL(%s): %s", cfg.doneTTL, failureMessage(out, &res)))
+		panic(fmt.Sprintf("anchorwebhooks: WithMaxEntries(%d), WithDoneTTL(%s): %s", cfg.maxEntries, cfg.doneTTL,
+			failureMessage(out, &res)))
 	}
 	return &MemoryStore{handle: own(ptr, func(ptr *C.anchor_memory_store) { C.anchor_memory_store_free(ptr) })}
 }

@@ -55,8 +55,11 @@ for target in web bundler nodejs; do
     rm -rf "$out"
     "$bindgen" --target "$target" --out-dir "$out" --out-name anchor_webhooks_wasm "$wasm"
     if [ -x "$wasm_opt" ]; then
+        # The `producers` and `target_features` custom sections (about 270 bytes) only inform linkers and
+        # tools; no runtime reads them.
         "$wasm_opt" -Oz --enable-simd --enable-bulk-memory --enable-nontrapping-float-to-int \
             --enable-sign-ext --enable-mutable-globals --enable-reference-types --enable-multivalue \
+            --strip-producers --strip-target-features \
             "$out/anchor_webhooks_wasm_bg.wasm" -o "$out/anchor_webhooks_wasm_bg.wasm"
     fi
     # The module format of each output, for Node, Deno and bundlers that read the nearest package.json.

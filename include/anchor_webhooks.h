@@ -417,10 +417,11 @@ enum anchor_result anchor_memory_store_len(const struct anchor_memory_store *sto
                                            size_t *len_out);
 
 /**
- * A memory store holding at most `max_entries` ids (`ANCHOR_DEFAULT_MAX_ENTRIES`; at least 1),
- * remembering completed ids for `done_ttl_seconds` (`ANCHOR_DEFAULT_DONE_TTL_SECONDS`; at least 1: 0 would
- * forget a completed id at once, so a retry would run the handler again: `ANCHOR_RESULT_INVALID_ARGUMENT`,
- * and `anchor_last_error` says why).
+ * A memory store holding at most `max_entries` ids (`ANCHOR_DEFAULT_MAX_ENTRIES`; at least 1: a store
+ * with room for no id would answer every delivery 503), remembering completed ids for `done_ttl_seconds`
+ * (`ANCHOR_DEFAULT_DONE_TTL_SECONDS`; at least 1: 0 would forget a completed id at once, so a retry would
+ * run the handler again). Either refused is `ANCHOR_RESULT_INVALID_ARGUMENT`, and `anchor_last_error`
+ * says why.
  */
 enum anchor_result anchor_memory_store_new(size_t max_entries,
                                            uint64_t done_ttl_seconds,

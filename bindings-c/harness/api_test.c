@@ -510,8 +510,14 @@ void test_messages_without_a_handle(void) {
   CHECK(needed == strlen(message), "needed %zu for %zu bytes", needed, strlen(message));
   CHECK(strcmp(thread_message(), message) == 0, "the sizing call replaced the message");
 
+  CHECK_RESULT(anchor_memory_store_new(0, 60, &store), ANCHOR_RESULT_INVALID_ARGUMENT);
+  message = thread_message();
+  CHECK(strcmp(message, "invalid_argument: max_entries must be at least 1: a store with room for no id claims nothing, "
+                        "and every delivery would be answered 503 (the default is 100000)") == 0,
+        "%s", message);
+
   CHECK_RESULT(anchor_memory_store_new(10, 60, &store), ANCHOR_RESULT_OK);
-  CHECK(strstr(thread_message(), "done_ttl_seconds") != NULL, "a success cleared the message");
+  CHECK(strstr(thread_message(), "max_entries") != NULL, "a success cleared the message");
   anchor_receiver *receiver = NULL;
   CHECK_RESULT(anchor_receiver_new(verifier, store, 999, &receiver), ANCHOR_RESULT_INVALID_ARGUMENT);
   message = thread_message();

@@ -137,6 +137,9 @@ void test_null_parameters(void) {
   anchor_memory_store *forgetful = NULL;
   CHECK_RESULT(anchor_memory_store_new(10, 0, &forgetful), ANCHOR_RESULT_INVALID_ARGUMENT);
   CHECK(forgetful == NULL, "store_out written on failure");
+  anchor_memory_store *roomless = NULL;
+  CHECK_RESULT(anchor_memory_store_new(0, 60, &roomless), ANCHOR_RESULT_INVALID_ARGUMENT); /* would answer 503 always */
+  CHECK(roomless == NULL, "store_out written on failure");
   uint8_t message[8];
   size_t message_len = 99;
   CHECK_RESULT(anchor_last_error(NULL, sizeof message, &message_len), NUL);

@@ -71,10 +71,11 @@ pub enum anchor_reception {
     InProgress = 3,
 }
 
-/// A memory store holding at most `max_entries` ids (`ANCHOR_DEFAULT_MAX_ENTRIES`; at least 1),
-/// remembering completed ids for `done_ttl_seconds` (`ANCHOR_DEFAULT_DONE_TTL_SECONDS`; at least 1: 0 would
-/// forget a completed id at once, so a retry would run the handler again: `ANCHOR_RESULT_INVALID_ARGUMENT`,
-/// and `anchor_last_error` says why).
+/// A memory store holding at most `max_entries` ids (`ANCHOR_DEFAULT_MAX_ENTRIES`; at least 1: a store
+/// with room for no id would answer every delivery 503), remembering completed ids for `done_ttl_seconds`
+/// (`ANCHOR_DEFAULT_DONE_TTL_SECONDS`; at least 1: 0 would forget a completed id at once, so a retry would
+/// run the handler again). Either refused is `ANCHOR_RESULT_INVALID_ARGUMENT`, and `anchor_last_error`
+/// says why.
 #[no_mangle]
 pub unsafe extern "C" fn anchor_memory_store_new(
     max_entries: usize,
@@ -85,7 +86,9 @@ pub unsafe extern "C" fn anchor_memory_store_new(
         // SAFETY: the header's pointer contract.
         let out = unsafe { ffi::output(store_out, "store_out") }?;
         let ttl = Duration::from_secs(done_ttl_seconds);
-        let store = MemoryStore::new(max_entries, ttl).map_err(|e| invalid_setting("done_ttl_seconds", e))?;
+        let store = MemoryStore::new(max_entries, ttl).map_err(|e| {
+            invalid_setting(if e.setting().is_none() { "max_entries" } else { "done_ttl_seconds" }, e)
+        })?;
         out.write(ffi::into_handle(anchor_memory_store { store: Arc::new(store) }));
         Ok(())
     })

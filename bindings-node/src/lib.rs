@@ -160,7 +160,8 @@ fn whole_count(value: f64, max: u64, what: &str) -> napi::Result<u64, Code> {
     if value.fract() == 0.0 && (0.0..=max as f64).contains(&value) {
         Ok(value as u64)
     } else {
-        Err(invalid_arg(format!("{what} must be a whole number from 0 to {max}")))
+        // No lower bound named here: where 0 is refused (`maxEntries`), the core says why.
+        Err(invalid_arg(format!("{what} must be a non-negative whole number up to {max}")))
     }
 }
 
@@ -789,7 +790,10 @@ impl NativeStore {
             .map(|s| seconds(Setting::DoneTtl, s, "ttlSeconds"))
             .transpose()?
             .unwrap_or(DEFAULT_DONE_TTL);
-        let store = Arc::new(MemoryStore::new(max_entries, ttl).map_err(invalid_setting("ttlSeconds"))?);
+        let store = MemoryStore::new(max_entries, ttl).map_err(|error| {
+            invalid_setting(if error.setting().is_none() { "maxEntries" } else { "ttlSeconds" })(error)
+        })?;
+        let store = Arc::new(store);
         Ok(NativeStore { inner: store.clone(), memory: Some(store) })
     }
 

@@ -61,20 +61,27 @@ describe('stores and receivers', () => {
     for (const bad of [-1, NaN, 1.5, 1e12, Infinity, 2 ** 32]) {
       assert.throws(
         () => new RedisStore(url, { maxIdleConnections: bad }),
-        argumentError('maxIdleConnections must be a whole number from 0 to 4294967295', 'ERR_INVALID_ARG_VALUE'),
+        argumentError('maxIdleConnections must be a non-negative whole number up to 4294967295', 'ERR_INVALID_ARG_VALUE'),
         String(bad),
       )
     }
     for (const bad of [-1, NaN, 1.5, Infinity, 2 ** 53]) {
       assert.throws(
         () => new MemoryStore({ maxEntries: bad }),
-        argumentError('maxEntries must be a whole number from 0 to 9007199254740991', 'ERR_INVALID_ARG_VALUE'),
+        argumentError('maxEntries must be a non-negative whole number up to 9007199254740991', 'ERR_INVALID_ARG_VALUE'),
         String(bad),
       )
     }
     assert.throws(() => new RedisStore(url, { maxIdleConnections: '4' }), argumentError('maxIdleConnections must be a number'))
     for (const good of [0, 4, 4294967295]) new RedisStore(url, { maxIdleConnections: good })
-    assert.equal(new MemoryStore({ maxEntries: 0 }).size, 0)
+    assert.throws(
+      () => new MemoryStore({ maxEntries: 0 }),
+      argumentError(
+        'maxEntries must be at least 1: a store with room for no id claims nothing, and every delivery would be answered 503 (the default is 100000)',
+        'ERR_INVALID_ARG_VALUE',
+      ),
+    )
+    assert.equal(new MemoryStore({ maxEntries: 1 }).size, 0)
     assert.equal(new MemoryStore({ maxEntries: 1e12 }).size, 0)
   })
 

@@ -47,8 +47,9 @@ impl PyMemoryStore {
     )]
     fn new(max_entries: Option<&Bound<'_, PyAny>>, ttl: f64) -> PyResult<PyMemoryStore> {
         let max_entries = non_negative_int(max_entries, "max_entries")?.unwrap_or(DEFAULT_MAX_ENTRIES);
-        let store =
-            MemoryStore::new(max_entries, seconds(Setting::DoneTtl, ttl, "ttl")?).map_err(invalid("ttl"))?;
+        let ttl = seconds(Setting::DoneTtl, ttl, "ttl")?;
+        let store = MemoryStore::new(max_entries, ttl)
+            .map_err(|error| invalid(if error.setting().is_none() { "max_entries" } else { "ttl" })(error))?;
         Ok(PyMemoryStore { inner: Arc::new(store) })
     }
 

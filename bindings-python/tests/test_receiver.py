@@ -182,6 +182,16 @@ def test_a_done_ttl_that_would_forget_completed_ids_is_refused(ttl: float) -> No
     assert aw.MemoryStore(ttl=1).ttl == 1.0
 
 
+def test_a_memory_store_with_room_for_no_id_is_refused() -> None:
+    with pytest.raises(ValueError) as caught:
+        aw.MemoryStore(max_entries=0)
+    assert str(caught.value) == (
+        "max_entries must be at least 1: a store with room for no id claims nothing, and every delivery "
+        "would be answered 503 (the default is 100000)"
+    )
+    assert aw.MemoryStore(max_entries=1).max_entries == 1
+
+
 def test_a_handler_that_outlasts_its_lease_is_logged_as_a_lost_claim(caplog: pytest.LogCaptureFixture) -> None:
     receiver = aw.Receiver(aw.Verifier(SECRET, tolerance=3600), aw.MemoryStore(), lease=1)
     body, headers = delivery("evt_slow")

@@ -563,7 +563,8 @@ impl WasmMemoryStore {
             }
             None => DEFAULT_DONE_TTL,
         };
-        let store = MemoryStore::new(max_entries, ttl).map_err(|e| setting_error("ttlSeconds", e))?;
+        let store = MemoryStore::new(max_entries, ttl)
+            .map_err(|e| setting_error(if e.setting().is_none() { "maxEntries" } else { "ttlSeconds" }, e))?;
         Ok(WasmMemoryStore { inner: Arc::new(store) })
     }
 

@@ -466,6 +466,13 @@ test('Receiver: leaseSeconds and ttlSeconds are checked when it is built, under 
     assert.throws(() => new MemoryStore({ ttlSeconds: value }), durationError('ttlSeconds', value));
   }
   assert.throws(() => new MemoryStore({ ttlSeconds: 1e20 }), durationError('ttlSeconds', 1e20));
+  for (const value of [0, 0.5]) {
+    assert.throws(() => new MemoryStore({ maxEntries: value }), {
+      name: 'TypeError',
+      message:
+        '`maxEntries` must be at least 1: a store with room for no id claims nothing, and every delivery would be answered 503 (the default is 100000)',
+    });
+  }
   assert.throws(() => new Receiver(verifier, kvNamespace(), { prefix: 5 }), { name: 'TypeError', message: '`prefix` must be a string' });
   assert.throws(() => new Receiver(verifier, kvNamespace(), { onClaimLost: 'log' }), {
     name: 'TypeError',

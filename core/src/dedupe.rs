@@ -12,7 +12,7 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
 use crate::error::Error;
-use crate::setting::{Setting, SettingError};
+use crate::setting::{check_max_entries, Setting, SettingError};
 
 /// The default time a completed id is remembered: 24 h, the provider's advice (its retry budget is
 /// under 3 minutes, and the same event may reach several webhooks).
@@ -114,24 +114,20 @@ struct Entry {
 
 impl Default for MemoryStore {
     fn default() -> MemoryStore {
-        MemoryStore::with_valid_ttl(DEFAULT_MAX_ENTRIES, DEFAULT_DONE_TTL)
+        MemoryStore::with_valid_settings(DEFAULT_MAX_ENTRIES, DEFAULT_DONE_TTL)
     }
 }
 
 impl MemoryStore {
-    /// A store holding at most `max_entries` ids (at least 1), remembering completed ids for `ttl`
-    /// (refused outside [`Setting::DoneTtl`]'s range: a TTL of 0 would forget every id at once).
+    /// A store holding at most `max_entries` ids, remembering completed ids for `ttl`. Refuses a
+    /// `max_entries` of 0 (a store with room for no id would answer every delivery 503) and a `ttl`
+    /// outside [`Setting::DoneTtl`]'s range (a TTL of 0 would forget every id at once).
     pub fn new(max_entries: usize, ttl: Duration) -> Result<MemoryStore, SettingError> {
-        Ok(MemoryStore::with_valid_ttl(max_entries, Setting::DoneTtl.check(ttl)?))
+        Ok(MemoryStore::with_valid_settings(check_max_entries(max_entries)?, Setting::DoneTtl.check(ttl)?))
     }
 
-    fn with_valid_ttl(max_entries: usize, ttl: Duration) -> MemoryStore {
-        MemoryStore {
-            state: Mutex::default(),
-            max_entries: max_entries.max(1),
-            ttl,
-            next_token: AtomicU64::new(1),
-        }
+    fn with_valid_settings(max_entries: usize, ttl: Duration) -> MemoryStore {
+        MemoryStore { state: Mutex::default(), max_entries, ttl, next_token: AtomicU64::new(1) }
     }
 
     pub fn max_entries(&self) -> usize {

@@ -1,11 +1,11 @@
-//! The durations a user chooses for dedupe, and the range each may take. The rule lives here, once, so
-//! Rust, Python, Node, wasm, C and Go refuse the same values for the same reason; each binding only puts
-//! its own name for the option in front of [`SettingError`]'s text.
+//! The durations a user chooses for dedupe and the size of a memory store, and the range each may take.
+//! The rule lives here, once, so Rust, Python, Node, wasm, C and Go refuse the same values for the same
+//! reason; each binding only puts its own name for the option in front of [`SettingError`]'s text.
 
 use std::fmt;
 use std::time::Duration;
 
-use crate::dedupe::{DEFAULT_DONE_TTL, DEFAULT_LEASE};
+use crate::dedupe::{DEFAULT_DONE_TTL, DEFAULT_LEASE, DEFAULT_MAX_ENTRIES};
 
 /// A duration a user sets on a receiver or a store.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -42,9 +42,9 @@ impl Setting {
     /// Accepts `value` when it is within `minimum()..=MAXIMUM`.
     pub fn check(self, value: Duration) -> Result<Duration, SettingError> {
         if value < self.minimum() {
-            Err(SettingError { setting: self, problem: Problem::TooShort })
+            Err(SettingError(Problem::TooShort(self)))
         } else if value > Setting::MAXIMUM {
-            Err(SettingError { setting: self, problem: Problem::TooLong })
+            Err(SettingError(Problem::TooLong(self)))
         } else {
             Ok(value)
         }
@@ -54,7 +54,7 @@ impl Setting {
     /// [`check`](Setting::check).
     pub fn from_seconds(self, seconds: f64) -> Result<Duration, SettingError> {
         if seconds.is_nan() {
-            return Err(SettingError { setting: self, problem: Problem::NotANumber });
+            return Err(SettingError(Problem::NotANumber(self)));
         }
         // Milliseconds through a saturating integer cast (negative → 0, huge or infinite → u64::MAX), which
         // `check` then refuses: `Duration`'s own float conversion would cost the WebAssembly build 0.5 KB.
@@ -83,37 +83,57 @@ impl Setting {
     }
 }
 
-// The texts above state these.
+/// Accepts a memory store's `max_entries` when it is at least 1: a store with room for no id could claim
+/// nothing, and would answer every delivery 503 ([`MemoryStore::new`](crate::MemoryStore::new)).
+pub(crate) fn check_max_entries(max_entries: usize) -> Result<usize, SettingError> {
+    match max_entries {
+        0 => Err(SettingError(Problem::NoRoom)),
+        _ => Ok(max_entries),
+    }
+}
+
+// The texts above and below state these.
 const _: () = assert!(DEFAULT_LEASE.as_secs() == 30 && DEFAULT_DONE_TTL.as_secs() == 86_400);
+const _: () = assert!(DEFAULT_MAX_ENTRIES == 100_000);
 const _: () = assert!(Setting::Lease.minimum().as_secs() == 1 && Setting::DoneTtl.minimum().as_secs() == 1);
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Problem {
-    NotANumber,
-    TooShort,
-    TooLong,
+    NotANumber(Setting),
+    TooShort(Setting),
+    TooLong(Setting),
+    NoRoom,
 }
 
-/// A duration outside its setting's range. Its text has no subject: each binding puts its own name for
-/// the option first (`lease`, `leaseSeconds`, `lease_ms`, `WithLease`), as in `"lease {error}"`.
+/// A duration outside its setting's range, or a memory store's `max_entries` of 0. Its text has no
+/// subject: each binding puts its own name for the option first (`lease`, `leaseSeconds`, `lease_ms`,
+/// `WithLease`), as in `"lease {error}"`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct SettingError {
-    setting: Setting,
-    problem: Problem,
-}
+pub struct SettingError(Problem);
 
 impl SettingError {
-    pub fn setting(&self) -> Setting {
-        self.setting
+    /// The duration refused, or `None` for a memory store's `max_entries` (a count, not a duration), so a
+    /// binding can name the option that [`MemoryStore::new`](crate::MemoryStore::new) refused.
+    pub fn setting(&self) -> Option<Setting> {
+        match self.0 {
+            Problem::NotANumber(setting) | Problem::TooShort(setting) | Problem::TooLong(setting) => {
+                Some(setting)
+            }
+            Problem::NoRoom => None,
+        }
     }
 }
 
 impl fmt::Display for SettingError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self.problem {
-            Problem::NotANumber => "must be a number of seconds, not NaN",
-            Problem::TooShort => self.setting.too_short(),
-            Problem::TooLong => TOO_LONG,
+        f.write_str(match self.0 {
+            Problem::NotANumber(_) => "must be a number of seconds, not NaN",
+            Problem::TooShort(setting) => setting.too_short(),
+            Problem::TooLong(_) => TOO_LONG,
+            Problem::NoRoom => {
+                "must be at least 1: a store with room for no id claims nothing, and every delivery would be \
+                 answered 503 (the default is 100000)"
+            }
         })
     }
 }

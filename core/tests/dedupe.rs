@@ -178,6 +178,22 @@ fn a_lease_or_ttl_that_would_run_a_handler_twice_is_refused_when_set() {
 }
 
 #[test]
+fn a_memory_store_with_room_for_no_id_is_refused_and_named_apart_from_the_ttl() {
+    let no_room = MemoryStore::new(0, Duration::from_secs(60)).unwrap_err();
+    assert_eq!(no_room.setting(), None);
+    assert_eq!(
+        no_room.to_string(),
+        "must be at least 1: a store with room for no id claims nothing, and every delivery would be answered \
+         503 (the default is 100000)"
+    );
+    let short_ttl = MemoryStore::new(10, Duration::ZERO).unwrap_err();
+    assert_eq!(short_ttl.setting(), Some(Setting::DoneTtl));
+    // Both wrong: the count is named first, whichever a binding reports.
+    assert_eq!(MemoryStore::new(0, Duration::ZERO).unwrap_err(), no_room);
+    assert_eq!(MemoryStore::new(1, Duration::from_secs(60)).unwrap().max_entries(), 1);
+}
+
+#[test]
 fn forged_deliveries_never_reach_the_store() {
     let receiver = receiver(Counting { inner: MemoryStore::default(), calls: AtomicUsize::new(0) });
     let (headers, mut body) = delivery("evt_forged");
