@@ -33,7 +33,7 @@ type middleware struct {
 	handler      http.Handler
 	maxBodyBytes int
 	lease        time.Duration
-	claimLost    func(*http.Request, *Event)
+	claimLost    func(*http.Request, *Event, string)
 }
 
 // DefaultLease is how long Middleware's claim on a fresh event lasts when WithLease is not given: 30 s.
@@ -41,7 +41,7 @@ const DefaultLease = C.ANCHOR_DEFAULT_LEASE_MS * time.Millisecond
 
 type middlewareConfig struct {
 	lease     time.Duration
-	claimLost func(*http.Request, *Event)
+	claimLost func(*http.Request, *Event, string)
 }
 
 // MiddlewareOption configures Middleware.
@@ -59,9 +59,10 @@ func WithLease(lease time.Duration) MiddlewareOption {
 
 // WithClaimLost sets what happens when a handler succeeded but its claim had been lost meanwhile (it
 // outlasted the lease and another delivery of the event took the claim over, so the handler may have run
-// twice). It runs after the handler returned, with its request and event. The default logs a warning
-// through log/slog's default logger; nil keeps the default.
-func WithClaimLost(report func(r *http.Request, event *Event)) MiddlewareOption {
+// twice). It runs after the handler returned, with its request, its event and the core's warning, the same
+// text in every language ("anchor-webhooks: claim lost: the handler of event evt_... outlasted its 30 s
+// lease ..."). The default logs that warning through log/slog's default logger; nil keeps the default.
+func WithClaimLost(report func(r *http.Request, event *Event, warning string)) MiddlewareOption {
 	return func(c *middlewareConfig) { c.claimLost = report }
 }
 
@@ -154,17 +155,19 @@ func (m *middleware) runFresh(w http.ResponseWriter, r *http.Request, event *Eve
 		// Also on a panic (re-raised as is): an unfinished handler releases the claim.
 		var done C.bool
 		now := C.uint64_t(time.Now().UnixMilli())
-		lost := false
-		if succeeded {
-			// OK with done false: the lease ran out and another delivery took the claim over.
-			lost = C.anchor_receiver_complete(m.receiver, claim, now, &done) == C.ANCHOR_RESULT_OK && !bool(done)
-		} else {
+		if !succeeded {
 			C.anchor_receiver_release(m.receiver, claim, now, &done)
+			C.anchor_event_free(claim)
+			runtime.KeepAlive(m)
+			return
 		}
-		C.anchor_event_free(claim)
+		var res C.go_result
+		out := make([]byte, 512)
+		code := C.go_complete(m.receiver, claim, now, bytesPtr(out), C.size_t(len(out)), &res, &done)
 		runtime.KeepAlive(m)
-		if lost {
-			m.claimLost(r, event)
+		// OK with done false: the lease ran out and another delivery took the claim over.
+		if code == C.ANCHOR_RESULT_OK && !bool(done) {
+			m.claimLost(r, event, failureMessage(out, &res))
 		}
 	}()
 	var writer http.ResponseWriter = recorder
@@ -209,11 +212,11 @@ func (f flushingRecorder) Flush() {
 	f.ResponseWriter.(http.Flusher).Flush()
 }
 
-// logClaimLost is WithClaimLost's default: a warning through log/slog.
-func logClaimLost(lease time.Duration) func(*http.Request, *Event) {
-	return func(r *http.Request, event *Event) {
-		slog.Default().LogAttrs(r.Context(), slog.LevelWarn, "anchor-webhooks: claim lost: the handler outlasted the "+
-			"lease and another delivery took the event over (it may have run twice); choose a longer WithLease",
+// logClaimLost is WithClaimLost's default: the core's warning through log/slog, with the event id and
+// the lease as attributes for structured handlers.
+func logClaimLost(lease time.Duration) func(*http.Request, *Event, string) {
+	return func(r *http.Request, event *Event, warning string) {
+		slog.Default().LogAttrs(r.Context(), slog.LevelWarn, warning,
 			slog.String("event_id", event.ID), slog.Duration("lease", lease))
 	}
 }

@@ -62,10 +62,10 @@ func TestClaimLostToARetryIsReported(t *testing.T) {
 		}
 		w.WriteHeader(http.StatusNoContent)
 	})
-	m := Middleware(v, NewMemoryStore(), handler, WithLease(time.Second), WithClaimLost(func(r *http.Request, event *Event) {
+	m := Middleware(v, NewMemoryStore(), handler, WithLease(time.Second), WithClaimLost(func(r *http.Request, event *Event, warning string) {
 		lostMu.Lock()
 		defer lostMu.Unlock()
-		lost = append(lost, r.URL.Path+" "+event.ID)
+		lost = append(lost, r.URL.Path+" "+event.ID+": "+warning)
 	}))
 	body := envelope("evt_slow", "task.completed")
 	h, _ := Sign([]string{testSecret}, body, time.Now().Unix())
@@ -103,8 +103,10 @@ func TestClaimLostToARetryIsReported(t *testing.T) {
 	<-firstDone
 	lostMu.Lock()
 	defer lostMu.Unlock()
-	if first.Code != 204 || len(lost) != 1 || lost[0] != "/hook evt_slow" {
-		t.Fatalf("first run: %d, claims reported lost: %q (want exactly [\"/hook evt_slow\"])", first.Code, lost)
+	// The core's warning, the same words as in every language.
+	want := "/hook evt_slow: " + claimLostWarning("evt_slow", "1 s")
+	if first.Code != 204 || len(lost) != 1 || lost[0] != want {
+		t.Fatalf("first run: %d, claims reported lost: %q (want exactly [%q])", first.Code, lost, want)
 	}
 	// The retry completed the event: later deliveries are duplicates.
 	again := httptest.NewRecorder()
@@ -157,8 +159,7 @@ func TestClaimLostIsLoggedByDefault(t *testing.T) {
 	}
 	close(release)
 	<-firstDone
-	want := `level=WARN msg="anchor-webhooks: claim lost: the handler outlasted the lease and another delivery ` +
-		`took the event over (it may have run twice); choose a longer WithLease" event_id=evt_logged lease=1s` + "\n"
+	want := fmt.Sprintf("level=WARN msg=%q event_id=evt_logged lease=1s\n", claimLostWarning("evt_logged", "1 s"))
 	// The default logger is process-wide: count the record rather than compare the whole log, so a stray
 	// line from another test's server cannot fail this one.
 	if runs.Load() != 2 || strings.Count(logged.String(), want) != 1 {
@@ -225,4 +226,10 @@ func TestHandlerWriterFlushesLikeTheServers(t *testing.T) {
 	if w.recorder.Code != http.StatusAccepted || canFlush.Load() != false || unwraps.Load() != true {
 		t.Fatalf("plain writer: %d, Flusher %v, Unwrap %v", w.recorder.Code, canFlush.Load(), unwraps.Load())
 	}
+}
+
+// claimLostWarning is the core's warning for a lost claim (anchor_webhooks::claim_lost_warning).
+func claimLostWarning(eventID, lease string) string {
+	return "anchor-webhooks: claim lost: the handler of event " + eventID + " outlasted its " + lease + " lease and " +
+		"the claim was gone when it finished (another delivery may have run it too); choose a lease longer than the handler"
 }

@@ -135,6 +135,15 @@ anchor_result go_receive(const anchor_receiver *receiver, const uint8_t *packed,
 	return r;
 }
 
+// Completes a claim and frees its event; a lost claim (OK, *done false) brings the core's warning to `out`.
+anchor_result go_complete(const anchor_receiver *receiver, anchor_event *event, uint64_t now_ms, uint8_t *out,
+        size_t cap, go_result *res, bool *done) {
+	anchor_result r = anchor_receiver_complete(receiver, event, now_ms, done);
+	anchor_event_free(event);
+	if (r == ANCHOR_RESULT_OK && !*done) go_message(go_receiver_last_error, receiver, out, cap, res);
+	return r;
+}
+
 // Builds a verifier; on failure the builder's message goes to `out`.
 anchor_result go_new_verifier(uint32_t scheme, const uint8_t *packed, const size_t *lens, size_t count,
         bool has_tolerance, uint64_t tolerance, bool has_max_body, size_t max_body,

@@ -420,6 +420,13 @@ void test_receiver_flow(void) {
   CHECK(kind == ANCHOR_RECEPTION_FRESH, "taken over after the lease, got %d", kind);
   CHECK_RESULT(anchor_receiver_complete(receiver, first, now_ms + 1040, &done), ANCHOR_RESULT_OK);
   CHECK(!done, "the lost claim cannot complete");
+  /* The warning to log, the same words as in every language. */
+  char warning[512];
+  size_t warning_len = 0;
+  CHECK_RESULT(anchor_receiver_last_error(receiver, (uint8_t *)warning, sizeof warning, &warning_len), ANCHOR_RESULT_OK);
+  const char *lost = "anchor-webhooks: claim lost: the handler of event evt_c1 outlasted its 1 s lease and the claim was "
+                     "gone when it finished (another delivery may have run it too); choose a lease longer than the handler";
+  CHECK(warning_len == strlen(lost) && memcmp(warning, lost, warning_len) == 0, "%.*s", (int)warning_len, warning);
   CHECK_RESULT(anchor_receiver_complete(receiver, second, now_ms + 1040, &done), ANCHOR_RESULT_OK);
   CHECK(done, "the holder completes");
   CHECK_RESULT(receive(receiver, body, headers, n, now_ms + 1050, &kind, &third), ANCHOR_RESULT_OK);

@@ -4,7 +4,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anchor_webhooks::{
-    MemoryStore, Receiver, Reception, SettingError, DEFAULT_DONE_TTL, DEFAULT_LEASE, DEFAULT_MAX_ENTRIES,
+    claim_lost_warning, MemoryStore, Receiver, Reception, SettingError, DEFAULT_DONE_TTL, DEFAULT_LEASE,
+    DEFAULT_MAX_ENTRIES,
 };
 
 use crate::event::{anchor_event, Held};
@@ -198,7 +199,9 @@ pub unsafe extern "C" fn anchor_receiver_receive(
 
 /// Marks the claimed event done (after the handler succeeded): retries of it are then duplicates.
 /// `*completed_out` is false when the claim had been lost meanwhile (its lease expired and another
-/// worker took it over). `event` must come from this receiver's `anchor_receiver_receive` with
+/// worker took it over, which may have run the handler too); the result is still `ANCHOR_RESULT_OK`, and
+/// `anchor_receiver_last_error` then holds the warning to log, the same text in every language
+/// (`anchor-webhooks: claim lost: the handler of event ... outlasted its 30 s lease ...`). `event` must come from this receiver's `anchor_receiver_receive` with
 /// `ANCHOR_RECEPTION_FRESH`: any other event (one holding no claim, or claimed through another receiver,
 /// even one sharing the store) is `ANCHOR_RESULT_INVALID_ARGUMENT`, and its claim is left as it was.
 #[no_mangle]
@@ -252,6 +255,11 @@ unsafe fn settle(
             Settle::Complete => receiver.inner.complete(claimed, now_ms)?,
             Settle::Release => receiver.inner.release(claimed, now_ms)?,
         };
+        if !done && matches!(settle, Settle::Complete) {
+            // A success, but one the caller should log: the same words as every other language.
+            let event_id = claimed.verified.event.id();
+            receiver.last_error.record(&claim_lost_warning(event_id, receiver.inner.lease()));
+        }
         out.write(done);
         Ok(())
     })
