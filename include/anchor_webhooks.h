@@ -443,9 +443,10 @@ uint64_t anchor_now_unix_seconds(void);
  * `*completed_out` is false when the claim had been lost meanwhile (its lease expired and another
  * worker took it over, which may have run the handler too); the result is still `ANCHOR_RESULT_OK`, and
  * `anchor_receiver_last_error` then holds the warning to log, the same text in every language
- * (`anchor-webhooks: claim lost: the handler of event ... outlasted its 30 s lease ...`). `event` must come from this receiver's `anchor_receiver_receive` with
- * `ANCHOR_RECEPTION_FRESH`: any other event (one holding no claim, or claimed through another receiver,
- * even one sharing the store) is `ANCHOR_RESULT_INVALID_ARGUMENT`, and its claim is left as it was.
+ * (`anchor-webhooks: claim lost: the handler of event ... outlasted its 30 s lease ...`).
+ * `event` must come from this receiver's `anchor_receiver_receive` with `ANCHOR_RECEPTION_FRESH`: any
+ * other event (one holding no claim, or claimed through another receiver, even one sharing the store) is
+ * `ANCHOR_RESULT_INVALID_ARGUMENT`, and its claim is left as it was.
  */
 enum anchor_result anchor_receiver_complete(const struct anchor_receiver *receiver,
                                             const struct anchor_event *event,
