@@ -143,12 +143,14 @@ func (m *middleware) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Retry-After", retryAfter)
 		answer(w, http.StatusServiceUnavailable, map[string]any{"error": "in_progress"})
 	default:
-		m.runFresh(w, r, eventFrom(out, &p.res, body), claim)
+		m.runFresh(w, r, eventFrom(out, &p.res, body), claim, p)
 	}
 }
 
-// runFresh runs the handler for a claimed event, then completes or releases the claim.
-func (m *middleware) runFresh(w http.ResponseWriter, r *http.Request, event *Event, claim *C.anchor_event) {
+// runFresh runs the handler for a claimed event, then completes or releases the claim. p is the call's
+// state, whose scratch and result receive the warning of a lost claim (the event copied out what it needs).
+func (m *middleware) runFresh(w http.ResponseWriter, r *http.Request, event *Event, claim *C.anchor_event,
+	p *callState) {
 	recorder := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
 	succeeded := false
 	defer func() {
@@ -161,13 +163,13 @@ func (m *middleware) runFresh(w http.ResponseWriter, r *http.Request, event *Eve
 			runtime.KeepAlive(m)
 			return
 		}
-		var res C.go_result
-		out := make([]byte, 512)
-		code := C.go_complete(m.receiver, claim, now, bytesPtr(out), C.size_t(len(out)), &res, &done)
+		p.res = C.go_result{}
+		scratch, capacity := p.scratchPtr()
+		code := C.go_complete(m.receiver, claim, now, scratch, capacity, &p.res, &done)
 		runtime.KeepAlive(m)
 		// OK with done false: the lease ran out and another delivery took the claim over.
 		if code == C.ANCHOR_RESULT_OK && !bool(done) {
-			m.claimLost(r, event, failureMessage(out, &res))
+			m.claimLost(r, event, failureMessage(p.scratch[:], &p.res))
 		}
 	}()
 	var writer http.ResponseWriter = recorder
