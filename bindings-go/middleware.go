@@ -157,18 +157,19 @@ func (m *middleware) runFresh(w http.ResponseWriter, r *http.Request, event *Eve
 		// Also on a panic (re-raised as is): an unfinished handler releases the claim.
 		var done C.bool
 		now := C.uint64_t(time.Now().UnixMilli())
-		if !succeeded {
+		lost := false
+		if succeeded {
+			p.res = C.go_result{}
+			scratch, capacity := p.scratchPtr()
+			// OK with done false: the lease ran out and another delivery took the claim over.
+			code := C.go_complete(m.receiver, claim, now, scratch, capacity, &p.res, &done)
+			lost = code == C.ANCHOR_RESULT_OK && !bool(done)
+		} else {
 			C.anchor_receiver_release(m.receiver, claim, now, &done)
-			C.anchor_event_free(claim)
-			runtime.KeepAlive(m)
-			return
 		}
-		p.res = C.go_result{}
-		scratch, capacity := p.scratchPtr()
-		code := C.go_complete(m.receiver, claim, now, scratch, capacity, &p.res, &done)
+		C.anchor_event_free(claim)
 		runtime.KeepAlive(m)
-		// OK with done false: the lease ran out and another delivery took the claim over.
-		if code == C.ANCHOR_RESULT_OK && !bool(done) {
+		if lost {
 			m.claimLost(r, event, failureMessage(p.scratch[:], &p.res))
 		}
 	}()

@@ -135,11 +135,11 @@ anchor_result go_receive(const anchor_receiver *receiver, const uint8_t *packed,
 	return r;
 }
 
-// Completes a claim and frees its event; a lost claim (OK, *done false) brings the core's warning to `out`.
-anchor_result go_complete(const anchor_receiver *receiver, anchor_event *event, uint64_t now_ms, uint8_t *out,
-        size_t cap, go_result *res, bool *done) {
+// Completes a claim; a lost claim (OK, *done false) brings the core's warning to `out` (same call, so same
+// OS thread as the message it reads).
+anchor_result go_complete(const anchor_receiver *receiver, const anchor_event *event, uint64_t now_ms,
+        uint8_t *out, size_t cap, go_result *res, bool *done) {
 	anchor_result r = anchor_receiver_complete(receiver, event, now_ms, done);
-	anchor_event_free(event);
 	if (r == ANCHOR_RESULT_OK && !*done) go_message(go_receiver_last_error, receiver, out, cap, res);
 	return r;
 }

@@ -95,7 +95,7 @@ pub unsafe extern "C" fn anchor_memory_store_new(
     })
 }
 
-/// A duration the core refuses, named as the C parameter.
+/// A setting the core refuses (a duration, or `max_entries`), named as the C parameter.
 fn invalid_setting(parameter: &str, error: SettingError) -> Failure {
     Failure::invalid(format!("invalid_argument: {parameter} {error}"))
 }
@@ -253,14 +253,17 @@ unsafe fn settle(
             unsafe { (ffi::require(ffi::handle(event), "event")?, ffi::output(done_out, "out")?) };
         let claimed = event.claimed_by(&receiver.owner)?;
         let done = match settle {
-            Settle::Complete => receiver.inner.complete(claimed, now_ms)?,
+            Settle::Complete => {
+                let completed = receiver.inner.complete(claimed, now_ms)?;
+                if !completed {
+                    // A success, but one the caller should log: the same words as every other language.
+                    let event_id = claimed.verified.event.id();
+                    receiver.last_error.record(&claim_lost_warning(event_id, receiver.inner.lease()));
+                }
+                completed
+            }
             Settle::Release => receiver.inner.release(claimed, now_ms)?,
         };
-        if !done && matches!(settle, Settle::Complete) {
-            // A success, but one the caller should log: the same words as every other language.
-            let event_id = claimed.verified.event.id();
-            receiver.last_error.record(&claim_lost_warning(event_id, receiver.inner.lease()));
-        }
         out.write(done);
         Ok(())
     })

@@ -19,12 +19,12 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
 use anchor_webhooks::serde_json::{Map, Value};
-use anchor_webhooks::{
-    claim_lost_warning, Claimed, DedupeStore, Error as CoreError, ErrorCode, Event, EventType, MemoryStore,
-    Outcome, Receiver, Reception, RedisOptions, RedisStore, Scheme, Setting, SettingError, SignOptions,
-    Signer, Verified, Verifier, DEFAULT_DONE_TTL, DEFAULT_MAX_ENTRIES, IN_PROGRESS_RETRY_AFTER_SECONDS,
-};
 use anchor_webhooks::{usual_spellings, SessionData, TaskData};
+use anchor_webhooks::{
+    Claimed, DedupeStore, Error as CoreError, ErrorCode, Event, EventType, MemoryStore, Outcome, Receiver,
+    Reception, RedisOptions, RedisStore, Scheme, Setting, SettingError, SignOptions, Signer, Verified,
+    Verifier, DEFAULT_DONE_TTL, DEFAULT_MAX_ENTRIES, IN_PROGRESS_RETRY_AFTER_SECONDS,
+};
 use napi::bindgen_prelude::{AsyncTask, BufferSlice, Function, Uint8ArraySlice};
 use napi::{Env, JsString, JsValue, Task};
 use napi_derive::napi;
@@ -932,19 +932,11 @@ fn finish(
     let result = if handler_succeeded { Ok(()) } else { Err(()) };
     match receiver.finish(claimed, result, now_ms) {
         Outcome::Rejected(error) => Err(error),
-        outcome => {
-            let claim_lost_warning = match &outcome {
-                Outcome::Processed { verified, claim_lost: true } => {
-                    Some(claim_lost_warning(verified.event.id(), receiver.lease()))
-                }
-                _ => None,
-            };
-            Ok(Finished {
-                kind: outcome.kind(),
-                http_status: u32::from(outcome.http_status()),
-                claim_lost_warning,
-            })
-        }
+        outcome => Ok(Finished {
+            kind: outcome.kind(),
+            http_status: u32::from(outcome.http_status()),
+            claim_lost_warning: receiver.lost_claim_warning(&outcome),
+        }),
     }
 }
 

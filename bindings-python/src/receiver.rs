@@ -5,8 +5,8 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use anchor_webhooks::{
-    claim_lost_warning, Claimed, DedupeStore, MemoryStore, Outcome, Receiver, Reception, RedisOptions,
-    RedisStore, Setting, SettingError, Verified, DEFAULT_DONE_TTL, DEFAULT_LEASE, DEFAULT_MAX_ENTRIES,
+    Claimed, DedupeStore, MemoryStore, Outcome, Receiver, Reception, RedisOptions, RedisStore, Setting,
+    SettingError, Verified, DEFAULT_DONE_TTL, DEFAULT_LEASE, DEFAULT_MAX_ENTRIES,
     IN_PROGRESS_RETRY_AFTER_SECONDS,
 };
 use pyo3::exceptions::{PyRuntimeError, PyTypeError, PyValueError};
@@ -340,17 +340,16 @@ impl PyReception {
         let succeeded = exc_type.is_none_or(|exc_type| exc_type.is_none());
         let result = if succeeded { Ok(()) } else { Err(()) };
         let finish = || self.receiver.finish(claimed, result, now_ms);
-        match if self.remote { py.detach(finish) } else { finish() } {
-            Outcome::Rejected(error) => Err(errors::to_pyerr(py, &error)),
-            Outcome::Processed { verified, claim_lost: true } => {
-                let warning = claim_lost_warning(verified.event.id(), self.receiver.lease());
-                py.import("logging")?
-                    .call_method1("getLogger", ("anchor_webhooks",))?
-                    .call_method1("warning", (warning,))?;
-                Ok(false)
-            }
-            _ => Ok(false),
+        let outcome = if self.remote { py.detach(finish) } else { finish() };
+        if let Outcome::Rejected(error) = &outcome {
+            return Err(errors::to_pyerr(py, error));
         }
+        if let Some(warning) = self.receiver.lost_claim_warning(&outcome) {
+            py.import("logging")?
+                .call_method1("getLogger", ("anchor_webhooks",))?
+                .call_method1("warning", (warning,))?;
+        }
+        Ok(false)
     }
 
     fn __repr__(&self) -> String {

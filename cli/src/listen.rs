@@ -14,7 +14,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anchor_webhooks::{
-    claim_lost_warning, DedupeStore, ErrorCode, MemoryStore, Outcome, Receiver, RedisStore, Verifier,
+    DedupeStore, ErrorCode, MemoryStore, Outcome, Receiver, RedisStore, Verifier,
     IN_PROGRESS_RETRY_AFTER_SECONDS,
 };
 use axum::body::Bytes;
@@ -232,8 +232,8 @@ async fn serve_request(State(app): State<Arc<App>>, request: Request) -> Respons
     .await;
     match outcome {
         Ok(outcome) => {
-            if let Outcome::Processed { verified, claim_lost: true } = &outcome {
-                output::print_error_line(&claim_lost_warning(verified.event.id(), app.receiver.lease()));
+            if let Some(warning) = app.receiver.lost_claim_warning(&outcome) {
+                output::print_error_line(&warning);
             }
             answer(&outcome)
         }

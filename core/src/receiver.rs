@@ -155,6 +155,18 @@ impl<S: DedupeStore> Receiver<S> {
         })
     }
 
+    /// The warning to report for `outcome` when its handler outlasted this receiver's lease and lost the
+    /// claim ([`claim_lost_warning`]), else `None`: what every host logs after [`finish`](Receiver::finish)
+    /// or [`handle`](Receiver::handle).
+    pub fn lost_claim_warning<E>(&self, outcome: &Outcome<E>) -> Option<String> {
+        match outcome {
+            Outcome::Processed { verified, claim_lost: true } => {
+                Some(claim_lost_warning(verified.event.id(), self.lease))
+            }
+            _ => None,
+        }
+    }
+
     /// Marks a claimed event done. `Ok(false)` when the lease was lost to another worker meanwhile.
     pub fn complete(&self, claimed: &Claimed, now_ms: u64) -> Result<bool, Error> {
         self.store.complete(claimed.verified.event.id(), claimed.token, now_ms)

@@ -256,10 +256,13 @@ fn a_handler_that_outlasts_its_lease_is_processed_with_the_claim_lost() {
     let second = receiver.finish(retry, Ok::<(), ()>(()), NOW_MS + lease_ms + 2);
     assert!(matches!(second, Outcome::Processed { claim_lost: false, .. }), "{second:?}");
     assert_eq!(
-        anchor_webhooks::claim_lost_warning("evt_slow", receiver.lease()),
-        "anchor-webhooks: claim lost: the handler of event evt_slow outlasted its 1 s lease and the claim was gone \
-         when it finished (another delivery may have run it too); choose a lease longer than the handler"
+        receiver.lost_claim_warning(&first).as_deref(),
+        Some(
+            "anchor-webhooks: claim lost: the handler of event evt_slow outlasted its 1 s lease and the claim was \
+             gone when it finished (another delivery may have run it too); choose a lease longer than the handler"
+        )
     );
+    assert_eq!(receiver.lost_claim_warning(&second), None);
 }
 
 #[test]
