@@ -123,6 +123,9 @@ pub enum SecretProblem {
     AnchorSecretForStandard,
     /// The part after `whsec_` is not base64.
     NotBase64,
+    /// A Standard Webhooks secret without the `whsec_` prefix (read whole as base64) that is not base64:
+    /// usually a secret of another format, or a truncated copy.
+    UnprefixedNotBase64,
     /// The base64 decodes to nothing.
     EmptyKey,
 }
@@ -198,6 +201,9 @@ impl fmt::Display for SecretProblem {
                 "it is 64 hex digits, an Anchor secret; use the anchor scheme, or give the `whsec_...` secret"
             }
             SecretProblem::NotBase64 => "the part after `whsec_` is not valid base64",
+            SecretProblem::UnprefixedNotBase64 => {
+                "it has no `whsec_` prefix and is not valid base64 either: a Standard Webhooks secret is `whsec_` followed by base64"
+            }
             SecretProblem::EmptyKey => "it decodes to an empty key",
         })
     }
@@ -282,5 +288,18 @@ mod tests {
             assert_eq!(ErrorCode::from_str_code(code.as_str()), Some(*code));
         }
         assert_eq!(ErrorCode::from_str_code("nope"), None);
+    }
+
+    #[test]
+    fn a_standard_secret_that_is_not_base64_is_named_by_whether_it_has_the_prefix() {
+        use crate::{Scheme, Verifier};
+        let message =
+            |secret: &str| Verifier::new(Scheme::StandardWebhooks, [secret]).unwrap_err().to_string();
+        assert_eq!(message("whsec_!!"), "invalid secret #1: the part after `whsec_` is not valid base64");
+        assert_eq!(
+            message("my_webhook_secret"),
+            "invalid secret #1: it has no `whsec_` prefix and is not valid base64 either: a Standard Webhooks \
+             secret is `whsec_` followed by base64"
+        );
     }
 }

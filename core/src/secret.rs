@@ -16,10 +16,15 @@ pub(crate) type HmacSha256 = Hmac<Sha256>;
 /// The `whsec_` prefix of Standard Webhooks secrets.
 pub const STANDARD_SECRET_PREFIX: &str = "whsec_";
 
-/// Standard base64 that accepts the secret with or without `=` padding.
+/// Standard base64 that accepts the secret with or without `=` padding, and with non-zero unused bits in
+/// its last character (`whsec_AB` is the byte 0x00, as `whsec_AA`): the reference libraries (Python's
+/// `base64`, Node's `Buffer`, Go's `StdEncoding`) decode such a secret without complaint, so a secret they
+/// accept must give the same key here.
 pub(crate) const BASE64_LENIENT: GeneralPurpose = GeneralPurpose::new(
     &alphabet::STANDARD,
-    GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent),
+    GeneralPurposeConfig::new()
+        .with_decode_padding_mode(DecodePaddingMode::Indifferent)
+        .with_decode_allow_trailing_bits(true),
 );
 
 /// One configured secret, kept only as its keyed HMAC state (ipad/opad already absorbed), so a
@@ -42,16 +47,14 @@ impl Key {
                 keyed(secret.as_bytes())
             }
             Scheme::StandardWebhooks => {
-                let encoded = match secret.strip_prefix(STANDARD_SECRET_PREFIX) {
-                    Some(rest) => rest,
+                let (encoded, not_base64) = match secret.strip_prefix(STANDARD_SECRET_PREFIX) {
+                    Some(rest) => (rest, SecretProblem::NotBase64),
                     None if looks_like_anchor_secret(secret) => {
                         return Err(problem(SecretProblem::AnchorSecretForStandard))
                     }
-                    None => secret,
+                    None => (secret, SecretProblem::UnprefixedNotBase64),
                 };
-                let key = Zeroizing::new(
-                    BASE64_LENIENT.decode(encoded).map_err(|_| problem(SecretProblem::NotBase64))?,
-                );
+                let key = Zeroizing::new(BASE64_LENIENT.decode(encoded).map_err(|_| problem(not_base64))?);
                 if key.is_empty() {
                     return Err(problem(SecretProblem::EmptyKey));
                 }

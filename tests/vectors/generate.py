@@ -968,6 +968,10 @@ def standard_cases():
         "A whsec_ secret whose base64 lacks padding decodes to the same key and verifies.",
         "python-stdlib-hmac", [STD_SECRET_UNPADDED],
         T("v1," + std_b64(STD_SECRET_UNPADDED, MID, str(NOW), body_t)), body_t, OKT())
+    add("secret-with-non-zero-trailing-bits",
+        "A whsec_ secret whose last base64 character carries non-zero unused bits (whsec_AB) decodes to the "
+        "key the reference libraries use (the single byte 0x00, as whsec_AA) and verifies.",
+        "python-stdlib-hmac", ["whsec_AB"], T("v1," + std_b64("whsec_AA", MID, str(NOW), body_t)), body_t, OKT())
     add("wrong-signature", "A signature made with another secret is signature_mismatch.",
         "rejection", [S], T("v1," + bad), body_t, err("signature_mismatch"))
     add("signature-of-other-id",
@@ -1111,6 +1115,12 @@ def secret_cases():
         "standard", ["whsec_abcde"], False)
     add("standard-whsec-prefix-only", "whsec_ with nothing after it decodes to no bytes: refused.",
         "standard", ["whsec_"], False)
+    add("standard-unprefixed-not-base64",
+        "Without the whsec_ prefix the whole secret is read as base64: a raw string with characters outside "
+        "standard base64 (\"my_webhook_secret\") is refused.", "standard", ["my_webhook_secret"], False)
+    add("standard-non-zero-trailing-bits",
+        "Base64 whose last character carries non-zero unused bits (whsec_AB, canonically whsec_AA) is accepted "
+        "and decodes like the reference libraries decode it (one zero byte).", "standard", ["whsec_AB"], True)
     add("standard-bare-64-hex", "A bare 64-hex secret looks like an Anchor secret and is refused for this scheme.",
         "standard", [A], False)
     return out
