@@ -1,6 +1,6 @@
 //! The verifier: the exact rules and order of checks of SPEC §3 and §4 (and `docs/DECISIONS.md`).
 
-use std::fmt;
+use std::fmt::{self, Write as _};
 
 use subtle::{Choice, ConstantTimeEq};
 
@@ -190,11 +190,10 @@ impl Verifier {
                 let event = Event::from_anchor_body(body)?;
                 if let Some(header) = event_header {
                     if header != event.event_type().as_str() {
-                        // Quoted and escaped by `Debug`: the envelope's type may hold any character (the
-                        // message stays one line), and the WebAssembly build already has the escaping.
                         return Err(Error::invalid_payload(format!(
-                            "the unsigned `Anchor-Event` header says {header:?} but the signed envelope's type is {:?}",
-                            event.event_type().as_str()
+                            "the unsigned `Anchor-Event` header says {} but the signed envelope's type is {}",
+                            quoted(header),
+                            quoted(event.event_type().as_str())
                         )));
                     }
                 }
@@ -353,6 +352,32 @@ fn standard_headers<'h>(
     Ok(Signed { timestamp_text, timestamp, delivery_id, event_header: None })
 }
 
+/// `text` in double quotes for a one-line ASCII message (the envelope's type may hold any character):
+/// printable ASCII as it is, `"` and `\\` escaped, `\\n`, `\\r`, `\\t`, and any other character as
+/// `\\u{..}`. Not `Debug`, whose escaping keeps printable non-ASCII characters but brings the Unicode
+/// printable tables into the WebAssembly build: about 1 KB of its 150 KiB budget.
+fn quoted(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 2);
+    out.push('"');
+    for c in text.chars() {
+        match c {
+            '"' | '\\' => {
+                out.push('\\');
+                out.push(c);
+            }
+            ' '..='~' => out.push(c),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            _ => {
+                let _ = write!(out, "\\u{{{:x}}}", u32::from(c));
+            }
+        }
+    }
+    out.push('"');
+    out
+}
+
 /// Looks for the usual reason a genuine delivery fails: the framework parsed the body and the handler
 /// passed a re-serialisation (or nothing) instead of the raw bytes.
 fn mismatch_hint(body: &[u8]) -> MismatchHint {
@@ -381,6 +406,13 @@ mod tests {
     use super::*;
 
     #[test]
+    fn quoted_text_is_one_line_of_ascii() {
+        assert_eq!(quoted("task.completed"), r#""task.completed""#);
+        assert_eq!(quoted("a\"b\\c\td\r\n"), r#""a\"b\\c\td\r\n""#);
+        assert_eq!(quoted("\0\u{7f}é😀"), r#""\u{0}\u{7f}\u{e9}\u{1f600}""#);
+    }
+
+    #[test]
     fn an_event_header_that_contradicts_the_envelope_quotes_both_on_one_line() {
         let secret = "36da51b166a69268a59a8d5ee0b32c9f5e5aaee7d301c7a5a36844318e116fc6";
         let body = br#"{"id":"evt_1","type":"task.completed\nX-Injected: 1","created":"2026-05-24T12:18:05Z","data":{}}"#;
@@ -392,6 +424,16 @@ mod tests {
             error.to_string(),
             "invalid payload (the signature is valid): the unsigned `Anchor-Event` header says \"task.failed\" but \
              the signed envelope's type is \"task.completed\\nX-Injected: 1\""
+        );
+        let body = r#"{"id":"evt_1","type":"tâche.\"finie\"","created":"2026-05-24T12:18:05Z","data":{}}"#
+            .as_bytes();
+        let headers =
+            crate::Signer::new(Scheme::Anchor, [secret]).unwrap().sign(body, 1_716_544_084, options).unwrap();
+        let error = Verifier::anchor([secret]).unwrap().verify(&headers, body, 1_716_544_084).unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "invalid payload (the signature is valid): the unsigned `Anchor-Event` header says \"task.failed\" but \
+             the signed envelope's type is \"t\\u{e2}che.\\\"finie\\\"\""
         );
     }
 }
