@@ -14,7 +14,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anchor_webhooks::{
-    DedupeStore, ErrorCode, MemoryStore, Outcome, Receiver, RedisStore, Verifier,
+    DedupeStore, ErrorCode, MemoryStore, Outcome, Receiver, RedisStore, Verifier, DEFAULT_LEASE,
     IN_PROGRESS_RETRY_AFTER_SECONDS,
 };
 use axum::body::Bytes;
@@ -74,6 +74,12 @@ pub(crate) struct ListenArgs {
     /// sender retries.
     #[arg(long, value_name = "URL")]
     forward_to: Option<String>,
+
+    /// How long a fresh delivery's claim is held while it is forwarded; after that a retry of the same
+    /// event may take it over (and a handler that finishes later reports the lost claim on stderr). Keep
+    /// it longer than a forward can take (at most 10 s).
+    #[arg(long, value_name = "SECS", default_value_t = DEFAULT_LEASE.as_secs())]
+    lease: u64,
 
     /// The path deliveries are POSTed to; any other path answers 404.
     #[arg(long, value_name = "PATH", default_value = "/webhooks", value_parser = parse_path)]
@@ -152,7 +158,9 @@ pub(crate) fn run(args: ListenArgs) -> Result<(), Failure> {
     }
     // The body is read up to the verifier's limit; a larger one is refused before reaching the core.
     let body_limit = verifier.max_body_bytes();
-    let receiver = Receiver::new(verifier, args.dedupe.store()?);
+    let receiver = Receiver::new(verifier, args.dedupe.store()?)
+        .with_lease(Duration::from_secs(args.lease))
+        .map_err(|error| Failure::usage(format!("--lease {}: {error}", args.lease)))?;
     let app = Arc::new(App { receiver, forward, path: args.path });
 
     let runtime = crate::runtime()?;

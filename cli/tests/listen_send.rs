@@ -363,6 +363,64 @@ fn listen_answers_in_progress_while_the_handler_runs() {
     assert_eq!(forwarder.next_line(), "handler_failed task.completed evt_p secret=0 status=500");
 }
 
+/// Reads one HTTP request (head and `Content-Length` body) from a forward, without answering it.
+fn read_forward(connection: &mut TcpStream) {
+    let mut reader = BufReader::new(connection.try_clone().expect("clone"));
+    let mut length = 0;
+    loop {
+        let mut line = String::new();
+        reader.read_line(&mut line).expect("read the forward's head");
+        if line == "\r\n" {
+            break;
+        }
+        if let Some((name, value)) = line.split_once(':') {
+            if name.eq_ignore_ascii_case("content-length") {
+                length = value.trim().parse().expect("content-length");
+            }
+        }
+    }
+    reader.read_exact(&mut vec![0; length]).expect("read the forward's body");
+}
+
+#[test]
+fn listen_reports_a_claim_lost_by_a_handler_that_outlasted_its_lease() {
+    // Forwards are held open by the test: the first delivery's handler outlasts its 1 s lease, a retry of the
+    // same event takes the claim over, and the first forward is answered only then.
+    let hold = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let hold_url = format!("http://127.0.0.1:{}/", hold.local_addr().unwrap().port());
+    let forwarder = Listener::start(&["--secret", SECRET, "--lease", "1", "--forward-to", &hold_url]);
+    let body = r#"{"id":"evt_lost","type":"task.completed","created":"2026-05-24T12:18:05.123Z","data":{}}"#;
+    let headers = signed_headers(body);
+    let deliver = |headers: Vec<(String, String)>| {
+        let port = forwarder.port;
+        thread::spawn(move || raw_request(port, "POST", "/webhooks", &headers, body.as_bytes()).0)
+    };
+
+    let first = deliver(headers.clone());
+    let (mut first_forward, _) = hold.accept().expect("the first forward arrives");
+    read_forward(&mut first_forward);
+    thread::sleep(Duration::from_millis(1_300));
+    let retry = deliver(headers);
+    let (mut retry_forward, _) = hold.accept().expect("the retry is forwarded: its claim took over");
+    read_forward(&mut retry_forward);
+
+    let ok = b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\nconnection: close\r\n\r\n";
+    first_forward.write_all(ok).expect("answer the first forward");
+    drop(first_forward);
+    assert_eq!(first.join().expect("first delivery"), 200);
+    assert_eq!(forwarder.next_line(), "processed task.completed evt_lost secret=0 status=200");
+    forwarder.wait_stderr_contains(
+        "anchor-webhooks: claim lost: the handler of event evt_lost outlasted its 1 s lease and the claim was \
+         gone when it finished (another delivery may have run it too); choose a lease longer than the handler\n",
+    );
+
+    retry_forward.write_all(ok).expect("answer the retry's forward");
+    drop(retry_forward);
+    assert_eq!(retry.join().expect("retry"), 200);
+    assert_eq!(forwarder.next_line(), "processed task.completed evt_lost secret=0 status=200");
+    assert_eq!(forwarder.stderr().matches("claim lost").count(), 1, "{}", forwarder.stderr());
+}
+
 #[cfg(unix)]
 #[test]
 fn listen_stops_cleanly_on_sigterm() {
@@ -384,6 +442,13 @@ fn listen_usage_and_secret_errors() {
     let out = run(&["listen", "--secret", SECRET, "--forward-to", "localhost:9000"], b"");
     assert_eq!(out.code, 2, "{out:?}");
     assert_eq!(out.stderr, "error: --forward-to localhost:9000: expected an http:// or https:// URL (the scheme is `localhost`)\n");
+    let out = run(&["listen", "--secret", SECRET, "--lease", "0"], b"");
+    assert_eq!(out.code, 2, "{out:?}");
+    assert_eq!(
+        out.stderr,
+        "error: --lease 0: must be at least 1 s: a shorter lease expires under a running handler, and a retry \
+         would run it a second time alongside (the default is 30 s)\n"
+    );
     // An unusable secret is refused before listening: one JSON line, exit 1.
     let out = run(&["listen", "--port", "0", "--secret", " x"], b"");
     assert_eq!(out.code, 1, "{out:?}");
