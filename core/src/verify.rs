@@ -415,25 +415,23 @@ mod tests {
     #[test]
     fn an_event_header_that_contradicts_the_envelope_quotes_both_on_one_line() {
         let secret = "36da51b166a69268a59a8d5ee0b32c9f5e5aaee7d301c7a5a36844318e116fc6";
-        let body = br#"{"id":"evt_1","type":"task.completed\nX-Injected: 1","created":"2026-05-24T12:18:05Z","data":{}}"#;
-        let options = crate::SignOptions { id: None, event_type: Some("task.failed") };
-        let headers =
-            crate::Signer::new(Scheme::Anchor, [secret]).unwrap().sign(body, 1_716_544_084, options).unwrap();
-        let error = Verifier::anchor([secret]).unwrap().verify(&headers, body, 1_716_544_084).unwrap_err();
+        let refusal = |envelope_type: &str| {
+            let body = format!(
+                r#"{{"id":"evt_1","type":{},"created":"2026-05-24T12:18:05Z","data":{{}}}}"#,
+                serde_json::Value::from(envelope_type)
+            );
+            let options = crate::SignOptions { id: None, event_type: Some("task.failed") };
+            let signer = crate::Signer::new(Scheme::Anchor, [secret]).unwrap();
+            let headers = signer.sign(body.as_bytes(), 1_716_544_084, options).unwrap();
+            let verifier = Verifier::anchor([secret]).unwrap();
+            verifier.verify(&headers, body.as_bytes(), 1_716_544_084).unwrap_err().to_string()
+        };
+        let prefix = "invalid payload (the signature is valid): the unsigned `Anchor-Event` header says \"task.failed\" \
+                      but the signed envelope's type is ";
         assert_eq!(
-            error.to_string(),
-            "invalid payload (the signature is valid): the unsigned `Anchor-Event` header says \"task.failed\" but \
-             the signed envelope's type is \"task.completed\\nX-Injected: 1\""
+            refusal("task.completed\nX-Injected: 1"),
+            format!(r#"{prefix}"task.completed\nX-Injected: 1""#)
         );
-        let body = r#"{"id":"evt_1","type":"tâche.\"finie\"","created":"2026-05-24T12:18:05Z","data":{}}"#
-            .as_bytes();
-        let headers =
-            crate::Signer::new(Scheme::Anchor, [secret]).unwrap().sign(body, 1_716_544_084, options).unwrap();
-        let error = Verifier::anchor([secret]).unwrap().verify(&headers, body, 1_716_544_084).unwrap_err();
-        assert_eq!(
-            error.to_string(),
-            "invalid payload (the signature is valid): the unsigned `Anchor-Event` header says \"task.failed\" but \
-             the signed envelope's type is \"t\\u{e2}che.\\\"finie\\\"\""
-        );
+        assert_eq!(refusal("tâche.\"finie\""), format!(r#"{prefix}"t\u{{e2}}che.\"finie\"""#));
     }
 }
