@@ -244,6 +244,19 @@ describe('verify: results and errors', () => {
       return true
     })
     assert.equal(codeOf(() => verifier.verify(body, {}, { now: NOW })), 'missing_header')
+    // The other scheme's signature header passes the binding's header filter, so the core can name it.
+    const standardDelivery = sign(STANDARD_SECRET, body, { timestamp: NOW, scheme: 'standard' })
+    for (const headers of [standardDelivery, new Headers(standardDelivery)]) {
+      assert.throws(() => verifier.verify(body, headers, { now: NOW }), {
+        code: 'missing_header',
+        message: "missing header `Anchor-Signature`: the delivery carries `webhook-signature` instead, so it is signed with the " +
+          "Standard Webhooks scheme: verify it with a verifier of the standard scheme and that webhook's `whsec_` secret",
+      })
+    }
+    assert.throws(() => new Verifier(STANDARD_SECRET, { scheme: 'standard' }).verify(body, sign(SECRET, body, { timestamp: NOW }), { now: NOW }), {
+      code: 'missing_header',
+      message: /carries `Anchor-Signature` instead, so it is signed with the Anchor scheme/,
+    })
     assert.throws(() => verifier.verify('{}', { ...sign(SECRET, '{}', { timestamp: NOW }) }, { now: NOW }), { code: 'invalid_payload', httpStatus: 400 })
     assert.throws(() => new Verifier(SECRET, { maxBodyBytes: 10 }).verify(body, sign(SECRET, body, { timestamp: NOW }), { now: NOW }), { code: 'body_too_large', httpStatus: 413 })
     assert.throws(() => new Verifier(` ${SECRET}`), { code: 'invalid_secret', httpStatus: 500 })

@@ -225,6 +225,22 @@ test('verifyRequest reads the body once, resolves to the event, and keeps the by
   await assert.rejects(new Verifier(secret).verifyRequest(forged, { now }), { code: 'signature_mismatch' });
 });
 
+test('a delivery of the other scheme is named in the missing_header error', () => {
+  const body = envelope('evt_other');
+  const standardSecret = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
+  const standard = new Headers(sign(standardSecret, body, { timestamp: now, scheme: 'standard' }));
+  assert.throws(() => new Verifier(secret).verify(body, standard, { now }), {
+    code: 'missing_header',
+    message:
+      "missing header `Anchor-Signature`: the delivery carries `webhook-signature` instead, so it is signed with the " +
+      "Standard Webhooks scheme: verify it with a verifier of the standard scheme and that webhook's `whsec_` secret",
+  });
+  assert.throws(() => new Verifier(standardSecret, { scheme: 'standard' }).verify(body, sign(secret, body, { timestamp: now }), { now }), {
+    code: 'missing_header',
+    message: /carries `Anchor-Signature` instead, so it is signed with the Anchor scheme/,
+  });
+});
+
 test('require() gives the same API (CommonJS entry)', () => {
   const require = createRequire(import.meta.url);
   const api = require('anchor-webhooks-wasm');

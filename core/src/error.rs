@@ -6,6 +6,8 @@
 
 use std::fmt;
 
+use crate::Scheme;
+
 macro_rules! error_codes {
     ($( $(#[$doc:meta])* $variant:ident = $number:literal, $code:literal, $status:literal; )+) => {
         /// The stable, field-less identity of an [`Error`]: what bindings and tests compare.
@@ -84,8 +86,9 @@ impl fmt::Display for ErrorCode {
 pub enum Error {
     /// A configured secret is unusable; `index` is its position in the list given.
     InvalidSecret { index: usize, reason: SecretProblem },
-    /// A required header is absent.
-    MissingHeader { header: &'static str },
+    /// A required header is absent. `signed_with` is set when the delivery carries the signature header of
+    /// the other scheme instead (that scheme, and the header found): a verifier built for the wrong scheme.
+    MissingHeader { header: &'static str, signed_with: Option<(Scheme, &'static str)> },
     /// A header is present but unusable.
     MalformedHeader { header: &'static str, reason: &'static str },
     /// A timestamp is not 1 to 12 ASCII digits.
@@ -216,9 +219,22 @@ impl fmt::Display for Error {
                 write!(f, "invalid secret: {}", SecretProblem::NoSecrets)
             }
             Error::InvalidSecret { index, reason } => write!(f, "invalid secret #{}: {reason}", index + 1),
-            Error::MissingHeader { header } => write!(
+            Error::MissingHeader { header, signed_with: None } => write!(
                 f,
                 "missing header `{header}`: is this a signed delivery, and does your framework pass all headers through?"
+            ),
+            Error::MissingHeader { header, signed_with: Some((scheme, found)) } => write!(
+                f,
+                "missing header `{header}`: the delivery carries `{found}` instead, so it is signed with the {} \
+                 scheme: verify it with a verifier of the {scheme} scheme and that webhook's {} secret",
+                match scheme {
+                    Scheme::Anchor => "Anchor",
+                    Scheme::StandardWebhooks => "Standard Webhooks",
+                },
+                match scheme {
+                    Scheme::Anchor => "64-hex-digit",
+                    Scheme::StandardWebhooks => "`whsec_`",
+                }
             ),
             Error::MalformedHeader { header, reason } => write!(f, "malformed header `{header}`: {reason}"),
             Error::MalformedTimestamp { source } => write!(

@@ -115,10 +115,6 @@ pub(crate) fn read_first<'h>(
     Ok(None)
 }
 
-pub(crate) fn require<T>(value: Option<T>, header: &'static str) -> Result<T, Error> {
-    value.ok_or(Error::MissingHeader { header })
-}
-
 /// Unix seconds: 1 to 12 ASCII digits, nothing else.
 pub(crate) fn timestamp(digits: &[u8], source: &'static str) -> Result<u64, Error> {
     if digits.is_empty() || digits.len() > MAX_TIMESTAMP_DIGITS || !digits.iter().all(u8::is_ascii_digit) {

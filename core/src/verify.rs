@@ -6,7 +6,7 @@ use subtle::{Choice, ConstantTimeEq};
 
 use crate::error::{Error, MismatchHint};
 use crate::event::Event;
-use crate::headers::Headers;
+use crate::headers::{HeaderLookup, Headers};
 use crate::parse::{self, Signatures};
 use crate::secret::{self, Key};
 
@@ -37,7 +37,8 @@ impl Scheme {
     }
 
     /// Every header the verifier of this scheme reads, in the canonical casing; any other header is
-    /// ignored. Bindings whose host hands headers over one by one may pass only these (the core still
+    /// ignored. The last ones are the other scheme's signature headers, read only when this scheme's own
+    /// are missing, to say that the delivery is signed with the other scheme. Bindings whose host hands headers over one by one may pass only these (the core still
     /// matches names case-insensitively and still sees repeated ones).
     pub const fn header_names(self) -> &'static [&'static str] {
         match self {
@@ -46,6 +47,8 @@ impl Scheme {
                 parse::ANCHOR_TIMESTAMP,
                 parse::ANCHOR_DELIVERY_ID,
                 parse::ANCHOR_EVENT,
+                parse::WEBHOOK_SIGNATURE[0],
+                parse::WEBHOOK_SIGNATURE[1],
             ],
             Scheme::StandardWebhooks => &[
                 parse::WEBHOOK_ID[0],
@@ -54,6 +57,7 @@ impl Scheme {
                 parse::WEBHOOK_ID[1],
                 parse::WEBHOOK_TIMESTAMP[1],
                 parse::WEBHOOK_SIGNATURE[1],
+                parse::ANCHOR_SIGNATURE,
             ],
         }
     }
@@ -307,13 +311,14 @@ fn anchor_headers<'h>(
     use parse::{ANCHOR_DELIVERY_ID, ANCHOR_EVENT, ANCHOR_SIGNATURE, ANCHOR_TIMESTAMP};
     let [signature, header_ts, delivery_id, event_header] =
         headers.headers([ANCHOR_SIGNATURE, ANCHOR_TIMESTAMP, ANCHOR_DELIVERY_ID, ANCHOR_EVENT]);
-    let signature = parse::require(parse::checked(ANCHOR_SIGNATURE, signature)?, ANCHOR_SIGNATURE)?;
+    let signature = parse::checked(ANCHOR_SIGNATURE, signature)?
+        .ok_or_else(|| missing(headers, ANCHOR_SIGNATURE, Scheme::StandardWebhooks))?;
     let t = parse::anchor_signature(signature, signatures)?;
     let header_ts = parse::checked(ANCHOR_TIMESTAMP, header_ts)?;
     let delivery_id = parse::checked_str(ANCHOR_DELIVERY_ID, delivery_id)?;
     let event_header = parse::checked_str(ANCHOR_EVENT, event_header)?;
     if header_ts.is_none() && t.is_none() {
-        return Err(Error::MissingHeader { header: ANCHOR_TIMESTAMP });
+        return Err(Error::MissingHeader { header: ANCHOR_TIMESTAMP, signed_with: None });
     }
     if signatures.len() == 0 {
         return Err(Error::NoSignature { header: ANCHOR_SIGNATURE });
@@ -327,7 +332,7 @@ fn anchor_headers<'h>(
         }
     }
     let (timestamp_text, timestamp) =
-        header_ts.or(t).ok_or(Error::MissingHeader { header: ANCHOR_TIMESTAMP })?;
+        header_ts.or(t).ok_or(Error::MissingHeader { header: ANCHOR_TIMESTAMP, signed_with: None })?;
     Ok(Signed { timestamp_text, timestamp, delivery_id, event_header })
 }
 
@@ -337,9 +342,12 @@ fn standard_headers<'h>(
 ) -> Result<Signed<'h>, Error> {
     let [id_name, ts_name, sig_name] =
         [parse::WEBHOOK_ID, parse::WEBHOOK_TIMESTAMP, parse::WEBHOOK_SIGNATURE];
-    let (id_found, id) = parse::require(parse::read_first(headers, id_name)?, id_name[0])?;
-    let (ts_found, timestamp_text) = parse::require(parse::read_first(headers, ts_name)?, ts_name[0])?;
-    let (sig_found, signature) = parse::require(parse::read_first(headers, sig_name)?, sig_name[0])?;
+    let require = |names: [&'static str; 2]| {
+        parse::read_first(headers, names)?.ok_or_else(|| missing(headers, names[0], Scheme::Anchor))
+    };
+    let (id_found, id) = require(id_name)?;
+    let (ts_found, timestamp_text) = require(ts_name)?;
+    let (sig_found, signature) = require(sig_name)?;
     if id.is_empty() {
         return Err(Error::malformed(id_name[0], "the message id is empty"));
     }
@@ -350,6 +358,17 @@ fn standard_headers<'h>(
     let timestamp = parse::timestamp(timestamp_text, ts_found)?;
     let delivery_id = Some(parse::as_str(id_found, id)?);
     Ok(Signed { timestamp_text, timestamp, delivery_id, event_header: None })
+}
+
+/// `header` is missing: the error names the signature header of `other` (the other scheme) when the
+/// delivery carries it instead. Only on this error path: a verification that succeeds never looks.
+fn missing(headers: &(impl Headers + ?Sized), header: &'static str, other: Scheme) -> Error {
+    let signature_headers: &[&'static str] = match other {
+        Scheme::Anchor => &[parse::ANCHOR_SIGNATURE],
+        Scheme::StandardWebhooks => &parse::WEBHOOK_SIGNATURE,
+    };
+    let found = signature_headers.iter().find(|name| headers.header(name) != HeaderLookup::Missing);
+    Error::MissingHeader { header, signed_with: found.map(|name| (other, *name)) }
 }
 
 /// `text` in double quotes for a one-line ASCII message (the envelope's type may hold any character):
@@ -410,6 +429,53 @@ mod tests {
         assert_eq!(quoted("task.completed"), r#""task.completed""#);
         assert_eq!(quoted("a\"b\\c\td\r\n"), r#""a\"b\\c\td\r\n""#);
         assert_eq!(quoted("\0\u{7f}é😀"), r#""\u{0}\u{7f}\u{e9}\u{1f600}""#);
+    }
+
+    #[test]
+    fn a_delivery_of_the_other_scheme_is_named_in_the_missing_header_error() {
+        let body = br#"{"id":"evt_1","type":"task.completed","created":"2026-05-24T12:18:05Z","data":{}}"#;
+        let at = 1_716_544_084;
+        let anchor_secret = "36da51b166a69268a59a8d5ee0b32c9f5e5aaee7d301c7a5a36844318e116fc6";
+        let standard_secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+        let anchor = Verifier::anchor([anchor_secret]).unwrap();
+        let standard = Verifier::standard([standard_secret]).unwrap();
+        let standard_delivery = crate::sign(Scheme::StandardWebhooks, [standard_secret], body, at).unwrap();
+        let anchor_delivery = crate::sign(Scheme::Anchor, [anchor_secret], body, at).unwrap();
+        // As a binding passes them: only the names `header_names()` lists, in lower case.
+        let passed = |delivery: &crate::SignedHeaders, scheme: Scheme| -> Vec<(String, String)> {
+            delivery
+                .iter()
+                .filter(|(name, _)| {
+                    scheme.header_names().iter().any(|known| known.eq_ignore_ascii_case(name))
+                })
+                .map(|(name, value)| (name.to_ascii_lowercase(), value.to_owned()))
+                .collect()
+        };
+        let error = anchor.verify(&passed(&standard_delivery, Scheme::Anchor), body, at).unwrap_err();
+        assert_eq!(error.code(), crate::ErrorCode::MissingHeader);
+        assert_eq!(
+            error.to_string(),
+            "missing header `Anchor-Signature`: the delivery carries `webhook-signature` instead, so it is signed \
+             with the Standard Webhooks scheme: verify it with a verifier of the standard scheme and that webhook's \
+             `whsec_` secret"
+        );
+        let svix = [("svix-id", "msg_1"), ("svix-timestamp", "1716544084"), ("svix-signature", "v1,x")];
+        let error = anchor.verify(&svix, body, at).unwrap_err();
+        assert!(error.to_string().contains("carries `svix-signature` instead"), "{error}");
+        let error =
+            standard.verify(&passed(&anchor_delivery, Scheme::StandardWebhooks), body, at).unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "missing header `webhook-id`: the delivery carries `Anchor-Signature` instead, so it is signed with the \
+             Anchor scheme: verify it with a verifier of the anchor scheme and that webhook's 64-hex-digit secret"
+        );
+        // Without the other scheme's header, the usual text.
+        let error = anchor.verify(&[("webhook-id", "msg_1")], body, at).unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "missing header `Anchor-Signature`: is this a signed delivery, and does your framework pass all headers \
+             through?"
+        );
     }
 
     #[test]
