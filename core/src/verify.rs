@@ -38,8 +38,9 @@ impl Scheme {
 
     /// Every header the verifier of this scheme reads, in the canonical casing; any other header is
     /// ignored. The last ones are the other scheme's signature headers, read only when this scheme's own
-    /// are missing, to say that the delivery is signed with the other scheme. Bindings whose host hands headers over one by one may pass only these (the core still
-    /// matches names case-insensitively and still sees repeated ones).
+    /// are missing, to say that the delivery is signed with the other scheme. Bindings whose host hands
+    /// headers over one by one may pass only these (the core still matches names case-insensitively and
+    /// still sees repeated ones).
     pub const fn header_names(self) -> &'static [&'static str] {
         match self {
             Scheme::Anchor => &[
@@ -372,8 +373,8 @@ fn missing(headers: &(impl Headers + ?Sized), header: &'static str, other: Schem
 }
 
 /// `text` in double quotes for a one-line ASCII message (the envelope's type may hold any character):
-/// printable ASCII as it is, `"` and `\\` escaped, `\\n`, `\\r`, `\\t`, and any other character as
-/// `\\u{..}`. Not `Debug`, whose escaping keeps printable non-ASCII characters but brings the Unicode
+/// printable ASCII as it is, `"` and `\` escaped, `\n`, `\r`, `\t`, and any other character as
+/// `\u{..}`. Not `Debug`, whose escaping keeps printable non-ASCII characters but brings the Unicode
 /// printable tables into the WebAssembly build: about 1 KB of its 150 KiB budget.
 fn quoted(text: &str) -> String {
     let mut out = String::with_capacity(text.len() + 2);
