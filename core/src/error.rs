@@ -124,6 +124,8 @@ pub enum SecretProblem {
     StandardSecretForAnchor,
     /// A 64-hex-digit secret given to the Standard Webhooks scheme.
     AnchorSecretForStandard,
+    /// A Standard Webhooks asymmetric key (`whpk_...` or `whsk_...`, ed25519), not an HMAC secret.
+    AsymmetricKey,
     /// The part after `whsec_` is not base64.
     NotBase64,
     /// A Standard Webhooks secret without the `whsec_` prefix (read whole as base64) that is not base64:
@@ -202,6 +204,10 @@ impl fmt::Display for SecretProblem {
             }
             SecretProblem::AnchorSecretForStandard => {
                 "it is 64 hex digits, an Anchor secret; use the anchor scheme, or give the `whsec_...` secret"
+            }
+            SecretProblem::AsymmetricKey => {
+                "it is a Standard Webhooks asymmetric key (`whpk_`/`whsk_`, ed25519), not an HMAC secret: give \
+                 the webhook's `whsec_` secret"
             }
             SecretProblem::NotBase64 => "the part after `whsec_` is not valid base64",
             SecretProblem::UnprefixedNotBase64 => {
@@ -307,11 +313,20 @@ mod tests {
     }
 
     #[test]
-    fn a_standard_secret_that_is_not_base64_is_named_by_whether_it_has_the_prefix() {
+    fn a_standard_secret_that_cannot_key_an_hmac_is_named_by_its_prefix() {
         use crate::{Scheme, Verifier};
         let message =
             |secret: &str| Verifier::new(Scheme::StandardWebhooks, [secret]).unwrap_err().to_string();
         assert_eq!(message("whsec_!!"), "invalid secret #1: the part after `whsec_` is not valid base64");
+        for key in ["whpk_MCowBQYDK2VwAyEA", "whsk_MC4CAQAwBQYDK2Vw"] {
+            for scheme in [Scheme::StandardWebhooks, Scheme::Anchor] {
+                assert_eq!(
+                    Verifier::new(scheme, [key]).unwrap_err().to_string(),
+                    "invalid secret #1: it is a Standard Webhooks asymmetric key (`whpk_`/`whsk_`, ed25519), not an \
+                     HMAC secret: give the webhook's `whsec_` secret"
+                );
+            }
+        }
         assert_eq!(
             message("my_webhook_secret"),
             "invalid secret #1: it has no `whsec_` prefix and is not valid base64 either: a Standard Webhooks \

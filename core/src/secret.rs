@@ -16,6 +16,10 @@ pub(crate) type HmacSha256 = Hmac<Sha256>;
 /// The `whsec_` prefix of Standard Webhooks secrets.
 pub const STANDARD_SECRET_PREFIX: &str = "whsec_";
 
+/// The prefixes of Standard Webhooks' asymmetric keys (ed25519, `v1a` signatures): a public key `whpk_`
+/// and a secret key `whsk_`. Neither can key an HMAC, and no secret of either scheme starts like this.
+const ASYMMETRIC_KEY_PREFIXES: [&str; 2] = ["whpk_", "whsk_"];
+
 /// Standard base64 that accepts the secret with or without `=` padding, and with non-zero unused bits in
 /// its last character (`whsec_AB` is the byte 0x00, as `whsec_AA`): the reference libraries (Python's
 /// `base64`, Node's `Buffer`, Go's `StdEncoding`) decode such a secret without complaint, so a secret they
@@ -39,6 +43,9 @@ impl Key {
     pub(crate) fn new(scheme: Scheme, index: usize, secret: &str) -> Result<Key, Error> {
         let problem = |reason| Error::InvalidSecret { index, reason };
         check_shape(secret).map_err(problem)?;
+        if ASYMMETRIC_KEY_PREFIXES.iter().any(|prefix| secret.starts_with(prefix)) {
+            return Err(problem(SecretProblem::AsymmetricKey));
+        }
         let mac = match scheme {
             Scheme::Anchor => {
                 if secret.starts_with(STANDARD_SECRET_PREFIX) {

@@ -1121,6 +1121,14 @@ def secret_cases():
     add("standard-non-zero-trailing-bits",
         "Base64 whose last character carries non-zero unused bits (whsec_AB, canonically whsec_AA) is accepted "
         "and decodes like the reference libraries decode it (one zero byte).", "standard", ["whsec_AB"], True)
+    add("standard-asymmetric-public-key",
+        "A Standard Webhooks asymmetric public key (whpk_, ed25519 for v1a signatures) cannot key an HMAC: refused.",
+        "standard", ["whpk_" + base64.b64encode(hashlib.sha256(b"anchor-webhooks vectors: ed25519").digest()).decode()],
+        False)
+    add("anchor-asymmetric-secret-key",
+        "A Standard Webhooks asymmetric secret key (whsk_) is no Anchor secret either: refused.",
+        "anchor", ["whsk_" + base64.b64encode(hashlib.sha256(b"anchor-webhooks vectors: ed25519 sk").digest()).decode()],
+        False)
     add("standard-bare-64-hex", "A bare 64-hex secret looks like an Anchor secret and is refused for this scheme.",
         "standard", [A], False)
     return out
@@ -1409,6 +1417,8 @@ def oracle_secrets(case):
         if not s or s[0].isspace() or s[-1].isspace():
             return {"ok": False, "error": "invalid_secret"}
         if len(s) >= 2 and s[0] == s[-1] and s[0] in "\"'":
+            return {"ok": False, "error": "invalid_secret"}
+        if s.startswith(("whpk_", "whsk_")):
             return {"ok": False, "error": "invalid_secret"}
         if case["scheme"] == "anchor":
             if s.startswith("whsec_"):
