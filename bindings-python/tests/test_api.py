@@ -195,24 +195,6 @@ def test_error_attributes_and_hierarchy() -> None:
         aw.Verifier(SECRET).verify(b"{}", headers, now=NOW)
 
 
-def test_a_delivery_of_the_other_scheme_is_named() -> None:
-    # Through every header container path of the binding (a dict walk, a WSGI environ, a pair list): each
-    # keeps the other scheme's signature header for the core to name.
-    body = envelope()
-    standard = aw.sign(STANDARD_SECRET, body, timestamp=NOW, scheme="standard")
-    environ = {"REQUEST_METHOD": "POST", **{"HTTP_" + k.upper().replace("-", "_"): v for k, v in standard.items()}}
-    for headers in (standard, environ, list(standard.items())):
-        with pytest.raises(aw.MissingHeaderError) as caught:
-            aw.Verifier(SECRET).verify(body, headers, now=NOW)
-        assert str(caught.value) == (
-            "missing header `Anchor-Signature`: the delivery carries `webhook-signature` instead, so it is signed with "
-            "the Standard Webhooks scheme: verify it with a verifier of the standard scheme and that webhook's "
-            "`whsec_` secret"
-        )
-    with pytest.raises(aw.MissingHeaderError, match="carries `Anchor-Signature` instead, so it is signed with the Anchor"):
-        aw.Verifier(STANDARD_SECRET, scheme="standard").verify(body, aw.sign(SECRET, body, timestamp=NOW), now=NOW)
-
-
 def test_empty_body_hint_says_consumed() -> None:
     headers = aw.sign(SECRET, envelope(), timestamp=NOW)
     with pytest.raises(aw.SignatureMismatchError, match="consumed"):

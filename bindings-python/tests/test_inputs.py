@@ -15,7 +15,7 @@ from typing import Any, Callable, Iterator, Optional
 import pytest
 
 import anchor_webhooks as aw
-from conftest import SECRET, envelope
+from conftest import SECRET, STANDARD_SECRET, envelope
 
 BODY = envelope()
 NOW = 1_716_544_084
@@ -175,6 +175,22 @@ def containers() -> list[Any]:
 def test_header_containers(headers: Any) -> None:
     event = verify(BODY, headers)
     assert (event.id, event.delivery_id) == ("evt_1", SIGNED["Anchor-Delivery-Id"])
+
+
+def test_a_delivery_of_the_other_scheme_is_named() -> None:
+    # Through each way the binding walks headers (a dict, a WSGI environ, a pair list): each keeps the other
+    # scheme's signature header for the core to name.
+    standard = aw.sign(STANDARD_SECRET, BODY, timestamp=NOW, scheme="standard")
+    for headers in (standard, environ_of(standard), list(standard.items())):
+        with pytest.raises(aw.MissingHeaderError) as caught:
+            verify(BODY, headers)
+        assert str(caught.value) == (
+            "missing header `Anchor-Signature`: the delivery carries `webhook-signature` instead, so it is signed with "
+            "the Standard Webhooks scheme: verify it with a verifier of the standard scheme and that webhook's "
+            "`whsec_` secret"
+        )
+    with pytest.raises(aw.MissingHeaderError, match="carries `Anchor-Signature` instead, so it is signed with the Anchor"):
+        aw.Verifier(STANDARD_SECRET, scheme="standard").verify(BODY, SIGNED, now=NOW)
 
 
 def test_starlette_headers() -> None:
