@@ -120,6 +120,11 @@ pub enum SecretProblem {
     Empty,
     SurroundingWhitespace,
     Quoted,
+    /// A control character inside the secret (a line break, tab or NUL): a line-wrapped or damaged copy.
+    ControlCharacter,
+    /// An invisible character anywhere in the secret: a byte order mark (U+FEFF), a zero-width character
+    /// (U+200B to U+200D, U+2060) or a soft hyphen (U+00AD).
+    InvisibleCharacter,
     /// A `whsec_` secret given to the Anchor scheme.
     StandardSecretForAnchor,
     /// A 64-hex-digit secret given to the Standard Webhooks scheme.
@@ -199,6 +204,14 @@ impl fmt::Display for SecretProblem {
             SecretProblem::Quoted => {
                 "it is wrapped in quotes (copied from JSON or a .env file?); remove them"
             }
+            SecretProblem::ControlCharacter => {
+                "it contains a control character (a line break, tab or NUL) inside it: a line-wrapped or damaged \
+                 copy? give the secret on one line, exactly as issued"
+            }
+            SecretProblem::InvisibleCharacter => {
+                "it contains an invisible character (a byte order mark U+FEFF, or a zero-width character such as \
+                 U+200B), left by the file or web page it was copied from; remove it"
+            }
             SecretProblem::StandardSecretForAnchor => {
                 "it starts with `whsec_`, a Standard Webhooks secret; use the standard scheme for it"
             }
@@ -273,7 +286,8 @@ impl fmt::Display for Error {
                         "the body is empty: was it consumed by a body parser before verification? pass the raw request body"
                     }
                     MismatchHint::LooksReserialised => {
-                        "the body looks re-serialised by a JSON parser: verify the raw bytes as received, before parsing"
+                        "the body looks re-serialised by a JSON parser: verify the raw bytes as received, before parsing \
+                         (or is this not the secret of this webhook?)"
                     }
                     MismatchHint::None => {
                         "was the body parsed and re-serialised? verify the raw bytes; is this the secret of this webhook?"

@@ -2,7 +2,8 @@
 //! Objects, Deno KV, or anything a binding's users bring). The host moves the data; the decisions are
 //! taken here, synchronously, on the value it read: what to answer, and what to write back. The rules are
 //! `MemoryStore`'s: a live lease is `InProgress`, a completed id is `Done` for the TTL, and only the holder
-//! of a claim may complete or release it.
+//! of a claim may complete or release it; except that completing finds no record at all when the store
+//! does not show its own writes yet, and then records the id as done (see [`complete`]).
 //!
 //! Such stores have no compare-and-set, so two workers racing on one id may both see it free: both run
 //! the handler, none loses the event. Stores with transactions (Durable Objects) run claim inside one.
@@ -101,7 +102,13 @@ pub fn claim(
     Ok((Claim::Fresh(token), KvWrite::Put { value: encode(&held), ttl: lease }))
 }
 
-/// Marks the id done for `ttl` if `token` still holds it.
+/// Marks the id done for `ttl` if `token` still holds it, or if no record is visible at all.
+///
+/// Unlike `MemoryStore` and `RedisStore`, a key-value store may not show its own writes yet: Workers KV
+/// caches a lookup that found nothing for up to a minute, so the read after the handler can miss the
+/// claim written before it. No record means no other delivery's claim is visible either, and recording
+/// the id as done is what keeps a retry from running the handler again; only a record of another claim,
+/// or one already done, means the claim was lost.
 pub fn complete(
     current: Option<&str>,
     token: ClaimToken,
@@ -109,12 +116,14 @@ pub fn complete(
     now_ms: u64,
 ) -> Result<(bool, KvWrite), Error> {
     match read(current)? {
-        Some(Record { holder: Some(holder), .. }) if holder == token => {
-            let done = Record { holder: None, expires_at_ms: deadline(now_ms, ttl) };
-            Ok((true, KvWrite::Put { value: encode(&done), ttl }))
-        }
+        Some(Record { holder: Some(holder), .. }) if holder == token => Ok((true, done(ttl, now_ms))),
+        None => Ok((true, done(ttl, now_ms))),
         _ => Ok((false, KvWrite::Keep)),
     }
+}
+
+fn done(ttl: Duration, now_ms: u64) -> KvWrite {
+    KvWrite::Put { value: encode(&Record { holder: None, expires_at_ms: deadline(now_ms, ttl) }), ttl }
 }
 
 /// Ends a claim once the handler ran, as `Receiver::finish` does: completes it (done for `ttl`) after
@@ -202,8 +211,26 @@ mod tests {
         let (claim_on_free, write) = claim(Some(FREE), mine, LEASE, 0).unwrap();
         assert_eq!(claim_on_free, Claim::Fresh(mine));
         assert!(matches!(write, KvWrite::Put { .. }));
-        assert_eq!(complete(Some(FREE), mine, TTL, 0).unwrap(), (false, KvWrite::Keep));
         assert_eq!(release(Some(FREE), other).unwrap(), (false, KvWrite::Keep));
+    }
+
+    #[test]
+    fn a_claim_the_store_does_not_show_yet_is_completed() {
+        // The read after the handler missed the claim (a cached "not found"): the id is recorded as done,
+        // so a retry is answered as a duplicate, and the claim is not reported lost.
+        let mine = ClaimToken::new(1);
+        for unseen in [None, Some(FREE)] {
+            let (completed, write) = complete(unseen, mine, TTL, 7).unwrap();
+            assert!(completed);
+            let done = stored(write);
+            assert_eq!(done.as_deref(), Some("done:86400007"));
+            assert_eq!(claim(done.as_deref(), ClaimToken::new(2), LEASE, 8).unwrap().0, Claim::Done);
+        }
+        // Another delivery's claim, or its completion, is a lost claim: nothing is written.
+        let theirs = stored(claim(None, ClaimToken::new(2), LEASE, 0).unwrap().1);
+        assert_eq!(complete(theirs.as_deref(), mine, TTL, 5).unwrap(), (false, KvWrite::Keep));
+        let done = stored(complete(theirs.as_deref(), ClaimToken::new(2), TTL, 5).unwrap().1);
+        assert_eq!(complete(done.as_deref(), mine, TTL, 6).unwrap(), (false, KvWrite::Keep));
     }
 
     #[test]

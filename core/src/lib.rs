@@ -58,7 +58,7 @@ pub use dedupe::{
 pub use error::{Error, ErrorCode, MismatchHint, SecretProblem};
 pub use event::{Artifact, Event, EventType, SessionData, TaskData, TaskErrorType, TRUNCATED_MARKER};
 pub use headers::{cgi_variable, usual_spellings, CgiHeaders, HeaderLookup, Headers};
-pub use parse::{MAX_HEADER_BYTES, MAX_SIGNATURES, MAX_TIMESTAMP_DIGITS};
+pub use parse::{MAX_HEADER_BYTES, MAX_SIGNATURES, MAX_TIMESTAMP, MAX_TIMESTAMP_DIGITS};
 pub use receiver::{
     claim_lost_warning, Claimed, Outcome, Receiver, Reception, IN_PROGRESS_RETRY_AFTER_SECONDS,
 };

@@ -13,6 +13,9 @@ pub const MAX_SIGNATURES: usize = 16;
 /// The most digits of a timestamp (SPEC §3.3).
 pub const MAX_TIMESTAMP_DIGITS: usize = 12;
 
+/// The largest timestamp of [`MAX_TIMESTAMP_DIGITS`] digits (the year 33658).
+pub const MAX_TIMESTAMP: u64 = 999_999_999_999;
+
 pub(crate) const ANCHOR_SIGNATURE: &str = "Anchor-Signature";
 pub(crate) const ANCHOR_TIMESTAMP: &str = "Anchor-Timestamp";
 pub(crate) const ANCHOR_EVENT: &str = "Anchor-Event";

@@ -101,7 +101,20 @@ fn check_shape(secret: &str) -> Result<(), SecretProblem> {
     if quoted {
         return Err(SecretProblem::Quoted);
     }
+    if secret.chars().any(char::is_control) {
+        return Err(SecretProblem::ControlCharacter);
+    }
+    if secret.chars().any(is_invisible) {
+        return Err(SecretProblem::InvisibleCharacter);
+    }
     Ok(())
+}
+
+/// Characters that print as nothing and are not whitespace (so `trim` keeps them): a byte order mark
+/// left by a file saved as "UTF-8 with BOM", zero-width characters copied from a web page. No secret of
+/// either scheme contains one.
+fn is_invisible(c: char) -> bool {
+    matches!(c, '\u{00AD}' | '\u{200B}'..='\u{200D}' | '\u{2060}' | '\u{FEFF}')
 }
 
 fn looks_like_anchor_secret(secret: &str) -> bool {

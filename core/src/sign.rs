@@ -88,13 +88,20 @@ impl Signer {
     /// The full header set of a delivery of `body` signed at `timestamp` (unix seconds).
     ///
     /// Fails with `malformed_header` when `options.id` or `options.event_type` could not be sent as a
-    /// header value (empty, over 8192 bytes, or not printable ASCII: a newline would inject a header).
+    /// header value (empty, over 8192 bytes, or not printable ASCII: a newline would inject a header), and
+    /// with `malformed_timestamp` when `timestamp` has more digits than a verifier accepts (milliseconds
+    /// given as seconds), since no verifier could accept the delivery.
     pub fn sign(
         &self,
         body: &[u8],
         timestamp: u64,
         options: SignOptions<'_>,
     ) -> Result<SignedHeaders, Error> {
+        if timestamp > parse::MAX_TIMESTAMP {
+            return Err(Error::MalformedTimestamp {
+                source: "the timestamp given to sign (over 12 digits: milliseconds instead of seconds?)",
+            });
+        }
         let id_header = match self.scheme {
             Scheme::Anchor => parse::ANCHOR_DELIVERY_ID,
             Scheme::StandardWebhooks => parse::WEBHOOK_ID[0],
@@ -243,6 +250,23 @@ mod tests {
         }
         let headers = signer.sign(br#"{"type":"task.completed"}"#, 1, SignOptions::default()).unwrap();
         assert_eq!(headers.get("Anchor-Event"), Some("task.completed"));
+    }
+
+    #[test]
+    fn a_timestamp_no_verifier_accepts_is_refused() {
+        let signer = Signer::new(Scheme::Anchor, ["s"]).unwrap();
+        let largest = signer.sign(b"{}", parse::MAX_TIMESTAMP, SignOptions::default()).unwrap();
+        assert_eq!(largest.get("Anchor-Timestamp"), Some("999999999999"));
+        for scheme in [Scheme::Anchor, Scheme::StandardWebhooks] {
+            let signer = Signer::new(scheme, ["whsec_AA"]).or_else(|_| Signer::new(scheme, ["s"])).unwrap();
+            // Milliseconds (Date.now(), time.time() * 1000) where seconds belong.
+            let error = signer.sign(b"{}", 1_716_544_084_000, SignOptions::default()).unwrap_err();
+            assert_eq!(
+                error.to_string(),
+                "malformed timestamp in the timestamp given to sign (over 12 digits: milliseconds instead of \
+                 seconds?): expected unix seconds as 1 to 12 ASCII digits"
+            );
+        }
     }
 
     #[test]

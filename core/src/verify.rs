@@ -433,6 +433,21 @@ mod tests {
     }
 
     #[test]
+    fn every_mismatch_message_keeps_the_wrong_secret_in_view() {
+        // A Python `json.dumps` body (", " and ": ") signed with another secret: the layout hint must not
+        // hide the other common cause.
+        let body = br#"{"id": "evt_1", "type": "task.completed", "data": {}}"#;
+        let signed = crate::sign(Scheme::Anchor, ["b"], body, 1_716_544_084).unwrap();
+        let error = Verifier::anchor(["a"]).unwrap().verify_signature(&signed, body, 1_716_544_084).unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "signature mismatch: none of the 1 signature(s) matches any of the 1 secret(s); the body looks \
+             re-serialised by a JSON parser: verify the raw bytes as received, before parsing (or is this not \
+             the secret of this webhook?)"
+        );
+    }
+
+    #[test]
     fn a_delivery_of_the_other_scheme_is_named_in_the_missing_header_error() {
         let body = br#"{"id":"evt_1","type":"task.completed","created":"2026-05-24T12:18:05Z","data":{}}"#;
         let at = 1_716_544_084;

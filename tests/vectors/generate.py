@@ -32,6 +32,7 @@ import math
 import os
 import re
 import sys
+import unicodedata
 import uuid
 
 FORMAT = 1
@@ -800,6 +801,10 @@ def anchor_cases():
                 nested_data(128))
     bad_payload("json-number-out-of-range", "A number outside the range of a double (1e400) is invalid_payload.",
                 env_variant("big-number", data={"size": 1})[:-len(b'1}}')] + b"1e400}}")
+    bad_payload("json-lone-surrogate-escape",
+                "A \\u escape of half a surrogate pair (\\ud83c: JSON.stringify of a string cut inside an emoji) is "
+                "not a Unicode character (RFC 7493, I-JSON): invalid_payload.",
+                env_variant("lone-surrogate", data={"note": "x"}).replace(b'"note":"x"', b'"note":"cut \\ud83c"'))
     env = env_variant("dup-type", data={"artifacts": []})
     body = env.replace(b'"type":"task.completed"', b'"type":"task.failed","type":"task.completed"')
     add("repeated-envelope-field-last-wins",
@@ -942,6 +947,8 @@ def standard_cases():
         ("json-number-out-of-range", "A number outside the range of a double is invalid_payload.",
          b'{"type": "invoice.paid", "amount": -1e400}'),
         ("json-nan-literal", "NaN is not JSON: invalid_payload.", b'{"type": "invoice.paid", "amount": NaN}'),
+        ("json-lone-surrogate-escape", "A lone surrogate escape (\\udc00) is not a Unicode character: invalid_payload.",
+         b'{"type": "invoice.paid", "note": "\\udc00"}'),
     ]:
         add(name, desc, "rejection", [S], std_headers(MID, NOW, body), body, err("invalid_payload"))
 
@@ -1087,6 +1094,17 @@ def secret_cases():
             scheme, [good, good + " "], False)
         add(p + "two-valid-secrets", "Two valid secrets (rotation) are accepted.", scheme,
             [good, ANCHOR_SECRET_NEW if scheme == "anchor" else STD_SECRET_2], True)
+
+        add(p + "embedded-newline", "A line break inside the secret (a line-wrapped copy) is refused.",
+            scheme, [good[:20] + "\n" + good[20:]], False)
+        add(p + "trailing-nul", "A NUL character (not whitespace, so not trimmed) is refused.",
+            scheme, [good + "\u0000"], False)
+        add(p + "leading-byte-order-mark",
+            "A leading U+FEFF BYTE ORDER MARK (a file saved as UTF-8 with BOM; not whitespace) is refused.",
+            scheme, ["\ufeff" + good], False)
+        add(p + "trailing-zero-width-space",
+            "A trailing U+200B ZERO WIDTH SPACE (copied from a web page; not whitespace) is refused.",
+            scheme, [good + "\u200b"], False)
 
     add("anchor-valid-64-hex", "A 64-hex secret as issued by the provider is accepted.", "anchor", [A], True)
     add("anchor-upper-case-hex", "An upper-case 64-hex secret is accepted (used verbatim, not normalised).",
@@ -1261,6 +1279,8 @@ def _load_json(body):
     double's range, no NaN/Infinity, at most 127 nested containers."""
     value = json.loads(body.decode("utf-8"), parse_float=_finite_float, parse_constant=_refuse_constant,
                        parse_int=lambda text: (_finite_float(text), int(text))[1])
+    # json.loads keeps a lone surrogate escape as a lone code point, which UTF-8 hosts cannot hold.
+    json.dumps(value, ensure_ascii=False).encode("utf-8")
     if _nesting(value) > 127:
         raise ValueError("nested too deeply")
     return value
@@ -1409,6 +1429,10 @@ def oracle_standard(case):
     return dict(ok(matched, ts, vals["id"], evt_type, vals["id"]), created_ms=_standard_created_ms(payload))
 
 
+# Printed as nothing, and not whitespace: a byte order mark, zero-width characters, a soft hyphen.
+_INVISIBLE = {"\u00ad", "\u200b", "\u200c", "\u200d", "\u2060", "\ufeff"}
+
+
 def oracle_secrets(case):
     secrets = case["secrets"]
     if not secrets:
@@ -1417,6 +1441,8 @@ def oracle_secrets(case):
         if not s or s[0].isspace() or s[-1].isspace():
             return {"ok": False, "error": "invalid_secret"}
         if len(s) >= 2 and s[0] == s[-1] and s[0] in "\"'":
+            return {"ok": False, "error": "invalid_secret"}
+        if any(unicodedata.category(c) == "Cc" or c in _INVISIBLE for c in s):
             return {"ok": False, "error": "invalid_secret"}
         if s.startswith(("whpk_", "whsk_")):
             return {"ok": False, "error": "invalid_secret"}
