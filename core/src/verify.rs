@@ -438,7 +438,8 @@ mod tests {
         // hide the other common cause.
         let body = br#"{"id": "evt_1", "type": "task.completed", "data": {}}"#;
         let signed = crate::sign(Scheme::Anchor, ["b"], body, 1_716_544_084).unwrap();
-        let error = Verifier::anchor(["a"]).unwrap().verify_signature(&signed, body, 1_716_544_084).unwrap_err();
+        let error =
+            Verifier::anchor(["a"]).unwrap().verify_signature(&signed, body, 1_716_544_084).unwrap_err();
         assert_eq!(
             error.to_string(),
             "signature mismatch: none of the 1 signature(s) matches any of the 1 secret(s); the body looks \
