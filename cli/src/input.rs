@@ -29,15 +29,13 @@ impl BodyArgs {
     pub(crate) fn read(&self) -> Result<Vec<u8>, Failure> {
         match &self.body_file {
             Some(path) if path.as_os_str() != "-" => read_file(path, "--body-file"),
-            _ => {
-                let mut body = Vec::new();
-                std::io::stdin()
-                    .lock()
-                    .read_to_end(&mut body)
-                    .map_err(|error| Failure::usage(format!("cannot read the body from stdin: {error}")))?;
-                Ok(body)
-            }
+            _ => read_stdin("the body"),
         }
+    }
+
+    /// Whether the body is read from stdin (no `--body-file`, or `--body-file -`).
+    pub(crate) fn reads_stdin(&self) -> bool {
+        self.body_file.as_ref().map_or(true, |path| path.as_os_str() == "-")
     }
 }
 
@@ -71,11 +69,14 @@ pub(crate) fn header_args(args: &[OsString]) -> Result<Vec<Header>, Failure> {
         .collect()
 }
 
-/// Parses a file of `Name: value` lines: a captured delivery's header block. CRLF or LF line ends;
-/// blank lines are skipped, and so is a leading HTTP request line (`POST /hooks HTTP/1.1`). Repeated
-/// names are kept repeated (the core decides what that means).
+/// Parses a file of `Name: value` lines (`-` is stdin): a delivery's header block, or a whole captured
+/// request. CRLF or LF line ends, and a leading UTF-8 byte order mark (a file saved on Windows) is
+/// skipped. A file that starts with an HTTP request line (`POST /hooks HTTP/1.1`) is a capture: its
+/// header block ends at the first blank line, and the body after it is not read here. In any other file
+/// blank lines are skipped. Repeated names are kept repeated (the core decides what that means).
 pub(crate) fn headers_file(path: &Path) -> Result<Vec<Header>, Failure> {
-    let bytes = read_file(path, "--headers-file")?;
+    let bytes =
+        if path.as_os_str() == "-" { read_stdin("the headers")? } else { read_file(path, "--headers-file")? };
     parse_header_lines(&bytes).map_err(|(line, problem)| {
         Failure::usage(format!(
             "--headers-file {}: line {line}: {problem}; expected 'Name: value'",
@@ -84,18 +85,34 @@ pub(crate) fn headers_file(path: &Path) -> Result<Vec<Header>, Failure> {
     })
 }
 
+/// Reads stdin to its end (`what` names it in the error).
+fn read_stdin(what: &str) -> Result<Vec<u8>, Failure> {
+    let mut bytes = Vec::new();
+    std::io::stdin()
+        .lock()
+        .read_to_end(&mut bytes)
+        .map_err(|error| Failure::usage(format!("cannot read {what} from stdin: {error}")))?;
+    Ok(bytes)
+}
+
 /// The lines of a headers file; on error, the 1-based line number and the problem.
 fn parse_header_lines(bytes: &[u8]) -> Result<Vec<Header>, (usize, &'static str)> {
+    let bytes = bytes.strip_prefix("\u{feff}".as_bytes()).unwrap_or(bytes);
     let mut headers = Vec::new();
     let mut seen_content = false;
+    let mut capture = false;
     for (index, line) in bytes.split(|&b| b == b'\n').enumerate() {
         let line = line.strip_suffix(b"\r").unwrap_or(line);
         if trim_ows(line).is_empty() {
+            if capture && !headers.is_empty() {
+                break;
+            }
             continue;
         }
         let first = !seen_content;
         seen_content = true;
         if first && is_request_line(line) {
+            capture = true;
             continue;
         }
         headers.push(split_header(line).map_err(|problem| (index + 1, problem))?);
@@ -161,10 +178,13 @@ mod tests {
 
     #[test]
     fn header_files_skip_blank_lines_and_a_leading_request_line() {
-        let text = b"\r\nPOST /hooks?x=1 HTTP/1.1\r\nHost: example.com:443\r\nA: 1\r\n\r\na: 2\n\n";
+        let text = b"\r\nPOST /hooks?x=1 HTTP/1.1\r\nHost: example.com:443\r\nA: 1\r\n";
+        assert_eq!(parse_header_lines(text), Ok(vec![header("Host", b"example.com:443"), header("A", b"1")]));
+        // Without a request line, blank lines anywhere are skipped.
+        let text = b"\r\nHost: example.com:443\r\nA: 1\r\n\r\na: 2\n\n";
         assert_eq!(
             parse_header_lines(text),
-            Ok(vec![header("Host", b"example.com:443"), header("A", b"1"), header("a", b"2"),])
+            Ok(vec![header("Host", b"example.com:443"), header("A", b"1"), header("a", b"2")])
         );
         // A request line anywhere else is an error, as is any other line without a colon.
         assert_eq!(
@@ -172,6 +192,15 @@ mod tests {
             Err((2, "no ':' separates a name from a value"))
         );
         assert_eq!(parse_header_lines(b""), Ok(vec![]));
+    }
+
+    #[test]
+    fn a_capture_ends_its_headers_at_the_blank_line() {
+        let capture =
+            b"POST /hooks HTTP/1.1\r\nHost: h\r\nA: 1\r\n\r\n{\"id\": \"evt_1\",\r\n\"data\": {}}\r\n";
+        assert_eq!(parse_header_lines(capture), Ok(vec![header("Host", b"h"), header("A", b"1")]));
+        // A byte order mark before the first line is not part of a header name.
+        assert_eq!(parse_header_lines("\u{feff}A: 1\r\n".as_bytes()), Ok(vec![header("A", b"1")]));
     }
 
     #[test]

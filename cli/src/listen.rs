@@ -51,7 +51,8 @@ const NOT_FORWARDED: [header::HeaderName; 8] = [
     verified: <processed|duplicate|in_progress|handler_failed> <type> <id> secret=<index> status=<status>\n  \
     refused:  rejected - - error=<code> status=<status>\n\
     Answers: 200 {\"ok\":true,\"outcome\":\"processed\"|\"duplicate\",\"id\":...}; otherwise the status the core \
-    suggests and {\"ok\":false,\"error\":\"<code>\",\"message\":\"...\"} (503 in_progress carries Retry-After).\n\
+    suggests and {\"ok\":false,\"error\":\"<code>\",\"message\":\"...\"} (a 503 carries Retry-After; a 500 handler_failed \
+    keeps the reason, which names the forward target, for stderr).\n\
     Stops cleanly on Ctrl-C or SIGTERM.")]
 pub(crate) struct ListenArgs {
     #[command(flatten)]
@@ -152,7 +153,7 @@ pub(crate) fn run(args: ListenArgs) -> Result<(), Failure> {
         Some(url) => Some(Forwarder::new(input::http_url("--forward-to", url)?)?),
         None => None,
     };
-    let mut verifier = Verifier::new(args.keys.scheme, &args.keys.secrets)?;
+    let mut verifier = Verifier::new(args.keys.scheme, &args.keys.secrets()?)?;
     if let Some(tolerance) = args.tolerance {
         verifier = verifier.with_tolerance(tolerance);
     }
@@ -270,7 +271,12 @@ fn answer(outcome: &Outcome<String>) -> Response {
         }
         Outcome::HandlerFailed { verified, error } => {
             output::print_error_line(&format!("{kind} {}: {error}", field(verified.event.id())));
-            (verified, json!({"ok": false, "error": kind, "message": error}))
+            // The reason stays on this side: the answer goes to the sender, which keeps answers in its
+            // delivery log, and the reason names the internal forward target.
+            let message =
+                "the handler failed (the reason is in the receiver's log); the claim was released, \
+                           so a retry is processed";
+            (verified, json!({"ok": false, "error": kind, "message": message}))
         }
         Outcome::Rejected(error) => {
             output::print_line(&format!(
@@ -278,15 +284,19 @@ fn answer(outcome: &Outcome<String>) -> Response {
                 error.code().as_str(),
                 status.as_u16()
             ));
-            return (status, Json(output::failure_json(error))).into_response();
+            return with_retry_after((status, Json(output::failure_json(error))).into_response());
         }
     };
     let event_type = field(verified.event.event_type().as_str());
     let id = field(verified.event.id());
     let secret = verified.matched_secret;
     output::print_line(&format!("{kind} {event_type} {id} secret={secret} status={}", status.as_u16()));
-    let mut response = (status, Json(body)).into_response();
-    if matches!(outcome, Outcome::InProgress(_)) {
+    with_retry_after((status, Json(body)).into_response())
+}
+
+/// A 503 (an event in progress elsewhere, or the dedupe store unavailable) says when to retry.
+fn with_retry_after(mut response: Response) -> Response {
+    if response.status() == StatusCode::SERVICE_UNAVAILABLE {
         response
             .headers_mut()
             .insert(header::RETRY_AFTER, HeaderValue::from(IN_PROGRESS_RETRY_AFTER_SECONDS));
@@ -320,7 +330,20 @@ fn field(text: &str) -> String {
 /// Passes verified deliveries on to `--forward-to`.
 struct Forwarder {
     url: reqwest::Url,
+    /// The URL as logged: without user, password, query or fragment, which may hold credentials.
+    shown: String,
     client: reqwest::Client,
+}
+
+/// `url` without the parts that may hold credentials (`user:password@`, `?token=...`, `#...`).
+fn shown_url(url: &reqwest::Url) -> String {
+    let mut shown = url.clone();
+    // Both only fail for URLs that cannot have credentials (`data:`), which then have none to hide.
+    let _ = shown.set_username("");
+    let _ = shown.set_password(None);
+    shown.set_query(None);
+    shown.set_fragment(None);
+    shown.to_string()
 }
 
 impl Forwarder {
@@ -330,7 +353,7 @@ impl Forwarder {
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .map_err(|error| Failure::runtime(format!("cannot build the HTTP client: {error}")))?;
-        Ok(Forwarder { url, client })
+        Ok(Forwarder { shown: shown_url(&url), url, client })
     }
 
     /// POSTs the raw body with the delivery's headers; `Err` (the handler failed) on a network error or
@@ -340,18 +363,19 @@ impl Forwarder {
         for name in &NOT_FORWARDED {
             headers.remove(name);
         }
-        let url = &self.url;
+        let shown = &self.shown;
         let response =
-            self.client.post(url.clone()).headers(headers).body(body).send().await.map_err(|error| {
+            self.client.post(self.url.clone()).headers(headers).body(body).send().await.map_err(|error| {
+                let error = error.without_url();
                 let causes =
                     std::error::Error::source(&error).map_or_else(|| error.to_string(), output::error_chain);
-                format!("could not forward to {url}: {causes}")
+                format!("could not forward to {shown}: {causes}")
             })?;
         let status = response.status();
         if status.is_success() {
             Ok(())
         } else {
-            Err(format!("forwarding to {url}: the target answered {status}"))
+            Err(format!("forwarding to {shown}: the target answered {status}"))
         }
     }
 }
@@ -376,6 +400,16 @@ mod tests {
         assert!(parse_path("webhooks").is_err());
         assert!(parse_path("/a b").is_err());
         assert!(parse_path("/a?x=1").is_err());
+    }
+
+    #[test]
+    fn forward_urls_are_logged_without_credentials() {
+        let shown = |url: &str| shown_url(&reqwest::Url::parse(url).unwrap());
+        assert_eq!(
+            shown("http://user:hunter2@127.0.0.1:9/hook?token=sk_live_abc#x"),
+            "http://127.0.0.1:9/hook"
+        );
+        assert_eq!(shown("https://internal.example/a/b"), "https://internal.example/a/b");
     }
 
     #[test]

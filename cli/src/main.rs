@@ -64,14 +64,56 @@ enum Command {
 #[derive(Args)]
 pub(crate) struct KeyArgs {
     /// A webhook secret. Repeat for a rotation (old and new): signing emits one signature per secret,
-    /// verification accepts any and reports the index of the one that matched.
-    #[arg(long = "secret", value_name = "SECRET", required = true)]
-    pub(crate) secrets: Vec<String>,
+    /// verification accepts any and reports the index of the one that matched. Without --secret and
+    /// --secret-file, the secret is read from the environment variable ANCHOR_WEBHOOK_SECRET: a command
+    /// line is visible to every user of the machine (`ps`), the environment and a file are not.
+    #[arg(long = "secret", value_name = "SECRET")]
+    secrets: Vec<String>,
+
+    /// Read secrets from FILE, one per line (several lines: a rotation, like repeated --secret, in that
+    /// order; after any --secret). LF or CRLF line ends; empty lines are skipped.
+    #[arg(long = "secret-file", value_name = "FILE")]
+    secret_files: Vec<std::path::PathBuf>,
 
     /// The signing scheme: `anchor` (Anchor-Signature, hex secrets) or `standard` (Standard Webhooks,
     /// `whsec_` secrets).
     #[arg(long, value_name = "SCHEME", default_value = "anchor", value_parser = parse_scheme)]
     pub(crate) scheme: Scheme,
+}
+
+/// Where a secret comes from when neither `--secret` nor `--secret-file` is given.
+const SECRET_VARIABLE: &str = "ANCHOR_WEBHOOK_SECRET";
+
+impl KeyArgs {
+    /// Every `--secret`, then the lines of each `--secret-file`; without either, `ANCHOR_WEBHOOK_SECRET`.
+    /// What makes a secret acceptable is the core's to decide (`Verifier::new` / `Signer::new`).
+    pub(crate) fn secrets(&self) -> Result<Vec<String>, output::Failure> {
+        let mut secrets = self.secrets.clone();
+        for path in &self.secret_files {
+            let bytes = input::read_file(path, "--secret-file")?;
+            let text = String::from_utf8(bytes).map_err(|_| {
+                output::Failure::usage(format!(
+                    "--secret-file {}: the file is not UTF-8 text",
+                    path.display()
+                ))
+            })?;
+            secrets.extend(text.lines().filter(|line| !line.is_empty()).map(str::to_owned));
+        }
+        if secrets.is_empty() && self.secret_files.is_empty() {
+            match std::env::var(SECRET_VARIABLE) {
+                Ok(secret) => secrets.push(secret),
+                Err(std::env::VarError::NotUnicode(_)) => {
+                    return Err(output::Failure::usage(format!("{SECRET_VARIABLE} is not UTF-8 text")))
+                }
+                Err(std::env::VarError::NotPresent) => {
+                    return Err(output::Failure::usage(format!(
+                        "no secret: give --secret SECRET or --secret-file FILE, or set {SECRET_VARIABLE}"
+                    )))
+                }
+            }
+        }
+        Ok(secrets)
+    }
 }
 
 fn parse_scheme(name: &str) -> Result<Scheme, String> {

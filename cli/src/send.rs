@@ -64,7 +64,7 @@ pub(crate) struct SendArgs {
 pub(crate) fn run(args: SendArgs) -> Result<(), Failure> {
     let url = input::http_url("--url", &args.url)?;
     let data = read_data(&args)?;
-    let signer = Signer::new(args.keys.scheme, &args.keys.secrets)?;
+    let signer = Signer::new(args.keys.scheme, &args.keys.secrets()?)?;
 
     let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default();
     let id = args.id.clone().unwrap_or_else(envelope::new_event_id);

@@ -36,7 +36,7 @@ pub(crate) fn run(args: SignArgs) -> Result<(), Failure> {
         ));
     }
     let body = args.body.read()?;
-    let signer = Signer::new(args.keys.scheme, &args.keys.secrets)?;
+    let signer = Signer::new(args.keys.scheme, &args.keys.secrets()?)?;
     let options = SignOptions { id: args.id.as_deref(), event_type: args.event_type.as_deref() };
     let timestamp = args.timestamp.unwrap_or_else(crate::unix_now);
     let headers = signer.sign(&body, timestamp, options)?;

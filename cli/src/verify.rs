@@ -37,8 +37,10 @@ pub(crate) struct VerifyArgs {
     #[arg(short = 'H', long = "header", value_name = "NAME: VALUE", value_parser = clap::value_parser!(OsString))]
     headers: Vec<OsString>,
 
-    /// Read headers from FILE: 'Name: value' lines, LF or CRLF, blank lines and a leading request line
-    /// (`POST /path HTTP/1.1`) ignored. Combined with any -H (file first).
+    /// Read headers from FILE (`-` is stdin; then give the body with --body-file): 'Name: value' lines,
+    /// LF or CRLF, blank lines ignored. A file that starts with a request line (`POST /path HTTP/1.1`) is
+    /// a captured request: its headers end at the first blank line, and its body is not read (give it with
+    /// --body-file). Combined with any -H (file first).
     #[arg(long, value_name = "FILE")]
     headers_file: Option<PathBuf>,
 
@@ -52,6 +54,13 @@ pub(crate) struct VerifyArgs {
 }
 
 pub(crate) fn run(args: VerifyArgs) -> Result<(), Failure> {
+    let headers_from_stdin = args.headers_file.as_ref().is_some_and(|path| path.as_os_str() == "-");
+    if headers_from_stdin && args.body.reads_stdin() {
+        return Err(Failure::usage(
+            "--headers-file - reads the headers from stdin, so the body cannot come from there too: give it \
+             with --body-file FILE",
+        ));
+    }
     let mut headers = match &args.headers_file {
         Some(path) => input::headers_file(path)?,
         None => Vec::new(),
@@ -59,7 +68,7 @@ pub(crate) fn run(args: VerifyArgs) -> Result<(), Failure> {
     headers.extend(input::header_args(&args.headers)?);
     let body = args.body.read()?;
 
-    let mut verifier = Verifier::new(args.keys.scheme, &args.keys.secrets)?;
+    let mut verifier = Verifier::new(args.keys.scheme, &args.keys.secrets()?)?;
     if let Some(tolerance) = args.tolerance {
         verifier = verifier.with_tolerance(tolerance);
     }

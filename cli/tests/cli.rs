@@ -332,15 +332,87 @@ fn headers_file_with_a_captured_request() {
         format!("{{\"ok\":true,\"id\":\"evt_1\",\"type\":\"task.completed\",\"matched_secret\":0,\"timestamp\":{TS},\"delivery_id\":\"d-7\"}}\n")
     );
 
-    // A body pasted into the headers file is a usage error, not a silent header.
-    let file = temp_file(format!("{captured}{ENVELOPE}\r\n").as_bytes());
+    // A whole captured request, body included (with a UTF-8 byte order mark, as some Windows editors
+    // save it): the headers end at the blank line, the body comes from --body-file.
+    let file = temp_file(format!("\u{feff}{captured}{ENVELOPE}\r\n").as_bytes());
+    let body = temp_file(ENVELOPE.as_bytes());
+    let (file, body) = (file.to_str().expect("utf-8 path"), body.to_str().expect("utf-8 path"));
+    let verify_capture =
+        ["verify", "--secret", ANCHOR_SECRET, "--now", TS, "--headers-file", file, "--body-file", body];
+    let out = run(&verify_capture, b"");
+    assert_eq!((out.code, out.stderr.as_str()), (0, ""), "{}", out.stdout);
+    assert!(out.stdout.starts_with(r#"{"ok":true,"id":"evt_1""#), "{}", out.stdout);
+    // The same from stdin.
+    let verify_stdin =
+        ["verify", "--secret", ANCHOR_SECRET, "--now", TS, "--headers-file", "-", "--body-file", body];
+    let out = run(&verify_stdin, captured.as_bytes());
+    assert_eq!((out.code, out.stderr.as_str()), (0, ""), "{}", out.stdout);
+    // Headers and body cannot both come from stdin.
+    let out = run(&["verify", "--secret", ANCHOR_SECRET, "--headers-file", "-"], captured.as_bytes());
+    assert_eq!(out.code, 2);
+    assert_eq!(
+        out.stderr,
+        "error: --headers-file - reads the headers from stdin, so the body cannot come from there too: give it \
+         with --body-file FILE\n"
+    );
+
+    // A body pasted into a file of headers (no request line: not a capture) is a usage error, not a
+    // silent header.
+    let (_, headers_only) = captured.split_once("\r\n").expect("request line");
+    let file = temp_file(format!("{headers_only}{ENVELOPE}\r\n").as_bytes());
     let out = run(
         &["verify", "--secret", ANCHOR_SECRET, "--headers-file", file.to_str().expect("utf-8 path")],
         ENVELOPE.as_bytes(),
     );
     assert_eq!(out.code, 2);
     assert_eq!(out.stdout, "");
-    assert!(out.stderr.contains("line 11"), "{}", out.stderr);
+    assert!(out.stderr.contains("line 10"), "{}", out.stderr);
+}
+
+#[test]
+fn secrets_from_a_file_or_the_environment() {
+    let headers = sign(&["--secret", ANCHOR_SECRET], ENVELOPE.as_bytes());
+    let expected = |matched: usize| {
+        format!(
+            "{{\"ok\":true,\"id\":\"evt_1\",\"type\":\"task.completed\",\"matched_secret\":{matched},\"timestamp\":{TS},\"delivery_id\":\"{}\"}}\n",
+            header_value(&headers, "Anchor-Delivery-Id")
+        )
+    };
+    // One secret per line, CRLF or LF, empty lines skipped; the order is the rotation's order.
+    let file = temp_file(format!("{ANCHOR_SECRET_2}\r\n\n{ANCHOR_SECRET}\n").as_bytes());
+    let out = verify(&["--secret-file", file.to_str().expect("utf-8 path")], &headers, ENVELOPE.as_bytes());
+    assert_eq!((out.code, out.stdout), (0, expected(1)));
+
+    // Without --secret and --secret-file: ANCHOR_WEBHOOK_SECRET, which --secret overrides.
+    let mut args = vec!["verify".to_owned(), "--now".to_owned(), TS.to_owned()];
+    args.extend(header_args(&headers));
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let out = common::run_with_secret_variable(&args, ENVELOPE.as_bytes(), Some(ANCHOR_SECRET));
+    assert_eq!((out.code, out.stdout), (0, expected(0)));
+    let overridden = [&args[..], &["--secret", ANCHOR_SECRET_2]].concat();
+    let out = common::run_with_secret_variable(&overridden, ENVELOPE.as_bytes(), Some(ANCHOR_SECRET));
+    assert_failure(&out, "signature_mismatch");
+
+    // No secret anywhere: a usage error that names every way to give one.
+    let out = run(&args, ENVELOPE.as_bytes());
+    assert_eq!((out.code, out.stdout.as_str()), (2, ""));
+    assert_eq!(
+        out.stderr,
+        "error: no secret: give --secret SECRET or --secret-file FILE, or set ANCHOR_WEBHOOK_SECRET\n"
+    );
+    // A file saved with a byte order mark: the core names the problem, never the secret.
+    let file = temp_file(format!("\u{feff}{ANCHOR_SECRET}\n").as_bytes());
+    let out = verify(&["--secret-file", file.to_str().expect("utf-8 path")], &headers, ENVELOPE.as_bytes());
+    let message = assert_failure(&out, "invalid_secret");
+    assert!(message.starts_with("invalid secret #1: it contains an invisible character"), "{message}");
+    assert!(!out.stdout.contains(ANCHOR_SECRET), "{}", out.stdout);
+}
+
+#[test]
+fn sign_refuses_a_timestamp_in_milliseconds() {
+    let out = run(&["sign", "--secret", ANCHOR_SECRET, "--timestamp", "1716544084000"], ENVELOPE.as_bytes());
+    let message = assert_failure(&out, "malformed_timestamp");
+    assert!(message.contains("milliseconds instead of seconds?"), "{message}");
 }
 
 #[test]

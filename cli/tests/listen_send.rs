@@ -308,18 +308,33 @@ fn listen_forwards_verified_deliveries() {
         let out = send(&forwarder.url(), &["--secret", SECRET, "--id", "evt_f2"]);
         assert_eq!(out.code, 1, "{out:?}");
         assert!(out.stdout.starts_with("500 Internal Server Error in "), "{out:?}");
-        assert!(
-            out.stdout
-                .lines()
-                .nth(1)
-                .unwrap()
-                .starts_with(r#"{"ok":false,"error":"handler_failed","message":"#),
-            "{out:?}"
-        );
+        assert_eq!(out.stdout.lines().nth(1).unwrap(), HANDLER_FAILED_ANSWER, "{out:?}");
         // Released, so the retry runs the handler again (not `duplicate`, not `in_progress`).
         assert_eq!(forwarder.next_line(), "handler_failed task.completed evt_f2 secret=0 status=500");
     }
     forwarder.wait_stderr_contains("handler_failed evt_f2: could not forward to http://127.0.0.1:");
+}
+
+/// What the sender gets when the forward failed: no reason, which names the internal target.
+const HANDLER_FAILED_ANSWER: &str = r#"{"ok":false,"error":"handler_failed","message":"the handler failed (the reason is in the receiver's log); the claim was released, so a retry is processed"}"#;
+
+#[test]
+fn a_failed_forward_never_shows_the_target_s_credentials() {
+    // Nothing listens on the port of a listener that was started and stopped.
+    let port = Listener::start(&["--secret", SECRET]).port;
+    let target = format!("http://user:hunter2@127.0.0.1:{port}/hook?token=sk_live_abc#frag");
+    let forwarder = Listener::start(&["--secret", SECRET, "--forward-to", &target]);
+    let body = r#"{"id":"evt_cred","type":"task.completed","created":"2026-05-24T12:18:05.123Z","data":{}}"#;
+    let (status, _, answer) =
+        raw_request(forwarder.port, "POST", "/webhooks", &signed_headers(body), body.as_bytes());
+    assert_eq!((status, answer.as_str()), (500, HANDLER_FAILED_ANSWER));
+    assert_eq!(forwarder.next_line(), "handler_failed task.completed evt_cred secret=0 status=500");
+    let logged = format!("handler_failed evt_cred: could not forward to http://127.0.0.1:{port}/hook: ");
+    forwarder.wait_stderr_contains(&logged);
+    let stderr = forwarder.stderr();
+    for secret in ["user", "hunter2", "sk_live_abc", "token", "frag"] {
+        assert!(!stderr.contains(secret), "{secret} in {stderr}");
+    }
 }
 
 #[test]
@@ -662,9 +677,10 @@ fn listen_replicas_share_a_redis_dedupe_store() {
 
     drop(redis);
     let other = r#"{"id":"evt_down","type":"task.completed","created":"2026-05-24T12:18:05.123Z","data":{}}"#;
-    let (status, _, answer) =
+    let (status, head, answer) =
         raw_request(second.port, "POST", "/webhooks", &signed_headers(other), other.as_bytes());
     assert_eq!(status, 503, "{answer}");
+    assert_eq!(header(&head, "retry-after"), Some("5"));
     assert_eq!(second.next_line(), "rejected - - error=store_unavailable status=503");
 }
 

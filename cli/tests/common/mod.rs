@@ -16,9 +16,23 @@ pub struct Run {
     pub stderr: String,
 }
 
+/// The environment variable the binary reads a secret from when no `--secret` is given.
+pub const SECRET_VARIABLE: &str = "ANCHOR_WEBHOOK_SECRET";
+
 /// Runs `anchor-webhooks ARGS` with `stdin` as its standard input and waits for it (at most a minute).
+/// `ANCHOR_WEBHOOK_SECRET` is removed from its environment, so only the arguments give secrets.
 pub fn run(args: &[&str], stdin: &[u8]) -> Run {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_anchor-webhooks"))
+    run_with_secret_variable(args, stdin, None)
+}
+
+/// [`run`] with `ANCHOR_WEBHOOK_SECRET` set to `secret` (or removed when `None`).
+pub fn run_with_secret_variable(args: &[&str], stdin: &[u8], secret: Option<&str>) -> Run {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_anchor-webhooks"));
+    match secret {
+        Some(secret) => command.env(SECRET_VARIABLE, secret),
+        None => command.env_remove(SECRET_VARIABLE),
+    };
+    let mut child = command
         .args(args)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
