@@ -207,7 +207,7 @@ impl DedupeStore for MemoryStore {
             if state.entries.len() >= self.max_entries {
                 return Err(Error::StoreUnavailable {
                     reason: format!(
-                        "the memory store holds {} live ids, its limit; raise max_entries or use a shared store",
+                        "the memory store holds {} live ids, its limit; raise its maximum number of entries or use a shared store",
                         self.max_entries
                     ),
                 });

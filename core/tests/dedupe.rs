@@ -86,6 +86,12 @@ fn a_full_store_evicts_expired_entries_first_and_never_forgets_a_live_one() {
     let full = store.claim("d", LEASE, NOW_MS + 1).unwrap_err();
     assert_eq!(full.code(), ErrorCode::StoreUnavailable);
     assert_eq!(full.http_status(), 503);
+    // Option names differ by language (max_entries, maxEntries, MaxEntries): the message names none.
+    assert_eq!(
+        full.to_string(),
+        "dedupe store unavailable: the memory store holds 3 live ids, its limit; raise its maximum number of \
+         entries or use a shared store; answer 503 so the sender retries"
+    );
     // The completed ids are still remembered: refusing was right.
     assert_eq!(store.claim("a", LEASE, NOW_MS + 1).unwrap(), Claim::Done);
     // Once `c`'s lease expires it is evicted to make room; `a` and `b` stay.
