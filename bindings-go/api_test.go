@@ -21,6 +21,10 @@ import (
 
 const testSecret = "36da51b166a69268a59a8d5ee0b32c9f5e5aaee7d301c7a5a36844318e116fc6"
 
+// mismatchMessage is the core's message for a forgery with one signature and one secret, as JSON.
+const mismatchMessage = `"signature mismatch: none of the 1 signature(s) matches any of the 1 secret(s); was the ` +
+	`body parsed and re-serialised? verify the raw bytes; is this the secret of this webhook?"`
+
 func envelope(id, eventType string) []byte {
 	return []byte(fmt.Sprintf(`{"id":%q,"type":%q,"created":"2026-05-24T12:18:05.123Z",`+
 		`"project_id":"5d2c31f6-ab7e-481a-b6fd-8b4a96a4e197","text":"summary","data":{"task_id":"t_1","n":[1,2]}}`,
@@ -48,7 +52,13 @@ func TestCatalogueDrift(t *testing.T) {
 		}
 		delete(declared, code.Code)
 	}
-	delete(declared, CodeInvalidArgument) // the binding's own
+	// The C library's and the binding's own, outside the core's catalogue.
+	for _, own := range []string{CodeInvalidArgument, CodeNullParameter, CodeUnreadableBody} {
+		delete(declared, own)
+	}
+	if s := sentinelFor(t, CodeNullParameter); s.Number != 1000 || s.HTTPStatus != 500 {
+		t.Errorf("sentinel null_parameter: number %d status %d, want the C library's 1000 and 500", s.Number, s.HTTPStatus)
+	}
 	for code := range declared {
 		fixes = append(fixes, fmt.Sprintf("errors.go: remove %q (no longer in the core's catalogue)", code))
 	}
@@ -320,19 +330,22 @@ func TestMiddlewareAnswers(t *testing.T) {
 	}
 
 	forged, _ := Sign([]string{"not-the-secret"}, body, time.Now().Unix())
-	if a := post(t, url, forged, body); a.status != 401 || a.body != `{"error":"signature_mismatch"}` {
+	if a := post(t, url, forged, body); a.status != 401 || a.body != `{"error":"signature_mismatch","message":`+mismatchMessage+`}` {
 		t.Fatalf("forged: %+v", a)
 	}
 	stale, _ := Sign([]string{testSecret}, envelope("evt_stale", "task.completed"), time.Now().Unix()-600)
-	if a := post(t, url, stale, envelope("evt_stale", "task.completed")); a.status != 401 || a.body != `{"error":"timestamp_too_old"}` {
+	if a := post(t, url, stale, envelope("evt_stale", "task.completed")); a.status != 401 ||
+		!strings.HasPrefix(a.body, `{"error":"timestamp_too_old","message":"timestamp too old: signed 60`) {
 		t.Fatalf("stale: %+v", a)
 	}
-	if a := post(t, url, http.Header{"Anchor-Signature": {"t=1,v1=zz"}}, body); a.status != 400 || a.body != `{"error":"malformed_header"}` {
+	if a := post(t, url, http.Header{"Anchor-Signature": {"t=1,v1=zz"}}, body); a.status != 400 ||
+		a.body != `{"error":"malformed_header","message":"malformed header `+"`Anchor-Signature`: a `v1` value is not 64 hex digits"+`"}` {
 		t.Fatalf("malformed: %+v", a)
 	}
 	big := []byte(`{"id":"evt_big","type":"t","created":"2026-05-24T12:18:05Z","data":{"x":"` + strings.Repeat("x", 5000) + `"}}`)
 	bigHeaders, _ := Sign([]string{testSecret}, big, time.Now().Unix())
-	if a := post(t, url, bigHeaders, big); a.status != 413 || a.body != `{"error":"body_too_large"}` {
+	if a := post(t, url, bigHeaders, big); a.status != 413 ||
+		a.body != `{"error":"body_too_large","message":"body too large: 4097 bytes, the limit is 4096 bytes"}` {
 		t.Fatalf("too large: %+v", a)
 	}
 	if runsOf("evt_stale") != 0 || runsOf("evt_big") != 0 {
@@ -382,7 +395,8 @@ func TestMiddlewareAnswers(t *testing.T) {
 		t.Fatalf("first id: %+v", a)
 	}
 	h, body = deliver("evt_two")
-	if a := post(t, tinyURL, h, body); a.status != 503 || a.retryAfter != "5" || a.body != `{"error":"store_unavailable"}` || runsOf("evt_two") != 0 {
+	if a := post(t, tinyURL, h, body); a.status != 503 || a.retryAfter != "5" || !strings.HasPrefix(a.body,
+		`{"error":"store_unavailable","message":"dedupe store unavailable: `) || runsOf("evt_two") != 0 {
 		t.Fatalf("full store: %+v", a)
 	}
 }
@@ -534,7 +548,8 @@ func TestMiddlewareOnFailingRequests(t *testing.T) {
 
 	recorder := httptest.NewRecorder()
 	m.ServeHTTP(recorder, request(iotest.ErrReader(errors.New("connection reset by peer"))))
-	if recorder.Code != 503 || recorder.Header().Get("Retry-After") != "5" || runs != 0 {
+	if recorder.Code != 503 || recorder.Header().Get("Retry-After") != "5" || runs != 0 || strings.TrimSpace(recorder.Body.String()) !=
+		`{"error":"unreadable_body","message":"the request body could not be read: connection reset by peer"}` {
 		t.Fatalf("unreadable body: %d %q, %d runs", recorder.Code, recorder.Body, runs)
 	}
 
@@ -542,7 +557,8 @@ func TestMiddlewareOnFailingRequests(t *testing.T) {
 	limited := request(strings.NewReader(string(body)))
 	limited.Body = http.MaxBytesReader(recorder, limited.Body, 10)
 	m.ServeHTTP(recorder, limited)
-	if recorder.Code != 413 || strings.TrimSpace(recorder.Body.String()) != `{"error":"body_too_large"}` || runs != 0 {
+	if recorder.Code != 413 || runs != 0 || strings.TrimSpace(recorder.Body.String()) !=
+		`{"error":"body_too_large","message":"body too large: http.MaxBytesReader stopped it at 10 bytes"}` {
 		t.Fatalf("MaxBytesReader: %d %q, %d runs", recorder.Code, recorder.Body, runs)
 	}
 	if _, err := v.VerifyRequest(limited); !errors.Is(err, ErrBodyTooLarge) {
@@ -560,3 +576,117 @@ func TestMiddlewareOnFailingRequests(t *testing.T) {
 }
 
 type cancelKey struct{}
+
+// A nil (or zero) Verifier is the library's null_parameter from every method, with its message; VerifyRequest
+// returns it too (it panicked) and leaves the request body unread.
+func TestNilVerifierIsTheSameErrorEverywhere(t *testing.T) {
+	body := envelope("evt_nil", "task.completed")
+	h, err := Sign([]string{testSecret}, body, time.Now().Unix())
+	if err != nil {
+		t.Fatal(err)
+	}
+	const message = "null_parameter: `verifier` is NULL"
+	want := Error{Code: CodeNullParameter, Number: 1000, HTTPStatus: 500, Message: message}
+	var zero Verifier
+	for name, v := range map[string]*Verifier{"nil": nil, "zero": &zero} {
+		request := httptest.NewRequest(http.MethodPost, "/hook", strings.NewReader(string(body)))
+		request.Header = h
+		verifyRequest := func() (err error) {
+			defer func() {
+				if p := recover(); p != nil {
+					err = fmt.Errorf("panicked: %v", p)
+				}
+			}()
+			_, err = v.VerifyRequest(request)
+			return err
+		}
+		for call, err := range map[string]error{
+			"Verify":          second(v.Verify(body, h)),
+			"VerifyAt":        second(v.VerifyAt(body, h, time.Now())),
+			"VerifySignature": second(v.VerifySignature(body, h)),
+			"VerifyRequest":   verifyRequest(),
+		} {
+			var refused *Error
+			if !errors.As(err, &refused) || *refused != want || !errors.Is(err, ErrNullParameter) ||
+				err.Error() != "anchor-webhooks: "+message {
+				t.Errorf("%s Verifier, %s: %#v, want %#v", name, call, err, &want)
+			}
+		}
+		if rest, _ := io.ReadAll(request.Body); string(rest) != string(body) {
+			t.Errorf("%s Verifier: VerifyRequest consumed the body (left %q)", name, rest)
+		}
+	}
+}
+
+// A body the connection failed to deliver is the package's *Error too (ErrUnreadableBody, 503 like
+// Middleware's answer), wrapping the read error.
+func TestVerifyRequestUnreadableBodyIsAnError(t *testing.T) {
+	v, _ := NewVerifier([]string{testSecret})
+	reset := errors.New("connection reset by peer")
+	request := httptest.NewRequest(http.MethodPost, "/hook", iotest.ErrReader(reset))
+	_, err := v.VerifyRequest(request)
+	var refused *Error
+	want := Error{Code: CodeUnreadableBody, Number: 0, HTTPStatus: 503,
+		Message: "the request body could not be read: connection reset by peer"}
+	if !errors.As(err, &refused) || refused.Code != want.Code || refused.Number != want.Number ||
+		refused.HTTPStatus != want.HTTPStatus || refused.Message != want.Message ||
+		!errors.Is(err, ErrUnreadableBody) || !errors.Is(err, reset) ||
+		err.Error() != "anchor-webhooks: the request body could not be read: connection reset by peer" {
+		t.Fatalf("unreadable body: %#v", err)
+	}
+}
+
+// WithTolerance counts whole seconds: anything else is refused (900 ms used to become 0 s, so only a delivery
+// signed in the very second passed).
+func TestToleranceMustBeWholeSeconds(t *testing.T) {
+	for tolerance, message := range map[time.Duration]string{
+		900 * time.Millisecond: "invalid_argument: tolerance 900ms is not a whole number of seconds (the tolerance " +
+			"is counted in whole seconds): use 1s",
+		time.Nanosecond: "invalid_argument: tolerance 1ns is not a whole number of seconds (the tolerance " +
+			"is counted in whole seconds): use 1s",
+		90*time.Second + 500*time.Millisecond: "invalid_argument: tolerance 1m30.5s is not a whole number of seconds " +
+			"(the tolerance is counted in whole seconds): use 1m31s",
+		-time.Second: "invalid_argument: negative tolerance -1s",
+	} {
+		_, err := NewVerifier([]string{testSecret}, WithTolerance(tolerance))
+		var refused *Error
+		if !errors.As(err, &refused) || !errors.Is(err, ErrInvalidArgument) || refused.Message != message {
+			t.Errorf("WithTolerance(%v): %#v, want %q", tolerance, err, message)
+		}
+	}
+	body := envelope("evt_tolerance", "task.completed")
+	h, _ := Sign([]string{testSecret}, body, 1716544084)
+	for tolerance, passes := range map[time.Duration]bool{0: false, time.Second: true, 2 * time.Minute: true} {
+		v, err := NewVerifier([]string{testSecret}, WithTolerance(tolerance))
+		if err != nil {
+			t.Fatalf("WithTolerance(%v): %v", tolerance, err)
+		}
+		// One second after signing: passes with any tolerance of at least 1 s.
+		if _, err := v.VerifyAt(body, h, time.Unix(1716544085, 0)); (err == nil) != passes {
+			t.Errorf("WithTolerance(%v), 1 s old: %v", tolerance, err)
+		}
+	}
+}
+
+// Sign refuses timestamps a verifier would refuse: negative ones (they were signed as 0) and the core's
+// refusal of more than 12 digits (milliseconds).
+func TestSignRefusesTimestampsItsVerifierRefuses(t *testing.T) {
+	for timestamp, message := range map[int64]string{
+		-5: "malformed timestamp in the timestamp given to sign (negative: -5): expected unix seconds as 1 to 12 " +
+			"ASCII digits",
+		1716544084000: "malformed timestamp in the timestamp given to sign (over 12 digits: milliseconds instead of " +
+			"seconds?): expected unix seconds as 1 to 12 ASCII digits",
+	} {
+		h, err := Sign([]string{testSecret}, []byte(`{}`), timestamp)
+		var refused *Error
+		if h != nil || !errors.As(err, &refused) || !errors.Is(err, ErrMalformedTimestamp) ||
+			refused.Number != 4 || refused.HTTPStatus != 400 || refused.Message != message {
+			t.Errorf("Sign at %d: %v, %#v, want %q", timestamp, h, err, message)
+		}
+	}
+	for _, timestamp := range []int64{0, 999999999999} {
+		if _, err := Sign([]string{testSecret}, []byte(`{}`), timestamp); err != nil {
+			t.Errorf("Sign at %d: %v", timestamp, err)
+		}
+	}
+}

@@ -214,7 +214,7 @@ func TestEndToEndWithTheEmulator(t *testing.T) {
 	// A forgery: signed with a secret the receiver does not know.
 	body := envelope("evt_forged", "task.completed")
 	forged, _ := Sign([]string{"not-the-webhook-secret"}, body, time.Now().Unix())
-	if a := post(t, base+"/hooks", forged, body); a.status != 401 || a.body != `{"error":"signature_mismatch"}` {
+	if a := post(t, base+"/hooks", forged, body); a.status != 401 || a.body != `{"error":"signature_mismatch","message":`+mismatchMessage+`}` {
 		t.Fatalf("forgery: %+v", a)
 	}
 	mu.Lock()

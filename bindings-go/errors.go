@@ -11,14 +11,18 @@ import (
 	"unsafe"
 )
 
-// Error is every error of the package: a stable Code (the same in every language), the library's
-// result Number, the suggested HTTPStatus and the core's Message (which never contains a secret, a
-// signature or the body). Use errors.Is with the Err* sentinels, or errors.As to read the fields.
+// Error is every error the package's functions and methods return (except Event.DecodeData, which returns
+// encoding/json's): a stable Code (the same in every language), the library's result Number (0 for
+// CodeUnreadableBody, which is the binding's own), the suggested HTTPStatus and the Message (the core's or,
+// for the binding's own checks, the binding's; it never contains a secret, a signature or the body). Use
+// errors.Is with the Err* sentinels, or errors.As to read the fields. An ErrUnreadableBody also unwraps to the
+// read error.
 type Error struct {
 	Code       string
 	Number     int
 	HTTPStatus int
 	Message    string
+	cause      error
 }
 
 func (e *Error) Error() string {
@@ -27,6 +31,9 @@ func (e *Error) Error() string {
 	}
 	return "anchor-webhooks: " + e.Message
 }
+
+// Unwrap is the error that caused this one (the read error of an ErrUnreadableBody), or nil.
+func (e *Error) Unwrap() error { return e.cause }
 
 // withMessage is a copy of the sentinel e (its code, number and status) that carries message.
 func (e *Error) withMessage(message string) *Error {
@@ -57,9 +64,15 @@ const (
 	CodeBodyTooLarge       = "body_too_large"
 	CodeInvalidPayload     = "invalid_payload"
 	CodeStoreUnavailable   = "store_unavailable"
-	// CodeInvalidArgument is the binding's own: an option out of its range (an unknown scheme, a negative
-	// tolerance or body limit).
+	// CodeInvalidArgument is the C library's (result 1003) and the binding's own checks': an option out of
+	// its range (an unknown scheme, a negative or fractional tolerance, a negative body limit).
 	CodeInvalidArgument = "invalid_argument"
+	// CodeNullParameter is the C library's (result 1000): a method called on a nil or zero Verifier (one not
+	// made by NewVerifier).
+	CodeNullParameter = "null_parameter"
+	// CodeUnreadableBody is the binding's own (Number 0, HTTP 503 so the sender retries): VerifyRequest or
+	// Middleware could not read the request body (the connection failed).
+	CodeUnreadableBody = "unreadable_body"
 )
 
 // Sentinels for errors.Is, one per code. Their Number and HTTPStatus come from the library's catalogue.
@@ -77,13 +90,15 @@ var (
 	ErrInvalidPayload     = sentinel(CodeInvalidPayload)
 	ErrStoreUnavailable   = sentinel(CodeStoreUnavailable)
 	ErrInvalidArgument    = sentinel(CodeInvalidArgument)
+	ErrNullParameter      = sentinel(CodeNullParameter)
+	ErrUnreadableBody     = &Error{Code: CodeUnreadableBody, HTTPStatus: 503}
 )
 
 // sentinels lists every sentinel above, for the drift test and for errorFor.
 var sentinels = []*Error{
 	ErrInvalidSecret, ErrMissingHeader, ErrMalformedHeader, ErrMalformedTimestamp, ErrTimestampMismatch,
 	ErrTimestampTooOld, ErrTimestampTooNew, ErrNoSignature, ErrSignatureMismatch, ErrBodyTooLarge,
-	ErrInvalidPayload, ErrStoreUnavailable, ErrInvalidArgument,
+	ErrInvalidPayload, ErrStoreUnavailable, ErrInvalidArgument, ErrNullParameter, ErrUnreadableBody,
 }
 
 // ErrorCode is one entry of the core's error catalogue.

@@ -34,6 +34,7 @@ type middleware struct {
 	maxBodyBytes int
 	lease        time.Duration
 	claimLost    func(*http.Request, *Event, string)
+	rejected     func(*http.Request, *Error)
 }
 
 // DefaultLease is how long Middleware's claim on a fresh event lasts when WithLease is not given: 30 s.
@@ -42,6 +43,7 @@ const DefaultLease = C.ANCHOR_DEFAULT_LEASE_MS * time.Millisecond
 type middlewareConfig struct {
 	lease     time.Duration
 	claimLost func(*http.Request, *Event, string)
+	rejected  func(*http.Request, *Error)
 }
 
 // MiddlewareOption configures Middleware.
@@ -66,29 +68,59 @@ func WithClaimLost(report func(r *http.Request, event *Event, warning string)) M
 	return func(c *middlewareConfig) { c.claimLost = report }
 }
 
+// WithRejected sets what happens when Middleware refuses a delivery without running the handler: one that
+// fails verification (401, 400, 413: final for the sender, so the event is lost unless the cause is fixed),
+// an unavailable store (503 store_unavailable) or a body the connection did not deliver (503
+// unreadable_body). It runs before the answer is written, with the request and the *Error (Code,
+// HTTPStatus, and the core's Message, which never contains a secret, a signature or the body). Duplicates
+// and in-progress deliveries are not refusals and are not reported. The default logs one line through
+// log/slog's default logger: msg "anchor-webhooks: delivery refused" with status, code, message and the
+// request's path (without its query), at level Warn for a 4xx, Error for store_unavailable and Info for
+// unreadable_body (the sender retries). nil keeps the default; to log nothing, pass a function that does
+// nothing.
+func WithRejected(report func(r *http.Request, err *Error)) MiddlewareOption {
+	return func(c *middlewareConfig) { c.rejected = report }
+}
+
 // Middleware verifies every request with v, dedupes by event id in store, and runs handler once per
 // event, with the verified event in the request's context (EventFromContext) and the body still
 // readable. Answers, without running handler unless it says so:
 //
 //   - verification failed: the code's HTTP status (401 forged or stale, 400 malformed, 413 too large),
-//     body {"error":"<code>"};
+//     body {"error":"<code>","message":"<the core's message>"}, reported through WithRejected (by default,
+//     a log/slog line);
 //   - a duplicate (already processed): 200 {"ok":true,"outcome":"duplicate"};
-//   - in progress on another request, or the store unavailable: 503 with Retry-After, so the sender
-//     retries (answering 200 would lose the event if the first request fails);
+//   - in progress on another request ({"error":"in_progress"}), or the store unavailable (an error answer
+//     as above, reported): 503 with Retry-After, so the sender retries (answering 200 would lose the event
+//     if the first request fails);
 //   - a fresh event: handler runs. If it answers 5xx or panics, or the request was cancelled before it
 //     returned, the claim is released so the sender's retry is processed; otherwise the event is marked done;
-//   - a body the connection failed to deliver: 503 with Retry-After; one an http.MaxBytesReader in front
-//     stopped: 413 body_too_large.
+//   - a body the connection failed to deliver: 503 unreadable_body with Retry-After; one an
+//     http.MaxBytesReader in front stopped: 413 body_too_large (both error answers, reported).
 //
 // The claim on a fresh event lasts DefaultLease unless WithLease says otherwise; a handler that succeeds
 // after its claim was taken over is reported through WithClaimLost (by default, a log/slog warning).
+//
+// A nil verifier, store or handler (or a zero Verifier or MemoryStore) is a programming error: Middleware
+// panics naming it, as http.Handle does for a nil handler.
 func Middleware(v *Verifier, store *MemoryStore, handler http.Handler, opts ...MiddlewareOption) http.Handler {
+	switch {
+	case v.owned() == nil:
+		panic("anchorwebhooks: Middleware: the verifier is nil (make it with NewVerifier)")
+	case store.owned() == nil:
+		panic("anchorwebhooks: Middleware: the store is nil (make it with NewMemoryStore)")
+	case handler == nil:
+		panic("anchorwebhooks: Middleware: the handler is nil")
+	}
 	cfg := middlewareConfig{lease: DefaultLease}
 	for _, opt := range opts {
 		opt(&cfg)
 	}
 	if cfg.claimLost == nil {
 		cfg.claimLost = logClaimLost(cfg.lease)
+	}
+	if cfg.rejected == nil {
+		cfg.rejected = logRejected
 	}
 	// A lease the core refuses (under 1 s: a retry would take over an event whose handler is still
 	// running) is a programming error, reported like NewMemoryStore's: a panic with the core's reason.
@@ -100,25 +132,25 @@ func Middleware(v *Verifier, store *MemoryStore, handler http.Handler, opts ...M
 	runtime.KeepAlive(v.owned())
 	runtime.KeepAlive(store.owned())
 	if code != C.ANCHOR_RESULT_OK {
-		panic(fmt.Sprintf("anchorwebhooks: WithLease(%s): %s", cfg.lease, failureMessage(out, &res)))
+		// The parts were checked above: what the library can still refuse is the lease.
+		setting := "Middleware"
+		if code == C.ANCHOR_RESULT_INVALID_ARGUMENT {
+			setting = fmt.Sprintf("WithLease(%s)", cfg.lease)
+		}
+		panic(fmt.Sprintf("anchorwebhooks: %s: %s", setting, failureMessage(out, &res)))
 	}
 	m := &middleware{receiver: receiver, handler: handler, maxBodyBytes: v.bodyLimit(), lease: cfg.lease,
-		claimLost: cfg.claimLost}
+		claimLost: cfg.claimLost, rejected: cfg.rejected}
 	runtime.AddCleanup(m, func(ptr *C.anchor_receiver) { C.anchor_receiver_free(ptr) }, receiver)
 	return m
 }
 
 func (m *middleware) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	body, err := readBody(r, m.maxBodyBytes)
-	var refused *Error
-	if errors.As(err, &refused) {
-		answer(w, refused.HTTPStatus, map[string]any{"error": refused.Code})
-		return
-	}
-	if err != nil {
-		// The connection failed mid-body: a 4xx would be final for the sender, so ask for a retry.
-		w.Header().Set("Retry-After", retryAfter)
-		answer(w, http.StatusServiceUnavailable, map[string]any{"error": "unreadable_body"})
+	body, refused := readBody(r, m.maxBodyBytes)
+	if refused != nil {
+		// An http.MaxBytesReader in front (413), or the connection failed mid-body (503: a 4xx would be
+		// final for the sender, so ask for a retry).
+		m.refuse(w, r, refused)
 		return
 	}
 	p := pack(r.Header)
@@ -130,10 +162,7 @@ func (m *middleware) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	runtime.KeepAlive(m)
 	if code != C.ANCHOR_RESULT_OK {
 		errors.As(failure(code, out, &p.res), &refused)
-		if refused.HTTPStatus == http.StatusServiceUnavailable {
-			w.Header().Set("Retry-After", retryAfter)
-		}
-		answer(w, refused.HTTPStatus, map[string]any{"error": refused.Code})
+		m.refuse(w, r, refused)
 		return
 	}
 	switch p.res.reception {
@@ -145,6 +174,22 @@ func (m *middleware) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	default:
 		m.runFresh(w, r, eventFrom(out, &p.res, body), claim, p)
 	}
+}
+
+// refuse reports a refused delivery through WithRejected's function, then answers it: the code's status,
+// {"error":"<code>","message":"<message>"}, and Retry-After on a 503.
+func (m *middleware) refuse(w http.ResponseWriter, r *http.Request, refused *Error) {
+	m.rejected(r, refused)
+	if refused.HTTPStatus == http.StatusServiceUnavailable {
+		w.Header().Set("Retry-After", retryAfter)
+	}
+	answer(w, refused.HTTPStatus, refusalAnswer{Error: refused.Code, Message: refused.Message})
+}
+
+// refusalAnswer is the JSON body of a refusal (the fields in this order).
+type refusalAnswer struct {
+	Error   string `json:"error"`
+	Message string `json:"message"`
 }
 
 // runFresh runs the handler for a claimed event, then completes or releases the claim. p is the call's
@@ -224,8 +269,27 @@ func logClaimLost(lease time.Duration) func(*http.Request, *Event, string) {
 	}
 }
 
-func answer(w http.ResponseWriter, status int, body map[string]any) {
+// logRejected is WithRejected's default: one log/slog line per refused delivery, at Warn for a 4xx (final
+// for the sender), Error for an unavailable store (every new delivery is refused until it has room), Info
+// for a body the connection did not deliver (the sender retries). The path has no query string (it may
+// carry a token).
+func logRejected(r *http.Request, refused *Error) {
+	level := slog.LevelWarn
+	switch {
+	case refused.Code == CodeStoreUnavailable:
+		level = slog.LevelError
+	case refused.HTTPStatus >= 500:
+		level = slog.LevelInfo
+	}
+	slog.Default().LogAttrs(r.Context(), level, "anchor-webhooks: delivery refused",
+		slog.Int("status", refused.HTTPStatus), slog.String("code", refused.Code),
+		slog.String("message", refused.Message), slog.String("path", r.URL.Path))
+}
+
+func answer(w http.ResponseWriter, status int, body any) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(body)
+	encoder := json.NewEncoder(w)
+	encoder.SetEscapeHTML(false) // messages show `t=<unix seconds>` as written, not as \u003c
+	_ = encoder.Encode(body)
 }

@@ -3,6 +3,7 @@ package anchorwebhooks
 import (
 	"bufio"
 	"bytes"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -12,6 +13,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"testing/iotest"
 	"time"
 )
 
@@ -232,4 +234,191 @@ func TestHandlerWriterFlushesLikeTheServers(t *testing.T) {
 func claimLostWarning(eventID, lease string) string {
 	return "anchor-webhooks: claim lost: the handler of event " + eventID + " outlasted its " + lease + " lease and " +
 		"the claim was gone when it finished (another delivery may have run it too); choose a lease longer than the handler"
+}
+
+// Middleware refuses missing parts when it is built, naming the part (net/http refuses a nil handler the same
+// way); a nil verifier or store used to be blamed on WithLease, a nil handler to panic on the first delivery.
+func TestMiddlewareRefusesMissingParts(t *testing.T) {
+	v, _ := NewVerifier([]string{testSecret})
+	store := NewMemoryStore()
+	handler := http.NotFoundHandler()
+	for name, c := range map[string]struct {
+		build func() http.Handler
+		want  string
+	}{
+		"nil verifier": {func() http.Handler { return Middleware(nil, store, handler) },
+			"anchorwebhooks: Middleware: the verifier is nil (make it with NewVerifier)"},
+		"zero verifier": {func() http.Handler { return Middleware(&Verifier{}, store, handler, WithLease(time.Minute)) },
+			"anchorwebhooks: Middleware: the verifier is nil (make it with NewVerifier)"},
+		"nil store": {func() http.Handler { return Middleware(v, nil, handler) },
+			"anchorwebhooks: Middleware: the store is nil (make it with NewMemoryStore)"},
+		"zero store": {func() http.Handler { return Middleware(v, &MemoryStore{}, handler) },
+			"anchorwebhooks: Middleware: the store is nil (make it with NewMemoryStore)"},
+		"nil handler": {func() http.Handler { return Middleware(v, store, nil) },
+			"anchorwebhooks: Middleware: the handler is nil"},
+	} {
+		func() {
+			defer func() {
+				if message := fmt.Sprint(recover()); message != c.want {
+					t.Errorf("%s: Middleware panicked with %q, want %q", name, message, c.want)
+				}
+			}()
+			c.build()
+		}()
+	}
+}
+
+// refusal is one call of a WithRejected hook.
+type refusal struct {
+	path    string
+	status  int
+	code    string
+	message string
+}
+
+// Every delivery Middleware refuses without running the handler is reported through WithRejected with the
+// request and the *Error (the core's message), and answered with that message next to the code.
+func TestRejectedDeliveriesAreReported(t *testing.T) {
+	v, _ := NewVerifier([]string{testSecret}, WithMaxBodyBytes(4096))
+	var mu sync.Mutex
+	var reported []refusal
+	runs := 0
+	handler := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { runs++ })
+	m := Middleware(v, NewMemoryStore(WithMaxEntries(1)), handler, WithRejected(func(r *http.Request, err *Error) {
+		mu.Lock()
+		defer mu.Unlock()
+		reported = append(reported, refusal{r.URL.Path, err.HTTPStatus, err.Code, err.Message})
+	}))
+	serve := func(body []byte, h http.Header, wrap func(*http.Request, http.ResponseWriter)) *httptest.ResponseRecorder {
+		r := httptest.NewRequest(http.MethodPost, "/hook", bytes.NewReader(body))
+		r.Header = h
+		w := httptest.NewRecorder()
+		if wrap != nil {
+			wrap(r, w)
+		}
+		m.ServeHTTP(w, r)
+		return w
+	}
+	now := time.Now().Unix()
+	body := envelope("evt_ok", "task.completed")
+	h, _ := Sign([]string{testSecret}, body, now)
+	forged, _ := Sign([]string{"not-the-secret"}, body, now)
+	big := []byte(`{"id":"evt_big","type":"t","data":{"x":"` + strings.Repeat("x", 5000) + `"}}`)
+	bigHeaders, _ := Sign([]string{testSecret}, big, now)
+	other := envelope("evt_other", "task.completed")
+	otherHeaders, _ := Sign([]string{testSecret}, other, now)
+
+	const mismatch = "signature mismatch: none of the 1 signature(s) matches any of the 1 secret(s); was the body " +
+		"parsed and re-serialised? verify the raw bytes; is this the secret of this webhook?"
+	const consumed = "signature mismatch: none of the 1 signature(s) matches any of the 1 secret(s); the body is " +
+		"empty: was it consumed by a body parser before verification? pass the raw request body"
+	const malformed = "malformed header `Anchor-Signature`: a `v1` value is not 64 hex digits"
+	const tooLarge = "body too large: 4097 bytes, the limit is 4096 bytes"
+	const stopped = "body too large: http.MaxBytesReader stopped it at 10 bytes"
+	const unreadable = "the request body could not be read: connection reset by peer"
+	const full = "dedupe store unavailable: the memory store holds 1 live ids, its limit; raise its maximum number " +
+		"of entries or use a shared store; answer 503 so the sender retries"
+	cases := []struct {
+		name   string
+		answer *httptest.ResponseRecorder
+		want   refusal
+	}{
+		{"forged", serve(body, forged, nil), refusal{"/hook", 401, CodeSignatureMismatch, mismatch}},
+		{"consumed by a middleware in front", serve(body, h, func(r *http.Request, _ http.ResponseWriter) {
+			_, _ = io.ReadAll(r.Body) // a logging middleware that does not restore the body
+		}), refusal{"/hook", 401, CodeSignatureMismatch, consumed}},
+		{"malformed", serve(body, http.Header{"Anchor-Signature": {"t=1,v1=zz"}}, nil),
+			refusal{"/hook", 400, CodeMalformedHeader, malformed}},
+		{"too large", serve(big, bigHeaders, nil), refusal{"/hook", 413, CodeBodyTooLarge, tooLarge}},
+		{"MaxBytesReader", serve(body, h, func(r *http.Request, w http.ResponseWriter) {
+			r.Body = http.MaxBytesReader(w, r.Body, 10)
+		}), refusal{"/hook", 413, CodeBodyTooLarge, stopped}},
+		{"unreadable", serve(body, h, func(r *http.Request, _ http.ResponseWriter) {
+			r.Body = io.NopCloser(iotest.ErrReader(errors.New("connection reset by peer")))
+		}), refusal{"/hook", 503, CodeUnreadableBody, unreadable}},
+		{"fresh", serve(body, h, nil), refusal{}},
+		{"duplicate", serve(body, h, nil), refusal{}},
+		{"store full", serve(other, otherHeaders, nil), refusal{"/hook", 503, CodeStoreUnavailable, full}},
+	}
+	var want []refusal
+	for _, c := range cases {
+		status, answer := c.answer.Code, strings.TrimSpace(c.answer.Body.String())
+		switch c.want {
+		case refusal{}:
+			if status != 200 {
+				t.Errorf("%s: %d %s", c.name, status, answer)
+			}
+			continue
+		}
+		wantAnswer := fmt.Sprintf(`{"error":%q,"message":%q}`, c.want.code, c.want.message)
+		if status != c.want.status || answer != wantAnswer {
+			t.Errorf("%s: answered %d %s, want %d %s", c.name, status, answer, c.want.status, wantAnswer)
+		}
+		want = append(want, c.want)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if fmt.Sprint(reported) != fmt.Sprint(want) || runs != 1 {
+		t.Fatalf("reported:\n%+v\nwant:\n%+v\n(%d runs)", reported, want, runs)
+	}
+}
+
+// Without WithRejected, a refusal is one log/slog line: Warn for a 4xx (final for the sender: the event is lost
+// unless the cause is fixed), Error for an unavailable store, Info for a body the connection did not deliver
+// (the sender retries); the core's message, never a secret, a signature or the body.
+func TestRejectedDeliveriesAreLoggedByDefault(t *testing.T) {
+	var logged bytes.Buffer
+	previous := slog.Default()
+	slog.SetDefault(slog.New(slog.NewTextHandler(&logged, &slog.HandlerOptions{
+		Level: slog.LevelDebug,
+		ReplaceAttr: func(_ []string, a slog.Attr) slog.Attr {
+			if a.Key == slog.TimeKey {
+				return slog.Attr{}
+			}
+			return a
+		},
+	})))
+	defer slog.SetDefault(previous)
+	v, _ := NewVerifier([]string{testSecret})
+	m := Middleware(v, NewMemoryStore(WithMaxEntries(1)), http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
+	serve := func(body []byte, h http.Header, reader io.Reader) int {
+		r := httptest.NewRequest(http.MethodPost, "/webhooks/anchor?token=not-logged", reader)
+		r.Header = h
+		w := httptest.NewRecorder()
+		m.ServeHTTP(w, r)
+		return w.Code
+	}
+	now := time.Now().Unix()
+	body := envelope("evt_logged_refusal", "task.completed")
+	h, _ := Sign([]string{testSecret}, body, now)
+	other := envelope("evt_logged_other", "task.completed")
+	otherHeaders, _ := Sign([]string{testSecret}, other, now)
+	statuses := []int{
+		serve(body, h, strings.NewReader("")), // consumed before Middleware
+		serve(body, h, iotest.ErrReader(errors.New("unexpected EOF"))),
+		serve(body, h, bytes.NewReader(body)),
+		serve(other, otherHeaders, bytes.NewReader(other)),
+	}
+	if fmt.Sprint(statuses) != "[401 503 200 503]" {
+		t.Fatalf("statuses %v", statuses)
+	}
+	want := `level=WARN msg="anchor-webhooks: delivery refused" status=401 code=signature_mismatch ` +
+		`message="signature mismatch: none of the 1 signature(s) matches any of the 1 secret(s); the body is empty: ` +
+		`was it consumed by a body parser before verification? pass the raw request body" path=/webhooks/anchor` + "\n" +
+		`level=INFO msg="anchor-webhooks: delivery refused" status=503 code=unreadable_body ` +
+		`message="the request body could not be read: unexpected EOF" path=/webhooks/anchor` + "\n" +
+		`level=ERROR msg="anchor-webhooks: delivery refused" status=503 code=store_unavailable ` +
+		`message="dedupe store unavailable: the memory store holds 1 live ids, its limit; raise its maximum number of ` +
+		`entries or use a shared store; answer 503 so the sender retries" ` +
+		`path=/webhooks/anchor` + "\n"
+	// The default logger is process-wide: look for this test's lines (path /webhooks/anchor) only.
+	var mine []string
+	for _, line := range strings.SplitAfter(logged.String(), "\n") {
+		if strings.Contains(line, "path=/webhooks/anchor") {
+			mine = append(mine, line)
+		}
+	}
+	if got := strings.Join(mine, ""); got != want {
+		t.Fatalf("logged:\n%s\nwant:\n%s", got, want)
+	}
 }

@@ -53,9 +53,16 @@ static void go_fields(const anchor_event *event, uint8_t *out, size_t cap, go_re
 }
 
 
-// Fetches this thread's message right after the failure (same call, so same OS thread).
+static anchor_result go_thread_last_error(const void *unused, uint8_t *buf, size_t len, size_t *written) {
+	(void)unused;
+	return anchor_last_error(buf, len, written);
+}
+
+// Fetches this thread's message right after the failure (same call, so same OS thread). A call given a NULL
+// handle (a nil Verifier) kept its message ("`verifier` is NULL") for the thread, not on a handle.
 static void go_message(anchor_result (*last_error)(const void *, uint8_t *, size_t, size_t *), const void *handle,
                        uint8_t *out, size_t cap, go_result *res) {
+	if (handle == NULL) last_error = go_thread_last_error;
 	size_t written = 0;
 	anchor_result r = last_error(handle, out, cap, &written);
 	if (r == ANCHOR_RESULT_OK) {
@@ -162,11 +169,6 @@ anchor_result go_new_verifier(uint32_t scheme, const uint8_t *packed, const size
 	if (r != ANCHOR_RESULT_OK) go_message(go_builder_last_error, builder, out, cap, res);
 	anchor_verifier_builder_free(builder);
 	return r;
-}
-
-static anchor_result go_thread_last_error(const void *unused, uint8_t *buf, size_t len, size_t *written) {
-	(void)unused;
-	return anchor_last_error(buf, len, written);
 }
 
 // Signs: the secrets arrive packed like headers (one length each); the options are (pointer, length)

@@ -6,6 +6,7 @@ package anchorwebhooks
 import "C"
 
 import (
+	"fmt"
 	"net/http"
 	"unsafe"
 )
@@ -31,7 +32,8 @@ func SignEventType(eventType string) SignOption {
 }
 
 // Sign produces the headers of a delivery of body signed at timestamp (unix seconds) with every secret
-// (one signature each, as during a rotation), as the provider would: for tests and local tools.
+// (one signature each, as during a rotation), as the provider would: for tests and local tools. A timestamp
+// no verifier accepts (negative, or over 12 digits: milliseconds) is ErrMalformedTimestamp.
 func Sign(secrets []string, body []byte, timestamp int64, opts ...SignOption) (http.Header, error) {
 	cfg := signConfig{scheme: SchemeAnchor}
 	for _, opt := range opts {
@@ -39,6 +41,11 @@ func Sign(secrets []string, body []byte, timestamp int64, opts ...SignOption) (h
 	}
 	if err := cfg.scheme.check(); err != nil {
 		return nil, err
+	}
+	if timestamp < 0 {
+		// The library takes an unsigned timestamp (it refuses the too large ones itself); worded like its refusal.
+		return nil, ErrMalformedTimestamp.withMessage(fmt.Sprintf("malformed timestamp in the timestamp given to sign "+
+			"(negative: %d): expected unix seconds as 1 to 12 ASCII digits", timestamp))
 	}
 	packed, lens := packSecrets(secrets)
 	defer clear(packed)
@@ -55,7 +62,7 @@ func Sign(secrets []string, body []byte, timestamp int64, opts ...SignOption) (h
 	var res C.go_result
 	out := make([]byte, 512)
 	code := C.go_sign(C.uint32_t(cfg.scheme), bytesPtr(packed), lensPtr(lens), C.size_t(len(secrets)), bytesPtr(body),
-		C.size_t(len(body)), C.uint64_t(max(timestamp, 0)), hasID, id, idLen, hasEventType, eventType, eventTypeLen,
+		C.size_t(len(body)), C.uint64_t(timestamp), hasID, id, idLen, hasEventType, eventType, eventTypeLen,
 		bytesPtr(out), C.size_t(len(out)), &res, &signed)
 	if code != C.ANCHOR_RESULT_OK {
 		return nil, failure(code, out, &res)

@@ -43,8 +43,9 @@ type Option func(*config)
 // WithScheme selects the scheme (SchemeAnchor by default).
 func WithScheme(scheme Scheme) Option { return func(c *config) { c.scheme = scheme } }
 
-// WithTolerance sets the two-sided timestamp tolerance, in whole seconds (the boundary itself passes).
-// Default: 120 s for Anchor, 300 s for Standard Webhooks.
+// WithTolerance sets the two-sided timestamp tolerance (the boundary itself passes). The core counts whole
+// seconds: a tolerance that is not a whole number of seconds (900 ms, 1.5 s) makes NewVerifier fail with
+// ErrInvalidArgument rather than be rounded. Default: 120 s for Anchor, 300 s for Standard Webhooks.
 func WithTolerance(tolerance time.Duration) Option {
 	return func(c *config) { c.tolerance = &tolerance }
 }
@@ -96,6 +97,11 @@ func NewVerifier(secrets []string, opts ...Option) (*Verifier, error) {
 		if *cfg.tolerance < 0 {
 			return nil, invalidArgument(fmt.Sprintf("invalid_argument: negative tolerance %v", *cfg.tolerance))
 		}
+		if whole := cfg.tolerance.Truncate(time.Second); whole != *cfg.tolerance {
+			// Truncating silently made 900 ms a tolerance of 0 s (only the very second of signing passed).
+			return nil, invalidArgument(fmt.Sprintf("invalid_argument: tolerance %v is not a whole number of seconds "+
+				"(the tolerance is counted in whole seconds): use %v", *cfg.tolerance, whole+time.Second))
+		}
 		tolerance = C.uint64_t(*cfg.tolerance / time.Second)
 	}
 	if cfg.maxBodyBytes != nil {
@@ -124,7 +130,8 @@ func NewVerifier(secrets []string, opts ...Option) (*Verifier, error) {
 }
 
 // Verify verifies a delivery (headers as received, the raw body bytes) against the host clock and parses
-// its envelope. Errors are *Error values (errors.Is with the Err* sentinels).
+// its envelope. Errors are *Error values (errors.Is with the Err* sentinels); on a nil or zero Verifier,
+// ErrNullParameter (as from every method).
 func (v *Verifier) Verify(body []byte, h http.Header) (*Event, error) {
 	return v.VerifyAt(body, h, time.Now())
 }
@@ -167,8 +174,13 @@ func (v *Verifier) VerifySignatureAt(body []byte, h http.Header, now time.Time) 
 
 // VerifyRequest reads the request body (at most the body limit plus one byte, so an oversized body is
 // refused with ErrBodyTooLarge without reading it all), verifies it with the request's headers, and
-// puts the bytes back in r.Body so the handler can read them again.
+// puts the bytes back in r.Body so the handler can read them again. A body the connection failed to deliver
+// is ErrUnreadableBody (unwrapping to the read error); a nil or zero Verifier is ErrNullParameter, as from
+// Verify, and the body is left unread.
 func (v *Verifier) VerifyRequest(r *http.Request) (*Event, error) {
+	if v.owned() == nil {
+		return v.Verify(nil, r.Header) // the library's null_parameter and its message
+	}
 	body, err := readBody(r, v.maxBodyBytes)
 	if err != nil {
 		return nil, err
@@ -176,8 +188,8 @@ func (v *Verifier) VerifyRequest(r *http.Request) (*Event, error) {
 	return v.Verify(body, r.Header)
 }
 
-// readBody reads and restores a request body, up to limit+1 bytes.
-func readBody(r *http.Request, limit int) ([]byte, error) {
+// readBody reads and restores a request body, up to limit+1 bytes. Its errors are *Error values.
+func readBody(r *http.Request, limit int) ([]byte, *Error) {
 	if r.Body == nil || r.Body == http.NoBody {
 		return nil, nil
 	}
@@ -195,7 +207,10 @@ func readBody(r *http.Request, limit int) ([]byte, error) {
 			stopped.Limit))
 	}
 	if err != nil {
-		return nil, fmt.Errorf("anchor-webhooks: reading the request body: %w", err)
+		// The connection failed mid-body: 503, so the sender retries (a 4xx would be final for it).
+		unreadable := ErrUnreadableBody.withMessage("the request body could not be read: " + err.Error())
+		unreadable.cause = err
+		return nil, unreadable
 	}
 	_ = r.Body.Close()
 	r.Body = io.NopCloser(bytes.NewReader(body))

@@ -446,7 +446,9 @@ uint64_t anchor_now_unix_seconds(void);
  * (`anchor-webhooks: claim lost: the handler of event ... outlasted its 30 s lease ...`).
  * `event` must come from this receiver's `anchor_receiver_receive` with `ANCHOR_RECEPTION_FRESH`: any
  * other event (one holding no claim, or claimed through another receiver, even one sharing the store) is
- * `ANCHOR_RESULT_INVALID_ARGUMENT`, and its claim is left as it was.
+ * `ANCHOR_RESULT_INVALID_ARGUMENT`, and its claim is left as it was. A claim is settled once: completing
+ * or releasing an event already completed or released (a caller bug, not a lost claim) is
+ * `ANCHOR_RESULT_INVALID_ARGUMENT` too, with a message saying so.
  */
 enum anchor_result anchor_receiver_complete(const struct anchor_receiver *receiver,
                                             const struct anchor_event *event,
@@ -495,7 +497,8 @@ enum anchor_result anchor_receiver_receive(const struct anchor_receiver *receive
 /**
  * Frees the claimed event after a handler failure, so the sender's retry is processed.
  * `*released_out` is false when the claim had been lost meanwhile. `event` must come from this
- * receiver, as for `anchor_receiver_complete` (otherwise `ANCHOR_RESULT_INVALID_ARGUMENT`).
+ * receiver and be settled once, as for `anchor_receiver_complete` (otherwise
+ * `ANCHOR_RESULT_INVALID_ARGUMENT`).
  */
 enum anchor_result anchor_receiver_release(const struct anchor_receiver *receiver,
                                            const struct anchor_event *event,

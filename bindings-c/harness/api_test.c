@@ -342,6 +342,20 @@ void test_builder_options_and_messages(void) {
   anchor_verifier_free(verifier);
 }
 
+/* The calling thread's last error message on a receiver, NUL-terminated, in a static buffer. */
+static const char *receiver_message(const anchor_receiver *receiver) {
+  static char message[1024];
+  size_t written = 0;
+  if (anchor_receiver_last_error(receiver, (uint8_t *)message, sizeof message - 1, &written) != ANCHOR_RESULT_OK)
+    return "<no message>";
+  message[written] = '\0';
+  return message;
+}
+
+static bool receiver_message_is(const anchor_receiver *receiver, const char *expected) {
+  return strcmp(receiver_message(receiver), expected) == 0;
+}
+
 static anchor_result receive(anchor_receiver *receiver, const char *body, const anchor_header *headers,
                              size_t headers_len, uint64_t now_ms, anchor_reception *kind, anchor_event **event) {
   return anchor_receiver_receive(receiver, headers, headers_len, (const uint8_t *)body, strlen(body), now_ms, kind,
@@ -410,8 +424,16 @@ void test_receiver_flow(void) {
   /* Released after a failed handler: the retry is fresh again. */
   CHECK_RESULT(anchor_receiver_release(receiver, first, now_ms + 20, &done), ANCHOR_RESULT_OK);
   CHECK(done, "released");
-  CHECK_RESULT(anchor_receiver_release(receiver, first, now_ms + 20, &done), ANCHOR_RESULT_OK);
-  CHECK(!done, "released twice: the second finds no claim");
+  /* Settling it again is a caller bug, not a lost claim: refused with a message naming what happened, nothing
+   * written (never "claim lost ... choose a longer lease"). */
+  const char *released_twice = "invalid_argument: the claim of event evt_c1 was already released: settle a claim "
+                               "once (anchor_receiver_complete after success or anchor_receiver_release after "
+                               "failure, then anchor_event_free)";
+  CHECK_RESULT(anchor_receiver_release(receiver, first, now_ms + 20, &done), ANCHOR_RESULT_INVALID_ARGUMENT);
+  CHECK(receiver_message_is(receiver, released_twice), "%s", receiver_message(receiver));
+  CHECK_RESULT(anchor_receiver_complete(receiver, first, now_ms + 20, &done), ANCHOR_RESULT_INVALID_ARGUMENT);
+  CHECK(receiver_message_is(receiver, released_twice), "%s", receiver_message(receiver));
+  CHECK(done, "no output written on a refusal");
   anchor_event_free(first);
   CHECK_RESULT(receive(receiver, body, headers, n, now_ms + 30, &kind, &first), ANCHOR_RESULT_OK);
   CHECK(kind == ANCHOR_RECEPTION_FRESH, "fresh after release, got %d", kind);
@@ -427,8 +449,22 @@ void test_receiver_flow(void) {
   const char *lost = "anchor-webhooks: claim lost: the handler of event evt_c1 outlasted its 1 s lease and the claim was "
                      "gone when it finished (another delivery may have run it too); choose a lease longer than the handler";
   CHECK(warning_len == strlen(lost) && memcmp(warning, lost, warning_len) == 0, "%.*s", (int)warning_len, warning);
+  /* Its completion was reported (lost): completing or releasing it again is refused, not a second warning. */
+  const char *completed_twice = "invalid_argument: the claim of event evt_c1 was already completed: settle a claim "
+                                "once (anchor_receiver_complete after success or anchor_receiver_release after "
+                                "failure, then anchor_event_free)";
+  done = true;
+  CHECK_RESULT(anchor_receiver_complete(receiver, first, now_ms + 1041, &done), ANCHOR_RESULT_INVALID_ARGUMENT);
+  CHECK(receiver_message_is(receiver, completed_twice), "%s", receiver_message(receiver));
+  CHECK_RESULT(anchor_receiver_release(receiver, first, now_ms + 1041, &done), ANCHOR_RESULT_INVALID_ARGUMENT);
+  CHECK(receiver_message_is(receiver, completed_twice), "%s", receiver_message(receiver));
+  CHECK(done, "no output written on a refusal");
+  /* ... and leaves the claim of the worker that took it over alone. */
   CHECK_RESULT(anchor_receiver_complete(receiver, second, now_ms + 1040, &done), ANCHOR_RESULT_OK);
   CHECK(done, "the holder completes");
+  CHECK_RESULT(anchor_receiver_complete(receiver, second, now_ms + 1045, &done), ANCHOR_RESULT_INVALID_ARGUMENT);
+  CHECK(receiver_message_is(receiver, completed_twice), "%s", receiver_message(receiver));
+  CHECK(done, "no output written on a refusal");
   CHECK_RESULT(receive(receiver, body, headers, n, now_ms + 1050, &kind, &third), ANCHOR_RESULT_OK);
   CHECK(kind == ANCHOR_RECEPTION_DUPLICATE, "duplicate, got %d", kind);
   anchor_bytes id;
@@ -550,6 +586,20 @@ void test_messages_without_a_handle(void) {
   CHECK_RESULT(anchor_sign(7, one, 1, (const uint8_t *)body, 2, TEST_NOW, NULL, &signed_headers),
                ANCHOR_RESULT_INVALID_ARGUMENT);
   CHECK(strstr(thread_message(), "unknown scheme 7") != NULL, "%s", thread_message());
+  /* A timestamp in milliseconds (13 digits) would be signed into a delivery its own verifier refuses. */
+  signed_headers = NULL;
+  CHECK_RESULT(anchor_sign(ANCHOR_SCHEME_ANCHOR, one, 1, (const uint8_t *)body, 2, 1716544084000ULL, NULL,
+                           &signed_headers),
+               ANCHOR_RESULT_MALFORMED_TIMESTAMP);
+  CHECK(signed_headers == NULL, "nothing signed");
+  CHECK(strcmp(thread_message(), "malformed timestamp in the timestamp given to sign (over 12 digits: milliseconds "
+                                 "instead of seconds?): expected unix seconds as 1 to 12 ASCII digits") == 0,
+        "%s", thread_message());
+  /* The largest 12-digit timestamp still signs. */
+  CHECK_RESULT(anchor_sign(ANCHOR_SCHEME_ANCHOR, one, 1, (const uint8_t *)body, 2, 999999999999ULL, NULL,
+                           &signed_headers),
+               ANCHOR_RESULT_OK);
+  anchor_signed_headers_free(signed_headers);
   /* A NULL handle has nowhere else to keep its message. */
   CHECK_RESULT(anchor_memory_store_len(NULL, &needed), ANCHOR_RESULT_NULL_PARAMETER);
   CHECK(strcmp(thread_message(), "null_parameter: `store` is NULL") == 0, "%s", thread_message());

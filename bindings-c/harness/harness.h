@@ -77,5 +77,6 @@ void test_zero_lengths(void);
 void test_non_utf8_bytes(void);
 void test_concurrent_verifies(void);
 void test_concurrent_receives(void);
+void test_concurrent_settles(void);
 
 #endif

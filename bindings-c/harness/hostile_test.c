@@ -490,3 +490,65 @@ void test_concurrent_receives(void) {
   anchor_verifier_free(v);
   anchor_signed_headers_free(sh);
 }
+
+struct settle_shared {
+  const anchor_receiver *receiver;
+  const anchor_event *event;
+  pthread_barrier_t start;
+};
+
+/* Completes (even threads) or releases (odd ones) the one shared claim: 1 if this call settled it, 0 if it was
+ * refused as already settled, -1 for anything else. */
+static void *settle_once(void *arg) {
+  struct settle_shared *s = arg;
+  static int next = 0;
+  int me = __atomic_fetch_add(&next, 1, __ATOMIC_SEQ_CST);
+  pthread_barrier_wait(&s->start);
+  bool done = false;
+  anchor_result r = me % 2 == 0 ? anchor_receiver_complete(s->receiver, s->event, TEST_NOW * 1000, &done)
+                                : anchor_receiver_release(s->receiver, s->event, TEST_NOW * 1000, &done);
+  intptr_t outcome = r == ANCHOR_RESULT_OK && done ? 1 : r == ANCHOR_RESULT_INVALID_ARGUMENT ? 0 : -1;
+  return (void *)outcome;
+}
+
+void test_concurrent_settles(void) {
+  const char *body = TEST_BODY;
+  anchor_signed_headers *sh = sign_or_die(TEST_SECRET, (const uint8_t *)body, strlen(body), TEST_NOW);
+  const anchor_header *h;
+  size_t hn;
+  CHECK_RESULT(anchor_signed_headers_get(sh, &h, &hn), OK);
+  anchor_verifier *v = verifier_or_die(TEST_SECRET);
+  anchor_memory_store *store = NULL;
+  CHECK_RESULT(anchor_memory_store_new(100, 3600, &store), OK);
+  anchor_receiver *receiver = NULL;
+  CHECK_RESULT(anchor_receiver_new(v, store, ANCHOR_DEFAULT_LEASE_MS, &receiver), OK);
+  anchor_reception kind = 0;
+  anchor_event *e = NULL;
+  CHECK_RESULT(anchor_receiver_receive(receiver, h, hn, (const uint8_t *)body, strlen(body), TEST_NOW * 1000, &kind, &e),
+               OK);
+  CHECK(kind == ANCHOR_RECEPTION_FRESH, "fresh, got %d", kind);
+  struct settle_shared s;
+  memset(&s, 0, sizeof s);
+  s.receiver = receiver;
+  s.event = e;
+  pthread_barrier_init(&s.start, NULL, THREADS);
+  pthread_t threads[THREADS];
+  for (int t = 0; t < THREADS; t++) CHECK(pthread_create(&threads[t], NULL, settle_once, &s) == 0, "spawn");
+  int settled = 0, refused = 0, bad = 0;
+  for (int t = 0; t < THREADS; t++) {
+    void *outcome = NULL;
+    pthread_join(threads[t], &outcome);
+    intptr_t o = (intptr_t)outcome;
+    if (o == 1) settled++;
+    else if (o == 0) refused++;
+    else bad++;
+  }
+  CHECK(settled == 1 && refused == THREADS - 1 && bad == 0, "exactly one settles: %d settled, %d refused, %d bad",
+        settled, refused, bad);
+  pthread_barrier_destroy(&s.start);
+  anchor_event_free(e);
+  anchor_receiver_free(receiver);
+  anchor_memory_store_free(store);
+  anchor_verifier_free(v);
+  anchor_signed_headers_free(sh);
+}

@@ -109,6 +109,7 @@ int main(void) {
   run("hostile: non-UTF-8 bytes in headers, secrets, bodies and options", test_non_utf8_bytes);
   run("hostile: 8 threads verifying on one verifier", test_concurrent_verifies);
   run("hostile: 8 threads receiving the same event on one receiver", test_concurrent_receives);
+  run("hostile: 8 threads completing or releasing the same claim: exactly one settles it", test_concurrent_settles);
   printf("%d passed, %d failed\n", passed, failed);
   return failed == 0 ? 0 : 1;
 }

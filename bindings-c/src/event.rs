@@ -1,5 +1,6 @@
 //! `anchor_event`: a verified event and its borrowed views.
 
+use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::OnceLock;
 
 use anchor_webhooks::time::format_description::well_known::Rfc3339;
@@ -16,6 +17,18 @@ pub struct anchor_event {
     held: Held,
     /// `created` as RFC 3339 text, formatted on first use.
     created_text: OnceLock<Option<String>>,
+    /// Whether its claim was settled already (a [`Settled`] as `u8`): a second complete / release is a caller
+    /// bug, refused rather than reported as a lost claim.
+    settled: AtomicU8,
+}
+
+/// What became of the claim an event holds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u8)]
+pub(crate) enum Settled {
+    Open = 0,
+    Completed = 1,
+    Released = 2,
 }
 
 /// A receiver's fresh event carries its claim, for `anchor_receiver_complete` / `_release`, and which
@@ -31,7 +44,7 @@ impl anchor_event {
     }
 
     pub(crate) fn new(held: Held) -> anchor_event {
-        anchor_event { held, created_text: OnceLock::new() }
+        anchor_event { held, created_text: OnceLock::new(), settled: AtomicU8::new(Settled::Open as u8) }
     }
 
     fn verified_ref(&self) -> &Verified {
@@ -60,6 +73,43 @@ impl anchor_event {
                  (ANCHOR_RECEPTION_FRESH) can be completed or released",
             )),
         }
+    }
+
+    /// Marks the claim settled as `how` (completed or released) and runs `settle` on it, once: a call after
+    /// the claim was settled (or while another thread settles it) is refused, so that a double settle says
+    /// what it is instead of "claim lost ... choose a longer lease". A failed `settle` (the store could not
+    /// record it, or it panicked) leaves the claim open, to be settled again.
+    pub(crate) fn settle_once<T>(
+        &self,
+        claimed: &Claimed,
+        how: Settled,
+        settle: impl FnOnce() -> Result<T, Failure>,
+    ) -> Result<T, Failure> {
+        let open = Settled::Open as u8;
+        if let Err(before) =
+            self.settled.compare_exchange(open, how as u8, Ordering::AcqRel, Ordering::Acquire)
+        {
+            let done = if before == Settled::Released as u8 { "released" } else { "completed" };
+            return Err(Failure::invalid(format!(
+                "invalid_argument: the claim of event {} was already {done}: settle a claim once \
+                 (anchor_receiver_complete after success or anchor_receiver_release after failure, then \
+                 anchor_event_free)",
+                claimed.verified.event.id()
+            )));
+        }
+        /// Reopens the claim unless the settlement went through (also when `settle` unwinds).
+        struct Reopen<'a>(&'a AtomicU8, bool);
+        impl Drop for Reopen<'_> {
+            fn drop(&mut self) {
+                if self.1 {
+                    self.0.store(Settled::Open as u8, Ordering::Release);
+                }
+            }
+        }
+        let mut reopen = Reopen(&self.settled, true);
+        let outcome = settle();
+        reopen.1 = outcome.is_err();
+        outcome
     }
 }
 

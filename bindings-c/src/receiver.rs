@@ -8,7 +8,7 @@ use anchor_webhooks::{
     DEFAULT_MAX_ENTRIES,
 };
 
-use crate::event::{anchor_event, Held};
+use crate::event::{anchor_event, Held, Settled};
 use crate::ffi::{self, anchor_header, Failure};
 use crate::last_error::LastError;
 use crate::result::anchor_result;
@@ -204,7 +204,9 @@ pub unsafe extern "C" fn anchor_receiver_receive(
 /// (`anchor-webhooks: claim lost: the handler of event ... outlasted its 30 s lease ...`).
 /// `event` must come from this receiver's `anchor_receiver_receive` with `ANCHOR_RECEPTION_FRESH`: any
 /// other event (one holding no claim, or claimed through another receiver, even one sharing the store) is
-/// `ANCHOR_RESULT_INVALID_ARGUMENT`, and its claim is left as it was.
+/// `ANCHOR_RESULT_INVALID_ARGUMENT`, and its claim is left as it was. A claim is settled once: completing
+/// or releasing an event already completed or released (a caller bug, not a lost claim) is
+/// `ANCHOR_RESULT_INVALID_ARGUMENT` too, with a message saying so.
 #[no_mangle]
 pub unsafe extern "C" fn anchor_receiver_complete(
     receiver: *const anchor_receiver,
@@ -218,7 +220,8 @@ pub unsafe extern "C" fn anchor_receiver_complete(
 
 /// Frees the claimed event after a handler failure, so the sender's retry is processed.
 /// `*released_out` is false when the claim had been lost meanwhile. `event` must come from this
-/// receiver, as for `anchor_receiver_complete` (otherwise `ANCHOR_RESULT_INVALID_ARGUMENT`).
+/// receiver and be settled once, as for `anchor_receiver_complete` (otherwise
+/// `ANCHOR_RESULT_INVALID_ARGUMENT`).
 #[no_mangle]
 pub unsafe extern "C" fn anchor_receiver_release(
     receiver: *const anchor_receiver,
@@ -254,7 +257,9 @@ unsafe fn settle(
         let claimed = event.claimed_by(&receiver.owner)?;
         let done = match settle {
             Settle::Complete => {
-                let completed = receiver.inner.complete(claimed, now_ms)?;
+                let completed = event.settle_once(claimed, Settled::Completed, || {
+                    Ok(receiver.inner.complete(claimed, now_ms)?)
+                })?;
                 if !completed {
                     // A success, but one the caller should log: the same words as every other language.
                     let event_id = claimed.verified.event.id();
@@ -262,7 +267,8 @@ unsafe fn settle(
                 }
                 completed
             }
-            Settle::Release => receiver.inner.release(claimed, now_ms)?,
+            Settle::Release => event
+                .settle_once(claimed, Settled::Released, || Ok(receiver.inner.release(claimed, now_ms)?))?,
         };
         out.write(done);
         Ok(())
