@@ -65,6 +65,13 @@ impl<'a> Body<'a> {
             let copy = view.call_method0(intern!(object.py(), "tobytes"))?;
             return Ok(Body::Copied(copy.cast_into::<PyBytes>()?));
         }
+        if object.is_instance_of::<PyMemoryView>() {
+            // The only memoryview that exports no buffer.
+            return Err(PyTypeError::new_err(
+                "the body is a released memoryview (its .release() was called, or its `with` block ended): \
+                 pass the body before releasing it, or as bytes",
+            ));
+        }
         Err(PyTypeError::new_err(format!(
             "the body must be the raw request bytes (bytes, bytearray or memoryview; str is encoded as UTF-8), \
              not {}: pass the body exactly as received, before any JSON parsing",
@@ -78,6 +85,18 @@ impl<'a> Body<'a> {
             Body::Copied(bytes) => bytes.as_bytes(),
         }
     }
+}
+
+/// A number of seconds (`lease`, `ttl`, `timeout`): an `int` or a `float` (or anything `float()` takes as a
+/// number, such as `Decimal`). `bool` and other types are a `TypeError` naming the argument, as for the
+/// integer arguments; the range is the core's (`Setting::from_seconds`).
+pub fn seconds_value(value: &Bound<'_, PyAny>, argument: &str) -> PyResult<f64> {
+    let refused =
+        || PyTypeError::new_err(format!("{argument} must be a number of seconds, not {}", type_name(value)));
+    if value.is_instance_of::<PyBool>() || value.is_instance_of::<PyString>() {
+        return Err(refused());
+    }
+    value.extract::<f64>().map_err(|_| refused())
 }
 
 /// An optional integer argument (`tolerance`, `max_body_bytes`, `max_entries`, `timestamp`, ...): absent or
@@ -104,7 +123,7 @@ pub fn non_negative_int<T: TryFrom<u64>>(
     })
 }
 
-fn type_name(object: &Bound<'_, PyAny>) -> String {
+pub fn type_name(object: &Bound<'_, PyAny>) -> String {
     object.get_type().name().map(|name| name.to_string()).unwrap_or_else(|_| "an unknown type".to_owned())
 }
 
@@ -131,8 +150,8 @@ pub struct HeaderObjects<'py> {
     pairs: SmallVec<[(Name<'py>, Bound<'py, PyBytes>); 8]>,
     /// Which kinds of names the container holds; they tell a CGI/WSGI environ from a header map.
     seen: Seen,
-    /// The first entry whose value is neither text nor a list of text: an error in a header map, normal
-    /// in an environ (`wsgi.input` is a stream).
+    /// The first header the verifier reads whose value is neither text, None nor a list of text: an error
+    /// in a header map, ignored in an environ (where non-text values are normal: `wsgi.input` is a stream).
     unusable: Option<(Bound<'py, PyAny>, Bound<'py, PyAny>)>,
     scheme: Scheme,
 }
@@ -320,8 +339,9 @@ fn known_names(py: Python<'_>) -> PyResult<&'static KnownNames> {
 
 impl<'py> HeaderObjects<'py> {
     /// Finds the pairs in `headers`: a dict or any mapping (`.items()`), Starlette/FastAPI `Headers`
-    /// (`.raw`), Werkzeug `EnvironHeaders` (`.environ`), Django `HttpHeaders`, a WSGI environ, or a list
-    /// of `(name, value)` pairs. A value may also be a list or tuple of values (one pair each).
+    /// (`.raw`), Werkzeug `EnvironHeaders` (`.environ`), Django `HttpHeaders`, a WSGI environ, or any
+    /// iterable of `(name, value)` pairs (a list, `dict.items()`, a generator). A value may also be a list
+    /// or tuple of values (one pair each); a `None` value is an absent header.
     ///
     /// Only pairs whose name has the length of a name the verifier of `scheme` reads (plain, or as an
     /// `HTTP_*` environ variable) are kept: the core ignores every other header, so it answers exactly as
@@ -358,9 +378,19 @@ impl<'py> HeaderObjects<'py> {
             found.add_items_fallible(pairs)?;
             return Ok(found);
         }
+        // Any other iterable of pairs (`dict.items()`, a generator); not text, whose items are characters.
+        let text = headers.is_instance_of::<PyString>()
+            || headers.is_instance_of::<PyBytes>()
+            || headers.is_instance_of::<PyByteArray>();
+        if !text {
+            if let Ok(iterator) = headers.try_iter() {
+                found.add_items_fallible(iterator.map(|item| pair(&item?)))?;
+                return Ok(found);
+            }
+        }
         Err(PyTypeError::new_err(format!(
-            "the headers must be a mapping (dict, Starlette/Werkzeug/Django headers), a WSGI environ or a \
-             list of (name, value) pairs, not {}",
+            "the headers must be a mapping (dict, Starlette/Werkzeug/Django headers), a WSGI environ or an \
+             iterable of (name, value) pairs, not {}",
             type_name(headers)
         )))
     }
@@ -409,14 +439,19 @@ impl<'py> HeaderObjects<'py> {
         }
     }
 
-    /// Notes a key whose value is not text (`wsgi.input`, a stream): its name still tells an environ from a
-    /// header map (once an environ marker was seen, nothing else can change that answer).
+    /// Notes a key whose value is not text (`wsgi.input`, a stream; `Content-Length` given as an int): its
+    /// name still tells an environ from a header map (once an environ marker was seen, nothing else can
+    /// change that answer). Only a header the verifier reads makes the value an error (in a header map):
+    /// the core ignores every other one, so its value does not matter.
     fn note_unusable(&mut self, key: &Bound<'py, PyAny>, value: Bound<'py, PyAny>) -> PyResult<()> {
-        if !self.seen.environ_marker {
-            let kind = self.classify(key)?.kind;
-            self.note(kind);
+        if self.seen.environ_marker {
+            return Ok(());
         }
-        self.unusable.get_or_insert((key.clone(), value));
+        let kind = self.classify(key)?.kind;
+        self.note(kind);
+        if kind == NameKind::ReadHeader {
+            self.unusable.get_or_insert((key.clone(), value));
+        }
         Ok(())
     }
 
@@ -471,9 +506,15 @@ impl<'py> HeaderObjects<'py> {
             let mut class = None;
             if is_text(&value) {
                 self.add_value(&key, &mut class, &value)?;
+            } else if value.is_none() {
+                // `{name: request.headers.get(name) for name in NEEDED}`: None is an absent header.
+                continue;
             } else if value.is_instance_of::<PyList>() || value.is_instance_of::<PyTuple>() {
                 for one in value.try_iter()? {
                     let one = one?;
+                    if one.is_none() {
+                        continue;
+                    }
                     if !is_text(&one) {
                         self.note_unusable(&key, one)?;
                         continue;

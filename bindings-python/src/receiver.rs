@@ -11,10 +11,10 @@ use anchor_webhooks::{
 };
 use pyo3::exceptions::{PyRuntimeError, PyTypeError, PyValueError};
 use pyo3::prelude::*;
-use pyo3::types::PyBytes;
+use pyo3::types::{PyBytes, PyList, PyString};
 
 use crate::event::{now_millis, PyEvent};
-use crate::input::{non_negative_int, Body, HeaderObjects};
+use crate::input::{non_negative_int, seconds_value, type_name, Body, HeaderObjects};
 use crate::verifier::{HostHeaders, PyVerifier, DETACH_BODY_BYTES};
 use crate::{errors, repr};
 
@@ -22,10 +22,30 @@ use crate::{errors, repr};
 // the core must be made there too.
 const _: () = assert!(DEFAULT_MAX_ENTRIES == 100_000 && DEFAULT_DONE_TTL.as_secs() == 86_400);
 
-/// A duration given in seconds, in the core's range for `setting` (`argument` names it in the error).
-fn seconds(setting: Setting, value: f64, argument: &'static str) -> PyResult<Duration> {
-    setting.from_seconds(value).map_err(invalid(argument))
+/// A duration given in seconds (`int` or `float`, not `bool`), in the core's range for `setting` (`argument`
+/// names it in the error); `default` when absent.
+fn seconds(
+    setting: Setting,
+    value: Option<&Bound<'_, PyAny>>,
+    default: Duration,
+    argument: &'static str,
+) -> PyResult<Duration> {
+    match value {
+        None => Ok(default),
+        Some(value) => setting.from_seconds(seconds_value(value, argument)?).map_err(invalid(argument)),
+    }
 }
+
+// `copy.copy` / `copy.deepcopy` give the object itself (immutable or shared by design); a pickle is refused
+// with one of these reasons.
+const MEMORY_STORE_NOT_PICKLED: &str = "a MemoryStore cannot be pickled: its claims live in this process's \
+     memory, and a copy in another process would not see them; create one per process (or share a RedisStore \
+     between processes); copy.copy/deepcopy return it as is";
+const REDIS_STORE_NOT_PICKLED: &str = "a RedisStore cannot be pickled: it holds a connection pool and the \
+     URL's password; create one per process from the URL (RedisStore(url)); copy.copy/deepcopy return it as is";
+const RECEIVER_NOT_PICKLED: &str = "a Receiver cannot be pickled: its Verifier holds the webhook secrets, \
+     which a pickle would carry in clear, and its store lives in this process; build it in each process \
+     (Receiver(Verifier(secret), store)); copy.copy/deepcopy return it as is";
 
 /// The core's refusal of a duration as a `ValueError` naming the Python argument.
 fn invalid(argument: &'static str) -> impl Fn(SettingError) -> PyErr {
@@ -33,7 +53,7 @@ fn invalid(argument: &'static str) -> impl Fn(SettingError) -> PyErr {
 }
 
 /// An in-process dedupe store: thread-safe, bounded, completed ids remembered for `ttl` seconds.
-#[pyclass(frozen, module = "anchor_webhooks", name = "MemoryStore")]
+#[pyclass(frozen, weakref, module = "anchor_webhooks", name = "MemoryStore")]
 pub struct PyMemoryStore {
     inner: Arc<MemoryStore>,
 }
@@ -42,12 +62,15 @@ pub struct PyMemoryStore {
 impl PyMemoryStore {
     #[new]
     #[pyo3(
-        signature = (max_entries = None, ttl = DEFAULT_DONE_TTL.as_secs_f64()),
+        signature = (max_entries = None, ttl = None),
         text_signature = "(max_entries=100000, ttl=86400.0)"
     )]
-    fn new(max_entries: Option<&Bound<'_, PyAny>>, ttl: f64) -> PyResult<PyMemoryStore> {
+    fn new(
+        max_entries: Option<&Bound<'_, PyAny>>,
+        ttl: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<PyMemoryStore> {
         let max_entries = non_negative_int(max_entries, "max_entries")?.unwrap_or(DEFAULT_MAX_ENTRIES);
-        let ttl = seconds(Setting::DoneTtl, ttl, "ttl")?;
+        let ttl = seconds(Setting::DoneTtl, ttl, DEFAULT_DONE_TTL, "ttl")?;
         let store = MemoryStore::new(max_entries, ttl)
             .map_err(|error| invalid(if error.setting().is_none() { "max_entries" } else { "ttl" })(error))?;
         Ok(PyMemoryStore { inner: Arc::new(store) })
@@ -69,6 +92,19 @@ impl PyMemoryStore {
         self.inner.len()
     }
 
+    fn __copy__(slf: Bound<'_, Self>) -> Bound<'_, Self> {
+        slf
+    }
+
+    fn __deepcopy__<'py>(slf: Bound<'py, Self>, memo: &Bound<'py, PyAny>) -> Bound<'py, Self> {
+        let _ = memo;
+        slf
+    }
+
+    fn __reduce__(&self) -> PyResult<()> {
+        Err(PyTypeError::new_err(MEMORY_STORE_NOT_PICKLED))
+    }
+
     fn __repr__(&self) -> String {
         format!(
             "MemoryStore(max_entries={}, ttl={}, held={})",
@@ -80,7 +116,7 @@ impl PyMemoryStore {
 }
 
 /// A dedupe store in Redis (7.0 or later), shared by every replica of a receiver.
-#[pyclass(frozen, module = "anchor_webhooks", name = "RedisStore")]
+#[pyclass(frozen, weakref, module = "anchor_webhooks", name = "RedisStore")]
 pub struct PyRedisStore {
     inner: Arc<RedisStore>,
 }
@@ -92,8 +128,8 @@ impl PyRedisStore {
     #[pyo3(signature = (
         url,
         key_prefix = None,
-        timeout = 1.0,
-        ttl = DEFAULT_DONE_TTL.as_secs_f64(),
+        timeout = None,
+        ttl = None,
         max_idle_connections = None,
         tls_root_certificates = None,
     ), text_signature = "(url, key_prefix=None, timeout=1.0, ttl=86400.0, max_idle_connections=16, tls_root_certificates=None)")]
@@ -101,8 +137,8 @@ impl PyRedisStore {
         py: Python<'_>,
         url: &str,
         key_prefix: Option<String>,
-        timeout: f64,
-        ttl: f64,
+        timeout: Option<&Bound<'_, PyAny>>,
+        ttl: Option<&Bound<'_, PyAny>>,
         max_idle_connections: Option<&Bound<'_, PyAny>>,
         tls_root_certificates: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<PyRedisStore> {
@@ -119,8 +155,8 @@ impl PyRedisStore {
             .transpose()?;
         let options = RedisOptions {
             key_prefix: key_prefix.unwrap_or(defaults.key_prefix),
-            done_ttl: seconds(Setting::DoneTtl, ttl, "ttl")?,
-            timeout: seconds(Setting::Timeout, timeout, "timeout")?,
+            done_ttl: seconds(Setting::DoneTtl, ttl, defaults.done_ttl, "ttl")?,
+            timeout: seconds(Setting::Timeout, timeout, defaults.timeout, "timeout")?,
             max_idle_connections: non_negative_int(max_idle_connections, "max_idle_connections")?
                 .unwrap_or(defaults.max_idle_connections),
             tls_root_certificates,
@@ -146,6 +182,19 @@ impl PyRedisStore {
         self.inner.options().done_ttl.as_secs_f64()
     }
 
+    fn __copy__(slf: Bound<'_, Self>) -> Bound<'_, Self> {
+        slf
+    }
+
+    fn __deepcopy__<'py>(slf: Bound<'py, Self>, memo: &Bound<'py, PyAny>) -> Bound<'py, Self> {
+        let _ = memo;
+        slf
+    }
+
+    fn __reduce__(&self) -> PyResult<()> {
+        Err(PyTypeError::new_err(REDIS_STORE_NOT_PICKLED))
+    }
+
     /// The URL is never shown: it may carry a password.
     fn __repr__(&self) -> String {
         let options = self.inner.options();
@@ -161,7 +210,7 @@ impl PyRedisStore {
 type CoreReceiver = Receiver<Arc<dyn DedupeStore>>;
 
 /// A verifier and a dedupe store working together; see `receive`.
-#[pyclass(frozen, module = "anchor_webhooks", name = "Receiver")]
+#[pyclass(frozen, weakref, module = "anchor_webhooks", name = "Receiver")]
 pub struct PyReceiver {
     inner: Arc<CoreReceiver>,
     verifier: Py<PyVerifier>,
@@ -178,13 +227,21 @@ impl PyReceiver {
     #[pyo3(signature = (verifier, store = None, lease = None))]
     fn new(
         py: Python<'_>,
-        verifier: Bound<'_, PyVerifier>,
+        verifier: &Bound<'_, PyAny>,
         store: Option<Bound<'_, PyAny>>,
-        lease: Option<f64>,
+        lease: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<PyReceiver> {
+        let verifier = verifier.cast::<PyVerifier>().map_err(|_| {
+            let hint = if verifier.is_instance_of::<PyString>() || verifier.is_instance_of::<PyList>() {
+                ": build one from the secret, Receiver(Verifier(secret))"
+            } else {
+                ""
+            };
+            PyTypeError::new_err(format!("verifier must be a Verifier, not {}{hint}", type_name(verifier)))
+        })?;
         let store = match store {
             Some(store) => store,
-            None => Bound::new(py, PyMemoryStore::new(None, DEFAULT_DONE_TTL.as_secs_f64())?)?.into_any(),
+            None => Bound::new(py, PyMemoryStore::new(None, None)?)?.into_any(),
         };
         let (dyn_store, remote): (Arc<dyn DedupeStore>, bool) =
             if let Ok(memory) = store.cast::<PyMemoryStore>() {
@@ -194,14 +251,16 @@ impl PyReceiver {
             } else {
                 return Err(PyTypeError::new_err("store must be a MemoryStore or a RedisStore"));
             };
-        let lease = match lease {
-            Some(lease) => seconds(Setting::Lease, lease, "lease")?,
-            None => DEFAULT_LEASE,
-        };
+        let lease = seconds(Setting::Lease, lease, DEFAULT_LEASE, "lease")?;
         let inner = Receiver::new(verifier.get().inner.clone(), dyn_store)
             .with_lease(lease)
             .map_err(invalid("lease"))?;
-        Ok(PyReceiver { inner: Arc::new(inner), verifier: verifier.unbind(), store: store.unbind(), remote })
+        Ok(PyReceiver {
+            inner: Arc::new(inner),
+            verifier: verifier.clone().unbind(),
+            store: store.unbind(),
+            remote,
+        })
     }
 
     /// Verifies and claims a delivery, as a context manager:
@@ -244,6 +303,19 @@ impl PyReceiver {
     #[getter]
     fn lease(&self) -> f64 {
         self.inner.lease().as_secs_f64()
+    }
+
+    fn __copy__(slf: Bound<'_, Self>) -> Bound<'_, Self> {
+        slf
+    }
+
+    fn __deepcopy__<'py>(slf: Bound<'py, Self>, memo: &Bound<'py, PyAny>) -> Bound<'py, Self> {
+        let _ = memo;
+        slf
+    }
+
+    fn __reduce__(&self) -> PyResult<()> {
+        Err(PyTypeError::new_err(RECEIVER_NOT_PICKLED))
     }
 
     fn __repr__(&self, py: Python<'_>) -> PyResult<String> {

@@ -6,7 +6,7 @@ use anchor_webhooks::{
 };
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
-use pyo3::types::{PyDict, PyList, PyString, PyTuple};
+use pyo3::types::{PyByteArray, PyBytes, PyDict, PyList, PyString, PyTuple};
 
 use crate::event::{now_seconds, PyEvent};
 use crate::input::{self, Body, HeaderObjects, HeaderPair, HeaderSet};
@@ -88,6 +88,38 @@ pub fn parse_scheme(scheme: &str) -> PyResult<Scheme> {
     })
 }
 
+/// The `scheme=` argument: `"anchor"` or `"standard"`; another type is a `TypeError` naming the argument.
+pub struct SchemeArg(pub Scheme);
+
+impl SchemeArg {
+    pub const ANCHOR: SchemeArg = SchemeArg(Scheme::Anchor);
+}
+
+impl<'a, 'py> FromPyObject<'a, 'py> for SchemeArg {
+    type Error = PyErr;
+
+    fn extract(scheme: Borrowed<'a, 'py, PyAny>) -> PyResult<SchemeArg> {
+        match scheme.cast::<PyString>() {
+            Ok(text) => parse_scheme(&text.to_cow()?).map(SchemeArg),
+            Err(_) => Err(PyTypeError::new_err(format!(
+                "scheme must be \"anchor\" or \"standard\", not {}",
+                input::type_name(&scheme)
+            ))),
+        }
+    }
+}
+
+/// The hint a `bytes` secret gets: the secrets are text (hex, or `whsec_` + base64), as the provider shows them.
+fn secret_type_error(what: String, secret: &Bound<'_, PyAny>) -> PyErr {
+    let type_name = input::type_name(secret);
+    let hint = if secret.is_instance_of::<PyBytes>() || secret.is_instance_of::<PyByteArray>() {
+        ": decode the bytes first (secret.decode())"
+    } else {
+        ""
+    };
+    PyTypeError::new_err(format!("{what}, not {type_name}{hint}"))
+}
+
 /// `"secret"` or a list/tuple of secrets (several during a rotation), as the str objects themselves: their
 /// text is borrowed, not copied, while the core derives its keys (which it zeroes when dropped).
 pub fn extract_secrets<'py>(secrets: &Bound<'py, PyAny>) -> PyResult<Vec<Bound<'py, PyString>>> {
@@ -97,14 +129,23 @@ pub fn extract_secrets<'py>(secrets: &Bound<'py, PyAny>) -> PyResult<Vec<Bound<'
     if secrets.is_instance_of::<PyList>() || secrets.is_instance_of::<PyTuple>() {
         return secrets
             .try_iter()?
-            .map(|secret| {
-                secret?
-                    .cast_into::<PyString>()
-                    .map_err(|_| PyTypeError::new_err("every secret must be a str"))
+            .enumerate()
+            .map(|(index, secret)| {
+                let secret = secret?;
+                match secret.cast_into::<PyString>() {
+                    Ok(text) => Ok(text),
+                    Err(error) => Err(secret_type_error(
+                        format!("secret #{} must be a str", index + 1),
+                        &error.into_inner(),
+                    )),
+                }
             })
             .collect();
     }
-    Err(PyTypeError::new_err("secrets must be a str or a list of str (several during a rotation)"))
+    Err(secret_type_error(
+        "secrets must be a str or a list of str (several during a rotation)".to_owned(),
+        secrets,
+    ))
 }
 
 /// The secrets' text.
@@ -124,7 +165,7 @@ pub fn secret_texts<'a>(secrets: &'a [Bound<'_, PyString>]) -> PyResult<Vec<std:
 }
 
 /// Verifies webhook deliveries: signature, timestamp tolerance, envelope.
-#[pyclass(frozen, module = "anchor_webhooks", name = "Verifier")]
+#[pyclass(frozen, weakref, module = "anchor_webhooks", name = "Verifier")]
 pub struct PyVerifier {
     pub inner: Verifier,
 }
@@ -132,15 +173,18 @@ pub struct PyVerifier {
 #[pymethods]
 impl PyVerifier {
     #[new]
-    #[pyo3(signature = (secrets, tolerance = None, scheme = "anchor", max_body_bytes = None))]
+    #[pyo3(
+        signature = (secrets, tolerance = None, scheme = SchemeArg::ANCHOR, max_body_bytes = None),
+        text_signature = "(secrets, tolerance=None, scheme=\"anchor\", max_body_bytes=None)"
+    )]
     fn new(
         py: Python<'_>,
         secrets: &Bound<'_, PyAny>,
         tolerance: Option<&Bound<'_, PyAny>>,
-        scheme: &str,
+        scheme: SchemeArg,
         max_body_bytes: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<PyVerifier> {
-        let scheme = parse_scheme(scheme)?;
+        let SchemeArg(scheme) = scheme;
         let secrets = extract_secrets(secrets)?;
         let mut inner =
             Verifier::new(scheme, secret_texts(&secrets)?).map_err(|error| errors::to_pyerr(py, &error))?;
@@ -211,6 +255,24 @@ impl PyVerifier {
         self.inner.secret_count()
     }
 
+    /// Immutable: a copy is the verifier itself.
+    fn __copy__(slf: Bound<'_, Self>) -> Bound<'_, Self> {
+        slf
+    }
+
+    fn __deepcopy__<'py>(slf: Bound<'py, Self>, memo: &Bound<'py, PyAny>) -> Bound<'py, Self> {
+        let _ = memo;
+        slf
+    }
+
+    /// Never pickled: the pickle would carry the secrets (to another process, a cache, a file).
+    fn __reduce__(&self) -> PyResult<()> {
+        Err(PyTypeError::new_err(
+            "a Verifier cannot be pickled: it holds the webhook secrets, which a pickle would carry in clear; \
+             build it from the secret in each process (Verifier(secret)); copy.copy/deepcopy return it as is",
+        ))
+    }
+
     fn __repr__(&self) -> String {
         format!(
             "Verifier(scheme={}, secrets={} (redacted), tolerance={}, max_body_bytes={})",
@@ -261,17 +323,20 @@ impl PyVerifiedSignature {
 
 /// Signs `body` like the provider does and returns the delivery's headers (for tests and local tools).
 #[pyfunction]
-#[pyo3(signature = (secrets, body, timestamp = None, scheme = "anchor", id = None, event_type = None))]
+#[pyo3(
+    signature = (secrets, body, timestamp = None, scheme = SchemeArg::ANCHOR, id = None, event_type = None),
+    text_signature = "(secrets, body, timestamp=None, scheme=\"anchor\", id=None, event_type=None)"
+)]
 pub fn sign<'py>(
     py: Python<'py>,
     secrets: &Bound<'py, PyAny>,
     body: &Bound<'py, PyAny>,
     timestamp: Option<&Bound<'py, PyAny>>,
-    scheme: &str,
+    scheme: SchemeArg,
     id: Option<&str>,
     event_type: Option<&str>,
 ) -> PyResult<Bound<'py, PyDict>> {
-    let scheme = parse_scheme(scheme)?;
+    let SchemeArg(scheme) = scheme;
     let secrets = extract_secrets(secrets)?;
     let body = Body::extract(body)?;
     let timestamp = match input::non_negative_int(timestamp, "timestamp")? {

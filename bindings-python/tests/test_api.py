@@ -285,11 +285,19 @@ INTEGER_ARGUMENTS = {
 LEAST_INTEGER = {"max_entries": 1}
 
 
+# The core's own bound below 2**64: a timestamp has at most 12 digits, so sign() refuses a larger one with the
+# error every verifier would give its delivery (milliseconds given as seconds).
+GREATEST_INTEGER = {"timestamp": 999_999_999_999}
+
+
 @pytest.mark.parametrize("argument", INTEGER_ARGUMENTS)
 def test_integer_arguments_name_themselves(argument: str) -> None:
     build = INTEGER_ARGUMENTS[argument]
     build(LEAST_INTEGER.get(argument, 0))
-    build(2**64 - 1)
+    build(GREATEST_INTEGER.get(argument, 2**64 - 1))
+    if argument in GREATEST_INTEGER:
+        with pytest.raises(aw.MalformedTimestampError, match="over 12 digits"):
+            build(GREATEST_INTEGER[argument] + 1)
     for value in (-1, 2**64, 2**70):
         with pytest.raises(ValueError) as caught:
             build(value)
@@ -387,3 +395,124 @@ def test_version_is_the_workspace_version() -> None:
     workspace = tomllib.loads((REPO / "Cargo.toml").read_text(encoding="utf-8"))["workspace"]["package"]["version"]
     assert aw.__version__ == workspace
     assert importlib.metadata.version("anchor-webhooks") == workspace
+
+
+def test_type_errors_name_the_argument_and_the_fix() -> None:
+    released = memoryview(b"{}")
+    released.release()
+    cases = [
+        (lambda: aw.Verifier(SECRET, scheme=None), 'scheme must be "anchor" or "standard", not NoneType'),
+        (lambda: aw.sign(SECRET, b"{}", scheme=1), 'scheme must be "anchor" or "standard", not int'),
+        (lambda: aw.Receiver(SECRET), "verifier must be a Verifier, not str: build one from the secret, Receiver(Verifier(secret))"),
+        (lambda: aw.Receiver([SECRET]), "verifier must be a Verifier, not list: build one from the secret, Receiver(Verifier(secret))"),
+        (lambda: aw.Receiver(aw.MemoryStore()), "verifier must be a Verifier, not MemoryStore"),
+        (lambda: aw.MemoryStore(ttl="1"), "ttl must be a number of seconds, not str"),
+        (
+            lambda: aw.Verifier(SECRET.encode()),
+            "secrets must be a str or a list of str (several during a rotation), not bytes: decode the bytes first "
+            "(secret.decode())",
+        ),
+        (lambda: aw.Verifier(42), "secrets must be a str or a list of str (several during a rotation), not int"),
+        (lambda: aw.Verifier([SECRET, SECRET.encode()]), "secret #2 must be a str, not bytes: decode the bytes first (secret.decode())"),
+        (lambda: aw.Verifier((SECRET, OTHER_SECRET, None)), "secret #3 must be a str, not NoneType"),
+        (lambda: aw.sign([OTHER_SECRET, 7], b"{}"), "secret #2 must be a str, not int"),
+        (
+            lambda: aw.Verifier(SECRET).verify(released, {}),
+            "the body is a released memoryview (its .release() was called, or its `with` block ended): pass the body "
+            "before releasing it, or as bytes",
+        ),
+    ]
+    for call, message in cases:
+        with pytest.raises(TypeError) as caught:
+            call()
+        assert type(caught.value) is TypeError and str(caught.value) == message
+        assert SECRET not in str(caught.value) and OTHER_SECRET not in str(caught.value)
+    # The defaults still apply when the argument is left out.
+    assert aw.Verifier(SECRET).scheme == "anchor" and aw.sign(SECRET, b"{}")["Anchor-Timestamp"]
+
+
+SECONDS_ARGUMENTS = {
+    "lease": lambda value: aw.Receiver(aw.Verifier(SECRET), lease=value).lease,
+    "ttl": lambda value: aw.MemoryStore(ttl=value).ttl,
+    "redis ttl": lambda value: aw.RedisStore("redis://127.0.0.1:1", ttl=value).ttl,
+    "timeout": lambda value: aw.RedisStore("redis://127.0.0.1:1", timeout=value).timeout,
+}
+
+
+@pytest.mark.parametrize("argument", SECONDS_ARGUMENTS)
+def test_seconds_arguments_refuse_bool_like_the_integer_ones(argument: str) -> None:
+    import decimal
+
+    build = SECONDS_ARGUMENTS[argument]
+    name = argument.split()[-1]
+    assert build(2) == 2.0 and build(2.5) == 2.5 and build(decimal.Decimal("3")) == 3.0
+    for value, type_name in ((True, "bool"), (False, "bool"), ("1", "str"), (b"1", "bytes"), ([1], "list")):
+        with pytest.raises(TypeError) as caught:
+            build(value)
+        assert str(caught.value) == f"{name} must be a number of seconds, not {type_name}"
+
+
+def test_seconds_arguments_keep_their_defaults() -> None:
+    assert aw.Receiver(aw.Verifier(SECRET)).lease == 30.0
+    assert aw.MemoryStore().ttl == 86400.0
+    store = aw.RedisStore("redis://127.0.0.1:1")
+    assert (store.ttl, store.timeout) == (86400.0, 1.0)
+    import inspect
+
+    assert str(inspect.signature(aw.MemoryStore)) == "(max_entries=100000, ttl=86400.0)"
+    assert str(inspect.signature(aw.Verifier)) == "(secrets, tolerance=None, scheme='anchor', max_body_bytes=None)"
+
+
+def shared_objects() -> dict[str, Any]:
+    verifier = aw.Verifier(SECRET)
+    store = aw.MemoryStore()
+    return {
+        "Verifier": verifier,
+        "MemoryStore": store,
+        "RedisStore": aw.RedisStore("redis://:hunter2@127.0.0.1:1/0"),
+        "Receiver": aw.Receiver(verifier, store),
+    }
+
+
+NOT_PICKLED = {
+    "Verifier": "a Verifier cannot be pickled: it holds the webhook secrets, which a pickle would carry in clear; "
+    "build it from the secret in each process (Verifier(secret)); copy.copy/deepcopy return it as is",
+    "MemoryStore": "a MemoryStore cannot be pickled: its claims live in this process's memory, and a copy in another "
+    "process would not see them; create one per process (or share a RedisStore between processes); "
+    "copy.copy/deepcopy return it as is",
+    "RedisStore": "a RedisStore cannot be pickled: it holds a connection pool and the URL's password; create one per "
+    "process from the URL (RedisStore(url)); copy.copy/deepcopy return it as is",
+    "Receiver": "a Receiver cannot be pickled: its Verifier holds the webhook secrets, which a pickle would carry in "
+    "clear, and its store lives in this process; build it in each process (Receiver(Verifier(secret), store)); "
+    "copy.copy/deepcopy return it as is",
+}
+
+
+@pytest.mark.parametrize("kind", NOT_PICKLED)
+def test_copies_are_the_object_itself_and_pickles_are_refused(kind: str) -> None:
+    import copy
+    import dataclasses
+    import pickle
+    import weakref
+
+    shared = shared_objects()[kind]
+    assert copy.copy(shared) is shared and copy.deepcopy(shared) is shared
+    config = {"webhooks": [shared], "name": "x"}
+    assert copy.deepcopy(config)["webhooks"][0] is shared
+
+    @dataclasses.dataclass
+    class Settings:
+        value: Any
+
+    assert dataclasses.asdict(Settings(shared))["value"] is shared
+    for protocol in range(pickle.HIGHEST_PROTOCOL + 1):
+        with pytest.raises(TypeError) as caught:
+            pickle.dumps(shared, protocol=protocol)
+        assert str(caught.value) == NOT_PICKLED[kind]
+    reference = weakref.ref(shared)
+    assert reference() is shared
+    del shared, config
+    import gc
+
+    gc.collect()
+    assert reference() is None

@@ -165,6 +165,10 @@ def containers() -> list[Any]:
         pytest.param(tuple(SIGNED.items()), id="tuple-of-tuples"),
         pytest.param([[name, value] for name, value in SIGNED.items()], id="list-of-lists"),
         pytest.param([(n.encode(), v.encode()) for n, v in SIGNED.items()], id="list-of-bytes-pairs"),
+        pytest.param(SIGNED.items(), id="dict-items"),
+        pytest.param(((name, value) for name, value in SIGNED.items()), id="generator"),
+        pytest.param(iter(list(SIGNED.items())), id="iterator"),
+        pytest.param(frozenset(SIGNED.items()), id="frozenset-of-pairs"),
         pytest.param(environ_of(SIGNED), id="wsgi-environ"),
         pytest.param({k: v for k, v in environ_of(SIGNED).items() if not k.startswith("wsgi.")}, id="cgi-environ"),
     ]
@@ -277,6 +281,68 @@ def test_unusable_header_containers_are_type_errors(headers: Any, message: str) 
     assert type(caught.value) is TypeError
     assert "pairs" not in message or str(caught.value).startswith(
         "a header list (or a mapping's items()) must hold (name, value) pairs, not "
+    )
+
+
+def test_any_iterable_of_pairs_keeps_the_pair_checks() -> None:
+    pairs_error = "a header list (or a mapping's items()) must hold (name, value) pairs, not "
+    for bad, type_name in (((x for x in ["ab"]), "str"), (iter([("Anchor-Signature",)]), "tuple"), ({1: 2}.keys(), "int")):
+        with pytest.raises(TypeError) as caught:
+            verify(BODY, bad)
+        assert str(caught.value) == pairs_error + type_name
+    # Text is not an iterable of pairs: the container error, not one about its characters.
+    for text, type_name in (("Anchor-Signature: x", "str"), (b"Anchor-Signature: x", "bytes"), (bytearray(b"x"), "bytearray")):
+        with pytest.raises(TypeError) as caught:
+            verify(BODY, text)
+        assert str(caught.value) == (
+            "the headers must be a mapping (dict, Starlette/Werkzeug/Django headers), a WSGI environ or an "
+            f"iterable of (name, value) pairs, not {type_name}"
+        )
+
+
+def test_none_header_value_is_an_absent_header() -> None:
+    # `{n: request.headers.get(n) for n in NEEDED}` on an unsigned request: missing_header (400), not TypeError.
+    needed = ("Anchor-Signature", "Anchor-Timestamp", "Anchor-Delivery-Id")
+    unsigned = {name: value for name, value in SIGNED.items() if name != "Anchor-Signature"}
+    for picked in (
+        {name: unsigned.get(name) for name in needed},
+        [(name, unsigned.get(name)) for name in needed],
+        {**unsigned, "Anchor-Signature": [None]},
+        environ_of({name: unsigned.get(name) for name in needed}),  # type: ignore[misc]
+    ):
+        with pytest.raises(aw.MissingHeaderError) as caught:
+            verify(BODY, picked)
+        assert (caught.value.code, caught.value.http_status) == ("missing_header", 400)
+        assert str(caught.value).startswith("missing header `Anchor-Signature`")
+    # A None beside the real values changes nothing.
+    assert verify(BODY, {**SIGNED, "Anchor-Event": None, "X-Request-Id": None}).id == "evt_1"
+    assert verify(BODY, {**SIGNED, "Anchor-Signature": [SIGNED["Anchor-Signature"], None]}).id == "evt_1"
+
+
+def test_only_values_of_headers_the_verifier_reads_are_type_checked() -> None:
+    body = BODY
+    # Headers no verifier reads: never looked at, whatever their value.
+    assert verify(body, {**SIGNED, "Content-Length": len(body), "X-Retry": 3, "X-Sixteen-Chars!": 1.5}).id == "evt_1"
+    assert verify(body, [*SIGNED.items(), ("Content-Length", len(body))]).id == "evt_1"
+    # A header the verifier reads: a TypeError naming it, in any spelling and container.
+    for headers, name in (
+        ({**SIGNED, "Anchor-Signature": 5}, "'Anchor-Signature'"),
+        ({**SIGNED, "anchor-timestamp": NOW}, "'anchor-timestamp'"),
+        ([*SIGNED.items(), (b"Anchor-Event", ["task.completed", 7])], "b'Anchor-Event'"),
+    ):
+        with pytest.raises(TypeError) as caught:
+            verify(body, headers)
+        assert str(caught.value) == f"header values must be str or bytes (or a list of them), not int (header {name})"
+
+
+def test_released_memoryview_body_says_so() -> None:
+    view = memoryview(bytearray(BODY))
+    view.release()
+    with pytest.raises(TypeError) as caught:
+        verify(view, SIGNED)
+    assert str(caught.value) == (
+        "the body is a released memoryview (its .release() was called, or its `with` block ended): pass the body "
+        "before releasing it, or as bytes"
     )
 
 
@@ -406,8 +472,8 @@ def test_only_the_headers_a_verifier_reads_matter_in_any_spelling() -> None:
         verify(BODY, {name: value for name, value in odd.items() if name != "aNcHoR-sIgNaTuRe"})
     with pytest.raises(aw.MalformedHeaderError):  # a malformed Anchor-Event header is read as well
         verify(BODY, {**odd, "ANCHOR-EVENT": "task.failed\n"})
-    with pytest.raises(TypeError, match="values must be str or bytes"):  # unrelated headers are still checked
-        verify(BODY, {**SIGNED, "X-Count": 5})
+    # The value of a header no verifier reads is never looked at (Content-Length given as an int).
+    assert verify(BODY, {**SIGNED, "X-Count": 5, "Content-Length": len(BODY), "X-Unrelated-Header-Of-Sixteen": 7}).id == "evt_1"
 
 
 def test_a_header_map_with_incidental_http_names_is_still_a_header_map() -> None:

@@ -3,10 +3,10 @@ they give. The FastAPI and Flask apps also run under real servers in test_e2e.py
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import Any, Callable, Iterator, Optional
 
 import pytest
-from fastapi import Depends, FastAPI, Request
+from fastapi import Depends, FastAPI, Request, Response
 
 import anchor_webhooks as aw
 from conftest import OTHER_SECRET, SECRET, RedisServer, envelope, free_port
@@ -342,3 +342,521 @@ def test_integrations_refuse_other_targets() -> None:
         with pytest.raises(TypeError, match="Receiver or a Verifier"):
             make("secret")  # type: ignore[arg-type]
 
+
+
+# --- Bodies over the limit: read at most max_body_bytes + 1 bytes -----------------------------------------
+
+FIFTY_MIB = 50 << 20
+STALE_FORGED = {"Anchor-Signature": "t=1,v1=" + "0" * 64, "Anchor-Timestamp": "1"}
+
+
+class CountingInput:
+    """A `wsgi.input` of `total` bytes that counts the bytes read from it (never holds them all)."""
+
+    def __init__(self, total: int) -> None:
+        self.total = total
+        self.pulled = 0
+
+    def read(self, size: int = -1) -> bytes:
+        left = self.total - self.pulled
+        size = left if size is None or size < 0 else min(size, left)
+        self.pulled += size
+        return b"x" * size
+
+    def readline(self, size: int = -1) -> bytes:
+        return self.read(size)
+
+
+def wsgi_environ(path: str, headers: dict[str, str], stream: CountingInput, content_length: bool = True) -> dict[str, Any]:
+    import sys
+
+    environ: dict[str, Any] = {
+        "REQUEST_METHOD": "POST",
+        "PATH_INFO": path,
+        "SCRIPT_NAME": "",
+        "QUERY_STRING": "",
+        "SERVER_NAME": "testserver",
+        "SERVER_PORT": "80",
+        "SERVER_PROTOCOL": "HTTP/1.1",
+        "CONTENT_TYPE": "application/json",
+        "wsgi.version": (1, 0),
+        "wsgi.url_scheme": "http",
+        "wsgi.input": stream,
+        "wsgi.errors": sys.stderr,
+        "wsgi.multithread": False,
+        "wsgi.multiprocess": False,
+        "wsgi.run_once": False,
+    }
+    if content_length:
+        environ["CONTENT_LENGTH"] = str(stream.total)
+    else:
+        environ["wsgi.input_terminated"] = True  # a chunked body the server ends (Werkzeug reads it)
+    for name, value in headers.items():
+        environ["HTTP_" + name.upper().replace("-", "_")] = value
+    return environ
+
+
+def call_wsgi(app: Any, environ: dict[str, Any]) -> tuple[int, Any]:
+    import json
+
+    statuses: list[str] = []
+    chunks = app(environ, lambda status, headers, exc_info=None: statuses.append(status))
+    try:
+        body = b"".join(chunks)
+    finally:
+        getattr(chunks, "close", lambda: None)()
+    return int(statuses[0].split()[0]), json.loads(body)
+
+
+def call_asgi(app: Any, headers: dict[str, str], pieces: Iterator[bytes], content_length: Optional[int]) -> tuple[int, Any, int]:
+    """POSTs the body `pieces` (one ASGI message each, made as they are asked for) to /hook; returns the
+    status, the JSON answer and how many body bytes the app pulled."""
+    import asyncio
+    import json
+
+    pulled = 0
+    sent: list[dict[str, Any]] = []
+    pending = next(pieces, None)
+
+    async def receive() -> dict[str, Any]:
+        nonlocal pulled, pending
+        if pending is None:
+            return {"type": "http.disconnect"}
+        piece, pending = pending, next(pieces, None)
+        pulled += len(piece)
+        return {"type": "http.request", "body": piece, "more_body": pending is not None}
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    raw = [(name.lower().encode(), value.encode()) for name, value in headers.items()]
+    raw.append((b"content-type", b"application/json"))
+    if content_length is not None:
+        raw.append((b"content-length", str(content_length).encode()))
+    scope = {
+        "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "POST", "scheme": "http",
+        "path": "/hook", "raw_path": b"/hook", "query_string": b"", "root_path": "", "headers": raw,
+        "client": ("127.0.0.1", 1), "server": ("testserver", 80),
+    }
+    asyncio.run(app(scope, receive, send))
+    body = b"".join(message.get("body", b"") for message in sent if message["type"] == "http.response.body")
+    return sent[0]["status"], json.loads(body), pulled
+
+
+def fifty_mib(piece: int) -> Iterator[bytes]:
+    return (b"x" * piece for _ in range(FIFTY_MIB // piece))
+
+
+def one_byte_each(body: bytes) -> Iterator[bytes]:
+    return (body[i : i + 1] for i in range(len(body)))
+
+
+def fastapi_app(target: Any, calls: Calls) -> FastAPI:
+    from anchor_webhooks.fastapi import verified_event
+
+    app = FastAPI()
+
+    @app.post("/hook")
+    async def hook(request: Request, event: aw.Event = verified_event(target)) -> dict:
+        calls.run(event)
+        return {"ok": True, "id": event.id, "body": (await request.body()).decode(), "json": await request.json()}
+
+    return app
+
+
+def flask_app(target: Any, calls: Calls):  # type: ignore[no-untyped-def]
+    from flask import Flask, request
+
+    from anchor_webhooks.flask import verify_webhook
+
+    app = Flask(__name__)
+
+    @app.post("/hook")
+    @verify_webhook(target)
+    def hook(event: aw.Event) -> dict:
+        calls.run(event)
+        return {"ok": True, "id": event.id, "body": request.get_data(as_text=True), "json": request.get_json()}
+
+    return app
+
+
+def django_wsgi(target: Any, calls: Calls) -> tuple[Any, str]:
+    """Django's own WSGI handler (middleware, CSRF included) and the path of a webhook view."""
+    import json
+
+    configure_django()
+    from django.core.handlers.wsgi import WSGIHandler
+    from django.http import JsonResponse
+    from django.urls import clear_url_caches, path
+
+    from anchor_webhooks.django import webhook_view
+
+    @webhook_view(target)
+    def hook(request: Any, event: aw.Event) -> Any:
+        calls.run(event)
+        body = request.body.decode()
+        return JsonResponse({"ok": True, "id": event.id, "body": body, "json": json.loads(body)})
+
+    name = f"v{len(urlpatterns)}"
+    urlpatterns.append(path(f"hook/{name}", hook))
+    clear_url_caches()
+    return WSGIHandler(), f"/hook/{name}"
+
+
+def check_too_large(status: int, answer: Any, calls: Calls) -> None:
+    assert status == 413, answer
+    assert answer["ok"] is False and answer["error"] == "body_too_large", answer
+    assert answer["message"].startswith("body too large"), answer
+    assert calls.ids == []
+
+
+@pytest.mark.parametrize("content_length", [FIFTY_MIB, None], ids=["content-length", "streamed"])
+def test_fastapi_reads_at_most_the_limit(content_length: Optional[int]) -> None:
+    calls = Calls()
+    app = fastapi_app(aw.Receiver(aw.Verifier(SECRET)), calls)
+    piece = 64 << 10
+    status, answer, pulled = call_asgi(app, aw.sign(SECRET, b"x"), fifty_mib(piece), content_length)
+    check_too_large(status, answer["detail"], calls)
+    # One ASGI message past the 1 MiB limit, not 50 MiB.
+    assert pulled == aw.DEFAULT_MAX_BODY_BYTES + piece
+    # A stale forged header: the core's earlier check answers, still after reading no more.
+    status, answer, pulled = call_asgi(app, STALE_FORGED, fifty_mib(piece), content_length)
+    assert (status, answer["detail"]["error"], pulled) == (401, "timestamp_too_old", aw.DEFAULT_MAX_BODY_BYTES + piece)
+
+
+def test_fastapi_body_at_the_limit_and_one_byte_over() -> None:
+    body = envelope()
+    calls = Calls()
+    app = fastapi_app(aw.Receiver(aw.Verifier(SECRET, max_body_bytes=len(body))), calls)
+    # One byte per message, so `pulled` is exactly what the dependency read.
+    status, answer, pulled = call_asgi(app, aw.sign(SECRET, body), one_byte_each(body), len(body))
+    # Read in full, verified, and left in Starlette's cache: the endpoint's request.body()/json() get it.
+    assert (status, answer["id"], answer["body"], answer["json"]["id"], pulled) == (200, "evt_1", body.decode(), "evt_1", len(body))
+    longer = envelope(event_id="evt_12")
+    status, answer, pulled = call_asgi(app, aw.sign(SECRET, longer), one_byte_each(longer), len(longer))
+    assert (status, answer["detail"]["error"], pulled) == (413, "body_too_large", len(body) + 1)
+    assert calls.ids == ["evt_1"]
+
+
+@pytest.mark.parametrize("content_length", [True, False], ids=["content-length", "chunked"])
+def test_flask_reads_at_most_the_limit(content_length: bool) -> None:
+    calls = Calls()
+    app = flask_app(aw.Receiver(aw.Verifier(SECRET)), calls)
+    stream = CountingInput(FIFTY_MIB)
+    status, answer = call_wsgi(app, wsgi_environ("/hook", aw.sign(SECRET, b"x"), stream, content_length))
+    check_too_large(status, answer, calls)
+    assert stream.pulled == aw.DEFAULT_MAX_BODY_BYTES + 1
+    stream = CountingInput(FIFTY_MIB)
+    status, answer = call_wsgi(app, wsgi_environ("/hook", STALE_FORGED, stream, content_length))
+    assert (status, answer["error"], stream.pulled) == (401, "timestamp_too_old", aw.DEFAULT_MAX_BODY_BYTES + 1)
+
+
+class BodyInput(CountingInput):
+    """A `wsgi.input` holding `body`, counting the bytes read from it."""
+
+    def __init__(self, body: bytes) -> None:
+        super().__init__(len(body))
+        self.body = body
+
+    def read(self, size: int = -1) -> bytes:
+        start = self.pulled
+        return self.body[start : start + len(super().read(size))]
+
+
+@pytest.mark.parametrize("content_length", [True, False], ids=["content-length", "chunked"])
+def test_flask_body_at_the_limit_and_one_byte_over(content_length: bool) -> None:
+    body = envelope()
+    calls = Calls()
+    app = flask_app(aw.Receiver(aw.Verifier(SECRET, max_body_bytes=len(body))), calls)
+    stream = BodyInput(body)
+    status, answer = call_wsgi(app, wsgi_environ("/hook", aw.sign(SECRET, body), stream, content_length))
+    # Read in full and left in Werkzeug's cache: the view's get_data()/get_json() get it.
+    assert (status, answer["id"], answer["body"], answer["json"]["id"]) == (200, "evt_1", body.decode(), "evt_1")
+    longer = envelope(event_id="evt_12")
+    stream = BodyInput(longer)
+    status, answer = call_wsgi(app, wsgi_environ("/hook", aw.sign(SECRET, longer), stream, content_length))
+    assert (status, answer["error"], stream.pulled) == (413, "body_too_large", len(body) + 1)
+    assert calls.ids == ["evt_1"]
+
+
+def test_django_reads_at_most_the_limit() -> None:
+    # 50 MiB is also over DATA_UPLOAD_MAX_MEMORY_SIZE (2.5 MB): the answer is still the package's JSON 413,
+    # not Django's HTML 400.
+    calls = Calls()
+    handler, path = django_wsgi(aw.Receiver(aw.Verifier(SECRET)), calls)
+    stream = CountingInput(FIFTY_MIB)
+    status, answer = call_wsgi(handler, wsgi_environ(path, aw.sign(SECRET, b"x"), stream))
+    check_too_large(status, answer, calls)
+    assert stream.pulled == aw.DEFAULT_MAX_BODY_BYTES + 1
+    stream = CountingInput(FIFTY_MIB)
+    status, answer = call_wsgi(handler, wsgi_environ(path, STALE_FORGED, stream))
+    assert (status, answer["error"], stream.pulled) == (401, "timestamp_too_old", aw.DEFAULT_MAX_BODY_BYTES + 1)
+
+
+def test_django_body_at_the_limit_and_one_byte_over() -> None:
+    body = envelope()
+    calls = Calls()
+    handler, path = django_wsgi(aw.Receiver(aw.Verifier(SECRET, max_body_bytes=len(body))), calls)
+    stream = BodyInput(body)
+    status, answer = call_wsgi(handler, wsgi_environ(path, aw.sign(SECRET, body), stream))
+    assert (status, answer["id"], answer["body"], answer["json"]["id"]) == (200, "evt_1", body.decode(), "evt_1")
+    longer = envelope(event_id="evt_12")
+    stream = BodyInput(longer)
+    status, answer = call_wsgi(handler, wsgi_environ(path, aw.sign(SECRET, longer), stream))
+    assert (status, answer["error"], stream.pulled) == (413, "body_too_large", len(body) + 1)
+    assert calls.ids == ["evt_1"]
+
+
+def test_django_limit_is_the_verifiers_not_data_upload_max_memory_size() -> None:
+    from django.test import override_settings
+
+    calls = Calls()
+    handler, path = django_wsgi(aw.Receiver(aw.Verifier(SECRET)), calls)
+    body = envelope(data={"blob": "a" * 5000})
+    with override_settings(DATA_UPLOAD_MAX_MEMORY_SIZE=1000):
+        # Over Django's in-memory limit, within the verifier's: verified, and request.body works after.
+        status, answer = call_wsgi(handler, wsgi_environ(path, aw.sign(SECRET, body), BodyInput(body)))
+        assert (status, answer["id"], answer["json"]["data"]["blob"]) == (200, "evt_1", "a" * 5000)
+        # Over both: the package's 413 JSON (Django alone would answer its HTML 400).
+        stream = CountingInput(3 << 20)
+        status, answer = call_wsgi(handler, wsgi_environ(path, aw.sign(SECRET, b"x"), stream))
+        assert (status, answer["error"], stream.pulled) == (413, "body_too_large", aw.DEFAULT_MAX_BODY_BYTES + 1)
+    # The test client's 3 MiB body (the user review's case): JSON 413 as well.
+    configure_django()
+    from django.test import Client
+
+    big = envelope(data={"blob": "a" * (3 << 20)})
+    response = Client().post(path, data=big, content_type="application/json", headers=aw.sign(SECRET, big))
+    assert (response.status_code, response["Content-Type"], response.json()["error"]) == (413, "application/json", "body_too_large")
+    assert calls.ids == ["evt_1"]
+
+
+# --- A view that RETURNS a 5xx: the claim is released, the retry is processed -----------------------------
+
+
+def check_returned_5xx(post: Callable[[bytes, dict[str, str]], tuple[int, Any]], calls: Calls, mode: dict[str, Any]) -> None:
+    """`mode["status"]` is the status the view answers with; `mode["none"]` makes it return no response."""
+    body, headers = signed("evt_r")
+    mode["status"] = 503
+    assert post(body, headers)[0] == 503
+    mode["status"] = 200
+    status, answer = post(body, headers)  # the sender's retry: processed
+    assert status == 200 and answer["id"] == "evt_r" and calls.ids == ["evt_r", "evt_r"]
+    status, answer = post(body, headers)  # then done: a duplicate, not run again
+    assert (status, answer["outcome"]) == (200, "duplicate") and calls.ids == ["evt_r", "evt_r"]
+    # A view that returns nothing: the framework answers 500, and the claim is released as well.
+    body, headers = signed("evt_n")
+    mode["none"] = True
+    assert post(body, headers)[0] == 500
+    mode["none"] = False
+    assert post(body, headers)[0] == 200 and calls.ids.count("evt_n") == 2
+    # A 4xx is an answer, not a failure: completed.
+    body, headers = signed("evt_4")
+    mode["status"] = 422
+    assert post(body, headers)[0] == 422
+    mode["status"] = 200
+    status, answer = post(body, headers)
+    assert (status, answer["outcome"]) == (200, "duplicate") and calls.ids.count("evt_4") == 1
+
+
+def test_flask_returned_5xx_releases() -> None:
+    from flask import Flask
+
+    from anchor_webhooks.flask import verify_webhook
+
+    calls, mode = Calls(), {"status": 200, "none": False}
+    app = Flask(__name__)
+
+    @app.post("/hook")
+    @verify_webhook(aw.Receiver(aw.Verifier(SECRET)))
+    def hook(event: aw.Event) -> Any:
+        calls.run(event)
+        if mode["none"]:
+            return None
+        return {"ok": mode["status"] < 500, "id": event.id}, mode["status"]
+
+    client = app.test_client()
+
+    def post(body: bytes, headers: dict[str, str]) -> tuple[int, Any]:
+        response = client.post("/hook", data=body, headers=headers)
+        return response.status_code, response.get_json(silent=True)
+
+    check_returned_5xx(post, calls, mode)
+
+
+@pytest.mark.parametrize("asynchronous", [False, True], ids=["sync", "async"])
+def test_django_returned_5xx_releases(asynchronous: bool) -> None:
+    configure_django()
+    from django.http import JsonResponse
+    from django.test import Client
+    from django.urls import clear_url_caches, path
+
+    from anchor_webhooks.django import webhook_view
+
+    calls, mode = Calls(), {"status": 200, "none": False}
+
+    def answer(event: aw.Event) -> Any:
+        calls.run(event)
+        return None if mode["none"] else JsonResponse({"ok": True, "id": event.id}, status=mode["status"])
+
+    if asynchronous:
+
+        @webhook_view(aw.Receiver(aw.Verifier(SECRET)))
+        async def hook(request: Any, event: aw.Event) -> Any:
+            return answer(event)
+
+    else:
+
+        @webhook_view(aw.Receiver(aw.Verifier(SECRET)))
+        def hook(request: Any, event: aw.Event) -> Any:
+            return answer(event)
+
+    name = f"v{len(urlpatterns)}"
+    urlpatterns.append(path(f"hook/{name}", hook))
+    clear_url_caches()
+    client = Client(enforce_csrf_checks=True, raise_request_exception=False)
+
+    def post(body: bytes, headers: dict[str, str]) -> tuple[int, Any]:
+        response = client.post(f"/hook/{name}", data=body, content_type="application/json", headers=headers)
+        return response.status_code, response.json() if response["Content-Type"] == "application/json" else None
+
+    check_returned_5xx(post, calls, mode)
+
+
+def test_fastapi_status_set_on_the_injected_response_releases() -> None:
+    from fastapi.responses import JSONResponse
+    from fastapi.testclient import TestClient
+
+    from anchor_webhooks.fastapi import verified_event
+
+    calls, mode = Calls(), {"status": 200, "none": False}
+    app = FastAPI()
+
+    @app.post("/hook")
+    def hook(response: Response, event: aw.Event = verified_event(aw.Receiver(aw.Verifier(SECRET)))) -> Any:
+        calls.run(event)
+        if mode["none"]:
+            raise RuntimeError("no answer")  # FastAPI turns None into `null`: a failure here is a raise
+        response.status_code = mode["status"]
+        return {"ok": True, "id": event.id}
+
+    @app.post("/returned")
+    def returned(event: aw.Event = verified_event(aw.Receiver(aw.Verifier(SECRET)))) -> Any:
+        calls.run(event)
+        return JSONResponse({"ok": False}, status_code=503)
+
+    client = TestClient(app, raise_server_exceptions=False)
+
+    def post(body: bytes, headers: dict[str, str], url: str = "/hook") -> tuple[int, Any]:
+        response = client.post(url, content=body, headers=headers)
+        payload = response.json() if response.headers.get("content-type") == "application/json" else None
+        return response.status_code, payload.get("detail", payload) if isinstance(payload, dict) else payload
+
+    check_returned_5xx(post, calls, mode)
+    # Documented limit: a Response object the endpoint returns is not seen by the dependency, so a returned
+    # JSONResponse(status_code=503) completes the claim (raise HTTPException(503) instead).
+    body, headers = signed("evt_j")
+    assert post(body, headers, "/returned")[0] == 503
+    status, answer = post(body, headers, "/returned")
+    assert (status, answer["outcome"]) == (200, "duplicate") and calls.ids.count("evt_j") == 1
+
+
+# --- Django class-based views ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("asynchronous", [False, True], ids=["sync", "async"])
+def test_django_class_based_view_is_csrf_exempt(asynchronous: bool) -> None:
+    configure_django()
+    from django.http import JsonResponse
+    from django.test import Client
+    from django.urls import clear_url_caches, path
+    from django.views import View
+
+    from anchor_webhooks.django import webhook_view
+
+    calls = Calls()
+    receiver = aw.Receiver(aw.Verifier(SECRET))
+    if asynchronous:
+
+        @webhook_view(receiver)
+        class Hook(View):
+            async def post(self, request: Any, event: aw.Event, tenant: str) -> Any:
+                assert isinstance(self, Hook) and tenant == "acme"
+                calls.run(event)
+                return JsonResponse({"ok": True, "id": event.id})
+
+    else:
+
+        @webhook_view(receiver)
+        class Hook(View):  # type: ignore[no-redef]
+            def post(self, request: Any, event: aw.Event, tenant: str) -> Any:
+                assert isinstance(self, Hook) and tenant == "acme"
+                calls.run(event)
+                return JsonResponse({"ok": True, "id": event.id})
+
+    name = f"v{len(urlpatterns)}"
+    urlpatterns.append(path(f"hook/{name}/<tenant>", Hook.as_view()))
+    clear_url_caches()
+    client = Client(enforce_csrf_checks=True, raise_request_exception=False)
+
+    def post(body: bytes, headers: dict[str, str]) -> tuple[int, dict[str, str], Any]:
+        response = client.post(f"/hook/{name}/acme", data=body, content_type="application/json", headers=headers)
+        if response.status_code == 500:
+            return 500, dict(response.headers), None
+        return response.status_code, dict(response.headers), response.json()
+
+    check_outcomes(post, calls, receiver)
+    assert client.get(f"/hook/{name}/acme").status_code == 405  # only post() is a webhook
+
+
+def test_django_method_decorator_recipe() -> None:
+    # `method_decorator(webhook_view(...))` on post() leaves the view under CSRF (Django reads the exemption
+    # from dispatch): the README's recipe adds it there; without it a real client gets 403.
+    configure_django()
+    from django.http import JsonResponse
+    from django.test import Client
+    from django.urls import clear_url_caches, path
+    from django.utils.decorators import method_decorator
+    from django.views import View
+    from django.views.decorators.csrf import csrf_exempt
+
+    from anchor_webhooks.django import webhook_view
+
+    calls = Calls()
+    verifier = aw.Verifier(SECRET)
+
+    @method_decorator(csrf_exempt, name="dispatch")
+    class Exempt(View):
+        @method_decorator(webhook_view(verifier))
+        def post(self, request: Any, event: aw.Event) -> Any:
+            calls.run(event)
+            return JsonResponse({"ok": True, "id": event.id})
+
+    class Forgotten(View):
+        @method_decorator(webhook_view(verifier))
+        def post(self, request: Any, event: aw.Event) -> Any:
+            calls.run(event)
+            return JsonResponse({"ok": True, "id": event.id})
+
+    name = f"v{len(urlpatterns)}"
+    urlpatterns.extend([path(f"hook/{name}/exempt", Exempt.as_view()), path(f"hook/{name}/forgotten", Forgotten.as_view())])
+    clear_url_caches()
+    client = Client(enforce_csrf_checks=True)
+    body, headers = signed()
+    assert client.post(f"/hook/{name}/exempt", data=body, content_type="application/json", headers=headers).status_code == 200
+    assert client.post(f"/hook/{name}/forgotten", data=body, content_type="application/json", headers=headers).status_code == 403
+    assert calls.ids == ["evt_1"]
+
+
+def test_django_class_without_post_is_refused() -> None:
+    configure_django()
+    from django.views import View
+
+    from anchor_webhooks.django import webhook_view
+
+    class NoPost(View):
+        pass
+
+    with pytest.raises(TypeError) as caught:
+        webhook_view(aw.Verifier(SECRET))(NoPost)
+    assert str(caught.value) == "webhook_view() on a class decorates its post() method, and NoPost has none"

@@ -50,7 +50,7 @@ TaskErrorType = Union[tuple(Literal[name] for name in task_error_types())]  # ty
 Scheme = Union[Literal["anchor"], Literal["standard"]]
 Body = Union[bytes, bytearray, memoryview, str]
 HeaderValue = Union[str, bytes, List[Union[str, bytes]], Tuple[Union[str, bytes], ...]]
-Headers = Union[Mapping[str, Any], Mapping[bytes, Any], Iterable[Tuple[Union[str, bytes], Union[str, bytes]]], Any]
+Headers = Union[Mapping[str, Any], Mapping[bytes, Any], Iterable[Tuple[Union[str, bytes], Union[HeaderValue, None]]], Any]
 Now = Union[int, float, datetime.datetime, None]
 
 __all__ = [

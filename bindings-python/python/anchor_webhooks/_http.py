@@ -6,11 +6,14 @@ the response, the same way for every framework.
 
 from __future__ import annotations
 
-from typing import Any, Dict, Optional, Tuple
+from typing import Any, Callable, Dict, List, Optional, Tuple, Union
 
 from anchor_webhooks import (
     IN_PROGRESS_RETRY_AFTER_SECONDS,
     Duplicate,
+    Reception,
+    Receiver,
+    Verifier,
     WebhookVerificationError,
 )
 
@@ -40,3 +43,48 @@ CONSUMED_NOTE = (
     "the framework reports that the request body was already read before verification ({detail}); "
     "verify first, or keep the raw bytes"
 )
+
+
+def body_limit(target: Union[Receiver, Verifier]) -> int:
+    """The verifier's ``max_body_bytes``: an integration reads at most one byte more."""
+    verifier = target if isinstance(target, Verifier) else target.verifier
+    return int(verifier.max_body_bytes)
+
+
+# The largest piece asked for at once (a limit may be up to 2**64 - 1, more than a read() takes).
+_READ_PIECE = 1 << 20
+
+
+def read_at_most(read: Callable[[int], bytes], limit: int) -> bytes:
+    """Reads until the end of the body or ``limit + 1`` bytes, whichever comes first: a longer body stops
+    there, and those ``limit + 1`` bytes go to the core, which answers ``body_too_large`` (413) at its own
+    point in its order of checks (a header error it checks first is answered instead). Never more."""
+    pieces: List[bytes] = []
+    size = 0
+    while size <= limit:
+        piece = read(min(limit + 1 - size, _READ_PIECE))
+        if not piece:
+            break
+        pieces.append(piece)
+        size += len(piece)
+    body = b"".join(pieces)
+    return body[: limit + 1]
+
+
+class _ServerErrorAnswer(Exception):
+    """Never raised: given to ``Reception.__exit__`` to release the claim when the view answered 5xx."""
+
+
+def release(reception: Reception, status: int) -> None:
+    """The view answered ``status`` (5xx) without raising: release the claim, as an exception would, so the
+    sender's retry is processed (the view's own answer is still the one sent)."""
+    signal = _ServerErrorAnswer(f"the view answered {status}")
+    try:
+        reception.__exit__(_ServerErrorAnswer, signal, None)
+    except WebhookVerificationError:  # the store is down: the claim lapses with its lease instead
+        pass
+
+
+def answered_server_error(status: Optional[int]) -> bool:
+    """A 5xx answer says "try again later": the event was not processed."""
+    return status is not None and int(status) >= 500

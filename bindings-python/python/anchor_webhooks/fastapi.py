@@ -11,15 +11,23 @@
 
     @app.post("/webhooks")
     async def webhooks(event: Event = verified_event(receiver)):   # or Annotated[Event, verified_event(r)]
-        ...   # runs once per event; raise to release the claim so the sender's retry is processed
+        handle(event)    # runs once per event; raise (e.g. HTTPException(503)) to have the sender retry it
+        return {"ok": True}
 
 ``verified_event`` returns the ``Depends(...)`` marker itself (do not wrap it in another ``Depends``): a
-dependency that reads ``await request.body()`` (the raw bytes), answers 400/401/413 on a refused
+dependency that reads the raw body from ``request.stream()``, at most ``max_body_bytes + 1`` bytes (the
+verifier's limit: a longer body is refused with 413 without being read further; a body read in full is
+left in Starlette's cache, so ``await request.body()`` still works), answers 400/401/413 on a refused
 delivery, 200 on a duplicate and 503 (with ``Retry-After``) on an in-progress event or
 ``store_unavailable``, all without running the endpoint. With a ``Receiver`` the event is completed when
 the endpoint returns and released when it raises, before the response is sent (``scope="function"``, on
 FastAPI 0.121 and later; older versions finish the dependency after the response, so a failure to record
 completion cannot turn the answer into a 503 there).
+
+A dependency does not see a ``Response`` object the endpoint returns: to have the event retried, raise
+(``HTTPException(503)``), or set the status on FastAPI's injected ``response: Response`` parameter
+(``response.status_code = 503``), which the dependency does see; both release the claim. A returned
+``JSONResponse(status_code=503)`` completes it.
 """
 
 from __future__ import annotations
@@ -28,7 +36,7 @@ import inspect
 import sys
 from typing import Any, AsyncIterator, Callable, Optional, Union
 
-from fastapi import Depends, HTTPException, Request
+from fastapi import Depends, HTTPException, Request, Response
 from starlette.concurrency import run_in_threadpool
 
 from anchor_webhooks import (
@@ -49,11 +57,27 @@ def _refused(error: WebhookVerificationError, note: Optional[str]) -> HTTPExcept
     return HTTPException(status_code=status, detail=body, headers=headers or None)
 
 
-async def _raw_body(request: Request) -> "tuple[bytes, Optional[str]]":
+async def _raw_body(request: Request, limit: int) -> "tuple[bytes, Optional[str]]":
+    """At most ``limit + 1`` bytes of the body (see ``_http.read_at_most``), and the note to add to a
+    refusal when the body was consumed before verification."""
+    if hasattr(request, "_body"):  # Starlette's cache: read in full already (by FastAPI or a dependency)
+        return request._body, None
+    pieces = []
+    size = 0
+    stream = request.stream()
     try:
-        return await request.body(), None
+        async for piece in stream:
+            pieces.append(piece)
+            size += len(piece)
+            if size > limit:  # the rest stays unread: the core refuses any body over the limit
+                return b"".join(pieces)[: limit + 1], None
     except RuntimeError as error:  # Starlette: "Stream consumed" after request.stream() was iterated
         return b"", _http.CONSUMED_NOTE.format(detail=f"Starlette: {error}")
+    finally:
+        await stream.aclose()
+    body = b"".join(pieces)
+    request._body = body  # Starlette's own cache: a later `await request.body()` or `.json()` gets it
+    return body, None
 
 
 # Completing (or releasing) the claim must happen before the answer is sent: `scope="function"`.
@@ -67,14 +91,16 @@ def verified_event(target: Union[Receiver, Verifier]) -> Any:
     return Depends(dependency, scope="function") if _SCOPED else Depends(dependency)
 
 
-def event_dependency(target: Union[Receiver, Verifier]) -> Callable[[Request], AsyncIterator[Event]]:
+def event_dependency(target: Union[Receiver, Verifier]) -> Callable[..., AsyncIterator[Event]]:
     """The bare dependency function behind ``verified_event`` (for your own ``Depends(...)``; give it
     ``scope="function"`` so the claim is completed before the response is sent)."""
     if not isinstance(target, (Receiver, Verifier)):
         raise TypeError("verified_event() takes a Receiver or a Verifier")
+    limit = _http.body_limit(target)
 
-    async def dependency(request: Request) -> AsyncIterator[Event]:
-        body, note = await _raw_body(request)
+    # `response` is FastAPI's sub-response: the status an endpoint sets on it is seen here.
+    async def dependency(request: Request, response: Response) -> AsyncIterator[Event]:
+        body, note = await _raw_body(request, limit)
         if isinstance(target, Verifier):
             try:
                 event = target.verify(body, request.headers)
@@ -101,6 +127,9 @@ def event_dependency(target: Union[Receiver, Verifier]) -> Callable[[Request], A
         except BaseException:
             await call(reception.__exit__, *sys.exc_info())
             raise
+        if _http.answered_server_error(response.status_code):  # the endpoint said "try again later"
+            await call(_http.release, reception, response.status_code)
+            return
         try:
             await call(reception.__exit__, None, None, None)
         except WebhookVerificationError as error:  # store_unavailable while recording completion
