@@ -134,7 +134,6 @@ impl PyRedisStore {
         tls_root_certificates = None,
     ), text_signature = "(url, key_prefix=None, timeout=1.0, ttl=86400.0, max_idle_connections=16, tls_root_certificates=None)")]
     fn new(
-        py: Python<'_>,
         url: &str,
         key_prefix: Option<String>,
         timeout: Option<&Bound<'_, PyAny>>,
@@ -161,7 +160,9 @@ impl PyRedisStore {
                 .unwrap_or(defaults.max_idle_connections),
             tls_root_certificates,
         };
-        let inner = RedisStore::with_options(url, options).map_err(|error| errors::to_pyerr(py, &error))?;
+        // A configuration error at start-up (a ValueError), not `store_unavailable`: no delivery is waiting.
+        let inner = RedisStore::with_options(url, options)
+            .map_err(|error| PyValueError::new_err(error.to_string()))?;
         Ok(PyRedisStore { inner: Arc::new(inner) })
     }
 

@@ -283,9 +283,16 @@ def test_redis_dead_port_is_store_unavailable() -> None:
     assert "redis" in str(caught.value)
 
 
-def test_redis_invalid_url_is_store_unavailable() -> None:
-    with pytest.raises(aw.StoreUnavailableError, match="invalid Redis URL"):
-        aw.RedisStore("http://not-redis")
+def test_redis_invalid_url_is_a_configuration_error() -> None:
+    # Refused at start-up as a ValueError, not store_unavailable ("answer 503" would advise nobody); the
+    # message never shows the URL, which may hold a password.
+    for url in ("http://not-redis", "localhost:6379", "redis://user:hunter2@127.0.0.1:notaport/0"):
+        with pytest.raises(ValueError) as caught:
+            aw.RedisStore(url)
+        assert not isinstance(caught.value, aw.WebhookVerificationError)
+        assert str(caught.value) == (
+            "invalid Redis URL: expected redis:// or rediss://[username:password@]host[:port][/db]"
+        )
 
 
 def test_redis_server_killed_after_claim_fails_completion() -> None:

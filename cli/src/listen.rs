@@ -126,7 +126,10 @@ impl Dedupe {
     fn store(&self) -> Result<Box<dyn DedupeStore>, Failure> {
         match self {
             Dedupe::Memory => Ok(Box::new(MemoryStore::default())),
-            Dedupe::Redis(url) => Ok(Box::new(RedisStore::open(url)?)),
+            // The message names what is wrong, never the URL (it may hold a password).
+            Dedupe::Redis(url) => Ok(Box::new(
+                RedisStore::open(url).map_err(|error| Failure::usage(format!("--dedupe: {error}")))?,
+            )),
         }
     }
 }

@@ -409,6 +409,17 @@ fn secrets_from_a_file_or_the_environment() {
 }
 
 #[test]
+fn listen_refuses_a_malformed_redis_url_at_start_without_showing_it() {
+    let url = "redis://user:hunter2@127.0.0.1:notaport/0";
+    let out = run(&["listen", "--secret", ANCHOR_SECRET, "--port", "0", "--dedupe", url], b"");
+    assert_eq!((out.code, out.stdout.as_str()), (2, ""));
+    assert_eq!(
+        out.stderr,
+        "error: --dedupe: invalid Redis URL: expected redis:// or rediss://[username:password@]host[:port][/db]\n"
+    );
+}
+
+#[test]
 fn sign_refuses_a_timestamp_in_milliseconds() {
     let out = run(&["sign", "--secret", ANCHOR_SECRET, "--timestamp", "1716544084000"], ENVELOPE.as_bytes());
     let message = assert_failure(&out, "malformed_timestamp");

@@ -100,24 +100,56 @@ fn millis(duration: Duration) -> u64 {
     u64::try_from(duration.as_millis()).unwrap_or(u64::MAX).max(1)
 }
 
+/// A Redis store that could never work, refused when it is built: a malformed URL, a `done_ttl` or
+/// `timeout` outside its [`Setting`] range, TLS roots that are not PEM. A configuration error, not
+/// `store_unavailable`: no delivery has arrived yet, so "answer 503 so the sender retries" would be advice
+/// for nobody, and a start-up that catches verification errors must not swallow it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RedisConfigError {
+    option: &'static str,
+    problem: String,
+}
+
+impl RedisConfigError {
+    fn new(option: &'static str, problem: impl Into<String>) -> RedisConfigError {
+        RedisConfigError { option, problem: problem.into() }
+    }
+
+    /// The option at fault, by its Rust name: `url`, `done_ttl`, `timeout` or `tls_root_certificates`.
+    pub fn option(&self) -> &'static str {
+        self.option
+    }
+}
+
+impl fmt::Display for RedisConfigError {
+    /// Names what is wrong, never the URL (it may hold a password).
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.problem)
+    }
+}
+
+impl std::error::Error for RedisConfigError {}
+
 impl RedisStore {
     /// A store for `url` (`redis://[:password@]host[:port][/db]`) with the default options. Only parses
     /// the URL: the server may be down now and come up later.
-    pub fn open(url: &str) -> Result<RedisStore, Error> {
+    pub fn open(url: &str) -> Result<RedisStore, RedisConfigError> {
         RedisStore::with_options(url, RedisOptions::default())
     }
 
-    /// `done_ttl` and `timeout` outside their [`Setting`] ranges are refused as `store_unavailable`
-    /// naming the option, like a malformed URL: the store could never work.
-    pub fn with_options(url: &str, options: RedisOptions) -> Result<RedisStore, Error> {
+    /// A malformed URL, or a `done_ttl` or `timeout` outside its [`Setting`] range, is refused naming it.
+    pub fn with_options(url: &str, options: RedisOptions) -> Result<RedisStore, RedisConfigError> {
         use redis::IntoConnectionInfo;
-        let checked = |setting: Setting, value: Duration, name: &str| {
-            setting.check(value).map_err(|error| unavailable(format!("invalid Redis option: {name} {error}")))
+        let checked = |setting: Setting, value: Duration, name: &'static str| {
+            setting
+                .check(value)
+                .map_err(|error| RedisConfigError::new(name, format!("invalid Redis option: {name} {error}")))
         };
         checked(Setting::DoneTtl, options.done_ttl, "done_ttl")?;
         checked(Setting::Timeout, options.timeout, "timeout")?;
         let invalid = || {
-            unavailable(
+            RedisConfigError::new(
+                "url",
                 "invalid Redis URL: expected redis:// or rediss://[username:password@]host[:port][/db]",
             )
         };
@@ -128,8 +160,12 @@ impl RedisStore {
             Some(roots) => {
                 let certificates =
                     redis::TlsCertificates { client_tls: None, root_cert: Some(roots.clone()) };
-                redis::Client::build_with_tls(info, certificates)
-                    .map_err(|_| unavailable("invalid TLS root certificates: expected PEM"))?
+                redis::Client::build_with_tls(info, certificates).map_err(|_| {
+                    RedisConfigError::new(
+                        "tls_root_certificates",
+                        "invalid TLS root certificates: expected PEM",
+                    )
+                })?
             }
             None => redis::Client::open(info).map_err(|_| invalid())?,
         };

@@ -480,12 +480,15 @@ fn a_url_with_a_password_and_a_db_index_works() {
 }
 
 #[test]
-fn a_bad_url_is_store_unavailable() {
+fn a_bad_url_is_a_configuration_error() {
     for url in ["", "not a url", "http://127.0.0.1:6379/0", "redis://127.0.0.1:notaport/0", "redis://:pw@/"] {
         match RedisStore::open(url) {
             Err(error) => {
-                assert_eq!(error.code(), ErrorCode::StoreUnavailable, "{url:?}: {error}");
-                assert!(!error.to_string().contains(":pw@"), "{url:?}: the URL leaked: {error}");
+                assert_eq!(error.option(), "url", "{url:?}: {error}");
+                assert_eq!(
+                    error.to_string(),
+                    "invalid Redis URL: expected redis:// or rediss://[username:password@]host[:port][/db]"
+                );
             }
             Ok(store) => {
                 // Some shapes only fail when used; they still must never be Fresh.
@@ -494,7 +497,7 @@ fn a_bad_url_is_store_unavailable() {
         }
     }
     let options = RedisOptions { key_prefix: "x".into(), ..RedisOptions::default() };
-    assert_eq!(RedisStore::with_options("nope://", options).unwrap_err().code(), ErrorCode::StoreUnavailable);
+    assert_eq!(RedisStore::with_options("nope://", options).unwrap_err().option(), "url");
 }
 
 #[test]
@@ -506,9 +509,9 @@ fn a_done_ttl_or_timeout_outside_its_range_is_refused_naming_the_option() {
         [(zero_ttl, "done_ttl", Setting::DoneTtl), (zero_timeout, "timeout", Setting::Timeout)]
     {
         let error = RedisStore::with_options(url, options).unwrap_err();
-        assert_eq!(error.code(), ErrorCode::StoreUnavailable);
+        assert_eq!(error.option(), name);
         let reason = setting.check(Duration::ZERO).unwrap_err();
-        assert_eq!(error.to_string(), format!("dedupe store unavailable: invalid Redis option: {name} {reason}; answer 503 so the sender retries"));
+        assert_eq!(error.to_string(), format!("invalid Redis option: {name} {reason}"));
     }
 }
 
