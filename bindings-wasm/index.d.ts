@@ -64,7 +64,7 @@ export interface VerifierOptions<S extends Scheme = Scheme> {
 }
 
 export interface VerifyOptions {
-  /** The clock: unix seconds or a Date. Default `Date.now()`. */
+  /** The clock: unix seconds or a Date. Default `Date.now()`. A number from 1e11 on (milliseconds) is a TypeError. */
   now?: number | Date;
 }
 
@@ -161,6 +161,7 @@ export declare class Event<T extends string = EventType | (string & {}), D = Eve
   readonly rawBody: Uint8Array;
   /** Narrows `type`, and `data` to that type's documented fields (Anchor events; a standard event's stays `unknown`). */
   is<K extends EventType>(type: K): this is Event<K, unknown extends D ? unknown : EventData<K>>;
+  /** Every field as a plain object (`data` parsed): what to enqueue, post or `structuredClone` (the event itself loses `data`). */
   toJSON(): {
     id: string;
     type: T;
@@ -226,6 +227,7 @@ export interface ReceiverOptions {
   onClaimLost?: (event: Event, message: string) => void;
 }
 
+/** Runs for a fresh event; throwing (or rejecting) releases the claim. Its return value is not used. */
 export type Handler<E = Event> = (event: E, body: Uint8Array) => unknown;
 
 export interface Outcome<E = Event> {
@@ -276,7 +278,7 @@ export declare class Verifier<S extends Scheme = 'anchor'> {
 }
 
 export interface SignOptions {
-  /** Unix seconds or a Date; default now. */
+  /** Unix seconds or a Date; default now. A number from 1e11 on (milliseconds) is a TypeError. */
   timestamp?: number | Date;
   scheme?: Scheme;
   /** `Anchor-Delivery-Id` / `webhook-id`; default derived from the timestamp and body. */

@@ -2,12 +2,12 @@
 // Express middleware and a Fastify plugin. Neither framework is imported: they are plain functions of the
 // shapes each framework calls. Statuses come from the receive()/verify() results (the core's catalogue).
 
-const { answerBody, answerHeaders, asError, checkTarget, handleDelivery, rejection } = require('./web.cjs')
+const { answerBody, answerHeaders, asError, checkTarget, handleDelivery, isReceiver, rejection } = require('./web.cjs')
 const { processed } = require('./outcomes.cjs')
 
 /** The body limit of a Verifier or a Receiver's verifier: the core's `maxBodyBytes`. */
 function bodyLimit(target, where) {
-  const verifier = typeof target.receive === 'function' ? target.verifier : target
+  const verifier = isReceiver(target) ? target.verifier : target
   const limit = verifier?.maxBodyBytes
   if (typeof limit !== 'number') throw new TypeError(`${where}: the verifier has no maxBodyBytes`)
   return limit
@@ -87,7 +87,8 @@ function sendExpress(res, result) {
  * Express middleware (Express 4 and 5).
  *
  * - `expressWebhook(receiver, handler)`: verify, dedupe, run `handler(event, req, res)`, answer
- *   200/401/400/413/503 (unless the handler already answered).
+ *   200/401/400/413/503 (unless the handler already answered; an answer of 500 or more releases the claim,
+ *   so the sender's retry is processed).
  * - `expressWebhook(verifier, handler)`: verify, run the handler, answer 200.
  * - `expressWebhook(verifier)`: verify, set `req.webhookEvent`, call `next()`.
  *
@@ -108,8 +109,10 @@ function expressWebhook(target, handler) {
           req.webhookEvent = result.event
           return next()
         }
-        return handleDelivery(target, receiver, body, req.rawHeaders, (event) => handler(event, req, res)).then((result) =>
-          sendExpress(res, result),
+        // What the handler sent itself (res.status(503).send()) stays the answer; 5xx releases the claim.
+        const answered = () => (res.headersSent ? res.statusCode : null)
+        return handleDelivery(target, receiver, body, req.rawHeaders, (event) => handler(event, req, res), answered).then(
+          (result) => sendExpress(res, result),
         )
       })
       .catch((error) => next(asError(error)))
@@ -130,7 +133,8 @@ function verifyOnly(target, body, headers) {
  * `{ verifier, handler }`). It adds `POST path` and, inside its own encapsulated scope only, content-type
  * parsers that keep the body as a raw Buffer (other routes keep Fastify's JSON parsing). The handler is
  * `handler(event, request, reply)`; one that throws goes to Fastify's error handling (after a Receiver
- * released the claim). Bodies over the verifier's `maxBodyBytes` stop Fastify's reader at its body limit;
+ * released the claim), and one that answers 500 or more itself (`reply.code(503).send()`) keeps its answer
+ * and has the claim released too. Bodies over the verifier's `maxBodyBytes` stop Fastify's reader at its body limit;
  * the scope's error handler then answers what the core answers for a body of `maxBodyBytes + 1` bytes with
  * these headers (as the Express reader does), so the JSON is the package's (`code: 'body_too_large'`, or a
  * header error the core checks first).
@@ -145,8 +149,15 @@ function fastifyWebhook(fastify, options, done) {
   fastify.removeAllContentTypeParsers()
   fastify.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: limit }, keepRaw)
   const deliver = async (body, request, reply) => {
-    const result = await handleDelivery(target, receiver, body, request.raw.rawHeaders, (event) =>
-      handler(event, request, reply),
+    // What the handler sent itself (reply.code(503).send()) stays the answer; 5xx releases the claim.
+    const answered = () => (reply.sent ? reply.statusCode : null)
+    const result = await handleDelivery(
+      target,
+      receiver,
+      body,
+      request.raw.rawHeaders,
+      (event) => handler(event, request, reply),
+      answered,
     )
     if (reply.sent) return reply
     return reply.code(result.status).headers(answerHeaders(result)).send(JSON.stringify(answerBody(result)))

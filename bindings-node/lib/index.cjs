@@ -140,9 +140,10 @@ function fromNative(error) {
 // ---------------------------------------------------------------------------------------------------
 // Arguments.
 
-function invalid(message) {
+/** An argument error: `ERR_INVALID_ARG_TYPE` for a value of the wrong type, `ERR_INVALID_ARG_VALUE` for one out of range. */
+function invalid(message, code = 'ERR_INVALID_ARG_TYPE') {
   const error = new TypeError(message)
-  error.code = 'ERR_INVALID_ARG_TYPE'
+  error.code = code
   return error
 }
 
@@ -355,7 +356,10 @@ const MILLISECONDS_FROM = 1e11
 function unixSeconds(value, what) {
   if (typeof value === 'number') {
     if (value >= MILLISECONDS_FROM) {
-      throw invalid(`${what} must be unix seconds or a Date; ${value} looks like milliseconds (Date.now()): pass seconds or a Date`)
+      throw invalid(
+        `${what} must be unix seconds or a Date; ${value} looks like milliseconds (Date.now()): pass seconds or a Date`,
+        'ERR_INVALID_ARG_VALUE',
+      )
     }
     return value
   }

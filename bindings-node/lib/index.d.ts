@@ -141,6 +141,10 @@ export declare class Event<Data = EventData> {
   readonly task: TaskView | null
   /** Typed `session.*` fields; `null` for other events. */
   readonly session: SessionView | null
+  /**
+   * Every field as a plain object (`data` parsed): what to enqueue, post or `structuredClone`. The event
+   * itself spreads and clones to `{}` (its fields are getters over private state).
+   */
   toJSON(): {
     id: string
     type: EventType
@@ -279,7 +283,8 @@ export declare function errorCodes(): ErrorCode[]
  * Express middleware (Express 4 and 5), with or without `express.raw()` in front; refuses (500, via
  * `next(err)`) a body `express.json()` already parsed.
  * - `expressWebhook(receiver, handler)`: verify, dedupe, run `handler(event, req, res)`, answer
- *   200/401/400/413/503 (unless the handler answered).
+ *   200/401/400/413/503 (unless the handler answered; a handler that answered 500 or more has the claim
+ *   released, so the sender's retry is processed).
  * - `expressWebhook(verifier, handler)`: verify, run the handler, answer 200.
  * - `expressWebhook(verifier)`: verify, set `req.webhookEvent`, call `next()`.
  * A handler that throws goes to `next(err)` (after the claim was released).
@@ -296,7 +301,7 @@ export declare function expressWebhook<S extends Scheme>(
 export interface FastifyWebhookOptions {
   /** The route's path (default '/webhooks'). */
   path?: string
-  /** Verify, dedupe, complete/release (give this or `verifier`). */
+  /** Verify, dedupe, complete/release (give this or `verifier`); a handler that answers 5xx itself (`reply.code(503).send()`) releases too. */
   receiver?: Receiver<any>
   /** Verify only. */
   verifier?: Verifier<any>

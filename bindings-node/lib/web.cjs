@@ -3,9 +3,10 @@
 //
 // This file needs nothing but WHATWG `Request`, `Response` and `Headers`, and requires no other module, so
 // it loads in any runtime (an edge worker cannot load the native addon): the verifier or receiver is passed
-// in, so the wasm package can reuse it with its own classes. A target is anything with
-// `verify(body, headers)` (throws an error carrying `code` and `httpStatus`) or
-// `receive(body, headers, handler)` (resolves to `{ status, kind, event, error, retryAfter }`).
+// in, so the wasm package can reuse it with its own classes. A target is a Verifier, anything with
+// `verify(body, headers)` (throws an error carrying `code` and `httpStatus`), or a Receiver, anything with
+// `receive(body, headers, handler)` (resolves to `{ status, kind, event, error, retryAfter }`) and the
+// `verifier` it was built with (see `isReceiver`).
 //
 // The verify-only path answers what the core's `Outcome` says for a processed delivery and a rejection
 // (200; the error's own status); test/frameworks.test.mjs holds the two to the core's outcome catalogue.
@@ -15,20 +16,35 @@ function isVerificationError(error) {
   return error instanceof Error && typeof error.code === 'string' && typeof error.httpStatus === 'number'
 }
 
+/** A TypeError with Node's argument error `code` (`ERR_INVALID_ARG_TYPE` or `ERR_INVALID_ARG_VALUE`). */
+function argumentError(message, code = 'ERR_INVALID_ARG_TYPE') {
+  const error = new TypeError(message)
+  error.code = code
+  return error
+}
+
+/**
+ * True for a Receiver: an object with `receive(body, headers, handler)` and the `verifier` it was built
+ * with (both packages' Receivers expose it), or with `receive` and no `verify` of its own. The presence of
+ * `receive` alone does not decide it: the wasm package's Verifier has a `receive(request, handler, options)`
+ * too (it answers a `Request` with a `Response`), and is a Verifier here (it has `verify`, no `verifier`).
+ */
 function isReceiver(target) {
-  return target !== null && typeof target === 'object' && typeof target.receive === 'function'
+  if (target === null || typeof target !== 'object' || typeof target.receive !== 'function') return false
+  const verifier = target.verifier
+  return (verifier !== null && typeof verifier === 'object' && typeof verifier.verify === 'function') || typeof target.verify !== 'function'
 }
 
 function checkTarget(target, handler, where) {
   const receiver = isReceiver(target)
   if (!receiver && (target === null || typeof target !== 'object' || typeof target.verify !== 'function')) {
-    throw new TypeError(`${where}: expected a Receiver or a Verifier`)
+    throw argumentError(`${where}: expected a Receiver or a Verifier`)
   }
   if (handler !== undefined && typeof handler !== 'function') {
-    throw new TypeError(`${where}: the handler must be a function`)
+    throw argumentError(`${where}: the handler must be a function`)
   }
   if (receiver && handler === undefined) {
-    throw new TypeError(`${where}: a Receiver needs a handler (it completes the event when the handler succeeds)`)
+    throw argumentError(`${where}: a Receiver needs a handler (it completes the event when the handler succeeds)`)
   }
   return receiver
 }
@@ -72,18 +88,45 @@ function answer(result) {
   return new Response(JSON.stringify(answerBody(result)), { status: result.status, headers: answerHeaders(result) })
 }
 
+/** What the handler answered itself, for Hono and fetch-style handlers: the status of a `Response` it returned. */
+function returnedStatus(returned) {
+  return returned instanceof Response ? returned.status : null
+}
+
 /**
  * Verifies (and, with a Receiver, dedupes) `body` + `headers` and runs `handler(event)`.
  * Resolves to a result; a failing handler's error is thrown (after the claim was released), so the host
  * framework's own error handling answers it.
+ *
+ * `answered(returned)` is the status the handler answered itself (a `Response` it returned, or what it
+ * sent through Express's `res` / Fastify's `reply`), or `null`. A handler that answered 5xx asked the
+ * sender to retry: a Receiver then releases the claim (as for a handler that threw) so the retry is
+ * processed, instead of completing it, which would make the retry a duplicate and lose the event. Its
+ * own answer is still the one sent (`returned`), and nothing goes to the framework's error handling.
  */
-async function handleDelivery(target, receiver, body, headers, handler) {
+async function handleDelivery(target, receiver, body, headers, handler, answered = returnedStatus) {
   if (receiver) {
-    const result = await target.receive(body, headers, handler)
+    let own = null
+    const result = await target.receive(body, headers, async (event) => {
+      const returned = await handler(event)
+      const status = answered(returned)
+      if (typeof status === 'number') {
+        own = { status, returned, retry: null }
+        if (status >= 500) {
+          // Thrown to the Receiver, which releases the claim; never handed on (see below).
+          own.retry = new Error(`anchor-webhooks: the handler answered ${status}: the claim is released so the retry is processed`)
+          throw own.retry
+        }
+      }
+    })
     if (result.kind === 'handler_failed') {
+      if (own !== null && own.retry !== null && result.error === own.retry) {
+        return { status: own.status, kind: 'handler_failed', event: result.event, error: null, retryAfter: null, returned: own.returned }
+      }
       throw asError(result.error)
     }
-    return result
+    // A completed delivery the handler answered itself keeps its answer (a failed completion does not: it is 503).
+    return result.kind === 'processed' && own !== null ? { ...result, returned: own.returned } : result
   }
   let event
   try {
@@ -109,7 +152,8 @@ async function handleDelivery(target, receiver, body, headers, handler) {
  * Hono middleware. Reads the raw body with `c.req.arrayBuffer()` (Hono caches it, so later handlers can
  * still read it) and the headers from `c.req.raw.headers`.
  *
- * - `honoWebhook(receiver, handler)`: verify, dedupe, run `handler(event, c)`, answer 200/401/400/413/503.
+ * - `honoWebhook(receiver, handler)`: verify, dedupe, run `handler(event, c)`, answer 200/401/400/413/503
+ *   (a `Response` the handler returns is sent instead; one of status 500 or more releases the claim).
  * - `honoWebhook(verifier, handler)`: verify, run `handler(event, c)` (a `Response` it returns is sent).
  * - `honoWebhook(verifier)`: verify, `c.set('webhookEvent', event)`, then `next()`.
  *
@@ -138,23 +182,57 @@ function honoWebhook(target, handler) {
   }
 }
 
+/** A Node `IncomingMessage` (an Express or `node:http` request), told apart without importing `node:http`. */
+function isIncomingMessage(value) {
+  return Array.isArray(value.rawHeaders) && typeof value.on === 'function' && typeof value.pipe === 'function'
+}
+
+/**
+ * A `Request`'s raw body, read once, with the wasm package's messages (`readRequestBody` in
+ * bindings-wasm/js/api.mjs) instead of the runtime's own TypeErrors.
+ */
+async function readRequestBody(request) {
+  if (request === null || typeof request !== 'object' || typeof request.arrayBuffer !== 'function' || !request.headers) {
+    if (request !== null && typeof request === 'object' && isIncomingMessage(request)) {
+      throw argumentError(
+        'expected a Request, got a Node IncomingMessage (an Express or node:http req): use expressWebhook(verifier) ' +
+          'for Express, or verifier.verify(rawBody, req.headers) with the raw body bytes',
+      )
+    }
+    throw argumentError('expected a Request')
+  }
+  if (request.bodyUsed || request.body?.locked) {
+    throw argumentError(
+      'the request body was already read or is locked: verify before parsing it, or pass request.clone()',
+      'ERR_INVALID_ARG_VALUE',
+    )
+  }
+  try {
+    return new Uint8Array(await request.arrayBuffer())
+  } catch (error) {
+    throw new TypeError(`the request body could not be read (was it read elsewhere, or did the client go away?): ${error?.message ?? error}`, {
+      cause: error,
+    })
+  }
+}
+
 /** Reads a `Request`'s raw body and verifies it: resolves to the event, or rejects with the error. */
 async function verifyRequest(verifier, request, options) {
   if (verifier === null || typeof verifier !== 'object' || typeof verifier.verify !== 'function') {
-    throw new TypeError('verifyRequest: expected a Verifier')
+    throw argumentError('verifyRequest: expected a Verifier')
   }
-  const body = new Uint8Array(await request.arrayBuffer())
-  return verifier.verify(body, request.headers, options)
+  return verifier.verify(await readRequestBody(request), request.headers, options)
 }
 
 /**
  * A fetch-style route handler, `(request: Request) => Promise<Response>`, e.g. a Next.js App Router
- * `export const POST = nextWebhook(receiver, async (event) => { ... })`. Statuses as for Hono.
+ * `export const POST = nextWebhook(receiver, async (event) => { ... })`. Statuses, and a `Response` the
+ * handler returns, as for Hono.
  */
 function nextWebhook(target, handler) {
   const receiver = checkTarget(target, handler, 'nextWebhook')
   return async function anchorWebhook(request) {
-    const body = new Uint8Array(await request.arrayBuffer())
+    const body = await readRequestBody(request)
     const result = await handleDelivery(target, receiver, body, request.headers, handler && ((event) => handler(event, request)))
     return result.returned instanceof Response ? result.returned : answer(result)
   }
@@ -171,5 +249,6 @@ module.exports = {
   answerHeaders,
   checkTarget,
   handleDelivery,
+  isReceiver,
   rejection,
 }

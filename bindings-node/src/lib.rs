@@ -823,7 +823,8 @@ impl NativeStore {
             options.max_idle_connections = usize::try_from(idle).unwrap_or(usize::MAX);
         }
         options.tls_root_certificates = tls_root_certificates.map(|pem| pem.to_vec());
-        let store = RedisStore::with_options(&url, options).map_err(|e| fail(&e))?;
+        // A configuration error (a TypeError at start-up), not `store_unavailable`: no delivery is waiting.
+        let store = RedisStore::with_options(&url, options).map_err(|e| invalid_arg(e.to_string()))?;
         Ok(NativeStore { inner: Arc::new(store), memory: None })
     }
 

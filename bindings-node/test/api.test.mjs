@@ -203,6 +203,32 @@ describe('verify: results and errors', () => {
     assert.deepEqual(event.data, { n: 1 })
   })
 
+  test('event.toJSON() is the plain copy to enqueue or post (the event itself keeps its fields private)', async () => {
+    const body = envelope('task.completed', { n: 1, nested: { ok: true } })
+    const event = new Verifier(SECRET).verify(body, sign(SECRET, body, { timestamp: NOW, id: 'dlv_clone' }), { now: NOW })
+    const expected = {
+      id: 'evt_api_1',
+      type: 'task.completed',
+      created: new Date('2026-05-24T12:18:05.123Z'),
+      projectId: '5d2c31f6-ab7e-481a-b6fd-8b4a96a4e197',
+      text: 'a summary',
+      data: { n: 1, nested: { ok: true } },
+      matchedSecret: 0,
+      timestamp: NOW,
+      deliveryId: 'dlv_clone',
+    }
+    assert.deepEqual(structuredClone(event.toJSON()), expected)
+    assert.deepEqual({ ...event.toJSON() }, expected)
+    const { port1, port2 } = new MessageChannel()
+    const received = new Promise((resolve) => port2.once('message', resolve))
+    port1.postMessage(event.toJSON())
+    assert.deepEqual(await received, expected)
+    port1.close()
+    port2.close()
+    // What the README warns about: the event object itself spreads and clones to nothing.
+    assert.deepEqual({ ...event }, {})
+  })
+
   test('task.failed, task.healed and session views', () => {
     const verifier = new Verifier(SECRET)
     const verify = (type, data) => {

@@ -3,7 +3,7 @@
 // 503-then-200 endpoint processed exactly once, duplicates answered 200 without re-running the handler.
 import assert from 'node:assert/strict'
 import { once } from 'node:events'
-import { request as httpRequest } from 'node:http'
+import { createServer, request as httpRequest } from 'node:http'
 import { after, before, describe, test } from 'node:test'
 import { serve as honoServe } from '@hono/node-server'
 import express from 'express'
@@ -330,6 +330,111 @@ describe('Hono verify-only middleware and the Next.js route helper (WHATWG Reque
   })
 })
 
+describe('verifyRequest and nextWebhook: what is not a readable Request', () => {
+  const secret = 'web-secret'
+  const body = JSON.stringify({ id: 'evt_web_body', type: 'task.completed', created: '2026-05-24T12:18:05.123Z', data: {} })
+  const request = (init = {}) => new Request('http://localhost/api/webhooks', { method: 'POST', headers: sign(secret, body), body, ...init })
+  const argumentError = (message, code) => ({ name: 'TypeError', code, message })
+  const notARequest = argumentError('expected a Request', 'ERR_INVALID_ARG_TYPE')
+  const used = argumentError(
+    'the request body was already read or is locked: verify before parsing it, or pass request.clone()',
+    'ERR_INVALID_ARG_VALUE',
+  )
+  const incoming = argumentError(
+    'expected a Request, got a Node IncomingMessage (an Express or node:http req): use expressWebhook(verifier) ' +
+      'for Express, or verifier.verify(rawBody, req.headers) with the raw body bytes',
+    'ERR_INVALID_ARG_TYPE',
+  )
+  const unreadable = (error) => {
+    assert.equal(error.name, 'TypeError')
+    assert.equal(error.message, 'the request body could not be read (was it read elsewhere, or did the client go away?): client went away')
+    assert.equal(error.cause.message, 'client went away')
+    return true
+  }
+  const failingBody = () =>
+    request({
+      body: new ReadableStream({
+        pull(controller) {
+          controller.error(new Error('client went away'))
+        },
+      }),
+      duplex: 'half',
+    })
+
+  test('the messages of the wasm package, not the runtime\'s own TypeErrors', async () => {
+    const verifier = new Verifier(secret)
+    const POST = nextWebhook(new Receiver(verifier, new MemoryStore()), () => assert.fail('no handler'))
+    for (const handle of [(r) => verifyRequest(verifier, r), POST]) {
+      await assert.rejects(handle(undefined), notARequest)
+      await assert.rejects(handle({ headers: {} }), notARequest)
+      const read = request()
+      await read.text()
+      await assert.rejects(handle(read), used)
+      const locked = request()
+      locked.body.getReader()
+      await assert.rejects(handle(locked), used)
+      await assert.rejects(handle(failingBody()), unreadable)
+    }
+    await assert.rejects(verifyRequest(request(), verifier), argumentError('verifyRequest: expected a Verifier', 'ERR_INVALID_ARG_TYPE'))
+    assert.equal((await verifyRequest(verifier, request())).id, 'evt_web_body')
+  })
+
+  test('an Express / node:http request is pointed at expressWebhook or verifier.verify', async () => {
+    const verifier = new Verifier(secret)
+    const POST = nextWebhook(verifier, () => assert.fail('no handler'))
+    const seen = []
+    const server = createServer(async (req, res) => {
+      for (const handle of [(r) => verifyRequest(verifier, r), POST]) {
+        seen.push(await handle(req).then(() => 'accepted', (error) => error))
+      }
+      res.end()
+    })
+    server.listen(0, '127.0.0.1')
+    await once(server, 'listening')
+    try {
+      await fetch(`http://127.0.0.1:${server.address().port}/`, { method: 'POST', headers: sign(secret, body), body })
+    } finally {
+      await new Promise((resolve) => server.close(resolve))
+    }
+    assert.equal(seen.length, 2)
+    for (const error of seen) assert.throws(() => { throw error }, incoming)
+  })
+})
+
+describe('what the web helpers take for a Receiver', () => {
+  const secret = 'web-secret'
+  const body = JSON.stringify({ id: 'evt_target', type: 'task.completed', created: '2026-05-24T12:18:05.123Z', data: {} })
+  const request = (headers = sign(secret, body)) => new Request('http://localhost/hook', { method: 'POST', headers, body })
+
+  test('a Verifier that also has receive(request, handler) (the wasm package\'s) is a Verifier', async () => {
+    // The wasm package's Verifier: verify(body, headers) plus receive(request, handler, options), no `verifier`.
+    // bindings-wasm/tests/node-web.test.mjs runs the same helpers with the real wasm classes.
+    const verifier = new Verifier(secret)
+    const wasmLike = {
+      verify: (bytes, headers, options) => verifier.verify(bytes, headers, options),
+      receive: () => assert.fail('receive(request, handler) is not receive(body, headers, handler)'),
+      maxBodyBytes: verifier.maxBodyBytes,
+    }
+    const app = new Hono()
+    app.post('/hook', honoWebhook(wasmLike), (c) => c.json({ id: c.get('webhookEvent').id }))
+    const ok = await app.request('/hook', { method: 'POST', headers: sign(secret, body), body })
+    assert.deepEqual([ok.status, await ok.json()], [200, { id: 'evt_target' }])
+    const forged = await app.request('/hook', { method: 'POST', headers: sign(STRANGER, body), body })
+    assert.equal(forged.status, 401)
+    let runs = 0
+    const POST = nextWebhook(wasmLike, () => void runs++)
+    assert.deepEqual([(await POST(request())).status, runs], [200, 1])
+    assert.equal((await POST(request(sign(STRANGER, body)))).status, 401)
+    assert.equal(runs, 1)
+    assert.equal(typeof expressWebhook(wasmLike), 'function', 'its maxBodyBytes is its own')
+    // A Receiver is told by its `verifier` (or by having no `verify` of its own).
+    const receiver = new Receiver(verifier, new MemoryStore())
+    assert.throws(() => nextWebhook(receiver), { code: 'ERR_INVALID_ARG_TYPE', message: /a Receiver needs a handler/ })
+    const custom = { receive: async () => ({ status: 200, kind: 'processed', event: null, error: null, retryAfter: null }) }
+    assert.equal((await nextWebhook(custom, () => {})(request())).status, 200)
+  })
+})
+
 // The middleware's own answers, for every framework helper: a dead store (503 + Retry-After), a delivery
 // another request is still processing (503 + Retry-After), a body over maxBodyBytes (413), each with the
 // package's JSON; and a handler failing with something that is not an Error is a 500 (never Express's 404,
@@ -356,9 +461,20 @@ function ownDelivery(id, extra = '') {
   return { body, headers: sign(OWN_SECRET, body) }
 }
 
+/**
+ * How a handler answers `status` itself in each framework (handler arguments after the event): Express
+ * `res.status(s).json()`, Fastify `reply.code(s).send()`, Hono and Next a returned `Response`.
+ */
+const ownAnswer = {
+  express: (status, body, [, res]) => void res.status(status).json(body),
+  fastify: (status, body, [, reply]) => void reply.code(status).send(body),
+  hono: (status, body, [c]) => c.json(body, status),
+  next: (status, body) => Response.json(body, { status }),
+}
+
 /** The routes each framework mounts: [path, target, handler]. */
-async function ownRoutes() {
-  const state = { failingRuns: new Map(), verifyFailingRuns: 0, busyRuns: 0 }
+async function ownRoutes(answer) {
+  const state = { failingRuns: new Map(), verifyFailingRuns: 0, busyRuns: 0, answeringRuns: new Map(), errors: [] }
   let started
   state.busyStarted = new Promise((resolve) => (started = resolve))
   state.busyGate = {}
@@ -387,6 +503,17 @@ async function ownRoutes() {
       },
     ],
     [
+      // Answers the status in `data.extra` itself the first time, 200 after that.
+      '/answering',
+      receiver(),
+      (event, ...args) => {
+        const runs = (state.answeringRuns.get(event.id) ?? 0) + 1
+        state.answeringRuns.set(event.id, runs)
+        const status = runs === 1 ? Number(event.data.extra) : 200
+        return answer(status, { own: status, run: runs }, args)
+      },
+    ],
+    [
       '/verify-failing',
       new Verifier(OWN_SECRET),
       () => {
@@ -399,16 +526,21 @@ async function ownRoutes() {
 }
 
 const ownServers = {
-  async express(routes) {
+  async express(routes, errors) {
     const app = express()
     for (const [path, target, handler] of routes) app.post(path, expressWebhook(target, handler))
-    // No error handler of the test's own: Express's default one answers.
+    // Errors are recorded, then Express's default error handler answers.
+    app.use((error, req, res, next) => {
+      errors.push(error)
+      next(error)
+    })
     const server = app.listen(0, '127.0.0.1')
     await once(server, 'listening')
     return { base: `http://127.0.0.1:${server.address().port}`, stop: () => new Promise((resolve) => server.close(resolve)) }
   },
-  async fastify(routes) {
+  async fastify(routes, errors) {
     const app = Fastify()
+    app.addHook('onError', async (request, reply, error) => void errors.push(error))
     for (const [path, target, handler] of routes) {
       const key = typeof target.receive === 'function' ? 'receiver' : 'verifier'
       await app.register(fastifyWebhook, { [key]: target, path, handler })
@@ -416,17 +548,26 @@ const ownServers = {
     await app.listen({ port: 0, host: '127.0.0.1' })
     return { base: `http://127.0.0.1:${app.server.address().port}`, stop: () => app.close() }
   },
-  async hono(routes) {
+  async hono(routes, errors) {
     const app = new Hono()
     for (const [path, target, handler] of routes) app.post(path, honoWebhook(target, handler))
+    app.onError((error, c) => {
+      errors.push(error)
+      return c.text('Internal Server Error', 500)
+    })
     const server = honoServe({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' })
     await once(server, 'listening')
     return { base: `http://127.0.0.1:${server.address().port}`, stop: () => new Promise((resolve) => server.close(resolve)) }
   },
-  async next(routes) {
+  async next(routes, errors) {
     // Route handlers as Next.js calls them: (request) => Response; a rejection becomes the platform's 500.
     const handlers = new Map(routes.map(([path, target, handler]) => [path, nextWebhook(target, handler)]))
-    const server = honoServe({ fetch: (request) => handlers.get(new URL(request.url).pathname)(request), port: 0, hostname: '127.0.0.1' })
+    const fetch = (request) =>
+      handlers.get(new URL(request.url).pathname)(request).catch((error) => {
+        errors.push(error)
+        throw error
+      })
+    const server = honoServe({ fetch, port: 0, hostname: '127.0.0.1' })
     await once(server, 'listening')
     return { base: `http://127.0.0.1:${server.address().port}`, stop: () => new Promise((resolve) => server.close(resolve)) }
   },
@@ -439,8 +580,8 @@ for (const [name, start] of Object.entries(ownServers)) {
     const post = (path, { body, headers }) => fetch(`${server.base}${path}`, { method: 'POST', headers, body })
 
     before(async () => {
-      state = await ownRoutes()
-      server = await start(state.routes)
+      state = await ownRoutes(ownAnswer[name])
+      server = await start(state.routes, state.errors)
     })
     after(() => server?.stop())
 
@@ -493,6 +634,32 @@ for (const [name, start] of Object.entries(ownServers)) {
       const verifyOnly = await post('/verify-failing', ownDelivery('evt_verify_failing'))
       assert.equal(verifyOnly.status, 500)
       assert.equal(state.verifyFailingRuns, 1)
+    })
+
+    test('a handler that answers 5xx itself keeps its answer, and the claim is released: the retry runs it again', async () => {
+      const errorsBefore = state.errors.length
+      for (const status of [503, 500]) {
+        const id = `evt_answers_${status}`
+        const delivery = ownDelivery(id, String(status))
+        const first = await post('/answering', delivery)
+        assert.deepEqual([first.status, await first.json()], [status, { own: status, run: 1 }])
+        // Released, not completed: the sender's retry is processed (a duplicate would lose the event).
+        const retried = await post('/answering', delivery)
+        assert.deepEqual([retried.status, await retried.json()], [200, { own: 200, run: 2 }])
+        const again = await post('/answering', delivery)
+        assert.deepEqual([again.status, await again.json()], [200, { ok: true, kind: 'duplicate', id }])
+        assert.equal(state.answeringRuns.get(id), 2)
+      }
+      assert.deepEqual(state.errors.slice(errorsBefore), [], 'nothing goes to the error handling')
+    })
+
+    test('a handler that answers 200 itself keeps its answer, and the event is completed: the retry is a duplicate', async () => {
+      const delivery = ownDelivery('evt_answers_200', '200')
+      const first = await post('/answering', delivery)
+      assert.deepEqual([first.status, await first.json()], [200, { own: 200, run: 1 }])
+      const retried = await post('/answering', delivery)
+      assert.deepEqual([retried.status, await retried.json()], [200, { ok: true, kind: 'duplicate', id: 'evt_answers_200' }])
+      assert.equal(state.answeringRuns.get('evt_answers_200'), 1)
     })
   })
 }

@@ -16,6 +16,55 @@
 const apis = new WeakMap();
 const API = Symbol.for('anchor-webhooks-wasm/api');
 
+// Argument errors are TypeErrors with the Node package's codes (Node's own convention): a value of the
+// wrong type is `ERR_INVALID_ARG_TYPE`, a value of the right type that is refused `ERR_INVALID_ARG_VALUE`.
+function typeError(message) {
+  const error = new TypeError(message);
+  error.code = 'ERR_INVALID_ARG_TYPE';
+  return error;
+}
+
+function valueError(message) {
+  const error = new TypeError(message);
+  error.code = 'ERR_INVALID_ARG_VALUE';
+  return error;
+}
+
+/** What `value` is, for an error message (never its contents: it may be a secret or a body). */
+function describe(value) {
+  if (value === null) return 'null';
+  if (typeof value !== 'object' && typeof value !== 'function') return typeof value;
+  if (Array.isArray(value)) return 'an array';
+  const name = Object.getPrototypeOf(value)?.constructor?.name;
+  return typeof name === 'string' && name !== '' && name !== 'Object' ? `a ${name}` : 'an object';
+}
+
+/** Unix seconds from here on are refused: they are milliseconds (`Date.now()`), not a time in the year 5138. */
+const MILLISECONDS_FROM = 1e11;
+
+/** Unix seconds from a number of seconds or a Date (`what` names the argument), with the Node package's rule. */
+function unixSeconds(value, what) {
+  if (value instanceof Date) return Math.floor(value.getTime() / 1000);
+  if (typeof value !== 'number') throw typeError(`\`${what}\` must be unix seconds (a number) or a Date`);
+  if (value >= MILLISECONDS_FROM) {
+    throw valueError(`${what} must be unix seconds or a Date; ${value} looks like milliseconds (Date.now()): pass seconds or a Date`);
+  }
+  return value;
+}
+
+/**
+ * A TypeError of the wasm module (a value it refused: a scheme, a negative or non-finite number) with the
+ * code of a refused value; a refused `scheme` also says what was given, as in the Node package.
+ */
+function refusedValue(error, scheme) {
+  if (!(error instanceof TypeError) || error.code !== undefined) return error;
+  if (scheme !== undefined && error.message.startsWith('`scheme`')) {
+    return valueError(`${error.message}, got ${JSON.stringify(scheme)}`);
+  }
+  error.code = 'ERR_INVALID_ARG_VALUE';
+  return error;
+}
+
 function createApi(raw) {
   const known = apis.get(raw) ?? raw[API];
   if (known) return known;
@@ -42,7 +91,7 @@ function createApi(raw) {
     if (body instanceof Uint8Array) return body;
     if (body instanceof ArrayBuffer) return new Uint8Array(body);
     if (ArrayBuffer.isView(body)) return new Uint8Array(body.buffer, body.byteOffset, body.byteLength);
-    throw new TypeError('body must be a Uint8Array, an ArrayBuffer (view) or a string: the raw request body, before any JSON parsing');
+    throw typeError('body must be a Uint8Array, an ArrayBuffer (view) or a string: the raw request body, before any JSON parsing');
   }
 
   // Header containers become one string of names and values end to end plus their lengths, one pair per
@@ -55,7 +104,7 @@ function createApi(raw) {
     const one = (name, value) => {
       if (value === undefined || value === null) return;
       if (typeof value !== 'string' && typeof value !== 'number') {
-        throw new TypeError(`header \`${name}\`: a value must be a string or a number, got ${typeof value}`);
+        throw typeError(`header \`${name}\`: a value must be a string or a number, got ${typeof value}`);
       }
       value = String(value);
       joined += name;
@@ -68,16 +117,16 @@ function createApi(raw) {
       else one(name, value);
     };
     if (headers === null || typeof headers !== 'object') {
-      throw new TypeError('headers must be a Headers object, a Map, an array of [name, value] pairs or a plain object');
+      throw typeError('headers must be a Headers object, a Map, an array of [name, value] pairs or a plain object');
     }
     if (Array.isArray(headers)) {
       if (typeof headers[0] === 'string') {
-        throw new TypeError(
+        throw typeError(
           'headers: a flat list of names and values (like Node\'s req.rawHeaders) is not accepted: pass [name, value] pairs, a Headers, a Map or a plain object (req.headers)',
         );
       }
       for (const pair of headers) {
-        if (!Array.isArray(pair) || pair.length !== 2) throw new TypeError('headers: header entries must be [name, value] pairs');
+        if (!Array.isArray(pair) || pair.length !== 2) throw typeError('headers: header entries must be [name, value] pairs');
         add(pair[0], pair[1]);
       }
     } else if (typeof headers.forEach === 'function' && typeof headers.get === 'function') {
@@ -91,14 +140,14 @@ function createApi(raw) {
   function secretList(secretOrSecrets) {
     const secrets = typeof secretOrSecrets === 'string' ? [secretOrSecrets] : secretOrSecrets;
     if (!Array.isArray(secrets) || !secrets.every((secret) => typeof secret === 'string')) {
-      throw new TypeError('secrets must be a string or an array of strings');
+      throw typeError('secrets must be a string or an array of strings');
     }
     return secrets.slice();
   }
 
   function optionalNumber(name, value) {
     if (value === undefined || value === null) return undefined;
-    if (typeof value !== 'number') throw new TypeError(`\`${name}\` must be a number`);
+    if (typeof value !== 'number') throw typeError(`\`${name}\` must be a number`);
     return value;
   }
 
@@ -107,11 +156,11 @@ function createApi(raw) {
     if (options === undefined || options === null) return {};
     // A plain object, as in the Node package: an array, a Date or a Map is a mistake, not options.
     if (typeof options !== 'object' || Array.isArray(options) || Object.prototype.toString.call(options) !== '[object Object]') {
-      throw new TypeError(`${what}: options must be an object`);
+      throw typeError(`${what}: options must be an object`);
     }
     for (const key of Object.keys(options)) {
       if (!allowed.includes(key)) {
-        throw new TypeError(`${what}: unknown option \`${key}\` (the options are ${allowed.join(', ')})`);
+        throw typeError(`${what}: unknown option \`${key}\` (the options are ${allowed.join(', ')})`);
       }
     }
     return options;
@@ -124,23 +173,25 @@ function createApi(raw) {
    */
   function durationMs(setting, name, value, fallbackMs) {
     if (value === undefined || value === null) return fallbackMs;
-    if (typeof value !== 'number') throw new TypeError(`\`${name}\` must be a number of seconds`);
-    return raw.settingMs(setting, name, value);
+    if (typeof value !== 'number') throw typeError(`\`${name}\` must be a number of seconds`);
+    try {
+      return raw.settingMs(setting, name, value);
+    } catch (error) {
+      throw refusedValue(error);
+    }
   }
 
   function optionalString(name, value) {
     if (value === undefined || value === null) return undefined;
-    if (typeof value !== 'string') throw new TypeError(`\`${name}\` must be a string`);
+    if (typeof value !== 'string') throw typeError(`\`${name}\` must be a string`);
     return value;
   }
 
-  /** The host clock in unix seconds, or `options.now` (unix seconds, or a Date). */
+  /** The host clock in unix seconds, or `options.now` (unix seconds, or a Date; milliseconds are refused). */
   function nowSeconds(options, what = 'verify') {
     const now = knownOptions(what, options, ['now']).now;
     if (now === undefined || now === null) return Math.floor(Date.now() / 1000);
-    if (now instanceof Date) return Math.floor(now.getTime() / 1000);
-    if (typeof now !== 'number') throw new TypeError('`now` must be unix seconds (a number) or a Date');
-    return now;
+    return unixSeconds(now, 'now');
   }
 
   function claimToken() {
@@ -152,10 +203,10 @@ function createApi(raw) {
 
   async function readRequestBody(request) {
     if (!request || typeof request.arrayBuffer !== 'function' || !request.headers) {
-      throw new TypeError('expected a Request');
+      throw typeError('expected a Request');
     }
     if (request.bodyUsed || request.body?.locked) {
-      throw new TypeError('the request body was already read or is locked: verify before parsing it, or pass request.clone()');
+      throw valueError('the request body was already read or is locked: verify before parsing it, or pass request.clone()');
     }
     try {
       return new Uint8Array(await request.arrayBuffer());
@@ -174,13 +225,13 @@ function createApi(raw) {
    */
   function withinLimit(verifier, bytes, call) {
     const limit = verifier.maxBodyBytes;
-    if (bytes.byteLength <= limit) return call(bytes);
+    const over = bytes.byteLength > limit;
     try {
-      return call(bytes.subarray(0, limit + 1));
+      return call(over ? bytes.subarray(0, limit + 1) : bytes);
     } catch (error) {
-      throw error instanceof WebhookVerificationError && error.code === 'body_too_large'
+      throw over && error instanceof WebhookVerificationError && error.code === 'body_too_large'
         ? raw.bodyTooLargeError(bytes.byteLength, limit)
-        : error;
+        : refusedValue(error);
     }
   }
 
@@ -260,12 +311,15 @@ function createApi(raw) {
 
     constructor(secretOrSecrets, options) {
       const { tolerance, scheme, maxBodyBytes } = knownOptions('Verifier', options, ['tolerance', 'scheme', 'maxBodyBytes']);
-      this[RAW] = new raw.RawVerifier(
-        secretList(secretOrSecrets),
-        optionalString('scheme', scheme),
-        optionalNumber('tolerance', tolerance),
-        optionalNumber('maxBodyBytes', maxBodyBytes),
-      );
+      const secrets = secretList(secretOrSecrets);
+      const schemeName = optionalString('scheme', scheme);
+      const toleranceSeconds = optionalNumber('tolerance', tolerance);
+      const maxBytes = optionalNumber('maxBodyBytes', maxBodyBytes);
+      try {
+        this[RAW] = new raw.RawVerifier(secrets, schemeName, toleranceSeconds, maxBytes);
+      } catch (error) {
+        throw refusedValue(error, schemeName);
+      }
       this.#maxBodyBytes = this[RAW].maxBodyBytes;
     }
 
@@ -308,7 +362,7 @@ function createApi(raw) {
 
     /** Reads the request body once and verifies it; the bytes stay on the event (`event.rawBody`). */
     async verifyRequest(request, options) {
-      knownOptions('verifyRequest', options, ['now']);
+      nowSeconds(options, 'verifyRequest'); // the options, `now` included, are checked before the body is read
       return this.verify(await readRequestBody(request), request.headers, options);
     }
 
@@ -317,7 +371,7 @@ function createApi(raw) {
      * 401/400/413 refused, 503 store unavailable or in progress elsewhere (Retry-After), 500 handler failed.
      */
     async receive(request, handler, options) {
-      if (typeof handler !== 'function') throw new TypeError('handler must be a function');
+      if (typeof handler !== 'function') throw typeError('handler must be a function');
       const { store: given, onError, ...receiverOptions } = knownOptions('receive', options, [
         'store', 'leaseSeconds', 'ttlSeconds', 'prefix', 'onClaimLost', 'onError',
       ]);
@@ -325,7 +379,13 @@ function createApi(raw) {
       const defaults = Object.values(receiverOptions).every((value) => value === undefined);
       let receiver = defaults ? this.#receivers.get(store) : undefined;
       if (!receiver) {
-        receiver = new Receiver(this, store, receiverOptions);
+        // Its errors name this call (the user did not call `new Receiver`).
+        receiverCall = 'receive';
+        try {
+          receiver = new Receiver(this, store, receiverOptions);
+        } finally {
+          receiverCall = null;
+        }
         if (defaults) this.#receivers.set(store, receiver);
       }
       const body = await readRequestBody(request);
@@ -358,7 +418,13 @@ function createApi(raw) {
   class MemoryStore {
     constructor(options) {
       const { maxEntries, ttlSeconds } = knownOptions('MemoryStore', options, ['maxEntries', 'ttlSeconds']);
-      this[RAW] = new raw.RawMemoryStore(optionalNumber('maxEntries', maxEntries), optionalNumber('ttlSeconds', ttlSeconds));
+      const entries = optionalNumber('maxEntries', maxEntries);
+      const ttl = optionalNumber('ttlSeconds', ttlSeconds);
+      try {
+        this[RAW] = new raw.RawMemoryStore(entries, ttl);
+      } catch (error) {
+        throw refusedValue(error);
+      }
     }
 
     get size() {
@@ -417,6 +483,9 @@ function createApi(raw) {
     );
   }
 
+  /** `'receive'` while `Verifier#receive` builds a Receiver, so its errors name the call the user made. */
+  let receiverCall = null;
+
   /** Verification plus claim / complete / release dedupe, with an async handler. */
   class Receiver {
     #verifier;
@@ -428,17 +497,18 @@ function createApi(raw) {
     #memory = null;
 
     constructor(verifier, store, options) {
-      if (!(verifier instanceof Verifier)) throw new TypeError('expected a Verifier');
+      if (!(verifier instanceof Verifier)) throw typeError(`expected a Verifier, got ${describe(verifier)}`);
       if (store !== undefined && store !== null && !(store instanceof MemoryStore) && !isKvStore(store)) {
-        throw new TypeError(
-          'new Receiver(verifier, store, options): store must be a MemoryStore or an object with async get(key) and put(key, value, options) (delete(key) optional)',
+        const call = receiverCall === null ? 'new Receiver(verifier, store, options)' : 'receive(request, handler, { store })';
+        throw typeError(
+          `${call}: store must be a MemoryStore or an object with async get(key) and put(key, value, options) (delete(key) optional), got ${describe(store)}`,
         );
       }
       const { leaseSeconds, ttlSeconds, prefix, onClaimLost } = knownOptions('Receiver', options, [
         'leaseSeconds', 'ttlSeconds', 'prefix', 'onClaimLost',
       ]);
       if (onClaimLost !== undefined && onClaimLost !== null && typeof onClaimLost !== 'function') {
-        throw new TypeError('`onClaimLost` must be a function (event, message) => void');
+        throw typeError('`onClaimLost` must be a function (event, message) => void');
       }
       this.#onClaimLost = onClaimLost ?? warnClaimLost;
       this.#verifier = verifier;
@@ -449,8 +519,8 @@ function createApi(raw) {
       this.#prefix = optionalString('prefix', prefix);
       if (this.#store instanceof MemoryStore) {
         if ([ttlSeconds, prefix].some((value) => value !== undefined && value !== null)) {
-          throw new TypeError(
-            'Receiver: `ttlSeconds` and `prefix` are options of a key-value store; a MemoryStore takes its own: new MemoryStore({ ttlSeconds })',
+          throw valueError(
+            `${receiverCall ?? 'Receiver'}: \`ttlSeconds\` and \`prefix\` are options of a key-value store; a MemoryStore takes its own: new MemoryStore({ ttlSeconds })`,
           );
         }
         this.#memory = new raw.RawReceiver(verifier[RAW], this.#store[RAW], this.#leaseMs);
@@ -470,7 +540,7 @@ function createApi(raw) {
      * `in_progress`, `rejected` or `handler_failed`, status the HTTP answer the core suggests.
      */
     async receive(body, headers, handler, options) {
-      if (typeof handler !== 'function') throw new TypeError('handler must be a function');
+      if (typeof handler !== 'function') throw typeError('handler must be a function');
       const [joined, lengths] = flattenHeaders(headers);
       const bytes = typeof body === 'string' ? textEncoder.encode(body) : bodyBytes(body);
       // `now`, when given, is the clock of every step (as in the core's Receiver::handle); else the host clock.
@@ -571,18 +641,15 @@ function createApi(raw) {
   function sign(secretOrSecrets, body, options) {
     const { timestamp, scheme, id, eventType } = knownOptions('sign', options, ['timestamp', 'scheme', 'id', 'eventType']);
     const bytes = typeof body === 'string' ? textEncoder.encode(body) : bodyBytes(body);
-    const at =
-      timestamp instanceof Date
-        ? Math.floor(timestamp.getTime() / 1000)
-        : (optionalNumber('timestamp', timestamp) ?? Math.floor(Date.now() / 1000));
-    const flat = raw.sign(
-      secretList(secretOrSecrets),
-      bytes,
-      at,
-      optionalString('scheme', scheme),
-      optionalString('id', id),
-      optionalString('eventType', eventType),
-    );
+    const at = timestamp === undefined || timestamp === null ? Math.floor(Date.now() / 1000) : unixSeconds(timestamp, 'timestamp');
+    const secrets = secretList(secretOrSecrets);
+    const schemeName = optionalString('scheme', scheme);
+    let flat;
+    try {
+      flat = raw.sign(secrets, bytes, at, schemeName, optionalString('id', id), optionalString('eventType', eventType));
+    } catch (error) {
+      throw refusedValue(error, schemeName);
+    }
     const headers = {};
     for (let i = 0; i < flat.length; i += 2) headers[flat[i]] = flat[i + 1];
     return headers;

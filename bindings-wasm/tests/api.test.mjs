@@ -567,13 +567,16 @@ test('Receiver: `now` is checked before anything is claimed, and a Date fixes ev
 
 test('Receiver: a MemoryStore refuses the key-value options it would ignore (ttlSeconds, prefix)', async () => {
   const verifier = new Verifier(secret);
-  const message =
-    'Receiver: `ttlSeconds` and `prefix` are options of a key-value store; a MemoryStore takes its own: new MemoryStore({ ttlSeconds })';
-  assert.throws(() => new Receiver(verifier, new MemoryStore(), { ttlSeconds: 5 }), { name: 'TypeError', message });
-  assert.throws(() => new Receiver(verifier, undefined, { prefix: 'app' }), { name: 'TypeError', message });
+  const reason =
+    '`ttlSeconds` and `prefix` are options of a key-value store; a MemoryStore takes its own: new MemoryStore({ ttlSeconds })';
+  const message = `Receiver: ${reason}`;
+  const code = 'ERR_INVALID_ARG_VALUE';
+  assert.throws(() => new Receiver(verifier, new MemoryStore(), { ttlSeconds: 5 }), { name: 'TypeError', code, message });
+  assert.throws(() => new Receiver(verifier, undefined, { prefix: 'app' }), { name: 'TypeError', code, message });
   const body = envelope('evt_memory_ttl');
   const request = new Request('https://example.test/hook', { method: 'POST', headers: sign(secret, body), body });
-  await assert.rejects(verifier.receive(request, () => {}, { ttlSeconds: 5 }), { name: 'TypeError', message });
+  // Named after the call the user made.
+  await assert.rejects(verifier.receive(request, () => {}, { ttlSeconds: 5 }), { name: 'TypeError', code, message: `receive: ${reason}` });
   assert.equal(request.bodyUsed, false);
   assert.equal(new Receiver(verifier, new MemoryStore(), { leaseSeconds: 10, ttlSeconds: undefined }).store instanceof MemoryStore, true);
 });
@@ -751,4 +754,145 @@ test('as in the Node package: receiver.verifier, and sign() takes a Date', () =>
   const body = envelope('evt_date');
   assert.deepEqual(sign(secret, body, { timestamp: new Date(now * 1000 + 999) }), sign(secret, body, { timestamp: now }));
   assert.equal(verifier.verify(body, sign(secret, body, { timestamp: new Date(now * 1000) }), { now }).timestamp, now);
+});
+
+// ---- milliseconds, argument error codes, the store named in receive, events as plain data -----------
+
+test('milliseconds are refused as in the Node package: sign({ timestamp: Date.now() }) and { now: Date.now() }', async () => {
+  const body = envelope('evt_ms');
+  const headers = sign(secret, body, { timestamp: now });
+  const verifier = new Verifier(secret);
+  const milliseconds = (what, value) => ({
+    name: 'TypeError',
+    code: 'ERR_INVALID_ARG_VALUE',
+    message: `${what} must be unix seconds or a Date; ${value} looks like milliseconds (Date.now()): pass seconds or a Date`,
+  });
+  const ms = now * 1000;
+  assert.throws(() => sign(secret, body, { timestamp: ms }), milliseconds('timestamp', ms));
+  assert.throws(() => sign('whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw', body, { scheme: 'standard', timestamp: ms }), milliseconds('timestamp', ms));
+  assert.throws(() => sign(secret, body, { timestamp: 1e13 }), milliseconds('timestamp', 1e13));
+  assert.throws(() => verifier.verify(body, headers, { now: ms }), milliseconds('now', ms));
+  assert.throws(() => verifier.verifySignature(body, headers, { now: ms }), milliseconds('now', ms));
+  let runs = 0;
+  const receiver = new Receiver(verifier, new MemoryStore());
+  await assert.rejects(receiver.receive(body, headers, () => runs++, { now: ms }), milliseconds('now', ms));
+  assert.equal(runs, 0);
+  const request = new Request('https://example.test/hook', { method: 'POST', headers, body });
+  await assert.rejects(verifier.verifyRequest(request, { now: ms }), milliseconds('now', ms));
+  assert.equal(request.bodyUsed, false, 'refused before the body is read');
+  // Just under the line is seconds (far in the future): verified, and refused by the tolerance.
+  assert.throws(() => verifier.verify(body, headers, { now: 1e11 - 1 }), { code: 'timestamp_too_old' });
+  assert.throws(() => verifier.verify(body, headers, { now: 1e11 }), milliseconds('now', 1e11));
+  assert.throws(() => sign(secret, body, { timestamp: '5' }), {
+    name: 'TypeError',
+    code: 'ERR_INVALID_ARG_TYPE',
+    message: '`timestamp` must be unix seconds (a number) or a Date',
+  });
+  assert.equal(sign(secret, body, { timestamp: new Date(ms) })['Anchor-Timestamp'], String(now));
+});
+
+test('argument errors carry the Node package\'s codes: ERR_INVALID_ARG_TYPE (wrong type), ERR_INVALID_ARG_VALUE (refused value)', async () => {
+  const body = envelope('evt_codes');
+  const headers = sign(secret, body, { timestamp: now });
+  const verifier = new Verifier(secret);
+  const TYPE = 'ERR_INVALID_ARG_TYPE';
+  const VALUE = 'ERR_INVALID_ARG_VALUE';
+  const cases = [
+    [TYPE, () => new Verifier(42)],
+    [TYPE, () => new Verifier(secret, { tolerance: '120' })],
+    [TYPE, () => new Verifier(secret, { scheme: 5 })],
+    [TYPE, () => new Verifier(secret, 'standard')],
+    [TYPE, () => new Verifier(secret, { tolerence: 5 })],
+    [VALUE, () => new Verifier(secret, { tolerance: -1 })],
+    [VALUE, () => new Verifier(secret, { maxBodyBytes: NaN })],
+    [TYPE, () => verifier.verify({ not: 'a body' }, headers, { now })],
+    [TYPE, () => verifier.verify(body, 'nope', { now })],
+    [TYPE, () => verifier.verify(body, [['x']], { now })],
+    [TYPE, () => verifier.verify(body, { 'X-Thing': {} }, { now })],
+    [TYPE, () => verifier.verify(body, headers, { now: 'soon' })],
+    [VALUE, () => verifier.verify(body, headers, { now: -1 })],
+    [TYPE, () => verifier.verifySignature(body, headers, { nwo: now })],
+    [TYPE, () => new MemoryStore({ maxEntries: '5' })],
+    [VALUE, () => new MemoryStore({ maxEntries: 0 })],
+    [VALUE, () => new MemoryStore({ ttlSeconds: 0 })],
+    [TYPE, () => new Receiver({})],
+    [TYPE, () => new Receiver(verifier, new Map())],
+    [TYPE, () => new Receiver(verifier, undefined, { leaseSeconds: '30' })],
+    [VALUE, () => new Receiver(verifier, undefined, { leaseSeconds: 0 })],
+    [VALUE, () => new Receiver(verifier, new MemoryStore(), { ttlSeconds: 60 })],
+    [TYPE, () => new Receiver(verifier, undefined, { onClaimLost: 'log' })],
+    [TYPE, () => sign(42, body)],
+    [VALUE, () => sign(secret, body, { timestamp: -1 })],
+    [VALUE, () => sign(secret, body, { scheme: 'hmac' })],
+  ];
+  for (const [code, run] of cases) {
+    assert.throws(run, (error) => {
+      assert.equal(error.name, 'TypeError', `${run}: ${error}`);
+      assert.equal(error.code, code, `${run}: ${error.message}`);
+      return true;
+    });
+  }
+  const request = () => new Request('https://example.test/hook', { method: 'POST', headers, body });
+  await assert.rejects(verifier.receive(request(), 'handler'), { name: 'TypeError', code: TYPE, message: 'handler must be a function' });
+  await assert.rejects(new Receiver(verifier).receive(body, headers, null), { name: 'TypeError', code: TYPE });
+  await assert.rejects(verifier.verifyRequest({}), { name: 'TypeError', code: TYPE, message: 'expected a Request' });
+  const read = request();
+  await read.text();
+  await assert.rejects(verifier.verifyRequest(read), { name: 'TypeError', code: VALUE });
+});
+
+test('an unknown scheme says what was given, as in the Node package', () => {
+  const refused = (given) => ({
+    name: 'TypeError',
+    code: 'ERR_INVALID_ARG_VALUE',
+    message: `\`scheme\` must be "anchor" or "standard", got ${JSON.stringify(given)}`,
+  });
+  assert.throws(() => new Verifier(secret, { scheme: 'hmac' }), refused('hmac'));
+  assert.throws(() => new Verifier(secret, { scheme: 'Standard' }), refused('Standard'));
+  assert.throws(() => sign(secret, 'x', { scheme: 'hmac' }), refused('hmac'));
+  assert.equal(new Verifier('whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw', { scheme: 'standard' }).scheme, 'standard');
+});
+
+test('a store that is not one names the call the user made', async () => {
+  const verifier = new Verifier(secret);
+  const reason = 'store must be a MemoryStore or an object with async get(key) and put(key, value, options) (delete(key) optional), got a Map';
+  const body = envelope('evt_bad_store');
+  const request = new Request('https://example.test/hook', { method: 'POST', headers: sign(secret, body), body });
+  await assert.rejects(verifier.receive(request, () => {}, { store: new Map() }), {
+    name: 'TypeError',
+    code: 'ERR_INVALID_ARG_TYPE',
+    message: `receive(request, handler, { store }): ${reason}`,
+  });
+  assert.equal(request.bodyUsed, false);
+  assert.throws(() => new Receiver(verifier, new Map()), {
+    name: 'TypeError',
+    code: 'ERR_INVALID_ARG_TYPE',
+    message: `new Receiver(verifier, store, options): ${reason}`,
+  });
+  // A later direct call is named as such again.
+  assert.throws(() => new Receiver(verifier, 'kv'), { message: /^new Receiver\(verifier, store, options\): store must be .*, got string$/ });
+});
+
+test('event.toJSON() is the plain copy to enqueue or post: structuredClone keeps every field and data', async () => {
+  const body = envelope('evt_clone');
+  const headers = sign(secret, body, { timestamp: now, id: 'dlv_clone' });
+  const event = new Verifier(secret).verify(body, headers, { now });
+  const copy = structuredClone(event.toJSON());
+  assert.deepEqual(copy, {
+    id: 'evt_clone',
+    type: 'task.failed',
+    created: new Date('2026-05-24T12:18:05.123Z'),
+    projectId: '5d2c31f6-ab7e-481a-b6fd-8b4a96a4e197',
+    text: 'Task failed: timeout ✗',
+    data: { task_id: 't_1', error: { type: 'timeout', message: 'slow' }, note: 'café ☕' },
+    matchedSecret: 0,
+    timestamp: now,
+    deliveryId: 'dlv_clone',
+  });
+  const { port1, port2 } = new MessageChannel();
+  const received = new Promise((resolve) => port2.once('message', resolve));
+  port1.postMessage(event.toJSON());
+  assert.deepEqual(await received, copy);
+  port1.close();
+  port2.close();
 });
