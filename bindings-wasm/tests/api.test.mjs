@@ -399,6 +399,31 @@ test('Receiver (async key-value store): ending the claim after the handler ran',
   assert.deepEqual([afterLease.kind, afterLease.status, runs], ['processed', 200, 2]);
 });
 
+test('Receiver (async key-value store): a store that does not show its own claim yet still records the completion', async () => {
+  // Workers KV caches a lookup that found nothing for up to a minute: the read after the handler can miss
+  // the claim written before it. The id must still be recorded as done, and no claim reported lost.
+  const store = kvNamespace();
+  const reads = [];
+  const get = store.get;
+  store.get = async (key) => {
+    reads.push(key);
+    return null; // neither the claim's read nor the one after the handler sees a record
+  };
+  const lost = [];
+  const receiver = new Receiver(new Verifier(secret), store, { onClaimLost: (event, message) => lost.push(message) });
+  const body = envelope('evt_kv_lag');
+  const headers = sign(secret, body, { timestamp: now });
+  let runs = 0;
+  const first = await receiver.receive(body, headers, () => runs++, { now });
+  assert.deepEqual([first.kind, first.status, runs, lost], ['processed', 200, 1, []]);
+  assert.equal(reads.length, 2);
+  assert.match([...store.values.values()][0], /^done:/);
+  // Once the store shows its writes, the retry is a duplicate: the handler does not run again.
+  store.get = get;
+  const retry = await receiver.receive(body, headers, () => runs++, { now: now + 5 });
+  assert.deepEqual([retry.kind, retry.status, runs], ['duplicate', 200, 1]);
+});
+
 test('Receiver and MemoryStore refuse what they would otherwise ignore', () => {
   const verifier = new Verifier(secret);
   // An options object where the store goes: refused, not silently replaced by a fresh MemoryStore.
