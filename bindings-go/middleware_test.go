@@ -120,17 +120,7 @@ func TestClaimLostToARetryIsReported(t *testing.T) {
 
 // Without WithClaimLost, a lost claim is a warning through log/slog's default logger.
 func TestClaimLostIsLoggedByDefault(t *testing.T) {
-	var logged bytes.Buffer
-	previous := slog.Default()
-	slog.SetDefault(slog.New(slog.NewTextHandler(&logged, &slog.HandlerOptions{
-		ReplaceAttr: func(_ []string, a slog.Attr) slog.Attr {
-			if a.Key == slog.TimeKey {
-				return slog.Attr{}
-			}
-			return a
-		},
-	})))
-	defer slog.SetDefault(previous)
+	logged := captureDefaultLog(t, slog.LevelInfo)
 	v, _ := NewVerifier([]string{testSecret})
 	release := make(chan struct{})
 	started := make(chan struct{})
@@ -367,18 +357,7 @@ func TestRejectedDeliveriesAreReported(t *testing.T) {
 // unless the cause is fixed), Error for an unavailable store, Info for a body the connection did not deliver
 // (the sender retries); the core's message, never a secret, a signature or the body.
 func TestRejectedDeliveriesAreLoggedByDefault(t *testing.T) {
-	var logged bytes.Buffer
-	previous := slog.Default()
-	slog.SetDefault(slog.New(slog.NewTextHandler(&logged, &slog.HandlerOptions{
-		Level: slog.LevelDebug,
-		ReplaceAttr: func(_ []string, a slog.Attr) slog.Attr {
-			if a.Key == slog.TimeKey {
-				return slog.Attr{}
-			}
-			return a
-		},
-	})))
-	defer slog.SetDefault(previous)
+	logged := captureDefaultLog(t, slog.LevelDebug)
 	v, _ := NewVerifier([]string{testSecret})
 	m := Middleware(v, NewMemoryStore(WithMaxEntries(1)), http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
 	serve := func(body []byte, h http.Header, reader io.Reader) int {
@@ -421,4 +400,22 @@ func TestRejectedDeliveriesAreLoggedByDefault(t *testing.T) {
 	if got := strings.Join(mine, ""); got != want {
 		t.Fatalf("logged:\n%s\nwant:\n%s", got, want)
 	}
+}
+
+// captureDefaultLog sends log/slog's default logger to the returned buffer (text lines without the time,
+// from level on) until the test ends.
+func captureDefaultLog(t *testing.T, level slog.Level) *bytes.Buffer {
+	var logged bytes.Buffer
+	previous := slog.Default()
+	slog.SetDefault(slog.New(slog.NewTextHandler(&logged, &slog.HandlerOptions{
+		Level: level,
+		ReplaceAttr: func(_ []string, a slog.Attr) slog.Attr {
+			if a.Key == slog.TimeKey {
+				return slog.Attr{}
+			}
+			return a
+		},
+	})))
+	t.Cleanup(func() { slog.SetDefault(previous) })
+	return &logged
 }

@@ -260,7 +260,6 @@ def configure_django() -> None:
 def django_client(target: Any, calls: Calls, read_first: bool = False, asynchronous: bool = False):  # type: ignore[no-untyped-def]
     configure_django()
     from django.http import JsonResponse
-    from django.test import Client
 
     from anchor_webhooks.django import webhook_view
 
@@ -278,7 +277,6 @@ def django_client(target: Any, calls: Calls, read_first: bool = False, asynchron
             calls.run(event)
             return JsonResponse({"ok": True, "id": event.id})
 
-    from django.urls import clear_url_caches, path
     from django.views.decorators.csrf import csrf_exempt
 
     @csrf_exempt
@@ -286,13 +284,29 @@ def django_client(target: Any, calls: Calls, read_first: bool = False, asynchron
         request.read()
         return hook(request)
 
+    return django_poster(django_url(read_then_hook if read_first else hook))
+
+
+def django_url(view: Any, suffix: str = "") -> str:
+    """Serves `view` at a new `/hook/v<N><suffix>`; returns the URL to post to (a suffix such as
+    `/<tenant>` is filled in with `acme`)."""
+    from django.urls import clear_url_caches, path
+
     name = f"v{len(urlpatterns)}"
-    urlpatterns.append(path(f"hook/{name}", read_then_hook if read_first else hook))
+    urlpatterns.append(path(f"hook/{name}{suffix}", view))
     clear_url_caches()
+    return f"/hook/{name}" + ("/acme" if suffix else "")
+
+
+def django_poster(url: str) -> Any:
+    """`post(body, headers) -> (status, headers, JSON answer or None for a 500)` to `url` through Django's
+    test client, with CSRF checks enforced as in production."""
+    from django.test import Client
+
     client = Client(enforce_csrf_checks=True, raise_request_exception=False)
 
     def post(body: bytes, headers: dict[str, str]) -> tuple[int, dict[str, str], Any]:
-        response = client.post(f"/hook/{name}", data=body, content_type="application/json", headers=headers)
+        response = client.post(url, data=body, content_type="application/json", headers=headers)
         if response.status_code == 500:
             return 500, dict(response.headers), None
         return response.status_code, dict(response.headers), response.json()
@@ -487,7 +501,6 @@ def django_wsgi(target: Any, calls: Calls) -> tuple[Any, str]:
     configure_django()
     from django.core.handlers.wsgi import WSGIHandler
     from django.http import JsonResponse
-    from django.urls import clear_url_caches, path
 
     from anchor_webhooks.django import webhook_view
 
@@ -497,10 +510,7 @@ def django_wsgi(target: Any, calls: Calls) -> tuple[Any, str]:
         body = request.body.decode()
         return JsonResponse({"ok": True, "id": event.id, "body": body, "json": json.loads(body)})
 
-    name = f"v{len(urlpatterns)}"
-    urlpatterns.append(path(f"hook/{name}", hook))
-    clear_url_caches()
-    return WSGIHandler(), f"/hook/{name}"
+    return WSGIHandler(), django_url(hook)
 
 
 def check_too_large(status: int, answer: Any, calls: Calls) -> None:
@@ -689,7 +699,6 @@ def test_django_returned_5xx_releases(asynchronous: bool) -> None:
     configure_django()
     from django.http import JsonResponse
     from django.test import Client
-    from django.urls import clear_url_caches, path
 
     from anchor_webhooks.django import webhook_view
 
@@ -711,13 +720,11 @@ def test_django_returned_5xx_releases(asynchronous: bool) -> None:
         def hook(request: Any, event: aw.Event) -> Any:
             return answer(event)
 
-    name = f"v{len(urlpatterns)}"
-    urlpatterns.append(path(f"hook/{name}", hook))
-    clear_url_caches()
+    url = django_url(hook)
     client = Client(enforce_csrf_checks=True, raise_request_exception=False)
 
     def post(body: bytes, headers: dict[str, str]) -> tuple[int, Any]:
-        response = client.post(f"/hook/{name}", data=body, content_type="application/json", headers=headers)
+        response = client.post(url, data=body, content_type="application/json", headers=headers)
         return response.status_code, response.json() if response["Content-Type"] == "application/json" else None
 
     check_returned_5xx(post, calls, mode)
@@ -769,7 +776,6 @@ def test_django_class_based_view_is_csrf_exempt(asynchronous: bool) -> None:
     configure_django()
     from django.http import JsonResponse
     from django.test import Client
-    from django.urls import clear_url_caches, path
     from django.views import View
 
     from anchor_webhooks.django import webhook_view
@@ -794,19 +800,9 @@ def test_django_class_based_view_is_csrf_exempt(asynchronous: bool) -> None:
                 calls.run(event)
                 return JsonResponse({"ok": True, "id": event.id})
 
-    name = f"v{len(urlpatterns)}"
-    urlpatterns.append(path(f"hook/{name}/<tenant>", Hook.as_view()))
-    clear_url_caches()
-    client = Client(enforce_csrf_checks=True, raise_request_exception=False)
-
-    def post(body: bytes, headers: dict[str, str]) -> tuple[int, dict[str, str], Any]:
-        response = client.post(f"/hook/{name}/acme", data=body, content_type="application/json", headers=headers)
-        if response.status_code == 500:
-            return 500, dict(response.headers), None
-        return response.status_code, dict(response.headers), response.json()
-
-    check_outcomes(post, calls, receiver)
-    assert client.get(f"/hook/{name}/acme").status_code == 405  # only post() is a webhook
+    url = django_url(Hook.as_view(), "/<tenant>")
+    check_outcomes(django_poster(url), calls, receiver)
+    assert Client().get(url).status_code == 405  # only post() is a webhook
 
 
 def test_django_method_decorator_recipe() -> None:
@@ -815,7 +811,6 @@ def test_django_method_decorator_recipe() -> None:
     configure_django()
     from django.http import JsonResponse
     from django.test import Client
-    from django.urls import clear_url_caches, path
     from django.utils.decorators import method_decorator
     from django.views import View
     from django.views.decorators.csrf import csrf_exempt
@@ -838,13 +833,11 @@ def test_django_method_decorator_recipe() -> None:
             calls.run(event)
             return JsonResponse({"ok": True, "id": event.id})
 
-    name = f"v{len(urlpatterns)}"
-    urlpatterns.extend([path(f"hook/{name}/exempt", Exempt.as_view()), path(f"hook/{name}/forgotten", Forgotten.as_view())])
-    clear_url_caches()
+    exempt, forgotten = django_url(Exempt.as_view()), django_url(Forgotten.as_view())
     client = Client(enforce_csrf_checks=True)
     body, headers = signed()
-    assert client.post(f"/hook/{name}/exempt", data=body, content_type="application/json", headers=headers).status_code == 200
-    assert client.post(f"/hook/{name}/forgotten", data=body, content_type="application/json", headers=headers).status_code == 403
+    assert client.post(exempt, data=body, content_type="application/json", headers=headers).status_code == 200
+    assert client.post(forgotten, data=body, content_type="application/json", headers=headers).status_code == 403
     assert calls.ids == ["evt_1"]
 
 
