@@ -2,7 +2,7 @@
 //! Python objects on first access and cached, typed `task` / `session` views over the core's `TaskData` /
 //! `SessionData`.
 
-use anchor_webhooks::{Artifact, Event, SessionData, TaskData, Verified, MAX_TIMESTAMP_DIGITS};
+use anchor_webhooks::{Artifact, Event, SessionData, TaskData, Verified, MAX_TIMESTAMP};
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::intern;
 use pyo3::prelude::*;
@@ -354,9 +354,9 @@ impl SessionView {
     }
 }
 
-/// The largest `now=` the core can compare with a signed timestamp (one of at most `MAX_TIMESTAMP_DIGITS`
-/// digits): 999999999999 s, far beyond any `datetime`.
-const MAX_NOW_SECONDS: u64 = 10u64.pow(MAX_TIMESTAMP_DIGITS as u32) - 1;
+/// The largest `now=` the core can compare with a signed timestamp (the largest one it accepts):
+/// 999999999999 s, far beyond any `datetime`.
+const MAX_NOW_SECONDS: u64 = MAX_TIMESTAMP;
 
 /// `now=` as unix seconds: None (the host clock), an int or float of seconds, or an aware `datetime`.
 pub fn now_seconds(now: Option<&Bound<'_, PyAny>>) -> PyResult<u64> {

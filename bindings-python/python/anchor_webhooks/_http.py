@@ -78,11 +78,9 @@ class _ServerErrorAnswer(Exception):
 def release(reception: Reception, status: int) -> None:
     """The view answered ``status`` (5xx) without raising: release the claim, as an exception would, so the
     sender's retry is processed (the view's own answer is still the one sent)."""
-    signal = _ServerErrorAnswer(f"the view answered {status}")
-    try:
-        reception.__exit__(_ServerErrorAnswer, signal, None)
-    except WebhookVerificationError:  # the store is down: the claim lapses with its lease instead
-        pass
+    # A release never raises: a store that cannot record it lets the claim lapse with its lease instead
+    # (the core reports the handler's failure, not the store's).
+    reception.__exit__(_ServerErrorAnswer, _ServerErrorAnswer(f"the view answered {status}"), None)
 
 
 def answered_server_error(status: Optional[int]) -> bool:
