@@ -380,12 +380,7 @@ function createApi(raw) {
       let receiver = defaults ? this.#receivers.get(store) : undefined;
       if (!receiver) {
         // Its errors name this call (the user did not call `new Receiver`).
-        receiverCall = 'receive';
-        try {
-          receiver = new Receiver(this, store, receiverOptions);
-        } finally {
-          receiverCall = null;
-        }
+        receiver = new Receiver(this, store, { ...receiverOptions, [CALLED_AS]: 'receive' });
         if (defaults) this.#receivers.set(store, receiver);
       }
       const body = await readRequestBody(request);
@@ -483,8 +478,11 @@ function createApi(raw) {
     );
   }
 
-  /** `'receive'` while `Verifier#receive` builds a Receiver, so its errors name the call the user made. */
-  let receiverCall = null;
+  /**
+   * An option of `new Receiver` that only `Verifier#receive` gives (`'receive'`), so the errors name the call
+   * the user made. A symbol: `knownOptions` lists string keys only, and no user can spell it.
+   */
+  const CALLED_AS = Symbol('calledAs');
 
   /** Verification plus claim / complete / release dedupe, with an async handler. */
   class Receiver {
@@ -498,8 +496,9 @@ function createApi(raw) {
 
     constructor(verifier, store, options) {
       if (!(verifier instanceof Verifier)) throw typeError(`expected a Verifier, got ${describe(verifier)}`);
+      const calledAs = options?.[CALLED_AS];
       if (store !== undefined && store !== null && !(store instanceof MemoryStore) && !isKvStore(store)) {
-        const call = receiverCall === null ? 'new Receiver(verifier, store, options)' : 'receive(request, handler, { store })';
+        const call = calledAs === undefined ? 'new Receiver(verifier, store, options)' : 'receive(request, handler, { store })';
         throw typeError(
           `${call}: store must be a MemoryStore or an object with async get(key) and put(key, value, options) (delete(key) optional), got ${describe(store)}`,
         );
@@ -520,7 +519,7 @@ function createApi(raw) {
       if (this.#store instanceof MemoryStore) {
         if ([ttlSeconds, prefix].some((value) => value !== undefined && value !== null)) {
           throw valueError(
-            `${receiverCall ?? 'Receiver'}: \`ttlSeconds\` and \`prefix\` are options of a key-value store; a MemoryStore takes its own: new MemoryStore({ ttlSeconds })`,
+            `${calledAs ?? 'Receiver'}: \`ttlSeconds\` and \`prefix\` are options of a key-value store; a MemoryStore takes its own: new MemoryStore({ ttlSeconds })`,
           );
         }
         this.#memory = new raw.RawReceiver(verifier[RAW], this.#store[RAW], this.#leaseMs);
