@@ -257,8 +257,8 @@ mod tests {
         let signer = Signer::new(Scheme::Anchor, ["s"]).unwrap();
         let largest = signer.sign(b"{}", parse::MAX_TIMESTAMP, SignOptions::default()).unwrap();
         assert_eq!(largest.get("Anchor-Timestamp"), Some("999999999999"));
-        for scheme in [Scheme::Anchor, Scheme::StandardWebhooks] {
-            let signer = Signer::new(scheme, ["whsec_AA"]).or_else(|_| Signer::new(scheme, ["s"])).unwrap();
+        for (scheme, secret) in [(Scheme::Anchor, "s"), (Scheme::StandardWebhooks, "whsec_AA")] {
+            let signer = Signer::new(scheme, [secret]).unwrap();
             // Milliseconds (Date.now(), time.time() * 1000) where seconds belong.
             let error = signer.sign(b"{}", 1_716_544_084_000, SignOptions::default()).unwrap_err();
             assert_eq!(
