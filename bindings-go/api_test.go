@@ -493,18 +493,25 @@ func TestLargestBodyLimitStillReadsTheBody(t *testing.T) {
 // Store options that would turn dedupe off are refused, not clamped.
 func TestStoreOptionsThatDisableDedupePanic(t *testing.T) {
 	for name, option := range map[string]StoreOption{
-		"WithMaxEntries(100000), WithDoneTTL(0s)":    WithDoneTTL(0),
-		"WithMaxEntries(100000), WithDoneTTL(500ms)": WithDoneTTL(500 * time.Millisecond),
-		"WithMaxEntries(100000), WithDoneTTL(-1s)":   WithDoneTTL(-time.Second),
-		"WithMaxEntries(0), WithDoneTTL(24h0m0s)":    WithMaxEntries(0),
-		"WithMaxEntries(-10), WithDoneTTL(24h0m0s)":  WithMaxEntries(-10),
+		"WithMaxEntries(100000), WithDoneTTL(0s)":         WithDoneTTL(0),
+		"WithMaxEntries(100000), WithDoneTTL(500ms)":      WithDoneTTL(500 * time.Millisecond),
+		"WithMaxEntries(100000), WithDoneTTL(-1s)":        WithDoneTTL(-time.Second),
+		"WithMaxEntries(0), WithDoneTTL(24h0m0s)":         WithMaxEntries(0),
+		"WithMaxEntries(-10), WithDoneTTL(24h0m0s)":       WithMaxEntries(-10),
+		"WithMaxEntries(100000), WithDoneTTL(1.5s)":       WithDoneTTL(1500 * time.Millisecond),
+		"WithMaxEntries(100000), WithDoneTTL(1h0m0.001s)": WithDoneTTL(time.Hour + time.Millisecond),
 	} {
 		func() {
 			defer func() {
 				message := fmt.Sprint(recover())
 				// The reason is the core's, the same in every language, naming the refused setting.
 				want := "anchorwebhooks: " + name + ": invalid_argument: "
-				if strings.Contains(name, "WithMaxEntries(100000)") {
+				if strings.HasSuffix(name, "WithDoneTTL(1.5s)") {
+					want += "done TTL 1.5s is not a whole number of seconds (the TTL is counted in whole seconds): use 2s"
+				} else if strings.HasSuffix(name, "WithDoneTTL(1h0m0.001s)") {
+					want += "done TTL 1h0m0.001s is not a whole number of seconds (the TTL is counted in whole " +
+						"seconds): use 1h0m1s"
+				} else if strings.Contains(name, "WithMaxEntries(100000)") {
 					want += "done_ttl_seconds must be at least 1 s: a shorter TTL forgets a completed " +
 						"id at once, and every retry would run the handler again (the default is 24 h)"
 				} else {

@@ -40,7 +40,8 @@ func WithMaxEntries(n int) StoreOption { return func(c *storeConfig) { c.maxEntr
 
 // WithDoneTTL sets how long a completed id is remembered (default 24 h; whole seconds, at least 1 s, else
 // NewMemoryStore panics with the core's reason, the same in every language: a shorter TTL would forget a
-// completed id at once and run its retry again).
+// completed id at once and run its retry again; a TTL with a fraction of a second panics too, as
+// WithTolerance refuses one).
 func WithDoneTTL(ttl time.Duration) StoreOption { return func(c *storeConfig) { c.doneTTL = ttl } }
 
 // NewMemoryStore makes a store.
@@ -56,13 +57,18 @@ func NewMemoryStore(opts ...StoreOption) *MemoryStore {
 	// Silently clamping would turn dedupe off (a TTL of 0 forgets a completed id at once) or answer every
 	// delivery 503 (no room): a programming error, reported like the other constructors' (panic with the
 	// core's reason, which names the refused setting; negative values reach it as 0).
+	settings := fmt.Sprintf("anchorwebhooks: WithMaxEntries(%d), WithDoneTTL(%s)", cfg.maxEntries, cfg.doneTTL)
+	if whole := cfg.doneTTL.Truncate(time.Second); whole != cfg.doneTTL && cfg.doneTTL > time.Second {
+		// Truncating silently made 1.5 s a TTL of 1 s: the id was forgotten sooner than asked.
+		panic(fmt.Sprintf("%s: invalid_argument: done TTL %v is not a whole number of seconds (the TTL is "+
+			"counted in whole seconds): use %v", settings, cfg.doneTTL, whole+time.Second))
+	}
 	var res C.go_result
 	out := make([]byte, 512)
 	code := C.go_new_memory_store(C.size_t(max(cfg.maxEntries, 0)), C.uint64_t(max(cfg.doneTTL, 0)/time.Second),
 		bytesPtr(out), C.size_t(len(out)), &res, &ptr)
 	if code != C.ANCHOR_RESULT_OK {
-		panic(fmt.Sprintf("anchorwebhooks: WithMaxEntries(%d), WithDoneTTL(%s): %s", cfg.maxEntries, cfg.doneTTL,
-			failureMessage(out, &res)))
+		panic(fmt.Sprintf("%s: %s", settings, failureMessage(out, &res)))
 	}
 	return &MemoryStore{handle: own(ptr, func(ptr *C.anchor_memory_store) { C.anchor_memory_store_free(ptr) })}
 }
