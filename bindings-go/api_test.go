@@ -278,7 +278,7 @@ func TestMiddlewareAnswers(t *testing.T) {
 	v, _ := NewVerifier([]string{testSecret}, WithMaxBodyBytes(4096))
 	store := NewMemoryStore()
 	var runs sync.Map // event id -> *atomic.Int32
-	release := make(chan struct{})
+	release, hold := make(chan struct{}), make(chan struct{})
 	entered := make(chan string, 4)
 	handler := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		event, ok := EventFromContext(r.Context())
@@ -296,6 +296,9 @@ func TestMiddlewareAnswers(t *testing.T) {
 		case strings.HasPrefix(event.ID, "evt_slow"):
 			entered <- event.ID
 			<-release
+		case event.ID == "evt_hold":
+			entered <- event.ID
+			<-hold
 		case strings.HasPrefix(event.ID, "evt_fail") && n == 1:
 			w.WriteHeader(http.StatusInternalServerError)
 			return
@@ -387,17 +390,26 @@ func TestMiddlewareAnswers(t *testing.T) {
 		t.Fatalf("the first request: %+v", a)
 	}
 
-	// A full store: 503 with Retry-After, never a silent 200.
+	// A full store: while the one entry is a claim in progress (evt_hold's handler runs), a new event is
+	// 503 with Retry-After, never a silent 200; once that id is completed, the oldest completed id makes room.
 	tiny := NewMemoryStore(WithMaxEntries(1))
 	tinyURL := listen(t, Middleware(v, tiny, handler))
-	h, body = deliver("evt_one")
-	if a := post(t, tinyURL, h, body); a.status != 204 || tiny.Len() != 1 {
-		t.Fatalf("first id: %+v", a)
-	}
+	h, body = deliver("evt_hold")
+	held := make(chan answerOf)
+	go func() { held <- post(t, tinyURL, h, body) }()
+	<-entered
 	h, body = deliver("evt_two")
 	if a := post(t, tinyURL, h, body); a.status != 503 || a.retryAfter != "5" || !strings.HasPrefix(a.body,
-		`{"error":"store_unavailable","message":"dedupe store unavailable: `) || runsOf("evt_two") != 0 {
+		`{"error":"store_unavailable","message":"dedupe store unavailable: the memory store is full of claims in progress`) ||
+		runsOf("evt_two") != 0 {
 		t.Fatalf("full store: %+v", a)
+	}
+	close(hold)
+	if a := <-held; a.status != 204 {
+		t.Fatalf("the held request: %+v", a)
+	}
+	if a := post(t, tinyURL, h, body); a.status != 204 || tiny.Len() != 1 || runsOf("evt_two") != 1 {
+		t.Fatalf("full of a completed id: %+v, %d entries", a, tiny.Len())
 	}
 }
 

@@ -273,13 +273,24 @@ func TestRejectedDeliveriesAreReported(t *testing.T) {
 	var mu sync.Mutex
 	var reported []refusal
 	runs := 0
-	handler := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { runs++ })
+	var serve func(body []byte, h http.Header, wrap func(*http.Request, http.ResponseWriter)) *httptest.ResponseRecorder
+	// The store holds one id: while the first fresh delivery's handler runs, its claim fills it, and another
+	// event arriving then is refused (a store full of claims in progress).
+	var whileClaimed *httptest.ResponseRecorder
+	other := envelope("evt_other", "task.completed")
+	otherHeaders, _ := Sign([]string{testSecret}, other, time.Now().Unix())
+	handler := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		runs++
+		if whileClaimed == nil {
+			whileClaimed = serve(other, otherHeaders, nil)
+		}
+	})
 	m := Middleware(v, NewMemoryStore(WithMaxEntries(1)), handler, WithRejected(func(r *http.Request, err *Error) {
 		mu.Lock()
 		defer mu.Unlock()
 		reported = append(reported, refusal{r.URL.Path, err.HTTPStatus, err.Code, err.Message})
 	}))
-	serve := func(body []byte, h http.Header, wrap func(*http.Request, http.ResponseWriter)) *httptest.ResponseRecorder {
+	serve = func(body []byte, h http.Header, wrap func(*http.Request, http.ResponseWriter)) *httptest.ResponseRecorder {
 		r := httptest.NewRequest(http.MethodPost, "/hook", bytes.NewReader(body))
 		r.Header = h
 		w := httptest.NewRecorder()
@@ -295,8 +306,6 @@ func TestRejectedDeliveriesAreReported(t *testing.T) {
 	forged, _ := Sign([]string{"not-the-secret"}, body, now)
 	big := []byte(`{"id":"evt_big","type":"t","data":{"x":"` + strings.Repeat("x", 5000) + `"}}`)
 	bigHeaders, _ := Sign([]string{testSecret}, big, now)
-	other := envelope("evt_other", "task.completed")
-	otherHeaders, _ := Sign([]string{testSecret}, other, now)
 
 	const mismatch = "signature mismatch: none of the 1 signature(s) matches any of the 1 secret(s); was the body " +
 		"parsed and re-serialised? verify the raw bytes; is this the secret of this webhook?"
@@ -306,8 +315,8 @@ func TestRejectedDeliveriesAreReported(t *testing.T) {
 	const tooLarge = "body too large: 4097 bytes, the limit is 4096 bytes"
 	const stopped = "body too large: http.MaxBytesReader stopped it at 10 bytes"
 	const unreadable = "the request body could not be read: connection reset by peer"
-	const full = "dedupe store unavailable: the memory store holds 1 live ids, its limit; raise its maximum number " +
-		"of entries or use a shared store; answer 503 so the sender retries"
+	const full = "dedupe store unavailable: the memory store is full of claims in progress (maximum entries: 1); " +
+		"raise its maximum number of entries or use a shared store; answer 503 so the sender retries"
 	cases := []struct {
 		name   string
 		answer *httptest.ResponseRecorder
@@ -327,8 +336,12 @@ func TestRejectedDeliveriesAreReported(t *testing.T) {
 			r.Body = io.NopCloser(iotest.ErrReader(errors.New("connection reset by peer")))
 		}), refusal{"/hook", 503, CodeUnreadableBody, unreadable}},
 		{"fresh", serve(body, h, nil), refusal{}},
+		// A call, so it is evaluated after the one above (Go orders calls, not variable reads, in a literal).
+		{"store full of claims", func() *httptest.ResponseRecorder { return whileClaimed }(),
+			refusal{"/hook", 503, CodeStoreUnavailable, full}},
 		{"duplicate", serve(body, h, nil), refusal{}},
-		{"store full", serve(other, otherHeaders, nil), refusal{"/hook", 503, CodeStoreUnavailable, full}},
+		// Full of a completed id, the store forgets the oldest completed one to take a new event.
+		{"store full of completed ids", serve(other, otherHeaders, nil), refusal{}},
 	}
 	var want []refusal
 	for _, c := range cases {
@@ -348,7 +361,7 @@ func TestRejectedDeliveriesAreReported(t *testing.T) {
 	}
 	mu.Lock()
 	defer mu.Unlock()
-	if fmt.Sprint(reported) != fmt.Sprint(want) || runs != 1 {
+	if fmt.Sprint(reported) != fmt.Sprint(want) || runs != 2 {
 		t.Fatalf("reported:\n%+v\nwant:\n%+v\n(%d runs)", reported, want, runs)
 	}
 }
@@ -359,25 +372,31 @@ func TestRejectedDeliveriesAreReported(t *testing.T) {
 func TestRejectedDeliveriesAreLoggedByDefault(t *testing.T) {
 	logged := captureDefaultLog(t, slog.LevelDebug)
 	v, _ := NewVerifier([]string{testSecret})
-	m := Middleware(v, NewMemoryStore(WithMaxEntries(1)), http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
-	serve := func(body []byte, h http.Header, reader io.Reader) int {
+	now := time.Now().Unix()
+	other := envelope("evt_logged_other", "task.completed")
+	otherHeaders, _ := Sign([]string{testSecret}, other, now)
+	var serve func(body []byte, h http.Header, reader io.Reader) int
+	whileClaimed := 0 // the answer to another event while the store's one entry is the handler's claim
+	m := Middleware(v, NewMemoryStore(WithMaxEntries(1)), http.HandlerFunc(func(http.ResponseWriter, *http.Request) {
+		if whileClaimed == 0 {
+			whileClaimed = serve(other, otherHeaders, bytes.NewReader(other))
+		}
+	}))
+	serve = func(body []byte, h http.Header, reader io.Reader) int {
 		r := httptest.NewRequest(http.MethodPost, "/webhooks/anchor?token=not-logged", reader)
 		r.Header = h
 		w := httptest.NewRecorder()
 		m.ServeHTTP(w, r)
 		return w.Code
 	}
-	now := time.Now().Unix()
 	body := envelope("evt_logged_refusal", "task.completed")
 	h, _ := Sign([]string{testSecret}, body, now)
-	other := envelope("evt_logged_other", "task.completed")
-	otherHeaders, _ := Sign([]string{testSecret}, other, now)
 	statuses := []int{
 		serve(body, h, strings.NewReader("")), // consumed before Middleware
 		serve(body, h, iotest.ErrReader(errors.New("unexpected EOF"))),
 		serve(body, h, bytes.NewReader(body)),
-		serve(other, otherHeaders, bytes.NewReader(other)),
 	}
+	statuses = append(statuses, whileClaimed)
 	if fmt.Sprint(statuses) != "[401 503 200 503]" {
 		t.Fatalf("statuses %v", statuses)
 	}
@@ -387,8 +406,8 @@ func TestRejectedDeliveriesAreLoggedByDefault(t *testing.T) {
 		`level=INFO msg="anchor-webhooks: delivery refused" status=503 code=unreadable_body ` +
 		`message="the request body could not be read: unexpected EOF" path=/webhooks/anchor` + "\n" +
 		`level=ERROR msg="anchor-webhooks: delivery refused" status=503 code=store_unavailable ` +
-		`message="dedupe store unavailable: the memory store holds 1 live ids, its limit; raise its maximum number of ` +
-		`entries or use a shared store; answer 503 so the sender retries" ` +
+		`message="dedupe store unavailable: the memory store is full of claims in progress (maximum entries: 1); raise ` +
+		`its maximum number of entries or use a shared store; answer 503 so the sender retries" ` +
 		`path=/webhooks/anchor` + "\n"
 	// The default logger is process-wide: look for this test's lines (path /webhooks/anchor) only.
 	var mine []string

@@ -12,8 +12,8 @@ import (
 )
 
 // MemoryStore is an in-process dedupe store for Middleware: thread-safe, bounded, with a TTL for
-// completed event ids. When full of live entries it refuses new claims (ErrStoreUnavailable, answered
-// 503) rather than forget a completed id early. Share one store between the middlewares of a process.
+// completed event ids. When full, a new claim makes room by forgetting the oldest completed id; a store
+// full of claims in progress refuses new ones (ErrStoreUnavailable, answered 503). Share one store between the middlewares of a process.
 type MemoryStore struct {
 	handle *owned[*C.anchor_memory_store]
 }

@@ -198,7 +198,7 @@ export interface AsyncKeyValueStore {
 }
 
 export interface MemoryStoreOptions {
-  /** Default 100 000, at least 1. When full of live ids, new claims fail with `store_unavailable` (503). */
+  /** Default 100 000, at least 1. Full, the oldest completed id makes room; full of claims in progress, new claims fail with `store_unavailable` (503). */
   maxEntries?: number;
   /** Seconds a completed id is remembered; default 86 400, at least 1. */
   ttlSeconds?: number;

@@ -178,9 +178,9 @@ typedef enum anchor_scheme {
 typedef struct anchor_event anchor_event;
 
 /**
- * An in-process dedupe store: thread-safe, bounded, with a TTL for completed ids. When it is full of
- * live entries it refuses new claims with `ANCHOR_RESULT_STORE_UNAVAILABLE` (answer 503) rather than
- * forget a completed id early. Receivers share it: freeing the store handle while receivers still use
+ * An in-process dedupe store: thread-safe, bounded, with a TTL for completed ids. When it is full, a
+ * new claim makes room by forgetting the oldest completed id; a store full of claims in progress refuses
+ * new ones with `ANCHOR_RESULT_STORE_UNAVAILABLE` (answer 503). Receivers share it: freeing the store handle while receivers still use
  * it is fine (they keep it alive).
  */
 typedef struct anchor_memory_store anchor_memory_store;

@@ -31,9 +31,9 @@ const _: () = assert!(ANCHOR_DEFAULT_LEASE_MS as u128 == DEFAULT_LEASE.as_millis
 const _: () =
     assert!(ANCHOR_IN_PROGRESS_RETRY_AFTER_SECONDS == anchor_webhooks::IN_PROGRESS_RETRY_AFTER_SECONDS);
 
-/// An in-process dedupe store: thread-safe, bounded, with a TTL for completed ids. When it is full of
-/// live entries it refuses new claims with `ANCHOR_RESULT_STORE_UNAVAILABLE` (answer 503) rather than
-/// forget a completed id early. Receivers share it: freeing the store handle while receivers still use
+/// An in-process dedupe store: thread-safe, bounded, with a TTL for completed ids. When it is full, a
+/// new claim makes room by forgetting the oldest completed id; a store full of claims in progress refuses
+/// new ones with `ANCHOR_RESULT_STORE_UNAVAILABLE` (answer 503). Receivers share it: freeing the store handle while receivers still use
 /// it is fine (they keep it alive).
 pub struct anchor_memory_store {
     store: Arc<MemoryStore>,

@@ -199,7 +199,7 @@ export interface SignOptions {
 export declare function sign(secretOrSecrets: string | readonly string[], body: Body, options?: SignOptions): Record<string, string>
 
 export interface MemoryStoreOptions {
-  /** The most ids held (default 100 000; at least 1); when full of live ids, claims fail with `store_unavailable`. */
+  /** The most ids held (default 100 000; at least 1). Full, the oldest completed id makes room; full of claims in progress, claims fail with `store_unavailable`. */
   maxEntries?: number
   /** How long a completed id is remembered, in seconds (default 24 h; at least 1). */
   ttlSeconds?: number

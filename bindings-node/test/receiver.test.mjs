@@ -116,15 +116,23 @@ describe('Receiver with a MemoryStore', () => {
     assert.equal(store.size, 0)
   })
 
-  test('a full store refuses new claims with store_unavailable: 503 and Retry-After', async () => {
-    const receiver = receiverWith(new MemoryStore({ maxEntries: 1 }))
+  test('a store full of claims in progress refuses new ones (503, Retry-After); full of completed ids, the oldest makes room', async () => {
+    const store = new MemoryStore({ maxEntries: 1 })
+    const receiver = receiverWith(store)
     const first = delivery('evt_a')
     const second = delivery('evt_b')
-    assert.equal((await receiver.receive(first.body, first.headers, () => {}, { now: NOW })).kind, 'processed')
     let runs = 0
-    const full = await receiver.receive(second.body, second.headers, () => runs++, { now: NOW })
+    let full
+    // evt_a's claim is the store's one entry while its handler runs.
+    const processed = await receiver.receive(first.body, first.headers, async () => {
+      full = await receiver.receive(second.body, second.headers, () => runs++, { now: NOW })
+    }, { now: NOW })
+    assert.equal(processed.kind, 'processed')
     assert.deepEqual([full.kind, full.status, full.error.code, full.retryAfter], ['rejected', 503, 'store_unavailable', 5])
+    assert.match(full.error.message, /^dedupe store unavailable: the memory store is full of claims in progress \(maximum entries: 1\)/)
     assert.equal(runs, 0)
+    assert.equal((await receiver.receive(second.body, second.headers, () => runs++, { now: NOW })).kind, 'processed')
+    assert.deepEqual([runs, store.size], [1, 1])
   })
 
   test('one store shared by two receivers (a secret rotation) dedupes across them', async () => {

@@ -120,12 +120,20 @@ def test_reception_is_single_use_and_lazy() -> None:
         reception.__enter__()
 
 
-def test_memory_store_full_is_store_unavailable() -> None:
-    receiver = aw.Receiver(aw.Verifier(SECRET), aw.MemoryStore(max_entries=1))
-    assert run_handler(receiver, *delivery("evt_a")) == "processed"
-    with pytest.raises(aw.StoreUnavailableError) as caught:
-        receiver.receive(*delivery("evt_b"), now=NOW).__enter__()
+def test_memory_store_full_of_claims_is_store_unavailable_and_forgets_the_oldest_completed_id() -> None:
+    store = aw.MemoryStore(max_entries=1)
+    receiver = aw.Receiver(aw.Verifier(SECRET), store)
+    with receiver.receive(*delivery("evt_a"), now=NOW):
+        # evt_a's claim is the store's one entry while its handler runs: no room for another event.
+        with pytest.raises(aw.StoreUnavailableError) as caught:
+            receiver.receive(*delivery("evt_b"), now=NOW).__enter__()
     assert (caught.value.code, caught.value.http_status) == ("store_unavailable", 503)
+    assert str(caught.value).startswith(
+        "dedupe store unavailable: the memory store is full of claims in progress (maximum entries: 1)"
+    )
+    # Full of a completed id, the oldest completed one makes room.
+    assert run_handler(receiver, *delivery("evt_b")) == "processed"
+    assert len(store) == 1 and run_handler(receiver, *delivery("evt_b")) == "duplicate"
 
 
 def test_receiver_properties() -> None:

@@ -433,19 +433,25 @@ test('Receiver and MemoryStore refuse what they would otherwise ignore', () => {
   assert.equal(new Receiver(verifier).store instanceof MemoryStore, true);
 });
 
-test('MemoryStore: bounded; full of live ids it refuses with store_unavailable', async () => {
+test('MemoryStore: bounded; full of claims in progress it refuses with store_unavailable, full of completed ids the oldest makes room', async () => {
   const store = new MemoryStore({ maxEntries: 1, ttlSeconds: 60 });
   assert.deepEqual([store.maxEntries, store.ttlSeconds, store.size], [1, 60, 0]);
   const receiver = new Receiver(new Verifier(secret), store);
   const a = envelope('evt_a');
   const b = envelope('evt_b');
-  assert.equal((await receiver.receive(a, sign(secret, a, { timestamp: now }), () => {}, { now })).kind, 'processed');
-  assert.equal(store.size, 1);
-  const full = await receiver.receive(b, sign(secret, b, { timestamp: now }), () => {}, { now });
+  let full;
+  // evt_a's claim is the store's one entry while its handler runs.
+  const processed = await receiver.receive(a, sign(secret, a, { timestamp: now }), async () => {
+    full = await receiver.receive(b, sign(secret, b, { timestamp: now }), () => {}, { now });
+  }, { now });
+  assert.equal(processed.kind, 'processed');
   assert.deepEqual([full.kind, full.status, full.error.code], ['rejected', 503, 'store_unavailable']);
-  // Once the completed id's TTL has passed, it is evicted and the new id fits.
-  const later = await receiver.receive(b, sign(secret, b, { timestamp: now + 61 }), () => {}, { now: now + 61 });
-  assert.equal(later.kind, 'processed');
+  assert.match(full.error.message, /^dedupe store unavailable: the memory store is full of claims in progress \(maximum entries: 1\)/);
+  assert.equal(store.size, 1);
+  const next = await receiver.receive(b, sign(secret, b, { timestamp: now }), () => {}, { now });
+  assert.equal(next.kind, 'processed');
+  assert.equal((await receiver.receive(b, sign(secret, b, { timestamp: now }), () => {}, { now })).kind, 'duplicate');
+  assert.equal(store.size, 1);
 });
 
 test('Verifier.receive answers with a Response', async () => {

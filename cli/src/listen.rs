@@ -14,7 +14,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anchor_webhooks::{
-    DedupeStore, ErrorCode, MemoryStore, Outcome, Receiver, RedisStore, Verifier, DEFAULT_LEASE,
+    DedupeStore, ErrorCode, MemoryStore, Outcome, Receiver, RedisStore, Verified, Verifier, DEFAULT_LEASE,
     IN_PROGRESS_RETRY_AFTER_SECONDS,
 };
 use axum::body::Bytes;
@@ -236,18 +236,23 @@ async fn serve_request(State(app): State<Arc<App>>, request: Request) -> Respons
     let worker = Arc::clone(&app);
     // `Receiver::handle` and its handler are synchronous; the forward (async) runs on this blocking thread.
     let outcome = tokio::task::spawn_blocking(move || {
-        worker.receiver.handle(&headers, &body, now_ms, |_verified| match &worker.forward {
-            None => Ok(()),
-            Some(forwarder) => runtime.block_on(forwarder.forward(&headers, body.clone())),
-        })
+        let mut handled = None;
+        let outcome = worker.receiver.handle(&headers, &body, now_ms, |verified| {
+            handled = Some(verified.clone());
+            match &worker.forward {
+                None => Ok(()),
+                Some(forwarder) => runtime.block_on(forwarder.forward(&headers, body.clone())),
+            }
+        });
+        (outcome, handled)
     })
     .await;
     match outcome {
-        Ok(outcome) => {
+        Ok((outcome, handled)) => {
             if let Some(warning) = app.receiver.lost_claim_warning(&outcome) {
                 output::print_error_line(&warning);
             }
-            answer(&outcome)
+            answer(&outcome, handled.as_ref())
         }
         Err(error) => {
             output::print_error_line(&format!("error: the delivery handler crashed: {error}"));
@@ -257,8 +262,9 @@ async fn serve_request(State(app): State<Arc<App>>, request: Request) -> Respons
     }
 }
 
-/// Logs the outcome (one stdout line) and builds the answer.
-fn answer(outcome: &Outcome<String>) -> Response {
+/// Logs the outcome (one stdout line) and builds the answer. `handled`: the delivery whose handler ran (a
+/// rejection then means the store could not record it as done).
+fn answer(outcome: &Outcome<String>, handled: Option<&Verified>) -> Response {
     let status = StatusCode::from_u16(outcome.http_status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let kind = outcome.kind();
     let (verified, body) = match outcome {
@@ -282,11 +288,36 @@ fn answer(outcome: &Outcome<String>) -> Response {
             (verified, json!({"ok": false, "error": kind, "message": message}))
         }
         Outcome::Rejected(error) => {
-            output::print_line(&format!(
-                "rejected - - error={} status={}",
-                error.code().as_str(),
-                status.as_u16()
-            ));
+            let code = error.code();
+            match handled {
+                // The forward went out, and the retry forwards it again: say so, with the event.
+                Some(verified) => {
+                    output::print_line(&format!(
+                        "unrecorded {} {} secret={} error={} status={}",
+                        field(verified.event.event_type().as_str()),
+                        field(verified.event.id()),
+                        verified.matched_secret,
+                        code.as_str(),
+                        status.as_u16()
+                    ));
+                    output::print_error_line(&format!(
+                        "unrecorded {}: the handler ran, but the store could not record the event as done \
+                         ({error}); the sender's retry runs it again",
+                        field(verified.event.id())
+                    ));
+                }
+                None => {
+                    output::print_line(&format!(
+                        "rejected - - error={} status={}",
+                        code.as_str(),
+                        status.as_u16()
+                    ));
+                    // The store's reason (down, WRONGPASS, NOPERM, ...) is for the operator, not only the sender.
+                    if code == ErrorCode::StoreUnavailable {
+                        output::print_error_line(&format!("rejected: {error}"));
+                    }
+                }
+            }
             return with_retry_after((status, Json(output::failure_json(error))).into_response());
         }
     };

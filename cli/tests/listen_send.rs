@@ -682,6 +682,43 @@ fn listen_replicas_share_a_redis_dedupe_store() {
     assert_eq!(status, 503, "{answer}");
     assert_eq!(header(&head, "retry-after"), Some("5"));
     assert_eq!(second.next_line(), "rejected - - error=store_unavailable status=503");
+    // The store's reason is in the log too, not only in the answer the sender keeps.
+    second.wait_stderr_contains(
+        "rejected: dedupe store unavailable: redis: connection refused; answer 503 so the sender retries\n",
+    );
+}
+
+/// The forward went out, then the store could not record the event as done: the line names the event and
+/// says so (the sender's retry forwards it again), and stderr has the store's reason.
+#[test]
+fn listen_reports_a_handled_delivery_the_store_could_not_record() {
+    let redis = Redis::start();
+    let url = format!("redis://127.0.0.1:{}/0", redis.port);
+    let hold = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let hold_url = format!("http://127.0.0.1:{}/", hold.local_addr().unwrap().port());
+    let forwarder = Listener::start(&["--secret", SECRET, "--dedupe", &url, "--forward-to", &hold_url]);
+    let body =
+        r#"{"id":"evt_unrecorded","type":"task.completed","created":"2026-05-24T12:18:05.123Z","data":{}}"#;
+    let headers = signed_headers(body);
+    let port = forwarder.port;
+    let delivery = thread::spawn(move || raw_request(port, "POST", "/webhooks", &headers, body.as_bytes()));
+    let (mut forward, _) = hold.accept().expect("the forward arrives");
+    read_forward(&mut forward);
+    drop(redis); // down while the handler runs: the claim was taken, the completion cannot be recorded
+    forward.write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\nconnection: close\r\n\r\n").expect("answer");
+    drop(forward);
+    let (status, head, answer) = delivery.join().expect("the delivery");
+    assert_eq!(status, 503, "{answer}");
+    assert_eq!(header(&head, "retry-after"), Some("5"));
+    assert_eq!(
+        forwarder.next_line(),
+        "unrecorded task.completed evt_unrecorded secret=0 error=store_unavailable status=503"
+    );
+    forwarder.wait_stderr_contains(
+        "unrecorded evt_unrecorded: the handler ran, but the store could not record the event as done (dedupe \
+         store unavailable: redis: connection refused; answer 503 so the sender retries); the sender's retry \
+         runs it again\n",
+    );
 }
 
 /// `serve --db`: killed with SIGKILL while deliveries are pending, restarted on the same file, it still

@@ -7,6 +7,7 @@
 
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap};
+use std::fmt;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
@@ -26,10 +27,12 @@ pub const DEFAULT_LEASE: Duration = Duration::from_secs(30);
 pub struct ClaimToken(u128);
 
 impl ClaimToken {
+    /// A token from its value: for stores that keep tokens elsewhere (a key-value record, a C handle).
     pub const fn new(value: u128) -> ClaimToken {
         ClaimToken(value)
     }
 
+    /// The token's value, unique per claim within its store.
     pub const fn value(self) -> u128 {
         self.0
     }
@@ -52,8 +55,10 @@ pub enum Claim {
 pub trait DedupeStore: Send + Sync {
     /// Claims `id` for `lease` unless it is done or held by a live lease.
     fn claim(&self, id: &str, lease: Duration, now_ms: u64) -> Result<Claim, Error>;
-    /// Marks `id` done for the store's TTL if `token` still holds the claim. `Ok(false)` when the claim
-    /// was lost (the lease expired and another worker claimed the id).
+    /// Marks `id` done for the store's TTL if `token` still holds the claim, or if no record of the id is
+    /// left (the lease expired and nobody claimed it since: the handler did run, and recording it done
+    /// keeps a later redelivery from running it again). `Ok(false)` when the claim was lost: another
+    /// worker's claim, or a completion, is recorded. Every store follows this one rule.
     fn complete(&self, id: &str, token: ClaimToken, now_ms: u64) -> Result<bool, Error>;
     /// Frees `id` if `token` still holds the claim, so a retry is processed. `Ok(false)` when not held.
     fn release(&self, id: &str, token: ClaimToken, now_ms: u64) -> Result<bool, Error>;
@@ -86,10 +91,16 @@ impl<S: DedupeStore + ?Sized> DedupeStore for Box<S> {
 /// The default largest number of ids a [`MemoryStore`] holds.
 pub const DEFAULT_MAX_ENTRIES: usize = 100_000;
 
-/// An in-process store: thread-safe, bounded, with TTLs. Expired entries are evicted first; when it is
-/// full of live entries it refuses new claims with `store_unavailable` rather than forget a completed
-/// id early (forgetting would let a retry run the handler twice).
-#[derive(Debug)]
+/// An in-process store: thread-safe, bounded, with TTLs.
+///
+/// When it is full, a new claim makes room by evicting expired entries first, then by forgetting the
+/// oldest completed id before its TTL ends. A completed id is remembered for the whole TTL as long as
+/// the store holds `max_entries` ids per TTL: with the defaults (100 000 ids, 24 h) that is a sustained
+/// 1.15 events per second; size `max_entries` to your rate × TTL. Forgetting the oldest completed id
+/// only matters if that event is delivered again after `max_entries` newer ones, long after the
+/// sender's retries (80 s); refusing a new event instead would lose it once the sender gives up. Live
+/// claims are never forgotten: a store full of them refuses new claims with `store_unavailable` (503,
+/// so the sender retries).
 pub struct MemoryStore {
     state: Mutex<MemoryState>,
     max_entries: usize,
@@ -97,19 +108,35 @@ pub struct MemoryStore {
     next_token: AtomicU64,
 }
 
-#[derive(Debug, Default)]
+/// Entries by expiry time, soonest first, so eviction takes the oldest in O(log n). An item whose entry
+/// has since changed or gone is stale and skipped (a heap with lazy deletion: much less code than an
+/// ordered set, which counts in the WebAssembly build); rebuilt when stale items dominate.
+type ByExpiry = BinaryHeap<Reverse<(u64, Arc<str>)>>;
+
+#[derive(Default)]
 struct MemoryState {
     entries: HashMap<Arc<str>, Entry>,
-    /// Expiry times as given out, soonest first, so eviction takes the oldest in O(log n). An item whose
-    /// entry has since changed or gone is stale and skipped (a heap with lazy deletion: much less code
-    /// than an ordered set, which counts in the WebAssembly build); rebuilt when stale items dominate.
-    by_expiry: BinaryHeap<Reverse<(u64, Arc<str>)>>,
+    /// Claims, by the end of their lease.
+    claims: ByExpiry,
+    /// Completed ids, by the end of their TTL: the first is the oldest completed (one TTL for all).
+    completed: ByExpiry,
 }
 
 #[derive(Clone, Copy, Debug)]
 struct Entry {
     holder: Option<ClaimToken>,
     expires_at_ms: u64,
+}
+
+impl fmt::Debug for MemoryStore {
+    /// Counts only: the ids are the senders' data, and a full store holds 100 000 of them.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("MemoryStore")
+            .field("len", &self.len())
+            .field("max_entries", &self.max_entries)
+            .field("ttl", &self.ttl)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Default for MemoryStore {
@@ -130,10 +157,12 @@ impl MemoryStore {
         MemoryStore { state: Mutex::default(), max_entries, ttl, next_token: AtomicU64::new(1) }
     }
 
+    /// The most ids it holds.
     pub fn max_entries(&self) -> usize {
         self.max_entries
     }
 
+    /// How long a completed id is remembered (when the store has room).
     pub fn ttl(&self) -> Duration {
         self.ttl
     }
@@ -143,6 +172,7 @@ impl MemoryStore {
         self.lock().entries.len()
     }
 
+    /// Whether it holds no id.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
@@ -159,28 +189,51 @@ impl MemoryState {
     }
 
     fn insert(&mut self, id: Arc<str>, entry: Entry) {
-        self.by_expiry.push(Reverse((entry.expires_at_ms, Arc::clone(&id))));
+        let heap = if entry.holder.is_some() { &mut self.claims } else { &mut self.completed };
+        heap.push(Reverse((entry.expires_at_ms, Arc::clone(&id))));
         self.entries.insert(id, entry);
-        if self.by_expiry.len() > 2 * self.entries.len() + 64 {
-            self.by_expiry = self
-                .entries
-                .iter()
-                .map(|(id, entry)| Reverse((entry.expires_at_ms, Arc::clone(id))))
-                .collect();
+        if self.claims.len() + self.completed.len() > 2 * self.entries.len() + 64 {
+            let (claims, completed) = self.entries.iter().partition(|(_, entry)| entry.holder.is_some());
+            let by_expiry = |entries: Vec<(&Arc<str>, &Entry)>| -> ByExpiry {
+                entries
+                    .into_iter()
+                    .map(|(id, entry)| Reverse((entry.expires_at_ms, Arc::clone(id))))
+                    .collect()
+            };
+            (self.claims, self.completed) = (by_expiry(claims), by_expiry(completed));
         }
     }
 
-    fn evict_expired(&mut self, now_ms: u64) {
-        while let Some(Reverse((expires_at_ms, _))) = self.by_expiry.peek() {
-            if *expires_at_ms > now_ms {
-                break;
+    /// Removes the entry of the first current item of the claims heap (`claims`) or the completed one,
+    /// if `due` says so for its expiry time. `false` when there is none, or it is not due.
+    fn evict_first(&mut self, claims: bool, due: impl Fn(u64) -> bool) -> bool {
+        let MemoryState { entries, claims: claim_heap, completed } = self;
+        let heap = if claims { claim_heap } else { completed };
+        while let Some(&Reverse((expires_at_ms, _))) = heap.peek() {
+            if !due(expires_at_ms) {
+                return false;
             }
-            if let Some(Reverse((expires_at_ms, id))) = self.by_expiry.pop() {
-                if self.entries.get(&id).is_some_and(|entry| entry.expires_at_ms == expires_at_ms) {
-                    self.entries.remove(&id);
-                }
+            let Some(Reverse((_, id))) = heap.pop() else { break };
+            let current =
+                |entry: &Entry| entry.expires_at_ms == expires_at_ms && entry.holder.is_some() == claims;
+            if entries.get(&id).is_some_and(current) {
+                entries.remove(&id);
+                return true;
             }
         }
+        false
+    }
+
+    /// Makes room for one more entry: expired entries first, then the oldest completed id. `false` when
+    /// the store is full of live claims.
+    fn make_room(&mut self, max_entries: usize, now_ms: u64) -> bool {
+        if self.entries.len() < max_entries {
+            return true;
+        }
+        let expired = |expires_at_ms| expires_at_ms <= now_ms;
+        while self.evict_first(true, expired) {}
+        while self.evict_first(false, expired) {}
+        self.entries.len() < max_entries || self.evict_first(false, |_| true)
     }
 
     fn held_by(&self, id: &str, token: ClaimToken) -> bool {
@@ -202,16 +255,14 @@ impl DedupeStore for MemoryStore {
             Some(_) => state.remove(id),
             None => {}
         }
-        if state.entries.len() >= self.max_entries {
-            state.evict_expired(now_ms);
-            if state.entries.len() >= self.max_entries {
-                return Err(Error::StoreUnavailable {
-                    reason: format!(
-                        "the memory store holds {} live ids, its limit; raise its maximum number of entries or use a shared store",
-                        self.max_entries
-                    ),
-                });
-            }
+        if !state.make_room(self.max_entries, now_ms) {
+            return Err(Error::StoreUnavailable {
+                reason: format!(
+                    "the memory store is full of claims in progress (maximum entries: {}); raise its maximum \
+                     number of entries or use a shared store",
+                    self.max_entries
+                ),
+            });
         }
         let token = ClaimToken(u128::from(self.next_token.fetch_add(1, Ordering::Relaxed)));
         state.insert(Arc::from(id), Entry { holder: Some(token), expires_at_ms: deadline(now_ms, lease) });
@@ -220,11 +271,15 @@ impl DedupeStore for MemoryStore {
 
     fn complete(&self, id: &str, token: ClaimToken, now_ms: u64) -> Result<bool, Error> {
         let mut state = self.lock();
-        if !state.held_by(id, token) {
-            return Ok(false);
+        let recordable = match state.entries.get(id) {
+            Some(entry) => entry.holder == Some(token),
+            // The claim was evicted after its lease ended, and nobody claimed the id since.
+            None => state.make_room(self.max_entries, now_ms),
+        };
+        if recordable {
+            state.insert(Arc::from(id), Entry { holder: None, expires_at_ms: deadline(now_ms, self.ttl) });
         }
-        state.insert(Arc::from(id), Entry { holder: None, expires_at_ms: deadline(now_ms, self.ttl) });
-        Ok(true)
+        Ok(recordable)
     }
 
     fn release(&self, id: &str, token: ClaimToken, _now_ms: u64) -> Result<bool, Error> {

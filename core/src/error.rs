@@ -31,7 +31,10 @@ macro_rules! error_codes {
                 match self { $(ErrorCode::$variant => $number,)+ }
             }
 
-            /// The HTTP status a receiver should answer with (see the README's table).
+            /// The HTTP status a receiver should answer with: 400 for malformed input, 401 for a failed
+            /// verification, 413 for `body_too_large`, 503 for `store_unavailable` (so the sender retries),
+            /// 500 for `invalid_secret` (a server configuration error). The table is "Suggested HTTP
+            /// answers" in [`decisions`](crate::decisions).
             pub const fn http_status(self) -> u16 {
                 match self { $(ErrorCode::$variant => $status,)+ }
             }
@@ -85,30 +88,84 @@ impl fmt::Display for ErrorCode {
 #[non_exhaustive]
 pub enum Error {
     /// A configured secret is unusable; `index` is its position in the list given.
-    InvalidSecret { index: usize, reason: SecretProblem },
+    InvalidSecret {
+        /// Position of the secret in the list given, from 0 (messages count from 1: `secret #1`); 0 with
+        /// [`SecretProblem::NoSecrets`].
+        index: usize,
+        /// What is wrong with it.
+        reason: SecretProblem,
+    },
     /// A required header is absent. `signed_with` is set when the delivery carries the signature header of
     /// the other scheme instead (that scheme, and the header found): a verifier built for the wrong scheme.
-    MissingHeader { header: &'static str, signed_with: Option<(Scheme, &'static str)> },
+    MissingHeader {
+        /// The absent header's canonical name, e.g. `Anchor-Signature` or `webhook-id`.
+        header: &'static str,
+        /// The other scheme and the name of its signature header, when the delivery carries that header
+        /// instead; otherwise `None` (always for a missing `Anchor-Timestamp`: `Anchor-Signature` is there).
+        signed_with: Option<(Scheme, &'static str)>,
+    },
     /// A header is present but unusable.
-    MalformedHeader { header: &'static str, reason: &'static str },
+    MalformedHeader {
+        /// The header's canonical name, e.g. `Anchor-Signature` or `svix-signature`.
+        header: &'static str,
+        /// What is wrong, as a phrase for the message, e.g. `"it appears more than once"`.
+        reason: &'static str,
+    },
     /// A timestamp is not 1 to 12 ASCII digits.
-    MalformedTimestamp { source: &'static str },
+    MalformedTimestamp {
+        /// Where the timestamp was read, as the message names it: a header, the `t=` item of
+        /// `Anchor-Signature`, or the timestamp given to `sign`.
+        source: &'static str,
+    },
     /// `Anchor-Timestamp` and `t=` are both present and differ.
     TimestampMismatch,
     /// The signed timestamp is `skew` seconds older than `now`, more than `tolerance`.
-    TimestampTooOld { skew: u64, tolerance: u64 },
+    TimestampTooOld {
+        /// `now` minus the signed timestamp, in seconds.
+        skew: u64,
+        /// The verifier's tolerance, in seconds.
+        tolerance: u64,
+    },
     /// The signed timestamp is `skew` seconds ahead of `now`, more than `tolerance`.
-    TimestampTooNew { skew: u64, tolerance: u64 },
+    TimestampTooNew {
+        /// The signed timestamp minus `now`, in seconds.
+        skew: u64,
+        /// The verifier's tolerance, in seconds.
+        tolerance: u64,
+    },
     /// The signature header has no signature of a version we verify.
-    NoSignature { header: &'static str },
+    NoSignature {
+        /// The signature header's name: `Anchor-Signature`, or the `webhook-signature` or
+        /// `svix-signature` that was read.
+        header: &'static str,
+    },
     /// No signature matched any of the configured secrets.
-    SignatureMismatch { signatures: usize, secrets: usize, hint: MismatchHint },
+    SignatureMismatch {
+        /// How many signatures of the verified version (`v1`) the header carried.
+        signatures: usize,
+        /// How many secrets the verifier has.
+        secrets: usize,
+        /// The likely cause, when the body suggests one.
+        hint: MismatchHint,
+    },
     /// The body is `len` bytes, more than `limit`.
-    BodyTooLarge { len: usize, limit: usize },
+    BodyTooLarge {
+        /// The body's length, in bytes.
+        len: usize,
+        /// The verifier's body limit, in bytes.
+        limit: usize,
+    },
     /// The signature is valid but the body is not the expected envelope.
-    InvalidPayload { reason: String },
+    InvalidPayload {
+        /// What is wrong with the body, e.g. the field that is missing, or where the JSON stops being valid
+        /// (line and column).
+        reason: String,
+    },
     /// The dedupe store failed; the receiver should answer 503 so the sender retries.
-    StoreUnavailable { reason: String },
+    StoreUnavailable {
+        /// What failed, e.g. the store's own error text, or a record the core cannot read.
+        reason: String,
+    },
 }
 
 /// What is wrong with a secret (never the secret itself).
@@ -117,8 +174,11 @@ pub enum Error {
 pub enum SecretProblem {
     /// No secret at all was configured.
     NoSecrets,
+    /// The secret is the empty string.
     Empty,
+    /// Leading or trailing whitespace (any Unicode whitespace): a copy-paste error.
     SurroundingWhitespace,
+    /// Wrapped in a pair of the same quote, `"…"` or `'…'`: copied from JSON or a `.env` file.
     Quoted,
     /// A control character inside the secret (a line break, tab or NUL): a line-wrapped or damaged copy.
     ControlCharacter,
@@ -171,7 +231,7 @@ impl Error {
         }
     }
 
-    /// The HTTP status a receiver should answer with.
+    /// The HTTP status a receiver should answer with, that of [`ErrorCode::http_status`].
     pub const fn http_status(&self) -> u16 {
         self.code().http_status()
     }

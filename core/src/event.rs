@@ -51,24 +51,39 @@ macro_rules! event_types {
 }
 
 event_types! {
+    /// `task.completed`: read `data` with [`Event::task`] (artifacts, recording, output).
     TaskCompleted => "task.completed",
+    /// `task.failed`: the task fields ([`Event::task`]) and `error.type` ([`TaskData::error_type`]).
     TaskFailed => "task.failed",
+    /// `task.cancelled`: the task fields ([`Event::task`]).
     TaskCancelled => "task.cancelled",
+    /// `task.healed`: carries `healed_task_version_id` ([`TaskData::healed_task_version_id`]).
     TaskHealed => "task.healed",
+    /// `session.completed`: the duration and resource usage ([`Event::session`]).
     SessionCompleted => "session.completed",
+    /// `session.failed`: read `data` with [`Event::session`].
     SessionFailed => "session.failed",
+    /// `session.recording.ready`: read `data` with [`Event::session`].
     SessionRecordingReady => "session.recording.ready",
-    /// Listed in the provider's OpenAPI file, not in its prose docs.
+    /// `session.ready`: listed in the provider's OpenAPI file, not in its prose docs.
     SessionReady => "session.ready",
+    /// `batch.completed`: the provider documents no `data` fields for it; read [`Event::data`].
     BatchCompleted => "batch.completed",
+    /// `batch.failed`: no documented `data` fields; read [`Event::data`].
     BatchFailed => "batch.failed",
+    /// `intervention.requested`: no documented `data` fields; read [`Event::data`].
     InterventionRequested => "intervention.requested",
+    /// `intervention.resolved`: no documented `data` fields; read [`Event::data`].
     InterventionResolved => "intervention.resolved",
+    /// `identity.authenticated`: no documented `data` fields; read [`Event::data`].
     IdentityAuthenticated => "identity.authenticated",
+    /// `identity.authentication_failed`: no documented `data` fields; read [`Event::data`].
     IdentityAuthenticationFailed => "identity.authentication_failed",
-    /// AnyFormat (Standard Webhooks scheme).
+    /// `extraction.completed`: AnyFormat (Standard Webhooks scheme); `data` has `extraction_id`, `status`
+    /// (`"processed"` or `"error"`), `workflow_id` and `processed_at`.
     ExtractionCompleted => "extraction.completed",
-    /// AnyFormat (Standard Webhooks scheme).
+    /// `extraction.failed`: AnyFormat (Standard Webhooks scheme); the same `data` fields as
+    /// `extraction.completed`.
     ExtractionFailed => "extraction.failed",
 }
 
@@ -113,7 +128,8 @@ pub struct Event {
 static NULL: Value = Value::Null;
 
 impl Event {
-    /// Parses an Anchor envelope (see the README for the exact rules).
+    /// Parses an Anchor envelope; any departure from the rules ("Anchor envelope" in
+    /// [`decisions`](crate::decisions)) is `invalid_payload`.
     pub fn from_anchor_body(body: &[u8]) -> Result<Event, Error> {
         let text = json_text(body)?;
         if !starts_with_object(text) {
@@ -173,6 +189,8 @@ impl Event {
         &self.id
     }
 
+    /// The envelope's `type` (Anchor), or the Standard Webhooks body's `type` or else `event` field (the
+    /// empty string, as [`EventType::Unknown`], when it has neither).
     pub fn event_type(&self) -> &EventType {
         &self.event_type
     }
@@ -189,6 +207,7 @@ impl Event {
         self.created.map(|at| at.unix_timestamp() * 1000 + i64::from(at.millisecond()))
     }
 
+    /// The envelope's `project_id`; `None` when it is absent or `null`, and always for Standard Webhooks.
     pub fn project_id(&self) -> Option<&str> {
         self.project_id.as_deref()
     }
@@ -208,6 +227,7 @@ impl Event {
         self.body.get_or_init(|| parse_validated(&self.raw))
     }
 
+    /// The whole parsed body, by value: no clone when [`Event::body`] already parsed it.
     pub fn into_body(self) -> Value {
         let Event { raw, body, .. } = self;
         body.into_inner().unwrap_or_else(|| parse_validated(&raw))
@@ -650,18 +670,22 @@ impl<'a> TaskData<'a> {
             .collect()
     }
 
+    /// `recording_url`; `None` when absent or not a string.
     pub fn recording_url(&self) -> Option<&'a str> {
         str_field(self.0, "recording_url")
     }
 
+    /// `session_dashboard_url`; `None` when absent or not a string.
     pub fn session_dashboard_url(&self) -> Option<&'a str> {
         str_field(self.0, "session_dashboard_url")
     }
 
+    /// `task_id`; `None` when absent or not a string.
     pub fn task_id(&self) -> Option<&'a str> {
         str_field(self.0, "task_id")
     }
 
+    /// `execution_id`; `None` when absent or not a string.
     pub fn execution_id(&self) -> Option<&'a str> {
         str_field(self.0, "execution_id")
     }
@@ -695,9 +719,13 @@ impl<'a> TaskData<'a> {
 /// One captured artifact of a task.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Artifact<'a> {
+    /// `name`, as sent.
     pub name: &'a str,
+    /// `url`, where the artifact is stored.
     pub url: &'a str,
+    /// `size`, in bytes; `None` when absent or not a non-negative integer.
     pub size: Option<u64>,
+    /// `content_type`, a MIME type; `None` when absent or not a string.
     pub content_type: Option<&'a str>,
 }
 
@@ -705,18 +733,26 @@ pub struct Artifact<'a> {
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum TaskErrorType {
+    /// `automation_failure`.
     AutomationFailure,
+    /// `invalid_credentials`.
     InvalidCredentials,
+    /// `timeout`.
     Timeout,
+    /// `agent_error`.
     AgentError,
+    /// `system_error`.
     SystemError,
+    /// A type this version does not know, as sent.
     Unknown(String),
 }
 
 impl TaskErrorType {
+    /// Every documented name, in declaration order.
     pub const ALL_NAMES: &'static [&'static str] =
         &["automation_failure", "invalid_credentials", "timeout", "agent_error", "system_error"];
 
+    /// Parses a wire name; anything else is `Unknown`.
     pub fn parse(name: &str) -> TaskErrorType {
         match name {
             "automation_failure" => TaskErrorType::AutomationFailure,
@@ -728,6 +764,7 @@ impl TaskErrorType {
         }
     }
 
+    /// The wire name, e.g. `"timeout"`.
     pub fn as_str(&self) -> &str {
         match self {
             TaskErrorType::AutomationFailure => "automation_failure",
@@ -765,10 +802,12 @@ impl<'a> SessionData<'a> {
         self.0.get(name).or_else(|| self.0.get("usage")?.get(name))
     }
 
+    /// `recording_url`; `None` when absent or not a string.
     pub fn recording_url(&self) -> Option<&'a str> {
         str_field(self.0, "recording_url")
     }
 
+    /// `session_id`; `None` when absent or not a string.
     pub fn session_id(&self) -> Option<&'a str> {
         str_field(self.0, "session_id")
     }

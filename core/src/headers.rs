@@ -7,8 +7,11 @@ use std::hash::BuildHasher;
 /// since two values for a signed header means something rewrote the request).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum HeaderLookup<'a> {
+    /// No entry has the name.
     Missing,
+    /// Exactly one entry has the name: its value, byte for byte as the container holds it.
     One(&'a [u8]),
+    /// More than one entry has the name, in the same casing or not.
     Repeated,
 }
 
@@ -28,7 +31,17 @@ impl<'a> HeaderLookup<'a> {
 ///
 /// Implemented for slices, arrays and `Vec`s of `(name, value)` pairs, `HashMap`, `BTreeMap` and (feature
 /// `http`) `http::HeaderMap`. Names and values may be `&str`, `String`, `&[u8]` or `Vec<u8>`.
+///
+/// Not dyn-compatible ([`Headers::headers`] is generic over the number of names, so the verifier looks
+/// its headers up in one pass); every entry point takes `&(impl Headers + ?Sized)` instead.
 pub trait Headers {
+    /// Looks one header up. The core passes canonical names (`Anchor-Signature`, `webhook-id`); an
+    /// implementation must match them ASCII-case-insensitively, whatever casing its container stores.
+    ///
+    /// Returns [`HeaderLookup::Missing`] when no entry has the name, [`HeaderLookup::One`] with the value
+    /// when exactly one has, and [`HeaderLookup::Repeated`] when more than one has, even in different
+    /// casings: the values must not be joined or one of them picked, since verification refuses a repeated
+    /// header (`malformed_header`).
     fn header(&self, name: &str) -> HeaderLookup<'_>;
 
     /// Looks several names up at once. The default asks [`Headers::header`] for each; containers that

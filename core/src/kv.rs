@@ -21,9 +21,13 @@ pub const DEFAULT_PREFIX: &str = "anchor-webhooks:dedupe";
 /// What to do to the stored value after a decision.
 #[derive(Debug, PartialEq, Eq)]
 pub enum KvWrite {
+    /// Write nothing: the stored value stays as it is.
     Keep,
+    /// Store `value` under the key, to expire after `ttl`.
     Put {
+        /// The encoded record, opaque to the host.
         value: String,
+        /// How long the store should keep it: the lease for a claim, the TTL of a completed id.
         ttl: Duration,
     },
     /// Delete the key. A store that cannot delete (only `get`/`put`) puts [`FREE`] instead.

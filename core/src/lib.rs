@@ -28,16 +28,20 @@
 //! # Ok::<(), anchor_webhooks::Error>(())
 //! ```
 //!
-//! The rules (header grammar, timestamp format, order of checks, limits, secrets) are listed in the
-//! repository's `docs/DECISIONS.md` and pinned by the shared vectors in `tests/vectors/`.
+//! The rules (header grammar, timestamp format, order of checks, limits, secrets, HTTP answers) are in
+//! [`decisions`], and pinned by the shared vectors in the repository's `tests/vectors/`, which every
+//! binding runs.
 //!
 //! The core never reads the clock: every call takes `now` (unix seconds for verification, unix
 //! milliseconds for the dedupe store), so bindings pass their host's time and tests pass a fixed one.
 
 #![forbid(unsafe_code)]
-#![warn(missing_debug_implementations)]
+#![warn(missing_debug_implementations, missing_docs)]
 
 mod dedupe;
+pub mod decisions {
+    #![doc = include_str!("../DECISIONS.md")]
+}
 mod error;
 mod event;
 mod headers;
@@ -60,7 +64,7 @@ pub use event::{Artifact, Event, EventType, SessionData, TaskData, TaskErrorType
 pub use headers::{cgi_variable, usual_spellings, CgiHeaders, HeaderLookup, Headers};
 pub use parse::{MAX_HEADER_BYTES, MAX_SIGNATURES, MAX_TIMESTAMP, MAX_TIMESTAMP_DIGITS};
 pub use receiver::{
-    claim_lost_warning, Claimed, Outcome, Receiver, Reception, IN_PROGRESS_RETRY_AFTER_SECONDS,
+    claim_lost_warning, ClaimGuard, Claimed, Outcome, Receiver, Reception, IN_PROGRESS_RETRY_AFTER_SECONDS,
 };
 #[cfg(feature = "redis")]
 pub use redis_store::{RedisConfigError, RedisOptions, RedisStore};

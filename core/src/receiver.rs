@@ -8,8 +8,9 @@ use crate::headers::Headers;
 use crate::setting::{duration_text, Setting, SettingError};
 use crate::verify::{Verified, Verifier};
 
-/// A verifier and a dedupe store working together.
-#[derive(Debug)]
+/// A verifier and a dedupe store working together. `Clone` when the store is (`Arc<MemoryStore>`,
+/// `Arc<RedisStore>`), for frameworks whose shared state must be `Clone`.
+#[derive(Clone, Debug)]
 pub struct Receiver<S> {
     verifier: Verifier,
     store: S,
@@ -28,35 +29,104 @@ pub enum Reception {
     InProgress(Verified),
 }
 
-/// A verified delivery this worker has claimed.
+/// A verified delivery this worker has claimed. End it with [`Receiver::finish`]. Dropped unfinished, it
+/// holds the id until the lease ends (retries meanwhile are `InProgress`): where the handler's future may
+/// be cancelled, hold it in a [`ClaimGuard`] ([`Receiver::guard`]), which releases it when dropped.
 #[derive(Debug)]
 pub struct Claimed {
+    /// The delivery, verified.
     pub verified: Verified,
     token: ClaimToken,
 }
 
 impl Claimed {
+    /// The store's proof that this worker holds the claim.
     pub fn token(&self) -> ClaimToken {
         self.token
+    }
+}
+
+/// A claimed delivery that is released if it is dropped before [`finish`](ClaimGuard::finish): for async
+/// handlers, whose future the server drops when the sender hangs up (its 10 s timeout), and for panics.
+/// The sender's retry is then processed at once instead of waiting out the lease.
+///
+/// ```
+/// # use anchor_webhooks::{sign, MemoryStore, Receiver, Reception, Scheme, Verifier};
+/// # let secret = "36da51b166a69268a59a8d5ee0b32c9f5e5aaee7d301c7a5a36844318e116fc6";
+/// # let body = br#"{"id":"evt_1","type":"task.completed","created":"2026-05-24T12:18:05.123Z","data":{}}"#;
+/// # let now_ms = 1_716_544_084_000;
+/// # let headers = sign(Scheme::Anchor, [secret], body, now_ms / 1000)?;
+/// let receiver = Receiver::new(Verifier::anchor([secret])?, MemoryStore::default());
+/// if let Reception::Fresh(claimed) = receiver.receive(&headers, body, now_ms)? {
+///     let guard = receiver.guard(claimed, now_ms);
+///     // let result = process(guard.verified()).await;   // dropped here: released
+///     let result: Result<(), std::io::Error> = Ok(());
+///     let outcome = guard.finish(result, now_ms);
+///     assert_eq!(outcome.http_status(), 200);
+/// }
+/// # Ok::<(), anchor_webhooks::Error>(())
+/// ```
+#[derive(Debug)]
+pub struct ClaimGuard<'r, S: DedupeStore> {
+    receiver: &'r Receiver<S>,
+    claimed: Option<Claimed>,
+    now_ms: u64,
+}
+
+impl<S: DedupeStore> ClaimGuard<'_, S> {
+    /// The delivery, verified.
+    pub fn verified(&self) -> &Verified {
+        &self.claimed().verified
+    }
+
+    /// The claim, as [`Receiver::receive`] gave it.
+    pub fn claimed(&self) -> &Claimed {
+        self.claimed.as_ref().expect("a guard holds its claim until finish or drop")
+    }
+
+    /// [`Receiver::finish`]: completes on `Ok`, releases on `Err`.
+    pub fn finish<E>(mut self, result: Result<(), E>, now_ms: u64) -> Outcome<E> {
+        let claimed = self.claimed.take().expect("a guard holds its claim until finish or drop");
+        self.receiver.finish(claimed, result, now_ms)
+    }
+}
+
+impl<S: DedupeStore> Drop for ClaimGuard<'_, S> {
+    fn drop(&mut self) {
+        if let Some(claimed) = self.claimed.take() {
+            // Nobody is left to tell; if the store fails, the lease ends by itself.
+            let _ = self.receiver.release(&claimed, self.now_ms);
+        }
     }
 }
 
 /// The whole story of one delivery handled by [`Receiver::handle`].
 #[derive(Debug)]
 pub enum Outcome<E> {
-    /// The handler ran and succeeded; the id is done. `claim_lost`: the handler outlasted its lease and
-    /// the claim was gone when it finished (another delivery of the event may have taken it over and run
-    /// the handler too), so this worker could not mark the id done. The answer is still 200; bindings
-    /// report it ([`claim_lost_warning`]) so the lease can be made longer than the handler.
-    Processed { verified: Verified, claim_lost: bool },
+    /// The handler ran and succeeded; the id is done. The answer is 200.
+    Processed {
+        /// The delivery.
+        verified: Verified,
+        /// The handler outlasted its lease and another delivery of the event took the claim over (and may
+        /// have run the handler too), so the store kept that claim. Bindings report it
+        /// ([`claim_lost_warning`]) so the lease can be made longer than the handler.
+        claim_lost: bool,
+    },
     /// Already processed; the handler did not run.
     Duplicate(Verified),
     /// Another worker holds the claim; the handler did not run.
     InProgress(Verified),
-    /// Verification or the store failed; the handler did not run.
+    /// Verification or the store failed. Before the handler, which did not run; or after it succeeded,
+    /// when the store could not record the id as done (`store_unavailable`, 503: the sender's retry runs
+    /// the handler again, the safe side of at-least-once).
     Rejected(Error),
     /// The handler failed; the claim was released so the sender's retry is processed.
-    HandlerFailed { verified: Verified, error: E },
+    HandlerFailed {
+        /// The delivery.
+        verified: Verified,
+        /// The handler's error.
+        error: E,
+    },
 }
 
 /// The warning every binding logs (or hands to the user's callback) for `Outcome::Processed` with
@@ -117,6 +187,7 @@ impl<E> Outcome<E> {
 }
 
 impl<S: DedupeStore> Receiver<S> {
+    /// A receiver with the default lease, [`DEFAULT_LEASE`] (30 s).
     pub fn new(verifier: Verifier, store: S) -> Receiver<S> {
         Receiver { verifier, store, lease: DEFAULT_LEASE }
     }
@@ -128,16 +199,24 @@ impl<S: DedupeStore> Receiver<S> {
         Ok(self)
     }
 
+    /// The verifier deliveries go through first.
     pub fn verifier(&self) -> &Verifier {
         &self.verifier
     }
 
+    /// The dedupe store.
     pub fn store(&self) -> &S {
         &self.store
     }
 
+    /// How long a claim is held.
     pub fn lease(&self) -> Duration {
         self.lease
+    }
+
+    /// Holds `claimed` so that dropping it unfinished releases it (`now_ms` is the time to release at).
+    pub fn guard(&self, claimed: Claimed, now_ms: u64) -> ClaimGuard<'_, S> {
+        ClaimGuard { receiver: self, claimed: Some(claimed), now_ms }
     }
 
     /// Verifies, then claims the event id. `now_ms` is the receiver's clock in unix milliseconds.
@@ -190,7 +269,8 @@ impl<S: DedupeStore> Receiver<S> {
         Outcome::after_handler(claimed.verified, result, ended)
     }
 
-    /// Verify, claim, run `handler` for fresh events, then complete (on `Ok`) or release (on `Err`).
+    /// Verify, claim, run `handler` for fresh events, then complete (on `Ok`) or release (on `Err`). A
+    /// handler that panics has its claim released before the panic goes on, so the retry is processed.
     ///
     /// A failure to record completion is reported as `Rejected(store_unavailable)` (503): the handler ran,
     /// and the sender's retry may run it again, which is the safe side of at-least-once.
@@ -207,7 +287,8 @@ impl<S: DedupeStore> Receiver<S> {
             Ok(Reception::InProgress(verified)) => return Outcome::InProgress(verified),
             Ok(Reception::Fresh(claimed)) => claimed,
         };
-        let result = handler(&claimed.verified);
-        self.finish(claimed, result, now_ms)
+        let guard = self.guard(claimed, now_ms);
+        let result = handler(guard.verified());
+        guard.finish(result, now_ms)
     }
 }

@@ -1,10 +1,11 @@
-//! A Redis-backed [`DedupeStore`] (feature `redis`; `redis://` and, over TLS, `rediss://` URLs), so every replica behind a load balancer shares one
-//! view of which events are claimed and which are done, and completed ids survive a restart.
+//! A Redis-backed [`DedupeStore`] (feature `redis`; `redis://` and, over TLS, `rediss://` URLs): the
+//! rules a user needs are on [`RedisStore`]; this is how it keeps them.
 //!
 //! - claim: `SET key token NX PX lease GET` (one atomic command; Redis ≥ 7.0): nothing there → `Fresh`,
 //!   the done marker → `Done`, another worker's token → `InProgress`;
-//! - complete: a Lua compare-and-set turns the claim into the done marker for the TTL, only if this
-//!   worker's token still holds it; release: a Lua compare-and-delete;
+//! - complete: a Lua compare-and-set turns the claim into the done marker for the TTL if this worker's
+//!   token still holds it, or if the key is gone (the lease expired and nobody claimed the id since);
+//!   release: a Lua compare-and-delete;
 //! - keys are `{prefix}:{hex SHA-256 of the id}`: an id is attacker-influenced text and never reaches
 //!   Redis raw;
 //! - every connect and command has a timeout; a failure is `store_unavailable` (the receiver answers 503
@@ -22,7 +23,10 @@ use crate::setting::Setting;
 /// The value of a completed id.
 const DONE: &str = "done";
 
-const COMPLETE: &str = "if redis.call('GET', KEYS[1]) == ARGV[1] then \
+/// Done if this worker's token holds the key, or if no key is left (the lease expired and nobody claimed
+/// the id since): the one rule of [`DedupeStore::complete`]. `GET` of a missing key is `false` in Lua.
+const COMPLETE: &str = "local held = redis.call('GET', KEYS[1]) \
+     if held == ARGV[1] or held == false then \
      redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3]) return 1 end return 0";
 const RELEASE: &str = "if redis.call('GET', KEYS[1]) == ARGV[1] then \
      redis.call('DEL', KEYS[1]) return 1 end return 0";
@@ -55,7 +59,22 @@ impl Default for RedisOptions {
     }
 }
 
-/// The shared dedupe store. Cheap to share behind an `Arc`; thread-safe.
+/// The shared dedupe store (feature `redis`), for a receiver running as several replicas: they all see
+/// which events are claimed and which are done, and completed ids survive a restart. Thread-safe; share
+/// one behind an `Arc`.
+///
+/// - **Redis 7.0 or later**: a claim is one atomic `SET key token NX PX lease GET`. Completing and
+///   releasing are Lua compare-and-set scripts, acting only for the claim's token.
+/// - Keys are `{key_prefix}:{hex SHA-256 of the id}` (an id is the sender's text and never reaches Redis
+///   raw); a claim's key expires with its lease, a completed id's after `done_ttl` (default 24 h).
+/// - Every call, connecting included, has one deadline ([`RedisOptions::timeout`], 1 s by default). A
+///   failure is `store_unavailable` (answer 503, the sender retries), never `Fresh`; a broken connection
+///   is dropped, so the store reconnects by itself when the server is back.
+/// - **The calls block** the calling thread (redis-rs' synchronous connection) for up to the timeout. In
+///   an async server, run [`Receiver::receive`](crate::Receiver::receive) and
+///   [`Receiver::finish`](crate::Receiver::finish) with `tokio::task::spawn_blocking` (or your runtime's
+///   equivalent), or a slow Redis stalls every task on that worker thread; the handler itself can then be
+///   awaited in between.
 pub struct RedisStore {
     /// Connects without any handshake: `AUTH` and `SELECT` are sent by [`RedisStore::connect`], each
     /// within the call's one deadline (redis-rs would pipeline them and wait a full timeout per reply).
@@ -180,6 +199,7 @@ impl RedisStore {
         })
     }
 
+    /// The options it was opened with.
     pub fn options(&self) -> &RedisOptions {
         &self.options
     }
@@ -192,20 +212,22 @@ impl RedisStore {
     /// within one deadline. The connection goes back to the pool only after a success; after an error it
     /// may be broken, and so may its idle siblings (a restarted server), so they are all dropped and the
     /// next call connects afresh.
+    ///
+    /// A pooled connection the server closed while it sat idle (a restart, a failover, the server's
+    /// `timeout`, a load balancer's idle cut) fails at once with the connection dropped: the command is
+    /// tried once more on a new connection, so a healthy server never costs a delivery a 503.
     fn with_connection<T>(
         &self,
-        command: impl FnOnce(&mut redis::Connection) -> redis::RedisResult<T>,
+        command: impl Fn(&mut redis::Connection) -> redis::RedisResult<T>,
     ) -> Result<T, Error> {
         let deadline = Instant::now() + self.options.timeout;
         let pooled = self.idle.lock().unwrap_or_else(PoisonError::into_inner).pop();
-        let result = match pooled {
-            Some(connection) => Ok(connection),
-            None => self.connect(deadline),
+        let reused = pooled.is_some();
+        let mut result = self.run(pooled, deadline, &command);
+        if reused && matches!(&result, Err(error) if error.is_connection_dropped()) {
+            self.idle.lock().unwrap_or_else(PoisonError::into_inner).clear();
+            result = self.run(None, deadline, &command);
         }
-        .and_then(|mut connection| {
-            set_timeouts(&connection, deadline)?;
-            command(&mut connection).map(|value| (connection, value))
-        });
         let mut idle = self.idle.lock().unwrap_or_else(PoisonError::into_inner);
         match result {
             Ok((connection, value)) => {
@@ -219,6 +241,21 @@ impl RedisStore {
                 Err(redis_failure(&error))
             }
         }
+    }
+
+    /// Runs `command` on `connection`, or on a new one, before `deadline`.
+    fn run<T>(
+        &self,
+        connection: Option<redis::Connection>,
+        deadline: Instant,
+        command: impl Fn(&mut redis::Connection) -> redis::RedisResult<T>,
+    ) -> redis::RedisResult<(redis::Connection, T)> {
+        let mut connection = match connection {
+            Some(connection) => connection,
+            None => self.connect(deadline)?,
+        };
+        set_timeouts(&connection, deadline)?;
+        command(&mut connection).map(|value| (connection, value))
     }
 
     fn connect(&self, deadline: Instant) -> redis::RedisResult<redis::Connection> {
@@ -268,18 +305,32 @@ impl DedupeStore for RedisStore {
     fn claim(&self, id: &str, lease: Duration, _now_ms: u64) -> Result<Claim, Error> {
         let token = new_token()?;
         let key = self.key(id);
-        let previous: Option<String> = self.with_connection(|connection| {
-            redis::cmd("SET")
-                .arg(&key)
-                .arg(token_text(token))
-                .arg("NX")
-                .arg("PX")
-                .arg(millis(lease))
-                .arg("GET")
-                .query(connection)
-        })?;
+        let previous: Option<String> = self
+            .with_connection(|connection| {
+                redis::cmd("SET")
+                    .arg(&key)
+                    .arg(token_text(token))
+                    .arg("NX")
+                    .arg("PX")
+                    .arg(millis(lease))
+                    .arg("GET")
+                    .query(connection)
+            })
+            .map_err(|error| match error {
+                // SET's NX and GET options together came with Redis 7.0; older servers call it a syntax error.
+                Error::StoreUnavailable { reason } if reason.contains("syntax error") => {
+                    Error::StoreUnavailable {
+                        reason: format!(
+                            "{reason} (claims use SET with both NX and GET, which needs Redis 7.0 or later)"
+                        ),
+                    }
+                }
+                error => error,
+            })?;
         Ok(match previous.as_deref() {
             None => Claim::Fresh(token),
+            // Our own token: a first try that ran before its connection dropped, then the retry.
+            Some(held) if held == token_text(token) => Claim::Fresh(token),
             Some(DONE) => Claim::Done,
             Some(_) => Claim::InProgress,
         })

@@ -39,6 +39,7 @@ pub struct SignOptions<'a> {
 pub struct SignedHeaders(Vec<(&'static str, String)>);
 
 impl SignedHeaders {
+    /// Each `(name, value)` pair, in the order a sender writes them.
     pub fn iter(&self) -> impl Iterator<Item = (&'static str, &str)> {
         self.0.iter().map(|(name, value)| (*name, value.as_str()))
     }
@@ -48,6 +49,7 @@ impl SignedHeaders {
         self.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v)
     }
 
+    /// The pairs by value, in the same order.
     pub fn into_vec(self) -> Vec<(&'static str, String)> {
         self.0
     }
@@ -81,6 +83,7 @@ impl Signer {
         Ok(Signer { scheme, keys: secret::keys(scheme, &secrets)? })
     }
 
+    /// The scheme it signs for.
     pub fn scheme(&self) -> Scheme {
         self.scheme
     }

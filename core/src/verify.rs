@@ -1,4 +1,4 @@
-//! The verifier: the exact rules and order of checks of SPEC §3 and §4 (and `docs/DECISIONS.md`).
+//! The verifier: the exact rules and order of checks of SPEC §3 and §4 (and `core/DECISIONS.md`).
 
 use std::fmt::{self, Write as _};
 
@@ -108,9 +108,14 @@ pub struct VerifiedSignature<'h> {
 /// A verified, parsed delivery.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Verified {
+    /// The parsed envelope (Anchor) or body (Standard Webhooks).
     pub event: Event,
+    /// Index of the first configured secret that matched, so you can see when an old one stops being used.
     pub matched_secret: usize,
+    /// The signed timestamp, unix seconds.
     pub timestamp: u64,
+    /// `Anchor-Delivery-Id` (Anchor; `None` when the header is absent) or `webhook-id` (Standard Webhooks;
+    /// always set).
     pub delivery_id: Option<String>,
 }
 
@@ -127,7 +132,8 @@ struct Signed<'h> {
 impl Verifier {
     /// A verifier for `scheme` with its default tolerance and the 1 MiB body limit.
     ///
-    /// Fails with `invalid_secret` when the list is empty or a secret is unusable (see the README).
+    /// Fails with `invalid_secret` when the list is empty or a secret is unusable (the rules are under
+    /// "Secrets" in [`decisions`](crate::decisions)).
     pub fn new<I, S>(scheme: Scheme, secrets: I) -> Result<Verifier, Error>
     where
         I: IntoIterator<Item = S>,
@@ -164,14 +170,17 @@ impl Verifier {
         self
     }
 
+    /// The scheme it verifies.
     pub fn scheme(&self) -> Scheme {
         self.scheme
     }
 
+    /// The two-sided timestamp tolerance, in seconds.
     pub fn tolerance(&self) -> u64 {
         self.tolerance
     }
 
+    /// The largest body accepted, in bytes.
     pub fn max_body_bytes(&self) -> usize {
         self.max_body_bytes
     }

@@ -76,28 +76,67 @@ fn completed_ids_stay_done_until_the_ttl() {
 }
 
 #[test]
-fn a_full_store_evicts_expired_entries_first_and_never_forgets_a_live_one() {
+fn a_full_store_evicts_expired_entries_first_then_the_oldest_completed_never_a_live_claim() {
     let store = MemoryStore::new(3, Duration::from_secs(60)).unwrap();
-    for id in ["a", "b"] {
-        let token = fresh(store.claim(id, LEASE, NOW_MS).unwrap());
-        assert!(store.complete(id, token, NOW_MS).unwrap());
+    for (id, at) in [("a", NOW_MS), ("b", NOW_MS + 1)] {
+        let token = fresh(store.claim(id, LEASE, at).unwrap());
+        assert!(store.complete(id, token, at).unwrap());
     }
-    fresh(store.claim("c", LEASE, NOW_MS).unwrap());
-    let full = store.claim("d", LEASE, NOW_MS + 1).unwrap_err();
+    fresh(store.claim("c", LEASE, NOW_MS + 2).unwrap());
+    // Full: `c`'s lease is live, nothing has expired, so the oldest completed id (`a`) makes room.
+    fresh(store.claim("d", LEASE, NOW_MS + 3).unwrap());
+    assert_eq!(store.len(), 3);
+    assert_eq!(store.claim("b", LEASE, NOW_MS + 3).unwrap(), Claim::Done);
+    assert_eq!(store.claim("c", LEASE, NOW_MS + 3).unwrap(), Claim::InProgress);
+    // Once `c`'s lease has expired, it goes before any completed id.
+    fresh(store.claim("e", LEASE, NOW_MS + 502).unwrap());
+    assert_eq!(store.claim("b", LEASE, NOW_MS + 502).unwrap(), Claim::Done);
+    assert_eq!(store.len(), 3);
+}
+
+#[test]
+fn a_store_full_of_live_claims_refuses_a_new_one() {
+    let store = MemoryStore::new(2, Duration::from_secs(60)).unwrap();
+    fresh(store.claim("a", LEASE, NOW_MS).unwrap());
+    fresh(store.claim("b", LEASE, NOW_MS).unwrap());
+    let full = store.claim("c", LEASE, NOW_MS + 1).unwrap_err();
     assert_eq!(full.code(), ErrorCode::StoreUnavailable);
     assert_eq!(full.http_status(), 503);
     // Option names differ by language (max_entries, maxEntries, MaxEntries): the message names none.
     assert_eq!(
         full.to_string(),
-        "dedupe store unavailable: the memory store holds 3 live ids, its limit; raise its maximum number of \
-         entries or use a shared store; answer 503 so the sender retries"
+        "dedupe store unavailable: the memory store is full of claims in progress (maximum entries: 2); raise \
+         its maximum number of entries or use a shared store; answer 503 so the sender retries"
     );
-    // The completed ids are still remembered: refusing was right.
-    assert_eq!(store.claim("a", LEASE, NOW_MS + 1).unwrap(), Claim::Done);
-    // Once `c`'s lease expires it is evicted to make room; `a` and `b` stay.
-    fresh(store.claim("d", LEASE, NOW_MS + 500).unwrap());
-    assert_eq!(store.len(), 3);
-    assert_eq!(store.claim("b", LEASE, NOW_MS + 500).unwrap(), Claim::Done);
+    assert_eq!(store.claim("a", LEASE, NOW_MS + 1).unwrap(), Claim::InProgress);
+    fresh(store.claim("c", LEASE, NOW_MS + 500).unwrap());
+}
+
+#[test]
+fn the_default_store_keeps_taking_events_at_any_rate() {
+    // 100 000 ids per 24 h is 1.16 events per second; at 10 per second the oldest completed ids make room.
+    let store = MemoryStore::default();
+    for n in 0..250_000u64 {
+        let (id, at) = (format!("evt_{n}"), NOW_MS + n * 100);
+        let token = fresh(store.claim(&id, LEASE, at).unwrap());
+        assert!(store.complete(&id, token, at).unwrap());
+    }
+    assert_eq!(store.len(), 100_000);
+    let last = NOW_MS + 250_000 * 100;
+    assert_eq!(store.claim("evt_249999", LEASE, last).unwrap(), Claim::Done);
+    assert_eq!(store.claim("evt_150000", LEASE, last).unwrap(), Claim::Done);
+    fresh(store.claim("evt_149999", LEASE, last).unwrap());
+}
+
+#[test]
+fn completing_after_the_lease_ended_records_the_id_done_unless_another_worker_claimed_it() {
+    let store = MemoryStore::new(1, Duration::from_secs(60)).unwrap();
+    let slow = fresh(store.claim("slow", LEASE, NOW_MS).unwrap());
+    // The lease ends, and another id's claim evicts the expired entry: no record of `slow` is left.
+    let other = fresh(store.claim("other", LEASE, NOW_MS + 600).unwrap());
+    assert!(store.release("other", other, NOW_MS + 600).unwrap());
+    assert!(store.complete("slow", slow, NOW_MS + 700).unwrap());
+    assert_eq!(store.claim("slow", LEASE, NOW_MS + 800).unwrap(), Claim::Done);
 }
 
 #[test]
@@ -112,7 +151,6 @@ fn eviction_stays_right_after_many_claims_of_the_same_ids() {
     let token = fresh(store.claim("a", LEASE, NOW_MS + 1_000).unwrap());
     assert!(store.complete("a", token, NOW_MS + 1_000).unwrap());
     fresh(store.claim("b", LEASE, NOW_MS + 1_000).unwrap());
-    assert_eq!(store.claim("c", LEASE, NOW_MS + 1_001).unwrap_err().code(), ErrorCode::StoreUnavailable);
     // `b`'s lease ends: it makes room; `a` (completed, 60 s) stays, though its lease time passed too.
     fresh(store.claim("c", LEASE, NOW_MS + 1_000 + LEASE.as_millis() as u64).unwrap());
     assert_eq!(store.claim("a", LEASE, NOW_MS + 2_000 + LEASE.as_millis() as u64).unwrap(), Claim::Done);
@@ -230,6 +268,50 @@ fn handler_failure_releases_so_the_retry_is_processed_exactly_once() {
         receiver.handle(&headers, &body, NOW_MS + 15_000, |_| -> Result<(), &str> { panic!("ran twice") });
     assert_eq!((duplicate.kind(), duplicate.http_status()), ("duplicate", 200));
     assert_eq!(runs.load(Ordering::SeqCst), 2);
+}
+
+#[test]
+fn a_handler_that_panics_has_its_claim_released_so_the_retry_is_processed() {
+    let receiver = receiver(MemoryStore::default());
+    let (headers, body) = delivery("evt_panic");
+    let panicked = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        receiver.handle(&headers, &body, NOW_MS, |_| -> Result<(), ()> { panic!("handler bug") })
+    }));
+    assert_eq!(panicked.unwrap_err().downcast_ref::<&str>(), Some(&"handler bug"));
+    // Not `in_progress` for the rest of the lease: the retry runs the handler.
+    let retried = receiver.handle(&headers, &body, NOW_MS + 1, |_| Ok::<(), ()>(()));
+    assert_eq!((retried.kind(), retried.http_status()), ("processed", 200));
+}
+
+#[test]
+fn a_claim_guard_dropped_unfinished_releases_the_claim() {
+    let receiver = receiver(MemoryStore::default());
+    let (headers, body) = delivery("evt_cancelled");
+    let Reception::Fresh(claimed) = receiver.receive(&headers, &body, NOW_MS).unwrap() else {
+        panic!("not fresh")
+    };
+    let guard = receiver.guard(claimed, NOW_MS);
+    assert_eq!(guard.verified().event.id(), "evt_cancelled");
+    assert!(matches!(receiver.receive(&headers, &body, NOW_MS + 1).unwrap(), Reception::InProgress(_)));
+    drop(guard); // an async handler's future, dropped when the sender hung up
+    let Reception::Fresh(claimed) = receiver.receive(&headers, &body, NOW_MS + 2).unwrap() else {
+        panic!("the dropped guard kept the claim")
+    };
+    let outcome = receiver.guard(claimed, NOW_MS + 2).finish(Ok::<(), ()>(()), NOW_MS + 3);
+    assert_eq!((outcome.kind(), outcome.http_status()), ("processed", 200));
+    assert!(matches!(receiver.receive(&headers, &body, NOW_MS + 4).unwrap(), Reception::Duplicate(_)));
+}
+
+#[test]
+fn receivers_sharing_a_store_clone_and_their_debug_shows_no_event_ids() {
+    let first = receiver(std::sync::Arc::new(MemoryStore::default()));
+    let second = first.clone();
+    let (headers, body) = delivery("evt_shared");
+    assert_eq!(first.handle(&headers, &body, NOW_MS, |_| Ok::<(), ()>(())).kind(), "processed");
+    assert_eq!(second.handle(&headers, &body, NOW_MS + 1, |_| Ok::<(), ()>(())).kind(), "duplicate");
+    let debug = format!("{first:?}");
+    assert!(debug.contains("MemoryStore { len: 1, max_entries: 100000, ttl: 86400s, .. }"), "{debug}");
+    assert!(!debug.contains("evt_shared"), "{debug}");
 }
 
 #[test]

@@ -17,7 +17,7 @@ The official Standard Webhooks vector is hard-coded and the generator asserts th
 reproduces it. Output is deterministic: no randomness, no clock.
 
 Before writing anything the generator also replays every case through ``oracle_*`` below, a small,
-deliberately naive Python reading of docs/DECISIONS.md, and refuses to write if an expectation disagrees
+deliberately naive Python reading of core/DECISIONS.md, and refuses to write if an expectation disagrees
 with it or if a rejection case could legitimately fail in more than one way at the same stage. The
 oracle is a consistency guard for this file, not a reference implementation.
 """
@@ -1153,7 +1153,7 @@ def secret_cases():
 
 
 # --------------------------------------------------------------------------------------------------
-# Oracle: a naive reading of docs/DECISIONS.md used only to validate the expectations above
+# Oracle: a naive reading of core/DECISIONS.md used only to validate the expectations above
 # --------------------------------------------------------------------------------------------------
 
 class Reject(Exception):
