@@ -5,8 +5,11 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use axum::body::Bytes;
-use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::extract::path::ErrorKind as PathErrorKind;
+use axum::extract::rejection::{BytesRejection, PathRejection};
+use axum::extract::{DefaultBodyLimit, FromRequest, FromRequestParts, Path, Query, Request, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -18,6 +21,11 @@ use crate::store::{DeliveryFilter, DeliveryRow, DeliveryStatus, WebhookRow};
 
 /// The header carrying the API key.
 pub const API_KEY_HEADER: &str = "anchor-api-key";
+
+/// The largest request body the API reads (axum's default, made explicit); a larger one is answered 413
+/// in the error shape. An event is still refused (413) when its envelope is over the 64 KB cap once
+/// `output.value` is truncated, so this only bounds what is read.
+pub const MAX_REQUEST_BODY_BYTES: usize = 2 * 1024 * 1024;
 
 #[derive(Clone, Debug)]
 struct AppState {
@@ -37,8 +45,64 @@ pub fn router(sender: Arc<Sender>, api_keys: &[String]) -> Router {
         .route("/v1/webhooks/{id}/test", post(test))
         .route("/v1/webhooks/{id}/events", get(events))
         .route("/v1/events", post(publish))
+        // After the routes: it applies to the routes registered so far. axum still sets `Allow`.
+        .method_not_allowed_fallback(method_not_allowed)
         .fallback(|| async { ApiError::not_found("route") })
+        .layer(DefaultBodyLimit::max(MAX_REQUEST_BODY_BYTES))
         .with_state(state)
+}
+
+/// 405 for a known route with a method it does not serve, in the error shape (axum adds `Allow`).
+async fn method_not_allowed(method: Method, uri: Uri) -> ApiError {
+    ApiError::new(405, format!("method {method} is not allowed on {}", uri.path()))
+}
+
+/// The raw request body, with axum's rejections (over [`MAX_REQUEST_BODY_BYTES`], a broken stream) in
+/// the error shape.
+struct Body(Bytes);
+
+impl<S: Send + Sync> FromRequest<S> for Body {
+    type Rejection = ApiError;
+
+    async fn from_request(request: Request, state: &S) -> Result<Body, ApiError> {
+        Bytes::from_request(request, state).await.map(Body).map_err(|rejection: BytesRejection| {
+            if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                ApiError::new(
+                    413,
+                    format!(
+                        "the request body is over the API's limit of {} MiB ({MAX_REQUEST_BODY_BYTES} bytes)",
+                        MAX_REQUEST_BODY_BYTES / (1024 * 1024)
+                    ),
+                )
+            } else {
+                ApiError::new(rejection.status().as_u16(), rejection.body_text())
+            }
+        })
+    }
+}
+
+/// The `{id}` of a webhook route; a segment that is not valid percent-encoded UTF-8 is a 400 in the
+/// error shape.
+struct WebhookId(String);
+
+impl<S: Send + Sync> FromRequestParts<S> for WebhookId {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<WebhookId, ApiError> {
+        Path::<String>::from_request_parts(parts, state).await.map(|Path(id)| WebhookId(id)).map_err(
+            |rejection: PathRejection| {
+                let message = match &rejection {
+                    PathRejection::FailedToDeserializePathParams(error)
+                        if matches!(error.kind(), PathErrorKind::InvalidUtf8InPathParam { .. }) =>
+                    {
+                        "invalid webhook id: the path segment is not UTF-8 once percent-decoded".to_owned()
+                    }
+                    _ => format!("invalid webhook id: {}", rejection.body_text()),
+                };
+                ApiError::new(rejection.status().as_u16(), message)
+            },
+        )
+    }
 }
 
 impl IntoResponse for ApiError {
@@ -94,7 +158,7 @@ fn delivery_json(delivery: &DeliveryRow) -> Value {
     })
 }
 
-async fn create(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> ApiResult {
+async fn create(State(state): State<AppState>, headers: HeaderMap, Body(body): Body) -> ApiResult {
     let project = project(&state, &headers)?;
     let (webhook, secret) = state.sender.create_webhook(&project, json_body::<NewWebhook>(&body)?)?;
     Ok((StatusCode::CREATED, Json(webhook_json(&webhook, Some(&secret)))).into_response())
@@ -107,7 +171,7 @@ async fn list(State(state): State<AppState>, headers: HeaderMap) -> ApiResult {
     Ok(Json(json!({ "webhooks": webhooks })).into_response())
 }
 
-async fn show(State(state): State<AppState>, headers: HeaderMap, Path(id): Path<String>) -> ApiResult {
+async fn show(State(state): State<AppState>, headers: HeaderMap, WebhookId(id): WebhookId) -> ApiResult {
     let project = project(&state, &headers)?;
     Ok(Json(webhook_json(&state.sender.webhook(&project, &id)?, None)).into_response())
 }
@@ -115,21 +179,21 @@ async fn show(State(state): State<AppState>, headers: HeaderMap, Path(id): Path<
 async fn update(
     State(state): State<AppState>,
     headers: HeaderMap,
-    Path(id): Path<String>,
-    body: Bytes,
+    WebhookId(id): WebhookId,
+    Body(body): Body,
 ) -> ApiResult {
     let project = project(&state, &headers)?;
     let webhook = state.sender.update_webhook(&project, &id, json_body::<WebhookPatch>(&body)?)?;
     Ok(Json(webhook_json(&webhook, None)).into_response())
 }
 
-async fn remove(State(state): State<AppState>, headers: HeaderMap, Path(id): Path<String>) -> ApiResult {
+async fn remove(State(state): State<AppState>, headers: HeaderMap, WebhookId(id): WebhookId) -> ApiResult {
     let project = project(&state, &headers)?;
     state.sender.delete_webhook(&project, &id)?;
     Ok(Json(json!({ "ok": true })).into_response())
 }
 
-async fn rotate(State(state): State<AppState>, headers: HeaderMap, Path(id): Path<String>) -> ApiResult {
+async fn rotate(State(state): State<AppState>, headers: HeaderMap, WebhookId(id): WebhookId) -> ApiResult {
     let project = project(&state, &headers)?;
     let (webhook, secret) = state.sender.rotate_secret(&project, &id)?;
     Ok(Json(webhook_json(&webhook, Some(&secret))).into_response())
@@ -143,8 +207,8 @@ struct TestRequest {
 async fn test(
     State(state): State<AppState>,
     headers: HeaderMap,
-    Path(id): Path<String>,
-    body: Bytes,
+    WebhookId(id): WebhookId,
+    Body(body): Body,
 ) -> ApiResult {
     let project = project(&state, &headers)?;
     let request: TestRequest = json_body(&body)?;
@@ -167,7 +231,7 @@ fn empty_object() -> Value {
 
 /// Emulator only (the provider creates events from its own activity): publishes an event of the
 /// project to every enabled webhook subscribed to its type.
-async fn publish(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> ApiResult {
+async fn publish(State(state): State<AppState>, headers: HeaderMap, Body(body): Body) -> ApiResult {
     let project = project(&state, &headers)?;
     let request: PublishRequest = json_body(&body)?;
     let published = state.sender.publish(&project, &request.event_type, request.data)?;
@@ -230,7 +294,7 @@ fn events_filter(query: EventsQuery) -> Result<DeliveryFilter, ApiError> {
 async fn events(
     State(state): State<AppState>,
     headers: HeaderMap,
-    Path(id): Path<String>,
+    WebhookId(id): WebhookId,
     query: Result<Query<EventsQuery>, axum::extract::rejection::QueryRejection>,
 ) -> ApiResult {
     let project = project(&state, &headers)?;

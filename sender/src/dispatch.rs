@@ -23,6 +23,12 @@ pub const DEFAULT_ATTEMPT_TIMEOUT: Duration = Duration::from_secs(10);
 /// The shortest attempt deadline a scaled schedule uses: long enough that a receiver on a loaded test
 /// machine is never mistaken for a slow one (a faster schedule is for fast tests, not for timeouts).
 pub const MIN_SCALED_TIMEOUT: Duration = Duration::from_secs(5);
+/// The fastest schedule `serve --time-scale` accepts: 80 s become 80 ms.
+pub const MIN_TIME_SCALE: f64 = 0.001;
+/// The slowest schedule `serve --time-scale` accepts: 80 s become about 22 hours, and the answer
+/// deadline 10 000 s. The conversions below saturate for any scale, so a library caller passing more
+/// gets a delivery that waits (practically) forever, never a panic.
+pub const MAX_TIME_SCALE: f64 = 1000.0;
 /// How long an old secret keeps signing after a rotation.
 pub const ROTATION_OVERLAP: Duration = Duration::from_secs(24 * 60 * 60);
 
@@ -51,22 +57,35 @@ impl Default for DispatchConfig {
 
 impl DispatchConfig {
     /// The provider's behaviour with the schedule scaled by `time_scale`; the attempt deadline scales
-    /// with it (10 s × scale) but never drops below [`MIN_SCALED_TIMEOUT`], so a loaded test machine does
-    /// not turn slow answers into timeouts.
+    /// with it, up or down (10 s × scale), but never drops below [`MIN_SCALED_TIMEOUT`], so a loaded test
+    /// machine does not turn slow answers into timeouts. `serve` accepts scales from [`MIN_TIME_SCALE`]
+    /// to [`MAX_TIME_SCALE`]; any other value saturates instead of panicking.
     pub fn scaled(time_scale: f64, url_policy: UrlPolicy) -> DispatchConfig {
-        let attempt_timeout = if time_scale < 1.0 {
-            DEFAULT_ATTEMPT_TIMEOUT.mul_f64(time_scale.max(0.0)).max(MIN_SCALED_TIMEOUT)
-        } else {
-            DEFAULT_ATTEMPT_TIMEOUT
-        };
+        let attempt_timeout = scale_duration(DEFAULT_ATTEMPT_TIMEOUT, time_scale).max(MIN_SCALED_TIMEOUT);
         DispatchConfig { time_scale, attempt_timeout, url_policy, ..DispatchConfig::default() }
     }
 
-    /// The delay of attempt `attempt` (1-based) after the first one, scaled.
+    /// The delay of attempt `attempt` (1-based) after the first one, scaled (saturating at
+    /// `Duration::MAX`).
     pub fn offset_of(&self, attempt: u32) -> Duration {
         let index = (attempt.max(1) as usize - 1).min(RETRY_SCHEDULE_SECS.len() - 1);
-        Duration::from_secs_f64(RETRY_SCHEDULE_SECS[index] as f64 * self.time_scale.max(0.0))
+        scale_duration(Duration::from_secs(RETRY_SCHEDULE_SECS[index]), self.time_scale)
     }
+
+    /// When attempt `attempt` (1-based) of a delivery first tried at `first_attempt_at_ms` is due, in
+    /// unix milliseconds, saturating at `i64::MAX` (a schedule too far out to express never runs).
+    pub fn due_at_ms(&self, first_attempt_at_ms: i64, attempt: u32) -> i64 {
+        let offset = i64::try_from(self.offset_of(attempt).as_millis()).unwrap_or(i64::MAX);
+        first_attempt_at_ms.saturating_add(offset)
+    }
+}
+
+/// `duration × scale`, saturating: a negative or NaN scale gives zero, an overflow `Duration::MAX`.
+fn scale_duration(duration: Duration, scale: f64) -> Duration {
+    if duration.is_zero() || scale.is_nan() || scale <= 0.0 {
+        return Duration::ZERO;
+    }
+    Duration::try_from_secs_f64(duration.as_secs_f64() * scale).unwrap_or(Duration::MAX)
 }
 
 /// How one attempt ended, and what that means for the delivery.
@@ -199,7 +218,7 @@ impl Dispatcher {
             return;
         };
         loop {
-            let wait = delivery.scheduled_at_ms - self.clock.now_ms();
+            let wait = delivery.scheduled_at_ms.saturating_sub(self.clock.now_ms());
             if wait > 0 {
                 tokio::time::sleep(Duration::from_millis(wait.unsigned_abs())).await;
             }
@@ -246,8 +265,8 @@ impl Dispatcher {
                     DeliveryStatus::Dead
                 }
                 AttemptOutcome::Retry { .. } => {
-                    let offset = self.config.offset_of(attempt + 1).as_millis() as i64;
-                    delivery.scheduled_at_ms = delivery.first_attempt_at_ms + offset;
+                    delivery.scheduled_at_ms =
+                        self.config.due_at_ms(delivery.first_attempt_at_ms, attempt + 1);
                     DeliveryStatus::Pending
                 }
             };
@@ -373,5 +392,54 @@ mod tests {
         let config = DispatchConfig { time_scale: 0.01, ..DispatchConfig::default() };
         let offsets: Vec<u128> = (1..=6).map(|attempt| config.offset_of(attempt).as_millis()).collect();
         assert_eq!(offsets, [0, 50, 150, 300, 500, 800]);
+        let config = DispatchConfig { time_scale: MAX_TIME_SCALE, ..DispatchConfig::default() };
+        let offsets: Vec<u64> = (1..=6).map(|attempt| config.offset_of(attempt).as_secs()).collect();
+        assert_eq!(offsets, [0, 5_000, 15_000, 30_000, 50_000, 80_000]);
+        assert_eq!(config.due_at_ms(1_000, 6), 1_000 + 80_000_000);
+    }
+
+    /// README and `serve --help`: `--time-scale X` multiplies the 10 s answer deadline too, up or down,
+    /// never below 5 s.
+    #[test]
+    fn the_deadline_scales_both_ways_and_never_drops_below_5_s() {
+        let policy = UrlPolicy::default();
+        let deadline = |scale: f64| DispatchConfig::scaled(scale, policy).attempt_timeout;
+        assert_eq!(deadline(1.0), Duration::from_secs(10));
+        assert_eq!(deadline(2.0), Duration::from_secs(20));
+        assert_eq!(deadline(0.8), Duration::from_secs(8));
+        assert_eq!(deadline(0.5), Duration::from_secs(5));
+        assert_eq!(deadline(0.01), MIN_SCALED_TIMEOUT);
+        assert_eq!(deadline(MIN_TIME_SCALE), MIN_SCALED_TIMEOUT);
+        assert_eq!(deadline(MAX_TIME_SCALE), Duration::from_secs(10_000));
+        assert_eq!(DispatchConfig::scaled(2.0, policy).time_scale, 2.0);
+    }
+
+    /// Scales past what `serve` accepts (a library caller can pass any f64) saturate: no panic, and a
+    /// retry too far out to express is due at `i64::MAX`, never in the past.
+    #[test]
+    fn huge_or_odd_scales_saturate_instead_of_panicking() {
+        for scale in [1e20, f64::MAX, f64::INFINITY] {
+            let config = DispatchConfig::scaled(scale, UrlPolicy::default());
+            assert_eq!(config.attempt_timeout, Duration::MAX, "{scale}");
+            assert_eq!(config.offset_of(1), Duration::ZERO, "{scale}: the first attempt is immediate");
+            assert!(config.offset_of(2) >= Duration::from_secs(u64::MAX / 2), "{scale}");
+            for attempt in 2..=6 {
+                assert_eq!(
+                    config.due_at_ms(1_716_544_084_000, attempt),
+                    i64::MAX,
+                    "{scale} attempt {attempt}"
+                );
+            }
+        }
+        // 1e17 × 5 s fits a Duration but not i64 milliseconds (the old `as i64` wrapped to the past).
+        let config = DispatchConfig::scaled(1e17, UrlPolicy::default());
+        assert_eq!(config.attempt_timeout, Duration::from_secs(1_000_000_000_000_000_000));
+        assert_eq!(config.offset_of(2), Duration::from_secs(500_000_000_000_000_000));
+        assert_eq!(config.due_at_ms(0, 2), i64::MAX);
+        for scale in [0.0, -1.0, f64::NAN, f64::NEG_INFINITY] {
+            let config = DispatchConfig::scaled(scale, UrlPolicy::default());
+            assert_eq!(config.attempt_timeout, MIN_SCALED_TIMEOUT, "{scale}");
+            assert_eq!(config.offset_of(6), Duration::ZERO, "{scale}");
+        }
     }
 }

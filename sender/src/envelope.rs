@@ -147,8 +147,9 @@ impl Envelope {
     ///
     /// If the body is over [`MAX_PAYLOAD_BYTES`] and `data.output.value` exists, that value is replaced by
     /// `"__truncated__"` and the envelope is serialized again (the flag is then `true`). If the body is
-    /// still over the cap (the bulk is elsewhere, or there is no `output.value`), it is sent as is: the
-    /// provider documents no other truncation, so the emulator performs none.
+    /// still over the cap (the bulk is elsewhere, or there is no `output.value`), it is returned as is:
+    /// the provider documents no other truncation, so none is made. The provider never sends such a
+    /// payload, so [`crate::Sender`] refuses to publish the event (413) instead of delivering it.
     pub fn to_body(&self) -> (Vec<u8>, bool) {
         let text = self.text();
         let body = self.wire_bytes(&self.data, text.clone());

@@ -21,7 +21,7 @@ pub mod store;
 pub mod url_rules;
 
 pub use clock::{Clock, OffsetClock, SystemClock};
-pub use dispatch::{DispatchConfig, RETRY_SCHEDULE_SECS};
+pub use dispatch::{DispatchConfig, MAX_TIME_SCALE, MIN_TIME_SCALE, RETRY_SCHEDULE_SECS};
 pub use server::{Emulator, DEFAULT_API_KEY};
 pub use service::{ApiError, Sender, SenderConfig};
 pub use url_rules::UrlPolicy;

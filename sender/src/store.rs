@@ -42,6 +42,15 @@ pub struct WebhookRow {
     pub deleted_at_ms: Option<i64>,
 }
 
+/// The columns a `PATCH` changes: `None` leaves that column as it is. Values are already validated.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct WebhookChanges {
+    pub url: Option<String>,
+    pub description: Option<String>,
+    pub subscribed_events: Option<Vec<String>>,
+    pub enabled: Option<bool>,
+}
+
 /// One logical delivery (one event to one webhook), updated as attempts happen.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct DeliveryRow {
@@ -270,34 +279,66 @@ impl Store {
         Ok(statement.query_row([id], webhook_from_row).optional()?)
     }
 
-    pub fn update_webhook(&self, webhook: &WebhookRow) -> StoreResult<()> {
-        self.conn()
-            .prepare_cached(
-                "UPDATE webhooks SET url = ?2, description = ?3, subscribed_events = ?4, enabled = ?5, \
-                 updated_at_ms = ?6, deleted_at_ms = ?7 WHERE id = ?1",
-            )?
-            .execute(params![
-                webhook.id,
-                webhook.url,
-                webhook.description,
-                events_json(&webhook.subscribed_events),
-                webhook.enabled,
-                webhook.updated_at_ms,
-                webhook.deleted_at_ms,
-            ])?;
-        Ok(())
+    /// Changes the columns `changes` names (and `updated_at_ms`) of a live webhook of the project, in one
+    /// statement under the storage lock, and returns the row as it now is; `None` when there is no such
+    /// webhook or it is deleted. Columns it does not name keep whatever a concurrent change wrote, and a
+    /// deleted webhook stays deleted.
+    pub fn patch_webhook(
+        &self,
+        project_id: &str,
+        id: &str,
+        changes: &WebhookChanges,
+        now_ms: i64,
+    ) -> StoreResult<Option<WebhookRow>> {
+        let conn = self.conn();
+        let mut statement = conn.prepare_cached(
+            "UPDATE webhooks SET url = COALESCE(?3, url), description = COALESCE(?4, description), \
+             subscribed_events = COALESCE(?5, subscribed_events), enabled = COALESCE(?6, enabled), \
+             updated_at_ms = ?7 WHERE project_id = ?1 AND id = ?2 AND deleted_at_ms IS NULL RETURNING *",
+        )?;
+        let events = changes.subscribed_events.as_deref().map(events_json);
+        let bound =
+            params![project_id, id, changes.url, changes.description, events, changes.enabled, now_ms];
+        Ok(statement.query_row(bound, webhook_from_row).optional()?)
     }
 
-    /// Adds a new current secret; every secret that was current so far expires at `old_expires_at_ms`.
+    /// Soft-deletes a live webhook of the project; `false` when there is no such webhook or it was
+    /// already deleted.
+    pub fn delete_webhook(&self, project_id: &str, id: &str, now_ms: i64) -> StoreResult<bool> {
+        let deleted = self
+            .conn()
+            .prepare_cached(
+                "UPDATE webhooks SET deleted_at_ms = ?3, updated_at_ms = ?3 \
+                 WHERE project_id = ?1 AND id = ?2 AND deleted_at_ms IS NULL",
+            )?
+            .execute(params![project_id, id, now_ms])?;
+        Ok(deleted > 0)
+    }
+
+    /// Rotates the secret of a live webhook of the project: adds `secret` as the current one, every
+    /// secret that was current so far expires at `old_expires_at_ms`, and `updated_at_ms` becomes
+    /// `now_ms` (no other column is written). Returns the webhook as it now is, or `None` (and changes
+    /// nothing) when there is no such webhook or it is deleted. One transaction under the storage lock.
     pub fn rotate_secret(
         &self,
+        project_id: &str,
         webhook_id: &str,
         secret: &str,
         now_ms: i64,
         old_expires_at_ms: i64,
-    ) -> StoreResult<()> {
+    ) -> StoreResult<Option<WebhookRow>> {
         let mut conn = self.conn();
         let tx = conn.transaction()?;
+        let webhook = tx
+            .prepare_cached(
+                "UPDATE webhooks SET updated_at_ms = ?3 \
+                 WHERE project_id = ?1 AND id = ?2 AND deleted_at_ms IS NULL RETURNING *",
+            )?
+            .query_row(params![project_id, webhook_id, now_ms], webhook_from_row)
+            .optional()?;
+        let Some(webhook) = webhook else {
+            return Ok(None);
+        };
         tx.prepare_cached(
             "UPDATE secrets SET expires_at_ms = ?2 WHERE webhook_id = ?1 AND expires_at_ms IS NULL",
         )?
@@ -305,7 +346,7 @@ impl Store {
         tx.prepare_cached("INSERT INTO secrets (webhook_id, secret, created_at_ms, expires_at_ms) VALUES (?1, ?2, ?3, NULL)")?
             .execute(params![webhook_id, secret, now_ms])?;
         tx.commit()?;
-        Ok(())
+        Ok(Some(webhook))
     }
 
     /// The secrets that sign a delivery at `now_ms`: the current one first, then any not yet expired.
