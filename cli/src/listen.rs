@@ -238,7 +238,7 @@ async fn serve_request(State(app): State<Arc<App>>, request: Request) -> Respons
     let outcome = tokio::task::spawn_blocking(move || {
         let mut handled = None;
         let outcome = worker.receiver.handle(&headers, &body, now_ms, |verified| {
-            handled = Some(verified.clone());
+            handled = Some(Handled { words: delivery_words(verified), id: field(verified.event.id()) });
             match &worker.forward {
                 None => Ok(()),
                 Some(forwarder) => runtime.block_on(forwarder.forward(&headers, body.clone())),
@@ -262,9 +262,23 @@ async fn serve_request(State(app): State<Arc<App>>, request: Request) -> Respons
     }
 }
 
-/// Logs the outcome (one stdout line) and builds the answer. `handled`: the delivery whose handler ran (a
-/// rejection then means the store could not record it as done).
-fn answer(outcome: &Outcome<String>, handled: Option<&Verified>) -> Response {
+/// What the log says of a delivery whose handler ran: a rejection after it means the store could not
+/// record it as done, and `Outcome::Rejected` does not carry the delivery.
+struct Handled {
+    /// [`delivery_words`].
+    words: String,
+    /// The event id, as [`field`] prints it.
+    id: String,
+}
+
+/// `<type> <id> secret=<index>`: how every stdout line names a verified delivery.
+fn delivery_words(verified: &Verified) -> String {
+    let event_type = field(verified.event.event_type().as_str());
+    format!("{event_type} {} secret={}", field(verified.event.id()), verified.matched_secret)
+}
+
+/// Logs the outcome (one stdout line) and builds the answer.
+fn answer(outcome: &Outcome<String>, handled: Option<&Handled>) -> Response {
     let status = StatusCode::from_u16(outcome.http_status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let kind = outcome.kind();
     let (verified, body) = match outcome {
@@ -291,19 +305,17 @@ fn answer(outcome: &Outcome<String>, handled: Option<&Verified>) -> Response {
             let code = error.code();
             match handled {
                 // The forward went out, and the retry forwards it again: say so, with the event.
-                Some(verified) => {
+                Some(handled) => {
                     output::print_line(&format!(
-                        "unrecorded {} {} secret={} error={} status={}",
-                        field(verified.event.event_type().as_str()),
-                        field(verified.event.id()),
-                        verified.matched_secret,
+                        "unrecorded {} error={} status={}",
+                        handled.words,
                         code.as_str(),
                         status.as_u16()
                     ));
                     output::print_error_line(&format!(
                         "unrecorded {}: the handler ran, but the store could not record the event as done \
                          ({error}); the sender's retry runs it again",
-                        field(verified.event.id())
+                        handled.id
                     ));
                 }
                 None => {
@@ -321,10 +333,7 @@ fn answer(outcome: &Outcome<String>, handled: Option<&Verified>) -> Response {
             return with_retry_after((status, Json(output::failure_json(error))).into_response());
         }
     };
-    let event_type = field(verified.event.event_type().as_str());
-    let id = field(verified.event.id());
-    let secret = verified.matched_secret;
-    output::print_line(&format!("{kind} {event_type} {id} secret={secret} status={}", status.as_u16()));
+    output::print_line(&format!("{kind} {} status={}", delivery_words(verified), status.as_u16()));
     with_retry_after((status, Json(body)).into_response())
 }
 

@@ -189,18 +189,15 @@ impl MemoryState {
     }
 
     fn insert(&mut self, id: Arc<str>, entry: Entry) {
-        let heap = if entry.holder.is_some() { &mut self.claims } else { &mut self.completed };
-        heap.push(Reverse((entry.expires_at_ms, Arc::clone(&id))));
-        self.entries.insert(id, entry);
-        if self.claims.len() + self.completed.len() > 2 * self.entries.len() + 64 {
-            let (claims, completed) = self.entries.iter().partition(|(_, entry)| entry.holder.is_some());
-            let by_expiry = |entries: Vec<(&Arc<str>, &Entry)>| -> ByExpiry {
-                entries
-                    .into_iter()
-                    .map(|(id, entry)| Reverse((entry.expires_at_ms, Arc::clone(id))))
-                    .collect()
-            };
-            (self.claims, self.completed) = (by_expiry(claims), by_expiry(completed));
+        let MemoryState { entries, claims, completed } = self;
+        push_by_expiry(claims, completed, &id, &entry);
+        entries.insert(id, entry);
+        if claims.len() + completed.len() > 2 * entries.len() + 64 {
+            claims.clear();
+            completed.clear();
+            for (id, entry) in entries.iter() {
+                push_by_expiry(claims, completed, id, entry);
+            }
         }
     }
 
@@ -239,6 +236,12 @@ impl MemoryState {
     fn held_by(&self, id: &str, token: ClaimToken) -> bool {
         self.entries.get(id).is_some_and(|entry| entry.holder == Some(token))
     }
+}
+
+/// Adds `entry` to the heap of its kind: a claim's lease end, or a completed id's TTL end.
+fn push_by_expiry(claims: &mut ByExpiry, completed: &mut ByExpiry, id: &Arc<str>, entry: &Entry) {
+    let heap = if entry.holder.is_some() { claims } else { completed };
+    heap.push(Reverse((entry.expires_at_ms, Arc::clone(id))));
 }
 
 fn deadline(now_ms: u64, duration: Duration) -> u64 {

@@ -304,12 +304,12 @@ fn token_text(token: ClaimToken) -> String {
 impl DedupeStore for RedisStore {
     fn claim(&self, id: &str, lease: Duration, _now_ms: u64) -> Result<Claim, Error> {
         let token = new_token()?;
-        let key = self.key(id);
+        let (key, held_by_us) = (self.key(id), token_text(token));
         let previous: Option<String> = self
             .with_connection(|connection| {
                 redis::cmd("SET")
                     .arg(&key)
-                    .arg(token_text(token))
+                    .arg(&held_by_us)
                     .arg("NX")
                     .arg("PX")
                     .arg(millis(lease))
@@ -330,7 +330,7 @@ impl DedupeStore for RedisStore {
         Ok(match previous.as_deref() {
             None => Claim::Fresh(token),
             // Our own token: a first try that ran before its connection dropped, then the retry.
-            Some(held) if held == token_text(token) => Claim::Fresh(token),
+            Some(held) if held == held_by_us => Claim::Fresh(token),
             Some(DONE) => Claim::Done,
             Some(_) => Claim::InProgress,
         })
