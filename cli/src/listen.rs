@@ -238,7 +238,7 @@ async fn serve_request(State(app): State<Arc<App>>, request: Request) -> Respons
     let outcome = tokio::task::spawn_blocking(move || {
         let mut handled = None;
         let outcome = worker.receiver.handle(&headers, &body, now_ms, |verified| {
-            handled = Some(Handled { words: delivery_words(verified), id: field(verified.event.id()) });
+            handled = Some(Handled { words: delivery_words(verified) });
             match &worker.forward {
                 None => Ok(()),
                 Some(forwarder) => runtime.block_on(forwarder.forward(&headers, body.clone())),
@@ -263,12 +263,11 @@ async fn serve_request(State(app): State<Arc<App>>, request: Request) -> Respons
 }
 
 /// What the log says of a delivery whose handler ran: a rejection after it means the store could not
-/// record it as done, and `Outcome::Rejected` does not carry the delivery.
+/// record it as done, and `Outcome::Rejected` does not carry the delivery (its error names the event id,
+/// but the stdout line names every delivery by its [`delivery_words`]).
 struct Handled {
     /// [`delivery_words`].
     words: String,
-    /// The event id, as [`field`] prints it.
-    id: String,
 }
 
 /// `<type> <id> secret=<index>`: how every stdout line names a verified delivery.
@@ -312,11 +311,8 @@ fn answer(outcome: &Outcome<String>, handled: Option<&Handled>) -> Response {
                         code.as_str(),
                         status.as_u16()
                     ));
-                    output::print_error_line(&format!(
-                        "unrecorded {}: the handler ran, but the store could not record the event as done \
-                         ({error}); the sender's retry runs it again",
-                        handled.id
-                    ));
+                    // The core's message names the event and says that its handler ran.
+                    output::print_error_line(&format!("unrecorded: {error}"));
                 }
                 None => {
                     output::print_line(&format!(

@@ -715,9 +715,9 @@ fn listen_reports_a_handled_delivery_the_store_could_not_record() {
         "unrecorded task.completed evt_unrecorded secret=0 error=store_unavailable status=503"
     );
     forwarder.wait_stderr_contains(
-        "unrecorded evt_unrecorded: the handler ran, but the store could not record the event as done (dedupe \
-         store unavailable: redis: connection refused; answer 503 so the sender retries); the sender's retry \
-         runs it again\n",
+        "unrecorded: dedupe store unavailable: the handler of event evt_unrecorded ran, but recording the event \
+         as done failed (redis: connection refused); a retry once the claim's lease has ended runs the handler \
+         again; answer 503 so the sender retries\n",
     );
 }
 

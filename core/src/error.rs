@@ -323,16 +323,23 @@ impl fmt::Display for Error {
             Error::TimestampMismatch => f.write_str(
                 "timestamp mismatch: the `Anchor-Timestamp` header and the signature's `t=` differ",
             ),
-            Error::TimestampTooOld { skew, tolerance } => write!(
-                f,
-                "timestamp too old: signed {skew} s before now, tolerance is {tolerance} s \
-                 (a replay, a delayed retry, or this server's clock is fast?)"
-            ),
-            Error::TimestampTooNew { skew, tolerance } => write!(
-                f,
-                "timestamp too new: signed {skew} s after now, tolerance is {tolerance} s \
-                 (this server's clock is slow? check NTP)"
-            ),
+            Error::TimestampTooOld { skew, tolerance } => {
+                write!(f, "timestamp too old: signed {skew} s before now, tolerance is {tolerance} s ")?;
+                f.write_str(if *skew >= MILLISECONDS_AS_SECONDS_SKEW {
+                    "(`now` looks like unix milliseconds: verification takes unix seconds)"
+                } else {
+                    "(a replay, a delayed retry, or this server's clock is fast?)"
+                })
+            }
+            Error::TimestampTooNew { skew, tolerance } => {
+                write!(f, "timestamp too new: signed {skew} s after now, tolerance is {tolerance} s ")?;
+                f.write_str(if *skew >= DECADES {
+                    "(`now` is decades behind: seconds passed where milliseconds are expected? A Receiver \
+                     and the dedupe stores take unix milliseconds, verification takes unix seconds)"
+                } else {
+                    "(this server's clock is slow? check NTP)"
+                })
+            }
             Error::NoSignature { header } => {
                 write!(f, "no signature: `{header}` carries no `v1` signature")
             }
@@ -368,6 +375,14 @@ impl fmt::Display for Error {
     }
 }
 
+/// A skew no clock error explains: `now` in unix milliseconds read as seconds is at least this far ahead
+/// of any timestamp of the last 3 000 years.
+const MILLISECONDS_AS_SECONDS_SKEW: u64 = 100_000_000_000;
+
+/// Ten years: a timestamp this far ahead of `now` means a `now` in the wrong unit (seconds divided by a
+/// thousand again lands in 1970), not a slow clock.
+const DECADES: u64 = 10 * 365 * 24 * 60 * 60;
+
 impl std::error::Error for Error {}
 
 #[cfg(test)]
@@ -384,6 +399,39 @@ mod tests {
             assert_eq!(ErrorCode::from_str_code(code.as_str()), Some(*code));
         }
         assert_eq!(ErrorCode::from_str_code("nope"), None);
+    }
+
+    #[test]
+    fn a_clock_in_the_wrong_unit_is_named_instead_of_blaming_the_clock() {
+        use crate::{sign, MemoryStore, Receiver, Scheme, Verifier};
+        let now_s = 1_779_625_085;
+        let body = br#"{"id":"evt_1","type":"task.completed","created":"2026-05-24T12:18:05Z","data":{}}"#;
+        let headers = sign(Scheme::Anchor, ["s3cret"], body, now_s).unwrap().into_vec();
+        let verifier = Verifier::anchor(["s3cret"]).unwrap();
+        let message = |now| verifier.verify(&headers, body, now).unwrap_err().to_string();
+        assert_eq!(
+            message(now_s * 1000),
+            "timestamp too old: signed 1777845459915 s before now, tolerance is 120 s (`now` looks like unix \
+             milliseconds: verification takes unix seconds)"
+        );
+        assert_eq!(
+            message(now_s + 121),
+            "timestamp too old: signed 121 s before now, tolerance is 120 s (a replay, a delayed retry, or this \
+             server's clock is fast?)"
+        );
+        assert_eq!(
+            message(now_s - 121),
+            "timestamp too new: signed 121 s after now, tolerance is 120 s (this server's clock is slow? check NTP)"
+        );
+        // Seconds handed to a Receiver, which takes milliseconds: 1970 as the verifier sees it.
+        let receiver = Receiver::new(verifier.clone(), MemoryStore::default());
+        let error = receiver.receive(&headers, body, now_s).map(|_| ()).unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "timestamp too new: signed 1777845460 s after now, tolerance is 120 s (`now` is decades behind: \
+             seconds passed where milliseconds are expected? A Receiver and the dedupe stores take unix \
+             milliseconds, verification takes unix seconds)"
+        );
     }
 
     #[test]

@@ -118,7 +118,8 @@ pub enum Outcome<E> {
     InProgress(Verified),
     /// Verification or the store failed. Before the handler, which did not run; or after it succeeded,
     /// when the store could not record the id as done (`store_unavailable`, 503: the sender's retry runs
-    /// the handler again, the safe side of at-least-once).
+    /// the handler again, the safe side of at-least-once); that error's message then names the event and
+    /// says its handler ran.
     Rejected(Error),
     /// The handler failed; the claim was released so the sender's retry is processed.
     HandlerFailed {
@@ -133,10 +134,21 @@ pub enum Outcome<E> {
 /// `claim_lost`, so they all say the same.
 pub fn claim_lost_warning(event_id: &str, lease: Duration) -> String {
     format!(
-        "anchor-webhooks: claim lost: the handler of event {event_id} outlasted its {} lease and the claim \
+        "anchor-webhooks: claim lost: the handler of event {} outlasted its {} lease and the claim \
          was gone when it finished (another delivery may have run it too); choose a lease longer than the handler",
+        shown(event_id),
         duration_text(lease)
     )
+}
+
+/// An event id as log text: as it is when it is plain ASCII, escaped and quoted otherwise, so an id (the
+/// sender's text) never breaks a log line in two.
+fn shown(event_id: &str) -> std::borrow::Cow<'_, str> {
+    if !event_id.is_empty() && event_id.bytes().all(|b| b.is_ascii_graphic()) {
+        event_id.into()
+    } else {
+        format!("{event_id:?}").into()
+    }
 }
 
 /// Seconds a sender should wait before retrying an in-progress delivery (`Retry-After`).
@@ -180,9 +192,24 @@ impl<E> Outcome<E> {
     ) -> Outcome<E> {
         match (result, ended) {
             (Ok(()), Ok(held)) => Outcome::Processed { verified, claim_lost: !held },
-            (Ok(()), Err(error)) => Outcome::Rejected(error),
+            (Ok(()), Err(error)) => Outcome::Rejected(unrecorded(verified.event.id(), error)),
             (Err(error), _) => Outcome::HandlerFailed { verified, error },
         }
+    }
+}
+
+/// The store's failure to record `event_id` as done, told as such: `Outcome::Rejected` does not carry the
+/// delivery, so the message is the only place a log can learn which event's handler ran unrecorded.
+fn unrecorded(event_id: &str, error: Error) -> Error {
+    match error {
+        Error::StoreUnavailable { reason } => Error::StoreUnavailable {
+            reason: format!(
+                "the handler of event {} ran, but recording the event as done failed ({reason}); a retry \
+                 once the claim's lease has ended runs the handler again",
+                shown(event_id)
+            ),
+        },
+        other => other,
     }
 }
 

@@ -395,8 +395,26 @@ fn ending_a_claim_decides_the_answer_the_same_way_for_every_store() {
     assert_eq!((lost.kind(), lost.http_status()), ("processed", 200));
     // The handler ran but its completion was not recorded: 503, so the sender retries (at-least-once).
     let unrecorded = Outcome::after_handler(verified(), Ok::<(), &str>(()), down());
-    assert!(matches!(&unrecorded, Outcome::Rejected(e) if e.code() == ErrorCode::StoreUnavailable));
+    let Outcome::Rejected(error) = &unrecorded else { panic!("{unrecorded:?}") };
+    assert_eq!(error.code(), ErrorCode::StoreUnavailable);
+    // The outcome drops the delivery, so the message names the event whose handler ran.
+    assert_eq!(
+        error.to_string(),
+        "dedupe store unavailable: the handler of event evt_end ran, but recording the event as done failed \
+         (down); a retry once the claim's lease has ended runs the handler again; answer 503 so the sender \
+         retries"
+    );
     assert_eq!(unrecorded.http_status(), 503);
+    // An id that would break a log line is quoted and escaped, in this message and in the claim-lost one.
+    let (headers, body) = delivery(r"evt\nforged line"); // JSON text: the id holds a line feed
+    let odd = Verifier::anchor([SECRET]).unwrap().verify(&headers, &body, NOW_S).unwrap();
+    let Outcome::Rejected(error) = Outcome::after_handler(odd, Ok::<(), &str>(()), down()) else { panic!() };
+    assert!(error.to_string().contains(r#"the handler of event "evt\nforged line" ran"#), "{error}");
+    let warning = anchor_webhooks::claim_lost_warning("evt\nforged line", Duration::from_secs(30));
+    assert!(
+        warning.contains(r#"the handler of event "evt\nforged line" outlasted its 30 s lease"#),
+        "{warning}"
+    );
     // A failed release is ignored: the lease expires by itself.
     for ended in [Ok(true), Ok(false), down()] {
         let failed = Outcome::after_handler(verified(), Err("boom"), ended);
