@@ -4,7 +4,8 @@ mod common;
 
 use std::time::Duration;
 
-use common::{assert_error, closed_port, EmulatorBuilder, ReceiverBuilder, KEY};
+use anchor_webhooks_sender::clock::parse_rfc3339;
+use common::{assert_error, EmulatorBuilder, ReceiverBuilder, KEY};
 use serde_json::{json, Value};
 
 const EVENT: &str = "task.completed";
@@ -383,28 +384,80 @@ async fn soft_delete_hides_the_webhook_and_keeps_its_history() {
     emulator.shutdown().await;
 }
 
-/// A retry still pending when its webhook is deleted is not attempted: it ends `failed`.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn deleting_a_webhook_cancels_its_pending_retries() {
-    // time_scale 1.0: the first retry is due 5 s after the first attempt. Seeing the failed first attempt
-    // and deleting must both happen in that window; 500 ms (time_scale 0.1) was too short on a loaded
-    // machine. The cancelled retry is noticed when it comes due, so the final row comes after about 5 s.
+/// How a test takes a webhook out of service while one of its retries is pending.
+#[derive(Clone, Copy, Debug)]
+enum Removal {
+    Disable,
+    Delete,
+}
+
+/// A retry still pending when its webhook is disabled or deleted is not attempted: the delivery ends
+/// `failed`, and its row describes the attempt that was not sent, not the one before it. The first
+/// attempt got a 302 (retried); the final row must not show that 302 as if the cancelled attempt had
+/// received it. `attempt` stays the last attempt made, and every attempt made is kept internally.
+async fn a_pending_retry_ends_failed_without_the_previous_answer(removal: Removal) {
+    // time_scale 1.0: the retry is due 5 s after the first attempt. Seeing the retried first attempt and
+    // removing the webhook must both happen in that window; 500 ms (time_scale 0.1) was too short on a
+    // loaded machine. The cancelled retry is noticed when it comes due, so the final row comes after 5 s.
     let emulator = EmulatorBuilder::new().time_scale(1.0).start().await;
     let api = emulator.api();
-    let down = closed_port();
-    let (id, _) = api.create(&down.url(), &[EVENT]).await;
-    api.publish(EVENT, json!({})).await;
-    api.wait_rows(&id, "first attempt failed", Duration::from_secs(5), |rows| {
-        rows.len() == 1
-            && rows[0]["status"] == "pending"
-            && rows[0]["attempt"] == 1
-            && rows[0]["error_message"].is_string()
-    })
-    .await;
-    assert_eq!(api.delete(&format!("/v1/webhooks/{id}")).await.0, 200);
-    let rows = api.wait_final(&id, 1, Duration::from_secs(15)).await;
-    assert_eq!(rows[0]["status"], "failed", "{:?}", rows[0]);
-    assert_eq!(rows[0]["attempt"], 1, "no attempt after the delete: {:?}", rows[0]);
-    assert!(rows[0]["error_message"].as_str().unwrap().contains("deleted"), "{:?}", rows[0]);
+    let receiver = ReceiverBuilder::new().always(302).start().await;
+    let (id, _) = api.create(&receiver.url(), &[EVENT]).await;
+    let event_id = api.publish(EVENT, json!({})).await["external_event_id"].as_str().unwrap().to_owned();
+    let pending = api
+        .wait_rows(
+            &id,
+            "the first attempt answered 302 and a retry is pending",
+            Duration::from_secs(5),
+            |rows| rows.len() == 1 && rows[0]["status"] == "pending" && rows[0]["response_status"] == 302,
+        )
+        .await
+        .remove(0);
+    assert_eq!(pending["attempt"], 1, "{pending}");
+    assert_eq!(pending["error_message"], "HTTP 302", "{pending}");
+
+    let path = format!("/v1/webhooks/{id}");
+    let (status, answer) = match removal {
+        Removal::Disable => api.patch(&path, json!({"enabled": false})).await,
+        Removal::Delete => api.delete(&path).await,
+    };
+    assert_eq!(status, 200, "{removal:?}: {answer}");
+    let row = api.wait_final(&id, 1, Duration::from_secs(15)).await.remove(0);
+
+    let why = match removal {
+        Removal::Disable => "disabled",
+        Removal::Delete => "deleted",
+    };
+    let completed_at = row["completed_at"].as_str().expect("a final row has completed_at");
+    let expected = json!({
+        "id": pending["id"],
+        "external_event_id": event_id,
+        "event_type": EVENT,
+        "status": "failed",
+        "attempt": 1,
+        "response_status": null,
+        "error_message": format!("attempt 2 was not sent: the webhook was {why}"),
+        // When the attempt that was not sent was due: the pending row already said so.
+        "scheduled_at": pending["scheduled_at"],
+        "completed_at": completed_at,
+    });
+    assert_eq!(row, expected, "{removal:?}");
+    let due_ms = parse_rfc3339(pending["scheduled_at"].as_str().unwrap()).unwrap();
+    assert!(parse_rfc3339(completed_at).unwrap() >= due_ms, "cancelled when it came due: {row}");
+
+    assert_eq!(receiver.count(), 1, "{removal:?}: nothing was sent after the first attempt");
+    let attempts = emulator.emulator.sender.store().attempts(pending["id"].as_str().unwrap()).unwrap();
+    let kept: Vec<(u32, Option<u16>)> = attempts.iter().map(|a| (a.attempt, a.response_status)).collect();
+    assert_eq!(kept, [(1, Some(302))], "{removal:?}: only the attempt made is kept");
     emulator.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn disabling_a_webhook_cancels_its_pending_retries() {
+    a_pending_retry_ends_failed_without_the_previous_answer(Removal::Disable).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deleting_a_webhook_cancels_its_pending_retries() {
+    a_pending_retry_ends_failed_without_the_previous_answer(Removal::Delete).await;
 }
