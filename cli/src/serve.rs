@@ -1,7 +1,6 @@
 //! `anchor-webhooks serve`: the local provider emulator (management API, signing, delivery with retries,
 //! delivery log) until Ctrl-C or SIGTERM.
 
-use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use anchor_webhooks_sender::{
@@ -17,8 +16,7 @@ pub(crate) struct ServeArgs {
     #[arg(long, value_name = "PORT", default_value_t = 4010)]
     port: u16,
 
-    /// The address to listen on. The default only accepts connections from this machine.
-    #[arg(long, value_name = "HOST", default_value = "127.0.0.1")]
+    #[arg(long, value_name = "HOST", default_value = "127.0.0.1", help = crate::listen::HOST_HELP)]
     host: String,
 
     /// Keep webhooks, secrets and the delivery log in this SQLite file (pending deliveries resume after a
@@ -58,13 +56,12 @@ pub(crate) fn run(args: ServeArgs) -> Result<(), Failure> {
     let config = SenderConfig { dispatch: DispatchConfig::scaled(args.time_scale, policy), db_path: args.db };
     let runtime = crate::runtime()?;
     runtime.block_on(async move {
-        let addr: SocketAddr = format!("{}:{}", args.host, args.port)
-            .parse()
-            .map_err(|_| Failure::usage(format!("--host {}: expected an IP address", args.host)))?;
+        // Bound like `listen` binds, so `--host` means the same in both commands.
+        let listener = crate::listen::bind(&args.host, args.port).await?;
         let shutdown = crate::listen::shutdown_signal()?;
-        let emulator = Emulator::start(addr, &api_keys, config)
+        let emulator = Emulator::start_on(listener, &api_keys, config)
             .await
-            .map_err(|error| Failure::runtime(format!("cannot start the emulator on {addr}: {error}")))?;
+            .map_err(|error| Failure::runtime(format!("cannot start the emulator: {error}")))?;
         output::print_line(&format!("emulator listening on {}", emulator.base_url()));
         for key in &api_keys {
             output::print_line(&format!("  api key `{key}` (header `anchor-api-key`)"));
