@@ -34,8 +34,9 @@ pub(crate) struct ServeArgs {
     #[arg(long, value_name = "X", default_value_t = 1.0, value_parser = parse_time_scale)]
     time_scale: f64,
 
-    /// Allow webhooks to target http://127.0.0.1, http://[::1] and http://localhost. Local testing only:
-    /// it is off by default and announced loudly when on.
+    /// Allow webhooks to target loopback addresses (127.0.0.0/8, ::1, localhost) over http or https, e.g.
+    /// http://127.0.0.1:3000/hook; nothing else is relaxed. Local testing only: it is off by default and
+    /// announced loudly when on.
     #[arg(long)]
     allow_insecure_localhost: bool,
 }
@@ -68,8 +69,8 @@ pub(crate) fn run(args: ServeArgs) -> Result<(), Failure> {
         }
         if policy.allow_insecure_localhost {
             output::print_error_line(
-                "WARNING: --allow-insecure-localhost is ON: webhooks may target plain-HTTP loopback URLs. \
-                 Never use this outside local testing.",
+                "WARNING: --allow-insecure-localhost is ON: webhooks may target loopback addresses \
+                 (127.0.0.0/8, ::1, localhost), over plain HTTP too. Never use this outside local testing.",
             );
         }
         shutdown.await;

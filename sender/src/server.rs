@@ -66,8 +66,8 @@ impl Emulator {
     ) -> std::io::Result<Emulator> {
         if config.dispatch.url_policy.allow_insecure_localhost {
             tracing::warn!(
-                "INSECURE: --allow-insecure-localhost is on: webhooks may target http://127.0.0.1 and \
-                 http://localhost. Use this only for local testing."
+                "INSECURE: --allow-insecure-localhost is on: webhooks may target loopback addresses \
+                 (127.0.0.0/8, ::1, localhost), over plain HTTP too. Use this only for local testing."
             );
         }
         let addr = listener.local_addr()?;

@@ -5,6 +5,7 @@ mod common;
 use std::time::Duration;
 
 use anchor_webhooks_sender::clock::parse_rfc3339;
+use anchor_webhooks_sender::UrlPolicy;
 use common::{assert_error, EmulatorBuilder, ReceiverBuilder, KEY};
 use serde_json::{json, Value};
 
@@ -304,6 +305,86 @@ async fn invalid_input_is_400() {
     );
     assert_error(&api.post("/v1/events", json!({"type": "nope.nope"})).await, 400, "publish type");
     assert_error(&api.post("/v1/events", json!({"type": EVENT, "data": [1]})).await, 400, "publish data");
+    emulator.shutdown().await;
+}
+
+/// `--allow-insecure-localhost` allows loopback targets over http or https, in any spelling (README), and
+/// an accepted URL is stored, shown and called in the normalised form the rules checked.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_local_testing_switch_allows_loopback_over_http_or_https_and_stores_the_normalised_url() {
+    let emulator = EmulatorBuilder::new().url_policy(UrlPolicy::LOCAL_TESTING).start().await;
+    let api = emulator.api();
+    for (given, stored) in [
+        ("https://0x7f000001/x", "https://127.0.0.1/x"),
+        ("http://2130706433:8080/hook", "http://127.0.0.1:8080/hook"),
+        ("https://127.0.0.1:443/a/../b", "https://127.0.0.1/b"),
+        ("http://[0:0:0:0:0:0:0:1]:8080/", "http://[::1]:8080/"),
+        ("HTTP://LocalHost:3000/Hook", "http://localhost:3000/Hook"),
+    ] {
+        let created = api.create_webhook(given, &[EVENT]).await;
+        assert_eq!(created["url"], stored, "{given}");
+        let path = format!("/v1/webhooks/{}", created["id"].as_str().unwrap());
+        assert_eq!(api.get(&path).await.1["url"], stored, "{given}: GET shows what was stored");
+        assert_eq!(api.delete(&path).await.0, 200, "{given}");
+    }
+
+    // The normalised URL is the one deliveries go to: a receiver's address in another spelling reaches it.
+    let receiver = ReceiverBuilder::new().always(200).start().await;
+    let port = receiver.addr.port();
+    let (id, _) = api.create(&format!("https://0x7f000001:{port}/hook"), &[EVENT]).await;
+    let path = format!("/v1/webhooks/{id}");
+    let (status, patched) = api.patch(&path, json!({"url": format!("http://0x7f.1:{port}/hook")})).await;
+    assert_eq!((status, &patched["url"]), (200, &json!(receiver.url())), "{patched}");
+    api.send_test(&id, EVENT).await;
+    let rows = api.wait_final(&id, 1, Duration::from_secs(10)).await;
+    assert_eq!(rows[0]["status"], "succeeded", "{:?}", rows[0]);
+    assert_eq!(receiver.count(), 1);
+
+    // Nothing but loopback is relaxed.
+    assert_eq!(
+        api.post("/v1/webhooks", json!({"url": "https://0.0.0.0/x", "subscribed_events": [EVENT]})).await,
+        (
+            400,
+            json!({
+                "error": "invalid url: blocked_ip: 0.0.0.0 is in 0.0.0.0/8 (unspecified / \"this network\"); \
+                          webhooks can only target public addresses",
+                "code": 400,
+            })
+        )
+    );
+    emulator.shutdown().await;
+}
+
+/// Without the switch, loopback is refused in every spelling and over either scheme, with the rule named.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_the_local_testing_switch_loopback_targets_are_refused() {
+    let emulator = EmulatorBuilder::new().url_policy(UrlPolicy::STRICT).start().await;
+    let api = emulator.api();
+    for (given, error) in [
+        (
+            "https://0x7f000001/x",
+            "invalid url: blocked_ip: 127.0.0.1 is in 127.0.0.0/8 (loopback); webhooks can only target public \
+             addresses",
+        ),
+        (
+            "https://[::1]/x",
+            "invalid url: blocked_ip: ::1 is in ::1 (loopback); webhooks can only target public addresses",
+        ),
+        (
+            "http://127.0.0.1:8080/hook",
+            "invalid url: https_required: webhook URLs must use https, not `http` (plain http is only accepted \
+             for loopback targets by a sender started for local testing)",
+        ),
+        (
+            "https://localhost/x",
+            "invalid url: local_hostname: localhost is a local or internal host name (localhost, *.local, \
+             *.internal, single-label names, ...) and cannot be a webhook target",
+        ),
+    ] {
+        let answer = api.post("/v1/webhooks", json!({"url": given, "subscribed_events": [EVENT]})).await;
+        assert_eq!(answer, (400, json!({"error": error, "code": 400})), "{given}");
+    }
+    assert_eq!(api.get("/v1/webhooks").await, (200, json!({"webhooks": []})), "nothing was created");
     emulator.shutdown().await;
 }
 
