@@ -182,7 +182,7 @@ fn redact(secret: &str) -> String {
 }
 
 pub(crate) fn run(args: DemoArgs) -> Result<(), Failure> {
-    // The emulator's warning about plain-HTTP loopback targets is expected here: the demo says so itself.
+    // The emulator's warning about loopback targets is expected here: the demo says so itself.
     crate::init_logging_at("error");
     crate::runtime()?.block_on(demo(args.verbose))
 }

@@ -62,8 +62,7 @@ pub(crate) struct ListenArgs {
     #[arg(long, value_name = "PORT", default_value_t = 8787)]
     port: u16,
 
-    /// The address to listen on. The default only accepts connections from this machine.
-    #[arg(long, value_name = "HOST", default_value = "127.0.0.1")]
+    #[arg(long, value_name = "HOST", default_value = "127.0.0.1", help = HOST_HELP)]
     host: String,
 
     /// The two-sided timestamp tolerance in seconds [default: 120 for anchor, 300 for standard].
@@ -169,10 +168,7 @@ pub(crate) fn run(args: ListenArgs) -> Result<(), Failure> {
 
     let runtime = crate::runtime()?;
     runtime.block_on(async move {
-        let listener =
-            tokio::net::TcpListener::bind((args.host.as_str(), args.port)).await.map_err(|error| {
-                Failure::runtime(format!("cannot listen on {}:{}: {error}", args.host, args.port))
-            })?;
+        let listener = bind(&args.host, args.port).await?;
         let address = listener.local_addr().map_err(|error| Failure::runtime(error.to_string()))?;
         let shutdown = shutdown_signal()?;
         output::print_line(&format!("listening on http://{address}{}", app.path));
@@ -184,6 +180,29 @@ pub(crate) fn run(args: ListenArgs) -> Result<(), Failure> {
             .await
             .map_err(|error| Failure::runtime(format!("the server failed: {error}")))
     })
+}
+
+/// The `--host` help of `listen` and `serve`: one text, since [`bind`] gives both the same behaviour.
+pub(crate) const HOST_HELP: &str = "The IP address (127.0.0.1, ::1 or [::1]) or host name to listen on. A \
+    name such as localhost is resolved when binding, and the first of its addresses that can be bound is \
+    used (the first output line shows it). The default only accepts connections from this machine.";
+
+/// Binds `--host` and `--port` for `listen` and `serve`: an IP address, or a name resolved now (so
+/// `localhost` works), trying each resolved address in turn. Failing is a runtime error (exit 1), the
+/// same for an unknown name as for a port in use.
+pub(crate) async fn bind(host: &str, port: u16) -> Result<tokio::net::TcpListener, Failure> {
+    tokio::net::TcpListener::bind((unbracketed(host), port))
+        .await
+        .map_err(|error| Failure::runtime(format!("cannot listen on {host}:{port}: {error}")))
+}
+
+/// `[::1]` as written in a URL is `::1`: the brackets are URL syntax, and the resolver would take them for
+/// part of a name. Anything else is left as given.
+fn unbracketed(host: &str) -> &str {
+    host.strip_prefix('[')
+        .and_then(|inner| inner.strip_suffix(']'))
+        .filter(|inner| inner.parse::<std::net::Ipv6Addr>().is_ok())
+        .unwrap_or(host)
 }
 
 /// A future that resolves on Ctrl-C (SIGINT) or SIGTERM. The handlers are installed now, before the
@@ -430,6 +449,24 @@ mod tests {
         assert_eq!(format!("{:?}", Dedupe::parse("redis://:pw@h/1").unwrap()), "Redis");
         assert!(Dedupe::parse("postgres://h").is_err());
         assert!(Dedupe::parse("").is_err());
+    }
+
+    /// `--host [::1]` binds `::1`, as `--host ::1` does; only an IPv6 address loses its brackets.
+    #[test]
+    fn host_brackets_are_dropped_around_an_ipv6_address_only() {
+        for (given, bound) in [
+            ("[::1]", "::1"),
+            ("[fe80::1]", "fe80::1"),
+            ("::1", "::1"),
+            ("127.0.0.1", "127.0.0.1"),
+            ("localhost", "localhost"),
+            ("[localhost]", "[localhost]"),
+            ("[127.0.0.1]", "[127.0.0.1]"),
+            ("[::1", "[::1"),
+            ("[]", "[]"),
+        ] {
+            assert_eq!(unbracketed(given), bound, "{given}");
+        }
     }
 
     #[test]

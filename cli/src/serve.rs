@@ -1,7 +1,6 @@
 //! `anchor-webhooks serve`: the local provider emulator (management API, signing, delivery with retries,
 //! delivery log) until Ctrl-C or SIGTERM.
 
-use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use anchor_webhooks_sender::{
@@ -17,8 +16,7 @@ pub(crate) struct ServeArgs {
     #[arg(long, value_name = "PORT", default_value_t = 4010)]
     port: u16,
 
-    /// The address to listen on. The default only accepts connections from this machine.
-    #[arg(long, value_name = "HOST", default_value = "127.0.0.1")]
+    #[arg(long, value_name = "HOST", default_value = "127.0.0.1", help = crate::listen::HOST_HELP)]
     host: String,
 
     /// Keep webhooks, secrets and the delivery log in this SQLite file (pending deliveries resume after a
@@ -36,8 +34,9 @@ pub(crate) struct ServeArgs {
     #[arg(long, value_name = "X", default_value_t = 1.0, value_parser = parse_time_scale)]
     time_scale: f64,
 
-    /// Allow webhooks to target http://127.0.0.1, http://[::1] and http://localhost. Local testing only:
-    /// it is off by default and announced loudly when on.
+    /// Allow webhooks to target loopback addresses (127.0.0.0/8, ::1, localhost) over http or https, e.g.
+    /// http://127.0.0.1:3000/hook; nothing else is relaxed. Local testing only: it is off by default and
+    /// announced loudly when on.
     #[arg(long)]
     allow_insecure_localhost: bool,
 }
@@ -58,21 +57,20 @@ pub(crate) fn run(args: ServeArgs) -> Result<(), Failure> {
     let config = SenderConfig { dispatch: DispatchConfig::scaled(args.time_scale, policy), db_path: args.db };
     let runtime = crate::runtime()?;
     runtime.block_on(async move {
-        let addr: SocketAddr = format!("{}:{}", args.host, args.port)
-            .parse()
-            .map_err(|_| Failure::usage(format!("--host {}: expected an IP address", args.host)))?;
+        // Bound like `listen` binds, so `--host` means the same in both commands.
+        let listener = crate::listen::bind(&args.host, args.port).await?;
         let shutdown = crate::listen::shutdown_signal()?;
-        let emulator = Emulator::start(addr, &api_keys, config)
+        let emulator = Emulator::start_on(listener, &api_keys, config)
             .await
-            .map_err(|error| Failure::runtime(format!("cannot start the emulator on {addr}: {error}")))?;
+            .map_err(|error| Failure::runtime(format!("cannot start the emulator: {error}")))?;
         output::print_line(&format!("emulator listening on {}", emulator.base_url()));
         for key in &api_keys {
             output::print_line(&format!("  api key `{key}` (header `anchor-api-key`)"));
         }
         if policy.allow_insecure_localhost {
             output::print_error_line(
-                "WARNING: --allow-insecure-localhost is ON: webhooks may target plain-HTTP loopback URLs. \
-                 Never use this outside local testing.",
+                "WARNING: --allow-insecure-localhost is ON: webhooks may target loopback addresses \
+                 (127.0.0.0/8, ::1, localhost), over plain HTTP too. Never use this outside local testing.",
             );
         }
         shutdown.await;

@@ -5,7 +5,7 @@ mod common;
 use common::{run, Run};
 
 use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc::{self, Receiver};
 use std::sync::{Arc, Mutex};
@@ -146,9 +146,20 @@ fn raw_request(
     headers: &[(String, String)],
     body: &[u8],
 ) -> (u16, String, String) {
-    let mut stream = TcpStream::connect(("127.0.0.1", port)).expect("connect");
+    raw_request_to(SocketAddr::from(([127, 0, 0, 1], port)), method, path, headers, body)
+}
+
+/// [`raw_request`] to any address (a server bound to a name may be on `[::1]`).
+fn raw_request_to(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    headers: &[(String, String)],
+    body: &[u8],
+) -> (u16, String, String) {
+    let mut stream = TcpStream::connect(addr).expect("connect");
     stream.set_read_timeout(Some(LINE_TIMEOUT)).expect("timeout");
-    let mut request = format!("{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n");
+    let mut request = format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n");
     for (name, value) in headers {
         request.push_str(&format!("{name}: {value}\r\n"));
     }
@@ -624,6 +635,63 @@ fn serve_delivers_to_listen() {
     }
     // The insecure switch is announced loudly.
     assert!(emulator.stderr().contains("WARNING: --allow-insecure-localhost is ON"), "{}", emulator.stderr());
+}
+
+/// `serve --host localhost`: the name is resolved when binding, as `listen --host` does; the emulator
+/// starts on a loopback address (127.0.0.1 or ::1, whichever `localhost` resolves to first here) and
+/// answers the management API there.
+#[test]
+fn serve_accepts_a_host_name_and_answers_on_loopback() {
+    let emulator = Listener::spawn("serve", &["--host", "localhost", "--port", "0"]);
+    let first = emulator.next_line();
+    let addr: SocketAddr = first
+        .strip_prefix("emulator listening on http://")
+        .and_then(|addr| addr.parse().ok())
+        .unwrap_or_else(|| panic!("unexpected first line: {first:?}"));
+    assert!(addr.ip().is_loopback(), "{first}");
+    assert_ne!(addr.port(), 0, "{first}");
+    assert_eq!(emulator.next_line(), "  api key `ak_local_test` (header `anchor-api-key`)");
+    let key = [("anchor-api-key".to_owned(), "ak_local_test".to_owned())];
+    let (status, _, body) = raw_request_to(addr, "GET", "/v1/webhooks", &key, b"");
+    assert_eq!((status, body.as_str()), (200, r#"{"webhooks":[]}"#));
+    assert_eq!(emulator.stderr(), "", "no warning without --allow-insecure-localhost");
+}
+
+/// `--host` means the same in `listen` and `serve`: one help text, and the same exit 1 and message for a
+/// name that does not resolve (`.invalid` never does, RFC 6761) or a port in use.
+#[test]
+fn listen_and_serve_bind_their_host_the_same_way() {
+    let host_help = |command: &str| {
+        let out = run(&[command, "--help"], b"");
+        assert_eq!(out.code, 0, "{out:?}");
+        let line = out.stdout.lines().find(|line| line.trim_start().starts_with("--host <HOST>"));
+        line.map(|line| line.trim_start().split_once("  ").expect("flag, then help").1.trim().to_owned())
+            .unwrap_or_else(|| panic!("{command} --help has no --host: {}", out.stdout))
+    };
+    let help = host_help("serve");
+    assert_eq!(
+        help,
+        "The IP address (127.0.0.1, ::1 or [::1]) or host name to listen on. A name such as localhost is \
+         resolved when binding, and the first of its addresses that can be bound is used (the first output \
+         line shows it). The default only accepts connections from this machine. [default: 127.0.0.1]"
+    );
+    assert_eq!(host_help("listen"), help);
+
+    let taken = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = taken.local_addr().unwrap().port().to_string();
+    for (host, port) in [("nonexistent.invalid", "0"), ("127.0.0.1", port.as_str())] {
+        let expected = format!("error: cannot listen on {host}:{port}: ");
+        for args in [
+            &["serve", "--host", host, "--port", port][..],
+            &["listen", "--secret", SECRET, "--host", host, "--port", port],
+        ] {
+            let out = run(args, b"");
+            assert_eq!(out.code, 1, "{args:?}: {out:?}");
+            assert_eq!(out.stdout, "", "{args:?}");
+            assert!(out.stderr.starts_with(&expected), "{args:?}: {out:?}");
+            assert_eq!(out.stderr.lines().count(), 1, "{args:?}: {out:?}");
+        }
+    }
 }
 
 /// A private `redis-server` on a free loopback port, stopped when dropped.

@@ -227,8 +227,15 @@ impl Dispatcher {
                 Ok(found) => {
                     let why =
                         if found.is_some_and(|w| w.deleted_at_ms.is_none()) { "disabled" } else { "deleted" };
+                    // The row now describes an attempt that was never sent: the previous attempt's answer
+                    // must not read as this one's (it stays in the attempts table). `attempt` keeps
+                    // counting attempts made, so the message names the one that was not sent.
                     delivery.status = DeliveryStatus::Failed;
-                    delivery.error_message = Some(format!("the webhook was {why} before this attempt"));
+                    delivery.response_status = None;
+                    delivery.error_message = Some(format!(
+                        "attempt {} was not sent: the webhook was {why}",
+                        delivery.attempts_made + 1
+                    ));
                     delivery.completed_at_ms = Some(self.clock.now_ms());
                     self.save(&delivery);
                     return;

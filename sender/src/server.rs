@@ -34,21 +34,44 @@ impl Emulator {
         Emulator::start_with_clock(addr, api_keys, config, Arc::new(SystemClock)).await
     }
 
+    /// [`Emulator::start`] with the clock the sender reads (tests move it).
     pub async fn start_with_clock(
         addr: SocketAddr,
         api_keys: &[String],
         config: SenderConfig,
         clock: Arc<dyn Clock>,
     ) -> std::io::Result<Emulator> {
+        let listener = TcpListener::bind(addr).await?;
+        Emulator::serve(listener, api_keys, config, clock)
+    }
+
+    /// Serves the API on a listener the caller bound: `TcpListener::bind((host, port))` accepts a host
+    /// name, resolved when binding, as `anchor-webhooks serve --host localhost` needs. Resumes unfinished
+    /// deliveries like [`Emulator::start`].
+    pub async fn start_on(
+        listener: TcpListener,
+        api_keys: &[String],
+        config: SenderConfig,
+    ) -> std::io::Result<Emulator> {
+        Emulator::serve(listener, api_keys, config, Arc::new(SystemClock))
+    }
+
+    /// Takes a listener already bound, so a port in use or an unknown host fails before the sender starts
+    /// (and resumes deliveries that nothing would then stop).
+    fn serve(
+        listener: TcpListener,
+        api_keys: &[String],
+        config: SenderConfig,
+        clock: Arc<dyn Clock>,
+    ) -> std::io::Result<Emulator> {
         if config.dispatch.url_policy.allow_insecure_localhost {
             tracing::warn!(
-                "INSECURE: --allow-insecure-localhost is on: webhooks may target http://127.0.0.1 and \
-                 http://localhost. Use this only for local testing."
+                "INSECURE: --allow-insecure-localhost is on: webhooks may target loopback addresses \
+                 (127.0.0.0/8, ::1, localhost), over plain HTTP too. Use this only for local testing."
             );
         }
-        let sender = Sender::start_with_clock(config, clock).map_err(std::io::Error::other)?;
-        let listener = TcpListener::bind(addr).await?;
         let addr = listener.local_addr()?;
+        let sender = Sender::start_with_clock(config, clock).map_err(std::io::Error::other)?;
         let app = api::router(Arc::clone(&sender), api_keys);
         let (stop, stopped) = oneshot::channel::<()>();
         let purger = Arc::clone(&sender);

@@ -44,11 +44,23 @@
 //! # Local testing
 //!
 //! [`UrlPolicy::allow_insecure_localhost`] (off by default) lets a sender started explicitly for local
-//! testing deliver to `http://127.0.0.1:PORT/...`, `http://[::1]:PORT/...` and `http://localhost:PORT/...`.
-//! It relaxes only that: the scheme may be `http` when, and only when, the host is a loopback address or the
-//! name `localhost`; loopback hosts stop being refused. Private ranges, `0.0.0.0`, metadata hosts, other
-//! local names and user-info stay refused, and [`check_resolved_addr`] then accepts loopback addresses in
-//! addition to public ones. A server enabling it should say so loudly at start-up.
+//! testing deliver to loopback targets, over `http` or `https`: `http://127.0.0.1:PORT/...`,
+//! `https://[::1]:PORT/...`, `http://localhost:PORT/...`. It relaxes only that: loopback hosts (a loopback
+//! address in any spelling, or the name `localhost`) stop being refused, and for them, and only them, the
+//! scheme may also be `http`. HTTPS stays allowed, since a local receiver with a development certificate is
+//! as legitimate a test target as a plain-HTTP one and refusing it would only push users to plain HTTP.
+//! Private ranges, `0.0.0.0`, metadata hosts, other local names and user-info stay refused, and
+//! [`check_resolved_addr`] then accepts loopback addresses in addition to public ones. A server enabling
+//! it should say so loudly at start-up.
+//!
+//! # The stored URL
+//!
+//! An accepted URL comes back in the parser's normalised form, the string the rules were checked on, and
+//! that is the one to store, show and call: scheme and host lower-cased, IP literals in their canonical
+//! form (`https://0x7f000001/x` is `https://127.0.0.1/x`, `[0:0::1]` is `[::1]`), a default port dropped,
+//! `.`/`..` path segments resolved, characters outside the URL grammar percent-encoded. Storing the input
+//! and calling it later would let any difference between two parsers reach a target these rules never
+//! saw.
 //!
 //! # Messages
 //!
@@ -75,8 +87,8 @@ pub struct UrlPolicy {
 impl UrlPolicy {
     /// The production policy: HTTPS to public hosts only. Same as `UrlPolicy::default()`.
     pub const STRICT: UrlPolicy = UrlPolicy { allow_insecure_localhost: false };
-    /// The local-testing policy: additionally allows `http://127.0.0.1:PORT`, `http://[::1]:PORT` and
-    /// `http://localhost:PORT`.
+    /// The local-testing policy: additionally allows loopback targets (`127.0.0.0/8`, `::1`, `localhost`)
+    /// over `http` or `https`, e.g. `http://127.0.0.1:PORT`, `https://[::1]:PORT`, `http://localhost:PORT`.
     pub const LOCAL_TESTING: UrlPolicy = UrlPolicy { allow_insecure_localhost: true };
 }
 
@@ -633,8 +645,11 @@ mod tests {
         ("https://169.254.170.23/v1/credentials", S, Err("aws_credentials_endpoint")),
         ("https://[fd00:ec2::23]/v1/credentials", S, Err("aws_credentials_endpoint")),
         ("https://169.254.170.2/v2/credentials", S, Err("aws_credentials_endpoint")),
-        // --- local-testing switch: loopback over http allowed, nothing else relaxed
+        // --- local-testing switch: loopback over http or https allowed, nothing else relaxed
         ("http://127.0.0.1:8080/x", L, OK),
+        ("https://0x7f000001/x", L, OK),
+        ("https://[::1]:8443/", L, OK),
+        ("https://localhost:8443/hook", L, OK),
         ("http://localhost:3000/hook", L, OK),
         ("http://LOCALHOST.:3000/hook", L, OK),
         ("http://[::1]:8080/", L, OK),
@@ -708,6 +723,10 @@ mod tests {
         assert_eq!(url.as_str(), "https://hooks.example.com/a?b=c");
         let url = validate_webhook_url("http://0x7f.1:8080/x", L).unwrap();
         assert_eq!(url.as_str(), "http://127.0.0.1:8080/x");
+        let url = validate_webhook_url("https://0x7f000001/x", L).unwrap();
+        assert_eq!(url.as_str(), "https://127.0.0.1/x");
+        let url = validate_webhook_url("HTTPS://[0:0:0:0:0:0:0:1]:443/a/./b/../c", L).unwrap();
+        assert_eq!(url.as_str(), "https://[::1]/a/c");
     }
 
     #[test]

@@ -4,7 +4,9 @@ mod common;
 
 use std::time::Duration;
 
-use common::{assert_error, closed_port, EmulatorBuilder, ReceiverBuilder, KEY};
+use anchor_webhooks_sender::clock::parse_rfc3339;
+use anchor_webhooks_sender::UrlPolicy;
+use common::{assert_error, EmulatorBuilder, ReceiverBuilder, KEY};
 use serde_json::{json, Value};
 
 const EVENT: &str = "task.completed";
@@ -306,6 +308,86 @@ async fn invalid_input_is_400() {
     emulator.shutdown().await;
 }
 
+/// `--allow-insecure-localhost` allows loopback targets over http or https, in any spelling (README), and
+/// an accepted URL is stored, shown and called in the normalised form the rules checked.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_local_testing_switch_allows_loopback_over_http_or_https_and_stores_the_normalised_url() {
+    let emulator = EmulatorBuilder::new().url_policy(UrlPolicy::LOCAL_TESTING).start().await;
+    let api = emulator.api();
+    for (given, stored) in [
+        ("https://0x7f000001/x", "https://127.0.0.1/x"),
+        ("http://2130706433:8080/hook", "http://127.0.0.1:8080/hook"),
+        ("https://127.0.0.1:443/a/../b", "https://127.0.0.1/b"),
+        ("http://[0:0:0:0:0:0:0:1]:8080/", "http://[::1]:8080/"),
+        ("HTTP://LocalHost:3000/Hook", "http://localhost:3000/Hook"),
+    ] {
+        let created = api.create_webhook(given, &[EVENT]).await;
+        assert_eq!(created["url"], stored, "{given}");
+        let path = format!("/v1/webhooks/{}", created["id"].as_str().unwrap());
+        assert_eq!(api.get(&path).await.1["url"], stored, "{given}: GET shows what was stored");
+        assert_eq!(api.delete(&path).await.0, 200, "{given}");
+    }
+
+    // The normalised URL is the one deliveries go to: a receiver's address in another spelling reaches it.
+    let receiver = ReceiverBuilder::new().always(200).start().await;
+    let port = receiver.addr.port();
+    let (id, _) = api.create(&format!("https://0x7f000001:{port}/hook"), &[EVENT]).await;
+    let path = format!("/v1/webhooks/{id}");
+    let (status, patched) = api.patch(&path, json!({"url": format!("http://0x7f.1:{port}/hook")})).await;
+    assert_eq!((status, &patched["url"]), (200, &json!(receiver.url())), "{patched}");
+    api.send_test(&id, EVENT).await;
+    let rows = api.wait_final(&id, 1, Duration::from_secs(10)).await;
+    assert_eq!(rows[0]["status"], "succeeded", "{:?}", rows[0]);
+    assert_eq!(receiver.count(), 1);
+
+    // Nothing but loopback is relaxed.
+    assert_eq!(
+        api.post("/v1/webhooks", json!({"url": "https://0.0.0.0/x", "subscribed_events": [EVENT]})).await,
+        (
+            400,
+            json!({
+                "error": "invalid url: blocked_ip: 0.0.0.0 is in 0.0.0.0/8 (unspecified / \"this network\"); \
+                          webhooks can only target public addresses",
+                "code": 400,
+            })
+        )
+    );
+    emulator.shutdown().await;
+}
+
+/// Without the switch, loopback is refused in every spelling and over either scheme, with the rule named.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_the_local_testing_switch_loopback_targets_are_refused() {
+    let emulator = EmulatorBuilder::new().url_policy(UrlPolicy::STRICT).start().await;
+    let api = emulator.api();
+    for (given, error) in [
+        (
+            "https://0x7f000001/x",
+            "invalid url: blocked_ip: 127.0.0.1 is in 127.0.0.0/8 (loopback); webhooks can only target public \
+             addresses",
+        ),
+        (
+            "https://[::1]/x",
+            "invalid url: blocked_ip: ::1 is in ::1 (loopback); webhooks can only target public addresses",
+        ),
+        (
+            "http://127.0.0.1:8080/hook",
+            "invalid url: https_required: webhook URLs must use https, not `http` (plain http is only accepted \
+             for loopback targets by a sender started for local testing)",
+        ),
+        (
+            "https://localhost/x",
+            "invalid url: local_hostname: localhost is a local or internal host name (localhost, *.local, \
+             *.internal, single-label names, ...) and cannot be a webhook target",
+        ),
+    ] {
+        let answer = api.post("/v1/webhooks", json!({"url": given, "subscribed_events": [EVENT]})).await;
+        assert_eq!(answer, (400, json!({"error": error, "code": 400})), "{given}");
+    }
+    assert_eq!(api.get("/v1/webhooks").await, (200, json!({"webhooks": []})), "nothing was created");
+    emulator.shutdown().await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn disabling_stops_new_deliveries_and_enabling_resumes_them() {
     let emulator = EmulatorBuilder::new().start().await;
@@ -383,28 +465,80 @@ async fn soft_delete_hides_the_webhook_and_keeps_its_history() {
     emulator.shutdown().await;
 }
 
-/// A retry still pending when its webhook is deleted is not attempted: it ends `failed`.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn deleting_a_webhook_cancels_its_pending_retries() {
-    // time_scale 1.0: the first retry is due 5 s after the first attempt. Seeing the failed first attempt
-    // and deleting must both happen in that window; 500 ms (time_scale 0.1) was too short on a loaded
-    // machine. The cancelled retry is noticed when it comes due, so the final row comes after about 5 s.
+/// How a test takes a webhook out of service while one of its retries is pending.
+#[derive(Clone, Copy, Debug)]
+enum Removal {
+    Disable,
+    Delete,
+}
+
+/// A retry still pending when its webhook is disabled or deleted is not attempted: the delivery ends
+/// `failed`, and its row describes the attempt that was not sent, not the one before it. The first
+/// attempt got a 302 (retried); the final row must not show that 302 as if the cancelled attempt had
+/// received it. `attempt` stays the last attempt made, and every attempt made is kept internally.
+async fn a_pending_retry_ends_failed_without_the_previous_answer(removal: Removal) {
+    // time_scale 1.0: the retry is due 5 s after the first attempt. Seeing the retried first attempt and
+    // removing the webhook must both happen in that window; 500 ms (time_scale 0.1) was too short on a
+    // loaded machine. The cancelled retry is noticed when it comes due, so the final row comes after 5 s.
     let emulator = EmulatorBuilder::new().time_scale(1.0).start().await;
     let api = emulator.api();
-    let down = closed_port();
-    let (id, _) = api.create(&down.url(), &[EVENT]).await;
-    api.publish(EVENT, json!({})).await;
-    api.wait_rows(&id, "first attempt failed", Duration::from_secs(5), |rows| {
-        rows.len() == 1
-            && rows[0]["status"] == "pending"
-            && rows[0]["attempt"] == 1
-            && rows[0]["error_message"].is_string()
-    })
-    .await;
-    assert_eq!(api.delete(&format!("/v1/webhooks/{id}")).await.0, 200);
-    let rows = api.wait_final(&id, 1, Duration::from_secs(15)).await;
-    assert_eq!(rows[0]["status"], "failed", "{:?}", rows[0]);
-    assert_eq!(rows[0]["attempt"], 1, "no attempt after the delete: {:?}", rows[0]);
-    assert!(rows[0]["error_message"].as_str().unwrap().contains("deleted"), "{:?}", rows[0]);
+    let receiver = ReceiverBuilder::new().always(302).start().await;
+    let (id, _) = api.create(&receiver.url(), &[EVENT]).await;
+    let event_id = api.publish(EVENT, json!({})).await["external_event_id"].as_str().unwrap().to_owned();
+    let pending = api
+        .wait_rows(
+            &id,
+            "the first attempt answered 302 and a retry is pending",
+            Duration::from_secs(5),
+            |rows| rows.len() == 1 && rows[0]["status"] == "pending" && rows[0]["response_status"] == 302,
+        )
+        .await
+        .remove(0);
+    assert_eq!(pending["attempt"], 1, "{pending}");
+    assert_eq!(pending["error_message"], "HTTP 302", "{pending}");
+
+    let path = format!("/v1/webhooks/{id}");
+    let (status, answer) = match removal {
+        Removal::Disable => api.patch(&path, json!({"enabled": false})).await,
+        Removal::Delete => api.delete(&path).await,
+    };
+    assert_eq!(status, 200, "{removal:?}: {answer}");
+    let row = api.wait_final(&id, 1, Duration::from_secs(15)).await.remove(0);
+
+    let why = match removal {
+        Removal::Disable => "disabled",
+        Removal::Delete => "deleted",
+    };
+    let completed_at = row["completed_at"].as_str().expect("a final row has completed_at");
+    let expected = json!({
+        "id": pending["id"],
+        "external_event_id": event_id,
+        "event_type": EVENT,
+        "status": "failed",
+        "attempt": 1,
+        "response_status": null,
+        "error_message": format!("attempt 2 was not sent: the webhook was {why}"),
+        // When the attempt that was not sent was due: the pending row already said so.
+        "scheduled_at": pending["scheduled_at"],
+        "completed_at": completed_at,
+    });
+    assert_eq!(row, expected, "{removal:?}");
+    let due_ms = parse_rfc3339(pending["scheduled_at"].as_str().unwrap()).unwrap();
+    assert!(parse_rfc3339(completed_at).unwrap() >= due_ms, "cancelled when it came due: {row}");
+
+    assert_eq!(receiver.count(), 1, "{removal:?}: nothing was sent after the first attempt");
+    let attempts = emulator.emulator.sender.store().attempts(pending["id"].as_str().unwrap()).unwrap();
+    let kept: Vec<(u32, Option<u16>)> = attempts.iter().map(|a| (a.attempt, a.response_status)).collect();
+    assert_eq!(kept, [(1, Some(302))], "{removal:?}: only the attempt made is kept");
     emulator.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn disabling_a_webhook_cancels_its_pending_retries() {
+    a_pending_retry_ends_failed_without_the_previous_answer(Removal::Disable).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deleting_a_webhook_cancels_its_pending_retries() {
+    a_pending_retry_ends_failed_without_the_previous_answer(Removal::Delete).await;
 }

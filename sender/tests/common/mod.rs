@@ -344,6 +344,12 @@ impl EmulatorBuilder {
         self
     }
 
+    /// The URL rules (the default here is the local-testing policy, so receivers on loopback work).
+    pub fn url_policy(mut self, policy: UrlPolicy) -> EmulatorBuilder {
+        self.dispatch.url_policy = policy;
+        self
+    }
+
     pub fn attempt_timeout(mut self, timeout: Duration) -> EmulatorBuilder {
         self.dispatch.attempt_timeout = timeout;
         self
