@@ -6,7 +6,7 @@ use crate::dedupe::{Claim, ClaimToken, DedupeStore, DEFAULT_LEASE};
 use crate::error::Error;
 use crate::headers::Headers;
 use crate::setting::{duration_text, Setting, SettingError};
-use crate::verify::{Verified, Verifier};
+use crate::verify::{quoted, Verified, Verifier};
 
 /// A verifier and a dedupe store working together. `Clone` when the store is (`Arc<MemoryStore>`,
 /// `Arc<RedisStore>`), for frameworks whose shared state must be `Clone`.
@@ -141,13 +141,13 @@ pub fn claim_lost_warning(event_id: &str, lease: Duration) -> String {
     )
 }
 
-/// An event id as log text: as it is when it is plain ASCII, escaped and quoted otherwise, so an id (the
-/// sender's text) never breaks a log line in two.
+/// An event id as log text: as it is when it is printable ASCII, else [`quoted`], so an id (the sender's
+/// text) never breaks a log line in two.
 fn shown(event_id: &str) -> std::borrow::Cow<'_, str> {
     if !event_id.is_empty() && event_id.bytes().all(|b| b.is_ascii_graphic()) {
         event_id.into()
     } else {
-        format!("{event_id:?}").into()
+        quoted(event_id).into()
     }
 }
 

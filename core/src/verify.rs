@@ -381,11 +381,11 @@ fn missing(headers: &(impl Headers + ?Sized), header: &'static str, other: Schem
     Error::MissingHeader { header, signed_with: found.map(|name| (other, *name)) }
 }
 
-/// `text` in double quotes for a one-line ASCII message (the envelope's type may hold any character):
+/// `text` in double quotes for a one-line ASCII message (the envelope's type or id may hold any character):
 /// printable ASCII as it is, `"` and `\` escaped, `\n`, `\r`, `\t`, and any other character as
 /// `\u{..}`. Not `Debug`, whose escaping keeps printable non-ASCII characters but brings the Unicode
 /// printable tables into the WebAssembly build: about 1 KB of its 150 KiB budget.
-fn quoted(text: &str) -> String {
+pub(crate) fn quoted(text: &str) -> String {
     let mut out = String::with_capacity(text.len() + 2);
     out.push('"');
     for c in text.chars() {
