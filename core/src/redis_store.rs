@@ -438,6 +438,8 @@ impl RedisStore {
                 (RedisCheckErrorKind::Unavailable, "no randomness for the check's probe token".to_owned())
             }
         };
+        // One line whatever a library's text holds (redis-rs' parse errors span several).
+        let reason = reason.split_whitespace().collect::<Vec<_>>().join(" ");
         RedisCheckError { kind, reason }
     }
 
@@ -487,6 +489,13 @@ impl RedisStore {
         }
         if error.is_connection_refusal() {
             return (Unavailable, "redis: connection refused".to_owned());
+        }
+        if !self.tls && nothing_answered && error.kind() == redis::ErrorKind::ParseError {
+            // Not Redis at all: a TLS port's alert, or another service.
+            let reason =
+                "redis: the server's answer is not Redis protocol: is this a TLS port? (then the URL \
+                          is rediss://)";
+            return (Misconfigured, reason.to_owned());
         }
         if !self.tls && nothing_answered && error.is_connection_dropped() {
             // What a TLS port does with plain text; a server going down does it too.

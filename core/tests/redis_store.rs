@@ -1034,7 +1034,8 @@ fn rediss_with_a_private_ca() {
 }
 
 /// The check over TLS: it passes with the private CA trusted, and names the cause of each setup that can
-/// never work: the CA not trusted, TLS against the plain-text port, plain text against the TLS port.
+/// never work: the CA not trusted, TLS against the plain-text port, plain text against a TLS port (which
+/// drops the connection, or answers with an alert).
 #[test]
 fn check_over_tls() {
     let _timing = timing();
@@ -1076,6 +1077,22 @@ fn check_over_tls() {
         text.starts_with("redis: the connection was closed before any answer (")
             && text.ends_with("): is this a TLS port? (then the URL is rediss://)"),
         "{text}"
+    );
+    // A server that answers plain text with a TLS alert (what some TLS servers do) is not Redis.
+    let alerting = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let alerting_port = alerting.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        use std::io::{Read, Write};
+        for mut connection in alerting.incoming().flatten() {
+            let mut request = [0u8; 256];
+            let _ = connection.read(&mut request);
+            // A fatal protocol_version alert, TLS 1.2 record.
+            let _ = connection.write_all(&[0x15, 0x03, 0x03, 0x00, 0x02, 0x02, 0x46]);
+        }
+    });
+    assert_misconfigured(
+        RedisStore::open(&format!("redis://127.0.0.1:{alerting_port}/0")).unwrap().check(),
+        "redis: the server's answer is not Redis protocol: is this a TLS port? (then the URL is rediss://)",
     );
     // A hung TLS server answers neither the handshake nor the plain-text PING.
     let timeout = Duration::from_millis(400);
