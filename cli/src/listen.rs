@@ -10,12 +10,13 @@
 //!
 //! Requests to another path (404) or with another method (405) are not deliveries and are not logged.
 
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
 use anchor_webhooks::{
-    DedupeStore, ErrorCode, MemoryStore, Outcome, Receiver, RedisStore, Verified, Verifier, DEFAULT_LEASE,
-    IN_PROGRESS_RETRY_AFTER_SECONDS,
+    DedupeStore, ErrorCode, MemoryStore, Outcome, Receiver, RedisCheckErrorKind, RedisOptions, RedisStore,
+    Verified, Verifier, DEFAULT_LEASE, IN_PROGRESS_RETRY_AFTER_SECONDS,
 };
 use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, FromRequest, Request, State};
@@ -85,10 +86,22 @@ pub(crate) struct ListenArgs {
     #[arg(long, value_name = "PATH", default_value = "/webhooks", value_parser = parse_path)]
     path: String,
 
-    /// Where processed event ids are remembered: `memory` (this process, 24 h, lost on exit) or a Redis
-    /// URL (`redis://[:password@]host[:port][/db]`, `rediss://` for TLS), shared by every replica.
+    /// Where processed event ids are remembered: `memory` (this process, 24 h, lost on exit) or a Redis 7+
+    /// URL (`redis://[username:password@]host[:port][/db]`, `rediss://` for TLS), shared by every replica.
+    /// Its user needs the ACL rules +set +get +del +evalsha +script|load (and +select for a db other than
+    /// 0) on ~anchor-webhooks:dedupe:*. `#insecure` is refused: trust a private CA with --dedupe-ca-file.
+    /// A Redis store is checked before listening (connect, AUTH, SELECT, the scripts, a claim on a probe
+    /// key): a setup that can never work (a missing ACL right, a wrong password, a DB index out of range,
+    /// Redis older than 7.0, an untrusted certificate, TLS against a plain-text port) exits 1 naming the
+    /// cause; a server that is down or does not answer only gets a warning on stderr, and deliveries are
+    /// answered 503 until it is up.
     #[arg(long, value_name = "STORE", default_value = "memory", value_parser = Dedupe::parse)]
     dedupe: Dedupe,
+
+    /// For a `rediss://` --dedupe server whose certificate a private CA signed: that CA's certificate
+    /// (PEM), trusted instead of the public web roots (the Redis store's tls_root_certificates).
+    #[arg(long, value_name = "PEM")]
+    dedupe_ca_file: Option<PathBuf>,
 }
 
 /// The dedupe store selected with `--dedupe`: parsed here, built by [`Dedupe::store`], nowhere else.
@@ -122,14 +135,59 @@ impl Dedupe {
         }
     }
 
-    fn store(&self) -> Result<Box<dyn DedupeStore>, Failure> {
-        match self {
-            Dedupe::Memory => Ok(Box::new(MemoryStore::default())),
-            // The message names what is wrong, never the URL (it may hold a password).
-            Dedupe::Redis(url) => Ok(Box::new(
-                RedisStore::open(url).map_err(|error| Failure::usage(format!("--dedupe: {error}")))?,
-            )),
+    /// Builds the store, a Redis one with `ca_file` as its TLS roots. The messages name what is wrong,
+    /// never the URL (it may hold a password).
+    fn store(&self, ca_file: Option<&Path>) -> Result<BuiltStore, Failure> {
+        let ca_flag = |path: &Path| format!("--dedupe-ca-file {}", path.display());
+        let url = match (self, ca_file) {
+            (Dedupe::Memory, None) => {
+                return Ok(BuiltStore { store: Box::new(MemoryStore::default()), redis: None })
+            }
+            (Dedupe::Memory, Some(path)) => {
+                return Err(Failure::usage(format!(
+                    "{}: TLS root certificates need a rediss:// URL, not --dedupe memory",
+                    ca_flag(path)
+                )))
+            }
+            (Dedupe::Redis(url), _) => url,
+        };
+        let tls_root_certificates =
+            ca_file.map(|path| input::read_file(path, "--dedupe-ca-file")).transpose()?;
+        let options = RedisOptions { tls_root_certificates, ..RedisOptions::default() };
+        let store = RedisStore::with_options(url, options).map_err(|error| {
+            let flag = match (error.option(), ca_file) {
+                ("tls_root_certificates", Some(path)) => ca_flag(path),
+                _ => "--dedupe".to_owned(),
+            };
+            Failure::usage(format!("{flag}: {error}"))
+        })?;
+        let store = Arc::new(store);
+        Ok(BuiltStore { store: Box::new(Arc::clone(&store)), redis: Some(store) })
+    }
+}
+
+/// The store `--dedupe` selected; a Redis store is there twice, the second to [`check_redis`] once every
+/// usage error had its turn.
+struct BuiltStore {
+    store: Box<dyn DedupeStore>,
+    redis: Option<Arc<RedisStore>>,
+}
+
+/// Asks the Redis server before listening whether the store can work: a setup that never can is refused
+/// (every delivery would fail after its handler ran, on every retry); a server that is down only gets a
+/// warning, since the store reconnects by itself when it is back and each delivery is answered 503 until
+/// then, so the sender retries.
+fn check_redis(store: &RedisStore) -> Result<(), Failure> {
+    match store.check() {
+        Ok(()) => Ok(()),
+        Err(error) if error.kind() == RedisCheckErrorKind::Unavailable => {
+            output::print_error_line(&format!(
+                "warning: --dedupe: {error}; listening anyway: deliveries are answered 503 (the sender \
+                 retries) until the store answers"
+            ));
+            Ok(())
         }
+        Err(error) => Err(Failure::runtime(format!("--dedupe: {error}"))),
     }
 }
 
@@ -161,9 +219,13 @@ pub(crate) fn run(args: ListenArgs) -> Result<(), Failure> {
     }
     // The body is read up to the verifier's limit; a larger one is refused before reaching the core.
     let body_limit = verifier.max_body_bytes();
-    let receiver = Receiver::new(verifier, args.dedupe.store()?)
+    let BuiltStore { store, redis } = args.dedupe.store(args.dedupe_ca_file.as_deref())?;
+    let receiver = Receiver::new(verifier, store)
         .with_lease(Duration::from_secs(args.lease))
         .map_err(|error| Failure::usage(format!("--lease {}: {error}", args.lease)))?;
+    if let Some(redis) = redis {
+        check_redis(&redis)?;
+    }
     let app = Arc::new(App { receiver, forward, path: args.path });
 
     let runtime = crate::runtime()?;

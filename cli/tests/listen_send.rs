@@ -1,8 +1,12 @@
 //! `listen` and `send` end to end: real processes talking HTTP on 127.0.0.1, exact lines and exit codes.
 
 mod common;
+// The core's private redis-server harness (plain and TLS), shared rather than copied.
+#[path = "../../core/tests/redis_support/mod.rs"]
+mod redis_support;
 
 use common::{run, Run};
+use redis_support::{RedisServer, Resp, TlsRedis};
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
@@ -694,43 +698,12 @@ fn listen_and_serve_bind_their_host_the_same_way() {
     }
 }
 
-/// A private `redis-server` on a free loopback port, stopped when dropped.
-struct Redis {
-    child: Child,
-    port: u16,
-}
-
-impl Redis {
-    fn start() -> Redis {
-        let port = closed_port();
-        let child = Command::new("redis-server")
-            .args(["--port", &port.to_string(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("redis-server not found: run scripts/ensure-redis.sh");
-        let deadline = std::time::Instant::now() + LINE_TIMEOUT;
-        while TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(std::time::Instant::now() < deadline, "redis-server did not start");
-            thread::sleep(Duration::from_millis(20));
-        }
-        Redis { child, port }
-    }
-}
-
-impl Drop for Redis {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 /// Two replicas of a receiver share one Redis: what one processed, the other answers as a duplicate;
 /// with Redis down, deliveries get 503 `store_unavailable` (the sender retries), never processed.
 #[test]
 fn listen_replicas_share_a_redis_dedupe_store() {
-    let redis = Redis::start();
-    let url = format!("redis://127.0.0.1:{}/0", redis.port);
+    let redis = RedisServer::start();
+    let url = redis.url();
     let first = Listener::start(&["--secret", SECRET, "--dedupe", &url]);
     let second = Listener::start(&["--secret", SECRET, "--dedupe", &url]);
     let body =
@@ -760,8 +733,8 @@ fn listen_replicas_share_a_redis_dedupe_store() {
 /// says so (the sender's retry forwards it again), and stderr has the store's reason.
 #[test]
 fn listen_reports_a_handled_delivery_the_store_could_not_record() {
-    let redis = Redis::start();
-    let url = format!("redis://127.0.0.1:{}/0", redis.port);
+    let redis = RedisServer::start();
+    let url = redis.url();
     let hold = TcpListener::bind("127.0.0.1:0").expect("bind");
     let hold_url = format!("http://127.0.0.1:{}/", hold.local_addr().unwrap().port());
     let forwarder = Listener::start(&["--secret", SECRET, "--dedupe", &url, "--forward-to", &hold_url]);
@@ -864,4 +837,154 @@ fn serve_survives_a_kill_with_pending_deliveries() {
     for suffix in ["", "-wal", "-shm"] {
         let _ = std::fs::remove_file(format!("{db_arg}{suffix}"));
     }
+}
+
+/// A Redis setup that can never work is refused before listening, naming the cause (before the check,
+/// each of these was accepted, and every delivery ran its handler and then failed, on every retry).
+#[test]
+fn listen_refuses_a_redis_setup_that_can_never_work() {
+    const PASSWORD: &str = "listen-Pa55word";
+    let redis = RedisServer::start();
+    let port = redis.port();
+    let user = ["ACL", "SETUSER", "noeval", "on", &format!(">{PASSWORD}"), "~*", "+set", "+get"];
+    assert_eq!(redis.command(&user), Resp::Simple("OK".into()));
+    let cases = [
+        (
+            format!("redis://noeval:{PASSWORD}@127.0.0.1:{port}/0"),
+            "error: --dedupe: redis: this user may not run SCRIPT LOAD (NOPERM); the dedupe store needs the \
+             ACL rules +set +get +del +evalsha +script|load ~anchor-webhooks:dedupe:*\n",
+        ),
+        (
+            format!("redis://noeval:wrong-{PASSWORD}@127.0.0.1:{port}/0"),
+            "error: --dedupe: redis: wrong user name or password, or the user is disabled (WRONGPASS)\n",
+        ),
+        (
+            format!("redis://127.0.0.1:{port}/99"),
+            "error: --dedupe: redis: DB index 99 is out of range (the server's `databases` setting; 16 by \
+             default: 0 to 15)\n",
+        ),
+        (
+            format!("rediss://127.0.0.1:{port}/0"),
+            "error: --dedupe: redis: this port speaks plain-text Redis, not TLS: the TLS handshake got no \
+             answer and a plain-text PING did (rediss:// needs the server's tls-port)\n",
+        ),
+    ];
+    for (url, stderr) in cases {
+        let out = run(&["listen", "--port", "0", "--secret", SECRET, "--dedupe", &url], b"");
+        assert_eq!((out.code, out.stdout.as_str(), out.stderr.as_str()), (1, "", stderr), "{url}");
+    }
+    // Refused when the store is built, before any connection: a usage error.
+    let url = format!("rediss://127.0.0.1:{port}/#insecure");
+    let out = run(&["listen", "--port", "0", "--secret", SECRET, "--dedupe", &url], b"");
+    assert_eq!(
+        (out.code, out.stdout.as_str(), out.stderr.as_str()),
+        (
+            2,
+            "",
+            "error: --dedupe: invalid Redis URL: #insecure (TLS that accepts any server certificate) is not \
+             supported by this build; trust the server's CA with tls_root_certificates instead\n"
+        )
+    );
+    // Usage errors come first: the check runs only for an invocation that is otherwise sound.
+    let url = format!("redis://127.0.0.1:{port}/99");
+    let out = run(&["listen", "--port", "0", "--secret", SECRET, "--dedupe", &url, "--lease", "0"], b"");
+    assert_eq!(out.code, 2, "{out:?}");
+    assert!(out.stderr.starts_with("error: --lease 0: must be at least 1 s"), "{out:?}");
+    assert_eq!(out.stderr.lines().count(), 1, "{out:?}");
+}
+
+/// A Redis server that is down may come back: listen starts anyway with a warning, and once the server is
+/// up on that port, deliveries are processed.
+#[test]
+fn listen_starts_with_a_warning_while_redis_is_down_and_works_once_it_is_up() {
+    let port = redis_support::free_port();
+    let url = format!("redis://127.0.0.1:{port}/0");
+    let listener = Listener::start(&["--secret", SECRET, "--dedupe", &url]);
+    let warning = "warning: --dedupe: redis: connection refused; listening anyway: deliveries are answered \
+                   503 (the sender retries) until the store answers\n";
+    listener.wait_stderr_contains(warning);
+    assert_eq!(listener.stderr(), warning);
+
+    let _redis = RedisServer::start_on_port(port);
+    let out = send(&listener.url(), &["--secret", SECRET, "--id", "evt_after_start"]);
+    assert_sent(&out, 0, "200 OK", r#"{"ok":true,"outcome":"processed","id":"evt_after_start"}"#);
+    assert_eq!(listener.next_line(), "processed task.completed evt_after_start secret=0 status=200");
+    let out = send(&listener.url(), &["--secret", SECRET, "--id", "evt_after_start"]);
+    assert_sent(&out, 0, "200 OK", r#"{"ok":true,"outcome":"duplicate","id":"evt_after_start"}"#);
+    assert_eq!(listener.next_line(), "duplicate task.completed evt_after_start secret=0 status=200");
+}
+
+/// `--dedupe-ca-file`: a `rediss://` server whose certificate a private CA signed works with that CA
+/// trusted, and is refused at start-up without it.
+#[test]
+fn listen_trusts_a_private_ca_with_dedupe_ca_file() {
+    let tls = TlsRedis::start();
+    let url = tls.url();
+    let ca = tls.ca_file();
+    let ca = ca.to_str().expect("a UTF-8 temp path");
+    let listener = Listener::start(&["--secret", SECRET, "--dedupe", &url, "--dedupe-ca-file", ca]);
+    let out = send(&listener.url(), &["--secret", SECRET, "--id", "evt_tls"]);
+    assert_sent(&out, 0, "200 OK", r#"{"ok":true,"outcome":"processed","id":"evt_tls"}"#);
+    assert_eq!(listener.next_line(), "processed task.completed evt_tls secret=0 status=200");
+    let out = send(&listener.url(), &["--secret", SECRET, "--id", "evt_tls"]);
+    assert_sent(&out, 0, "200 OK", r#"{"ok":true,"outcome":"duplicate","id":"evt_tls"}"#);
+    assert_eq!(listener.next_line(), "duplicate task.completed evt_tls secret=0 status=200");
+    assert_eq!(listener.stderr(), "");
+
+    let out = run(&["listen", "--port", "0", "--secret", SECRET, "--dedupe", &url], b"");
+    assert_eq!(
+        (out.code, out.stdout.as_str(), out.stderr.as_str()),
+        (
+            1,
+            "",
+            "error: --dedupe: redis: the server's TLS certificate is not signed by a trusted CA (invalid peer \
+             certificate: UnknownIssuer): trust the CA that signed it with tls_root_certificates\n"
+        )
+    );
+}
+
+#[test]
+fn listen_dedupe_ca_file_usage_errors() {
+    let dir = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(redis_support::unique("ca-file"));
+    std::fs::create_dir_all(&dir).unwrap();
+    let not_pem = dir.join("not-pem.txt");
+    std::fs::write(&not_pem, "not a certificate\n").unwrap();
+    let missing = dir.join("missing.pem");
+    let pem = dir.join("ca.pem");
+    std::fs::write(&pem, redis_support::test_ca_pem()).unwrap();
+    let (not_pem, missing, pem) =
+        (not_pem.to_str().unwrap(), missing.to_str().unwrap(), pem.to_str().unwrap());
+    let cases = [
+        ("memory", pem, format!("error: --dedupe-ca-file {pem}: TLS root certificates need a rediss:// URL, not --dedupe memory\n")),
+        (
+            "redis://127.0.0.1:6379/0",
+            pem,
+            format!("error: --dedupe-ca-file {pem}: TLS root certificates need a rediss:// URL, not redis://\n"),
+        ),
+        (
+            "rediss://127.0.0.1:6380/0",
+            not_pem,
+            format!(
+                "error: --dedupe-ca-file {not_pem}: invalid TLS root certificates: expected PEM with at least \
+                 one CERTIFICATE block\n"
+            ),
+        ),
+        (
+            "rediss://127.0.0.1:6380/0",
+            missing,
+            format!("error: --dedupe-ca-file {missing}: No such file or directory (os error 2)\n"),
+        ),
+    ];
+    for (dedupe, ca_file, stderr) in cases {
+        let out = run(
+            &["listen", "--port", "0", "--secret", SECRET, "--dedupe", dedupe, "--dedupe-ca-file", ca_file],
+            b"",
+        );
+        assert_eq!(
+            (out.code, out.stdout.as_str(), out.stderr.as_str()),
+            (2, "", stderr.as_str()),
+            "{dedupe}"
+        );
+    }
+    let _ = std::fs::remove_dir_all(&dir);
 }

@@ -67,7 +67,7 @@ pub use receiver::{
     claim_lost_warning, ClaimGuard, Claimed, Outcome, Receiver, Reception, IN_PROGRESS_RETRY_AFTER_SECONDS,
 };
 #[cfg(feature = "redis")]
-pub use redis_store::{RedisConfigError, RedisOptions, RedisStore};
+pub use redis_store::{RedisCheckError, RedisCheckErrorKind, RedisConfigError, RedisOptions, RedisStore};
 pub use secret::STANDARD_SECRET_PREFIX;
 pub use setting::{Setting, SettingError};
 pub use sign::{sign, SignOptions, SignedHeaders, Signer, ANCHOR_USER_AGENT};

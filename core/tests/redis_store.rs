@@ -18,10 +18,10 @@ use std::sync::{Arc, Barrier, Mutex, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use anchor_webhooks::{
-    sign, Claim, ClaimToken, DedupeStore, Error, ErrorCode, Outcome, Receiver, RedisOptions, RedisStore,
-    Scheme, Setting, Verifier,
+    sign, Claim, ClaimToken, DedupeStore, Error, ErrorCode, Outcome, Receiver, RedisCheckError,
+    RedisCheckErrorKind, RedisOptions, RedisStore, Scheme, Setting, Verifier,
 };
-use redis_support::{unique, RedisServer, Resp};
+use redis_support::{unique, RedisServer, Resp, TlsRedis};
 use sha2::{Digest, Sha256};
 
 const SECRET: &str = "36da51b166a69268a59a8d5ee0b32c9f5e5aaee7d301c7a5a36844318e116fc6";
@@ -77,6 +77,29 @@ fn assert_unavailable<T: std::fmt::Debug>(result: Result<T, Error>, what: &str) 
     match result {
         Err(error) if error.code() == ErrorCode::StoreUnavailable => error,
         other => panic!("{what}: expected store_unavailable, got {other:?}"),
+    }
+}
+
+#[track_caller]
+fn assert_misconfigured(result: Result<(), RedisCheckError>, reason: &str) {
+    match result {
+        Err(error) => {
+            assert_eq!(
+                (error.kind(), error.to_string().as_str()),
+                (RedisCheckErrorKind::Misconfigured, reason)
+            )
+        }
+        Ok(()) => panic!("the check passed; expected: {reason}"),
+    }
+}
+
+#[track_caller]
+fn assert_check_unavailable(result: Result<(), RedisCheckError>, reason: &str) {
+    match result {
+        Err(error) => {
+            assert_eq!((error.kind(), error.to_string().as_str()), (RedisCheckErrorKind::Unavailable, reason))
+        }
+        Ok(()) => panic!("the check passed; expected: {reason}"),
     }
 }
 
@@ -448,6 +471,11 @@ fn a_server_older_than_redis_7_is_named_in_the_error() {
         ),
         "{error}"
     );
+    // The check finds it before any delivery: the claim is its first command after connecting.
+    assert_misconfigured(
+        store.check(),
+        "redis: ERR syntax error (claims use SET with both NX and GET, which needs Redis 7.0 or later)",
+    );
 }
 
 #[test]
@@ -568,6 +596,48 @@ fn a_bad_url_is_a_configuration_error() {
     }
     let options = RedisOptions { key_prefix: "x".into(), ..RedisOptions::default() };
     assert_eq!(RedisStore::with_options("nope://", options).unwrap_err().option(), "url");
+}
+
+/// `#insecure` (accept any certificate) would be accepted by redis-rs' URL parser and then fail every
+/// connection of this build, after the handler ran: it is refused when the store is built. So are TLS
+/// roots that could never be used.
+#[test]
+fn insecure_tls_and_unusable_tls_roots_are_configuration_errors() {
+    for url in ["rediss://127.0.0.1:6380/#insecure", "rediss://:pw@127.0.0.1:6380/2#insecure"] {
+        let error = RedisStore::open(url).unwrap_err();
+        assert_eq!(error.option(), "url", "{url}");
+        assert_eq!(
+            error.to_string(),
+            "invalid Redis URL: #insecure (TLS that accepts any server certificate) is not supported by this \
+             build; trust the server's CA with tls_root_certificates instead"
+        );
+    }
+    // Any other fragment is a malformed URL (redis-rs knows only #insecure).
+    let error = RedisStore::open("rediss://127.0.0.1:6380/#verify").unwrap_err();
+    assert_eq!(
+        error.to_string(),
+        "invalid Redis URL: expected redis:// or rediss://[username:password@]host[:port][/db]"
+    );
+
+    let with_roots = |roots: &[u8]| RedisOptions {
+        tls_root_certificates: Some(roots.to_vec()),
+        ..RedisOptions::default()
+    };
+    let pem = redis_support::test_ca_pem();
+    let error = RedisStore::with_options("redis://127.0.0.1:6379/0", with_roots(&pem)).unwrap_err();
+    assert_eq!(error.option(), "tls_root_certificates");
+    assert_eq!(error.to_string(), "TLS root certificates need a rediss:// URL, not redis://");
+    for not_pem in
+        [&b""[..], b"not a certificate", b"-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n"]
+    {
+        let error = RedisStore::with_options("rediss://127.0.0.1:6380/0", with_roots(not_pem)).unwrap_err();
+        assert_eq!(error.option(), "tls_root_certificates");
+        assert_eq!(
+            error.to_string(),
+            "invalid TLS root certificates: expected PEM with at least one CERTIFICATE block"
+        );
+    }
+    RedisStore::with_options("rediss://127.0.0.1:6380/0", with_roots(&pem)).expect("a PEM certificate");
 }
 
 #[test]
@@ -944,93 +1014,13 @@ fn completed_ids_survive_a_receiver_restart() {
     assert_eq!(receiver.handle(&headers, &body, NOW_MS, never).kind(), "duplicate");
 }
 
-/// Runs `openssl ARGS` in `dir`, failing the test with its output when it fails.
-fn openssl(dir: &std::path::Path, args: &[&str]) {
-    let output = Command::new("openssl").args(args).current_dir(dir).output().expect("openssl runs");
-    assert!(
-        output.status.success(),
-        "openssl {}: {}",
-        args.join(" "),
-        String::from_utf8_lossy(&output.stderr)
-    );
-}
-
-/// A private CA and a server certificate for 127.0.0.1 signed by it; returns the folder holding
-/// `ca.crt`, `server.crt` and `server.key`.
-fn tls_certificates() -> PathBuf {
-    let dir = std::env::temp_dir().join(unique("anchor-webhooks-redis-tls"));
-    std::fs::create_dir_all(&dir).unwrap();
-    let ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"];
-    openssl(
-        &dir,
-        &[
-            &["req", "-x509"][..],
-            &ec,
-            &["-keyout", "ca.key", "-out", "ca.crt", "-days", "1", "-subj", "/CN=anchor-webhooks test CA"],
-        ]
-        .concat(),
-    );
-    openssl(
-        &dir,
-        &[&["req"][..], &ec, &["-keyout", "server.key", "-out", "server.csr", "-subj", "/CN=127.0.0.1"]]
-            .concat(),
-    );
-    std::fs::write(
-        dir.join("server.ext"),
-        "subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n",
-    )
-    .unwrap();
-    openssl(
-        &dir,
-        &[
-            "x509",
-            "-req",
-            "-in",
-            "server.csr",
-            "-CA",
-            "ca.crt",
-            "-CAkey",
-            "ca.key",
-            "-CAcreateserial",
-            "-out",
-            "server.crt",
-            "-days",
-            "1",
-            "-extfile",
-            "server.ext",
-        ],
-    );
-    dir
-}
-
 /// `rediss://` against a real TLS server: trusted through its private CA it works; with the public web
 /// roots only, the certificate is refused and the claim is `store_unavailable`, never `Fresh`.
 #[test]
 fn rediss_with_a_private_ca() {
-    let certs = tls_certificates();
-    let file = |name: &str| certs.join(name).to_str().unwrap().to_owned();
-    let (cert, key, ca) = (file("server.crt"), file("server.key"), file("ca.crt"));
-    let (server, tls_port) = RedisServer::start_with_second_port(|tls_port| {
-        [
-            "--tls-port",
-            &tls_port.to_string(),
-            "--tls-cert-file",
-            &cert,
-            "--tls-key-file",
-            &key,
-            "--tls-ca-cert-file",
-            &ca,
-            "--tls-auth-clients",
-            "no",
-        ]
-        .map(str::to_owned)
-        .to_vec()
-    });
-    let url = format!("rediss://127.0.0.1:{tls_port}/0");
-    let options = RedisOptions {
-        tls_root_certificates: Some(std::fs::read(certs.join("ca.crt")).unwrap()),
-        ..RedisOptions::default()
-    };
+    let tls = TlsRedis::start();
+    let url = tls.url();
+    let options = RedisOptions { tls_root_certificates: Some(tls.ca_pem()), ..RedisOptions::default() };
     let trusted = RedisStore::with_options(&url, options).unwrap();
     let Claim::Fresh(token) = trusted.claim("evt_tls", Duration::from_secs(5), 0).unwrap() else {
         panic!("a first claim over TLS is fresh")
@@ -1041,6 +1031,278 @@ fn rediss_with_a_private_ca() {
     let untrusted = RedisStore::open(&url).unwrap();
     let error = untrusted.claim("evt_tls_2", Duration::from_secs(5), 0).unwrap_err();
     assert_eq!(error.code(), ErrorCode::StoreUnavailable, "{error}");
-    drop(server);
-    let _ = std::fs::remove_dir_all(&certs);
+}
+
+/// The check over TLS: it passes with the private CA trusted, and names the cause of each setup that can
+/// never work: the CA not trusted, TLS against the plain-text port, plain text against a TLS port (which
+/// drops the connection, or answers with an alert).
+#[test]
+fn check_over_tls() {
+    let _timing = timing();
+    let tls = TlsRedis::start();
+    let trusted = RedisStore::with_options(
+        &tls.url(),
+        RedisOptions { tls_root_certificates: Some(tls.ca_pem()), ..options(&unique("tls")) },
+    )
+    .unwrap();
+    assert_eq!(trusted.check(), Ok(()));
+    fresh(trusted.claim("evt_tls", LONG_LEASE, now_ms()));
+
+    assert_misconfigured(
+        RedisStore::open(&tls.url()).unwrap().check(),
+        "redis: the server's TLS certificate is not signed by a trusted CA (invalid peer certificate: \
+         UnknownIssuer): trust the CA that signed it with tls_root_certificates",
+    );
+    // A plain-text port never answers the TLS handshake; a plain-text PING in the deadline's last
+    // quarter tells it from a hung server.
+    let plain_port = tls.server.port();
+    for url in
+        [format!("rediss://127.0.0.1:{plain_port}/0"), format!("rediss://:pw@127.0.0.1:{plain_port}/3")]
+    {
+        let started = Instant::now();
+        assert_misconfigured(
+            RedisStore::open(&url).unwrap().check(),
+            "redis: this port speaks plain-text Redis, not TLS: the TLS handshake got no answer and a \
+             plain-text PING did (rediss:// needs the server's tls-port)",
+        );
+        assert!(started.elapsed() < Duration::from_millis(1500), "{:?}", started.elapsed());
+    }
+    // Plain text on the TLS port: the server drops the connection. So does a server going down, so this
+    // one may pass: the message asks.
+    let error =
+        RedisStore::open(&format!("redis://127.0.0.1:{}/0", tls.tls_port)).unwrap().check().unwrap_err();
+    assert_eq!(error.kind(), RedisCheckErrorKind::Unavailable, "{error}");
+    let text = error.to_string();
+    assert!(
+        text.starts_with("redis: the connection was closed before any answer (")
+            && text.ends_with("): is this a TLS port? (then the URL is rediss://)"),
+        "{text}"
+    );
+    // A server that answers plain text with a TLS alert (what some TLS servers do) is not Redis.
+    let alerting = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let alerting_port = alerting.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        use std::io::{Read, Write};
+        for mut connection in alerting.incoming().flatten() {
+            let mut request = [0u8; 256];
+            let _ = connection.read(&mut request);
+            // A fatal protocol_version alert, TLS 1.2 record.
+            let _ = connection.write_all(&[0x15, 0x03, 0x03, 0x00, 0x02, 0x02, 0x46]);
+        }
+    });
+    assert_misconfigured(
+        RedisStore::open(&format!("redis://127.0.0.1:{alerting_port}/0")).unwrap().check(),
+        "redis: the server's answer is not Redis protocol: is this a TLS port? (then the URL is rediss://)",
+    );
+    // A hung TLS server answers neither the handshake nor the plain-text PING.
+    let timeout = Duration::from_millis(400);
+    let hung = RedisStore::with_options(
+        &tls.url(),
+        RedisOptions { tls_root_certificates: Some(tls.ca_pem()), timeout, ..options(&unique("tls")) },
+    )
+    .unwrap();
+    tls.server.pause();
+    let started = Instant::now();
+    let result = hung.check();
+    let took = started.elapsed();
+    tls.server.resume();
+    assert_check_unavailable(
+        result,
+        "redis: the TLS handshake got no answer within 300 ms: is this a TLS port?",
+    );
+    assert!(took < timeout + Duration::from_millis(500), "{took:?}");
+}
+
+// ---------------------------------------------------------------------------------------------------
+// The start-up check: a setup that can never work is named before any delivery
+
+/// What the check leaves behind: one probe key under the prefix, which no event id can produce (an
+/// event's key is 64 hex digits after the prefix), holding the done marker for a second past the timeout.
+#[test]
+fn check_passes_on_a_healthy_server_and_leaves_only_a_short_lived_probe_key() {
+    let server = RedisServer::start();
+    let prefix = unique("check");
+    let store = store(&server, &prefix);
+    assert_eq!(store.check(), Ok(()));
+    let keys = server.keys(0, "*");
+    assert_eq!(keys.len(), 1, "{keys:?}");
+    let random = keys[0].strip_prefix(&format!("{prefix}:check:")).unwrap_or_else(|| panic!("{keys:?}"));
+    assert!(is_lower_hex(random, 32), "{keys:?}");
+    assert_eq!(server.command(&["GET", &keys[0]]), Resp::Bulk(Some(b"done".to_vec())));
+    match server.command(&["PTTL", &keys[0]]) {
+        // The default timeout (1 s) plus a second.
+        Resp::Integer(ms) => assert!((1..=2000).contains(&ms), "PTTL of the probe key: {ms}"),
+        other => panic!("PTTL: {other:?}"),
+    }
+    // The store works as before, on the connection the check left in the pool.
+    let token = fresh(store.claim("evt_1", LONG_LEASE, now_ms()));
+    assert!(store.complete("evt_1", token, now_ms()).unwrap());
+    assert_eq!(store.check(), Ok(()));
+}
+
+/// A user with exactly the ACL rules the check's messages name passes it, on a db other than 0 too, and
+/// the store then works for it.
+#[test]
+fn a_user_with_exactly_the_named_acl_rules_passes_the_check() {
+    let server = RedisServer::start();
+    let prefix = unique("acl");
+    server.command(&[
+        "ACL",
+        "SETUSER",
+        "dedupe",
+        "on",
+        ">dedupe-pw",
+        &format!("~{prefix}:*"),
+        "+set",
+        "+get",
+        "+del",
+        "+evalsha",
+        "+script|load",
+        "+select",
+    ]);
+    for db in [0, 4] {
+        let url = format!("redis://dedupe:dedupe-pw@127.0.0.1:{}/{db}", server.port());
+        let store = RedisStore::with_options(&url, options(&prefix)).unwrap();
+        assert_eq!(store.check(), Ok(()), "db {db}");
+        let token = fresh(store.claim("evt_1", LONG_LEASE, now_ms()));
+        assert!(store.release("evt_1", token, now_ms()).unwrap());
+        let token = fresh(store.claim("evt_1", LONG_LEASE, now_ms()));
+        assert!(store.complete("evt_1", token, now_ms()).unwrap());
+        assert_eq!(store.claim("evt_1", LONG_LEASE, now_ms()).unwrap(), Claim::Done);
+    }
+}
+
+/// Each missing right is named, with every rule the store needs: the first one missing stops the check.
+/// (Without the check, a user that may SET but not run scripts claims every event, runs the handler, and
+/// fails to record it as done: each retry runs the handler again.)
+#[test]
+fn check_names_the_missing_acl_right() {
+    let server = RedisServer::start();
+    let prefix = unique("noperm");
+    let needs = |select: &str| {
+        format!(
+            "the dedupe store needs the ACL rules +set +get +del +evalsha +script|load{select} ~{prefix}:*"
+        )
+    };
+    let cases: [(&str, &[&str], u32, String); 6] = [
+        (
+            "noeval",
+            &["~*", "+set", "+get"],
+            0,
+            format!("redis: this user may not run SCRIPT LOAD (NOPERM); {}", needs("")),
+        ),
+        (
+            "noevalsha",
+            &["~*", "+set", "+get", "+del", "+script|load"],
+            0,
+            format!("redis: this user may not run EVALSHA (NOPERM); {}", needs("")),
+        ),
+        (
+            "noset",
+            &["~*", "+get", "+del", "+evalsha", "+script|load"],
+            0,
+            format!("redis: this user may not run SET (NOPERM); {}", needs("")),
+        ),
+        (
+            "nodel",
+            &["~*", "+set", "+get", "+evalsha", "+script|load"],
+            0,
+            format!(
+                "redis: this user may not run what the store's scripts call (GET, SET, DEL on its keys); {}",
+                needs("")
+            ),
+        ),
+        (
+            "otherkeys",
+            &["~other:*", "+@all"],
+            0,
+            format!("redis: this user may not use the keys {prefix}:* (NOPERM); {}", needs("")),
+        ),
+        (
+            "noselect",
+            &["~*", "+set", "+get", "+del", "+evalsha", "+script|load"],
+            2,
+            format!("redis: this user may not run SELECT (NOPERM); {}", needs(" +select")),
+        ),
+    ];
+    for (user, rules, db, reason) in cases {
+        let mut command = vec!["ACL", "SETUSER", user, "on", ">user-pw"];
+        command.extend_from_slice(rules);
+        assert_eq!(server.command(&command), Resp::Simple("OK".into()), "{user}");
+        let url = format!("redis://{user}:user-pw@127.0.0.1:{}/{db}", server.port());
+        let store = RedisStore::with_options(&url, options(&prefix)).unwrap();
+        assert_misconfigured(store.check(), &reason);
+    }
+}
+
+#[test]
+fn check_names_a_wrong_password_a_missing_one_and_one_too_many() {
+    const PASSWORD: &str = "check-Pa55word";
+    const WRONG: &str = "wrong-Pa55word";
+    let server = RedisServer::start_with_password(PASSWORD);
+    let port = server.port();
+    let cases = [
+        (
+            format!("redis://:{WRONG}@127.0.0.1:{port}/0"),
+            "redis: wrong user name or password, or the user is disabled (WRONGPASS)",
+        ),
+        (
+            format!("redis://default:{WRONG}@127.0.0.1:{port}/0"),
+            "redis: wrong user name or password, or the user is disabled (WRONGPASS)",
+        ),
+        (
+            format!("redis://127.0.0.1:{port}/0"),
+            "redis: the server needs a password and the URL has none (NOAUTH): redis://[username]:password@host",
+        ),
+    ];
+    for (url, reason) in &cases {
+        let result = RedisStore::open(url).unwrap().check();
+        let text = format!("{result:?}");
+        assert!(!text.contains(WRONG) && !text.contains(PASSWORD), "a secret in {text}");
+        assert_misconfigured(result, reason);
+    }
+    assert_eq!(RedisStore::open(&server.url()).unwrap().check(), Ok(()));
+
+    let open = RedisServer::start();
+    assert_misconfigured(
+        RedisStore::open(&format!("redis://:{WRONG}@127.0.0.1:{}/0", open.port())).unwrap().check(),
+        "redis: the URL has a password, but the server's default user needs none (name the user, \
+         redis://username:password@host, or leave the password out)",
+    );
+}
+
+#[test]
+fn check_names_a_db_index_out_of_range() {
+    let server = RedisServer::start();
+    assert_misconfigured(
+        RedisStore::open(&server.url_with_db(99)).unwrap().check(),
+        "redis: DB index 99 is out of range (the server's `databases` setting; 16 by default: 0 to 15)",
+    );
+    assert_eq!(RedisStore::open(&server.url_with_db(15)).unwrap().check(), Ok(()));
+}
+
+/// A server that is down or hung may come back: `Unavailable`, not `Misconfigured`, and the same store
+/// passes once the server is up.
+#[test]
+fn check_tells_an_unreachable_or_hung_server_from_a_misconfigured_one() {
+    let _timing = timing();
+    let port = redis_support::free_port();
+    let timeout = Duration::from_millis(500);
+    let store = RedisStore::with_options(
+        &format!("redis://127.0.0.1:{port}/0"),
+        RedisOptions { timeout, ..options(&unique("down")) },
+    )
+    .unwrap();
+    assert_check_unavailable(store.check(), "redis: connection refused");
+    let server = RedisServer::start_on_port(port);
+    assert_eq!(store.check(), Ok(()));
+
+    server.pause();
+    let started = Instant::now();
+    let result = store.check();
+    let took = started.elapsed();
+    server.resume();
+    assert_check_unavailable(result, "redis: no answer within 500 ms");
+    assert!(took < timeout + Duration::from_millis(500), "{took:?}");
+    assert_eq!(store.check(), Ok(()));
 }

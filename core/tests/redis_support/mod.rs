@@ -1,9 +1,10 @@
-//! A private `redis-server` for the Redis store's tests and benchmark: its own free loopback port, its
-//! own temporary directory, no persistence, killed when dropped. Also a tiny blocking RESP client, so the
-//! tests can look at what the store wrote without going through the store.
+//! A private `redis-server` for the Redis store's tests and benchmark, and the CLI's `listen` tests
+//! (`cli/tests` include this file by path): its own free loopback port, its own temporary directory, no
+//! persistence, killed when dropped. Also a TLS-enabled server with a private CA made at test time, and a
+//! tiny blocking RESP client, so the tests can look at what the store wrote without going through it.
 //!
-//! `redis-server` must be on PATH: `scripts/ensure-redis.sh` installs it. Without it the harness panics
-//! (the tests must fail, not pass silently).
+//! `redis-server` (and, for TLS, `openssl`) must be on PATH: `scripts/ensure-redis.sh` installs it.
+//! Without it the harness panics (the tests must fail, not pass silently).
 
 #![allow(dead_code)] // each test target uses a different subset
 
@@ -400,4 +401,125 @@ impl RespConnection {
             _ => Err(format!("unknown reply {line:?}")),
         }
     }
+}
+
+/// A `redis-server` with a TLS port whose certificate (for 127.0.0.1) a private CA signed, made at test
+/// time with the `openssl` CLI; its plain-text port stays open too. Removes its certificates when
+/// dropped.
+pub struct TlsRedis {
+    pub server: RedisServer,
+    pub tls_port: u16,
+    certs: PathBuf,
+}
+
+impl TlsRedis {
+    pub fn start() -> TlsRedis {
+        let certs = tls_certificates();
+        let file = |name: &str| certs.join(name).to_str().expect("a UTF-8 temp path").to_owned();
+        let (cert, key, ca) = (file("server.crt"), file("server.key"), file("ca.crt"));
+        let (server, tls_port) = RedisServer::start_with_second_port(|tls_port| {
+            [
+                "--tls-port",
+                &tls_port.to_string(),
+                "--tls-cert-file",
+                &cert,
+                "--tls-key-file",
+                &key,
+                "--tls-ca-cert-file",
+                &ca,
+                "--tls-auth-clients",
+                "no",
+            ]
+            .map(str::to_owned)
+            .to_vec()
+        });
+        TlsRedis { server, tls_port, certs }
+    }
+
+    /// `rediss://127.0.0.1:TLS_PORT/0`.
+    pub fn url(&self) -> String {
+        format!("rediss://127.0.0.1:{}/0", self.tls_port)
+    }
+
+    /// The private CA's certificate file (PEM).
+    pub fn ca_file(&self) -> PathBuf {
+        self.certs.join("ca.crt")
+    }
+
+    pub fn ca_pem(&self) -> Vec<u8> {
+        fs::read(self.ca_file()).expect("read ca.crt")
+    }
+}
+
+impl Drop for TlsRedis {
+    fn drop(&mut self) {
+        let _ = fs::remove_dir_all(&self.certs);
+    }
+}
+
+/// Runs `openssl ARGS` in `dir`, failing the test with its output when it fails.
+fn openssl(dir: &Path, args: &[&str]) {
+    let output = Command::new("openssl").args(args).current_dir(dir).output().expect("openssl runs");
+    assert!(
+        output.status.success(),
+        "openssl {}: {}",
+        args.join(" "),
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+/// A private CA and a server certificate for 127.0.0.1 signed by it; returns the folder holding
+/// `ca.crt`, `server.crt` and `server.key`.
+fn tls_certificates() -> PathBuf {
+    let dir = std::env::temp_dir().join(unique("anchor-webhooks-redis-tls"));
+    fs::create_dir_all(&dir).unwrap();
+    let ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"];
+    openssl(
+        &dir,
+        &[
+            &["req", "-x509"][..],
+            &ec,
+            &["-keyout", "ca.key", "-out", "ca.crt", "-days", "1", "-subj", "/CN=anchor-webhooks test CA"],
+        ]
+        .concat(),
+    );
+    openssl(
+        &dir,
+        &[&["req"][..], &ec, &["-keyout", "server.key", "-out", "server.csr", "-subj", "/CN=127.0.0.1"]]
+            .concat(),
+    );
+    fs::write(
+        dir.join("server.ext"),
+        "subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n",
+    )
+    .unwrap();
+    openssl(
+        &dir,
+        &[
+            "x509",
+            "-req",
+            "-in",
+            "server.csr",
+            "-CA",
+            "ca.crt",
+            "-CAkey",
+            "ca.key",
+            "-CAcreateserial",
+            "-out",
+            "server.crt",
+            "-days",
+            "1",
+            "-extfile",
+            "server.ext",
+        ],
+    );
+    dir
+}
+
+/// A CA certificate (PEM) made for the occasion: valid TLS roots, for tests that need no server.
+pub fn test_ca_pem() -> Vec<u8> {
+    let certs = tls_certificates();
+    let pem = fs::read(certs.join("ca.crt")).expect("read ca.crt");
+    let _ = fs::remove_dir_all(&certs);
+    pem
 }
