@@ -42,6 +42,12 @@ export declare class NativeStore {
   static memory(maxEntries?: number | undefined | null, ttlSeconds?: number | undefined | null): NativeStore
   /** The Redis store. Only parses the URL: the server may come up later. The URL is not kept by JS. */
   static redis(url: string, keyPrefix?: string | undefined | null, ttlSeconds?: number | undefined | null, timeoutSeconds?: number | undefined | null, maxIdleConnections?: number | undefined | null, tlsRootCertificates?: Uint8Array | undefined | null): NativeStore
+  /**
+   * The core's `RedisStore::check`, on the thread pool: resolves to `null` when the store can work,
+   * else `[kind, reason]` with kind `misconfigured` (can never work as set up) or `unavailable` (down
+   * or hung: may come back). `null` for a memory store, which has nothing to ask.
+   */
+  check(): Promise<[string, string] | null>
   /** Whether calls may block on I/O (and so run on the libuv thread pool). */
   get blocking(): boolean
   /** How many ids a memory store holds (live or expired-but-not-yet-evicted); `null` for Redis. */

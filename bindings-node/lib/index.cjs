@@ -826,6 +826,23 @@ class RedisStore {
     }
   }
 
+  /**
+   * Asks the server now whether this store can work (the core's `RedisStore::check`, on the thread pool):
+   * connects, authenticates, selects the db, runs a claim and both scripts on a probe key of its own.
+   * Rejects with an Error whose `code` is `ERR_REDIS_MISCONFIGURED` when the setup can never work (a
+   * missing ACL right, a wrong password, a db out of range, Redis older than 7.0, TLS trouble: refuse to
+   * start) or `ERR_REDIS_UNAVAILABLE` when the server is down or hung (it may come back).
+   */
+  async check() {
+    const failure = await this.#native.check()
+    if (failure === null) return
+    const [kind, reason] = failure
+    const error = new Error(reason)
+    error.name = 'RedisCheckError'
+    error.code = kind === 'unavailable' ? 'ERR_REDIS_UNAVAILABLE' : 'ERR_REDIS_MISCONFIGURED'
+    throw error
+  }
+
   [inspect.custom]() {
     return 'RedisStore { url: [redacted] }'
   }

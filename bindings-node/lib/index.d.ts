@@ -226,8 +226,22 @@ export interface RedisStoreOptions {
 
 /** The Redis dedupe store (Redis 7+), shared by every replica. Its I/O runs on libuv's thread pool. */
 export declare class RedisStore {
-  /** Only parses the URL (the server may come up later); an invalid URL throws `store_unavailable`. */
+  /**
+   * Only parses the URL (the server may come up later: call `check()` at start-up); an invalid URL or
+   * option is a `TypeError` (`ERR_INVALID_ARG_VALUE`).
+   */
   constructor(url: string, options?: RedisStoreOptions)
+  /**
+   * Asks the server whether this store can work. Rejects with a `RedisCheckError`: `code`
+   * `'ERR_REDIS_MISCONFIGURED'` when the setup can never work (refuse to start), `'ERR_REDIS_UNAVAILABLE'`
+   * when the server is down or hung (it may come back).
+   */
+  check(): Promise<void>
+}
+
+/** The rejection of `RedisStore#check()`: `name` is `'RedisCheckError'`; the message names the cause. */
+export interface RedisCheckError extends Error {
+  code: 'ERR_REDIS_MISCONFIGURED' | 'ERR_REDIS_UNAVAILABLE'
 }
 
 export type ReceiveKind = 'processed' | 'duplicate' | 'in_progress' | 'rejected' | 'handler_failed'

@@ -22,8 +22,8 @@ use anchor_webhooks::serde_json::{Map, Value};
 use anchor_webhooks::{usual_spellings, SessionData, TaskData};
 use anchor_webhooks::{
     Claimed, DedupeStore, Error as CoreError, ErrorCode, Event, EventType, MemoryStore, Outcome, Receiver,
-    Reception, RedisOptions, RedisStore, Scheme, Setting, SettingError, SignOptions, Signer, Verified,
-    Verifier, DEFAULT_DONE_TTL, DEFAULT_MAX_ENTRIES, IN_PROGRESS_RETRY_AFTER_SECONDS,
+    Reception, RedisCheckErrorKind, RedisOptions, RedisStore, Scheme, Setting, SettingError, SignOptions,
+    Signer, Verified, Verifier, DEFAULT_DONE_TTL, DEFAULT_MAX_ENTRIES, IN_PROGRESS_RETRY_AFTER_SECONDS,
 };
 use napi::bindgen_prelude::{AsyncTask, BufferSlice, Function, Uint8ArraySlice};
 use napi::{Env, JsString, JsValue, Task};
@@ -773,6 +773,7 @@ pub fn event_session_usage_json(
 pub struct NativeStore {
     inner: Arc<dyn DedupeStore>,
     memory: Option<Arc<MemoryStore>>,
+    redis: Option<Arc<RedisStore>>,
 }
 
 #[napi]
@@ -794,7 +795,7 @@ impl NativeStore {
             invalid_setting(if error.setting().is_none() { "maxEntries" } else { "ttlSeconds" })(error)
         })?;
         let store = Arc::new(store);
-        Ok(NativeStore { inner: store.clone(), memory: Some(store) })
+        Ok(NativeStore { inner: store.clone(), memory: Some(store), redis: None })
     }
 
     /// The Redis store. Only parses the URL: the server may come up later. The URL is not kept by JS.
@@ -825,7 +826,16 @@ impl NativeStore {
         options.tls_root_certificates = tls_root_certificates.map(|pem| pem.to_vec());
         // A configuration error (a TypeError at start-up), not `store_unavailable`: no delivery is waiting.
         let store = RedisStore::with_options(&url, options).map_err(|e| invalid_arg(e.to_string()))?;
-        Ok(NativeStore { inner: Arc::new(store), memory: None })
+        let store = Arc::new(store);
+        Ok(NativeStore { inner: store.clone(), memory: None, redis: Some(store) })
+    }
+
+    /// The core's `RedisStore::check`, on the thread pool: resolves to `null` when the store can work,
+    /// else `[kind, reason]` with kind `misconfigured` (can never work as set up) or `unavailable` (down
+    /// or hung: may come back). `null` for a memory store, which has nothing to ask.
+    #[napi(ts_return_type = "Promise<[string, string] | null>")]
+    pub fn check(&self) -> AsyncTask<CheckTask> {
+        AsyncTask::new(CheckTask { store: self.redis.clone() })
     }
 
     /// Whether calls may block on I/O (and so run on the libuv thread pool).
@@ -1094,6 +1104,30 @@ impl Task for FinishTask {
 
     fn resolve(&mut self, _env: Env, output: Settled) -> napi::Result<NativeSettled> {
         Ok(NativeSettled { inner: Some(output) })
+    }
+}
+
+pub struct CheckTask {
+    store: Option<Arc<RedisStore>>,
+}
+
+impl Task for CheckTask {
+    type Output = Option<Vec<String>>;
+    type JsValue = Option<Vec<String>>;
+
+    fn compute(&mut self) -> napi::Result<Self::Output> {
+        let Some(store) = &self.store else { return Ok(None) };
+        Ok(store.check().err().map(|error| {
+            let kind = match error.kind() {
+                RedisCheckErrorKind::Unavailable => "unavailable",
+                _ => "misconfigured",
+            };
+            vec![kind.to_owned(), error.to_string()]
+        }))
+    }
+
+    fn resolve(&mut self, _env: Env, output: Self::Output) -> napi::Result<Self::JsValue> {
+        Ok(output)
     }
 }
 

@@ -1,5 +1,6 @@
 // RedisStore against a real redis-server (scripts/ensure-redis.sh installs it), a dead one and a hung one.
 import assert from 'node:assert/strict'
+import { execFileSync } from 'node:child_process'
 import { after, before, describe, test } from 'node:test'
 import { Receiver, RedisStore, Verifier, sign } from '../lib/index.mjs'
 import { freePort, startRedis, startSilentServer } from './support.mjs'
@@ -55,6 +56,38 @@ describe('RedisStore', () => {
     assert.deepEqual([busy.kind, busy.status, busy.retryAfter], ['in_progress', 503, 5])
     release()
     assert.equal((await pending).kind, 'processed')
+  })
+
+  test('check() tells a setup that can never work (ERR_REDIS_MISCONFIGURED) from a server that is down', async () => {
+    await new RedisStore(redis.url, { timeoutSeconds: 2.5 }).check()
+    // A user without the scripts' rights: the first delivery would only find out after its handler ran.
+    execFileSync('redis-cli', ['-p', String(redis.port), 'ACL', 'SETUSER', 'node-noeval', 'on', '>node-noeval-pw', '~*', '+set', '+get'])
+    const refusal = async (url, timeoutSeconds = 2.5) => {
+      try {
+        await new RedisStore(url, { timeoutSeconds }).check()
+      } catch (error) {
+        return [error instanceof Error, error.name, error.code, error.message]
+      }
+      assert.fail(`${url}: check passed`)
+    }
+    assert.deepEqual(await refusal(`redis://node-noeval:node-noeval-pw@127.0.0.1:${redis.port}/0`), [
+      true,
+      'RedisCheckError',
+      'ERR_REDIS_MISCONFIGURED',
+      'redis: this user may not run SCRIPT LOAD (NOPERM); the dedupe store needs the ACL rules +set +get +del +evalsha +script|load ~anchor-webhooks:dedupe:*',
+    ])
+    assert.deepEqual(await refusal(`redis://node-noeval:wrong-pw@127.0.0.1:${redis.port}/0`), [
+      true,
+      'RedisCheckError',
+      'ERR_REDIS_MISCONFIGURED',
+      'redis: wrong user name or password, or the user is disabled (WRONGPASS)',
+    ])
+    assert.deepEqual(await refusal(`redis://127.0.0.1:${await freePort()}/0`, 0.5), [
+      true,
+      'RedisCheckError',
+      'ERR_REDIS_UNAVAILABLE',
+      'redis: connection refused',
+    ])
   })
 
   test('a dead server is store_unavailable (503, Retry-After), never processed', async () => {

@@ -5,11 +5,11 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use anchor_webhooks::{
-    Claimed, DedupeStore, MemoryStore, Outcome, Receiver, Reception, RedisOptions, RedisStore, Setting,
-    SettingError, Verified, DEFAULT_DONE_TTL, DEFAULT_LEASE, DEFAULT_MAX_ENTRIES,
+    Claimed, DedupeStore, MemoryStore, Outcome, Receiver, Reception, RedisCheckErrorKind, RedisOptions,
+    RedisStore, Setting, SettingError, Verified, DEFAULT_DONE_TTL, DEFAULT_LEASE, DEFAULT_MAX_ENTRIES,
     IN_PROGRESS_RETRY_AFTER_SECONDS,
 };
-use pyo3::exceptions::{PyRuntimeError, PyTypeError, PyValueError};
+use pyo3::exceptions::{PyConnectionError, PyRuntimeError, PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyList, PyString};
 
@@ -164,6 +164,17 @@ impl PyRedisStore {
         let inner = RedisStore::with_options(url, options)
             .map_err(|error| PyValueError::new_err(error.to_string()))?;
         Ok(PyRedisStore { inner: Arc::new(inner) })
+    }
+
+    /// Asks the server now whether this store can work (the core's `RedisStore::check`): connects,
+    /// authenticates, selects the db, runs a claim and both scripts on a probe key. A setup that can never
+    /// work (a missing ACL right, a wrong password, a db out of range, Redis older than 7.0, TLS trouble)
+    /// raises `ValueError`; a server that is down or hung raises `ConnectionError` (it may come back).
+    fn check(&self, py: Python<'_>) -> PyResult<()> {
+        py.detach(|| self.inner.check()).map_err(|error| match error.kind() {
+            RedisCheckErrorKind::Unavailable => PyConnectionError::new_err(error.to_string()),
+            _ => PyValueError::new_err(error.to_string()),
+        })
     }
 
     #[getter]

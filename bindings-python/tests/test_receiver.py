@@ -291,6 +291,33 @@ def test_redis_dead_port_is_store_unavailable() -> None:
     assert "redis" in str(caught.value)
 
 
+def test_redis_check_tells_a_setup_that_can_never_work_from_a_server_that_is_down(
+    redis_server: RedisServer,
+) -> None:
+    aw.RedisStore(redis_server.url, timeout=2.5).check()
+    # A user without the scripts' rights: the first delivery would only find out after its handler ran.
+    redis_server.cli("ACL", "SETUSER", "py-noeval", "on", ">py-noeval-pw", "~*", "+set", "+get")
+    with pytest.raises(ValueError) as caught:
+        aw.RedisStore(f"redis://py-noeval:py-noeval-pw@127.0.0.1:{redis_server.port}/0", timeout=2.5).check()
+    assert str(caught.value) == (
+        "redis: this user may not run SCRIPT LOAD (NOPERM); the dedupe store needs the ACL rules "
+        "+set +get +del +evalsha +script|load ~anchor-webhooks:dedupe:*"
+    )
+    with pytest.raises(ValueError) as caught:
+        aw.RedisStore(f"redis://py-noeval:wrong-pw@127.0.0.1:{redis_server.port}/0", timeout=2.5).check()
+    assert str(caught.value) == "redis: wrong user name or password, or the user is disabled (WRONGPASS)"
+    assert "wrong-pw" not in repr(caught.value)
+    with pytest.raises(ValueError) as caught:
+        aw.RedisStore(f"redis://127.0.0.1:{redis_server.port}/99", timeout=2.5).check()
+    assert str(caught.value) == (
+        "redis: DB index 99 is out of range (the server's `databases` setting; 16 by default: 0 to 15)"
+    )
+    # Down is not misconfigured: it may come back, so a service may start anyway.
+    with pytest.raises(ConnectionError) as down:
+        aw.RedisStore(f"redis://127.0.0.1:{free_port()}/0", timeout=0.5).check()
+    assert str(down.value) == "redis: connection refused"
+
+
 def test_redis_invalid_url_is_a_configuration_error() -> None:
     # Refused at start-up as a ValueError, not store_unavailable ("answer 503" would advise nobody); the
     # message never shows the URL, which may hold a password.

@@ -10,6 +10,7 @@ import {
   type EventType,
   type KnownEventType,
   MemoryStore,
+  type RedisCheckError,
   Receiver,
   RedisStore,
   Verifier,
@@ -66,7 +67,14 @@ const codes: ErrorCode[] = errorCodes()
 const types: KnownEventType[] = eventTypes()
 
 const receiver = new Receiver(verifier, new MemoryStore({ maxEntries: 10 }), { leaseSeconds: 30 })
-const shared = new Receiver(verifier, new RedisStore('redis://127.0.0.1:6379/0', { timeoutSeconds: 1 }))
+const redisStore = new RedisStore('redis://127.0.0.1:6379/0', { timeoutSeconds: 1 })
+const shared = new Receiver(verifier, redisStore)
+const checked: Promise<void> = redisStore.check()
+checked.catch((error: RedisCheckError) => {
+  const retry: boolean = error.code === 'ERR_REDIS_UNAVAILABLE'
+  // @ts-expect-error: not a check code
+  const wrong: RedisCheckError['code'] = 'store_unavailable'
+})
 const result = await receiver.receive('{}', {}, async (e) => {
   const data: EventData = e.data
 })
