@@ -85,6 +85,8 @@ impl Default for RedisOptions {
 /// - Every call, connecting included, has one deadline ([`RedisOptions::timeout`], 1 s by default). A
 ///   failure is `store_unavailable` (answer 503, the sender retries), never `Fresh`; a broken connection
 ///   is dropped, so the store reconnects by itself when the server is back.
+/// - **Fork-safe**: a process forked after the store was used (gunicorn `--preload`, Celery's prefork
+///   pool) opens connections of its own instead of sharing its parent's sockets.
 /// - **The calls block** the calling thread (redis-rs' synchronous connection) for up to the timeout. In
 ///   an async server, run [`Receiver::receive`](crate::Receiver::receive) and
 ///   [`Receiver::finish`](crate::Receiver::finish) with `tokio::task::spawn_blocking` (or your runtime's
@@ -100,7 +102,7 @@ pub struct RedisStore {
     auth: Option<(Option<String>, String)>,
     db: i64,
     options: RedisOptions,
-    idle: Mutex<Vec<redis::Connection>>,
+    idle: Mutex<IdleConnections>,
     complete: redis::Script,
     release: redis::Script,
 }
@@ -242,7 +244,7 @@ impl RedisStore {
             auth,
             db,
             options,
-            idle: Mutex::default(),
+            idle: Mutex::new(IdleConnections { process: std::process::id(), connections: Vec::new() }),
             complete: redis::Script::new(COMPLETE),
             release: redis::Script::new(RELEASE),
         })
@@ -255,6 +257,13 @@ impl RedisStore {
 
     fn key(&self, id: &str) -> String {
         crate::kv::key(&self.options.key_prefix, id)
+    }
+
+    /// The idle connections, for this process (see [`IdleConnections`]).
+    fn idle(&self) -> std::sync::MutexGuard<'_, IdleConnections> {
+        let mut idle = self.idle.lock().unwrap_or_else(PoisonError::into_inner);
+        idle.claim_for_this_process();
+        idle
     }
 
     /// Runs `command` on a pooled connection, everything (connecting, `AUTH`, `SELECT`, the command)
@@ -270,23 +279,20 @@ impl RedisStore {
         command: impl Fn(&mut redis::Connection) -> redis::RedisResult<T>,
     ) -> Result<T, Error> {
         let deadline = Instant::now() + self.options.timeout;
-        let pooled = self.idle.lock().unwrap_or_else(PoisonError::into_inner).pop();
+        let pooled = self.idle().take();
         let reused = pooled.is_some();
         let mut result = self.run(pooled, deadline, &command);
         if reused && matches!(&result, Err(error) if error.is_connection_dropped()) {
-            self.idle.lock().unwrap_or_else(PoisonError::into_inner).clear();
+            self.idle().clear();
             result = self.run(None, deadline, &command);
         }
-        let mut idle = self.idle.lock().unwrap_or_else(PoisonError::into_inner);
         match result {
             Ok((connection, value)) => {
-                if idle.len() < self.options.max_idle_connections {
-                    idle.push(connection);
-                }
+                self.idle().keep(connection, self.options.max_idle_connections);
                 Ok(value)
             }
             Err(error) => {
-                idle.clear();
+                self.idle().clear();
                 Err(redis_failure(&error))
             }
         }
@@ -354,10 +360,7 @@ impl RedisStore {
         let mut progress = Progress::default();
         match self.probe(connect_deadline, deadline, &mut progress) {
             Ok(connection) => {
-                let mut idle = self.idle.lock().unwrap_or_else(PoisonError::into_inner);
-                if idle.len() < self.options.max_idle_connections {
-                    idle.push(connection);
-                }
+                self.idle().keep(connection, self.options.max_idle_connections);
                 Ok(())
             }
             Err(failure) => Err(self.diagnose(&failure, &progress, deadline)),
@@ -592,6 +595,41 @@ impl RedisStore {
                 && stream.write_all(b"PING\r\n").is_ok()
                 && matches!(stream.read(&mut first), Ok(1) if matches!(first[0], b'+' | b'-'))
         })
+    }
+}
+
+/// The connections kept open for reuse, and the process that opened them. A process forked after it used
+/// the store (gunicorn `--preload`, Celery's prefork pool, `multiprocessing`) inherits them: two
+/// processes writing on one socket read each other's replies, so a claim could read another process's
+/// `done` (an event lost) or its `OK` (an event run twice). A process that finds connections of another
+/// process drops its copies (closing a copy leaves the other process's socket open and sends nothing) and
+/// opens its own.
+struct IdleConnections {
+    process: u32,
+    connections: Vec<redis::Connection>,
+}
+
+impl IdleConnections {
+    fn claim_for_this_process(&mut self) {
+        let process = std::process::id();
+        if self.process != process {
+            self.connections.clear();
+            self.process = process;
+        }
+    }
+
+    fn take(&mut self) -> Option<redis::Connection> {
+        self.connections.pop()
+    }
+
+    fn keep(&mut self, connection: redis::Connection, max: usize) {
+        if self.connections.len() < max {
+            self.connections.push(connection);
+        }
+    }
+
+    fn clear(&mut self) {
+        self.connections.clear();
     }
 }
 
