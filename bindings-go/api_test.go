@@ -348,7 +348,7 @@ func TestMiddlewareAnswers(t *testing.T) {
 	big := []byte(`{"id":"evt_big","type":"t","created":"2026-05-24T12:18:05Z","data":{"x":"` + strings.Repeat("x", 5000) + `"}}`)
 	bigHeaders, _ := Sign([]string{testSecret}, big, time.Now().Unix())
 	if a := post(t, url, bigHeaders, big); a.status != 413 ||
-		a.body != `{"error":"body_too_large","message":"body too large: 4097 bytes, the limit is 4096 bytes"}` {
+		a.body != `{"error":"body_too_large","message":"body too large: more than the limit of 4096 bytes"}` {
 		t.Fatalf("too large: %+v", a)
 	}
 	if runsOf("evt_stale") != 0 || runsOf("evt_big") != 0 {

@@ -312,7 +312,7 @@ func TestRejectedDeliveriesAreReported(t *testing.T) {
 	const consumed = "signature mismatch: none of the 1 signature(s) matches any of the 1 secret(s); the body is " +
 		"empty: was it consumed by a body parser before verification? pass the raw request body"
 	const malformed = "malformed header `Anchor-Signature`: a `v1` value is not 64 hex digits"
-	const tooLarge = "body too large: 4097 bytes, the limit is 4096 bytes"
+	const tooLarge = "body too large: more than the limit of 4096 bytes"
 	const stopped = "body too large: http.MaxBytesReader stopped it at 10 bytes"
 	const unreadable = "the request body could not be read: connection reset by peer"
 	const full = "dedupe store unavailable: the memory store is full of claims in progress (maximum entries: 1); " +

@@ -248,7 +248,7 @@ describe('Express body handling', () => {
     )
     assert.equal(status, 413)
     assert.deepEqual([answer.ok, answer.kind, answer.code], [false, 'rejected', 'body_too_large'])
-    assert.equal(answer.message, 'body too large: 1025 bytes, the limit is 1024 bytes')
+    assert.equal(answer.message, 'body too large: more than the limit of 1024 bytes')
     assert.ok(sentBeforeAnswer < TOTAL, `answered only after all ${sentBeforeAnswer} bytes were sent`)
     // The server still answers other requests.
     assert.equal((await post('/raw')).status, 200)
@@ -615,7 +615,7 @@ for (const [name, start] of Object.entries(ownServers)) {
       assert.equal(response.headers.get('retry-after'), null)
       const answer = await response.json()
       assert.deepEqual([answer.ok, answer.kind, answer.code], [false, 'rejected', 'body_too_large'])
-      assert.match(answer.message, /^body too large: \d+ bytes, the limit is 64 bytes$/)
+      assert.match(answer.message, /^body too large: (\d+ bytes, the limit is|more than the limit of) 64 bytes$/)
       // A header error the core checks first wins, as for any body.
       const unsigned = await post('/small', { body: delivery.body, headers: { 'content-type': 'application/json' } })
       assert.deepEqual([unsigned.status, (await unsigned.json()).code], [400, 'missing_header'])

@@ -756,9 +756,9 @@ fn listen_reports_a_handled_delivery_the_store_could_not_record() {
         "unrecorded task.completed evt_unrecorded secret=0 error=store_unavailable status=503"
     );
     forwarder.wait_stderr_contains(
-        "unrecorded: dedupe store unavailable: the handler of event evt_unrecorded ran, but recording the event \
-         as done failed (redis: connection refused); a retry once the claim's lease has ended runs the handler \
-         again; answer 503 so the sender retries\n",
+        "unrecorded: dedupe store unavailable: the handler of event evt_unrecorded ran, but recording it as done \
+         failed (redis: connection refused); a retry after the lease runs it again; answer 503 so the sender \
+         retries\n",
     );
 }
 

@@ -210,6 +210,9 @@ pub enum MismatchHint {
     EmptyBody,
     /// The body looks like JSON re-serialised by a parser (pretty-printed or `", "` separators).
     LooksReserialised,
+    /// A secret of an Anchor verifier is not shaped like the secrets the provider issues (64 lowercase hex
+    /// characters): cut short, changed in case, or a `NAME=value` line.
+    UnissuedSecretShape,
 }
 
 impl Error {
@@ -325,7 +328,7 @@ impl fmt::Display for Error {
             ),
             Error::TimestampTooOld { skew, tolerance } => {
                 write!(f, "timestamp too old: signed {skew} s before now, tolerance is {tolerance} s ")?;
-                f.write_str(if *skew >= MILLISECONDS_AS_SECONDS_SKEW {
+                f.write_str(if wrong_unit(*skew, MILLISECONDS_AS_SECONDS_SKEW) {
                     "(`now` looks like unix milliseconds: verification takes unix seconds)"
                 } else {
                     "(a replay, a delayed retry, or this server's clock is fast?)"
@@ -333,7 +336,7 @@ impl fmt::Display for Error {
             }
             Error::TimestampTooNew { skew, tolerance } => {
                 write!(f, "timestamp too new: signed {skew} s after now, tolerance is {tolerance} s ")?;
-                f.write_str(if *skew >= DECADES {
+                f.write_str(if wrong_unit(*skew, DECADES) {
                     "(`now` is decades behind: seconds passed where milliseconds are expected? A Receiver \
                      and the dedupe stores take unix milliseconds, verification takes unix seconds)"
                 } else {
@@ -356,10 +359,17 @@ impl fmt::Display for Error {
                         "the body looks re-serialised by a JSON parser: verify the raw bytes as received, before parsing \
                          (or is this not the secret of this webhook?)"
                     }
+                    MismatchHint::UnissuedSecretShape => {
+                        "a secret is not 64 lowercase hex characters as issued: copied whole and unchanged?"
+                    }
                     MismatchHint::None => {
                         "was the body parsed and re-serialised? verify the raw bytes; is this the secret of this webhook?"
                     }
                 })
+            }
+            // A host that stops reading at the limit plus one byte knows only that much of the size.
+            Error::BodyTooLarge { len, limit } if *len == limit.saturating_add(1) => {
+                write!(f, "body too large: more than the limit of {limit} bytes")
             }
             Error::BodyTooLarge { len, limit } => {
                 write!(f, "body too large: {len} bytes, the limit is {limit} bytes")
@@ -383,6 +393,13 @@ const MILLISECONDS_AS_SECONDS_SKEW: u64 = 100_000_000_000;
 /// thousand again lands in 1970), not a slow clock.
 const DECADES: u64 = 10 * 365 * 24 * 60 * 60;
 
+/// Whether a skew of `skew` seconds is at least `limit`, so that `now` in the wrong unit explains it better
+/// than a clock does. Never in the WebAssembly build: its binding takes seconds or a `Date` and refuses
+/// milliseconds, so the hints cannot arise there, and its 150 KiB budget has no room for text never shown.
+fn wrong_unit(skew: u64, limit: u64) -> bool {
+    !cfg!(target_arch = "wasm32") && skew >= limit
+}
+
 impl std::error::Error for Error {}
 
 #[cfg(test)]
@@ -399,6 +416,13 @@ mod tests {
             assert_eq!(ErrorCode::from_str_code(code.as_str()), Some(*code));
         }
         assert_eq!(ErrorCode::from_str_code("nope"), None);
+    }
+
+    #[test]
+    fn a_body_read_up_to_the_limit_plus_one_is_not_given_that_size() {
+        let message = |len| Error::BodyTooLarge { len, limit: 1024 }.to_string();
+        assert_eq!(message(1025), "body too large: more than the limit of 1024 bytes");
+        assert_eq!(message(4096), "body too large: 4096 bytes, the limit is 1024 bytes");
     }
 
     #[test]

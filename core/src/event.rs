@@ -309,9 +309,9 @@ fn starts_with_object(text: &str) -> bool {
     text.trim_start_matches([' ', '\t', '\n', '\r']).starts_with('{')
 }
 
-/// serde_json's messages can quote the input; only the position is reported. `before` is the text that
-/// precedes the part `serde_json` read, so the position is the body's.
-fn json_error(e: serde_json::Error, before: &str) -> Error {
+/// serde_json's messages can quote the input; only the position is reported. `text` is the whole body and
+/// `before` the part of it that precedes what `serde_json` read, so the position is the body's.
+fn json_error(e: serde_json::Error, text: &str, before: &str) -> Error {
     let (line, column) = if e.line() == 1 {
         line_column(before, 1, e.column())
     } else {
@@ -322,13 +322,30 @@ fn json_error(e: serde_json::Error, before: &str) -> Error {
             "the body nests JSON deeper than {MAX_NESTING} levels (line {line}, column {column})"
         ));
     }
-    Error::invalid_payload(format!("the body is not valid JSON (line {line}, column {column})"))
+    // A guess (a paired escape elsewhere is valid), so it follows the position rather than replacing it.
+    let cause = if has_surrogate_escape(text) {
+        "; a lone UTF-16 surrogate `\\u` escape is no character"
+    } else {
+        ""
+    };
+    Error::invalid_payload(format!("the body is not valid JSON (line {line}, column {column}){cause}"))
+}
+
+/// Whether `text` holds a `\u` escape of a UTF-16 surrogate: serde_json refuses one without its pair.
+/// Read from the text, not from serde_json's message, whose `Display` would add its every message to the
+/// WebAssembly build (4 KB).
+fn has_surrogate_escape(text: &str) -> bool {
+    text.as_bytes().windows(4).any(|escape| {
+        escape[..2] == *b"\\u"
+            && escape[2] | 0x20 == b'd'
+            && matches!(escape[3] | 0x20, b'8' | b'9' | b'a'..=b'f')
+    })
 }
 
 fn validate_whole(text: &str) -> Result<(), Error> {
     let mut de = serde_json::Deserializer::from_str(text);
     let validated = Validate { nesting_left: MAX_NESTING }.deserialize(&mut de);
-    validated.and_then(|()| de.end()).map_err(|e| json_error(e, ""))
+    validated.and_then(|()| de.end()).map_err(|e| json_error(e, text, ""))
 }
 
 /// The byte range of `part`, a slice borrowed from `whole`.
@@ -518,7 +535,7 @@ impl<'a> Cursor<'a> {
                 self.at += text.len();
                 Ok((value, text))
             }
-            Some(Err(e)) => Err(json_error(e, &self.text[..self.at])),
+            Some(Err(e)) => Err(json_error(e, self.text, &self.text[..self.at])),
             None => Err(self.invalid()),
         }
     }
@@ -846,5 +863,26 @@ mod tests {
     fn json_errors_never_quote_the_body() {
         let err = Event::from_anchor_body(br#"{"id": "SECRET-LOOKING-TEXT" oops}"#).unwrap_err();
         assert!(!err.to_string().contains("SECRET-LOOKING-TEXT"), "{err}");
+    }
+
+    #[test]
+    fn a_lone_surrogate_escape_is_named() {
+        // What JavaScript's JSON.stringify writes for a string cut inside an emoji: valid JSON grammar, but no
+        // character, so no Rust string can hold it. Both halves, alone, and at the end of the data.
+        for data in [r#""\ud83d""#, r#""\ude00 after""#, r#""\ud83d\n""#] {
+            let body = format!(
+                r#"{{"id":"evt_1","type":"task.completed","created":"2026-05-24T12:18:05Z","data":{data}}}"#
+            );
+            let message = Event::from_anchor_body(body.as_bytes()).unwrap_err().to_string();
+            assert!(
+                message.starts_with(
+                    "invalid payload (the signature is valid): the body is not valid JSON (line 1, column "
+                ) && message.ends_with("); a lone UTF-16 surrogate `\\u` escape is no character"),
+                "{message}"
+            );
+        }
+        // Without such an escape, only the position.
+        let message = Event::from_anchor_body(br#"{"id":"evt_1",}"#).unwrap_err().to_string();
+        assert!(message.ends_with("the body is not valid JSON (line 1, column 15)"), "{message}");
     }
 }

@@ -204,8 +204,8 @@ fn unrecorded(event_id: &str, error: Error) -> Error {
     match error {
         Error::StoreUnavailable { reason } => Error::StoreUnavailable {
             reason: format!(
-                "the handler of event {} ran, but recording the event as done failed ({reason}); a retry \
-                 once the claim's lease has ended runs the handler again",
+                "the handler of event {} ran, but recording it as done failed ({reason}); a retry after the \
+                 lease runs it again",
                 shown(event_id)
             ),
         },

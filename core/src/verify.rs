@@ -92,6 +92,8 @@ pub struct Verifier {
     keys: Vec<Key>,
     tolerance: u64,
     max_body_bytes: usize,
+    /// An Anchor secret is not shaped like an issued one, for the mismatch hint.
+    unissued_secret: bool,
 }
 
 /// A delivery whose signature and timestamp checked out; borrows from the headers, allocates nothing.
@@ -140,11 +142,18 @@ impl Verifier {
         S: AsRef<str>,
     {
         let secrets: Vec<S> = secrets.into_iter().collect();
+        let keys = secret::keys(scheme, &secrets)?;
+        let issued_shape = |secret: &S| {
+            secret.as_ref().len() == 64
+                && secret.as_ref().bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+        };
+        let unissued_secret = scheme == Scheme::Anchor && !secrets.iter().all(issued_shape);
         Ok(Verifier {
             scheme,
-            keys: secret::keys(scheme, &secrets)?,
+            keys,
             tolerance: scheme.default_tolerance(),
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
+            unissued_secret,
         })
     }
 
@@ -262,7 +271,7 @@ impl Verifier {
         let matched_secret = matched.ok_or_else(|| Error::SignatureMismatch {
             signatures: signatures.len(),
             secrets: self.keys.len(),
-            hint: mismatch_hint(body),
+            hint: mismatch_hint(body, self.unissued_secret),
         })?;
         let verified = VerifiedSignature {
             matched_secret,
@@ -408,10 +417,14 @@ pub(crate) fn quoted(text: &str) -> String {
 }
 
 /// Looks for the usual reason a genuine delivery fails: the framework parsed the body and the handler
-/// passed a re-serialisation (or nothing) instead of the raw bytes.
-fn mismatch_hint(body: &[u8]) -> MismatchHint {
+/// passed a re-serialisation (or nothing) instead of the raw bytes, or a secret was pasted wrong.
+fn mismatch_hint(body: &[u8], unissued_secret: bool) -> MismatchHint {
     if body.is_empty() {
         return MismatchHint::EmptyBody;
+    }
+    // Certain where the body's layout is only a guess (Python's `json.dumps` writes `", "` too).
+    if unissued_secret {
+        return MismatchHint::UnissuedSecretShape;
     }
     let reserialised = matches!(body.first(), Some(b'{' | b'[')) && contains(body, b"\n  ")
         || contains(body, b"\": ") && contains(body, b", \"");
@@ -446,15 +459,44 @@ mod tests {
         // A Python `json.dumps` body (", " and ": ") signed with another secret: the layout hint must not
         // hide the other common cause.
         let body = br#"{"id": "evt_1", "type": "task.completed", "data": {}}"#;
-        let signed = crate::sign(Scheme::Anchor, ["b"], body, 1_716_544_084).unwrap();
-        let error =
-            Verifier::anchor(["a"]).unwrap().verify_signature(&signed, body, 1_716_544_084).unwrap_err();
+        let (ours, theirs) = ("a".repeat(64), "b".repeat(64));
+        let signed = crate::sign(Scheme::Anchor, [theirs], body, 1_716_544_084).unwrap();
+        let verifier = Verifier::anchor([ours.as_str()]).unwrap();
+        let error = verifier.verify_signature(&signed, body, 1_716_544_084).unwrap_err();
         assert_eq!(
             error.to_string(),
             "signature mismatch: none of the 1 signature(s) matches any of the 1 secret(s); the body looks \
              re-serialised by a JSON parser: verify the raw bytes as received, before parsing (or is this not \
              the secret of this webhook?)"
         );
+    }
+
+    #[test]
+    fn a_secret_not_shaped_like_an_issued_one_is_named_when_nothing_matches() {
+        let body = br#"{"id":"evt_1","type":"task.completed","created":"2026-05-24T12:18:05Z","data":{}}"#;
+        let issued = "36da51b166a69268a59a8d5ee0b32c9f5e5aaee7d301c7a5a36844318e116fc6";
+        let signed = crate::sign(Scheme::Anchor, [issued], body, 1_716_544_084).unwrap();
+        let message = |secrets: &[&str]| {
+            let verifier = Verifier::anchor(secrets).unwrap();
+            verifier.verify_signature(&signed, body, 1_716_544_084).map(|_| ()).unwrap_err().to_string()
+        };
+        let cut = &issued[..63];
+        let upper = issued.to_uppercase();
+        let line = format!("ANCHOR_SECRET={issued}");
+        let other = "0".repeat(64);
+        for secrets in [vec![cut], vec![upper.as_str()], vec![other.as_str(), line.as_str()]] {
+            assert_eq!(
+                message(&secrets),
+                format!(
+                    "signature mismatch: none of the 1 signature(s) matches any of the {} secret(s); a secret is not \
+                     64 lowercase hex characters as issued: copied whole and unchanged?",
+                    secrets.len()
+                )
+            );
+        }
+        // A well-shaped secret that does not match gets the usual causes.
+        assert!(message(&[other.as_str()])
+            .ends_with("; was the body parsed and re-serialised? verify the raw bytes; is this the secret of this webhook?"));
     }
 
     #[test]

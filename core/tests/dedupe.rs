@@ -400,9 +400,8 @@ fn ending_a_claim_decides_the_answer_the_same_way_for_every_store() {
     // The outcome drops the delivery, so the message names the event whose handler ran.
     assert_eq!(
         error.to_string(),
-        "dedupe store unavailable: the handler of event evt_end ran, but recording the event as done failed \
-         (down); a retry once the claim's lease has ended runs the handler again; answer 503 so the sender \
-         retries"
+        "dedupe store unavailable: the handler of event evt_end ran, but recording it as done failed (down); a \
+         retry after the lease runs it again; answer 503 so the sender retries"
     );
     assert_eq!(unrecorded.http_status(), 503);
     // An id that would break a log line is quoted and escaped, in this message and in the claim-lost one.
