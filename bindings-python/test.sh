@@ -3,7 +3,7 @@
 # installs it with the pinned test dependencies into a FRESH virtualenv, then runs, against the installed
 # wheel (never the source tree): mypy.stubtest, the stub drift test and the whole pytest suite (vectors,
 # inputs, receiver and Redis store against a real redis-server, GIL release, the framework integrations,
-# end to end with `anchor-webhooks serve` and real uvicorn / waitress servers). Exits non-zero on any
+# end to end with `anchor-webhooks serve` and real uvicorn / waitress / gunicorn servers). Exits non-zero on any
 # failure. Callable from anywhere; `CARGO_TARGET_DIR` is honoured (default: <repo>/target).
 set -euo pipefail
 

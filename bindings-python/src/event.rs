@@ -158,6 +158,16 @@ impl PyEvent {
         slf.get().event().session().map(|_| SessionView { event: slf.clone().unbind() })
     }
 
+    /// Never pickled (nor copied, which goes through the same protocol): it is this process's view of the
+    /// verified bytes. A queue gets plain data instead.
+    fn __reduce__(&self) -> PyResult<()> {
+        Err(PyTypeError::new_err(
+            "an Event cannot be pickled or copied: it is a view of the verified delivery in this process; \
+             enqueue plain data instead: event.body (the whole envelope as a dict), or event.id, event.type \
+             and event.data",
+        ))
+    }
+
     fn __repr__(&self) -> String {
         format!(
             "Event(id={}, type={}, matched_secret={}, timestamp={})",

@@ -488,6 +488,25 @@ NOT_PICKLED = {
 }
 
 
+def test_an_event_is_not_pickled_or_copied_and_says_what_to_enqueue() -> None:
+    import copy
+    import pickle
+
+    event = verified(envelope("task.completed", "evt_q"))
+    message = (
+        "an Event cannot be pickled or copied: it is a view of the verified delivery in this process; enqueue "
+        "plain data instead: event.body (the whole envelope as a dict), or event.id, event.type and event.data"
+    )
+    attempts = [lambda: copy.copy(event), lambda: copy.deepcopy({"e": event})]
+    attempts += [lambda protocol=protocol: pickle.dumps(event, protocol=protocol) for protocol in range(pickle.HIGHEST_PROTOCOL + 1)]
+    for attempt in attempts:
+        with pytest.raises(TypeError) as caught:
+            attempt()
+        assert str(caught.value) == message
+    # What the message suggests does pickle, and carries the event.
+    assert pickle.loads(pickle.dumps(event.body))["id"] == "evt_q"
+
+
 @pytest.mark.parametrize("kind", NOT_PICKLED)
 def test_copies_are_the_object_itself_and_pickles_are_refused(kind: str) -> None:
     import copy

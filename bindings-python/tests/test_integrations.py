@@ -33,64 +33,155 @@ class Calls:
             raise RuntimeError("handler failed")
 
 
-def check_outcomes(post: Callable[[bytes, dict[str, str]], tuple[int, dict[str, str], Any]], calls: Calls, receiver: aw.Receiver) -> None:
-    """The behaviour every integration must have, whatever the framework."""
+# The core's messages for the refusals below (a change to one is a change to what senders are told).
+FORGED = (
+    "signature mismatch: none of the 1 signature(s) matches any of the 1 secret(s); was the body parsed and "
+    "re-serialised? verify the raw bytes; is this the secret of this webhook?"
+)
+SENT_EMPTY = (
+    "signature mismatch: none of the 1 signature(s) matches any of the 1 secret(s); the body is empty: was it "
+    "consumed by a body parser before verification? pass the raw request body"
+)
+MISSING_SIGNATURE = (
+    "missing header `Anchor-Signature`: is this a signed delivery, and does your framework pass all headers through?"
+)
+MALFORMED_TIMESTAMP = "malformed timestamp in `Anchor-Timestamp`: expected unix seconds as 1 to 12 ASCII digits"
+NO_CREATED = "invalid payload (the signature is valid): `created` is missing or not a non-empty string"
+REDIS_REFUSED = "dedupe store unavailable: redis: connection refused; answer 503 so the sender retries"
+RETRY_AFTER = {"retry-after": str(aw.IN_PROGRESS_RETRY_AFTER_SECONDS)}
+
+Post = Callable[[bytes, dict[str, str]], tuple[int, dict[str, str], Any]]
+
+
+def refused(code: str, message: str) -> dict[str, Any]:
+    """The JSON body of a refusal (FastAPI puts it under `detail`)."""
+    return {"ok": False, "error": code, "message": message}
+
+
+def logged(caplog: pytest.LogCaptureFixture) -> list[tuple[str, str]]:
+    """The records of the `anchor_webhooks` logger so far, as (level, message); clears them."""
+    records = [(r.levelname, r.getMessage()) for r in caplog.records if r.name == "anchor_webhooks"]
+    caplog.clear()
+    return records
+
+
+def answered(level: str, status: int, code: str, message: str) -> tuple[str, str]:
+    """The log record of an answer the integration gave instead of the view's."""
+    return (level, f"anchor-webhooks: answered {status} {code}: {message}")
+
+
+def retry_after(headers: dict[str, str]) -> dict[str, str]:
+    return {k.lower(): v for k, v in headers.items() if k.lower() == "retry-after"}
+
+
+def check_outcomes(post: Post, calls: Calls, receiver: aw.Receiver, caplog: pytest.LogCaptureFixture) -> None:
+    """The behaviour every integration must have, whatever the framework: answers and log records."""
+    caplog.set_level("DEBUG", logger="anchor_webhooks")
+    caplog.clear()
     body, headers = signed("evt_a")
     status, _, answer = post(body, headers)
-    assert status == 200 and calls.ids == ["evt_a"], answer
-    # Duplicate: 200, handler not run.
-    status, _, answer = post(body, headers)
-    assert (status, answer["outcome"], answer["id"]) == (200, "duplicate", "evt_a")
+    assert (status, answer, calls.ids, logged(caplog)) == (200, {"ok": True, "id": "evt_a"}, ["evt_a"], [])
+    # Duplicate: 200, handler not run; logged at DEBUG only.
+    status, answer_headers, answer = post(body, headers)
+    assert (status, answer, retry_after(answer_headers)) == (200, {"ok": True, "outcome": "duplicate", "id": "evt_a"}, {})
     assert calls.ids == ["evt_a"]
-    # Forged: 401 with the code; malformed: 400; too large: 413.
+    assert logged(caplog) == [
+        answered("DEBUG", 200, "duplicate", 'event "evt_a" was already processed: answer 200 without processing it again')
+    ]
+    # Forged: 401 with the code; malformed: 400; sent empty: 401. Routine: INFO, never WARNING.
     forged_body, forged_headers = signed("evt_f", OTHER_SECRET)
-    status, _, answer = post(forged_body, forged_headers)
-    assert (status, answer["error"]) == (401, "signature_mismatch")
-    status, _, answer = post(body, {"content-type": "application/json"})
-    assert (status, answer["error"]) == (400, "missing_header")
-    status, _, answer = post(body, {**headers, "Anchor-Timestamp": "soon"})
-    assert (status, answer["error"]) == (400, "malformed_timestamp")
-    # In progress on another worker: 503 with Retry-After, handler not run.
+    for sent, sent_headers, status_code, code, message in [
+        (forged_body, forged_headers, 401, "signature_mismatch", FORGED),
+        (body, {"content-type": "application/json"}, 400, "missing_header", MISSING_SIGNATURE),
+        (body, {**headers, "Anchor-Timestamp": "soon"}, 400, "malformed_timestamp", MALFORMED_TIMESTAMP),
+        # A body the sender really sent empty (nothing shows the application read it): 401, as forged.
+        (b"", headers, 401, "signature_mismatch", SENT_EMPTY),
+    ]:
+        status, answer_headers, answer = post(sent, sent_headers)
+        assert (status, answer, retry_after(answer_headers)) == (status_code, refused(code, message), {})
+        assert logged(caplog) == [answered("INFO", status_code, code, message)]
+    # Signed but unusable: 400 (final for the sender: the event is lost), so WARNING.
+    unusable = b'{"id":"evt_p","type":"task.completed","data":{}}'
+    status, _, answer = post(unusable, aw.sign(SECRET, unusable))
+    assert (status, answer) == (400, refused("invalid_payload", NO_CREATED))
+    assert logged(caplog) == [answered("WARNING", 400, "invalid_payload", NO_CREATED)]
+    # In progress on another worker: 503 with Retry-After, handler not run; routine: DEBUG.
     body_b, headers_b = signed("evt_b")
     holding = receiver.receive(body_b, headers_b)
     holding.__enter__()
     status, answer_headers, answer = post(body_b, headers_b)
-    assert (status, answer["outcome"]) == (503, "in_progress")
-    assert {k.lower(): v for k, v in answer_headers.items()}["retry-after"] == str(aw.IN_PROGRESS_RETRY_AFTER_SECONDS)
+    assert (status, answer, retry_after(answer_headers)) == (503, {"ok": False, "outcome": "in_progress", "id": "evt_b"}, RETRY_AFTER)
+    assert logged(caplog) == [
+        answered(
+            "DEBUG",
+            503,
+            "in_progress",
+            'event "evt_b" is being processed by another worker: answer 503 with Retry-After so the sender retries later',
+        )
+    ]
     holding.__exit__(RuntimeError, RuntimeError("worker died"), None)  # released
-    # The handler fails: released, so the retry is processed (exactly once more).
+    # The handler fails: released, so the retry is processed (exactly once more). The framework logs the
+    # exception; the integration adds nothing.
     calls.fail_next = True
     status, _, _ = post(body_b, headers_b)
     assert status == 500  # the framework's answer to an exception: the sender retries
     status, _, _ = post(body_b, headers_b)
     assert status == 200 and calls.ids == ["evt_a", "evt_b", "evt_b"]
+    assert logged(caplog) == []
     status, _, answer = post(body_b, headers_b)
     assert (status, answer["outcome"]) == (200, "duplicate") and calls.ids.count("evt_b") == 2
-    # Nothing in the answers leaks the secret.
-    assert SECRET not in repr(answer)
+    # Nothing in the answers or the records leaks the secret.
+    assert SECRET not in repr(answer) and SECRET not in caplog.text
 
 
-def check_store_unavailable(post: Callable[[bytes, dict[str, str]], tuple[int, dict[str, str], Any]], calls: Calls) -> None:
+def check_store_unavailable(post: Post, calls: Calls, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level("DEBUG", logger="anchor_webhooks")
     status, headers, answer = post(*signed("evt_s"))
-    assert (status, answer["error"]) == (503, "store_unavailable")
-    assert {k.lower(): v for k, v in headers.items()}["retry-after"] == str(aw.IN_PROGRESS_RETRY_AFTER_SECONDS)
+    assert (status, answer, retry_after(headers)) == (503, refused("store_unavailable", REDIS_REFUSED), RETRY_AFTER)
+    assert logged(caplog) == [answered("WARNING", 503, "store_unavailable", REDIS_REFUSED)]
     assert calls.ids == []
 
 
-def check_completion_failure(make_post: Callable[[aw.Receiver, Calls], Any]) -> None:
+def check_completion_failure(make_post: Callable[[aw.Receiver, Calls], Any], caplog: pytest.LogCaptureFixture) -> None:
     """The store dies while the handler runs: recording completion fails, and the answer (sent after
-    completion, never before) is 503 with Retry-After so the sender retries."""
+    completion, never before) is 503 with Retry-After so the sender retries; the handler ran and will run
+    again, so the record is an ERROR naming the event."""
+    caplog.set_level("DEBUG", logger="anchor_webhooks")
     server = RedisServer()
     try:
         calls = Calls()
         calls.during = server.stop
         post = make_post(aw.Receiver(aw.Verifier(SECRET), aw.RedisStore(server.url, timeout=2)), calls)
         status, headers, answer = post(*signed("evt_c"))
-        assert (status, answer["error"]) == (503, "store_unavailable"), answer
-        assert {k.lower(): v for k, v in headers.items()}["retry-after"] == str(aw.IN_PROGRESS_RETRY_AFTER_SECONDS)
+        message = (
+            "dedupe store unavailable: the handler of event evt_c ran, but recording the event as done failed "
+            "(redis: connection refused); a retry once the claim's lease has ended runs the handler again; answer "
+            "503 so the sender retries"
+        )
+        assert (status, answer, retry_after(headers)) == (503, refused("store_unavailable", message), RETRY_AFTER)
+        assert logged(caplog) == [answered("ERROR", 503, "store_unavailable", message)]
         assert calls.ids == ["evt_c"]
     finally:
         server.stop()
+
+
+def check_consumed(post: Post, calls: Calls, detail: str, caplog: pytest.LogCaptureFixture) -> None:
+    """The framework shows that the application read the body before verification: 500 (the sender retries;
+    a 401 would be final and lose the event), logged at ERROR."""
+    caplog.set_level("DEBUG", logger="anchor_webhooks")
+    message = (
+        f"the request body was consumed before verification ({detail}), so the signature cannot be checked: "
+        "verify before anything reads the body, or keep the raw bytes; answered 500 so the sender retries"
+    )
+    body, headers = signed()
+    status, answer_headers, answer = post(body, headers)
+    assert (status, answer, retry_after(answer_headers)) == (500, refused("body_consumed", message), {})
+    assert logged(caplog) == [answered("ERROR", 500, "body_consumed", message)]
+    # A request that is no delivery at all is still refused for what it is.
+    status, _, answer = post(body, {"content-type": "application/json"})
+    assert (status, answer) == (400, refused("missing_header", MISSING_SIGNATURE))
+    assert logged(caplog) == [answered("INFO", 400, "missing_header", MISSING_SIGNATURE)]
+    assert calls.ids == []
 
 
 def dead_redis_receiver() -> aw.Receiver:
@@ -121,34 +212,32 @@ def fastapi_client(target: Any, calls: Calls, consume_first: bool = False):  # t
 
     def post(body: bytes, headers: dict[str, str]) -> tuple[int, dict[str, str], Any]:
         response = client.post("/hook", content=body, headers=headers)
-        if response.status_code == 500:
-            return 500, dict(response.headers), None
+        if response.headers.get("content-type") != "application/json":
+            return response.status_code, dict(response.headers), None  # an exception's 500
         payload = response.json()
         return response.status_code, dict(response.headers), payload.get("detail", payload)
 
     return post
 
 
-def test_fastapi_outcomes() -> None:
+def test_fastapi_outcomes(caplog: pytest.LogCaptureFixture) -> None:
     calls, receiver = Calls(), aw.Receiver(aw.Verifier(SECRET))
-    check_outcomes(fastapi_client(receiver, calls), calls, receiver)
+    check_outcomes(fastapi_client(receiver, calls), calls, receiver, caplog)
 
 
-def test_fastapi_store_unavailable() -> None:
+def test_fastapi_store_unavailable(caplog: pytest.LogCaptureFixture) -> None:
     calls = Calls()
-    check_store_unavailable(fastapi_client(dead_redis_receiver(), calls), calls)
+    check_store_unavailable(fastapi_client(dead_redis_receiver(), calls), calls, caplog)
 
 
-def test_fastapi_completion_failure_is_503() -> None:
-    check_completion_failure(fastapi_client)
+def test_fastapi_completion_failure_is_503(caplog: pytest.LogCaptureFixture) -> None:
+    check_completion_failure(fastapi_client, caplog)
 
 
-def test_fastapi_consumed_stream_is_reported() -> None:
+def test_fastapi_consumed_stream_is_500(caplog: pytest.LogCaptureFixture) -> None:
     calls = Calls()
-    status, _, answer = fastapi_client(aw.Receiver(aw.Verifier(SECRET)), calls, consume_first=True)(*signed())
-    assert (status, answer["error"]) == (401, "signature_mismatch")
-    assert "already read before verification" in answer["message"] and "Starlette" in answer["message"]
-    assert calls.ids == []
+    post = fastapi_client(aw.Receiver(aw.Verifier(SECRET)), calls, consume_first=True)
+    check_consumed(post, calls, "Starlette: Stream consumed; request.stream() was iterated before this dependency", caplog)
 
 
 def test_fastapi_verifier_only() -> None:
@@ -202,31 +291,30 @@ def flask_client(target: Any, calls: Calls, read_form_first: bool = False, async
     return post
 
 
-def test_flask_outcomes() -> None:
+def test_flask_outcomes(caplog: pytest.LogCaptureFixture) -> None:
     calls, receiver = Calls(), aw.Receiver(aw.Verifier(SECRET))
-    check_outcomes(flask_client(receiver, calls), calls, receiver)
+    check_outcomes(flask_client(receiver, calls), calls, receiver, caplog)
 
 
-def test_flask_async_view_outcomes() -> None:
+def test_flask_async_view_outcomes(caplog: pytest.LogCaptureFixture) -> None:
     calls, receiver = Calls(), aw.Receiver(aw.Verifier(SECRET))
-    check_outcomes(flask_client(receiver, calls, asynchronous=True), calls, receiver)
+    check_outcomes(flask_client(receiver, calls, asynchronous=True), calls, receiver, caplog)
 
 
-def test_flask_store_unavailable() -> None:
+def test_flask_store_unavailable(caplog: pytest.LogCaptureFixture) -> None:
     calls = Calls()
-    check_store_unavailable(flask_client(dead_redis_receiver(), calls), calls)
+    check_store_unavailable(flask_client(dead_redis_receiver(), calls), calls, caplog)
 
 
-def test_flask_completion_failure_is_503() -> None:
-    check_completion_failure(flask_client)
+def test_flask_completion_failure_is_503(caplog: pytest.LogCaptureFixture) -> None:
+    check_completion_failure(flask_client, caplog)
 
 
-def test_flask_consumed_body_is_reported() -> None:
+def test_flask_consumed_body_is_500(caplog: pytest.LogCaptureFixture) -> None:
     calls = Calls()
-    status, _, answer = flask_client(aw.Receiver(aw.Verifier(SECRET)), calls, read_form_first=True)(*signed())
-    assert (status, answer["error"]) == (401, "signature_mismatch")
-    assert "already read before verification" in answer["message"] and "Flask" in answer["message"]
-    assert calls.ids == []
+    post = flask_client(aw.Receiver(aw.Verifier(SECRET)), calls, read_form_first=True)
+    detail = f"Flask: Content-Length is {len(signed()[0])} but no bytes are left; request.form or request.stream was read"
+    check_consumed(post, calls, detail, caplog)
 
 
 def test_flask_verifier_only() -> None:
@@ -249,7 +337,7 @@ def configure_django() -> None:
     if not settings.configured:
         settings.configure(
             DEBUG=False,
-            ALLOWED_HOSTS=["testserver"],
+            ALLOWED_HOSTS=["testserver", "127.0.0.1"],  # the test client, and the real servers of test_servers.py
             ROOT_URLCONF=__name__,
             MIDDLEWARE=["django.middleware.csrf.CsrfViewMiddleware"],
             SECRET_KEY="django-test-only",
@@ -284,6 +372,13 @@ def django_client(target: Any, calls: Calls, read_first: bool = False, asynchron
         request.read()
         return hook(request)
 
+    if asynchronous:
+
+        @csrf_exempt
+        async def read_then_hook(request: Any) -> Any:  # type: ignore[misc]
+            request.read()
+            return await hook(request)
+
     return django_poster(django_url(read_then_hook if read_first else hook))
 
 
@@ -307,37 +402,38 @@ def django_poster(url: str) -> Any:
 
     def post(body: bytes, headers: dict[str, str]) -> tuple[int, dict[str, str], Any]:
         response = client.post(url, data=body, content_type="application/json", headers=headers)
-        if response.status_code == 500:
-            return 500, dict(response.headers), None
+        if response["Content-Type"] != "application/json":
+            return response.status_code, dict(response.headers), None  # an exception's 500
         return response.status_code, dict(response.headers), response.json()
 
     return post
 
 
-def test_django_outcomes() -> None:
+def test_django_outcomes(caplog: pytest.LogCaptureFixture) -> None:
     calls, receiver = Calls(), aw.Receiver(aw.Verifier(SECRET))
-    check_outcomes(django_client(receiver, calls), calls, receiver)
+    check_outcomes(django_client(receiver, calls), calls, receiver, caplog)
 
 
-def test_django_async_view_outcomes() -> None:
+def test_django_async_view_outcomes(caplog: pytest.LogCaptureFixture) -> None:
     calls, receiver = Calls(), aw.Receiver(aw.Verifier(SECRET))
-    check_outcomes(django_client(receiver, calls, asynchronous=True), calls, receiver)
+    check_outcomes(django_client(receiver, calls, asynchronous=True), calls, receiver, caplog)
 
 
-def test_django_store_unavailable() -> None:
+def test_django_store_unavailable(caplog: pytest.LogCaptureFixture) -> None:
     calls = Calls()
-    check_store_unavailable(django_client(dead_redis_receiver(), calls), calls)
+    check_store_unavailable(django_client(dead_redis_receiver(), calls), calls, caplog)
 
 
-def test_django_completion_failure_is_503() -> None:
-    check_completion_failure(django_client)
+def test_django_completion_failure_is_503(caplog: pytest.LogCaptureFixture) -> None:
+    check_completion_failure(django_client, caplog)
 
 
-def test_django_consumed_body_is_reported() -> None:
+@pytest.mark.parametrize("asynchronous", [False, True], ids=["sync", "async"])
+def test_django_consumed_body_is_500(asynchronous: bool, caplog: pytest.LogCaptureFixture) -> None:
     calls = Calls()
-    status, _, answer = django_client(aw.Receiver(aw.Verifier(SECRET)), calls, read_first=True)(*signed())
-    assert (status, answer["error"]) == (401, "signature_mismatch")
-    assert "already read before verification" in answer["message"] and "Django" in answer["message"]
+    post = django_client(aw.Receiver(aw.Verifier(SECRET)), calls, read_first=True, asynchronous=asynchronous)
+    detail = "Django: the request's stream was read (request.read(), or request.POST or request.FILES of a multipart body)"
+    check_consumed(post, calls, detail, caplog)
 
 
 def test_django_verifier_only_and_csrf_exempt() -> None:
@@ -422,8 +518,10 @@ def call_wsgi(app: Any, environ: dict[str, Any]) -> tuple[int, Any]:
     return int(statuses[0].split()[0]), json.loads(body)
 
 
-def call_asgi(app: Any, headers: dict[str, str], pieces: Iterator[bytes], content_length: Optional[int]) -> tuple[int, Any, int]:
-    """POSTs the body `pieces` (one ASGI message each, made as they are asked for) to /hook; returns the
+def call_asgi(
+    app: Any, headers: dict[str, str], pieces: Iterator[bytes], content_length: Optional[int], path: str = "/hook"
+) -> tuple[int, Any, int]:
+    """POSTs the body `pieces` (one ASGI message each, made as they are asked for) to `path`; returns the
     status, the JSON answer and how many body bytes the app pulled."""
     import asyncio
     import json
@@ -431,10 +529,13 @@ def call_asgi(app: Any, headers: dict[str, str], pieces: Iterator[bytes], conten
     pulled = 0
     sent: list[dict[str, Any]] = []
     pending = next(pieces, None)
+    answered: Optional[asyncio.Event] = None
 
     async def receive() -> dict[str, Any]:
         nonlocal pulled, pending
         if pending is None:
+            assert answered is not None
+            await answered.wait()  # the client stays until the answer is sent (Django listens for a disconnect)
             return {"type": "http.disconnect"}
         piece, pending = pending, next(pieces, None)
         pulled += len(piece)
@@ -442,6 +543,14 @@ def call_asgi(app: Any, headers: dict[str, str], pieces: Iterator[bytes], conten
 
     async def send(message: dict[str, Any]) -> None:
         sent.append(message)
+        if message["type"] == "http.response.body" and not message.get("more_body", False):
+            assert answered is not None
+            answered.set()
+
+    async def run() -> None:
+        nonlocal answered
+        answered = asyncio.Event()
+        await app(scope, receive, send)
 
     raw = [(name.lower().encode(), value.encode()) for name, value in headers.items()]
     raw.append((b"content-type", b"application/json"))
@@ -449,10 +558,10 @@ def call_asgi(app: Any, headers: dict[str, str], pieces: Iterator[bytes], conten
         raw.append((b"content-length", str(content_length).encode()))
     scope = {
         "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "POST", "scheme": "http",
-        "path": "/hook", "raw_path": b"/hook", "query_string": b"", "root_path": "", "headers": raw,
+        "path": path, "raw_path": path.encode(), "query_string": b"", "root_path": "", "headers": raw,
         "client": ("127.0.0.1", 1), "server": ("testserver", 80),
     }
-    asyncio.run(app(scope, receive, send))
+    asyncio.run(run())
     body = b"".join(message.get("body", b"") for message in sent if message["type"] == "http.response.body")
     return sent[0]["status"], json.loads(body), pulled
 
@@ -513,20 +622,29 @@ def django_wsgi(target: Any, calls: Calls) -> tuple[Any, str]:
     return WSGIHandler(), django_url(hook)
 
 
-def check_too_large(status: int, answer: Any, calls: Calls) -> None:
-    assert status == 413, answer
-    assert answer["ok"] is False and answer["error"] == "body_too_large", answer
-    assert answer["message"].startswith("body too large"), answer
+def too_large(limit: int, content_length: Optional[int]) -> str:
+    """The 413 message when the integration stopped reading at `limit + 1` bytes: the body's size is its
+    Content-Length, or unknown (chunked)."""
+    if content_length is None:
+        return f"body too large: more than {limit} bytes (not read further), the limit is {limit} bytes"
+    return f"body too large: {content_length} bytes (its Content-Length), the limit is {limit} bytes"
+
+
+def check_too_large(status: int, answer: Any, calls: Calls, message: str, caplog: pytest.LogCaptureFixture) -> None:
+    assert (status, answer) == (413, refused("body_too_large", message))
+    assert logged(caplog) == [answered("INFO", 413, "body_too_large", message)]
     assert calls.ids == []
 
 
 @pytest.mark.parametrize("content_length", [FIFTY_MIB, None], ids=["content-length", "streamed"])
-def test_fastapi_reads_at_most_the_limit(content_length: Optional[int]) -> None:
+def test_fastapi_reads_at_most_the_limit(content_length: Optional[int], caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level("INFO", logger="anchor_webhooks")
     calls = Calls()
     app = fastapi_app(aw.Receiver(aw.Verifier(SECRET)), calls)
     piece = 64 << 10
     status, answer, pulled = call_asgi(app, aw.sign(SECRET, b"x"), fifty_mib(piece), content_length)
-    check_too_large(status, answer["detail"], calls)
+    assert list(answer) == ["detail"]  # FastAPI's shape for an HTTPException
+    check_too_large(status, answer["detail"], calls, too_large(aw.DEFAULT_MAX_BODY_BYTES, content_length), caplog)
     # One ASGI message past the 1 MiB limit, not 50 MiB.
     assert pulled == aw.DEFAULT_MAX_BODY_BYTES + piece
     # A stale forged header: the core's earlier check answers, still after reading no more.
@@ -534,7 +652,8 @@ def test_fastapi_reads_at_most_the_limit(content_length: Optional[int]) -> None:
     assert (status, answer["detail"]["error"], pulled) == (401, "timestamp_too_old", aw.DEFAULT_MAX_BODY_BYTES + piece)
 
 
-def test_fastapi_body_at_the_limit_and_one_byte_over() -> None:
+def test_fastapi_body_at_the_limit_and_one_byte_over(caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level("INFO", logger="anchor_webhooks")
     body = envelope()
     calls = Calls()
     app = fastapi_app(aw.Receiver(aw.Verifier(SECRET, max_body_bytes=len(body))), calls)
@@ -543,18 +662,28 @@ def test_fastapi_body_at_the_limit_and_one_byte_over() -> None:
     # Read in full, verified, and left in Starlette's cache: the endpoint's request.body()/json() get it.
     assert (status, answer["id"], answer["body"], answer["json"]["id"], pulled) == (200, "evt_1", body.decode(), "evt_1", len(body))
     longer = envelope(event_id="evt_12")
+    assert logged(caplog) == []
     status, answer, pulled = call_asgi(app, aw.sign(SECRET, longer), one_byte_each(longer), len(longer))
-    assert (status, answer["detail"]["error"], pulled) == (413, "body_too_large", len(body) + 1)
+    message = too_large(len(body), len(longer))
+    assert (status, answer, pulled) == (413, {"detail": refused("body_too_large", message)}, len(body) + 1)
+    assert logged(caplog) == [answered("INFO", 413, "body_too_large", message)]
+    # Without a Content-Length, the size is not known: "more than".
+    status, answer, pulled = call_asgi(app, aw.sign(SECRET, longer), one_byte_each(longer), None)
+    message = too_large(len(body), None)
+    assert (status, answer, pulled) == (413, {"detail": refused("body_too_large", message)}, len(body) + 1)
+    assert logged(caplog) == [answered("INFO", 413, "body_too_large", message)]
     assert calls.ids == ["evt_1"]
 
 
 @pytest.mark.parametrize("content_length", [True, False], ids=["content-length", "chunked"])
-def test_flask_reads_at_most_the_limit(content_length: bool) -> None:
+def test_flask_reads_at_most_the_limit(content_length: bool, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level("INFO", logger="anchor_webhooks")
     calls = Calls()
     app = flask_app(aw.Receiver(aw.Verifier(SECRET)), calls)
     stream = CountingInput(FIFTY_MIB)
     status, answer = call_wsgi(app, wsgi_environ("/hook", aw.sign(SECRET, b"x"), stream, content_length))
-    check_too_large(status, answer, calls)
+    message = too_large(aw.DEFAULT_MAX_BODY_BYTES, FIFTY_MIB if content_length else None)
+    check_too_large(status, answer, calls, message, caplog)
     assert stream.pulled == aw.DEFAULT_MAX_BODY_BYTES + 1
     stream = CountingInput(FIFTY_MIB)
     status, answer = call_wsgi(app, wsgi_environ("/hook", STALE_FORGED, stream, content_length))
@@ -574,7 +703,8 @@ class BodyInput(CountingInput):
 
 
 @pytest.mark.parametrize("content_length", [True, False], ids=["content-length", "chunked"])
-def test_flask_body_at_the_limit_and_one_byte_over(content_length: bool) -> None:
+def test_flask_body_at_the_limit_and_one_byte_over(content_length: bool, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level("INFO", logger="anchor_webhooks")
     body = envelope()
     calls = Calls()
     app = flask_app(aw.Receiver(aw.Verifier(SECRET, max_body_bytes=len(body))), calls)
@@ -585,36 +715,60 @@ def test_flask_body_at_the_limit_and_one_byte_over(content_length: bool) -> None
     longer = envelope(event_id="evt_12")
     stream = BodyInput(longer)
     status, answer = call_wsgi(app, wsgi_environ("/hook", aw.sign(SECRET, longer), stream, content_length))
-    assert (status, answer["error"], stream.pulled) == (413, "body_too_large", len(body) + 1)
+    message = too_large(len(body), len(longer) if content_length else None)
+    assert (status, answer, stream.pulled) == (413, refused("body_too_large", message), len(body) + 1)
+    assert logged(caplog) == [answered("INFO", 413, "body_too_large", message)]
     assert calls.ids == ["evt_1"]
 
 
-def test_django_reads_at_most_the_limit() -> None:
+@pytest.mark.parametrize("content_length", [True, False], ids=["content-length", "chunked"])
+def test_django_reads_at_most_the_limit(content_length: bool, caplog: pytest.LogCaptureFixture) -> None:
     # 50 MiB is also over DATA_UPLOAD_MAX_MEMORY_SIZE (2.5 MB): the answer is still the package's JSON 413,
-    # not Django's HTML 400.
+    # not Django's HTML 400. Without a Content-Length the WSGI input is read to its end (the server marks it
+    # terminated), and no further than the limit either.
+    caplog.set_level("INFO", logger="anchor_webhooks")
     calls = Calls()
     handler, path = django_wsgi(aw.Receiver(aw.Verifier(SECRET)), calls)
     stream = CountingInput(FIFTY_MIB)
-    status, answer = call_wsgi(handler, wsgi_environ(path, aw.sign(SECRET, b"x"), stream))
-    check_too_large(status, answer, calls)
+    status, answer = call_wsgi(handler, wsgi_environ(path, aw.sign(SECRET, b"x"), stream, content_length))
+    message = too_large(aw.DEFAULT_MAX_BODY_BYTES, FIFTY_MIB if content_length else None)
+    check_too_large(status, answer, calls, message, caplog)
     assert stream.pulled == aw.DEFAULT_MAX_BODY_BYTES + 1
     stream = CountingInput(FIFTY_MIB)
-    status, answer = call_wsgi(handler, wsgi_environ(path, STALE_FORGED, stream))
+    status, answer = call_wsgi(handler, wsgi_environ(path, STALE_FORGED, stream, content_length))
     assert (status, answer["error"], stream.pulled) == (401, "timestamp_too_old", aw.DEFAULT_MAX_BODY_BYTES + 1)
 
 
-def test_django_body_at_the_limit_and_one_byte_over() -> None:
+@pytest.mark.parametrize("content_length", [True, False], ids=["content-length", "chunked"])
+def test_django_body_at_the_limit_and_one_byte_over(content_length: bool, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level("INFO", logger="anchor_webhooks")
     body = envelope()
     calls = Calls()
     handler, path = django_wsgi(aw.Receiver(aw.Verifier(SECRET, max_body_bytes=len(body))), calls)
     stream = BodyInput(body)
-    status, answer = call_wsgi(handler, wsgi_environ(path, aw.sign(SECRET, body), stream))
+    status, answer = call_wsgi(handler, wsgi_environ(path, aw.sign(SECRET, body), stream, content_length))
+    # Read in full and left in Django's cache: the view's request.body gets it.
     assert (status, answer["id"], answer["body"], answer["json"]["id"]) == (200, "evt_1", body.decode(), "evt_1")
     longer = envelope(event_id="evt_12")
     stream = BodyInput(longer)
-    status, answer = call_wsgi(handler, wsgi_environ(path, aw.sign(SECRET, longer), stream))
-    assert (status, answer["error"], stream.pulled) == (413, "body_too_large", len(body) + 1)
+    status, answer = call_wsgi(handler, wsgi_environ(path, aw.sign(SECRET, longer), stream, content_length))
+    message = too_large(len(body), len(longer) if content_length else None)
+    assert (status, answer, stream.pulled) == (413, refused("body_too_large", message), len(body) + 1)
+    assert logged(caplog) == [answered("INFO", 413, "body_too_large", message)]
     assert calls.ids == ["evt_1"]
+
+
+def test_django_wsgi_without_content_length_or_terminated_input_reads_nothing() -> None:
+    # PEP 3333: without a Content-Length, only a server that marks the input terminated may be read to its
+    # end (Werkzeug does the same for Flask); otherwise the body is empty, as the sender's bytes never came.
+    body = envelope()
+    calls = Calls()
+    handler, path = django_wsgi(aw.Receiver(aw.Verifier(SECRET)), calls)
+    stream = BodyInput(body)
+    environ = wsgi_environ(path, aw.sign(SECRET, body), stream, content_length=False)
+    del environ["wsgi.input_terminated"]
+    status, answer = call_wsgi(handler, environ)
+    assert (status, answer, stream.pulled, calls.ids) == (401, refused("signature_mismatch", SENT_EMPTY), 0, [])
 
 
 def test_django_limit_is_the_verifiers_not_data_upload_max_memory_size() -> None:
@@ -637,8 +791,48 @@ def test_django_limit_is_the_verifiers_not_data_upload_max_memory_size() -> None
 
     big = envelope(data={"blob": "a" * (3 << 20)})
     response = Client().post(path, data=big, content_type="application/json", headers=aw.sign(SECRET, big))
-    assert (response.status_code, response["Content-Type"], response.json()["error"]) == (413, "application/json", "body_too_large")
+    message = too_large(aw.DEFAULT_MAX_BODY_BYTES, len(big))
+    assert (response.status_code, response["Content-Type"], response.json()) == (413, "application/json", refused("body_too_large", message))
     assert calls.ids == ["evt_1"]
+
+
+def test_django_asgi_receives_the_whole_body_before_the_view(caplog: pytest.LogCaptureFixture) -> None:
+    # Django's ASGI handler spools the whole body (in memory up to FILE_UPLOAD_MAX_MEMORY_SIZE, then on disk)
+    # before any view or decorator runs: the verifier's limit cannot bound what is received there (the
+    # README says so; the ASGI server or a proxy must). The decorator still reads at most limit + 1 bytes of
+    # it and answers the package's JSON 413, with or without a Content-Length.
+    caplog.set_level("INFO", logger="anchor_webhooks")
+    configure_django()
+    from django.core.handlers.asgi import ASGIHandler
+
+    calls = Calls()
+    _, path = django_wsgi(aw.Receiver(aw.Verifier(SECRET)), calls)  # the view, served here by Django's ASGI handler
+    handler = ASGIHandler()
+    piece = 64 << 10
+    for content_length in (None, 3 << 20):
+        status, answer, pulled = call_asgi(handler, aw.sign(SECRET, b"x"), (b"x" * piece for _ in range(48)), content_length, path)
+        check_too_large(status, answer, calls, too_large(aw.DEFAULT_MAX_BODY_BYTES, content_length), caplog)
+        assert pulled == 3 << 20
+
+
+def test_flask_max_content_length_answers_first() -> None:
+    # Werkzeug enforces MAX_CONTENT_LENGTH before the decorator reads anything: its HTML 413, not the package's
+    # JSON, and no record (the README says to keep it at least max_body_bytes, or unset).
+    from flask import Flask
+
+    from anchor_webhooks.flask import verify_webhook
+
+    app = Flask(__name__)
+    app.config["MAX_CONTENT_LENGTH"] = 16 << 10
+
+    @app.post("/hook")
+    @verify_webhook(aw.Receiver(aw.Verifier(SECRET)))
+    def hook(event: aw.Event) -> dict:
+        return {"ok": True, "id": event.id}
+
+    body = envelope(data={"blob": "a" * (20 << 10)})
+    response = app.test_client().post("/hook", data=body, headers=aw.sign(SECRET, body))
+    assert (response.status_code, response.content_type) == (413, "text/html; charset=utf-8")
 
 
 # --- A view that RETURNS a 5xx: the claim is released, the retry is processed -----------------------------
@@ -772,7 +966,7 @@ def test_fastapi_status_set_on_the_injected_response_releases() -> None:
 
 
 @pytest.mark.parametrize("asynchronous", [False, True], ids=["sync", "async"])
-def test_django_class_based_view_is_csrf_exempt(asynchronous: bool) -> None:
+def test_django_class_based_view_is_csrf_exempt(asynchronous: bool, caplog: pytest.LogCaptureFixture) -> None:
     configure_django()
     from django.http import JsonResponse
     from django.test import Client
@@ -801,7 +995,7 @@ def test_django_class_based_view_is_csrf_exempt(asynchronous: bool) -> None:
                 return JsonResponse({"ok": True, "id": event.id})
 
     url = django_url(Hook.as_view(), "/<tenant>")
-    check_outcomes(django_poster(url), calls, receiver)
+    check_outcomes(django_poster(url), calls, receiver, caplog)
     assert Client().get(url).status_code == 405  # only post() is a webhook
 
 

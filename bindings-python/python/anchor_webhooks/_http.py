@@ -1,23 +1,55 @@
-"""What the framework integrations answer: one status, JSON body and header set per outcome.
+"""What the framework integrations answer and log: one status, JSON body, header set and log record per
+outcome, the same for every framework.
 
-The statuses are the core's (``error.http_status``, ``Duplicate.http_status``); this module only shapes
-the response, the same way for every framework.
+An integration reads the body (``RawBody``) and the headers, then calls ``begin`` (verify, and claim with a
+``Receiver``) and, after its view answered, ``finish`` (complete or release the claim). Both return the
+``Answer`` to give instead of the view's, if any. The statuses are the core's (``error.http_status``,
+``Duplicate.http_status``), except ``body_consumed`` (500), which only an integration can tell. Every
+answer given here is logged on the ``anchor_webhooks`` logger, here and nowhere else.
 """
 
 from __future__ import annotations
 
-from typing import Any, Callable, Dict, List, Optional, Tuple, Union
+import logging
+from typing import Any, Callable, Dict, List, NamedTuple, Optional, Tuple, Union
 
 from anchor_webhooks import (
     IN_PROGRESS_RETRY_AFTER_SECONDS,
     Duplicate,
+    Event,
     Reception,
     Receiver,
     Verifier,
     WebhookVerificationError,
 )
 
-Answer = Tuple[int, Dict[str, Any], Dict[str, str]]
+logger = logging.getLogger("anchor_webhooks")
+
+
+class Answer(NamedTuple):
+    """The answer to give instead of the view's."""
+
+    status: int
+    body: Dict[str, Any]
+    headers: Dict[str, str]
+
+
+class RawBody(NamedTuple):
+    """What an integration read of the request body."""
+
+    data: bytes
+    # The request's Content-Length, when it has one (a chunked body has none).
+    length: Optional[int] = None
+    # How the framework shows that the application read the body before verification (None: no sign of it).
+    consumed: Optional[str] = None
+
+
+# A delivery verified (and claimed, with a Receiver): the event and the reception to finish.
+Begun = Tuple[Event, Optional[Reception]]
+
+# The codes the body decides (the headers and the timestamp were fine): with a body the application had
+# consumed, they say nothing about the delivery.
+_DECIDED_BY_THE_BODY = frozenset({"signature_mismatch", "invalid_payload", "body_too_large"})
 
 
 def _retry_headers(status: int) -> Dict[str, str]:
@@ -25,30 +57,92 @@ def _retry_headers(status: int) -> Dict[str, str]:
     return {"Retry-After": str(IN_PROGRESS_RETRY_AFTER_SECONDS)} if status == 503 else {}
 
 
-def refusal(error: WebhookVerificationError, note: Optional[str] = None) -> Answer:
-    """A verification (or store) failure: 400/401/413 from the core's code, 503 for ``store_unavailable``."""
-    message = str(error) if note is None else f"{error} ({note})"
-    status = int(error.http_status)
-    return status, {"ok": False, "error": error.code, "message": message}, _retry_headers(status)
+def _log(level: int, status: int, code: str, message: str) -> None:
+    # The message is the core's or this module's: never a secret, a signature, a header or the body.
+    logger.log(level, "anchor-webhooks: answered %d %s: %s", status, code, message)
 
 
-def duplicate(signal: Duplicate) -> Answer:
+def _failure(level: int, status: int, code: str, message: str) -> Answer:
+    _log(level, status, code, message)
+    return Answer(status, {"ok": False, "error": code, "message": message}, _retry_headers(status))
+
+
+def _too_large_message(body: RawBody, limit: int) -> Optional[str]:
+    """The integration stopped reading at ``limit + 1`` bytes, so the core saw that many, not the body's size:
+    say what is known (the Content-Length, or only "more than")."""
+    if len(body.data) != limit + 1:
+        return None  # read in full (a framework's cache): the core's message has the true size
+    if body.length is not None and body.length > limit:
+        return f"body too large: {body.length} bytes (its Content-Length), the limit is {limit} bytes"
+    return f"body too large: more than {limit} bytes (not read further), the limit is {limit} bytes"
+
+
+def _refusal(error: WebhookVerificationError, body: RawBody, limit: int) -> Answer:
+    status, code, message = int(error.http_status), str(error.code), str(error)
+    if body.consumed is not None and code in _DECIDED_BY_THE_BODY:
+        # Not shown to be forged: the application lost the bytes. A 401 is final for the sender (the event
+        # would be lost); a 500 has it retried, and the retry succeeds once the application is fixed.
+        return _failure(
+            logging.ERROR,
+            500,
+            "body_consumed",
+            f"the request body was consumed before verification ({body.consumed}), so the signature cannot be "
+            "checked: verify before anything reads the body, or keep the raw bytes; answered 500 so the "
+            "sender retries",
+        )
+    if code == "body_too_large":
+        message = _too_large_message(body, limit) or message
+    # invalid_payload: signed but unusable, never retried, so the provider's event is lost; a 5xx: the event
+    # waits for the sender's retry. Forgeries and stale or malformed requests are routine: INFO.
+    level = logging.WARNING if status >= 500 or code == "invalid_payload" else logging.INFO
+    return _failure(level, status, code, message)
+
+
+def _duplicate(signal: Duplicate) -> Answer:
     """Already processed (200, handler not run) or in progress elsewhere (503 with Retry-After)."""
     status = int(signal.http_status)
     outcome = "in_progress" if signal.in_progress else "duplicate"
-    return status, {"ok": not signal.in_progress, "outcome": outcome, "id": signal.event.id}, _retry_headers(status)
-
-
-CONSUMED_NOTE = (
-    "the framework reports that the request body was already read before verification ({detail}); "
-    "verify first, or keep the raw bytes"
-)
+    _log(logging.DEBUG, status, outcome, str(signal))
+    body = {"ok": not signal.in_progress, "outcome": outcome, "id": signal.event.id}
+    return Answer(status, body, _retry_headers(status))
 
 
 def body_limit(target: Union[Receiver, Verifier]) -> int:
     """The verifier's ``max_body_bytes``: an integration reads at most one byte more."""
     verifier = target if isinstance(target, Verifier) else target.verifier
     return int(verifier.max_body_bytes)
+
+
+def begin(target: Union[Receiver, Verifier], body: RawBody, headers: Any) -> Union[Answer, Begun]:
+    """Verifies (and claims, with a ``Receiver``): the event and its reception (None for a ``Verifier``), or
+    the answer to give instead of the view (a refusal, a duplicate, an event in progress elsewhere)."""
+    try:
+        if isinstance(target, Verifier):
+            return target.verify(body.data, headers), None
+        reception = target.receive(body.data, headers)
+        return reception.__enter__(), reception
+    except Duplicate as signal:
+        return _duplicate(signal)
+    except WebhookVerificationError as error:
+        return _refusal(error, body, body_limit(target))
+
+
+def finish(reception: Optional[Reception], status: Optional[int]) -> Optional[Answer]:
+    """The view answered ``status`` (None: a status the view left to the framework) without raising: completes
+    the claim, or releases it for a 5xx (the view said "try again later"; its answer is still the one sent).
+    Returns the answer to send instead when the store could not record the completion."""
+    if reception is None:
+        return None
+    if status is not None and int(status) >= 500:
+        _release(reception, int(status))
+        return None
+    try:
+        reception.__exit__(None, None, None)
+    except WebhookVerificationError as error:
+        # store_unavailable: the handler ran but "done" was not recorded, so the retry runs it again. Its
+        # message names the event.
+        return _failure(logging.ERROR, int(error.http_status), str(error.code), str(error))
+    return None
 
 
 # The largest piece asked for at once (a limit may be up to 2**64 - 1, more than a read() takes).
@@ -75,14 +169,9 @@ class _ServerErrorAnswer(Exception):
     """Never raised: given to ``Reception.__exit__`` to release the claim when the view answered 5xx."""
 
 
-def release(reception: Reception, status: int) -> None:
+def _release(reception: Reception, status: int) -> None:
     """The view answered ``status`` (5xx) without raising: release the claim, as an exception would, so the
     sender's retry is processed (the view's own answer is still the one sent)."""
     # A release never raises: a store that cannot record it lets the claim lapse with its lease instead
     # (the core reports the handler's failure, not the store's).
     reception.__exit__(_ServerErrorAnswer, _ServerErrorAnswer(f"the view answered {status}"), None)
-
-
-def answered_server_error(status: Optional[int]) -> bool:
-    """A 5xx answer says "try again later": the event was not processed."""
-    return status is not None and int(status) >= 500

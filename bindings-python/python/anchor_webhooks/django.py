@@ -23,10 +23,14 @@ The decorator reads the raw body, at most ``max_body_bytes + 1`` bytes (the veri
 limit of a webhook view rather than ``DATA_UPLOAD_MAX_MEMORY_SIZE``: a longer body is refused with the
 package's 413 without being read further; a body read in full is ``request.body`` afterwards), exempts the
 view from CSRF (a sender cannot send a CSRF token; the signature is the authentication), answers
-400/401/413 on a refused delivery, 200 on a duplicate and 503 (with ``Retry-After``) on an in-progress event
-or ``store_unavailable``, without calling the view. The view (sync or async) gets ``(request, event, *args,
-**kwargs)``. With a ``Receiver`` the event is completed when the view returns a response below 500, and
-released (so the sender's retry is processed) when the view raises or returns a 5xx (or no response).
+400/401/413 on a refused delivery, 500 (``body_consumed``) when the application read the body first, 200 on
+a duplicate and 503 (with ``Retry-After``) on an in-progress event or ``store_unavailable``, without calling
+the view, and logs each of those answers on the ``anchor_webhooks`` logger. A chunked body (no
+Content-Length) is read under ASGI, and under WSGI when the server marks the input terminated. Under ASGI
+Django has received the whole body before the decorator runs: bound it in front of Django. The view (sync
+or async) gets ``(request, event, *args, **kwargs)``. With a ``Receiver`` the event is completed when the
+view returns a response below 500, and released (so the sender's retry is processed) when the view raises
+or returns a 5xx (or no response).
 """
 
 from __future__ import annotations
@@ -35,93 +39,82 @@ import functools
 import inspect
 import sys
 from io import BytesIO
-from typing import Any, Callable, Optional, Tuple, TypeVar, Union
+from typing import Any, Callable, Optional, TypeVar, Union
 
 from asgiref.sync import sync_to_async
 from django.http import HttpRequest, JsonResponse
-from django.http.request import RawPostDataException
 from django.http.response import HttpResponseBase
 from django.utils.decorators import method_decorator
 from django.views.decorators.csrf import csrf_exempt
 
-from anchor_webhooks import Duplicate, Event, Reception, Receiver, Verifier, WebhookVerificationError, _http
+from anchor_webhooks import Reception, Receiver, Verifier, _http
 
 __all__ = ["webhook_view"]
 
 View = TypeVar("View", bound=Callable[..., Any])
 
 
-def _answer(status: int, body: Any, headers: Any) -> JsonResponse:
-    response = JsonResponse(body, status=status)
-    for name, value in headers.items():
+def _answer(answer: _http.Answer) -> JsonResponse:
+    response = JsonResponse(answer.body, status=answer.status)
+    for name, value in answer.headers.items():
         response[name] = value
     return response
 
 
-def _content_length(request: HttpRequest) -> int:
+def _content_length(meta: Any) -> Optional[int]:
+    """The request's Content-Length, None when it has none (a chunked body) or one that is not a number."""
     try:
-        return max(int(request.META.get("CONTENT_LENGTH") or 0), 0)
+        length = int(meta.get("CONTENT_LENGTH") or "")
     except ValueError:
-        return 0
+        return None
+    return length if length >= 0 else None
 
 
-def _raw_body(request: HttpRequest, limit: int) -> Tuple[bytes, Optional[str]]:
-    """At most ``limit + 1`` bytes of the body (see ``_http.read_at_most``), and the note to add to a
-    refusal when the body was consumed before verification."""
-    from django.conf import settings  # read at request time: importing this module needs no settings
-
-    length = _content_length(request)
-    in_memory = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
-    if hasattr(request, "_body") or (length <= limit and (in_memory is None or length <= in_memory)):
-        # Read already, or within both limits: Django's own reader (which stops at Content-Length).
-        try:
-            return request.body, None
-        except RawPostDataException as error:
-            return b"", _http.CONSUMED_NOTE.format(detail=f"Django: {error}")
-    # Over a limit: request.body would read it all, or refuse it with Django's HTML 400 when it is over
-    # DATA_UPLOAD_MAX_MEMORY_SIZE. Read at most limit + 1 bytes: the core answers 413 for more.
-    body = _http.read_at_most(request.read, limit)
-    if not body and length > 0:
-        return body, _http.CONSUMED_NOTE.format(
-            detail=f"Django: Content-Length is {length} but no bytes are left; request.read() or request.POST was read"
+def _raw_body(request: HttpRequest, limit: int) -> _http.RawBody:
+    """At most ``limit + 1`` bytes of the body (see ``_http.read_at_most``), read past Django's own body reader
+    (``request.body``), which would refuse a body over ``DATA_UPLOAD_MAX_MEMORY_SIZE`` with its HTML 400: the
+    verifier's ``max_body_bytes`` is the limit of a webhook view."""
+    length = _content_length(request.META)
+    if hasattr(request, "_body"):  # read in full already (request.body, or request.POST of a form)
+        return _http.RawBody(request._body, length)
+    if getattr(request, "_read_started", False):
+        # request.read(), or request.POST / request.FILES of a multipart body, took the bytes.
+        consumed = (
+            "Django: the request's stream was read (request.read(), or request.POST or request.FILES of a "
+            "multipart body)"
         )
+        return _http.RawBody(b"", length, consumed)
+    read = request.read
+    if length is None and "wsgi.input" in request.META and request.META.get("wsgi.input_terminated"):
+        # WSGI without Content-Length: Django's stream stops at once (it reads Content-Length bytes, 0). A
+        # server that ends a chunked body itself says so (PEP 3333 errata, read by Werkzeug likewise): read
+        # the input to its end. Under ASGI, request.read() reads the body Django received in full.
+        read = request.META["wsgi.input"].read
+        request._read_started = True
+    body = _http.read_at_most(read, limit)
+    if not body and (length or 0) > 0:
+        # Something in front of Django (a WSGI middleware) read the input.
+        return _http.RawBody(body, length, f"Django: Content-Length is {length} but no bytes are left")
     if len(body) <= limit:
         # Django's own cache, as `request.body` leaves it: request.body, request.POST and request.read() work.
         request._body = body
         request._stream = BytesIO(body)
-    return body, None
+    return _http.RawBody(body, length)
 
 
-def _begin(target: Union[Receiver, Verifier], request: HttpRequest) -> Union[JsonResponse, Tuple[Event, Optional[Reception]]]:
+def _begin(target: Union[Receiver, Verifier], request: HttpRequest) -> Union[JsonResponse, _http.Begun]:
     """Verifies (and claims): the event and its reception, or the answer to give instead of the view."""
-    body, note = _raw_body(request, _http.body_limit(target))
     # request.META is the WSGI environ (HTTP_* variables): the core's CGI adapter reads it.
-    headers = request.META
-    try:
-        if isinstance(target, Verifier):
-            return target.verify(body, headers), None
-        reception = target.receive(body, headers)
-        return reception.__enter__(), reception
-    except Duplicate as signal:
-        return _answer(*_http.duplicate(signal))
-    except WebhookVerificationError as error:
-        return _answer(*_http.refusal(error, note))
+    begun = _http.begin(target, _raw_body(request, _http.body_limit(target)), request.META)
+    return _answer(begun) if isinstance(begun, _http.Answer) else begun
 
 
 def _finish(reception: Optional[Reception], result: Any) -> Any:
     """After the view returned: completes the claim (a store failure becomes the 503 answer), or releases
     it when the answer is a 5xx, or not a response at all (Django then answers 500)."""
-    if reception is None:
-        return result
     status = result.status_code if isinstance(result, HttpResponseBase) else 500
-    if _http.answered_server_error(status):  # the view said "try again later"
-        _http.release(reception, status)
-        return result
-    try:
-        reception.__exit__(None, None, None)
-    except WebhookVerificationError as error:  # store_unavailable while recording completion
-        return _answer(*_http.refusal(error))
-    return result
+    instead = _http.finish(reception, status)
+    return result if instead is None else _answer(instead)
 
 
 def _call(target: Union[Receiver, Verifier], request: HttpRequest, view: Callable[..., Any], args: Any, kwargs: Any) -> Any:

@@ -18,11 +18,12 @@
 dependency that reads the raw body from ``request.stream()``, at most ``max_body_bytes + 1`` bytes (the
 verifier's limit: a longer body is refused with 413 without being read further; a body read in full is
 left in Starlette's cache, so ``await request.body()`` still works), answers 400/401/413 on a refused
-delivery, 200 on a duplicate and 503 (with ``Retry-After``) on an in-progress event or
-``store_unavailable``, all without running the endpoint. With a ``Receiver`` the event is completed when
-the endpoint returns and released when it raises, before the response is sent (``scope="function"``, on
-FastAPI 0.121 and later; older versions finish the dependency after the response, so a failure to record
-completion cannot turn the answer into a 503 there).
+delivery, 500 (``body_consumed``) when the application iterated ``request.stream()`` first, 200 on a
+duplicate and 503 (with ``Retry-After``) on an in-progress event or ``store_unavailable``, all without
+running the endpoint, and logs each of those answers on the ``anchor_webhooks`` logger. With a
+``Receiver`` the event is completed when the endpoint returns and released when it raises, before the
+response is sent (``scope="function"``, on FastAPI 0.121 and later; older versions finish the dependency
+after the response, so a failure to record completion cannot turn the answer into a 503 there).
 
 A dependency does not see a ``Response`` object the endpoint returns: to have the event retried, raise
 (``HTTPException(503)``), or set the status on FastAPI's injected ``response: Response`` parameter
@@ -34,34 +35,27 @@ from __future__ import annotations
 
 import inspect
 import sys
-from typing import Any, AsyncIterator, Callable, Optional, Union
+from typing import Any, AsyncIterator, Callable, NoReturn, Union
 
 from fastapi import Depends, HTTPException, Request, Response
 from starlette.concurrency import run_in_threadpool
 
-from anchor_webhooks import (
-    Duplicate,
-    Event,
-    Receiver,
-    RedisStore,
-    Verifier,
-    WebhookVerificationError,
-    _http,
-)
+from anchor_webhooks import Event, Receiver, RedisStore, Verifier, _http
 
 __all__ = ["event_dependency", "verified_event"]
 
 
-def _refused(error: WebhookVerificationError, note: Optional[str]) -> HTTPException:
-    status, body, headers = _http.refusal(error, note)
-    return HTTPException(status_code=status, detail=body, headers=headers or None)
+def _raise(answer: _http.Answer) -> NoReturn:
+    # A dependency stops a request by raising: FastAPI answers the body under `detail`.
+    raise HTTPException(status_code=answer.status, detail=answer.body, headers=answer.headers or None)
 
 
-async def _raw_body(request: Request, limit: int) -> "tuple[bytes, Optional[str]]":
-    """At most ``limit + 1`` bytes of the body (see ``_http.read_at_most``), and the note to add to a
-    refusal when the body was consumed before verification."""
+async def _raw_body(request: Request, limit: int) -> _http.RawBody:
+    """At most ``limit + 1`` bytes of the body (see ``_http.read_at_most``)."""
+    length = request.headers.get("content-length")
+    declared = int(length) if length is not None and length.isdigit() else None
     if hasattr(request, "_body"):  # Starlette's cache: read in full already (by FastAPI or a dependency)
-        return request._body, None
+        return _http.RawBody(request._body, declared)
     pieces = []
     size = 0
     stream = request.stream()
@@ -70,14 +64,14 @@ async def _raw_body(request: Request, limit: int) -> "tuple[bytes, Optional[str]
             pieces.append(piece)
             size += len(piece)
             if size > limit:  # the rest stays unread: the core refuses any body over the limit
-                return b"".join(pieces)[: limit + 1], None
+                return _http.RawBody(b"".join(pieces)[: limit + 1], declared)
     except RuntimeError as error:  # Starlette: "Stream consumed" after request.stream() was iterated
-        return b"", _http.CONSUMED_NOTE.format(detail=f"Starlette: {error}")
+        return _http.RawBody(b"", declared, f"Starlette: {error}; request.stream() was iterated before this dependency")
     finally:
         await stream.aclose()
     body = b"".join(pieces)
     request._body = body  # Starlette's own cache: a later `await request.body()` or `.json()` gets it
-    return body, None
+    return _http.RawBody(body, declared)
 
 
 # Completing (or releasing) the claim must happen before the answer is sent: `scope="function"`.
@@ -98,41 +92,26 @@ def event_dependency(target: Union[Receiver, Verifier]) -> Callable[..., AsyncIt
         raise TypeError("verified_event() takes a Receiver or a Verifier")
     limit = _http.body_limit(target)
 
+    # A Redis round trip would block the event loop: the store calls run in the thread pool.
+    remote = isinstance(target, Receiver) and isinstance(target.store, RedisStore)
+
+    async def call(function: Callable[..., Any], *args: Any) -> Any:
+        return await run_in_threadpool(function, *args) if remote else function(*args)
+
     # `response` is FastAPI's sub-response: the status an endpoint sets on it is seen here.
     async def dependency(request: Request, response: Response) -> AsyncIterator[Event]:
-        body, note = await _raw_body(request, limit)
-        if isinstance(target, Verifier):
-            try:
-                event = target.verify(body, request.headers)
-            except WebhookVerificationError as error:
-                raise _refused(error, note) from None
-            yield event
-            return
-        reception = target.receive(body, request.headers)
-        # A Redis round trip would block the event loop: run the store calls in the thread pool.
-        remote = isinstance(target.store, RedisStore)
-
-        async def call(function: Callable[..., Any], *args: Any) -> Any:
-            return await run_in_threadpool(function, *args) if remote else function(*args)
-
-        try:
-            event = await call(reception.__enter__)
-        except Duplicate as signal:
-            status, payload, headers = _http.duplicate(signal)
-            raise HTTPException(status_code=status, detail=payload, headers=headers or None) from None
-        except WebhookVerificationError as error:
-            raise _refused(error, note) from None
+        begun = await call(_http.begin, target, await _raw_body(request, limit), request.headers)
+        if isinstance(begun, _http.Answer):
+            _raise(begun)
+        event, reception = begun
         try:
             yield event
         except BaseException:
-            await call(reception.__exit__, *sys.exc_info())
+            if reception is not None:
+                await call(reception.__exit__, *sys.exc_info())
             raise
-        if _http.answered_server_error(response.status_code):  # the endpoint said "try again later"
-            await call(_http.release, reception, response.status_code)
-            return
-        try:
-            await call(reception.__exit__, None, None, None)
-        except WebhookVerificationError as error:  # store_unavailable while recording completion
-            raise _refused(error, None) from None
+        instead = await call(_http.finish, reception, response.status_code)
+        if instead is not None:
+            _raise(instead)
 
     return dependency
