@@ -38,8 +38,6 @@ class RawBody(NamedTuple):
     """What an integration read of the request body."""
 
     data: bytes
-    # The request's Content-Length, when it has one (a chunked body has none).
-    length: Optional[int] = None
     # How the framework shows that the application read the body before verification (None: no sign of it).
     consumed: Optional[str] = None
 
@@ -67,17 +65,7 @@ def _failure(level: int, status: int, code: str, message: str) -> Answer:
     return Answer(status, {"ok": False, "error": code, "message": message}, _retry_headers(status))
 
 
-def _too_large_message(body: RawBody, limit: int) -> Optional[str]:
-    """The integration stopped reading at ``limit + 1`` bytes, so the core saw that many, not the body's size:
-    say what is known (the Content-Length, or only "more than")."""
-    if len(body.data) != limit + 1:
-        return None  # read in full (a framework's cache): the core's message has the true size
-    if body.length is not None and body.length > limit:
-        return f"body too large: {body.length} bytes (its Content-Length), the limit is {limit} bytes"
-    return f"body too large: more than {limit} bytes (not read further), the limit is {limit} bytes"
-
-
-def _refusal(error: WebhookVerificationError, body: RawBody, limit: int) -> Answer:
+def _refusal(error: WebhookVerificationError, body: RawBody) -> Answer:
     status, code, message = int(error.http_status), str(error.code), str(error)
     if body.consumed is not None and code in _DECIDED_BY_THE_BODY:
         # Not shown to be forged: the application lost the bytes. A 401 is final for the sender (the event
@@ -90,8 +78,6 @@ def _refusal(error: WebhookVerificationError, body: RawBody, limit: int) -> Answ
             "checked: verify before anything reads the body, or keep the raw bytes; answered 500 so the "
             "sender retries",
         )
-    if code == "body_too_large":
-        message = _too_large_message(body, limit) or message
     # invalid_payload: signed but unusable, never retried, so the provider's event is lost; a 5xx: the event
     # waits for the sender's retry. Forgeries and stale or malformed requests are routine: INFO.
     level = logging.WARNING if status >= 500 or code == "invalid_payload" else logging.INFO
@@ -124,7 +110,7 @@ def begin(target: Union[Receiver, Verifier], body: RawBody, headers: Any) -> Uni
     except Duplicate as signal:
         return _duplicate(signal)
     except WebhookVerificationError as error:
-        return _refusal(error, body, body_limit(target))
+        return _refusal(error, body)
 
 
 def finish(reception: Optional[Reception], status: Optional[int]) -> Optional[Answer]:

@@ -76,14 +76,14 @@ def _raw_body(request: HttpRequest, limit: int) -> _http.RawBody:
     verifier's ``max_body_bytes`` is the limit of a webhook view."""
     length = _content_length(request.META)
     if hasattr(request, "_body"):  # read in full already (request.body, or request.POST of a form)
-        return _http.RawBody(request._body, length)
+        return _http.RawBody(request._body)
     if getattr(request, "_read_started", False):
         # request.read(), or request.POST / request.FILES of a multipart body, took the bytes.
         consumed = (
             "Django: the request's stream was read (request.read(), or request.POST or request.FILES of a "
             "multipart body)"
         )
-        return _http.RawBody(b"", length, consumed)
+        return _http.RawBody(b"", consumed)
     read = request.read
     if length is None and "wsgi.input" in request.META and request.META.get("wsgi.input_terminated"):
         # WSGI without Content-Length: Django's stream stops at once (it reads Content-Length bytes, 0). A
@@ -94,12 +94,12 @@ def _raw_body(request: HttpRequest, limit: int) -> _http.RawBody:
     body = _http.read_at_most(read, limit)
     if not body and (length or 0) > 0:
         # Something in front of Django (a WSGI middleware) read the input.
-        return _http.RawBody(body, length, f"Django: Content-Length is {length} but no bytes are left")
+        return _http.RawBody(body, f"Django: Content-Length is {length} but no bytes are left")
     if len(body) <= limit:
         # Django's own cache, as `request.body` leaves it: request.body, request.POST and request.read() work.
         request._body = body
         request._stream = BytesIO(body)
-    return _http.RawBody(body, length)
+    return _http.RawBody(body)
 
 
 def _begin(target: Union[Receiver, Verifier], request: HttpRequest) -> Union[JsonResponse, _http.Begun]:

@@ -55,7 +55,7 @@ async def _raw_body(request: Request, limit: int) -> _http.RawBody:
     length = request.headers.get("content-length")
     declared = int(length) if length is not None and length.isdigit() else None
     if hasattr(request, "_body"):  # Starlette's cache: read in full already (by FastAPI or a dependency)
-        return _http.RawBody(request._body, declared)
+        return _http.RawBody(request._body)
     pieces = []
     size = 0
     stream = request.stream()
@@ -64,14 +64,14 @@ async def _raw_body(request: Request, limit: int) -> _http.RawBody:
             pieces.append(piece)
             size += len(piece)
             if size > limit:  # the rest stays unread: the core refuses any body over the limit
-                return _http.RawBody(b"".join(pieces)[: limit + 1], declared)
+                return _http.RawBody(b"".join(pieces)[: limit + 1])
     except RuntimeError as error:  # Starlette: "Stream consumed" after request.stream() was iterated
-        return _http.RawBody(b"", declared, f"Starlette: {error}; request.stream() was iterated before this dependency")
+        return _http.RawBody(b"", f"Starlette: {error}; request.stream() was iterated before this dependency")
     finally:
         await stream.aclose()
     body = b"".join(pieces)
     request._body = body  # Starlette's own cache: a later `await request.body()` or `.json()` gets it
-    return _http.RawBody(body, declared)
+    return _http.RawBody(body)
 
 
 # Completing (or releasing) the claim must happen before the answer is sent: `scope="function"`.

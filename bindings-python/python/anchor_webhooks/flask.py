@@ -60,8 +60,8 @@ def _raw_body(limit: int) -> _http.RawBody:
     if not body and (length or 0) > 0:
         # Werkzeug leaves nothing to read once request.form or request.stream consumed the body.
         consumed = f"Flask: Content-Length is {length} but no bytes are left; request.form or request.stream was read"
-        return _http.RawBody(body, length, consumed)
-    return _http.RawBody(body, length)
+        return _http.RawBody(body, consumed)
+    return _http.RawBody(body)
 
 
 def verify_webhook(target: Union[Receiver, Verifier]) -> Callable[[View], View]:
