@@ -52,8 +52,6 @@ def _raise(answer: _http.Answer) -> NoReturn:
 
 async def _raw_body(request: Request, limit: int) -> _http.RawBody:
     """At most ``limit + 1`` bytes of the body (see ``_http.read_at_most``)."""
-    length = request.headers.get("content-length")
-    declared = int(length) if length is not None and length.isdigit() else None
     if hasattr(request, "_body"):  # Starlette's cache: read in full already (by FastAPI or a dependency)
         return _http.RawBody(request._body)
     pieces = []
