@@ -188,7 +188,15 @@ export declare class WebhookVerificationError extends Error {
   readonly skewSeconds: number | null;
 }
 
-/** A store users implement over Workers KV, a Durable Object's storage, Deno KV, ... */
+/**
+ * A dedupe store users implement: the receiver reads a record, decides, and writes it back.
+ * - A Durable Object's storage (with `receive` called inside the object): strongly consistent and
+ *   serialised, so claims are exact.
+ * - Deno KV: strongly consistent; two deliveries racing between the read and the write may both run.
+ * - NOT Workers KV: one write per second per key (a claim and its completion are two writes to one key, so
+ *   the completion of a fast handler is refused with 429 and the event runs again on the retries), and
+ *   eventually consistent (two locations both see no claim). See README "Stores".
+ */
 export interface AsyncKeyValueStore {
   get(key: string): Promise<string | null | undefined>;
   /** `expirationTtl` (seconds, at least 60) only collects garbage: records carry their own deadline. */
@@ -220,9 +228,11 @@ export interface ReceiverOptions {
   /** Key-value stores: key prefix; default `anchor-webhooks:dedupe`. */
   prefix?: string;
   /**
-   * Called when a handler succeeded but outlasted its lease, so the claim was gone when it finished
-   * (another delivery may have run it too): `message` is the core's warning, naming the event and the
-   * lease. The outcome is still `processed` (200). Default: `console.warn(message)`.
+   * Called when a handler succeeded but its claim was gone when it finished (another delivery may have run
+   * it too): `message` names the event and the cause. Either the handler outlasted its lease (the core's
+   * warning), or, with a key-value store, another delivery of the event claimed it within the lease (a store
+   * of `get` and `put` cannot claim atomically: the message says so, and that a longer lease would not
+   * help). The outcome is still `processed` (200). Default: `console.warn(message)`.
    */
   onClaimLost?: (event: Event, message: string) => void;
 }
@@ -230,16 +240,23 @@ export interface ReceiverOptions {
 /** Runs for a fresh event; throwing (or rejecting) releases the claim. Its return value is not used. */
 export type Handler<E = Event> = (event: E, body: Uint8Array) => unknown;
 
-export interface Outcome<E = Event> {
-  kind: 'processed' | 'duplicate' | 'in_progress' | 'rejected' | 'handler_failed';
-  /** 200 processed/duplicate, 401/400/413 rejected, 503 store unavailable or in progress, 500 handler failed. */
-  status: number;
-  event: E | null;
-  /** The refusal (`rejected`) or what the handler threw (`handler_failed`). */
-  error: unknown;
-  /** Seconds, for `in_progress`. */
-  retryAfter: number | null;
-}
+/**
+ * What `Receiver#receive` did, as in the Node package's `ReceiveResult` (a union on `kind`):
+ * processed 200; duplicate 200 (handler not run); in_progress 503 (`retryAfter` seconds); rejected: the
+ * error's status (401/400/413, 503 store_unavailable); handler_failed 500 (the claim was released).
+ */
+export type Outcome<E = Event> =
+  | { kind: 'processed' | 'duplicate'; status: number; event: E; error: null; retryAfter: null }
+  | { kind: 'in_progress'; status: number; event: E; error: null; retryAfter: number }
+  | {
+      kind: 'rejected';
+      status: number;
+      /** The event when the handler ran but its completion could not be recorded (503), else null. */
+      event: E | null;
+      error: WebhookVerificationError;
+      retryAfter: number | null;
+    }
+  | { kind: 'handler_failed'; status: number; event: E; error: unknown; retryAfter: null };
 
 export declare class Receiver<S extends Scheme = 'anchor'> {
   /**

@@ -2,14 +2,13 @@
 // Express middleware and a Fastify plugin. Neither framework is imported: they are plain functions of the
 // shapes each framework calls. Statuses come from the receive()/verify() results (the core's catalogue).
 
-const { answerBody, answerHeaders, asError, checkTarget, handleDelivery, isReceiver, rejection } = require('./web.cjs')
+const { answerBody, answerHeaders, asError, bodyLimitOf, handleDelivery, helperArguments, rejection, reported } = require('./web.cjs')
 const { processed } = require('./outcomes.cjs')
 
 /** The body limit of a Verifier or a Receiver's verifier: the core's `maxBodyBytes`. */
-function bodyLimit(target, where) {
-  const verifier = isReceiver(target) ? target.verifier : target
-  const limit = verifier?.maxBodyBytes
-  if (typeof limit !== 'number') throw new TypeError(`${where}: the verifier has no maxBodyBytes`)
+function bodyLimit(target, receiver, where) {
+  const limit = bodyLimitOf(target, receiver)
+  if (limit === undefined) throw new TypeError(`${where}: the verifier has no maxBodyBytes`)
   return limit
 }
 
@@ -94,25 +93,26 @@ function sendExpress(res, result) {
  *
  * Works with or without `express.raw()` in front; fails (500, through `next(err)`) when `express.json()`
  * already parsed the body. A handler that throws goes to Express's error handling (`next(err)`), after a
- * Receiver released the claim; an `err.status` of 503 makes the sender retry.
+ * Receiver released the claim; an `err.status` of 503 makes the sender retry. `options` (third, or second
+ * without a handler): `{ onRejected(error, { status, event, request: req }) }`, see `reported` in web.cjs.
  */
-function expressWebhook(target, handler) {
-  const receiver = checkTarget(target, handler, 'expressWebhook')
-  const limit = bodyLimit(target, 'expressWebhook')
+function expressWebhook(target, handler, options) {
+  const { receiver, handler: run, onRejected } = helperArguments(target, handler, options, 'expressWebhook')
+  const limit = bodyLimit(target, receiver, 'expressWebhook')
   return function anchorWebhook(req, res, next) {
     expressBody(req, limit)
       .then((body) => {
         if (body.length > limit) dropRestAfterAnswer(req, res, limit)
-        if (!receiver && handler === undefined) {
+        if (!receiver && run === undefined) {
           const result = verifyOnly(target, body, req.rawHeaders)
-          if (result.kind === 'rejected') return sendExpress(res, result)
+          if (result.kind === 'rejected') return sendExpress(res, reported(result, onRejected, req))
           req.webhookEvent = result.event
           return next()
         }
         // What the handler sent itself (res.status(503).send()) stays the answer; 5xx releases the claim.
         const answered = () => (res.headersSent ? res.statusCode : null)
-        return handleDelivery(target, receiver, body, req.rawHeaders, (event) => handler(event, req, res), answered).then(
-          (result) => sendExpress(res, result),
+        return handleDelivery(target, receiver, body, req.rawHeaders, (event) => run(event, req, res), answered).then(
+          (result) => sendExpress(res, reported(result, onRejected, req)),
         )
       })
       .catch((error) => next(asError(error)))
@@ -129,8 +129,8 @@ function verifyOnly(target, body, headers) {
 }
 
 /**
- * A Fastify plugin: `app.register(fastifyWebhook, { receiver, handler, path: '/webhooks' })` (or
- * `{ verifier, handler }`). It adds `POST path` and, inside its own encapsulated scope only, content-type
+ * A Fastify plugin: `app.register(fastifyWebhook, { receiver, handler, path: '/webhooks', onRejected })` (or
+ * `{ verifier, handler }`; `onRejected` as for the other helpers, with Fastify's `request`). It adds `POST path` and, inside its own encapsulated scope only, content-type
  * parsers that keep the body as a raw Buffer (other routes keep Fastify's JSON parsing). The handler is
  * `handler(event, request, reply)`; one that throws goes to Fastify's error handling (after a Receiver
  * released the claim), and one that answers 500 or more itself (`reply.code(503).send()`) keeps its answer
@@ -140,11 +140,17 @@ function verifyOnly(target, body, headers) {
  * header error the core checks first).
  */
 function fastifyWebhook(fastify, options, done) {
-  const { receiver: receiverOption, verifier, handler, path = '/webhooks' } = options ?? {}
+  const { receiver: receiverOption, verifier, handler, path = '/webhooks', onRejected: hook } = options ?? {}
   const target = receiverOption ?? verifier
-  const receiver = checkTarget(target, handler, 'fastifyWebhook')
-  if (typeof handler !== 'function') throw new TypeError('fastifyWebhook: a handler is required')
-  const limit = bodyLimit(target, 'fastifyWebhook')
+  let receiver, onRejected, limit
+  try {
+    ;({ receiver, onRejected } = helperArguments(target, handler, { onRejected: hook }, 'fastifyWebhook'))
+    if (typeof handler !== 'function') throw new TypeError('fastifyWebhook: a handler is required')
+    limit = bodyLimit(target, receiver, 'fastifyWebhook')
+  } catch (error) {
+    // A callback plugin reports through `done`: `register`/`ready()` reject with it (a throw here escapes Fastify).
+    return done(error)
+  }
   const keepRaw = (request, body, parsed) => parsed(null, body)
   fastify.removeAllContentTypeParsers()
   fastify.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: limit }, keepRaw)
@@ -159,6 +165,7 @@ function fastifyWebhook(fastify, options, done) {
       (event) => handler(event, request, reply),
       answered,
     )
+    reported(result, onRejected, request)
     if (reply.sent) return reply
     return reply.code(result.status).headers(answerHeaders(result)).send(JSON.stringify(answerBody(result)))
   }

@@ -5,7 +5,7 @@
 // the core's.
 
 const { inspect, types } = require('node:util')
-const native = require('../index.js')
+const native = require('./native.cjs')
 const { OUTCOME_STATUS, outcome, rejected } = require('./outcomes.cjs')
 const web = require('./web.cjs')
 
@@ -154,6 +154,19 @@ function describe(value) {
   if (Array.isArray(value)) return 'an array'
   const name = Object.getPrototypeOf(value)?.constructor?.name
   return typeof name === 'string' && name !== '' && name !== 'Object' ? `a ${name}` : 'an object'
+}
+
+/**
+ * `describe(value)`, and for an object of one of this package's class names that is not of its classes,
+ * where it comes from: `anchor-webhooks-wasm` (whose stores and verifiers work only with its own
+ * Receiver), or a second installed copy of this package (each copy has its own classes).
+ */
+function describeForeign(value, names) {
+  const shown = describe(value)
+  return names.some((name) => shown === `a ${name}`)
+    ? `${shown} from another package or another copy of anchor-webhooks (the classes of anchor-webhooks-wasm, ` +
+        'or of a second installed copy of this package, work only with their own Receiver)'
+    : shown
 }
 
 /** An object literal (or an array) of any realm: what a JSON parser returns. */
@@ -589,6 +602,14 @@ class Event {
     return this.#session
   }
 
+  /**
+   * Whether this is an event of `type`. In TypeScript a type guard: `event.is('task.failed')` narrows `type`,
+   * and makes `task` (`task.*`) or `session` (`session.*`) non-null, which comparing `event.type` cannot do.
+   */
+  is(type) {
+    return this.type === type
+  }
+
   toJSON() {
     return {
       id: this.id,
@@ -786,14 +807,15 @@ class MemoryStore {
 
 /**
  * The Redis dedupe store, shared by every replica. Store calls run on libuv's thread pool, never on the
- * event loop. The URL (which may hold a password) is handed to the core and not kept by this object.
+ * event loop; a hung Redis holds a pool thread per call for up to `timeoutSeconds` (README: "Redis and
+ * libuv's thread pool"). The URL (which may hold a password) is handed to the core and not kept by this object.
  */
 class RedisStore {
   #native
 
   static nativeOf(store) {
     if (store === null || typeof store !== 'object' || !(#native in store)) {
-      throw invalid(`store must be a MemoryStore or a RedisStore (new RedisStore(url) for a URL), got ${describe(store)}`)
+      throw invalid(`store must be a MemoryStore or a RedisStore (new RedisStore(url) for a URL), got ${describeForeign(store, ['MemoryStore', 'RedisStore'])}`)
     }
     return store.#native
   }
@@ -881,7 +903,7 @@ class Receiver {
   #onClaimLost
 
   constructor(verifier, store, options) {
-    if (!(verifier instanceof Verifier)) throw invalid('verifier must be a Verifier')
+    if (!(verifier instanceof Verifier)) throw invalid(`verifier must be a Verifier, got ${describeForeign(verifier, ['Verifier'])}`)
     const nativeStore = nativeStoreOf(store)
     const { leaseSeconds, onClaimLost } = knownOptions('new Receiver', options, ['leaseSeconds', 'onClaimLost'])
     if (onClaimLost !== undefined && onClaimLost !== null && typeof onClaimLost !== 'function') {

@@ -3,11 +3,40 @@
 /// <reference types="node" />
 import type { IncomingHttpHeaders } from 'node:http'
 import type { ErrorCode, KnownEventType } from './catalogue'
-import type { ReceiveTarget, VerifyTarget } from './web'
+import type { ReceiveTarget, VerifyTarget, WebhookHelperOptions } from './web'
+// Express's and Fastify's own types are used when they are installed (`@types/express`; Fastify ships its
+// own): without them the imports below fail, are ignored, and these names are `any`, so the declarations
+// still compile.
+// @ts-ignore: @types/express is optional
+import type { NextFunction as ExpressNext, Request as ExpressRequest, Response as ExpressResponse } from 'express'
+// @ts-ignore: fastify is optional
+import type { FastifyReply, FastifyRequest } from 'fastify'
 
 export type { ErrorCode, KnownEventType } from './catalogue'
 export { honoWebhook, nextWebhook, verifyRequest } from './web'
-export type { HonoMiddleware, ReceiveResultLike, ReceiveTarget, VerifyTarget } from './web'
+export type {
+  HonoMiddleware,
+  ReceiveResultLike,
+  ReceiveTarget,
+  RejectionInfo,
+  VerificationErrorLike,
+  VerifyTarget,
+  WebhookHelperOptions,
+  WebhookTarget,
+  WebhookVariables,
+} from './web'
+
+declare global {
+  namespace Express {
+    interface Request {
+      /**
+       * The event `expressWebhook(verifier)` (verify-only) verified, for the handlers after it; absent on
+       * other routes. Typed as an Anchor event: with a Standard Webhooks verifier, its `data` is any JSON value.
+       */
+      webhookEvent?: Event
+    }
+  }
+}
 
 /** An event type: one of the catalogue, or any other string (unknown types verify too). */
 export type EventType = KnownEventType | (string & {})
@@ -142,6 +171,12 @@ export declare class Event<Data = EventData> {
   /** Typed `session.*` fields; `null` for other events. */
   readonly session: SessionView | null
   /**
+   * Whether this is an event of `type` (one of the catalogue), as a type guard: it narrows `type`, and
+   * `task` (`task.*` types) or `session` (`session.*` types) to non-null. Comparing `event.type` narrows
+   * only `type` itself: `type` is also any other string, so TypeScript cannot tie `task` to it.
+   */
+  is<K extends KnownEventType>(type: K): this is this & EventOfType<K>
+  /**
    * Every field as a plain object (`data` parsed): what to enqueue, post or `structuredClone`. The event
    * itself spreads and clones to `{}` (its fields are getters over private state).
    */
@@ -157,6 +192,13 @@ export declare class Event<Data = EventData> {
     deliveryId: string | null
   }
 }
+
+/** What `event.is(type)` tells about an event: its `type`, and the typed view that type always has. */
+export type EventOfType<K extends KnownEventType> = { readonly type: K } & (K extends `task.${string}`
+  ? { readonly task: TaskView }
+  : K extends `session.${string}`
+    ? { readonly session: SessionView }
+    : {})
 
 /** The event type a verifier of scheme `S` produces. */
 export type EventOf<S extends Scheme> = S extends 'standard' ? Event<unknown> : Event<EventData>
@@ -217,14 +259,22 @@ export interface RedisStoreOptions {
   keyPrefix?: string
   /** How long a completed id is remembered, in seconds (default 24 h; at least 1). */
   ttlSeconds?: number
-  /** Deadline of every connect and command, in seconds (default 1; at least 0.001). */
+  /**
+   * Deadline of every connect and command, in seconds (default 1; at least 0.001). Keep it short: while
+   * Redis does not answer, each delivery holds one of libuv's pool threads for up to this long (README:
+   * "Redis and libuv's thread pool").
+   */
   timeoutSeconds?: number
   maxIdleConnections?: number
   /** PEM certificates to trust for `rediss://` (a private CA). */
   tlsRootCertificates?: string | Uint8Array
 }
 
-/** The Redis dedupe store (Redis 7+), shared by every replica. Its I/O runs on libuv's thread pool. */
+/**
+ * The Redis dedupe store (Redis 7+), shared by every replica. Its I/O runs on libuv's thread pool (4 threads
+ * unless `UV_THREADPOOL_SIZE` says more), which `fs`, `dns.lookup` and `zlib` share: a hung Redis holds a
+ * thread per delivery in flight for `timeoutSeconds`. Raise `UV_THREADPOOL_SIZE` in a process that uses it.
+ */
 export declare class RedisStore {
   /**
    * Only parses the URL (the server may come up later: call `check()` at start-up); an invalid URL or
@@ -258,7 +308,12 @@ export type ReceiveResult<E> =
   | { kind: 'handler_failed'; status: number; event: E; error: unknown; retryAfter: null }
 
 export interface ReceiverOptions {
-  /** How long a claim is held before another worker may take the event over, in seconds (default 30; at least 1). */
+  /**
+   * How long a claim is held before another worker may take the event over, in seconds (default 30; at
+   * least 1). Longer than the handler, and well shorter than the sender's retry window (Anchor's last
+   * attempt is 80 s after the first): a worker that crashes in the handler keeps the event for the whole
+   * lease, and retries meanwhile are answered 503 `in_progress` (README: "Choosing the lease").
+   */
   leaseSeconds?: number
   /**
    * Called when a handler succeeded but outlasted its lease, so the claim was gone when it finished
@@ -293,6 +348,9 @@ export declare function eventTypes(): KnownEventType[]
 /** Every error code of the catalogue. */
 export declare function errorCodes(): ErrorCode[]
 
+/** Express middleware, typed with `@types/express` when it is installed. */
+export type ExpressMiddleware = (req: ExpressRequest, res: ExpressResponse, next: ExpressNext) => void
+
 /**
  * Express middleware (Express 4 and 5), with or without `express.raw()` in front; refuses (500, via
  * `next(err)`) a body `express.json()` already parsed.
@@ -301,29 +359,53 @@ export declare function errorCodes(): ErrorCode[]
  *   released, so the sender's retry is processed).
  * - `expressWebhook(verifier, handler)`: verify, run the handler, answer 200.
  * - `expressWebhook(verifier)`: verify, set `req.webhookEvent`, call `next()`.
- * A handler that throws goes to `next(err)` (after the claim was released).
+ * A handler that throws goes to `next(err)` (after the claim was released). `options.onRejected` reports
+ * refusals (see `WebhookHelperOptions`).
  */
 export declare function expressWebhook<S extends Scheme>(
   receiver: Receiver<S>,
-  handler: (event: EventOf<S>, req: any, res: any) => unknown,
-): (req: any, res: any, next: (error?: unknown) => void) => void
+  handler: (event: EventOf<S>, req: ExpressRequest, res: ExpressResponse) => unknown,
+  options?: WebhookHelperOptions<EventOf<S>, ExpressRequest>,
+): ExpressMiddleware
 export declare function expressWebhook<S extends Scheme>(
   verifier: Verifier<S>,
-  handler?: (event: EventOf<S>, req: any, res: any) => unknown,
-): (req: any, res: any, next: (error?: unknown) => void) => void
+  options?: WebhookHelperOptions<EventOf<S>, ExpressRequest>,
+): ExpressMiddleware
+export declare function expressWebhook<S extends Scheme>(
+  verifier: Verifier<S>,
+  handler?: (event: EventOf<S>, req: ExpressRequest, res: ExpressResponse) => unknown,
+  options?: WebhookHelperOptions<EventOf<S>, ExpressRequest>,
+): ExpressMiddleware
 
-export interface FastifyWebhookOptions {
-  /** The route's path (default '/webhooks'). */
-  path?: string
-  /** Verify, dedupe, complete/release (give this or `verifier`); a handler that answers 5xx itself (`reply.code(503).send()`) releases too. */
-  receiver?: Receiver<any>
-  /** Verify only. */
-  verifier?: Verifier<any>
-  handler: (event: Event<any>, request: any, reply: any) => unknown
-}
+/**
+ * The options of `fastifyWebhook`: a `receiver` (verify and dedupe) or a `verifier` (verify only), and the
+ * handler. Without `S`, the union over both schemes: TypeScript picks the member of the receiver's (or
+ * verifier's) scheme, so the handler's event is that scheme's (`fastifyWebhook` itself is not generic:
+ * Fastify's `register` could not infer through it).
+ */
+export type FastifyWebhookOptions<S extends Scheme = Scheme> = S extends Scheme
+  ? {
+      /** The route's path (default '/webhooks'). */
+      path?: string
+      handler: (event: EventOf<S>, request: FastifyRequest, reply: FastifyReply) => unknown
+    } & WebhookHelperOptions<EventOf<S>, FastifyRequest> &
+      (
+        | {
+            /** Verify, dedupe, complete/release; a handler that answers 5xx itself (`reply.code(503).send()`) releases too. */
+            receiver: Receiver<S>
+            verifier?: undefined
+          }
+        | {
+            /** Verify only. */
+            verifier: Verifier<S>
+            receiver?: undefined
+          }
+      )
+  : never
 
 /**
  * Fastify plugin: `app.register(fastifyWebhook, { receiver, handler, path })` adds `POST path` with raw-body
- * parsing in its own encapsulated scope (other routes keep JSON parsing).
+ * parsing in its own encapsulated scope (other routes keep JSON parsing). `onRejected` reports refusals
+ * (see `WebhookHelperOptions`).
  */
 export declare function fastifyWebhook(fastify: any, options: FastifyWebhookOptions, done: (error?: Error) => void): void

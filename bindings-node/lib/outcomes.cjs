@@ -3,7 +3,7 @@
 // path), their kinds and statuses read once from the core's `Outcome` (`outcomeCatalogue` in src/lib.rs),
 // so no status is decided in JavaScript.
 
-const native = require('../index.js')
+const native = require('./native.cjs')
 
 const OUTCOME_STATUS = Object.freeze(
   Object.fromEntries(native.outcomeCatalogue().map((entry) => [entry.kind, entry.httpStatus])),

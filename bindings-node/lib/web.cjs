@@ -35,7 +35,12 @@ function isReceiver(target) {
   return (verifier !== null && typeof verifier === 'object' && typeof verifier.verify === 'function') || typeof target.verify !== 'function'
 }
 
-function checkTarget(target, handler, where) {
+/**
+ * A helper's arguments, `(target, handler?, options?)` or `(verifier, options)`: whether the target is a
+ * Receiver, the handler, and the `onRejected` to report refusals with (see `reported`).
+ */
+function helperArguments(target, handler, options, where) {
+  if (options === undefined && handler !== null && typeof handler === 'object') [handler, options] = [undefined, handler]
   const receiver = isReceiver(target)
   if (!receiver && (target === null || typeof target !== 'object' || typeof target.verify !== 'function')) {
     throw argumentError(`${where}: expected a Receiver or a Verifier`)
@@ -46,7 +51,45 @@ function checkTarget(target, handler, where) {
   if (receiver && handler === undefined) {
     throw argumentError(`${where}: a Receiver needs a handler (it completes the event when the handler succeeds)`)
   }
-  return receiver
+  return { receiver, handler, onRejected: rejectionHook(options, where) }
+}
+
+/**
+ * `onRejected`'s default: one `console.warn` line for the refusals no stranger can cause, which an operator
+ * must see: a 5xx (the dedupe store failed; the sender retries, but every delivery fails until it is back)
+ * and `invalid_payload` (the signature was valid, yet the body is not an envelope the core reads: the 400 is
+ * final for the sender, so that event is lost). Forged, stale, unsigned or oversized requests, which anyone
+ * can send, log nothing.
+ */
+function warnRejected(error, info) {
+  if (info.status >= 500 || error.code === 'invalid_payload') {
+    console.warn(`anchor-webhooks: a delivery was refused with ${info.status} ${error.code}: ${error.message}`)
+  }
+}
+
+/** The `onRejected` of a helper's options (`{ onRejected }`, or none: `warnRejected`). */
+function rejectionHook(options, where) {
+  if (options === undefined || options === null) return warnRejected
+  if (typeof options !== 'object' || Array.isArray(options)) throw argumentError(`${where}: options must be an object`)
+  for (const key of Object.keys(options)) {
+    if (key !== 'onRejected') throw argumentError(`${where}: unknown option \`${key}\` (the options are onRejected)`)
+  }
+  const { onRejected } = options
+  if (onRejected === undefined || onRejected === null) return warnRejected
+  if (typeof onRejected !== 'function') {
+    throw argumentError(`${where}: onRejected must be a function (error, { status, event, request }) => void`)
+  }
+  return onRejected
+}
+
+/**
+ * Every helper hands its result here before answering: a refusal (`kind: 'rejected'`: verification, the
+ * body limit or the store failed) goes to `onRejected(error, { status, event, request })`, `request` being
+ * what the helper's handler gets after the event (Express `req`, Fastify `request`, Hono `c`, a `Request`).
+ */
+function reported(result, onRejected, request) {
+  if (result.kind === 'rejected') onRejected(result.error, { status: result.status, event: result.event, request })
+  return result
 }
 
 /** The result of a verification failure, shaped like a `receive()` result. */
@@ -149,8 +192,9 @@ async function handleDelivery(target, receiver, body, headers, handler, answered
 }
 
 /**
- * Hono middleware. Reads the raw body with `c.req.arrayBuffer()` (Hono caches it, so later handlers can
- * still read it) and the headers from `c.req.raw.headers`.
+ * Hono middleware. Reads the raw body from `c.req.raw` (at most `maxBodyBytes + 1` bytes, see
+ * `readRequestBody`) and hands it to Hono's body cache, so later handlers can still read it (a body Hono
+ * already holds, read by an earlier middleware, is taken from there); the headers from `c.req.raw.headers`.
  *
  * - `honoWebhook(receiver, handler)`: verify, dedupe, run `handler(event, c)`, answer 200/401/400/413/503
  *   (a `Response` the handler returns is sent instead; one of status 500 or more releases the claim).
@@ -159,27 +203,38 @@ async function handleDelivery(target, receiver, body, headers, handler, answered
  *
  * A handler that throws is rethrown to Hono (`app.onError`), after a Receiver released the claim.
  */
-function honoWebhook(target, handler) {
-  const receiver = checkTarget(target, handler, 'honoWebhook')
+function honoWebhook(target, handler, options) {
+  const { receiver, handler: run, onRejected } = helperArguments(target, handler, options, 'honoWebhook')
+  const limit = bodyLimitOf(target, receiver)
   return async function anchorWebhook(c, next) {
-    const body = new Uint8Array(await c.req.arrayBuffer())
+    const body = await honoBody(c.req, limit)
     const headers = c.req.raw.headers
-    if (!receiver && handler === undefined) {
+    if (!receiver && run === undefined) {
       let event
       try {
         event = target.verify(body, headers)
       } catch (error) {
         if (isVerificationError(error)) {
-          return answer(rejection(error))
+          return answer(reported(rejection(error), onRejected, c))
         }
         throw error
       }
       c.set('webhookEvent', event)
       return next()
     }
-    const result = await handleDelivery(target, receiver, body, headers, (event) => handler(event, c))
+    const result = reported(await handleDelivery(target, receiver, body, headers, (event) => run(event, c)), onRejected, c)
     return result.returned instanceof Response ? result.returned : answer(result)
   }
+}
+
+/** The raw body of a Hono request: from Hono's cache when a middleware already read it, else read here and cached. */
+async function honoBody(req, limit) {
+  const cache = req.bodyCache !== null && typeof req.bodyCache === 'object' ? req.bodyCache : null
+  if (cache !== null && Object.keys(cache).length > 0) return new Uint8Array(await req.arrayBuffer())
+  const body = await readRequestBody(req.raw, limit)
+  // Over the limit the delivery is refused and no handler reads the body: nothing to cache.
+  if (cache !== null && !(body.byteLength > limit)) cache.arrayBuffer = Promise.resolve(body.buffer)
+  return body
 }
 
 /** A Node `IncomingMessage` (an Express or `node:http` request), told apart without importing `node:http`. */
@@ -187,11 +242,52 @@ function isIncomingMessage(value) {
   return Array.isArray(value.rawHeaders) && typeof value.on === 'function' && typeof value.pipe === 'function'
 }
 
+/** The body limit of a target (a Verifier's `maxBodyBytes`, or its Receiver's verifier's), or `undefined`. */
+function bodyLimitOf(target, receiver) {
+  const limit = (receiver ? target.verifier : target)?.maxBodyBytes
+  return typeof limit === 'number' ? limit : undefined
+}
+
+/** The request's `Content-Length`, when it has a valid one. */
+function declaredLength(headers) {
+  const value = typeof headers.get === 'function' ? headers.get('content-length') : null
+  return typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : undefined
+}
+
+/**
+ * The first `most` bytes of a stream (all of a shorter one), in one new buffer. It stops reading as soon as
+ * it has them and cancels the stream: the rest is never pulled from the client.
+ */
+async function readAtMost(stream, most) {
+  const reader = stream.getReader()
+  const chunks = []
+  let size = 0
+  while (size < most) {
+    const { done, value } = await reader.read()
+    if (done) break
+    chunks.push(value)
+    size += value.byteLength
+  }
+  if (size >= most) reader.cancel().catch(() => {})
+  const bytes = new Uint8Array(Math.min(size, most))
+  let at = 0
+  for (const chunk of chunks) {
+    const piece = chunk.subarray(0, bytes.byteLength - at)
+    bytes.set(piece, at)
+    at += piece.byteLength
+  }
+  return bytes
+}
+
 /**
  * A `Request`'s raw body, read once, with the wasm package's messages (`readRequestBody` in
- * bindings-wasm/js/api.mjs) instead of the runtime's own TypeErrors.
+ * bindings-wasm/js/api.mjs) instead of the runtime's own TypeErrors. With a `limit` (the verifier's
+ * `maxBodyBytes`), a longer body is not buffered: a `Content-Length` over it is refused before reading, and
+ * the stream is read up to `limit + 1` bytes and cancelled. Either way the core gets `limit + 1` bytes and
+ * answers for them, after the header checks it makes first (`body_too_large`, 413, as the Express and
+ * Fastify helpers answer).
  */
-async function readRequestBody(request) {
+async function readRequestBody(request, limit) {
   if (request === null || typeof request !== 'object' || typeof request.arrayBuffer !== 'function' || !request.headers) {
     if (request !== null && typeof request === 'object' && isIncomingMessage(request)) {
       throw argumentError(
@@ -207,8 +303,14 @@ async function readRequestBody(request) {
       'ERR_INVALID_ARG_VALUE',
     )
   }
+  const stream = request.body
+  const bounded = limit !== undefined && typeof stream?.getReader === 'function'
+  if (bounded && declaredLength(request.headers) > limit) {
+    stream.cancel().catch(() => {})
+    return new Uint8Array(limit + 1)
+  }
   try {
-    return new Uint8Array(await request.arrayBuffer())
+    return bounded ? await readAtMost(stream, limit + 1) : new Uint8Array(await request.arrayBuffer())
   } catch (error) {
     throw new TypeError(`the request body could not be read (was it read elsewhere, or did the client go away?): ${error?.message ?? error}`, {
       cause: error,
@@ -216,24 +318,29 @@ async function readRequestBody(request) {
   }
 }
 
-/** Reads a `Request`'s raw body and verifies it: resolves to the event, or rejects with the error. */
+/** Reads a `Request`'s raw body (at most `maxBodyBytes + 1` bytes) and verifies it: resolves to the event, or rejects with the error. */
 async function verifyRequest(verifier, request, options) {
   if (verifier === null || typeof verifier !== 'object' || typeof verifier.verify !== 'function') {
     throw argumentError('verifyRequest: expected a Verifier')
   }
-  return verifier.verify(await readRequestBody(request), request.headers, options)
+  return verifier.verify(await readRequestBody(request, bodyLimitOf(verifier, false)), request.headers, options)
 }
 
 /**
  * A fetch-style route handler, `(request: Request) => Promise<Response>`, e.g. a Next.js App Router
- * `export const POST = nextWebhook(receiver, async (event) => { ... })`. Statuses, and a `Response` the
- * handler returns, as for Hono.
+ * `export const POST = nextWebhook(receiver, async (event) => { ... })`. Statuses, the body limit, and a
+ * `Response` the handler returns, as for Hono.
  */
-function nextWebhook(target, handler) {
-  const receiver = checkTarget(target, handler, 'nextWebhook')
+function nextWebhook(target, handler, options) {
+  const { receiver, handler: run, onRejected } = helperArguments(target, handler, options, 'nextWebhook')
+  const limit = bodyLimitOf(target, receiver)
   return async function anchorWebhook(request) {
-    const body = await readRequestBody(request)
-    const result = await handleDelivery(target, receiver, body, request.headers, handler && ((event) => handler(event, request)))
+    const body = await readRequestBody(request, limit)
+    const result = reported(
+      await handleDelivery(target, receiver, body, request.headers, run && ((event) => run(event, request))),
+      onRejected,
+      request,
+    )
     return result.returned instanceof Response ? result.returned : answer(result)
   }
 }
@@ -247,8 +354,9 @@ module.exports = {
   answerBody,
   asError,
   answerHeaders,
-  checkTarget,
+  bodyLimitOf,
   handleDelivery,
-  isReceiver,
+  helperArguments,
   rejection,
+  reported,
 }

@@ -2,9 +2,14 @@
 import assert from 'node:assert/strict'
 import { createRequire } from 'node:module'
 import { describe, test } from 'node:test'
+import { spawnSync } from 'node:child_process'
+import { cpSync, mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { inspect } from 'node:util'
 import * as esm from '../lib/index.mjs'
 import { Event, Verifier, WebhookVerificationError, errorCodes, eventTypes, sign } from '../lib/index.mjs'
+import { packageDir } from './support.mjs'
 
 const require = createRequire(import.meta.url)
 const SECRET = '36da51b166a69268a59a8d5ee0b32c9f5e5aaee7d301c7a5a36844318e116fc6'
@@ -49,6 +54,27 @@ describe('entry points', () => {
     const webHelpers = await import('anchor-webhooks/web')
     assert.equal(typeof webHelpers.honoWebhook, 'function')
     assert.equal(require('anchor-webhooks/web').nextWebhook, webHelpers.nextWebhook)
+  })
+
+  test('without an addon for this platform, the error says so and names the ways out (not "npm has a bug")', () => {
+    // A copy of the package without its .node file, loaded in a child process (a fresh module cache).
+    const copy = mkdtempSync(join(tmpdir(), 'anchor-webhooks-no-addon-'))
+    try {
+      for (const name of ['lib', 'index.js', 'package.json']) cpSync(join(packageDir, name), join(copy, name), { recursive: true })
+      const loaded = spawnSync(process.execPath, ['-e', "try { require('./lib/index.cjs') } catch (e) { console.log(JSON.stringify([e.message, /Cannot find native binding/.test(e.cause?.message)])) }"], {
+        cwd: copy,
+        encoding: 'utf8',
+      })
+      assert.deepEqual(JSON.parse(loaded.stdout), [
+        `anchor-webhooks: this copy of the package has no native addon for ${process.platform}-${process.arch} ` +
+          '(it holds anchor-webhooks.<platform>.node only for the platforms it was built on, see "Platforms" in its ' +
+          'README): build the addon on this platform (bindings-node/scripts/build.mjs --release), or use ' +
+          'anchor-webhooks-wasm, which needs no native code',
+        true,
+      ])
+    } finally {
+      rmSync(copy, { recursive: true, force: true })
+    }
   })
 
   test('catalogues come from the core', () => {
@@ -194,6 +220,17 @@ describe('verify: results and errors', () => {
     })
     assert.deepEqual(JSON.parse(JSON.stringify(event)).data, data)
     assert.match(inspect(event), /^Event \{/)
+  })
+
+  test('event.is(type) is event.type === type (in TypeScript, a guard that makes task/session non-null)', () => {
+    for (const type of ['task.failed', 'session.completed', 'vendor.custom']) {
+      const body = envelope(type, {})
+      const event = new Verifier(SECRET).verify(body, sign(SECRET, body, { timestamp: NOW }), { now: NOW })
+      assert.equal(event.is(type), true, type)
+      assert.equal(event.is('task.completed'), false, type)
+      assert.equal(event.is(type) && type.startsWith('task.') ? event.task !== null : true, true)
+      assert.equal(event.is(type) && type.startsWith('session.') ? event.session !== null : true, true)
+    }
   })
 
   test('data is what was verified, even if the caller changes its buffer afterwards', () => {

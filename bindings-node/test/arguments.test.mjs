@@ -66,6 +66,27 @@ describe('stores and receivers', () => {
     assert.throws(() => new Receiver(verifier, new Map()), argumentError(message('a Map')))
   })
 
+  test('a store or verifier of another package or another copy of this one is named as such', () => {
+    // What anchor-webhooks-wasm's classes, or those of a second installed copy, look like from here: same names.
+    const foreign = {
+      MemoryStore: class MemoryStore {},
+      RedisStore: class RedisStore {},
+      Verifier: class Verifier {},
+    }
+    const elsewhere =
+      'from another package or another copy of anchor-webhooks (the classes of anchor-webhooks-wasm, or of a ' +
+      'second installed copy of this package, work only with their own Receiver)'
+    const verifier = new Verifier(SECRET)
+    for (const name of ['MemoryStore', 'RedisStore']) {
+      assert.throws(
+        () => new Receiver(verifier, new foreign[name]()),
+        argumentError(`store must be a MemoryStore or a RedisStore (new RedisStore(url) for a URL), got a ${name} ${elsewhere}`),
+      )
+    }
+    assert.throws(() => new Receiver(new foreign.Verifier(), new MemoryStore()), argumentError(`verifier must be a Verifier, got a Verifier ${elsewhere}`))
+    assert.throws(() => new Receiver({}, new MemoryStore()), argumentError('verifier must be a Verifier, got an object'))
+  })
+
   test('maxIdleConnections and maxEntries are whole numbers in range', () => {
     const url = 'redis://127.0.0.1:1/0'
     for (const bad of [-1, NaN, 1.5, 1e12, Infinity, 2 ** 32]) {

@@ -401,6 +401,104 @@ describe('verifyRequest and nextWebhook: what is not a readable Request', () => 
   })
 })
 
+describe('the web helpers read at most maxBodyBytes + 1 bytes of a Request', () => {
+  const secret = 'bounded-secret'
+  const LIMIT = 1024
+  const CHUNK = 64 * 1024
+  const CHUNKS = 1600 // 100 MiB on offer
+  const tooLarge = { ok: false, kind: 'rejected', code: 'body_too_large', message: 'body too large: 1025 bytes, the limit is 1024 bytes' }
+  const verifier = new Verifier(secret, { maxBodyBytes: LIMIT })
+  const receiver = () => new Receiver(verifier, new MemoryStore())
+  const noHandler = () => assert.fail('no handler for a body over the limit')
+
+  /** A request whose body stream offers 100 MiB, and what the reader took of it. */
+  function hugeRequest(headers) {
+    const pulled = { pulls: 0, bytes: 0, cancelled: false }
+    const chunk = new Uint8Array(CHUNK).fill(0x20)
+    const body = new ReadableStream({
+      pull(controller) {
+        if (pulled.pulls === CHUNKS) return controller.close()
+        pulled.pulls++
+        pulled.bytes += chunk.byteLength
+        controller.enqueue(chunk)
+      },
+      cancel() {
+        pulled.cancelled = true
+      },
+    })
+    return { request: new Request('http://localhost/hook', { method: 'POST', body, duplex: 'half', headers }), pulled }
+  }
+
+  /** Each helper as a fetch handler (Hono through `app.request`). */
+  const helpers = {
+    nextWebhook: (target, handler) => nextWebhook(target, handler),
+    honoWebhook: (target, handler) => {
+      const app = new Hono()
+      app.post('/hook', honoWebhook(target, handler))
+      return (request) => app.request(request)
+    },
+  }
+
+  for (const [name, helper] of Object.entries(helpers)) {
+    test(`${name}: a streamed body over the limit is 413 after one chunk, and the stream is cancelled`, async () => {
+      for (const target of [receiver(), verifier]) {
+        const { request, pulled } = hugeRequest(sign(secret, '{}'))
+        const response = await helper(target, noHandler)(request)
+        assert.deepEqual([response.status, await response.json()], [413, tooLarge])
+        assert.equal(pulled.cancelled, true)
+        assert.ok(pulled.pulls <= 2, `pulled ${pulled.pulls} chunks (${pulled.bytes} bytes) of ${CHUNKS}`)
+      }
+    })
+
+    test(`${name}: a Content-Length over the limit is 413 before any byte is read`, async () => {
+      const { request, pulled } = hugeRequest({ ...sign(secret, '{}'), 'content-length': String(CHUNK * CHUNKS) })
+      const response = await helper(receiver(), noHandler)(request)
+      assert.deepEqual([response.status, await response.json()], [413, tooLarge])
+      assert.deepEqual(pulled, { pulls: 0, bytes: 0, cancelled: true })
+    })
+
+    test(`${name}: over the limit, a header error the core checks first still wins (as in Express and Fastify)`, async () => {
+      for (const headers of [{}, { 'content-length': String(CHUNK * CHUNKS) }]) {
+        const { request, pulled } = hugeRequest(headers)
+        const response = await helper(receiver(), noHandler)(request)
+        const answer = await response.json()
+        assert.deepEqual([response.status, answer.code], [400, 'missing_header'])
+        assert.ok(pulled.pulls <= 2, `pulled ${pulled.pulls} chunks`)
+      }
+    })
+  }
+
+  test('verifyRequest rejects a streamed body over the limit with body_too_large after one chunk', async () => {
+    const { request, pulled } = hugeRequest(sign(secret, '{}'))
+    await assert.rejects(verifyRequest(verifier, request), { name: 'WebhookVerificationError', code: 'body_too_large', httpStatus: 413, message: tooLarge.message })
+    assert.equal(pulled.cancelled, true)
+    assert.ok(pulled.pulls <= 2, `pulled ${pulled.pulls} chunks`)
+  })
+
+  test('a body at the limit, streamed in pieces, is read whole and verified; Hono handlers can read it again', async () => {
+    const envelope = (pad) => JSON.stringify({ id: 'evt_pieces', type: 'task.completed', created: '2026-05-24T12:18:05.123Z', data: { pad } })
+    const body = envelope('x'.repeat(LIMIT - envelope('').length))
+    assert.equal(Buffer.byteLength(body), LIMIT)
+    const bytes = new TextEncoder().encode(body)
+    const streamed = () => {
+      let at = 0
+      const stream = new ReadableStream({
+        pull(controller) {
+          if (at >= bytes.byteLength) return controller.close()
+          controller.enqueue(bytes.slice(at, at + 100))
+          at += 100
+        },
+      })
+      return new Request('http://localhost/hook', { method: 'POST', body: stream, duplex: 'half', headers: sign(secret, body) })
+    }
+    assert.equal((await verifyRequest(verifier, streamed())).id, 'evt_pieces')
+    const app = new Hono()
+    app.post('/hook', honoWebhook(verifier), async (c) => c.json({ id: c.get('webhookEvent').id, again: (await c.req.text()) === body }))
+    const response = await app.request(streamed())
+    assert.deepEqual([response.status, await response.json()], [200, { id: 'evt_pieces', again: true }])
+  })
+})
+
 describe('what the web helpers take for a Receiver', () => {
   const secret = 'web-secret'
   const body = JSON.stringify({ id: 'evt_target', type: 'task.completed', created: '2026-05-24T12:18:05.123Z', data: {} })
@@ -526,9 +624,9 @@ async function ownRoutes(answer) {
 }
 
 const ownServers = {
-  async express(routes, errors) {
+  async express(routes, errors, options) {
     const app = express()
-    for (const [path, target, handler] of routes) app.post(path, expressWebhook(target, handler))
+    for (const [path, target, handler] of routes) app.post(path, expressWebhook(target, handler, options))
     // Errors are recorded, then Express's default error handler answers.
     app.use((error, req, res, next) => {
       errors.push(error)
@@ -538,19 +636,19 @@ const ownServers = {
     await once(server, 'listening')
     return { base: `http://127.0.0.1:${server.address().port}`, stop: () => new Promise((resolve) => server.close(resolve)) }
   },
-  async fastify(routes, errors) {
+  async fastify(routes, errors, options) {
     const app = Fastify()
     app.addHook('onError', async (request, reply, error) => void errors.push(error))
     for (const [path, target, handler] of routes) {
       const key = typeof target.receive === 'function' ? 'receiver' : 'verifier'
-      await app.register(fastifyWebhook, { [key]: target, path, handler })
+      await app.register(fastifyWebhook, { [key]: target, path, handler, ...options })
     }
     await app.listen({ port: 0, host: '127.0.0.1' })
     return { base: `http://127.0.0.1:${app.server.address().port}`, stop: () => app.close() }
   },
-  async hono(routes, errors) {
+  async hono(routes, errors, options) {
     const app = new Hono()
-    for (const [path, target, handler] of routes) app.post(path, honoWebhook(target, handler))
+    for (const [path, target, handler] of routes) app.post(path, honoWebhook(target, handler, options))
     app.onError((error, c) => {
       errors.push(error)
       return c.text('Internal Server Error', 500)
@@ -559,9 +657,9 @@ const ownServers = {
     await once(server, 'listening')
     return { base: `http://127.0.0.1:${server.address().port}`, stop: () => new Promise((resolve) => server.close(resolve)) }
   },
-  async next(routes, errors) {
+  async next(routes, errors, options) {
     // Route handlers as Next.js calls them: (request) => Response; a rejection becomes the platform's 500.
-    const handlers = new Map(routes.map(([path, target, handler]) => [path, nextWebhook(target, handler)]))
+    const handlers = new Map(routes.map(([path, target, handler]) => [path, nextWebhook(target, handler, options)]))
     const fetch = (request) =>
       handlers.get(new URL(request.url).pathname)(request).catch((error) => {
         errors.push(error)
@@ -663,6 +761,137 @@ for (const [name, start] of Object.entries(ownServers)) {
     })
   })
 }
+
+// Refusals reach `onRejected(error, { status, event, request })` in every helper, `request` being what the
+// handler gets after the event; by default one console.warn line, only for what no stranger can cause.
+/** Tells the framework's request object by a property only it has: Express `req`, Fastify `request`, Hono `c`, a fetch `Request`. */
+const requestOf = {
+  express: (request) => Array.isArray(request.rawHeaders) && typeof request.get === 'function',
+  fastify: (request) => typeof request.raw?.rawHeaders === 'object' && typeof request.log?.warn === 'function',
+  hono: (c) => typeof c.get === 'function' && c.req?.raw instanceof Request,
+  next: (request) => request instanceof Request,
+}
+
+async function rejectionRoutes() {
+  const deadStore = new RedisStore(`redis://127.0.0.1:${await freePort()}/0`, { timeoutSeconds: 0.5 })
+  const noHandler = () => assert.fail('no handler for a refused delivery')
+  return [
+    ['/hook', new Receiver(new Verifier(OWN_SECRET), new MemoryStore()), () => {}],
+    ['/dead', new Receiver(new Verifier(OWN_SECRET), deadStore), noHandler],
+    ['/small', new Receiver(new Verifier(OWN_SECRET, { maxBodyBytes: 64 }), new MemoryStore()), noHandler],
+  ]
+}
+
+/** Deliveries that are refused: forged (401), a dead store (503), over the limit (413), signed but not JSON (400). */
+function refusals() {
+  const forged = ownDelivery('evt_forged')
+  const notJson = '{"id": "evt_not_json", '
+  return [
+    ['/hook', { body: forged.body, headers: sign(STRANGER, forged.body) }, 401, 'signature_mismatch'],
+    ['/dead', ownDelivery('evt_dead_reported'), 503, 'store_unavailable'],
+    ['/small', ownDelivery('evt_large_reported', 'x'.repeat(100)), 413, 'body_too_large'],
+    ['/hook', { body: notJson, headers: sign(OWN_SECRET, notJson) }, 400, 'invalid_payload'],
+  ]
+}
+
+for (const [name, start] of Object.entries(ownServers)) {
+  describe(`${name}: refusals are reported`, () => {
+    const post = (base, path, { body, headers }) => fetch(`${base}${path}`, { method: 'POST', headers, body })
+
+    test('onRejected(error, { status, event, request }) gets every refusal, with the error the sender is answered', async () => {
+      const seen = []
+      const onRejected = (error, info) => {
+        assert.ok(requestOf[name](info.request), `the request is ${name}'s`)
+        seen.push({ code: error.code, status: info.status, event: info.event, message: error.message })
+      }
+      const server = await start(await rejectionRoutes(), [], { onRejected })
+      try {
+        for (const [path, delivery, status, code] of refusals()) {
+          const response = await post(server.base, path, delivery)
+          const answer = await response.json()
+          assert.deepEqual([response.status, answer.code], [status, code])
+          assert.deepEqual(seen.pop(), { code, status, event: null, message: answer.message })
+          assert.deepEqual(seen, [], 'reported once')
+        }
+        const fine = await post(server.base, '/hook', ownDelivery('evt_fine'))
+        assert.deepEqual([fine.status, seen], [200, []])
+      } finally {
+        await server.stop()
+      }
+    })
+
+    test('by default, one console.warn line for a 5xx and for invalid_payload, nothing for 401 and 413', async (t) => {
+      const warn = t.mock.method(console, 'warn', () => {})
+      const server = await start(await rejectionRoutes(), [])
+      try {
+        const lines = []
+        for (const [path, delivery, status] of refusals()) {
+          const response = await post(server.base, path, delivery)
+          assert.equal(response.status, status)
+          const { code, message } = await response.json()
+          if (status >= 500 || code === 'invalid_payload') lines.push([`anchor-webhooks: a delivery was refused with ${status} ${code}: ${message}`])
+        }
+        assert.equal(lines.length, 2)
+        assert.deepEqual(warn.mock.calls.map((call) => call.arguments), lines)
+      } finally {
+        await server.stop()
+      }
+    })
+  })
+}
+
+describe('onRejected in the verify-only forms and as an argument', () => {
+  const forged = ownDelivery('evt_forged_verify_only')
+  const headers = sign(STRANGER, forged.body)
+
+  test('expressWebhook(verifier, { onRejected }) and honoWebhook(verifier, { onRejected })', async () => {
+    const seen = []
+    const onRejected = (error, { status, event }) => seen.push([error.code, status, event])
+    const app = express()
+    app.post('/hook', expressWebhook(new Verifier(OWN_SECRET), { onRejected }), (req, res) => res.json({ id: req.webhookEvent.id }))
+    const server = app.listen(0, '127.0.0.1')
+    await once(server, 'listening')
+    try {
+      const base = `http://127.0.0.1:${server.address().port}`
+      assert.equal((await fetch(`${base}/hook`, { method: 'POST', headers, body: forged.body })).status, 401)
+      const ok = await fetch(`${base}/hook`, { method: 'POST', headers: forged.headers, body: forged.body })
+      assert.deepEqual(await ok.json(), { id: 'evt_forged_verify_only' })
+    } finally {
+      await new Promise((resolve) => server.close(resolve))
+    }
+    const hono = new Hono()
+    hono.post('/hook', honoWebhook(new Verifier(OWN_SECRET), { onRejected }), (c) => c.json({ id: c.get('webhookEvent').id }))
+    assert.equal((await hono.request('/hook', { method: 'POST', headers, body: forged.body })).status, 401)
+    assert.deepEqual(seen, [['signature_mismatch', 401, null], ['signature_mismatch', 401, null]])
+  })
+
+  test('options are checked by name, and onRejected must be a function', async () => {
+    const verifier = new Verifier(OWN_SECRET)
+    for (const [where, make] of [
+      ['expressWebhook', (options) => expressWebhook(verifier, options)],
+      ['honoWebhook', (options) => honoWebhook(verifier, options)],
+      ['nextWebhook', (options) => nextWebhook(verifier, () => {}, options)],
+    ]) {
+      assert.throws(() => make({ onRejectd: () => {} }), {
+        name: 'TypeError',
+        code: 'ERR_INVALID_ARG_TYPE',
+        message: `${where}: unknown option \`onRejectd\` (the options are onRejected)`,
+      })
+      assert.throws(() => make({ onRejected: 'log' }), {
+        name: 'TypeError',
+        code: 'ERR_INVALID_ARG_TYPE',
+        message: `${where}: onRejected must be a function (error, { status, event, request }) => void`,
+      })
+    }
+    const app = Fastify()
+    app.register(fastifyWebhook, { verifier, handler: () => {}, onRejected: 1 })
+    await assert.rejects(app.ready(), {
+      name: 'TypeError',
+      code: 'ERR_INVALID_ARG_TYPE',
+      message: 'fastifyWebhook: onRejected must be a function (error, { status, event, request }) => void',
+    })
+  })
+})
 
 describe('the error a non-Error failure becomes', () => {
   test('an Error whose cause is the value thrown', async () => {

@@ -39,6 +39,18 @@ function describe(value) {
   return typeof name === 'string' && name !== '' && name !== 'Object' ? `a ${name}` : 'an object';
 }
 
+/**
+ * `describe(value)`, and for an object named like one of this package's classes but not of them, where it
+ * comes from: the native package's classes, or those of another copy of this one, work only with their own.
+ */
+function describeForeign(value) {
+  const shown = describe(value);
+  return ['a MemoryStore', 'a RedisStore', 'a Verifier'].includes(shown)
+    ? `${shown} from another package or another copy of anchor-webhooks-wasm (the classes of anchor-webhooks, the ` +
+        'native package, or of a second installed copy of this one, work only with their own Receiver)'
+    : shown;
+}
+
 /** Unix seconds from here on are refused: they are milliseconds (`Date.now()`), not a time in the year 5138. */
 const MILLISECONDS_FROM = 1e11;
 
@@ -201,15 +213,53 @@ function createApi(raw) {
     return hex;
   }
 
-  async function readRequestBody(request) {
+  /**
+   * The first `most` bytes of a stream (all of a shorter one), in one new buffer: it stops reading as soon as
+   * it has them and cancels the stream, so the rest is never pulled from the client.
+   */
+  async function readAtMost(stream, most) {
+    const reader = stream.getReader();
+    const chunks = [];
+    let size = 0;
+    while (size < most) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      chunks.push(value);
+      size += value.byteLength;
+    }
+    if (size >= most) reader.cancel().catch(() => {});
+    const bytes = new Uint8Array(Math.min(size, most));
+    let at = 0;
+    for (const chunk of chunks) {
+      const piece = chunk.subarray(0, bytes.byteLength - at);
+      bytes.set(piece, at);
+      at += piece.byteLength;
+    }
+    return bytes;
+  }
+
+  /**
+   * A Request's raw body, read once, and at most `limit + 1` bytes of it (`limit`: the verifier's
+   * `maxBodyBytes`): a `Content-Length` over the limit is refused before reading, a longer stream is read to
+   * `limit + 1` bytes and cancelled. Either way the core gets `limit + 1` bytes and answers for them, after the
+   * header checks it makes first: `body_too_large` (413), as the Node package's helpers answer.
+   */
+  async function readRequestBody(request, limit) {
     if (!request || typeof request.arrayBuffer !== 'function' || !request.headers) {
       throw typeError('expected a Request');
     }
     if (request.bodyUsed || request.body?.locked) {
       throw valueError('the request body was already read or is locked: verify before parsing it, or pass request.clone()');
     }
+    const stream = request.body;
+    const streamed = typeof stream?.getReader === 'function';
+    const declared = typeof request.headers.get === 'function' ? request.headers.get('content-length') : null;
+    if (streamed && typeof declared === 'string' && /^\d+$/.test(declared) && Number(declared) > limit) {
+      stream.cancel().catch(() => {});
+      return new Uint8Array(limit + 1);
+    }
     try {
-      return new Uint8Array(await request.arrayBuffer());
+      return streamed ? await readAtMost(stream, limit + 1) : new Uint8Array(await request.arrayBuffer());
     } catch (error) {
       throw new TypeError(`the request body could not be read (was it read elsewhere, or did the client go away?): ${error?.message ?? error}`, {
         cause: error,
@@ -363,7 +413,7 @@ function createApi(raw) {
     /** Reads the request body once and verifies it; the bytes stay on the event (`event.rawBody`). */
     async verifyRequest(request, options) {
       nowSeconds(options, 'verifyRequest'); // the options, `now` included, are checked before the body is read
-      return this.verify(await readRequestBody(request), request.headers, options);
+      return this.verify(await readRequestBody(request, this.#maxBodyBytes), request.headers, options);
     }
 
     /**
@@ -383,7 +433,7 @@ function createApi(raw) {
         receiver = new Receiver(this, store, { ...receiverOptions, [CALLED_AS]: 'receive' });
         if (defaults) this.#receivers.set(store, receiver);
       }
-      const body = await readRequestBody(request);
+      const body = await readRequestBody(request, this.#maxBodyBytes);
       const outcome = await receiver.receive(body, request.headers, handler);
       if (outcome.kind === 'handler_failed') {
         if (typeof onError === 'function') onError(outcome.error, outcome.event);
@@ -400,7 +450,7 @@ function createApi(raw) {
   function outcomeResponse(outcome) {
     const payload =
       outcome.kind === 'rejected'
-        ? { ok: false, error: outcome.error.code }
+        ? { ok: false, error: outcome.error.code, message: outcome.error.message }
         : { ok: outcome.status < 300, outcome: outcome.kind };
     const headers = { 'content-type': 'application/json' };
     if (outcome.retryAfter !== null) headers['retry-after'] = String(outcome.retryAfter);
@@ -495,12 +545,12 @@ function createApi(raw) {
     #memory = null;
 
     constructor(verifier, store, options) {
-      if (!(verifier instanceof Verifier)) throw typeError(`expected a Verifier, got ${describe(verifier)}`);
+      if (!(verifier instanceof Verifier)) throw typeError(`expected a Verifier, got ${describeForeign(verifier)}`);
       const calledAs = options?.[CALLED_AS];
       if (store !== undefined && store !== null && !(store instanceof MemoryStore) && !isKvStore(store)) {
         const call = calledAs === undefined ? 'new Receiver(verifier, store, options)' : 'receive(request, handler, { store })';
         throw typeError(
-          `${call}: store must be a MemoryStore or an object with async get(key) and put(key, value, options) (delete(key) optional), got ${describe(store)}`,
+          `${call}: store must be a MemoryStore or an object with async get(key) and put(key, value, options) (delete(key) optional), got ${describeForeign(store)}`,
         );
       }
       const { leaseSeconds, ttlSeconds, prefix, onClaimLost } = knownOptions('Receiver', options, [
@@ -559,18 +609,22 @@ function createApi(raw) {
         throw error;
       }
       try {
-        return await this.#run(delivery, new Event(delivery.fields(false), bytes), bytes, handler, clockMs);
+        return await this.#run(delivery, new Event(delivery.fields(false), bytes), bytes, handler, clockMs, fixedMs === null);
       } finally {
         delivery.free();
       }
     }
 
-    async #run(delivery, event, body, handler, clockMs) {
+    // `hostClock`: the steps read the host's clock (no `now` given), so the time the claim was held is known.
+    async #run(delivery, event, body, handler, clockMs, hostClock) {
       const store = this.#store;
       const key = this.#memory ? null : delivery.kvKey(this.#prefix);
+      let claimedAtMs = null;
       if (key !== null) {
         try {
-          const plan = delivery.kvClaim(await kvGet(store, key), claimToken(), this.#leaseMs, clockMs());
+          const current = await kvGet(store, key);
+          if (hostClock) claimedAtMs = clockMs();
+          const plan = delivery.kvClaim(current, claimToken(), this.#leaseMs, clockMs());
           await kvApply(store, key, plan);
         } catch (error) {
           if (error instanceof WebhookVerificationError) return rejected(error, event);
@@ -611,12 +665,40 @@ function createApi(raw) {
         if (error instanceof WebhookVerificationError) return rejected(error, event);
         throw error;
       }
-      if (claimLost) this.#onClaimLost(event, raw.claimLostWarning(event.id, this.#leaseMs));
+      if (claimLost) {
+        const heldMs = claimedAtMs === null ? null : clockMs() - claimedAtMs;
+        this.#onClaimLost(event, claimLostMessage(event.id, this.#leaseMs, heldMs));
+      }
       return { kind, status, event, error: handlerError, retryAfter: null };
     }
   }
 
-  /** `onClaimLost`'s default: the core's warning (naming the event and the lease) on the console. */
+  /**
+   * The lost-claim report: the core's warning, which blames the lease. A key-value store's claim is also lost
+   * WITHIN its lease when another delivery of the event claimed it between this one's read and write (a
+   * store of `get` and `put` cannot claim atomically; on Workers KV, two locations, or a read not yet showing
+   * a write): then the lease is not the cause, and a longer one would not help, so the report says what
+   * happened instead. `heldMs` is how long the claim was held by the host's clock (`null` when the call fixed
+   * its own `now`, or for the memory store, whose claims are atomic: then the core's warning). It reuses the
+   * core's rendering of the event id and of the lease.
+   */
+  function claimLostMessage(eventId, leaseMs, heldMs) {
+    const core = raw.claimLostWarning(eventId, leaseMs);
+    const head = 'anchor-webhooks: claim lost: the handler of event ';
+    const cut = core.indexOf(' outlasted its ');
+    const leaseEnd = core.indexOf(' lease and ', cut);
+    if (heldMs === null || heldMs >= leaseMs || !core.startsWith(head) || cut < 0 || leaseEnd < 0) return core;
+    const shownId = core.slice(head.length, cut);
+    const lease = core.slice(cut + ' outlasted its '.length, leaseEnd);
+    return (
+      `anchor-webhooks: claim lost: the handler of event ${shownId} finished ${heldMs} ms after its claim, within its ` +
+      `${lease} lease, and the store held another delivery's claim or completion: this store cannot claim atomically ` +
+      '(it reads, then writes), so deliveries of one event that arrive together may each run the handler; for ' +
+      'exactly once, use a store that serialises access (a Durable Object)'
+    );
+  }
+
+  /** `onClaimLost`'s default: the report (naming the event and the lease) on the console. */
   function warnClaimLost(_event, message) {
     console.warn(message);
   }

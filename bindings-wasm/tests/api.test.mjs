@@ -466,7 +466,15 @@ test('Verifier.receive answers with a Response', async () => {
   const dup = await verifier.receive(request(), () => runs++, { store });
   assert.deepEqual([dup.status, await dup.json(), runs], [200, { ok: true, outcome: 'duplicate' }, 1]);
   const bad = await verifier.receive(new Request('https://example.test/hook', { method: 'POST', body }), () => runs++, { store });
-  assert.deepEqual([bad.status, await bad.json()], [400, { ok: false, error: 'missing_header' }]);
+  const missing = (() => {
+    try {
+      verifier.verify(body, {});
+    } catch (error) {
+      return error.message;
+    }
+  })();
+  assert.match(missing, /^missing header `Anchor-Signature`/);
+  assert.deepEqual([bad.status, await bad.json()], [400, { ok: false, error: 'missing_header', message: missing }]);
   const errors = [];
   const failing = envelope('evt_response_fails');
   const failed = await verifier.receive(
@@ -581,6 +589,35 @@ test('Receiver: a handler that outlasts its lease is processed, and the lost cla
   assert.deepEqual(warned, [[warning('evt_warned')]]);
 });
 
+test('a key-value claim lost within its lease is reported as the store\'s race, not as the lease', async () => {
+  // Two deliveries of one event arrive together at a get/put store: both read "no record", both claim, the
+  // later write wins. The other handler then finds that claim, well within its 30 s lease.
+  const map = new Map();
+  const store = { get: async (key) => map.get(key) ?? null, put: async (key, value) => void map.set(key, value), delete: async (key) => void map.delete(key) };
+  const lost = [];
+  const receiver = new Receiver(new Verifier(secret), store, { onClaimLost: (event, message) => lost.push(message) });
+  const id = 'evt_race';
+  const body = envelope(id);
+  const headers = sign(secret, body);
+  let runs = 0;
+  const handler = async () => {
+    runs++;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  };
+  const outcomes = await Promise.all([receiver.receive(body, headers, handler), receiver.receive(body, headers, handler)]);
+  assert.deepEqual([outcomes.map((outcome) => outcome.kind), runs], [['processed', 'processed'], 2]);
+  assert.equal(lost.length, 1);
+  assert.match(
+    lost[0],
+    new RegExp(
+      `^anchor-webhooks: claim lost: the handler of event ${id} finished \\d+ ms after its claim, within its 30 s lease, ` +
+        "and the store held another delivery's claim or completion: this store cannot claim atomically \\(it reads, then writes\\), " +
+        'so deliveries of one event that arrive together may each run the handler; for exactly once, use a store that ' +
+        'serialises access \\(a Durable Object\\)$',
+    ),
+  );
+});
+
 test('Receiver: `now` is checked before anything is claimed, and a Date fixes every step', async () => {
   const store = new MemoryStore();
   const receiver = new Receiver(new Verifier(secret), store);
@@ -684,10 +721,73 @@ test('an oversized body is body_too_large (413) stating its real length; only ma
       'rejected', 413, 'body_too_large', tooLarge(big.length).message, 0,
     ]);
   }
+  // A Request's body is read only to maxBodyBytes + 1 bytes (see the next test): the core answers for those, as the
+  // Node package's Express, Fastify, Hono and Next.js helpers do.
   const request = () => new Request('https://example.test/hook', { method: 'POST', headers: sign(secret, 'x'), body: big });
-  await assert.rejects(verifier.verifyRequest(request()), tooLarge(big.length));
+  await assert.rejects(verifier.verifyRequest(request()), tooLarge(limit + 1));
   const response = await verifier.receive(request(), () => assert.fail('the handler ran'));
-  assert.deepEqual([response.status, await response.json()], [413, { ok: false, error: 'body_too_large' }]);
+  assert.deepEqual([response.status, await response.json()], [413, { ok: false, error: 'body_too_large', message: tooLarge(limit + 1).message }]);
+});
+
+test('verifyRequest and receive read at most maxBodyBytes + 1 bytes of a Request, and refuse a Content-Length over it unread', async () => {
+  const limit = 1024;
+  const verifier = new Verifier(secret, { maxBodyBytes: limit });
+  const message = `body too large: ${limit + 1} bytes, the limit is ${limit} bytes`;
+  const CHUNK = 64 * 1024;
+  const CHUNKS = 1600; // 100 MiB on offer
+  const hugeRequest = (headers) => {
+    const pulled = { pulls: 0, cancelled: false };
+    const chunk = new Uint8Array(CHUNK).fill(0x20);
+    const body = new ReadableStream({
+      pull(controller) {
+        if (pulled.pulls === CHUNKS) return controller.close();
+        pulled.pulls++;
+        controller.enqueue(chunk);
+      },
+      cancel() {
+        pulled.cancelled = true;
+      },
+    });
+    return { request: new Request('https://example.test/hook', { method: 'POST', body, duplex: 'half', headers }), pulled };
+  };
+  const signed = sign(secret, '{}');
+  for (const store of [new MemoryStore(), kvNamespace()]) {
+    const { request, pulled } = hugeRequest(signed);
+    const response = await verifier.receive(request, () => assert.fail('the handler ran'), { store });
+    assert.deepEqual([response.status, await response.json()], [413, { ok: false, error: 'body_too_large', message }]);
+    assert.equal(pulled.cancelled, true);
+    assert.ok(pulled.pulls <= 2, `pulled ${pulled.pulls} of ${CHUNKS} chunks`);
+  }
+  const streamed = hugeRequest(signed);
+  await assert.rejects(verifier.verifyRequest(streamed.request), { code: 'body_too_large', httpStatus: 413, message });
+  assert.equal(streamed.pulled.cancelled, true);
+  assert.ok(streamed.pulled.pulls <= 2, `pulled ${streamed.pulled.pulls} of ${CHUNKS} chunks`);
+
+  const declared = hugeRequest({ ...signed, 'content-length': String(CHUNK * CHUNKS) });
+  const response = await verifier.receive(declared.request, () => assert.fail('the handler ran'));
+  assert.deepEqual([response.status, await response.json()], [413, { ok: false, error: 'body_too_large', message }]);
+  assert.deepEqual(declared.pulled, { pulls: 0, cancelled: true });
+  // A header error the core checks first still wins, read or unread.
+  for (const headers of [{}, { 'content-length': String(CHUNK * CHUNKS) }]) {
+    const unsigned = hugeRequest(headers);
+    const refused = await verifier.receive(unsigned.request, () => assert.fail('the handler ran'));
+    assert.deepEqual([refused.status, (await refused.json()).error], [400, 'missing_header']);
+    assert.ok(unsigned.pulled.pulls <= 2);
+  }
+  // A body at the limit, in pieces, is read whole.
+  const atLimit = JSON.stringify({ id: 'evt_at_limit', type: 'task.completed', created: '2026-05-24T12:18:05.123Z', data: {} });
+  const padded = atLimit.slice(0, -1) + ' '.repeat(limit - atLimit.length) + '}';
+  assert.equal(padded.length, limit);
+  const bytes = new TextEncoder().encode(padded);
+  let at = 0;
+  const pieces = new ReadableStream({
+    pull(controller) {
+      if (at >= bytes.length) return controller.close();
+      controller.enqueue(bytes.slice(at, (at += 100)));
+    },
+  });
+  const event = await verifier.verifyRequest(new Request('https://example.test/hook', { method: 'POST', body: pieces, duplex: 'half', headers: sign(secret, padded) }));
+  assert.deepEqual([event.id, event.rawBody.length], ['evt_at_limit', limit]);
 });
 
 test('a body wasm memory could not hold is still body_too_large, never a wasm trap', (t) => {
@@ -886,6 +986,27 @@ test('an unknown scheme says what was given, as in the Node package', () => {
   assert.throws(() => new Verifier(secret, { scheme: 'Standard' }), refused('Standard'));
   assert.throws(() => sign(secret, 'x', { scheme: 'hmac' }), refused('hmac'));
   assert.equal(new Verifier('whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw', { scheme: 'standard' }).scheme, 'standard');
+});
+
+test('a store or verifier of the native package, or of another copy of this one, is named as such', () => {
+  // What anchor-webhooks' classes, or those of a second installed copy, look like from here: same names.
+  const foreign = { MemoryStore: class MemoryStore {}, RedisStore: class RedisStore {}, Verifier: class Verifier {} };
+  const elsewhere =
+    'from another package or another copy of anchor-webhooks-wasm (the classes of anchor-webhooks, the native ' +
+    'package, or of a second installed copy of this one, work only with their own Receiver)';
+  const verifier = new Verifier(secret);
+  for (const name of ['MemoryStore', 'RedisStore']) {
+    assert.throws(() => new Receiver(verifier, new foreign[name]()), {
+      name: 'TypeError',
+      code: 'ERR_INVALID_ARG_TYPE',
+      message: `new Receiver(verifier, store, options): store must be a MemoryStore or an object with async get(key) and put(key, value, options) (delete(key) optional), got a ${name} ${elsewhere}`,
+    });
+  }
+  assert.throws(() => new Receiver(new foreign.Verifier(), new MemoryStore()), {
+    name: 'TypeError',
+    code: 'ERR_INVALID_ARG_TYPE',
+    message: `expected a Verifier, got a Verifier ${elsewhere}`,
+  });
 });
 
 test('a store that is not one names the call the user made', async () => {

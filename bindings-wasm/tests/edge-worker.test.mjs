@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 
 import worker from '../../examples/edge-worker/worker.mjs';
-import { sign } from 'anchor-webhooks-wasm';
+import { Verifier, sign } from 'anchor-webhooks-wasm';
 
 const secret = '36da51b166a69268a59a8d5ee0b32c9f5e5aaee7d301c7a5a36844318e116fc6';
 const url = 'https://hooks.example.test/webhooks/anchor';
@@ -61,7 +61,16 @@ for (const storeKind of ['isolate memory', 'KV namespace']) {
     const forged = { body: genuine.body.replace('task_1', 'task_2'), headers: genuine.headers };
     const refused = await worker.fetch(post(forged), env);
     assert.equal(refused.status, 401);
-    assert.deepEqual(await refused.json(), { ok: false, error: 'signature_mismatch' });
+    // The code and the core's message, so the worker's logs (and the sender's delivery log) say why.
+    const why = (() => {
+      try {
+        new Verifier(secret).verify(forged.body, forged.headers);
+      } catch (error) {
+        return error.message;
+      }
+    })();
+    assert.match(why, /^signature mismatch: /);
+    assert.deepEqual(await refused.json(), { ok: false, error: 'signature_mismatch', message: why });
     assert.equal(env.EVENTS.sent.length, 1);
 
     const again = await worker.fetch(post(genuine), env);

@@ -109,3 +109,27 @@ test('a handler answering 5xx itself releases the claim of this package\'s Recei
     assert.equal(runs.get('evt_200'), 1, name);
   }
 });
+
+test('the Node helpers read at most maxBodyBytes + 1 bytes of a Request with this package\'s Verifier and Receiver', async () => {
+  const verifier = new Verifier(secret, { maxBodyBytes: 1024 });
+  const message = 'body too large: 1025 bytes, the limit is 1024 bytes';
+  for (const target of [verifier, new Receiver(verifier, new MemoryStore())]) {
+    const pulled = { pulls: 0, cancelled: false };
+    const chunk = new Uint8Array(64 * 1024).fill(0x20);
+    const body = new ReadableStream({
+      pull(controller) {
+        if (pulled.pulls === 1600) return controller.close(); // 100 MiB on offer
+        pulled.pulls++;
+        controller.enqueue(chunk);
+      },
+      cancel() {
+        pulled.cancelled = true;
+      },
+    });
+    const request = new Request('https://example.test/hook', { method: 'POST', body, duplex: 'half', headers: sign(secret, '{}') });
+    const response = await nextWebhook(target, () => assert.fail('the handler ran'))(request);
+    assert.deepEqual([response.status, await response.json()], [413, { ok: false, kind: 'rejected', code: 'body_too_large', message }]);
+    assert.equal(pulled.cancelled, true);
+    assert.ok(pulled.pulls <= 2, `pulled ${pulled.pulls} chunks`);
+  }
+});

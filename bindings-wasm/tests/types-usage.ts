@@ -31,6 +31,18 @@ const kv: AsyncKeyValueStore = {
 };
 const receiver = new Receiver(verifier, kv, { leaseSeconds: 30 });
 const outcome: Promise<Outcome> = receiver.receive('{}', [['a', 'b']], async (e) => void e.id);
+void outcome.then((out) => {
+  if (out.kind === 'rejected') {
+    const code: ErrorCode = out.error.code;
+    void code;
+  } else if (out.kind === 'in_progress') {
+    const retry: number = out.retryAfter;
+    void retry;
+  } else if (out.kind === 'processed') {
+    const id: string = out.event.id;
+    void id;
+  }
+});
 const response: Promise<Response> = verifier.receive(new Request('https://x'), () => undefined, { store: new MemoryStore() });
 const signedAt: Record<string, string> = sign('secret', '{}', { timestamp: new Date() });
 const sameVerifier: Verifier = receiver.verifier;

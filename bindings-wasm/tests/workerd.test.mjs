@@ -8,7 +8,7 @@ import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-import { sign } from 'anchor-webhooks-wasm';
+import { Verifier, sign } from 'anchor-webhooks-wasm';
 
 const root = fileURLToPath(new URL('../', import.meta.url));
 // tests/workerd/package.json installs it (test.sh runs npm ci there); npm ships workerd here for Linux x64.
@@ -67,7 +67,15 @@ test('workerd: the example worker answers 200 valid, 401 forged, 200 duplicate, 
       return [response.status, await response.json()];
     };
     assert.deepEqual(await post(body), [200, { ok: true, outcome: 'processed' }]);
-    assert.deepEqual(await post(body.replace('task_1', 'task_2')), [401, { ok: false, error: 'signature_mismatch' }]);
+    const forged = body.replace('task_1', 'task_2');
+    const why = (() => {
+      try {
+        new Verifier(secret).verify(forged, headers);
+      } catch (error) {
+        return error.message;
+      }
+    })();
+    assert.deepEqual(await post(forged), [401, { ok: false, error: 'signature_mismatch', message: why }]);
     assert.deepEqual(await post(body), [200, { ok: true, outcome: 'duplicate' }]);
     const sent = await (await fetch(`${base}/sent`)).json();
     assert.deepEqual(sent, [

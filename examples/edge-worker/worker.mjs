@@ -2,8 +2,9 @@
 // verifies Anchor deliveries with anchor-webhooks-wasm, dedupes them, and queues each event once.
 //
 // Bindings (wrangler.toml): ANCHOR_WEBHOOK_SECRET (a secret), ANCHOR_WEBHOOK_SECRET_PREVIOUS (optional,
-// during a rotation), DEDUPE_KV (optional Workers KV namespace; without it, dedupe is per isolate) and
-// EVENTS (a Queue producer: where the verified events go).
+// during a rotation), DEDUPE_KV (optional: a store with the Workers KV interface; without it, dedupe is per
+// isolate. Not a real Workers KV namespace: one write per second per key, eventually consistent; see the
+// README) and EVENTS (a Queue producer: where the verified events go).
 import { MemoryStore, Verifier } from 'anchor-webhooks-wasm';
 
 // Built once per isolate and reused by every request it serves.

@@ -107,3 +107,79 @@ const constructed: WebhookVerificationError = new WebhookVerificationError('sign
 const constructedStatus: number = constructed.httpStatus
 // @ts-expect-error: a message alone would become the code
 new WebhookVerificationError('boom')
+
+// The README's framework snippets, as written there (test/types is compiled with --strict).
+// Express: typed req/res in the handler (with @types/express), req.webhookEvent after expressWebhook(verifier).
+app.post('/webhooks', expressWebhook(receiver, async (event, req, res) => {
+  const data: EventData = event.data
+  res.setHeader('x-event', event.id)
+  const path: string = req.path
+  // @ts-expect-error: res is Express's Response, not any
+  res.definitelyNotAMethod()
+}))
+app.post('/verify-only', expressWebhook(verifier), (req, res) => {
+  const event = req.webhookEvent!
+  res.json({ id: event.id, task: event.data.task_id })
+})
+app.post('/logged', expressWebhook(receiver, (e) => {}, {
+  onRejected: (error, { status, event, request }) => {
+    const code: string = error.code
+    const line: string = `${status} ${error.message} ${request.path} ${event?.id}`
+  },
+}))
+expressWebhook(verifier, { onRejected: (error) => console.info(error.httpStatus) })
+// @ts-expect-error: not an option
+expressWebhook(verifier, { onRejectd: () => {} })
+
+// Fastify: the handler's event is the receiver's (data: EventData), request and reply are Fastify's.
+await fastify.register(fastifyWebhook, {
+  receiver,
+  path: '/webhooks',
+  handler: async (event, request, reply) => {
+    const taskId: string | undefined = event.data.task_id
+    const url: string = request.url
+    reply.code(202)
+  },
+  onRejected: (error, { request }) => request.log.warn({ code: error.code }, error.message),
+})
+await fastify.register(fastifyWebhook, {
+  verifier: standard,
+  handler: (event) => {
+    expectType<Equal<typeof event.data, unknown>>()
+  },
+})
+
+// Hono: c.get('webhookEvent') after honoWebhook(verifier) is the verifier's event.
+hono.post('/hook', honoWebhook(verifier), (c) => c.json({ id: c.get('webhookEvent').id }))
+hono.post('/hook-data', honoWebhook(verifier), (c) => {
+  const event = c.get('webhookEvent')
+  expectType<Equal<typeof event, Event<EventData>>>()
+  return c.text(event.data.task_id ?? '')
+})
+hono.post('/webhooks', honoWebhook(receiver, async (event, c) => {
+  const path: string = c.req.path
+}, { onRejected: (error, { status }) => console.warn(status, error.code) }))
+
+// Next.js
+export const PUT = nextWebhook(receiver, async (event, request) => {}, { onRejected: (error, { request }) => console.warn(request.url) })
+
+// Narrowing: event.is(type) narrows task/session; comparing event.type narrows type only.
+function handle(event: Event) {
+  if (event.is('task.completed')) {
+    const count: number = event.task.artifacts.length
+    const t: 'task.completed' = event.type
+  }
+  if (event.is('session.completed')) {
+    const duration: number | null = event.session.duration
+  }
+  // @ts-expect-error: not in the catalogue
+  event.is('task.compelted')
+  switch (event.type) {
+    case 'task.failed': {
+      const errorType = event.data.error?.type
+      // @ts-expect-error: a switch on event.type does not make task non-null (type is any string too)
+      const artifacts = event.task.artifacts
+      break
+    }
+  }
+}
