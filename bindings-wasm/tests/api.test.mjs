@@ -732,7 +732,7 @@ test('an oversized body is body_too_large (413) stating its real length; only ma
 test('verifyRequest and receive read at most maxBodyBytes + 1 bytes of a Request, and refuse a Content-Length over it unread', async () => {
   const limit = 1024;
   const verifier = new Verifier(secret, { maxBodyBytes: limit });
-  const message = `body too large: ${limit + 1} bytes, the limit is ${limit} bytes`;
+  const message = `body too large: more than the limit of ${limit} bytes`;
   const CHUNK = 64 * 1024;
   const CHUNKS = 1600; // 100 MiB on offer
   const hugeRequest = (headers) => {
