@@ -18,15 +18,15 @@ export declare class NativeReceiver {
    */
   receive(body: Uint8Array, scratch: Buffer): string
   receiveList(body: Uint8Array, headers: Array<string>, nowMs: number, scratch: Buffer): string
-  /** Verify and claim on the libuv thread pool (Redis): resolves to a `NativeSettled`. */
+  /** Verify and claim on a thread of its own (Redis, see [`off_pool`]): resolves to a `NativeSettled`. */
   receiveAsync(body: Uint8Array, headers: Array<string>, nowMs: number): Promise<unknown>
   /** Ends a fresh delivery on this thread through the core's `Receiver::finish` (see [`finish`]). */
   finish(claim: number, handlerSucceeded: boolean, nowMs: number): Finished
-  /** `finish` on the libuv thread pool (Redis): resolves to a `NativeSettled`. */
+  /** `finish` on a thread of its own (Redis, see [`off_pool`]): resolves to a `NativeSettled`. */
   finishAsync(claim: number, handlerSucceeded: boolean, nowMs: number): Promise<unknown>
 }
 
-/** What a thread-pool task resolved to; read once on the JS thread. */
+/** What a blocking call (see [`off_pool`]) resolved to; read once on the JS thread. */
 export declare class NativeSettled {
   /**
    * The event `receiveAsync` found as ONE string, its numbers in `scratch` (see [`event_value`]), or
@@ -43,12 +43,13 @@ export declare class NativeStore {
   /** The Redis store. Only parses the URL: the server may come up later. The URL is not kept by JS. */
   static redis(url: string, keyPrefix?: string | undefined | null, ttlSeconds?: number | undefined | null, timeoutSeconds?: number | undefined | null, maxIdleConnections?: number | undefined | null, tlsRootCertificates?: Uint8Array | undefined | null): NativeStore
   /**
-   * The core's `RedisStore::check`, on the thread pool: resolves to `null` when the store can work,
-   * else `[kind, reason]` with kind `misconfigured` (can never work as set up) or `unavailable` (down
-   * or hung: may come back). `null` for a memory store, which has nothing to ask.
+   * The core's `RedisStore::check`, on a thread of its own (see [`off_pool`]): resolves to `null`
+   * when the store can work, else `[kind, reason]` with kind `misconfigured` (can never work as set
+   * up) or `unavailable` (down or hung: may come back). `null` for a memory store, which has nothing
+   * to ask.
    */
   check(): Promise<[string, string] | null>
-  /** Whether calls may block on I/O (and so run on the libuv thread pool). */
+  /** Whether calls may block on I/O (and so run on threads of their own, see [`off_pool`]). */
   get blocking(): boolean
   /** How many ids a memory store holds (live or expired-but-not-yet-evicted); `null` for Redis. */
   get size(): number | null

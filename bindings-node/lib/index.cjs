@@ -806,9 +806,9 @@ class MemoryStore {
 }
 
 /**
- * The Redis dedupe store, shared by every replica. Store calls run on libuv's thread pool, never on the
- * event loop; a hung Redis holds a pool thread per call for up to `timeoutSeconds` (README: "Redis and
- * libuv's thread pool"). The URL (which may hold a password) is handed to the core and not kept by this object.
+ * The Redis dedupe store, shared by every replica. Store calls run on threads of the addon's own, never on
+ * the event loop nor on libuv's thread pool; a hung Redis holds one such thread per call for up to
+ * `timeoutSeconds` (README: "Redis calls and threads"). The URL (which may hold a password) is handed to the core and not kept by this object.
  */
 class RedisStore {
   #native
@@ -849,7 +849,7 @@ class RedisStore {
   }
 
   /**
-   * Asks the server now whether this store can work (the core's `RedisStore::check`, on the thread pool):
+   * Asks the server now whether this store can work (the core's `RedisStore::check`, on a thread of its own):
    * connects, authenticates, selects the db, runs a claim and both scripts on a probe key of its own.
    * Rejects with an Error whose `code` is `ERR_REDIS_MISCONFIGURED` when the setup can never work (a
    * missing ACL right, a wrong password, a db out of range, Redis older than 7.0, TLS trouble: refuse to

@@ -261,8 +261,7 @@ export interface RedisStoreOptions {
   ttlSeconds?: number
   /**
    * Deadline of every connect and command, in seconds (default 1; at least 0.001). Keep it short: while
-   * Redis does not answer, each delivery holds one of libuv's pool threads for up to this long (README:
-   * "Redis and libuv's thread pool").
+   * Redis does not answer, each delivery waits this long for its 503 (README: "Redis calls and threads").
    */
   timeoutSeconds?: number
   maxIdleConnections?: number
@@ -271,9 +270,9 @@ export interface RedisStoreOptions {
 }
 
 /**
- * The Redis dedupe store (Redis 7+), shared by every replica. Its I/O runs on libuv's thread pool (4 threads
- * unless `UV_THREADPOOL_SIZE` says more), which `fs`, `dns.lookup` and `zlib` share: a hung Redis holds a
- * thread per delivery in flight for `timeoutSeconds`. Raise `UV_THREADPOOL_SIZE` in a process that uses it.
+ * The Redis dedupe store (Redis 7+), shared by every replica. Its I/O runs on threads of the addon's own,
+ * not on libuv's thread pool, so a hung Redis (which holds one such thread per delivery in flight for
+ * `timeoutSeconds`) does not stall `fs`, `dns.lookup` or `zlib`.
  */
 export declare class RedisStore {
   /**

@@ -15,7 +15,8 @@
 
 #![deny(clippy::all)]
 
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::{mpsc, Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
 use anchor_webhooks::serde_json::{Map, Value};
@@ -25,8 +26,8 @@ use anchor_webhooks::{
     Reception, RedisCheckErrorKind, RedisOptions, RedisStore, Scheme, Setting, SettingError, SignOptions,
     Signer, Verified, Verifier, DEFAULT_DONE_TTL, DEFAULT_MAX_ENTRIES, IN_PROGRESS_RETRY_AFTER_SECONDS,
 };
-use napi::bindgen_prelude::{AsyncTask, BufferSlice, Function, Uint8ArraySlice};
-use napi::{Env, JsString, JsValue, Task};
+use napi::bindgen_prelude::{BufferSlice, Function, Object, ToNapiValue, Uint8ArraySlice};
+use napi::{Env, JsDeferred, JsString, JsValue};
 use napi_derive::napi;
 use zeroize::Zeroizing;
 
@@ -830,15 +831,25 @@ impl NativeStore {
         Ok(NativeStore { inner: store.clone(), memory: None, redis: Some(store) })
     }
 
-    /// The core's `RedisStore::check`, on the thread pool: resolves to `null` when the store can work,
-    /// else `[kind, reason]` with kind `misconfigured` (can never work as set up) or `unavailable` (down
-    /// or hung: may come back). `null` for a memory store, which has nothing to ask.
+    /// The core's `RedisStore::check`, on a thread of its own (see [`off_pool`]): resolves to `null`
+    /// when the store can work, else `[kind, reason]` with kind `misconfigured` (can never work as set
+    /// up) or `unavailable` (down or hung: may come back). `null` for a memory store, which has nothing
+    /// to ask.
     #[napi(ts_return_type = "Promise<[string, string] | null>")]
-    pub fn check(&self) -> AsyncTask<CheckTask> {
-        AsyncTask::new(CheckTask { store: self.redis.clone() })
+    pub fn check<'env>(&self, env: &'env Env) -> napi::Result<Object<'env>, Code> {
+        let Some(store) = self.redis.clone() else { return off_pool(env, || None::<Vec<String>>) };
+        off_pool(env, move || {
+            store.check().err().map(|error| {
+                let kind = match error.kind() {
+                    RedisCheckErrorKind::Unavailable => "unavailable",
+                    _ => "misconfigured",
+                };
+                vec![kind.to_owned(), error.to_string()]
+            })
+        })
     }
 
-    /// Whether calls may block on I/O (and so run on the libuv thread pool).
+    /// Whether calls may block on I/O (and so run on threads of their own, see [`off_pool`]).
     #[napi(getter)]
     pub fn blocking(&self) -> bool {
         self.memory.is_none()
@@ -1005,23 +1016,30 @@ impl NativeReceiver {
         reception_value(env, reception, &mut scratch)
     }
 
-    /// Verify and claim on the libuv thread pool (Redis): resolves to a `NativeSettled`.
-    #[napi]
-    pub fn receive_async(
+    /// Verify and claim on a thread of its own (Redis, see [`off_pool`]): resolves to a `NativeSettled`.
+    #[napi(ts_return_type = "Promise<unknown>")]
+    pub fn receive_async<'env>(
         &self,
+        env: &'env Env,
         body: Uint8ArraySlice,
         headers: Vec<String>,
         now_ms: f64,
-    ) -> napi::Result<AsyncTask<ReceiveTask>, Code> {
+    ) -> napi::Result<Object<'env>, Code> {
         if !headers.len().is_multiple_of(2) {
             return Err(invalid_arg("the header list must alternate names and values"));
         }
-        Ok(AsyncTask::new(ReceiveTask {
-            receiver: Arc::clone(&self.inner),
-            body: body.to_vec(),
-            headers,
-            now_ms: whole(now_ms, "now")?,
-        }))
+        let now_ms = whole(now_ms, "now")?;
+        let receiver = Arc::clone(&self.inner);
+        let body = body.to_vec();
+        off_pool(env, move || {
+            let pairs: Pairs<'_> =
+                headers.chunks_exact(2).map(|pair| (pair[0].as_bytes(), pair[1].as_bytes())).collect();
+            let settled = match receiver.receive(&pairs, &body, now_ms) {
+                Ok(reception) => Settled::Received(Box::new(reception)),
+                Err(error) => Settled::Failed(error),
+            };
+            NativeSettled { inner: Some(settled) }
+        })
     }
 
     /// Ends a fresh delivery on this thread through the core's `Receiver::finish` (see [`finish`]).
@@ -1031,24 +1049,67 @@ impl NativeReceiver {
         finish(&self.inner, take_claim(claim)?, handler_succeeded, now_ms).map_err(|e| fail(&e))
     }
 
-    /// `finish` on the libuv thread pool (Redis): resolves to a `NativeSettled`.
-    #[napi]
-    pub fn finish_async(
+    /// `finish` on a thread of its own (Redis, see [`off_pool`]): resolves to a `NativeSettled`.
+    #[napi(ts_return_type = "Promise<unknown>")]
+    pub fn finish_async<'env>(
         &self,
+        env: &'env Env,
         claim: f64,
         handler_succeeded: bool,
         now_ms: f64,
-    ) -> napi::Result<AsyncTask<FinishTask>, Code> {
-        Ok(AsyncTask::new(FinishTask {
-            receiver: Arc::clone(&self.inner),
-            now_ms: whole(now_ms, "now")?,
-            claimed: Some(take_claim(claim)?),
-            handler_succeeded,
-        }))
+    ) -> napi::Result<Object<'env>, Code> {
+        let now_ms = whole(now_ms, "now")?;
+        let claimed = take_claim(claim)?;
+        let receiver = Arc::clone(&self.inner);
+        off_pool(env, move || {
+            let settled = match finish(&receiver, claimed, handler_succeeded, now_ms) {
+                Ok(finished) => Settled::Finished(finished),
+                Err(error) => Settled::Failed(error),
+            };
+            NativeSettled { inner: Some(settled) }
+        })
     }
 }
 
-/// The result of a thread-pool call, read back on the JS thread by `NativeSettled` (so its errors are
+/// What a blocking call's thread hands back to the JS thread, which turns it into the promise's value.
+type Resolver<T> = Box<dyn FnOnce(Env) -> napi::Result<T> + Send>;
+
+/// Runs a blocking Redis call on a thread of its own and returns a promise of its result, settled from
+/// that thread (through the deferred's threadsafe function, so the value is made on the JS thread).
+///
+/// Never on libuv's thread pool (`AsyncTask`): that pool (4 threads by default) is shared with `fs`,
+/// `dns.lookup` and `zlib`, and a hung Redis would hold one of its threads per delivery in flight for up
+/// to the store's timeout, stalling all of them. One thread per call: the calls in flight are bounded
+/// by the deliveries in flight, and each ends within the store's timeout.
+///
+/// The thread starts first and waits for the deferred, so a thread that cannot start is a thrown
+/// error, never a promise left pending.
+fn off_pool<T, W>(env: &Env, work: W) -> napi::Result<Object<'_>, Code>
+where
+    T: ToNapiValue + Send + 'static,
+    W: FnOnce() -> T + Send + 'static,
+{
+    let (hand, take) = mpsc::sync_channel::<JsDeferred<T, Resolver<T>>>(1);
+    std::thread::Builder::new()
+        .name("anchor-redis".to_owned())
+        .spawn(move || {
+            // Closed only when the deferred could not be made: no promise waits.
+            let Ok(deferred) = take.recv() else { return };
+            match catch_unwind(AssertUnwindSafe(work)) {
+                Ok(value) => deferred.resolve(Box::new(move |_| Ok(value))),
+                Err(_) => deferred.reject(napi::Error::from_reason("the Redis call panicked")),
+            }
+        })
+        .map_err(|e| napi::Error::new(Code("GenericFailure"), format!("could not start a thread: {e}")))?;
+    let (deferred, promise) = env
+        .create_deferred::<T, Resolver<T>>()
+        .map_err(|e| napi::Error::new(Code("GenericFailure"), e.reason))?;
+    // The thread waits in `recv` and returns only after it, so the channel is open.
+    let _ = hand.send(deferred);
+    Ok(promise)
+}
+
+/// The result of a blocking call (see [`off_pool`]), read back on the JS thread by `NativeSettled` (so its errors are
 /// thrown by the same [`fail`] as every other).
 pub enum Settled {
     Received(Box<Reception>),
@@ -1056,82 +1117,7 @@ pub enum Settled {
     Failed(CoreError),
 }
 
-pub struct ReceiveTask {
-    receiver: SharedReceiver,
-    body: Vec<u8>,
-    headers: Vec<String>,
-    now_ms: u64,
-}
-
-impl Task for ReceiveTask {
-    type Output = Settled;
-    type JsValue = NativeSettled;
-
-    fn compute(&mut self) -> napi::Result<Settled> {
-        let pairs: Pairs<'_> =
-            self.headers.chunks_exact(2).map(|pair| (pair[0].as_bytes(), pair[1].as_bytes())).collect();
-        Ok(match self.receiver.receive(&pairs, &self.body, self.now_ms) {
-            Ok(reception) => Settled::Received(Box::new(reception)),
-            Err(error) => Settled::Failed(error),
-        })
-    }
-
-    fn resolve(&mut self, _env: Env, output: Settled) -> napi::Result<NativeSettled> {
-        Ok(NativeSettled { inner: Some(output) })
-    }
-}
-
-pub struct FinishTask {
-    receiver: SharedReceiver,
-    claimed: Option<Claimed>,
-    handler_succeeded: bool,
-    now_ms: u64,
-}
-
-impl Task for FinishTask {
-    type Output = Settled;
-    type JsValue = NativeSettled;
-
-    fn compute(&mut self) -> napi::Result<Settled> {
-        let Some(claimed) = self.claimed.take() else {
-            return Err(napi::Error::from_reason("this claim was already finished"));
-        };
-        Ok(match finish(&self.receiver, claimed, self.handler_succeeded, self.now_ms) {
-            Ok(finished) => Settled::Finished(finished),
-            Err(error) => Settled::Failed(error),
-        })
-    }
-
-    fn resolve(&mut self, _env: Env, output: Settled) -> napi::Result<NativeSettled> {
-        Ok(NativeSettled { inner: Some(output) })
-    }
-}
-
-pub struct CheckTask {
-    store: Option<Arc<RedisStore>>,
-}
-
-impl Task for CheckTask {
-    type Output = Option<Vec<String>>;
-    type JsValue = Option<Vec<String>>;
-
-    fn compute(&mut self) -> napi::Result<Self::Output> {
-        let Some(store) = &self.store else { return Ok(None) };
-        Ok(store.check().err().map(|error| {
-            let kind = match error.kind() {
-                RedisCheckErrorKind::Unavailable => "unavailable",
-                _ => "misconfigured",
-            };
-            vec![kind.to_owned(), error.to_string()]
-        }))
-    }
-
-    fn resolve(&mut self, _env: Env, output: Self::Output) -> napi::Result<Self::JsValue> {
-        Ok(output)
-    }
-}
-
-/// What a thread-pool task resolved to; read once on the JS thread.
+/// What a blocking call (see [`off_pool`]) resolved to; read once on the JS thread.
 #[napi]
 pub struct NativeSettled {
     inner: Option<Settled>,

@@ -1,6 +1,7 @@
 // RedisStore against a real redis-server (scripts/ensure-redis.sh installs it), a dead one and a hung one.
 import assert from 'node:assert/strict'
 import { execFileSync } from 'node:child_process'
+import { readFile } from 'node:fs/promises'
 import { after, before, describe, test } from 'node:test'
 import { Receiver, RedisStore, Verifier, sign } from '../lib/index.mjs'
 import { freePort, startRedis, startSilentServer } from './support.mjs'
@@ -50,7 +51,7 @@ describe('RedisStore', () => {
     const { body, headers } = delivery('evt_redis_busy')
     let release
     const pending = first.receive(body, headers, () => new Promise((resolve) => (release = resolve)))
-    // The first claim is on the thread pool: wait until its handler runs.
+    // The first claim runs on a thread of its own: wait until its handler runs.
     while (release === undefined) await new Promise((resolve) => setTimeout(resolve, 5))
     const busy = await second.receive(body, headers, () => assert.fail('must not run'))
     assert.deepEqual([busy.kind, busy.status, busy.retryAfter], ['in_progress', 503, 5])
@@ -126,9 +127,36 @@ describe('RedisStore', () => {
       // Had the claim run on this thread, receive() would only have returned after the 2 s timeout, with
       // the result ready before the next turn of the loop.
       await new Promise((resolve) => setImmediate(resolve))
-      assert.equal(settled, false, 'the event loop turned while the claim waited on the thread pool')
+      assert.equal(settled, false, 'the event loop turned while the claim waited on its thread')
       const result = await pending
       assert.deepEqual([result.kind, result.status, result.error.code], ['rejected', 503, 'store_unavailable'])
+    } finally {
+      await silent.stop()
+    }
+  })
+
+  test('a hung server does not take libuv\'s thread pool: fs still answers while more receives than it has threads wait', async () => {
+    const silent = await startSilentServer()
+    try {
+      const receiver = new Receiver(new Verifier(SECRET), new RedisStore(`redis://127.0.0.1:${silent.port}/0`, { timeoutSeconds: 2 }))
+      // libuv's pool has 4 threads unless UV_THREADPOOL_SIZE says more: hold more than that many.
+      const inFlight = Math.max(4, Number(process.env.UV_THREADPOOL_SIZE) || 0) * 2 + 2
+      let settled = 0
+      const pending = Array.from({ length: inFlight }, (_, i) => {
+        const { body, headers } = delivery(`evt_hung_pool_${i}`)
+        return receiver.receive(body, headers, () => assert.fail('must not run')).finally(() => settled++)
+      })
+      // Let every receive reach its blocking call before asking the pool for anything.
+      await new Promise((resolve) => setImmediate(resolve))
+      // Had the claims run on libuv's pool, this read would queue behind them until the 2 s timeout freed
+      // a thread, after the first receives settled.
+      const text = await readFile(new URL(import.meta.url), 'utf8')
+      assert.ok(text.includes('evt_hung_pool_'))
+      assert.equal(settled, 0, 'the file was read while every receive still waited on the hung server')
+      for (const result of await Promise.all(pending)) {
+        assert.deepEqual([result.kind, result.status, result.error.code], ['rejected', 503, 'store_unavailable'])
+      }
+      assert.equal(settled, inFlight)
     } finally {
       await silent.stop()
     }
