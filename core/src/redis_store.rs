@@ -367,7 +367,8 @@ impl RedisStore {
         }
     }
 
-    /// The steps of [`RedisStore::check`], each command as the store's calls send it.
+    /// The steps of [`RedisStore::check`], each command as the store's calls send it (the same
+    /// `run_claim`, `run_release` and `run_complete`).
     fn probe(
         &self,
         connect_deadline: Instant,
@@ -383,14 +384,7 @@ impl RedisStore {
         progress.step = Step::Claim;
         // Without AUTH or SELECT, the claim carries the TLS handshake: it gets the connecting deadline.
         set_timeouts(&connection, if progress.answered { deadline } else { connect_deadline })?;
-        let previous: Option<String> = redis::cmd("SET")
-            .arg(&key)
-            .arg(&token)
-            .arg("NX")
-            .arg("PX")
-            .arg(lifetime)
-            .arg("GET")
-            .query(&mut connection)?;
+        let previous = RedisStore::run_claim(&mut connection, &key, &token, lifetime)?;
         progress.answered = true;
         if let Some(previous) = previous {
             return Err(ProbeFailure::Answer { expected: "nil (a new key)", got: format!("{previous:?}") });
@@ -404,15 +398,14 @@ impl RedisStore {
         }
         progress.step = Step::Release;
         set_timeouts(&connection, deadline)?;
-        let released: i64 = self.release.key(&key).arg(&token).invoke(&mut connection)?;
+        let released = self.run_release(&mut connection, &key, &token)?;
         if released != 1 {
             return Err(ProbeFailure::Answer { expected: "1 (released)", got: released.to_string() });
         }
         // The key is gone now: completing sets the done marker, which expires with the probe's lifetime.
         progress.step = Step::Complete;
         set_timeouts(&connection, deadline)?;
-        let completed: i64 =
-            self.complete.key(&key).arg(&token).arg(DONE).arg(lifetime).invoke(&mut connection)?;
+        let completed = self.run_complete(&mut connection, &key, &token, lifetime)?;
         if completed != 1 {
             return Err(ProbeFailure::Answer { expected: "1 (completed)", got: completed.to_string() });
         }
@@ -802,21 +795,53 @@ fn token_text(token: ClaimToken) -> String {
     format!("{:032x}", token.value())
 }
 
+impl RedisStore {
+    /// The claim: `key` set to `token` for `lifetime_ms` unless it exists, answering what it held. The one
+    /// form both [`DedupeStore::claim`] and [`RedisStore::check`]'s probe send.
+    fn run_claim(
+        connection: &mut redis::Connection,
+        key: &str,
+        token: &str,
+        lifetime_ms: u64,
+    ) -> redis::RedisResult<Option<String>> {
+        redis::cmd("SET")
+            .arg(key)
+            .arg(token)
+            .arg("NX")
+            .arg("PX")
+            .arg(lifetime_ms)
+            .arg("GET")
+            .query(connection)
+    }
+
+    /// The COMPLETE script for `key` and `token`, the done marker living `ttl_ms`: 1 when recorded.
+    fn run_complete(
+        &self,
+        connection: &mut redis::Connection,
+        key: &str,
+        token: &str,
+        ttl_ms: u64,
+    ) -> redis::RedisResult<i64> {
+        self.complete.key(key).arg(token).arg(DONE).arg(ttl_ms).invoke(connection)
+    }
+
+    /// The RELEASE script for `key` and `token`: 1 when the claim was deleted.
+    fn run_release(
+        &self,
+        connection: &mut redis::Connection,
+        key: &str,
+        token: &str,
+    ) -> redis::RedisResult<i64> {
+        self.release.key(key).arg(token).invoke(connection)
+    }
+}
+
 impl DedupeStore for RedisStore {
     fn claim(&self, id: &str, lease: Duration, _now_ms: u64) -> Result<Claim, Error> {
         let token = new_token()?;
         let (key, held_by_us) = (self.key(id), token_text(token));
-        let previous: Option<String> = self
-            .with_connection(|connection| {
-                redis::cmd("SET")
-                    .arg(&key)
-                    .arg(&held_by_us)
-                    .arg("NX")
-                    .arg("PX")
-                    .arg(millis(lease))
-                    .arg("GET")
-                    .query(connection)
-            })
+        let previous = self
+            .with_connection(|connection| RedisStore::run_claim(connection, &key, &held_by_us, millis(lease)))
             .map_err(|error| match error {
                 // SET's NX and GET options together came with Redis 7.0; older servers call it a syntax error.
                 Error::StoreUnavailable { reason } if reason.contains("syntax error") => {
@@ -834,18 +859,15 @@ impl DedupeStore for RedisStore {
     }
 
     fn complete(&self, id: &str, token: ClaimToken, _now_ms: u64) -> Result<bool, Error> {
-        let key = self.key(id);
+        let (key, token) = (self.key(id), token_text(token));
         let ttl = millis(self.options.done_ttl);
-        let updated: i64 = self.with_connection(|connection| {
-            self.complete.key(&key).arg(token_text(token)).arg(DONE).arg(ttl).invoke(connection)
-        })?;
+        let updated = self.with_connection(|connection| self.run_complete(connection, &key, &token, ttl))?;
         Ok(updated == 1)
     }
 
     fn release(&self, id: &str, token: ClaimToken, _now_ms: u64) -> Result<bool, Error> {
-        let key = self.key(id);
-        let deleted: i64 = self
-            .with_connection(|connection| self.release.key(&key).arg(token_text(token)).invoke(connection))?;
+        let (key, token) = (self.key(id), token_text(token));
+        let deleted = self.with_connection(|connection| self.run_release(connection, &key, &token))?;
         Ok(deleted == 1)
     }
 }
