@@ -319,7 +319,7 @@ async fn serve_request(State(app): State<Arc<App>>, request: Request) -> Respons
     let outcome = tokio::task::spawn_blocking(move || {
         let mut handled = None;
         let outcome = worker.receiver.handle(&headers, &body, now_ms, |verified| {
-            handled = Some(Handled { words: delivery_words(verified) });
+            handled = Some(delivery_words(verified));
             match &worker.forward {
                 None => Ok(()),
                 Some(forwarder) => runtime.block_on(forwarder.forward(&headers, body.clone())),
@@ -333,7 +333,7 @@ async fn serve_request(State(app): State<Arc<App>>, request: Request) -> Respons
             if let Some(warning) = app.receiver.lost_claim_warning(&outcome) {
                 output::print_error_line(&warning);
             }
-            answer(&outcome, handled.as_ref())
+            answer(&outcome, handled.as_deref())
         }
         Err(error) => {
             output::print_error_line(&format!("error: the delivery handler crashed: {error}"));
@@ -343,22 +343,17 @@ async fn serve_request(State(app): State<Arc<App>>, request: Request) -> Respons
     }
 }
 
-/// What the log says of a delivery whose handler ran: a rejection after it means the store could not
-/// record it as done, and `Outcome::Rejected` does not carry the delivery (its error names the event id,
-/// but the stdout line names every delivery by its [`delivery_words`]).
-struct Handled {
-    /// [`delivery_words`].
-    words: String,
-}
-
 /// `<type> <id> secret=<index>`: how every stdout line names a verified delivery.
 fn delivery_words(verified: &Verified) -> String {
     let event_type = field(verified.event.event_type().as_str());
     format!("{event_type} {} secret={}", field(verified.event.id()), verified.matched_secret)
 }
 
-/// Logs the outcome (one stdout line) and builds the answer.
-fn answer(outcome: &Outcome<String>, handled: Option<&Handled>) -> Response {
+/// Logs the outcome (one stdout line) and builds the answer. `handled` is the [`delivery_words`] of a
+/// delivery whose handler ran: a rejection after it means the store could not record it as done, and
+/// `Outcome::Rejected` does not carry the delivery (its error names the event id, but the stdout line names
+/// every delivery by its words).
+fn answer(outcome: &Outcome<String>, handled: Option<&str>) -> Response {
     let status = StatusCode::from_u16(outcome.http_status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let kind = outcome.kind();
     let (verified, body) = match outcome {
@@ -385,10 +380,9 @@ fn answer(outcome: &Outcome<String>, handled: Option<&Handled>) -> Response {
             let code = error.code();
             match handled {
                 // The forward went out, and the retry forwards it again: say so, with the event.
-                Some(handled) => {
+                Some(words) => {
                     output::print_line(&format!(
-                        "unrecorded {} error={} status={}",
-                        handled.words,
+                        "unrecorded {words} error={} status={}",
                         code.as_str(),
                         status.as_u16()
                     ));
