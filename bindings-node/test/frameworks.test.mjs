@@ -22,7 +22,7 @@ import {
   sign,
   verifyRequest,
 } from '../lib/index.mjs'
-import { eventually, freePort, startEmulator, withDeadline } from './support.mjs'
+import { closeServer, eventually, freePort, startEmulator, withDeadline } from './support.mjs'
 
 // extraction.* are AnyFormat's (Standard Webhooks) events: the Anchor emulator sends the others.
 const ANCHOR_TYPES = eventTypes().filter((type) => !type.startsWith('extraction.'))
@@ -63,10 +63,10 @@ const frameworks = {
     app.use((error, req, res, next) => res.status(error.status ?? 500).json({ message: error.message }))
     const server = app.listen(port, '127.0.0.1')
     await once(server, 'listening')
-    return () => new Promise((resolve) => server.close(resolve))
+    return () => closeServer(server)
   },
   async fastify({ port, main, flaky, record }) {
-    const app = Fastify()
+    const app = Fastify({ forceCloseConnections: true })
     await app.register(fastifyWebhook, { receiver: main, path: '/hooks/main', handler: (event) => record.mainHandler(event) })
     await app.register(fastifyWebhook, { receiver: flaky, path: '/hooks/flaky', handler: (event) => record.flakyHandler(event) })
     await app.listen({ port, host: '127.0.0.1' })
@@ -79,7 +79,7 @@ const frameworks = {
     app.onError((error, c) => c.json({ message: error.message }, error.status ?? 500))
     const server = honoServe({ fetch: app.fetch, port, hostname: '127.0.0.1' })
     await once(server, 'listening')
-    return () => new Promise((resolve) => server.close(resolve))
+    return () => closeServer(server)
   },
 }
 
@@ -103,9 +103,11 @@ for (const [name, start] of Object.entries(frameworks)) {
       stopServer = await start({ port, main, flaky, record })
     })
 
+    // The emulator first: its retries and pooled keep-alive connections would otherwise hold the server's
+    // close until Node's header timeout ends them (60 to 90 s, seen in CI).
     after(async () => {
-      await stopServer?.()
       await emulator?.stop()
+      await stopServer?.()
     })
 
     test('every event type is delivered, verified and processed once', async () => {
@@ -195,7 +197,7 @@ describe('Express body handling', () => {
     base = `http://127.0.0.1:${server.address().port}`
   })
 
-  after(() => new Promise((resolve) => server.close(resolve)))
+  after(() => closeServer(server))
 
   const post = (path, headers = sign(secret, body)) => fetch(`${base}${path}`, { method: 'POST', headers, body })
 
@@ -394,7 +396,7 @@ describe('verifyRequest and nextWebhook: what is not a readable Request', () => 
     try {
       await fetch(`http://127.0.0.1:${server.address().port}/`, { method: 'POST', headers: sign(secret, body), body })
     } finally {
-      await new Promise((resolve) => server.close(resolve))
+      await closeServer(server)
     }
     assert.equal(seen.length, 2)
     for (const error of seen) assert.throws(() => { throw error }, incoming)
@@ -634,7 +636,7 @@ const ownServers = {
     })
     const server = app.listen(0, '127.0.0.1')
     await once(server, 'listening')
-    return { base: `http://127.0.0.1:${server.address().port}`, stop: () => new Promise((resolve) => server.close(resolve)) }
+    return { base: `http://127.0.0.1:${server.address().port}`, stop: () => closeServer(server) }
   },
   async fastify(routes, errors, options) {
     const app = Fastify()
@@ -655,7 +657,7 @@ const ownServers = {
     })
     const server = honoServe({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' })
     await once(server, 'listening')
-    return { base: `http://127.0.0.1:${server.address().port}`, stop: () => new Promise((resolve) => server.close(resolve)) }
+    return { base: `http://127.0.0.1:${server.address().port}`, stop: () => closeServer(server) }
   },
   async next(routes, errors, options) {
     // Route handlers as Next.js calls them: (request) => Response; a rejection becomes the platform's 500.
@@ -667,7 +669,7 @@ const ownServers = {
       })
     const server = honoServe({ fetch, port: 0, hostname: '127.0.0.1' })
     await once(server, 'listening')
-    return { base: `http://127.0.0.1:${server.address().port}`, stop: () => new Promise((resolve) => server.close(resolve)) }
+    return { base: `http://127.0.0.1:${server.address().port}`, stop: () => closeServer(server) }
   },
 }
 
@@ -841,10 +843,10 @@ for (const [name, start] of Object.entries(ownServers)) {
 }
 
 describe('onRejected in the verify-only forms and as an argument', () => {
-  const forged = ownDelivery('evt_forged_verify_only')
-  const headers = sign(STRANGER, forged.body)
-
   test('expressWebhook(verifier, { onRejected }) and honoWebhook(verifier, { onRejected })', async () => {
+    // Signed when the test runs, not when the file is loaded: the suites before it take seconds.
+    const forged = ownDelivery('evt_forged_verify_only')
+    const headers = sign(STRANGER, forged.body)
     const seen = []
     const onRejected = (error, { status, event }) => seen.push([error.code, status, event])
     const app = express()
@@ -857,7 +859,7 @@ describe('onRejected in the verify-only forms and as an argument', () => {
       const ok = await fetch(`${base}/hook`, { method: 'POST', headers: forged.headers, body: forged.body })
       assert.deepEqual(await ok.json(), { id: 'evt_forged_verify_only' })
     } finally {
-      await new Promise((resolve) => server.close(resolve))
+      await closeServer(server)
     }
     const hono = new Hono()
     hono.post('/hook', honoWebhook(new Verifier(OWN_SECRET), { onRejected }), (c) => c.json({ id: c.get('webhookEvent').id }))

@@ -29,6 +29,16 @@ export function caseBody(testCase) {
   return testCase.body_base64 !== undefined ? Buffer.from(testCase.body_base64, 'base64') : Buffer.from(testCase.body, 'utf8')
 }
 
+/**
+ * Closes an http server and every connection to it, idle or not: `close` alone waits for the connections a
+ * client keeps alive, which end only at Node's header timeout (60 to 90 s) when the client never sends again.
+ */
+export function closeServer(server) {
+  const closed = new Promise((resolve) => server.close(resolve))
+  server.closeAllConnections()
+  return closed
+}
+
 export async function freePort() {
   const server = createServer()
   server.listen(0, '127.0.0.1')
