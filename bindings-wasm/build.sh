@@ -37,7 +37,18 @@ fi
 # 20% slower at 256 B, the same at 64 KiB; the budget needs every KiB), 3 for sha2, whose compression
 # function is the whole cost of a large body.
 # simd128 turns on sha2's SIMD message schedule (every runtime we target has wasm SIMD).
-export CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS="-C target-feature=+simd128"
+# The remaps shorten the source paths that panic locations carry (crates.io sources, this repository) to
+# paths within their crate: 0.8 KB, and no build machine's home folder in the published module. The
+# standard library's paths come remapped already in its prebuilt metadata (`/rustc/<commit>/library/`),
+# or as the sysroot's when the rust-src component is installed: both are mapped too, in case a
+# toolchain lets that through.
+rust_commit=$(rustc -vV | sed -n 's/^commit-hash: //p')
+remaps="--remap-path-prefix=$repo/= --remap-path-prefix=/rustc/$rust_commit/library/="
+remaps="$remaps --remap-path-prefix=$(rustc --print sysroot)/lib/rustlib/src/rust/library/="
+# The sources must be unpacked before their folders can be listed (a fresh machine has none yet).
+cargo fetch --locked --target wasm32-unknown-unknown --quiet
+for registry in "${CARGO_HOME:-$HOME/.cargo}"/registry/src/*/; do remaps="$remaps --remap-path-prefix=$registry="; done
+export CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS="-C target-feature=+simd128 $remaps"
 cargo build --locked -p anchor-webhooks-wasm --target wasm32-unknown-unknown --profile wasm-release \
     --config 'profile.wasm-release.inherits="release"' \
     --config 'profile.wasm-release.opt-level="z"' \

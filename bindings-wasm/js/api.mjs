@@ -666,36 +666,13 @@ function createApi(raw) {
         throw error;
       }
       if (claimLost) {
-        const heldMs = claimedAtMs === null ? null : clockMs() - claimedAtMs;
-        this.#onClaimLost(event, claimLostMessage(event.id, this.#leaseMs, heldMs));
+        // How long the claim was held tells a key-value store's race from a lease too short (the core's
+        // report); unknown when the call fixed its own `now`, and the memory store's claims are atomic.
+        const heldMs = claimedAtMs === null ? undefined : Math.max(0, clockMs() - claimedAtMs);
+        this.#onClaimLost(event, raw.claimLostWarning(event.id, this.#leaseMs, heldMs));
       }
       return { kind, status, event, error: handlerError, retryAfter: null };
     }
-  }
-
-  /**
-   * The lost-claim report: the core's warning, which blames the lease. A key-value store's claim is also lost
-   * WITHIN its lease when another delivery of the event claimed it between this one's read and write (a
-   * store of `get` and `put` cannot claim atomically; on Workers KV, two locations, or a read not yet showing
-   * a write): then the lease is not the cause, and a longer one would not help, so the report says what
-   * happened instead. `heldMs` is how long the claim was held by the host's clock (`null` when the call fixed
-   * its own `now`, or for the memory store, whose claims are atomic: then the core's warning). It reuses the
-   * core's rendering of the event id and of the lease.
-   */
-  function claimLostMessage(eventId, leaseMs, heldMs) {
-    const core = raw.claimLostWarning(eventId, leaseMs);
-    const head = 'anchor-webhooks: claim lost: the handler of event ';
-    const cut = core.indexOf(' outlasted its ');
-    const leaseEnd = core.indexOf(' lease and ', cut);
-    if (heldMs === null || heldMs >= leaseMs || !core.startsWith(head) || cut < 0 || leaseEnd < 0) return core;
-    const shownId = core.slice(head.length, cut);
-    const lease = core.slice(cut + ' outlasted its '.length, leaseEnd);
-    return (
-      `anchor-webhooks: claim lost: the handler of event ${shownId} finished ${heldMs} ms after its claim, within its ` +
-      `${lease} lease, and the store held another delivery's claim or completion: this store cannot claim atomically ` +
-      '(it reads, then writes), so deliveries of one event that arrive together may each run the handler; for ' +
-      'exactly once, use a store that serialises access (a Durable Object)'
-    );
   }
 
   /** `onClaimLost`'s default: the report (naming the event and the lease) on the console. */

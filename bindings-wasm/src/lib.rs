@@ -11,9 +11,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anchor_webhooks::{
-    claim_lost_warning, Claim, ClaimToken, Claimed, Error, ErrorCode, EventType, MemoryStore, Outcome,
-    Receiver, Reception, Scheme, Setting, SettingError, SignOptions, Signer, Verified, Verifier,
-    DEFAULT_DONE_TTL, DEFAULT_LEASE, DEFAULT_MAX_ENTRIES, IN_PROGRESS_RETRY_AFTER_SECONDS,
+    Claim, ClaimToken, Claimed, Error, ErrorCode, EventType, MemoryStore, Outcome, Receiver, Reception,
+    Scheme, Setting, SettingError, SignOptions, Signer, Verified, Verifier, DEFAULT_DONE_TTL, DEFAULT_LEASE,
+    DEFAULT_MAX_ENTRIES, IN_PROGRESS_RETRY_AFTER_SECONDS,
 };
 use js_sys::{Array, Function, Reflect};
 use wasm_bindgen::prelude::*;
@@ -176,10 +176,12 @@ fn setting_error(option: &str, error: SettingError) -> JsValue {
     usage_error(&format!("`{option}` {error}"))
 }
 
-/// The core's warning for a handler that outlasted its lease (`leaseMs`) and lost its claim.
+/// The core's report of a lost claim: `heldMs` is how long it was held by the host's clock, when known
+/// (a key-value store's claim lost within its lease is that store's race, not the lease's fault).
 #[wasm_bindgen(js_name = claimLostWarning)]
-pub fn claim_lost_warning_text(event_id: &str, lease_ms: f64) -> String {
-    claim_lost_warning(event_id, Duration::from_millis(lease_ms as u64))
+pub fn claim_lost_warning_text(event_id: &str, lease_ms: f64, held_ms: Option<f64>) -> String {
+    let held = held_ms.map(|ms| Duration::from_millis(ms as u64));
+    kv::claim_lost_warning(event_id, Duration::from_millis(lease_ms as u64), held)
 }
 
 #[wasm_bindgen(js_name = inProgressRetryAfterSeconds)]

@@ -155,9 +155,49 @@ pub fn release(current: Option<&str>, token: ClaimToken) -> Result<(bool, KvWrit
     }
 }
 
+/// The lost-claim report for a key-value store: `held` is how long the claim was held, by the host's clock
+/// (`None` when the host fixed its own `now`).
+///
+/// Held for less than the lease, the claim was not lost to the lease: another delivery of the event claimed
+/// it between this one's read and write (a store of `get` and `put` cannot claim atomically; Workers KV,
+/// two locations, or a read not yet showing a write), and a longer lease would not help, so the report
+/// says what happened instead. Otherwise it is [`claim_lost_warning`](crate::claim_lost_warning), which
+/// blames the lease.
+pub fn claim_lost_warning(event_id: &str, lease: Duration, held: Option<Duration>) -> String {
+    match held {
+        Some(held) if held < lease => format!(
+            "anchor-webhooks: claim lost: the handler of event {} finished {} ms after its claim, within its {} \
+             lease, and the store held another delivery's claim or completion: this store cannot claim \
+             atomically (it reads, then writes), so deliveries of one event that arrive together may each run \
+             the handler; for exactly once, use a store that serialises access (a Durable Object)",
+            crate::receiver::shown(event_id),
+            held.as_millis() as u64,
+            crate::setting::duration_text(lease)
+        ),
+        _ => crate::claim_lost_warning(event_id, lease),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_claim_lost_within_its_lease_is_the_stores_race_and_after_it_the_lease() {
+        let lease = Duration::from_secs(30);
+        assert_eq!(
+            claim_lost_warning("evt_1", lease, Some(Duration::from_millis(1500))),
+            "anchor-webhooks: claim lost: the handler of event evt_1 finished 1500 ms after its claim, within \
+             its 30 s lease, and the store held another delivery's claim or completion: this store cannot \
+             claim atomically (it reads, then writes), so deliveries of one event that arrive together may \
+             each run the handler; for exactly once, use a store that serialises access (a Durable Object)"
+        );
+        let blames_lease = crate::claim_lost_warning("evt 1", lease);
+        assert_eq!(claim_lost_warning("evt 1", lease, Some(lease)), blames_lease);
+        assert_eq!(claim_lost_warning("evt 1", lease, None), blames_lease);
+        assert!(claim_lost_warning("evt 1", lease, Some(Duration::ZERO))
+            .contains("event \"evt 1\" finished 0 ms"));
+    }
 
     const LEASE: Duration = Duration::from_secs(30);
     const TTL: Duration = Duration::from_secs(86_400);

@@ -143,7 +143,7 @@ pub fn claim_lost_warning(event_id: &str, lease: Duration) -> String {
 
 /// An event id as log text: as it is when it is printable ASCII, else [`quoted`], so an id (the sender's
 /// text) never breaks a log line in two.
-fn shown(event_id: &str) -> std::borrow::Cow<'_, str> {
+pub(crate) fn shown(event_id: &str) -> std::borrow::Cow<'_, str> {
     if !event_id.is_empty() && event_id.bytes().all(|b| b.is_ascii_graphic()) {
         event_id.into()
     } else {
