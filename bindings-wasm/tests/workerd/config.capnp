@@ -1,6 +1,7 @@
 # workerd configuration of tests/workerd.test.mjs: the example worker (examples/edge-worker/worker.mjs),
-# wrapped by main.mjs, with the package's `workerd` build under its bare name. The test passes the
-# listening address with --socket-addr http=127.0.0.1:<port>.
+# wrapped by main.mjs, with the package's `workerd` build under its bare name, and its Durable Object
+# namespace WEBHOOKS (class WebhookReceiver) kept in memory. The test passes the listening address with
+# --socket-addr http=127.0.0.1:<port>.
 using Workerd = import "/workerd/workerd.capnp";
 
 const config :Workerd.Config = (
@@ -19,6 +20,9 @@ const testWorker :Workerd.Worker = (
   ],
   bindings = [
     (name = "ANCHOR_WEBHOOK_SECRET", text = "36da51b166a69268a59a8d5ee0b32c9f5e5aaee7d301c7a5a36844318e116fc6"),
+    (name = "WEBHOOKS", durableObjectNamespace = "WebhookReceiver"),
   ],
+  durableObjectNamespaces = [(className = "WebhookReceiver", uniqueKey = "anchor-webhooks-test", enableSql = true)],
+  durableObjectStorage = (inMemory = void),
   compatibilityDate = "2025-01-01",
 );
