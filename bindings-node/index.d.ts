@@ -18,15 +18,24 @@ export declare class NativeReceiver {
    */
   receive(body: Uint8Array, scratch: Buffer): string
   receiveList(body: Uint8Array, headers: Array<string>, nowMs: number, scratch: Buffer): string
-  /** Verify and claim on a thread of its own (Redis, see [`off_pool`]): resolves to a `NativeSettled`. */
+  /**
+   * Verify and claim on one of the store's threads (Redis, see [`on_redis_thread`]): resolves to a
+   * `NativeSettled`. A call that waited for a thread longer than the store's timeout claims nothing:
+   * it is the core's `threads_busy` error (after verification, as `receive` would answer).
+   */
   receiveAsync(body: Uint8Array, headers: Array<string>, nowMs: number): Promise<unknown>
   /** Ends a fresh delivery on this thread through the core's `Receiver::finish` (see [`finish`]). */
   finish(claim: number, handlerSucceeded: boolean, nowMs: number): Finished
-  /** `finish` on a thread of its own (Redis, see [`off_pool`]): resolves to a `NativeSettled`. */
+  /**
+   * `finish` on one of the store's threads (Redis, see [`on_redis_thread`]): resolves to a
+   * `NativeSettled`. A call that waited for a thread longer than the store's timeout ends the claim
+   * as the core ends one whose store failed, with the core's `threads_busy` error: a completion is
+   * `store_unavailable` (the handler ran unrecorded), a release is left to the lease.
+   */
   finishAsync(claim: number, handlerSucceeded: boolean, nowMs: number): Promise<unknown>
 }
 
-/** What a blocking call (see [`off_pool`]) resolved to; read once on the JS thread. */
+/** What a blocking call (see [`on_redis_thread`]) resolved to; read once on the JS thread. */
 export declare class NativeSettled {
   /**
    * The event `receiveAsync` found as ONE string, its numbers in `scratch` (see [`event_value`]), or
@@ -41,15 +50,15 @@ export declare class NativeStore {
   /** The in-process store (bounded, with a TTL for completed ids). */
   static memory(maxEntries?: number | undefined | null, ttlSeconds?: number | undefined | null): NativeStore
   /** The Redis store. Only parses the URL: the server may come up later. The URL is not kept by JS. */
-  static redis(url: string, keyPrefix?: string | undefined | null, ttlSeconds?: number | undefined | null, timeoutSeconds?: number | undefined | null, maxIdleConnections?: number | undefined | null, tlsRootCertificates?: Uint8Array | undefined | null): NativeStore
+  static redis(url: string, keyPrefix?: string | undefined | null, ttlSeconds?: number | undefined | null, timeoutSeconds?: number | undefined | null, maxIdleConnections?: number | undefined | null, maxThreads?: number | undefined | null, tlsRootCertificates?: Uint8Array | undefined | null): NativeStore
   /**
-   * The core's `RedisStore::check`, on a thread of its own (see [`off_pool`]): resolves to `null`
-   * when the store can work, else `[kind, reason]` with kind `misconfigured` (can never work as set
-   * up) or `unavailable` (down or hung: may come back). `null` for a memory store, which has nothing
-   * to ask.
+   * The core's `RedisStore::check`, on one of the store's threads (see [`on_redis_thread`]): resolves
+   * to `null` when the store can work, else `[kind, reason]` with kind `misconfigured` (can never work
+   * as set up) or `unavailable` (down or hung: may come back; also when every thread stayed busy for
+   * longer than the timeout). `null` for a memory store, which has nothing to ask.
    */
   check(): Promise<[string, string] | null>
-  /** Whether calls may block on I/O (and so run on threads of their own, see [`off_pool`]). */
+  /** Whether calls may block on I/O (and so run on the store's threads, see [`on_redis_thread`]). */
   get blocking(): boolean
   /** How many ids a memory store holds (live or expired-but-not-yet-evicted); `null` for Redis. */
   get size(): number | null

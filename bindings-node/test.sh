@@ -3,8 +3,9 @@
 #   bindings-node/test.sh
 # Installs the pinned npm devDependencies (npm ci), makes sure redis-server is there, builds the emulator
 # (`anchor-webhooks serve`) and the native addon (debug), fails if the committed generated files
-# (index.js, index.d.ts, lib/catalogue.d.ts) drift, type-checks the public .d.ts, then runs every
-# node:test file. Uses ${CARGO_TARGET_DIR:-<repo>/target}.
+# (index.js, index.d.ts, lib/catalogue.d.ts) drift, type-checks the public .d.ts, runs the addon's Rust
+# unit tests (the Redis thread pool, src/pool.rs), then runs every node:test file.
+# Uses ${CARGO_TARGET_DIR:-<repo>/target}.
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -30,6 +31,9 @@ node scripts/generate-catalogue.mjs --check
 
 echo "== type-check of the public types"
 node_modules/.bin/tsc -p test/types
+
+echo "== the addon's Rust unit tests (the Redis thread pool)"
+(cd "$repo" && cargo test -p anchor-webhooks-node --locked)
 
 echo "== node:test"
 node --test test/*.test.mjs

@@ -806,9 +806,10 @@ class MemoryStore {
 }
 
 /**
- * The Redis dedupe store, shared by every replica. Store calls run on threads of the addon's own, never on
- * the event loop nor on libuv's thread pool; a hung Redis holds one such thread per call for up to
- * `timeoutSeconds` (README: "Redis calls and threads"). The URL (which may hold a password) is handed to the core and not kept by this object.
+ * The Redis dedupe store, shared by every replica. Store calls run on threads of the store's own (at most
+ * `maxThreads`, reused, gone when idle), never on the event loop nor on libuv's thread pool; a call that
+ * waits for a thread longer than `timeoutSeconds` is `store_unavailable` without reaching Redis (README:
+ * "Redis calls and threads"). The URL (which may hold a password) is handed to the core and not kept by this object.
  */
 class RedisStore {
   #native
@@ -821,10 +822,10 @@ class RedisStore {
   }
 
   constructor(url, options) {
-    const { keyPrefix, ttlSeconds, timeoutSeconds, maxIdleConnections, tlsRootCertificates } = knownOptions(
+    const { keyPrefix, ttlSeconds, timeoutSeconds, maxIdleConnections, maxThreads, tlsRootCertificates } = knownOptions(
       'new RedisStore',
       options,
-      ['keyPrefix', 'ttlSeconds', 'timeoutSeconds', 'maxIdleConnections', 'tlsRootCertificates'],
+      ['keyPrefix', 'ttlSeconds', 'timeoutSeconds', 'maxIdleConnections', 'maxThreads', 'tlsRootCertificates'],
     )
     if (typeof url !== 'string') throw invalid('url must be a redis:// or rediss:// URL string')
     let roots
@@ -841,6 +842,7 @@ class RedisStore {
         optionalNumber(ttlSeconds, 'ttlSeconds'),
         optionalNumber(timeoutSeconds, 'timeoutSeconds'),
         optionalNumber(maxIdleConnections, 'maxIdleConnections'),
+        optionalNumber(maxThreads, 'maxThreads'),
         roots,
       )
     } catch (error) {
@@ -849,7 +851,7 @@ class RedisStore {
   }
 
   /**
-   * Asks the server now whether this store can work (the core's `RedisStore::check`, on a thread of its own):
+   * Asks the server now whether this store can work (the core's `RedisStore::check`, on one of the store's threads):
    * connects, authenticates, selects the db, runs a claim and both scripts on a probe key of its own.
    * Rejects with an Error whose `code` is `ERR_REDIS_MISCONFIGURED` when the setup can never work (a
    * missing ACL right, a wrong password, a db out of range, Redis older than 7.0, TLS trouble: refuse to

@@ -265,14 +265,20 @@ export interface RedisStoreOptions {
    */
   timeoutSeconds?: number
   maxIdleConnections?: number
+  /**
+   * The most threads this store's calls run on at once (default 64; a whole number from 1 to 4096). Each
+   * busy thread holds one Redis connection; a call that waits for a thread longer than `timeoutSeconds`
+   * is `store_unavailable` (503) without reaching Redis (README: "Redis calls and threads").
+   */
+  maxThreads?: number
   /** PEM certificates to trust for `rediss://` (a private CA). */
   tlsRootCertificates?: string | Uint8Array
 }
 
 /**
- * The Redis dedupe store (Redis 7+), shared by every replica. Its I/O runs on threads of the addon's own,
- * not on libuv's thread pool, so a hung Redis (which holds one such thread per delivery in flight for
- * `timeoutSeconds`) does not stall `fs`, `dns.lookup` or `zlib`.
+ * The Redis dedupe store (Redis 7+), shared by every replica. Its I/O runs on threads of the store's own
+ * (at most `maxThreads`, reused, gone after 30 s idle), not on libuv's thread pool, so a hung Redis does
+ * not stall `fs`, `dns.lookup` or `zlib`.
  */
 export declare class RedisStore {
   /**

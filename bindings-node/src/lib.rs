@@ -15,16 +15,19 @@
 
 #![deny(clippy::all)]
 
+mod pool;
+
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::sync::{mpsc, Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
 use anchor_webhooks::serde_json::{Map, Value};
 use anchor_webhooks::{usual_spellings, SessionData, TaskData};
 use anchor_webhooks::{
     Claimed, DedupeStore, Error as CoreError, ErrorCode, Event, EventType, MemoryStore, Outcome, Receiver,
-    Reception, RedisCheckErrorKind, RedisOptions, RedisStore, Scheme, Setting, SettingError, SignOptions,
-    Signer, Verified, Verifier, DEFAULT_DONE_TTL, DEFAULT_MAX_ENTRIES, IN_PROGRESS_RETRY_AFTER_SECONDS,
+    Reception, RedisCheckError, RedisCheckErrorKind, RedisOptions, RedisStore, Scheme, Setting, SettingError,
+    SignOptions, Signer, Verified, Verifier, DEFAULT_DONE_TTL, DEFAULT_MAX_ENTRIES,
+    IN_PROGRESS_RETRY_AFTER_SECONDS,
 };
 use napi::bindgen_prelude::{BufferSlice, Function, Object, ToNapiValue, Uint8ArraySlice};
 use napi::{Env, JsDeferred, JsString, JsValue};
@@ -774,7 +777,44 @@ pub fn event_session_usage_json(
 pub struct NativeStore {
     inner: Arc<dyn DedupeStore>,
     memory: Option<Arc<MemoryStore>>,
-    redis: Option<Arc<RedisStore>>,
+    redis: Option<Arc<Redis>>,
+}
+
+/// A Redis store and the threads its blocking calls run on (see [`on_redis_thread`]): a pool per store,
+/// not per process, because the pool's cap and queue deadline are the store's (each busy thread holds
+/// one of this store's connections; a queued call is answered once it has waited the store's timeout),
+/// and so that a hung Redis behind one store never delays the calls of another.
+struct Redis {
+    store: Arc<RedisStore>,
+    pool: pool::Pool,
+}
+
+/// The default cap on a store's threads (`maxThreads`): each busy thread holds one Redis connection,
+/// so with 20 replicas the store opens at most 1 280 of Redis's default 10 000 `maxclients`; and 64 calls
+/// at once already carry over 10 000 deliveries a second at a healthy Redis's sub-millisecond answers,
+/// while a hung Redis gets no more calls through with more threads (each waits out the timeout).
+const DEFAULT_MAX_THREADS: usize = 64;
+
+/// The highest `maxThreads` accepted.
+const MOST_THREADS: u64 = 4096;
+
+/// How long a store's thread waits for another call before it exits: long enough that steady traffic
+/// (even a delivery every few seconds) keeps reusing it, short enough that an idle process holds none.
+const THREAD_IDLE_EXIT: Duration = Duration::from_secs(30);
+
+/// The name of every thread a store's calls run on (`/proc/<pid>/task/*/comm`, debuggers, `top -H`).
+const THREAD_NAME: &str = "anchor-redis";
+
+impl Redis {
+    /// The core's error for a call that waited for one of this store's threads longer than its timeout.
+    fn busy(&self) -> CoreError {
+        self.store.threads_busy(self.pool.max_threads())
+    }
+
+    /// The same, for `check`.
+    fn busy_check(&self) -> RedisCheckError {
+        self.store.threads_busy_check(self.pool.max_threads())
+    }
 }
 
 #[napi]
@@ -807,6 +847,7 @@ impl NativeStore {
         ttl_seconds: Option<f64>,
         timeout_seconds: Option<f64>,
         max_idle_connections: Option<f64>,
+        max_threads: Option<f64>,
         tls_root_certificates: Option<Uint8ArraySlice>,
     ) -> napi::Result<NativeStore, Code> {
         let url = Zeroizing::new(url);
@@ -824,22 +865,38 @@ impl NativeStore {
             let idle = whole_count(idle, u64::from(u32::MAX), "maxIdleConnections")?;
             options.max_idle_connections = usize::try_from(idle).unwrap_or(usize::MAX);
         }
+        let max_threads = match max_threads.map(|n| whole_count(n, MOST_THREADS, "maxThreads")).transpose()? {
+            None => DEFAULT_MAX_THREADS,
+            Some(0) => {
+                return Err(invalid_arg(
+                    "maxThreads must be at least 1: with no thread, no Redis call can run",
+                ))
+            }
+            Some(count) => usize::try_from(count).unwrap_or(usize::MAX),
+        };
         options.tls_root_certificates = tls_root_certificates.map(|pem| pem.to_vec());
         // A configuration error (a TypeError at start-up), not `store_unavailable`: no delivery is waiting.
         let store = RedisStore::with_options(&url, options).map_err(|e| invalid_arg(e.to_string()))?;
         let store = Arc::new(store);
-        Ok(NativeStore { inner: store.clone(), memory: None, redis: Some(store) })
+        let pool = pool::Pool::new(THREAD_NAME, max_threads, THREAD_IDLE_EXIT, store.options().timeout);
+        let redis = Arc::new(Redis { store: store.clone(), pool });
+        Ok(NativeStore { inner: store, memory: None, redis: Some(redis) })
     }
 
-    /// The core's `RedisStore::check`, on a thread of its own (see [`off_pool`]): resolves to `null`
-    /// when the store can work, else `[kind, reason]` with kind `misconfigured` (can never work as set
-    /// up) or `unavailable` (down or hung: may come back). `null` for a memory store, which has nothing
-    /// to ask.
+    /// The core's `RedisStore::check`, on one of the store's threads (see [`on_redis_thread`]): resolves
+    /// to `null` when the store can work, else `[kind, reason]` with kind `misconfigured` (can never work
+    /// as set up) or `unavailable` (down or hung: may come back; also when every thread stayed busy for
+    /// longer than the timeout). `null` for a memory store, which has nothing to ask.
     #[napi(ts_return_type = "Promise<[string, string] | null>")]
     pub fn check<'env>(&self, env: &'env Env) -> napi::Result<Object<'env>, Code> {
-        let Some(store) = self.redis.clone() else { return off_pool(env, || None::<Vec<String>>) };
-        off_pool(env, move || {
-            store.check().err().map(|error| {
+        let Some(redis) = &self.redis else { return on_redis_thread(env, None, |_| None::<Vec<String>>) };
+        let store = Arc::clone(&redis.store);
+        on_redis_thread(env, Some(redis), move |turn| {
+            let checked = match turn {
+                Turn::Call => store.check(),
+                Turn::WaitedTooLong(redis) => Err(redis.busy_check()),
+            };
+            checked.err().map(|error| {
                 let kind = match error.kind() {
                     RedisCheckErrorKind::Unavailable => "unavailable",
                     _ => "misconfigured",
@@ -849,7 +906,7 @@ impl NativeStore {
         })
     }
 
-    /// Whether calls may block on I/O (and so run on threads of their own, see [`off_pool`]).
+    /// Whether calls may block on I/O (and so run on the store's threads, see [`on_redis_thread`]).
     #[napi(getter)]
     pub fn blocking(&self) -> bool {
         self.memory.is_none()
@@ -951,8 +1008,20 @@ fn finish(
     handler_succeeded: bool,
     now_ms: u64,
 ) -> Result<Finished, CoreError> {
-    let result = if handler_succeeded { Ok(()) } else { Err(()) };
-    match receiver.finish(claimed, result, now_ms) {
+    finished(receiver, receiver.finish(claimed, handler_result(handler_succeeded), now_ms))
+}
+
+fn handler_result(handler_succeeded: bool) -> Result<(), ()> {
+    if handler_succeeded {
+        Ok(())
+    } else {
+        Err(())
+    }
+}
+
+/// A finished delivery's `outcome` as JavaScript reads it; a rejection is the error, thrown by [`fail`].
+fn finished(receiver: &Receiver<Arc<dyn DedupeStore>>, outcome: Outcome<()>) -> Result<Finished, CoreError> {
+    match outcome {
         Outcome::Rejected(error) => Err(error),
         outcome => Ok(Finished {
             kind: outcome.kind(),
@@ -966,6 +1035,8 @@ fn finish(
 pub struct NativeReceiver {
     inner: SharedReceiver,
     header_table: Vec<String>,
+    /// The store's threads, for a Redis store.
+    redis: Option<Arc<Redis>>,
 }
 
 #[napi]
@@ -982,7 +1053,7 @@ impl NativeReceiver {
             receiver = receiver.with_lease(lease).map_err(invalid_setting("leaseSeconds"))?;
         }
         let header_table = header_table(verifier.inner.scheme());
-        Ok(NativeReceiver { inner: Arc::new(receiver), header_table })
+        Ok(NativeReceiver { inner: Arc::new(receiver), header_table, redis: store.redis.clone() })
     }
 
     /// Verify and claim on this thread (memory store): `now` (unix milliseconds) and the encoded headers
@@ -1016,7 +1087,9 @@ impl NativeReceiver {
         reception_value(env, reception, &mut scratch)
     }
 
-    /// Verify and claim on a thread of its own (Redis, see [`off_pool`]): resolves to a `NativeSettled`.
+    /// Verify and claim on one of the store's threads (Redis, see [`on_redis_thread`]): resolves to a
+    /// `NativeSettled`. A call that waited for a thread longer than the store's timeout claims nothing:
+    /// it is the core's `threads_busy` error (after verification, as `receive` would answer).
     #[napi(ts_return_type = "Promise<unknown>")]
     pub fn receive_async<'env>(
         &self,
@@ -1031,10 +1104,16 @@ impl NativeReceiver {
         let now_ms = whole(now_ms, "now")?;
         let receiver = Arc::clone(&self.inner);
         let body = body.to_vec();
-        off_pool(env, move || {
+        on_redis_thread(env, self.redis.as_ref(), move |turn| {
             let pairs: Pairs<'_> =
                 headers.chunks_exact(2).map(|pair| (pair[0].as_bytes(), pair[1].as_bytes())).collect();
-            let settled = match receiver.receive(&pairs, &body, now_ms) {
+            let received = match turn {
+                Turn::Call => receiver.receive(&pairs, &body, now_ms),
+                Turn::WaitedTooLong(redis) => {
+                    Err(receiver.receive_without_store(&pairs, &body, now_ms, redis.busy()))
+                }
+            };
+            let settled = match received {
                 Ok(reception) => Settled::Received(Box::new(reception)),
                 Err(error) => Settled::Failed(error),
             };
@@ -1049,7 +1128,10 @@ impl NativeReceiver {
         finish(&self.inner, take_claim(claim)?, handler_succeeded, now_ms).map_err(|e| fail(&e))
     }
 
-    /// `finish` on a thread of its own (Redis, see [`off_pool`]): resolves to a `NativeSettled`.
+    /// `finish` on one of the store's threads (Redis, see [`on_redis_thread`]): resolves to a
+    /// `NativeSettled`. A call that waited for a thread longer than the store's timeout ends the claim
+    /// as the core ends one whose store failed, with the core's `threads_busy` error: a completion is
+    /// `store_unavailable` (the handler ran unrecorded), a release is left to the lease.
     #[napi(ts_return_type = "Promise<unknown>")]
     pub fn finish_async<'env>(
         &self,
@@ -1061,8 +1143,15 @@ impl NativeReceiver {
         let now_ms = whole(now_ms, "now")?;
         let claimed = take_claim(claim)?;
         let receiver = Arc::clone(&self.inner);
-        off_pool(env, move || {
-            let settled = match finish(&receiver, claimed, handler_succeeded, now_ms) {
+        on_redis_thread(env, self.redis.as_ref(), move |turn| {
+            let ended = match turn {
+                Turn::Call => finish(&receiver, claimed, handler_succeeded, now_ms),
+                Turn::WaitedTooLong(redis) => {
+                    let result = handler_result(handler_succeeded);
+                    finished(&receiver, Outcome::after_handler(claimed.verified, result, Err(redis.busy())))
+                }
+            };
+            let settled = match ended {
                 Ok(finished) => Settled::Finished(finished),
                 Err(error) => Settled::Failed(error),
             };
@@ -1074,42 +1163,93 @@ impl NativeReceiver {
 /// What a blocking call's thread hands back to the JS thread, which turns it into the promise's value.
 type Resolver<T> = Box<dyn FnOnce(Env) -> napi::Result<T> + Send>;
 
-/// Runs a blocking Redis call on a thread of its own and returns a promise of its result, settled from
-/// that thread (through the deferred's threadsafe function, so the value is made on the JS thread).
+/// How a blocking call's work runs (see [`on_redis_thread`]).
+enum Turn<'a> {
+    /// Make the call.
+    Call,
+    /// The call waited for one of the store's threads longer than the store's timeout: answer without
+    /// calling Redis, with the core's error ([`Redis::busy`]).
+    WaitedTooLong(&'a Redis),
+}
+
+/// Runs a blocking Redis call on one of the store's threads ([`pool::Pool`]) and returns a promise of
+/// its result, settled from that thread (through the deferred's threadsafe function, so the value is
+/// made on the JS thread). Without a store (a memory store's `check`) the work runs here, at once.
 ///
 /// Never on libuv's thread pool (`AsyncTask`): that pool (4 threads by default) is shared with `fs`,
 /// `dns.lookup` and `zlib`, and a hung Redis would hold one of its threads per delivery in flight for up
-/// to the store's timeout, stalling all of them. One thread per call: the calls in flight are bounded
-/// by the deliveries in flight, and each ends within the store's timeout.
+/// to the store's timeout, stalling all of them. Nor on a thread per call: with a hung Redis that is a
+/// thread (and a Redis connection) per delivery in flight, and a thread start per call otherwise. The
+/// store's pool reuses its threads, runs at most `maxThreads` of them, and answers a call that waited
+/// for one longer than the store's timeout with [`Turn::WaitedTooLong`]. So each call settles within
+/// about twice the timeout, however many are queued: every busy thread is free within one timeout (the
+/// core's deadline), a call taken before it waited one timeout runs for at most one more, and a call
+/// still waiting after one timeout is answered by the first thread to come free.
 ///
-/// The thread starts first and waits for the deferred, so a thread that cannot start is a thrown
-/// error, never a promise left pending.
-fn off_pool<T, W>(env: &Env, work: W) -> napi::Result<Object<'_>, Code>
+/// The promise is always settled: the work's panic rejects it, a thread that cannot start (with none
+/// running to take the call) rejects it, and so does dropping the call unsettled ([`Promised`]).
+fn on_redis_thread<'env, T, W>(
+    env: &'env Env,
+    redis: Option<&Arc<Redis>>,
+    work: W,
+) -> napi::Result<Object<'env>, Code>
 where
     T: ToNapiValue + Send + 'static,
-    W: FnOnce() -> T + Send + 'static,
+    W: FnOnce(Turn<'_>) -> T + Send + 'static,
 {
-    let (hand, take) = mpsc::sync_channel::<JsDeferred<T, Resolver<T>>>(1);
-    std::thread::Builder::new()
-        .name("anchor-redis".to_owned())
-        .spawn(move || {
-            // Closed only when the deferred could not be made: no promise waits.
-            let Ok(deferred) = take.recv() else { return };
-            match catch_unwind(AssertUnwindSafe(work)) {
-                Ok(value) => deferred.resolve(Box::new(move |_| Ok(value))),
-                Err(_) => deferred.reject(napi::Error::from_reason("the Redis call panicked")),
-            }
-        })
-        .map_err(|e| napi::Error::new(Code("GenericFailure"), format!("could not start a thread: {e}")))?;
     let (deferred, promise) = env
         .create_deferred::<T, Resolver<T>>()
         .map_err(|e| napi::Error::new(Code("GenericFailure"), e.reason))?;
-    // The thread waits in `recv` and returns only after it, so the channel is open.
-    let _ = hand.send(deferred);
+    let promised = Promised(Some(deferred));
+    let Some(redis) = redis else {
+        promised.settle(catch_unwind(AssertUnwindSafe(|| work(Turn::Call))));
+        return Ok(promise);
+    };
+    let owner = Arc::clone(redis);
+    redis.pool.submit(Box::new(move |turn| {
+        let result = match turn {
+            pool::Turn::Run => catch_unwind(AssertUnwindSafe(|| work(Turn::Call))),
+            pool::Turn::TooLate => catch_unwind(AssertUnwindSafe(|| work(Turn::WaitedTooLong(&owner)))),
+            pool::Turn::NoThread(error) => {
+                let reason = format!("could not start a thread for the Redis call: {error}");
+                return Box::new(move || promised.reject(napi::Error::from_reason(reason)));
+            }
+        };
+        Box::new(move || promised.settle(result))
+    }));
     Ok(promise)
 }
 
-/// The result of a blocking call (see [`off_pool`]), read back on the JS thread by `NativeSettled` (so its errors are
+/// A promise's deferred, settled once: rejected if dropped unsettled (a call dropped by a panic past
+/// `catch_unwind`), so no promise is ever left pending.
+struct Promised<T: ToNapiValue + Send + 'static>(Option<JsDeferred<T, Resolver<T>>>);
+
+impl<T: ToNapiValue + Send + 'static> Promised<T> {
+    /// Resolves with the work's value, or rejects when the work panicked.
+    fn settle(mut self, result: std::thread::Result<T>) {
+        let Some(deferred) = self.0.take() else { return };
+        match result {
+            Ok(value) => deferred.resolve(Box::new(move |_| Ok(value))),
+            Err(_) => deferred.reject(napi::Error::from_reason("the Redis call panicked")),
+        }
+    }
+
+    fn reject(mut self, error: napi::Error) {
+        if let Some(deferred) = self.0.take() {
+            deferred.reject(error);
+        }
+    }
+}
+
+impl<T: ToNapiValue + Send + 'static> Drop for Promised<T> {
+    fn drop(&mut self) {
+        if let Some(deferred) = self.0.take() {
+            deferred.reject(napi::Error::from_reason("the Redis call ended without a result"));
+        }
+    }
+}
+
+/// The result of a blocking call (see [`on_redis_thread`]), read back on the JS thread by `NativeSettled` (so its errors are
 /// thrown by the same [`fail`] as every other).
 pub enum Settled {
     Received(Box<Reception>),
@@ -1117,7 +1257,7 @@ pub enum Settled {
     Failed(CoreError),
 }
 
-/// What a blocking call (see [`off_pool`]) resolved to; read once on the JS thread.
+/// What a blocking call (see [`on_redis_thread`]) resolved to; read once on the JS thread.
 #[napi]
 pub struct NativeSettled {
     inner: Option<Settled>,

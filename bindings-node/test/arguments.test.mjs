@@ -87,7 +87,7 @@ describe('stores and receivers', () => {
     assert.throws(() => new Receiver({}, new MemoryStore()), argumentError('verifier must be a Verifier, got an object'))
   })
 
-  test('maxIdleConnections and maxEntries are whole numbers in range', () => {
+  test('maxIdleConnections, maxThreads and maxEntries are whole numbers in range', () => {
     const url = 'redis://127.0.0.1:1/0'
     for (const bad of [-1, NaN, 1.5, 1e12, Infinity, 2 ** 32]) {
       assert.throws(
@@ -105,6 +105,19 @@ describe('stores and receivers', () => {
     }
     assert.throws(() => new RedisStore(url, { maxIdleConnections: '4' }), argumentError('maxIdleConnections must be a number'))
     for (const good of [0, 4, 4294967295]) new RedisStore(url, { maxIdleConnections: good })
+    for (const bad of [-1, NaN, 1.5, Infinity, 4097]) {
+      assert.throws(
+        () => new RedisStore(url, { maxThreads: bad }),
+        argumentError('maxThreads must be a non-negative whole number up to 4096', 'ERR_INVALID_ARG_VALUE'),
+        String(bad),
+      )
+    }
+    assert.throws(
+      () => new RedisStore(url, { maxThreads: 0 }),
+      argumentError('maxThreads must be at least 1: with no thread, no Redis call can run', 'ERR_INVALID_ARG_VALUE'),
+    )
+    assert.throws(() => new RedisStore(url, { maxThreads: '4' }), argumentError('maxThreads must be a number'))
+    for (const good of [1, 64, 4096]) new RedisStore(url, { maxThreads: good })
     assert.throws(
       () => new MemoryStore({ maxEntries: 0 }),
       argumentError(
@@ -251,7 +264,7 @@ describe('the clock and options objects', () => {
     assert.throws(() => new MemoryStore({ ttl: 60 }), argumentError('new MemoryStore: unknown option `ttl` (the options are maxEntries, ttlSeconds)'))
     assert.throws(
       () => new RedisStore('redis://127.0.0.1:1/0', { timeout: 1 }),
-      argumentError('new RedisStore: unknown option `timeout` (the options are keyPrefix, ttlSeconds, timeoutSeconds, maxIdleConnections, tlsRootCertificates)'),
+      argumentError('new RedisStore: unknown option `timeout` (the options are keyPrefix, ttlSeconds, timeoutSeconds, maxIdleConnections, maxThreads, tlsRootCertificates)'),
     )
     assert.throws(() => new Receiver(verifier, new MemoryStore(), { lease: 30 }), argumentError('new Receiver: unknown option `lease` (the options are leaseSeconds, onClaimLost)'))
     const receiver = new Receiver(verifier, new MemoryStore())

@@ -261,6 +261,24 @@ impl<S: DedupeStore> Receiver<S> {
         })
     }
 
+    /// What [`receive`](Receiver::receive) answers when the store cannot be asked at all, e.g. a call a
+    /// host never sent because every thread it runs store calls on stayed busy
+    /// ([`RedisStore::threads_busy`](crate::RedisStore::threads_busy)): verification still comes first,
+    /// so a forged or stale delivery keeps its own error (401/400) and only a genuine one gets
+    /// `unavailable` (`store_unavailable`, 503).
+    pub fn receive_without_store(
+        &self,
+        headers: &(impl Headers + ?Sized),
+        body: &[u8],
+        now_ms: u64,
+        unavailable: Error,
+    ) -> Error {
+        match self.verifier.verify(headers, body, now_ms / 1000) {
+            Ok(_) => unavailable,
+            Err(error) => error,
+        }
+    }
+
     /// The warning to report for `outcome` when its handler outlasted this receiver's lease and lost the
     /// claim ([`claim_lost_warning`]), else `None`: what every host logs after [`finish`](Receiver::finish)
     /// or [`handle`](Receiver::handle).

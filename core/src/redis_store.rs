@@ -255,6 +255,32 @@ impl RedisStore {
         &self.options
     }
 
+    /// The `store_unavailable` error of a call that was never sent: a host that runs this store's calls
+    /// on a bounded set of `threads` threads (the Node binding does) found every one of them busy for
+    /// longer than [`RedisOptions::timeout`], the deadline the call itself would have had. Answering
+    /// this instead of waiting on keeps a delivery's wait bounded while Redis is slow or unreachable.
+    pub fn threads_busy(&self, threads: usize) -> Error {
+        unavailable(self.threads_busy_reason(threads))
+    }
+
+    /// [`RedisStore::threads_busy`] for a [`RedisStore::check`] that was never sent: the server may well
+    /// be only slow, so [`RedisCheckErrorKind::Unavailable`].
+    pub fn threads_busy_check(&self, threads: usize) -> RedisCheckError {
+        RedisCheckError { kind: RedisCheckErrorKind::Unavailable, reason: self.threads_busy_reason(threads) }
+    }
+
+    fn threads_busy_reason(&self, threads: usize) -> String {
+        let busy = match threads {
+            1 => "the one thread calling Redis was".to_owned(),
+            _ => format!("all {threads} threads calling Redis were"),
+        };
+        format!(
+            "redis: {busy} busy for longer than the {} timeout, so this call was not sent (Redis is slow or \
+             unreachable)",
+            shown_duration(self.options.timeout)
+        )
+    }
+
     fn key(&self, id: &str) -> String {
         crate::kv::key(&self.options.key_prefix, id)
     }

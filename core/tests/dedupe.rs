@@ -249,6 +249,22 @@ fn forged_deliveries_never_reach_the_store() {
 }
 
 #[test]
+fn a_store_that_cannot_be_asked_still_verifies_first() {
+    let receiver = receiver(Counting { inner: MemoryStore::default(), calls: AtomicUsize::new(0) });
+    let busy = || Error::StoreUnavailable { reason: "all 4 threads busy".into() };
+    let (headers, body) = delivery("evt_unasked");
+    assert_eq!(receiver.receive_without_store(&headers, &body, NOW_MS, busy()), busy());
+    // Forged or stale: verification's own error (401), as `receive` answers it, never the store's 503.
+    let mut forged = body.clone();
+    forged[10] ^= 1;
+    let error = receiver.receive_without_store(&headers, &forged, NOW_MS, busy());
+    assert_eq!((error.code(), error.http_status()), (ErrorCode::SignatureMismatch, 401));
+    let stale = receiver.receive_without_store(&headers, &body, NOW_MS + 3_600_000, busy());
+    assert_eq!(stale.code(), ErrorCode::TimestampTooOld);
+    assert_eq!(receiver.store().calls.load(Ordering::SeqCst), 0);
+}
+
+#[test]
 fn handler_failure_releases_so_the_retry_is_processed_exactly_once() {
     let receiver = receiver(MemoryStore::default());
     let (headers, body) = delivery("evt_retry");

@@ -598,6 +598,31 @@ fn a_bad_url_is_a_configuration_error() {
     assert_eq!(RedisStore::with_options("nope://", options).unwrap_err().option(), "url");
 }
 
+/// A host that runs the store's calls on a bounded set of threads (the Node binding) answers a call that
+/// waited for one longer than the timeout with this error instead of sending it; no server is needed.
+#[test]
+fn a_call_left_waiting_for_a_thread_is_store_unavailable_naming_the_threads_and_the_timeout() {
+    let with_timeout = |timeout| {
+        let options = RedisOptions { timeout, ..options("busy") };
+        RedisStore::with_options("redis://127.0.0.1:1/0", options).unwrap()
+    };
+    let store = with_timeout(Duration::from_millis(500));
+    let error = store.threads_busy(64);
+    assert_eq!((error.code(), error.http_status()), (ErrorCode::StoreUnavailable, 503));
+    assert_eq!(
+        error.to_string(),
+        "dedupe store unavailable: redis: all 64 threads calling Redis were busy for longer than the 500 ms \
+         timeout, so this call was not sent (Redis is slow or unreachable); answer 503 so the sender retries"
+    );
+    let check = with_timeout(Duration::from_millis(1500)).threads_busy_check(1);
+    assert_eq!(check.kind(), RedisCheckErrorKind::Unavailable);
+    assert_eq!(
+        check.to_string(),
+        "redis: the one thread calling Redis was busy for longer than the 1.5 s timeout, so this call was not \
+         sent (Redis is slow or unreachable)"
+    );
+}
+
 /// `#insecure` (accept any certificate) would be accepted by redis-rs' URL parser and then fail every
 /// connection of this build, after the handler ran: it is refused when the store is built. So are TLS
 /// roots that could never be used.

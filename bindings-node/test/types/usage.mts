@@ -67,7 +67,7 @@ const codes: ErrorCode[] = errorCodes()
 const types: KnownEventType[] = eventTypes()
 
 const receiver = new Receiver(verifier, new MemoryStore({ maxEntries: 10 }), { leaseSeconds: 30 })
-const redisStore = new RedisStore('redis://127.0.0.1:6379/0', { timeoutSeconds: 1 })
+const redisStore = new RedisStore('redis://127.0.0.1:6379/0', { timeoutSeconds: 1, maxThreads: 16 })
 const shared = new Receiver(verifier, redisStore)
 const checked: Promise<void> = redisStore.check()
 checked.catch((error: RedisCheckError) => {
