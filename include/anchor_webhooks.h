@@ -532,6 +532,14 @@ enum anchor_result anchor_result_name(uint32_t result,
                                       struct anchor_bytes *name_out);
 
 /**
+ * Whether the sender retries a delivery answered with `status`: 3xx, 408, 429, 5xx and any status outside
+ * 2xx and 4xx (SPEC §2). A host whose handler answers the delivery itself releases the claim
+ * (`anchor_receiver_release`) for such a status, so the retry runs the handler, and completes it for any
+ * other: completing after a 429 would answer the retry `duplicate`, and the event would be lost.
+ */
+bool anchor_sender_retries(uint16_t status);
+
+/**
  * Signs `body` at `timestamp` (unix seconds) with every secret (one signature each, as during a
  * rotation), as the provider would. For tests and local tools. On success `*signed_out` holds the
  * headers; free them with `anchor_signed_headers_free`. Fails (`anchor_last_error` says why) with

@@ -43,6 +43,15 @@ void test_catalogue(void) {
   CHECK_RESULT(anchor_result_http_status(ANCHOR_RESULT_PANIC, &status), ANCHOR_RESULT_OK);
   CHECK(status == 500, "panic -> %u", status);
   CHECK(strcmp(anchor_version(), "") != 0, "version");
+  /* What the sender retries (a handler answering it itself releases the claim): 3xx, 408, 429, 5xx. */
+  static const uint16_t retried[] = {301, 302, 408, 429, 500, 503, 599, 600, 100};
+  static const uint16_t final_answers[] = {200, 204, 299, 400, 401, 404, 409, 410, 422, 499};
+  for (size_t i = 0; i < sizeof retried / sizeof retried[0]; i++) {
+    CHECK(anchor_sender_retries(retried[i]), "the sender retries %u", retried[i]);
+  }
+  for (size_t i = 0; i < sizeof final_answers / sizeof final_answers[0]; i++) {
+    CHECK(!anchor_sender_retries(final_answers[i]), "the sender does not retry %u", final_answers[i]);
+  }
   uint64_t now = anchor_now_unix_seconds();
   CHECK(now > 1700000000ULL && anchor_now_unix_ms() / 1000 >= now, "host clock %llu", (unsigned long long)now);
 }

@@ -25,6 +25,15 @@ pub extern "C" fn anchor_version() -> *const std::ffi::c_char {
     concat!(env!("CARGO_PKG_VERSION"), "\0").as_ptr().cast()
 }
 
+/// Whether the sender retries a delivery answered with `status`: 3xx, 408, 429, 5xx and any status outside
+/// 2xx and 4xx (SPEC §2). A host whose handler answers the delivery itself releases the claim
+/// (`anchor_receiver_release`) for such a status, so the retry runs the handler, and completes it for any
+/// other: completing after a 429 would answer the retry `duplicate`, and the event would be lost.
+#[no_mangle]
+pub extern "C" fn anchor_sender_retries(status: u16) -> bool {
+    anchor_webhooks::sender_retries(status)
+}
+
 /// The host clock in unix seconds, for the `now` parameters (the library never reads the clock by
 /// itself: tests and replays pass their own time).
 #[no_mangle]

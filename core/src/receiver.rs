@@ -154,6 +154,17 @@ pub(crate) fn shown(event_id: &str) -> std::borrow::Cow<'_, str> {
 /// Seconds a sender should wait before retrying an in-progress delivery (`Retry-After`).
 pub const IN_PROGRESS_RETRY_AFTER_SECONDS: u64 = 5;
 
+/// Whether the sender retries a delivery answered with `status` (SPEC §2): 3xx (redirects are not
+/// followed), 408, 429, 5xx, and anything outside 2xx and 4xx. Any other 4xx is final, and 2xx delivered.
+///
+/// The rule for a handler that answers the delivery itself (a framework integration): a status the sender
+/// retries must release the claim, as a handler that failed does, so the retry runs the handler; completing
+/// it would answer that retry `duplicate` and the event would never be processed. Every other status
+/// completes it.
+pub const fn sender_retries(status: u16) -> bool {
+    !matches!(status, 200..=299 | 400..=407 | 409..=428 | 430..=499)
+}
+
 impl<E> Outcome<E> {
     /// The HTTP status to answer with (README: "Suggested HTTP answers").
     pub fn http_status(&self) -> u16 {
@@ -335,5 +346,22 @@ impl<S: DedupeStore> Receiver<S> {
         let guard = self.guard(claimed, now_ms);
         let result = handler(guard.verified());
         guard.finish(result, now_ms)
+    }
+}
+
+#[cfg(test)]
+mod sender_retries_tests {
+    use super::sender_retries;
+
+    #[test]
+    fn the_sender_retries_3xx_408_429_5xx_and_the_unknown_and_nothing_else() {
+        let expected = |status: u16| {
+            !(200..300).contains(&status) && !((400..500).contains(&status) && status != 408 && status != 429)
+        };
+        for status in 0..=1000 {
+            assert_eq!(sender_retries(status), expected(status), "status {status}");
+        }
+        assert!(sender_retries(302) && sender_retries(408) && sender_retries(429) && sender_retries(503));
+        assert!(!sender_retries(200) && !sender_retries(204) && !sender_retries(404) && !sender_retries(422));
     }
 }

@@ -126,7 +126,14 @@ pub(crate) fn keys<S: AsRef<str>>(scheme: Scheme, secrets: &[S]) -> Result<Vec<K
     if secrets.is_empty() {
         return Err(Error::InvalidSecret { index: 0, reason: SecretProblem::NoSecrets });
     }
-    secrets.iter().enumerate().map(|(index, secret)| Key::new(scheme, index, secret.as_ref())).collect()
+    // Allocated once at its final size: a `Vec` that grows moves its keys and frees the old block without
+    // wiping it, leaving copies of the keyed state in freed memory (`collect` on a `Result` iterator
+    // cannot know the size up front).
+    let mut keys = Vec::with_capacity(secrets.len());
+    for (index, secret) in secrets.iter().enumerate() {
+        keys.push(Key::new(scheme, index, secret.as_ref())?);
+    }
+    Ok(keys)
 }
 
 /// Computes HMAC-SHA256 over the concatenation of `parts` with a pre-keyed state.

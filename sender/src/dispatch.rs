@@ -103,10 +103,12 @@ pub enum AttemptOutcome {
 /// The retry rule of SPEC §2 for an HTTP status.
 pub fn classify_status(status: u16) -> AttemptOutcome {
     match status {
+        // One rule with the receivers', which release a claim for exactly what is retried here.
         200..=299 => AttemptOutcome::Delivered { status },
-        408 | 429 => AttemptOutcome::Retry { status: Some(status), error: format!("HTTP {status}") },
-        400..=499 => AttemptOutcome::Fail { status: Some(status), error: format!("HTTP {status}") },
-        _ => AttemptOutcome::Retry { status: Some(status), error: format!("HTTP {status}") },
+        _ if anchor_webhooks::sender_retries(status) => {
+            AttemptOutcome::Retry { status: Some(status), error: format!("HTTP {status}") }
+        }
+        _ => AttemptOutcome::Fail { status: Some(status), error: format!("HTTP {status}") },
     }
 }
 
