@@ -35,5 +35,6 @@ fn _native(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add_function(wrap_pyfunction!(verifier::event_types, module)?)?;
     module.add_function(wrap_pyfunction!(verifier::error_codes, module)?)?;
     module.add_function(wrap_pyfunction!(verifier::task_error_types, module)?)?;
+    module.add_function(wrap_pyfunction!(verifier::sender_retries, module)?)?;
     Ok(())
 }

@@ -370,3 +370,11 @@ pub fn error_codes() -> Vec<&'static str> {
 pub fn task_error_types() -> Vec<&'static str> {
     TaskErrorType::ALL_NAMES.to_vec()
 }
+
+/// Whether the sender retries a delivery answered with `status` (the core's `sender_retries`): the
+/// integrations release the claim for such an answer of the view. A status outside 0..=65535 is not
+/// HTTP, and the sender retries anything it does not know.
+#[pyfunction]
+pub fn sender_retries(status: i64) -> bool {
+    u16::try_from(status).map_or(true, anchor_webhooks::sender_retries)
+}

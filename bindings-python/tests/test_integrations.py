@@ -835,6 +835,13 @@ def test_flask_max_content_length_answers_first() -> None:
 # --- A view that RETURNS a 5xx: the claim is released, the retry is processed -----------------------------
 
 
+def test_sender_retries_is_the_senders_rule() -> None:
+    assert [status for status in (200, 204, 301, 302, 400, 404, 408, 409, 422, 429, 500, 503, 600) if aw.sender_retries(status)] == [
+        301, 302, 408, 429, 500, 503, 600,
+    ]
+    assert aw.sender_retries(-1) and aw.sender_retries(70000)
+
+
 def check_returned_5xx(post: Callable[[bytes, dict[str, str]], tuple[int, Any]], calls: Calls, mode: dict[str, Any]) -> None:
     """`mode["status"]` is the status the view answers with; `mode["none"]` makes it return no response."""
     body, headers = signed("evt_r")
@@ -851,7 +858,14 @@ def check_returned_5xx(post: Callable[[bytes, dict[str, str]], tuple[int, Any]],
     assert post(body, headers)[0] == 500
     mode["none"] = False
     assert post(body, headers)[0] == 200 and calls.ids.count("evt_n") == 2
-    # A 4xx is an answer, not a failure: completed.
+    # Statuses the sender retries release the claim too (completing would make the retry a duplicate).
+    for retried in (429, 408, 302):
+        body, headers = signed(f"evt_{retried}")
+        mode["status"] = retried
+        assert post(body, headers)[0] == retried
+        mode["status"] = 200
+        assert post(body, headers)[0] == 200 and calls.ids.count(f"evt_{retried}") == 2
+    # A 4xx the sender takes as final is an answer, not a failure: completed.
     body, headers = signed("evt_4")
     mode["status"] = 422
     assert post(body, headers)[0] == 422

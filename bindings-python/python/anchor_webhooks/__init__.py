@@ -38,6 +38,7 @@ from anchor_webhooks._native import (
     __version__,
     error_codes,
     event_types,
+    sender_retries,
     sign,
     task_error_types,
 )
@@ -91,6 +92,7 @@ __all__ = [
     "__version__",
     "error_codes",
     "event_types",
+    "sender_retries",
     "sign",
     "task_error_types",
 ]

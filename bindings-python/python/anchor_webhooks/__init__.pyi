@@ -285,6 +285,10 @@ def sign(
 def event_types() -> list[EventType]: ...
 def error_codes() -> list[ErrorCode]: ...
 def task_error_types() -> list[TaskErrorType]: ...
+def sender_retries(status: int) -> bool:
+    """Whether the sender retries a delivery answered with ``status`` (3xx, 408, 429, 5xx, anything not HTTP).
+    An integration of your own releases the claim for such an answer of your code (the retry then runs it),
+    and completes it for any other."""
 
 __all__ = [
     "Body",
@@ -324,6 +328,7 @@ __all__ = [
     "__version__",
     "error_codes",
     "event_types",
+    "sender_retries",
     "sign",
     "task_error_types",
 ]

@@ -21,6 +21,7 @@ from anchor_webhooks import (
     Receiver,
     Verifier,
     WebhookVerificationError,
+    sender_retries,
 )
 
 logger = logging.getLogger("anchor_webhooks")
@@ -115,11 +116,12 @@ def begin(target: Union[Receiver, Verifier], body: RawBody, headers: Any) -> Uni
 
 def finish(reception: Optional[Reception], status: Optional[int]) -> Optional[Answer]:
     """The view answered ``status`` (None: a status the view left to the framework) without raising: completes
-    the claim, or releases it for a 5xx (the view said "try again later"; its answer is still the one sent).
+    the claim, or releases it for a status the sender retries (3xx, 408, 429, 5xx: the view said "try again
+    later", and completing would answer that retry ``duplicate``; its answer is still the one sent).
     Returns the answer to send instead when the store could not record the completion."""
     if reception is None:
         return None
-    if status is not None and int(status) >= 500:
+    if status is not None and sender_retries(int(status)):
         _release(reception, int(status))
         return None
     try:
@@ -152,11 +154,12 @@ def read_at_most(read: Callable[[int], bytes], limit: int) -> bytes:
 
 
 class _ServerErrorAnswer(Exception):
-    """Never raised: given to ``Reception.__exit__`` to release the claim when the view answered 5xx."""
+    """Never raised: given to ``Reception.__exit__`` to release the claim when the view answered a status the
+    sender retries."""
 
 
 def _release(reception: Reception, status: int) -> None:
-    """The view answered ``status`` (5xx) without raising: release the claim, as an exception would, so the
+    """The view answered ``status`` (one the sender retries) without raising: release the claim, as an exception would, so the
     sender's retry is processed (the view's own answer is still the one sent)."""
     # A release never raises: a store that cannot record it lets the claim lapse with its lease instead
     # (the core reports the handler's failure, not the store's).

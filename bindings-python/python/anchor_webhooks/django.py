@@ -10,7 +10,7 @@
 
     @webhook_view(receiver)
     def webhooks(request, event):
-        handle(event)    # runs once per event; raise, or return a 5xx, to have the sender retry it
+        handle(event)    # runs once per event; raise, or return a 5xx (or 429), to have the sender retry it
         return HttpResponse("ok")
 
     @webhook_view(receiver)              # a class-based view: decorate the class, its post() gets the event
@@ -28,9 +28,9 @@ a duplicate and 503 (with ``Retry-After``) on an in-progress event or ``store_un
 the view, and logs each of those answers on the ``anchor_webhooks`` logger. A chunked body (no
 Content-Length) is read under ASGI, and under WSGI when the server marks the input terminated. Under ASGI
 Django has received the whole body before the decorator runs: bound it in front of Django. The view (sync
-or async) gets ``(request, event, *args, **kwargs)``. With a ``Receiver`` the event is completed when the
-view returns a response below 500, and released (so the sender's retry is processed) when the view raises
-or returns a 5xx (or no response).
+or async) gets ``(request, event, *args, **kwargs)``. With a ``Receiver`` the event is released (so the
+sender's retry is processed) when the view raises, returns no response, or returns a status the sender
+retries (3xx, 408, 429, 5xx), and completed when it returns any other.
 """
 
 from __future__ import annotations
@@ -111,7 +111,7 @@ def _begin(target: Union[Receiver, Verifier], request: HttpRequest) -> Union[Jso
 
 def _finish(reception: Optional[Reception], result: Any) -> Any:
     """After the view returned: completes the claim (a store failure becomes the 503 answer), or releases
-    it when the answer is a 5xx, or not a response at all (Django then answers 500)."""
+    it when the answer is a status the sender retries, or not a response at all (Django then answers 500)."""
     status = result.status_code if isinstance(result, HttpResponseBase) else 500
     instead = _http.finish(reception, status)
     return result if instead is None else _answer(instead)

@@ -12,7 +12,7 @@
     @app.post("/webhooks")
     @verify_webhook(receiver)
     def webhooks(event):
-        handle(event)    # runs once per event; raise, or return a 5xx, to have the sender retry it
+        handle(event)    # runs once per event; raise, or return a 5xx (or 429), to have the sender retry it
         return {"ok": True}
 
 The decorator reads the raw body, at most ``max_body_bytes + 1`` bytes (the verifier's limit: a longer body
@@ -23,8 +23,8 @@ is refused with 413 without being read further; a body read in full stays in Wer
 those answers on the ``anchor_webhooks`` logger. ``MAX_CONTENT_LENGTH``, when set, is enforced by Werkzeug
 first (its HTML 413): keep it at least ``max_body_bytes``. The view (sync, or async with ``flask[async]``)
 gets the ``Event`` as its first argument, then the URL parameters. With a ``Receiver`` the event is
-completed when the view returns a response below 500, and released (so the sender's retry is processed)
-when the view raises or returns a 5xx.
+released (so the sender's retry is processed) when the view raises or returns a status the sender retries
+(3xx, 408, 429, 5xx), and completed when it returns any other.
 """
 
 from __future__ import annotations
