@@ -848,4 +848,5 @@ module.exports.headerNames = nativeBinding.headerNames
 module.exports.headerTableOf = nativeBinding.headerTableOf
 module.exports.outcomeCatalogue = nativeBinding.outcomeCatalogue
 module.exports.retryAfterSeconds = nativeBinding.retryAfterSeconds
+module.exports.senderRetries = nativeBinding.senderRetries
 module.exports.sign = nativeBinding.sign

@@ -86,7 +86,7 @@ function sendExpress(res, result) {
  * Express middleware (Express 4 and 5).
  *
  * - `expressWebhook(receiver, handler)`: verify, dedupe, run `handler(event, req, res)`, answer
- *   200/401/400/413/503 (unless the handler already answered; an answer of 500 or more releases the claim,
+ *   200/401/400/413/503 (unless the handler already answered; an answer the sender retries (3xx, 408, 429, 5xx) releases the claim,
  *   so the sender's retry is processed).
  * - `expressWebhook(verifier, handler)`: verify, run the handler, answer 200.
  * - `expressWebhook(verifier)`: verify, set `req.webhookEvent`, call `next()`.
@@ -109,7 +109,7 @@ function expressWebhook(target, handler, options) {
           req.webhookEvent = result.event
           return next()
         }
-        // What the handler sent itself (res.status(503).send()) stays the answer; 5xx releases the claim.
+        // What the handler sent itself (res.status(503).send()) stays the answer; one the sender retries releases the claim.
         const answered = () => (res.headersSent ? res.statusCode : null)
         return handleDelivery(target, receiver, body, req.rawHeaders, (event) => run(event, req, res), answered).then(
           (result) => sendExpress(res, reported(result, onRejected, req)),
@@ -133,7 +133,7 @@ function verifyOnly(target, body, headers) {
  * `{ verifier, handler }`; `onRejected` as for the other helpers, with Fastify's `request`). It adds `POST path` and, inside its own encapsulated scope only, content-type
  * parsers that keep the body as a raw Buffer (other routes keep Fastify's JSON parsing). The handler is
  * `handler(event, request, reply)`; one that throws goes to Fastify's error handling (after a Receiver
- * released the claim), and one that answers 500 or more itself (`reply.code(503).send()`) keeps its answer
+ * released the claim), and one that answers a status the sender retries itself (`reply.code(503).send()`) keeps its answer
  * and has the claim released too. Bodies over the verifier's `maxBodyBytes` stop Fastify's reader at its body limit;
  * the scope's error handler then answers what the core answers for a body of `maxBodyBytes + 1` bytes with
  * these headers (as the Express reader does), so the JSON is the package's (`code: 'body_too_large'`, or a
@@ -155,7 +155,7 @@ function fastifyWebhook(fastify, options, done) {
   fastify.removeAllContentTypeParsers()
   fastify.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: limit }, keepRaw)
   const deliver = async (body, request, reply) => {
-    // What the handler sent itself (reply.code(503).send()) stays the answer; 5xx releases the claim.
+    // What the handler sent itself (reply.code(503).send()) stays the answer; one the sender retries releases the claim.
     const answered = () => (reply.sent ? reply.statusCode : null)
     const result = await handleDelivery(
       target,

@@ -131,6 +131,16 @@ function answer(result) {
   return new Response(JSON.stringify(answerBody(result)), { status: result.status, headers: answerHeaders(result) })
 }
 
+/**
+ * Whether the sender retries a delivery answered with `status`: 3xx, 408, 429, 5xx and anything that is not
+ * an HTTP status (SPEC §2). The core's `sender_retries`, written again here because this file loads without
+ * the native addon; test/frameworks.test.mjs holds the two equal for every status.
+ */
+function senderRetries(status) {
+  const final = (status >= 200 && status <= 299) || (status >= 400 && status <= 499 && status !== 408 && status !== 429)
+  return !(Number.isInteger(status) && final)
+}
+
 /** What the handler answered itself, for Hono and fetch-style handlers: the status of a `Response` it returned. */
 function returnedStatus(returned) {
   return returned instanceof Response ? returned.status : null
@@ -142,9 +152,10 @@ function returnedStatus(returned) {
  * framework's own error handling answers it.
  *
  * `answered(returned)` is the status the handler answered itself (a `Response` it returned, or what it
- * sent through Express's `res` / Fastify's `reply`), or `null`. A handler that answered 5xx asked the
- * sender to retry: a Receiver then releases the claim (as for a handler that threw) so the retry is
- * processed, instead of completing it, which would make the retry a duplicate and lose the event. Its
+ * sent through Express's `res` / Fastify's `reply`), or `null`. A handler that answered a status the
+ * sender retries (3xx, 408, 429, 5xx: `senderRetries`) asked for that retry: a Receiver then releases the
+ * claim (as for a handler that threw) so the retry is processed, instead of completing it, which would make
+ * the retry a duplicate and lose the event. Its
  * own answer is still the one sent (`returned`), and nothing goes to the framework's error handling.
  */
 async function handleDelivery(target, receiver, body, headers, handler, answered = returnedStatus) {
@@ -155,7 +166,7 @@ async function handleDelivery(target, receiver, body, headers, handler, answered
       const status = answered(returned)
       if (typeof status === 'number') {
         own = { status, returned, retry: null }
-        if (status >= 500) {
+        if (senderRetries(status)) {
           // Thrown to the Receiver, which releases the claim; never handed on (see below).
           own.retry = new Error(`anchor-webhooks: the handler answered ${status}: the claim is released so the retry is processed`)
           throw own.retry
@@ -197,7 +208,7 @@ async function handleDelivery(target, receiver, body, headers, handler, answered
  * already holds, read by an earlier middleware, is taken from there); the headers from `c.req.raw.headers`.
  *
  * - `honoWebhook(receiver, handler)`: verify, dedupe, run `handler(event, c)`, answer 200/401/400/413/503
- *   (a `Response` the handler returns is sent instead; one of status 500 or more releases the claim).
+ *   (a `Response` the handler returns is sent instead; one of a status the sender retries, 3xx, 408, 429 or 5xx, releases the claim).
  * - `honoWebhook(verifier, handler)`: verify, run `handler(event, c)` (a `Response` it returns is sent).
  * - `honoWebhook(verifier)`: verify, `c.set('webhookEvent', event)`, then `next()`.
  *
@@ -356,6 +367,7 @@ module.exports = {
   answerHeaders,
   bodyLimitOf,
   handleDelivery,
+  senderRetries,
   helperArguments,
   rejection,
   reported,

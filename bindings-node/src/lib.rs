@@ -133,6 +133,17 @@ pub fn header_table_of(scheme_name: String) -> napi::Result<Vec<String>, Code> {
     Ok(header_table(scheme(&scheme_name)?))
 }
 
+/// Whether the sender retries a delivery answered with `status` (the core's `sender_retries`): what
+/// `lib/web.cjs` releases a claim for (a test holds its copy to this). Not a whole number in 0..=65535:
+/// not HTTP, and the sender retries what it does not know.
+#[napi]
+pub fn sender_retries(status: f64) -> bool {
+    if status.fract() != 0.0 || !(0.0..=65535.0).contains(&status) {
+        return true;
+    }
+    anchor_webhooks::sender_retries(status as u16)
+}
+
 /// `Retry-After` (seconds) for an in-progress delivery.
 #[napi]
 pub fn retry_after_seconds() -> u32 {

@@ -3,6 +3,7 @@
 // 503-then-200 endpoint processed exactly once, duplicates answered 200 without re-running the handler.
 import assert from 'node:assert/strict'
 import { once } from 'node:events'
+import { createRequire } from 'node:module'
 import { createServer, request as httpRequest } from 'node:http'
 import { after, before, describe, test } from 'node:test'
 import { serve as honoServe } from '@hono/node-server'
@@ -23,6 +24,10 @@ import {
   verifyRequest,
 } from '../lib/index.mjs'
 import { closeServer, eventually, freePort, startEmulator, withDeadline } from './support.mjs'
+
+const require = createRequire(import.meta.url)
+const native = require('../index.js')
+const web = require('../lib/web.cjs')
 
 // extraction.* are AnyFormat's (Standard Webhooks) events: the Anchor emulator sends the others.
 const ANCHOR_TYPES = eventTypes().filter((type) => !type.startsWith('extraction.'))
@@ -736,9 +741,9 @@ for (const [name, start] of Object.entries(ownServers)) {
       assert.equal(state.verifyFailingRuns, 1)
     })
 
-    test('a handler that answers 5xx itself keeps its answer, and the claim is released: the retry runs it again', async () => {
+    test('a handler that answers a status the sender retries (5xx, 429, 408) keeps its answer, and the claim is released: the retry runs it again', async () => {
       const errorsBefore = state.errors.length
-      for (const status of [503, 500]) {
+      for (const status of [503, 500, 429, 408]) {
         const id = `evt_answers_${status}`
         const delivery = ownDelivery(id, String(status))
         const first = await post('/answering', delivery)
@@ -763,6 +768,13 @@ for (const [name, start] of Object.entries(ownServers)) {
     })
   })
 }
+
+test("web.cjs's senderRetries, which releases a claim, is the core's sender_retries for every status", () => {
+  const statuses = [...Array(1001).keys(), -1, 65535, 65536, 200.5, NaN, Infinity]
+  const differ = statuses.filter((status) => web.senderRetries(status) !== native.senderRetries(status))
+  assert.deepEqual(differ, [])
+  assert.deepEqual([200, 302, 404, 408, 429, 503].map(web.senderRetries), [false, true, false, true, true, true])
+})
 
 // Refusals reach `onRejected(error, { status, event, request })` in every helper, `request` being what the
 // handler gets after the event; by default one console.warn line, only for what no stranger can cause.
