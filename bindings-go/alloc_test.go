@@ -2,6 +2,7 @@ package anchorwebhooks
 
 import (
 	"errors"
+	"fmt"
 	"runtime"
 	"strings"
 	"testing"
@@ -82,5 +83,53 @@ func TestSecretsArePackedIntoOneBuffer(t *testing.T) {
 	// One allocation for the bytes, at most one for the lengths (small ones may live on the stack).
 	if allocs := testing.AllocsPerRun(50, func() { packSecrets(secrets) }); allocs > 2 {
 		t.Fatalf("packSecrets allocated %v times (want at most 2: the bytes and the lengths)", allocs)
+	}
+}
+
+// An event's string fields are copies of their own size: keeping the IDs of many large deliveries keeps only
+// the IDs alive, not a body-sized buffer each (they were views of it: 200 kept IDs of 64 KiB deliveries
+// held 200 such buffers).
+func TestKeptIDsDoNotPinTheDeliveryBuffers(t *testing.T) {
+	v, err := NewVerifier([]string{testSecret})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const deliveries, size = 200, 64 << 10
+	padding := strings.Repeat("x", size)
+	ids := make([]string, 0, deliveries)
+	types := make([]EventType, 0, deliveries)
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	for i := 0; i < deliveries; i++ {
+		id := fmt.Sprintf("evt_kept_%03d", i)
+		eventType := []string{"task.completed", "custom.type"}[i%2]
+		body := []byte(fmt.Sprintf(`{"id":%q,"type":%q,"created":"2026-05-24T12:18:05Z","project_id":"p_1",`+
+			`"text":"t","data":{"pad":%q}}`, id, eventType, padding))
+		h, err := Sign([]string{testSecret}, body, time.Now().Unix(), SignID("dlv_"+id))
+		if err != nil {
+			t.Fatal(err)
+		}
+		event, err := v.Verify(body, h)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if event.ID != id || string(event.Type) != eventType || event.ProjectID != "p_1" || event.Text != "t" ||
+			event.DeliveryID != "dlv_"+id || len(event.Data) != size+len(`{"pad":""}`) {
+			t.Fatalf("fields: %q %q %q %q %q, %d bytes of data", event.ID, event.Type, event.ProjectID, event.Text,
+				event.DeliveryID, len(event.Data))
+		}
+		ids = append(ids, event.ID)
+		types = append(types, event.Type)
+	}
+	runtime.GC()
+	runtime.ReadMemStats(&after)
+	grown := int64(after.HeapAlloc) - int64(before.HeapAlloc)
+	runtime.KeepAlive(ids)
+	runtime.KeepAlive(types)
+	t.Logf("%d kept IDs and types: the heap grew by %d KiB", deliveries, grown>>10)
+	if grown > 2<<20 {
+		t.Fatalf("keeping %d IDs and types of %d KiB deliveries keeps %d KiB of heap (want under 2 MiB): the "+
+			"fields are views of the delivery's buffer", deliveries, size>>10, grown>>10)
 	}
 }

@@ -709,3 +709,11 @@ func TestSignRefusesTimestampsItsVerifierRefuses(t *testing.T) {
 		}
 	}
 }
+
+// The constants godoc shows as plain numbers are the header's values.
+func TestGoConstantsEqualTheHeaders(t *testing.T) {
+	if SchemeAnchor != cSchemeAnchor || SchemeStandard != cSchemeStandard || DefaultLease != cDefaultLease {
+		t.Fatalf("SchemeAnchor %d, SchemeStandard %d, DefaultLease %v; the header says %d, %d, %v: update the Go "+
+			"constants", SchemeAnchor, SchemeStandard, DefaultLease, cSchemeAnchor, cSchemeStandard, cDefaultLease)
+	}
+}

@@ -144,7 +144,8 @@ func failureMessage(out []byte, res *C.go_result) string {
 	return ""
 }
 
-// text is a string view of a field copied into out (shared with the event: out is never written again).
+// text is a string view of a field copied into out (out is never written again). A view keeps all of out
+// alive: eventFrom copies the short fields before an Event keeps them.
 func text(out []byte, span C.go_span) string {
 	if span.len == 0 {
 		return ""

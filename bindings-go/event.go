@@ -7,6 +7,7 @@ import "C"
 
 import (
 	"encoding/json"
+	"strings"
 	"time"
 )
 
@@ -41,6 +42,16 @@ var knownEventTypes = []EventType{
 	EventIdentityAuthenticationFailed, EventExtractionCompleted, EventExtractionFailed,
 }
 
+// catalogue maps each constant above to itself, so a verified event of a catalogue type carries the
+// constant's string rather than a copy.
+var catalogue = func() map[EventType]EventType {
+	known := make(map[EventType]EventType, len(knownEventTypes))
+	for _, eventType := range knownEventTypes {
+		known[eventType] = eventType
+	}
+	return known
+}()
+
 // EventTypes returns the core's event catalogue, in order.
 func EventTypes() []EventType {
 	n := int(C.anchor_event_types_count())
@@ -56,6 +67,11 @@ func EventTypes() []EventType {
 }
 
 // Event is a verified delivery.
+//
+// What its fields share: the string fields (ID, Type, ProjectID, Text, DeliveryID) are copies of their own
+// size, so keeping them (an ID in a map, say) keeps nothing else alive. Data is a view of a buffer of about
+// the body's size (the body plus the headers, where the library copied the event's fields); Body is the
+// body itself. Keeping either keeps that much memory; copy Data (bytes.Clone) to keep it without the rest.
 type Event struct {
 	// ID is the event id and dedupe key: the envelope's id (Anchor) or the webhook-id header (Standard
 	// Webhooks). The same logical event keeps it across retries.
@@ -71,7 +87,8 @@ type Event struct {
 	ProjectID string
 	Text      string
 	// Data is the JSON of the envelope's "data", exactly as signed ("null" when a Standard Webhooks body
-	// has none). Decode it with DecodeData or json.Unmarshal.
+	// has none). Decode it with DecodeData or json.Unmarshal. It is a view of a buffer of about the body's
+	// size, not a copy of its own size: do not write to it; bytes.Clone it to keep it for long.
 	Data json.RawMessage
 	// Body is the verified body: the slice given to Verify (not a copy), or the request body read by
 	// VerifyRequest / Middleware.
@@ -94,16 +111,39 @@ func eventFrom(out []byte, res *C.go_result, body []byte) *Event {
 	if res.overflow {
 		panic("anchor-webhooks: the event's fields did not fit the buffer sized for them (a binding bug)")
 	}
+	// The short fields are copies, not views of out (sized by the body): a kept ID must not keep the
+	// delivery's whole buffer alive. ID, Type, ProjectID and DeliveryID share one allocation of exactly their
+	// size (a catalogue type is the package's constant, no copy); Text, free text of any length, is its own.
+	id, projectID, deliveryID := text(out, res.id), text(out, res.project_id), text(out, res.delivery_id)
+	eventType, isKnown := catalogue[EventType(text(out, res._type))]
+	unknownType := ""
+	if !isKnown {
+		unknownType = text(out, res._type)
+	}
+	fields := []string{id, projectID, deliveryID, unknownType}
+	var copied strings.Builder
+	copied.Grow(len(id) + len(projectID) + len(deliveryID) + len(unknownType))
+	for _, field := range fields {
+		copied.WriteString(field)
+	}
+	rest := copied.String()
+	for i, field := range fields {
+		fields[i], rest = rest[:len(field)], rest[len(field):]
+	}
+	if !isKnown {
+		eventType = EventType(fields[3])
+	}
 	event := &Event{
-		ID:            text(out, res.id),
-		Type:          EventType(text(out, res._type)),
-		ProjectID:     text(out, res.project_id),
-		Text:          text(out, res.text),
+		ID:        fields[0],
+		Type:      eventType,
+		ProjectID: fields[1],
+		Text:      strings.Clone(text(out, res.text)),
+		// Data stays a view of out (most of the body; copying it would double the work): documented on Event.
 		Data:          json.RawMessage(out[res.data.off : res.data.off+res.data.len : res.data.off+res.data.len]),
 		Body:          body,
 		MatchedSecret: int(res.matched_secret),
 		Timestamp:     int64(res.timestamp),
-		DeliveryID:    text(out, res.delivery_id),
+		DeliveryID:    fields[2],
 	}
 	if res.has_created {
 		event.Created = time.Unix(int64(res.created_seconds), int64(res.created_nanos)).UTC()

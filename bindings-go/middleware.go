@@ -38,7 +38,7 @@ type middleware struct {
 }
 
 // DefaultLease is how long Middleware's claim on a fresh event lasts when WithLease is not given: 30 s.
-const DefaultLease = C.ANCHOR_DEFAULT_LEASE_MS * time.Millisecond
+const DefaultLease = 30 * time.Second
 
 type middlewareConfig struct {
 	lease     time.Duration
@@ -52,9 +52,12 @@ type MiddlewareOption func(*middlewareConfig)
 // WithLease sets how long the claim on a fresh event lasts (default 30 s; at least 1 s, else Middleware
 // panics with the core's reason, the same in every language). Choose it longer than the slowest handler: a
 // retry arriving after the lease runs out takes the event over and runs the handler again, possibly while
-// the first run is still going. The reference sender gives up on an attempt after 10 s and retries 5, 15,
-// 30, 50 and 80 s after the first attempt, so a handler that may take longer than 10 s is exactly the case a
-// longer lease protects.
+// the first run is still going. No lease helps a handler slower than the sender's 10 s timeout: the sender
+// then closes the connection, the request's context is cancelled, the claim is released when the handler
+// returns (even if it finished its work) and the sender's retry (5, 15, 30, 50 and 80 s after the first
+// attempt) runs it again. Acknowledge fast and hand long work off to a queue of your own instead. Too long a
+// lease keeps the retries of an event whose worker died mid-handler answered 503 past the sender's last
+// attempt.
 func WithLease(lease time.Duration) MiddlewareOption {
 	return func(c *middlewareConfig) { c.lease = lease }
 }
@@ -93,8 +96,13 @@ func WithRejected(report func(r *http.Request, err *Error)) MiddlewareOption {
 //   - in progress on another request ({"error":"in_progress"}), or the store unavailable (an error answer
 //     as above, reported): 503 with Retry-After, so the sender retries (answering 200 would lose the event
 //     if the first request fails);
-//   - a fresh event: handler runs. If it answers 5xx or panics, or the request was cancelled before it
-//     returned, the claim is released so the sender's retry is processed; otherwise the event is marked done;
+//   - a fresh event: handler runs. If it answers a status the sender retries (3xx, 408, 429, 5xx: the
+//     core's anchor_sender_retries) or panics, or the request was cancelled before it returned (including
+//     when the sender gave up after its 10 s timeout and closed the connection), the claim is released so
+//     the sender's retry runs the handler again; for any other status (2xx, and the 4xx the sender does not
+//     retry) the event is marked done and later deliveries are duplicates. The status is the one the handler
+//     wrote before returning (200 if it wrote none): a framework that writes its error answer after the
+//     handler returns is seen as 200, so write the status (or panic) inside the handler;
 //   - a body the connection failed to deliver: 503 unreadable_body with Retry-After; one an
 //     http.MaxBytesReader in front stopped: 413 body_too_large (both error answers, reported).
 //
@@ -223,9 +231,20 @@ func (m *middleware) runFresh(w http.ResponseWriter, r *http.Request, event *Eve
 		writer = flushingRecorder{recorder}
 	}
 	m.handler.ServeHTTP(writer, r.WithContext(context.WithValue(r.Context(), eventKey{}, event)))
-	// A request cancelled before the handler returned (client gone, server shutting down) may have stopped
-	// the handler's work: release, so the sender's retry runs it (at least once, never lost).
-	succeeded = recorder.status < 500 && r.Context().Err() == nil
+	// A status the sender retries (3xx, 408, 429, 5xx: the core's rule, anchor_sender_retries) releases the
+	// claim, so that retry runs the handler again; completing would answer it "duplicate" and lose the event.
+	// A request cancelled before the handler returned (client gone, server shutting down, the sender's
+	// timeout) may have stopped the handler's work: release too (at least once, never lost).
+	succeeded = !senderRetries(recorder.status) && r.Context().Err() == nil
+}
+
+// senderRetries is the core's anchor_sender_retries: whether the sender retries a delivery answered status
+// (a status outside uint16 is one it does not know, so it retries).
+func senderRetries(status int) bool {
+	if status < 0 || status > 0xFFFF {
+		return true
+	}
+	return bool(C.anchor_sender_retries(C.uint16_t(status)))
 }
 
 // statusRecorder remembers the status the handler answered with.

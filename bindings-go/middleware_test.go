@@ -438,3 +438,64 @@ func captureDefaultLog(t *testing.T, level slog.Level) *bytes.Buffer {
 	t.Cleanup(func() { slog.SetDefault(previous) })
 	return &logged
 }
+
+// The claim follows the sender's retry rule (the core's anchor_sender_retries): a handler answering a status
+// the sender retries (3xx, 408, 429, 5xx) releases it, so the retry runs the handler and is answered by it,
+// not "duplicate" (completing after a 429 lost the event); any other status completes it.
+func TestClaimFollowsTheSendersRetryRule(t *testing.T) {
+	v, _ := NewVerifier([]string{testSecret})
+	var runs sync.Map // event id -> *atomic.Int32
+	firstStatus := map[string]int{"evt_429": 429, "evt_408": 408, "evt_302": 302, "evt_404": 404}
+	handler := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		event, _ := EventFromContext(r.Context())
+		counter, _ := runs.LoadOrStore(event.ID, new(atomic.Int32))
+		if counter.(*atomic.Int32).Add(1) == 1 {
+			w.WriteHeader(firstStatus[event.ID]) // a 302 without Location: the client does not follow it
+			return
+		}
+		_, _ = io.WriteString(w, "processed")
+	})
+	url := listen(t, Middleware(v, NewMemoryStore(), handler))
+	runsOf := func(id string) int32 {
+		counter, ok := runs.Load(id)
+		if !ok {
+			return 0
+		}
+		return counter.(*atomic.Int32).Load()
+	}
+	const duplicate = `{"ok":true,"outcome":"duplicate"}`
+	for _, id := range []string{"evt_429", "evt_408", "evt_302", "evt_404"} {
+		body := envelope(id, "task.completed")
+		h, err := Sign([]string{testSecret}, body, time.Now().Unix())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if a := post(t, url, h, body); a.status != firstStatus[id] || runsOf(id) != 1 {
+			t.Errorf("%s first delivery: %+v, %d runs", id, a, runsOf(id))
+			continue
+		}
+		retry := post(t, url, h, body)
+		if id == "evt_404" {
+			// The sender does not retry a 404: the event is done, a replay is a duplicate.
+			if retry.status != 200 || retry.body != duplicate || runsOf(id) != 1 {
+				t.Errorf("%s replay: %+v, %d runs (want the duplicate answer, 1 run)", id, retry, runsOf(id))
+			}
+			continue
+		}
+		if retry.status != 200 || retry.body != "processed" || runsOf(id) != 2 {
+			t.Errorf("%s retry: %+v, %d runs (want 200 processed by the handler, 2 runs: the claim was "+
+				"completed after a status the sender retries)", id, retry, runsOf(id))
+			continue
+		}
+		if again := post(t, url, h, body); again.body != duplicate || runsOf(id) != 2 {
+			t.Errorf("%s after the retry succeeded: %+v, %d runs", id, again, runsOf(id))
+		}
+	}
+	// The Go side asks the core; spot-check the rule it answers.
+	for status, retried := range map[int]bool{200: false, 204: false, 301: true, 400: false, 404: false,
+		408: true, 409: false, 429: true, 500: true, 503: true, 600: true} {
+		if senderRetries(status) != retried {
+			t.Errorf("senderRetries(%d) = %v, want %v", status, !retried, retried)
+		}
+	}
+}

@@ -13,7 +13,13 @@ import (
 
 // MemoryStore is an in-process dedupe store for Middleware: thread-safe, bounded, with a TTL for
 // completed event ids. When full, a new claim makes room by forgetting the oldest completed id; a store
-// full of claims in progress refuses new ones (ErrStoreUnavailable, answered 503). Share one store between the middlewares of a process.
+// full of claims in progress refuses new ones (ErrStoreUnavailable, answered 503).
+//
+// Use one store per endpoint (per webhook subscription). The dedupe key is the event id alone, and an event
+// keeps its id across webhooks, so two endpoints sharing a store would answer the second one's copy of an
+// event "duplicate" and never run its handler. Share a store only between several handlers (middlewares) of
+// the same endpoint. The store is per process: several replicas or pre-fork processes each dedupe on their
+// own (the Go package has no shared store yet; see the README).
 type MemoryStore struct {
 	handle *owned[*C.anchor_memory_store]
 }

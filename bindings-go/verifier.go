@@ -22,10 +22,18 @@ type Scheme uint32
 
 const (
 	// SchemeAnchor is Anchor-Signature (t=...,v1=<hex>), default tolerance 120 s.
-	SchemeAnchor Scheme = C.ANCHOR_SCHEME_ANCHOR
+	SchemeAnchor Scheme = 0
 	// SchemeStandard is Standard Webhooks (webhook-signature: v1,<base64>, whsec_ secrets), default
 	// tolerance 300 s.
-	SchemeStandard Scheme = C.ANCHOR_SCHEME_STANDARD
+	SchemeStandard Scheme = 1
+)
+
+// The values of the header's constants that the Go constants above (and DefaultLease) repeat as plain
+// numbers, so godoc shows them; a test checks they agree.
+const (
+	cSchemeAnchor   = C.ANCHOR_SCHEME_ANCHOR
+	cSchemeStandard = C.ANCHOR_SCHEME_STANDARD
+	cDefaultLease   = C.ANCHOR_DEFAULT_LEASE_MS * time.Millisecond
 )
 
 // DefaultMaxBodyBytes is the body limit when WithMaxBodyBytes is not given: 1 MiB.
