@@ -25,6 +25,7 @@ void test_null_parameters(void) {
 
   /* Functions without pointer parameters still answer. */
   CHECK(anchor_version() != NULL, "anchor_version");
+  CHECK(anchor_sender_retries(0) && anchor_sender_retries(65535) && !anchor_sender_retries(200), "anchor_sender_retries at the edges");
   CHECK(anchor_now_unix_seconds() > 0 && anchor_now_unix_ms() > 0, "anchor_now_unix_seconds / _ms");
   CHECK(anchor_error_codes_count() > 0 && anchor_event_types_count() > 0, "counts");
 
