@@ -66,6 +66,24 @@ func EventTypes() []EventType {
 	return types
 }
 
+// copiedTogether returns copies of parts, in order, that share one allocation of exactly their total size.
+func copiedTogether(parts ...string) []string {
+	size := 0
+	for _, part := range parts {
+		size += len(part)
+	}
+	var joined strings.Builder
+	joined.Grow(size)
+	for _, part := range parts {
+		joined.WriteString(part)
+	}
+	rest := joined.String()
+	for i, part := range parts {
+		parts[i], rest = rest[:len(part)], rest[len(part):]
+	}
+	return parts
+}
+
 // Event is a verified delivery.
 //
 // What its fields share: the string fields (ID, Type, ProjectID, Text, DeliveryID) are copies of their own
@@ -114,22 +132,12 @@ func eventFrom(out []byte, res *C.go_result, body []byte) *Event {
 	// The short fields are copies, not views of out (sized by the body): a kept ID must not keep the
 	// delivery's whole buffer alive. ID, Type, ProjectID and DeliveryID share one allocation of exactly their
 	// size (a catalogue type is the package's constant, no copy); Text, free text of any length, is its own.
-	id, projectID, deliveryID := text(out, res.id), text(out, res.project_id), text(out, res.delivery_id)
 	eventType, isKnown := catalogue[EventType(text(out, res._type))]
 	unknownType := ""
 	if !isKnown {
 		unknownType = text(out, res._type)
 	}
-	fields := []string{id, projectID, deliveryID, unknownType}
-	var copied strings.Builder
-	copied.Grow(len(id) + len(projectID) + len(deliveryID) + len(unknownType))
-	for _, field := range fields {
-		copied.WriteString(field)
-	}
-	rest := copied.String()
-	for i, field := range fields {
-		fields[i], rest = rest[:len(field)], rest[len(field):]
-	}
+	fields := copiedTogether(text(out, res.id), text(out, res.project_id), text(out, res.delivery_id), unknownType)
 	if !isKnown {
 		eventType = EventType(fields[3])
 	}

@@ -1218,14 +1218,15 @@ where
     };
     let owner = Arc::clone(redis);
     redis.pool.submit(Box::new(move |turn| {
-        let result = match turn {
-            pool::Turn::Run => catch_unwind(AssertUnwindSafe(|| work(Turn::Call))),
-            pool::Turn::TooLate => catch_unwind(AssertUnwindSafe(|| work(Turn::WaitedTooLong(&owner)))),
+        let turn = match turn {
+            pool::Turn::Run => Turn::Call,
+            pool::Turn::TooLate => Turn::WaitedTooLong(&owner),
             pool::Turn::NoThread(error) => {
                 let reason = format!("could not start a thread for the Redis call: {error}");
                 return Box::new(move || promised.reject(napi::Error::from_reason(reason)));
             }
         };
+        let result = catch_unwind(AssertUnwindSafe(|| work(turn)));
         Box::new(move || promised.settle(result))
     }));
     Ok(promise)

@@ -159,8 +159,8 @@ class _ServerErrorAnswer(Exception):
 
 
 def _release(reception: Reception, status: int) -> None:
-    """The view answered ``status`` (one the sender retries) without raising: release the claim, as an exception would, so the
-    sender's retry is processed (the view's own answer is still the one sent)."""
+    """The view answered ``status`` (one the sender retries) without raising: release the claim, as an
+    exception would, so the sender's retry is processed (the view's own answer is still the one sent)."""
     # A release never raises: a store that cannot record it lets the claim lapse with its lease instead
     # (the core reports the handler's failure, not the store's).
     reception.__exit__(_ServerErrorAnswer, _ServerErrorAnswer(f"the view answered {status}"), None)
