@@ -43,11 +43,11 @@ test-wasm: ## wasm: web/bundler/nodejs builds, size budget, vectors in Node, exa
 	bindings-wasm/test.sh
 
 .PHONY: test-c
-test-c: ## C ABI: header drift, vector harness under valgrind and ASan/UBSan, hostile calls, example
+test-c: ensure-redis ## C ABI: header drift, vector harness + Redis store (private redis-server) under valgrind and ASan/UBSan, hostile calls, example
 	bindings-c/test.sh
 
 .PHONY: test-go
-test-go: ## Go: vet, vectors, net/http end-to-end with -race
+test-go: ensure-redis ## Go: vet, vectors, net/http end-to-end with -race
 	bindings-go/test.sh
 
 .PHONY: lint

@@ -44,11 +44,24 @@ cargo test --locked -p anchor-webhooks-c --lib
 
 step "C harness: generate the vector table from tests/vectors/*.json"
 python3 bindings-c/harness/gen_vectors.py "$work/vectors.h"
-sources=(bindings-c/harness/{main,vectors_test,api_test,hostile_test}.c)
+sources=(bindings-c/harness/{main,vectors_test,api_test,hostile_test,redis_test}.c)
 cflags=(-std=c11 -Wall -Wextra -Werror -g -I include -I "$work" -pthread)
 
 step "C harness: header compiles as C++ too"
 echo '#include "anchor_webhooks.h"' | c++ -x c++ -std=c++11 -Wall -Werror -fsyntax-only -I include -
+
+step "C harness: a private redis-server for the Redis store's tests (password-protected, loopback)"
+redis_server="$(scripts/ensure-redis.sh)"
+redis_port="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
+"$redis_server" --port "$redis_port" --bind 127.0.0.1 --save '' --appendonly no --requirepass c-harness-password \
+  --logfile "$work/redis.log" --daemonize no &
+redis_pid=$!
+trap 'kill "$redis_pid" 2>/dev/null || true' EXIT
+for _ in $(seq 100); do
+  redis-cli -p "$redis_port" -a c-harness-password --no-auth-warning ping 2>/dev/null | grep -q PONG && break
+  sleep 0.05
+done
+export ANCHOR_TEST_REDIS_PORT="$redis_port"
 
 step "C harness: plain run"
 "$CC" "${cflags[@]}" -O1 "${sources[@]}" "$lib/libanchor_webhooks.a" "${LIBS[@]}" -o "$work/harness"

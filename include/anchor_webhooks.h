@@ -57,6 +57,16 @@
 #define ANCHOR_IN_PROGRESS_RETRY_AFTER_SECONDS 5
 
 /**
+ * The default deadline of every connect and command of a Redis store, in milliseconds (1 s).
+ */
+#define ANCHOR_DEFAULT_REDIS_TIMEOUT_MS 1000
+
+/**
+ * The default number of connections a Redis store keeps open for reuse.
+ */
+#define ANCHOR_DEFAULT_REDIS_MAX_IDLE_CONNECTIONS 16
+
+/**
  * The result of every fallible function. Numbers are stable and never reused: 0 is success, 1 to 999 are
  * the core's error catalogue (`ErrorCode::number()`, the same codes as every other language), 1000 and up
  * are conditions of the C ABI itself.
@@ -133,6 +143,12 @@ typedef enum anchor_result {
    * past the end of a catalogue, an event that holds no claim).
    */
   ANCHOR_RESULT_INVALID_ARGUMENT = 1003,
+  /**
+   * `store_misconfigured`: `anchor_redis_store_check` found a setup that can never work until it is
+   * changed (a wrong password, a missing ACL right, a server older than Redis 7.0, ...): refuse to
+   * start. A server that is merely down is `ANCHOR_RESULT_STORE_UNAVAILABLE`.
+   */
+  ANCHOR_RESULT_STORE_MISCONFIGURED = 1004,
 } anchor_result;
 
 /**
@@ -186,10 +202,27 @@ typedef struct anchor_event anchor_event;
 typedef struct anchor_memory_store anchor_memory_store;
 
 /**
- * Verification plus dedupe by event id, over a verifier (copied) and a memory store (shared).
+ * Verification plus dedupe by event id, over a verifier (copied) and a memory or Redis store (shared).
  * Thread-safe: share it between threads.
  */
 typedef struct anchor_receiver anchor_receiver;
+
+/**
+ * The Redis dedupe store (Redis 7.0 or later): every process and replica of a receiver that uses the
+ * same server and key prefix sees which events are claimed and which are done, and completed ids
+ * survive a restart. Thread-safe: share it between threads and receivers. Its calls block the calling
+ * thread for at most the timeout; a failure is `ANCHOR_RESULT_STORE_UNAVAILABLE` (answer 503 so the
+ * sender retries), never a fresh claim. A broken connection is dropped, so the store reconnects by
+ * itself when the server is back. A process forked after the store was used opens connections of its
+ * own. Free it with `anchor_redis_store_free`.
+ */
+typedef struct anchor_redis_store anchor_redis_store;
+
+/**
+ * Collects the URL and options of a Redis store; `anchor_redis_store_builder_build` makes the store. The URL
+ * (which may hold a password) is zeroed when the builder is freed.
+ */
+typedef struct anchor_redis_store_builder anchor_redis_store_builder;
 
 /**
  * The headers of a signed delivery, in the order a sender writes them. `anchor_signed_headers_get`
@@ -398,8 +431,9 @@ enum anchor_result anchor_event_types_get(size_t index,
 /**
  * Copies the message of the last failed call made by THIS thread that had no handle to keep it into
  * `buf`, as `anchor_verifier_last_error` does: `anchor_memory_store_new`, `anchor_receiver_new`,
- * `anchor_sign`, `anchor_verifier_builder_new`, `anchor_verifier_new`, the catalogue functions, and any
- * call given a NULL handle. `*written = 0` when there was none. Calls that succeed leave it as it was.
+ * `anchor_receiver_new_redis`, `anchor_redis_store_builder_new`, `anchor_sign`,
+ * `anchor_verifier_builder_new`, `anchor_verifier_new`, the catalogue functions, and any call given a
+ * NULL handle. `*written = 0` when there was none. Calls that succeed leave it as it was.
  */
 enum anchor_result anchor_last_error(uint8_t *buf,
                                      size_t len,
@@ -480,6 +514,17 @@ enum anchor_result anchor_receiver_new(const struct anchor_verifier *verifier,
                                        struct anchor_receiver **receiver_out);
 
 /**
+ * As `anchor_receiver_new`, over a Redis store (shared by every process and replica using the same server
+ * and key prefix). Its calls that reach the store (`anchor_receiver_receive` of a verified delivery,
+ * `anchor_receiver_complete`, `anchor_receiver_release`) block for at most about the store's timeout, and
+ * a store that fails is `ANCHOR_RESULT_STORE_UNAVAILABLE` (answer 503).
+ */
+enum anchor_result anchor_receiver_new_redis(const struct anchor_verifier *verifier,
+                                             const struct anchor_redis_store *store,
+                                             uint64_t lease_ms,
+                                             struct anchor_receiver **receiver_out);
+
+/**
  * Verifies a delivery, then claims its event id. `now_ms` is the receiver's clock in unix milliseconds
  * (`anchor_now_unix_ms()` for the host's). On success `*reception_out` says what to do and `*event_out`
  * is the verified event (free it with `anchor_event_free`; for `ANCHOR_RECEPTION_FRESH` it holds the
@@ -504,6 +549,109 @@ enum anchor_result anchor_receiver_release(const struct anchor_receiver *receive
                                            const struct anchor_event *event,
                                            uint64_t now_ms,
                                            bool *released_out);
+
+/**
+ * Builds the store (the builder is left as it was). Only reads the URL and the options: the server may
+ * be down now and come up later, so call `anchor_redis_store_check` at start-up. A malformed URL (or
+ * one ending in `#insecure`: trust a private CA with the TLS root certificates instead), a TTL or a
+ * timeout of 0, or TLS roots that are not PEM or come with `redis://`, is
+ * `ANCHOR_RESULT_INVALID_ARGUMENT`; `anchor_redis_store_builder_last_error` names the setting (never
+ * the URL, which may hold a password).
+ */
+enum anchor_result anchor_redis_store_builder_build(const struct anchor_redis_store_builder *builder,
+                                                    struct anchor_redis_store **store_out);
+
+/**
+ * Frees a builder and zeroes the URL it holds. NULL is a no-op.
+ */
+void anchor_redis_store_builder_free(struct anchor_redis_store_builder *builder);
+
+/**
+ * Copies this thread's last error message on `builder` into `buf` (see `anchor_verifier_last_error`).
+ */
+enum anchor_result anchor_redis_store_builder_last_error(const struct anchor_redis_store_builder *builder,
+                                                         uint8_t *buf,
+                                                         size_t len,
+                                                         size_t *written);
+
+/**
+ * Starts a Redis store for `url`: `redis://[[username]:password@]host[:port][/db]`, or `rediss://` for
+ * TLS (checked against the public web roots unless `anchor_redis_store_builder_set_tls_root_certificates`
+ * says otherwise). The URL is read by `anchor_redis_store_builder_build`, which refuses a malformed one. Free
+ * the builder with `anchor_redis_store_builder_free` (also after building).
+ */
+enum anchor_result anchor_redis_store_builder_new(const uint8_t *url,
+                                                  size_t url_len,
+                                                  struct anchor_redis_store_builder **builder_out);
+
+/**
+ * Sets how long a completed id is remembered, in seconds (`ANCHOR_DEFAULT_DONE_TTL_SECONDS`, 24 h; at
+ * least 1, checked by `anchor_redis_store_builder_build`).
+ */
+enum anchor_result anchor_redis_store_builder_set_done_ttl_seconds(struct anchor_redis_store_builder *builder,
+                                                                   uint64_t seconds);
+
+/**
+ * Sets the namespace of the store's keys, `{prefix}:{hex SHA-256 of the event id}` (UTF-8; default
+ * `anchor-webhooks:dedupe`). Give each endpoint (webhook subscription) a prefix of its own when several
+ * share one server: an event keeps its id across webhooks, so two endpoints sharing a prefix would
+ * answer the second one's copy "duplicate".
+ */
+enum anchor_result anchor_redis_store_builder_set_key_prefix(struct anchor_redis_store_builder *builder,
+                                                             const uint8_t *prefix,
+                                                             size_t prefix_len);
+
+/**
+ * Sets how many connections the store keeps open for reuse (`ANCHOR_DEFAULT_REDIS_MAX_IDLE_CONNECTIONS`;
+ * 0 opens one per call). More threads than this calling at once open extra connections, closed after use.
+ */
+enum anchor_result anchor_redis_store_builder_set_max_idle_connections(struct anchor_redis_store_builder *builder,
+                                                                       size_t connections);
+
+/**
+ * Sets the deadline of every connect and every command, in milliseconds
+ * (`ANCHOR_DEFAULT_REDIS_TIMEOUT_MS`, 1 s; at least 1, checked by `anchor_redis_store_builder_build`). A call
+ * into a receiver blocks for at most about this long on the store.
+ */
+enum anchor_result anchor_redis_store_builder_set_timeout_ms(struct anchor_redis_store_builder *builder,
+                                                             uint64_t milliseconds);
+
+/**
+ * For a `rediss://` URL: trusts the certificate authorities in `pem` (PEM text with at least one
+ * `CERTIFICATE` block) instead of the public web roots, for a server with a private CA. Checked by
+ * `anchor_redis_store_builder_build` (which refuses them with a plain `redis://` URL).
+ */
+enum anchor_result anchor_redis_store_builder_set_tls_root_certificates(struct anchor_redis_store_builder *builder,
+                                                                        const uint8_t *pem,
+                                                                        size_t pem_len);
+
+/**
+ * Asks the server whether this store can work, running each of its commands once on a probe key no event
+ * id can produce (within about the timeout). Call it at start-up:
+ * - `ANCHOR_RESULT_OK`: it works;
+ * - `ANCHOR_RESULT_STORE_MISCONFIGURED`: the server answered, and this setup can never work until it is
+ *   changed (a wrong password or user, a missing ACL right, a DB index out of range, a server older
+ *   than Redis 7.0, an untrusted TLS certificate, TLS against a plain-text port): refuse to start;
+ * - `ANCHOR_RESULT_STORE_UNAVAILABLE`: the server is down, starting, hung or out of reach: it may come
+ *   back, and until then each delivery is answered 503 (the sender retries). A service may start anyway.
+ *
+ * `anchor_redis_store_last_error` then gives the reason (never the URL or the password).
+ */
+enum anchor_result anchor_redis_store_check(const struct anchor_redis_store *store);
+
+/**
+ * Releases this handle on the store (its idle connections close when the last receiver using it is
+ * freed too). NULL is a no-op.
+ */
+void anchor_redis_store_free(struct anchor_redis_store *store);
+
+/**
+ * Copies this thread's last error message on `store` into `buf` (see `anchor_verifier_last_error`).
+ */
+enum anchor_result anchor_redis_store_last_error(const struct anchor_redis_store *store,
+                                                 uint8_t *buf,
+                                                 size_t len,
+                                                 size_t *written);
 
 /**
  * The HTTP status a receiver should answer with for a result: the core's suggestion for its codes

@@ -78,5 +78,10 @@ void test_non_utf8_bytes(void);
 void test_concurrent_verifies(void);
 void test_concurrent_receives(void);
 void test_concurrent_settles(void);
+void test_redis_builder_refusals(void);
+void test_redis_check(void);
+void test_redis_two_receivers(void);
+void test_redis_unavailable(void);
+void test_redis_concurrent_claims(void);
 
 #endif

@@ -179,6 +179,45 @@ void test_null_parameters(void) {
   anchor_memory_store_free(store);
   anchor_memory_store_free(NULL);
 
+  /* The Redis store (no server needed: nothing here connects). */
+  const uint8_t *url = (const uint8_t *)"redis://127.0.0.1:1";
+  anchor_redis_store_builder *rb = NULL;
+  CHECK_RESULT(anchor_redis_store_builder_new(NULL, 19, &rb), NUL);
+  CHECK_RESULT(anchor_redis_store_builder_new(url, 19, NULL), NUL);
+  CHECK(rb == NULL, "builder_out written on failure");
+  CHECK_RESULT(anchor_redis_store_builder_new(url, 19, &rb), OK);
+  CHECK_RESULT(anchor_redis_store_builder_set_key_prefix(NULL, url, 5), NUL);
+  CHECK_RESULT(anchor_redis_store_builder_set_key_prefix(rb, NULL, 5), NUL);
+  CHECK_RESULT(anchor_redis_store_builder_set_done_ttl_seconds(NULL, 60), NUL);
+  CHECK_RESULT(anchor_redis_store_builder_set_timeout_ms(NULL, 100), NUL);
+  CHECK_RESULT(anchor_redis_store_builder_set_max_idle_connections(NULL, 1), NUL);
+  CHECK_RESULT(anchor_redis_store_builder_set_tls_root_certificates(NULL, url, 5), NUL);
+  CHECK_RESULT(anchor_redis_store_builder_set_tls_root_certificates(rb, NULL, 5), NUL);
+  CHECK_RESULT(anchor_redis_store_builder_last_error(NULL, buf, sizeof buf, &written), NUL);
+  CHECK_RESULT(anchor_redis_store_builder_last_error(rb, NULL, sizeof buf, &written), NUL);
+  CHECK_RESULT(anchor_redis_store_builder_last_error(rb, buf, sizeof buf, NULL), NUL);
+  anchor_redis_store *rs = NULL;
+  CHECK_RESULT(anchor_redis_store_builder_build(NULL, &rs), NUL);
+  CHECK_RESULT(anchor_redis_store_builder_build(rb, NULL), NUL);
+  CHECK(rs == NULL, "store_out written on failure");
+  CHECK_RESULT(anchor_redis_store_builder_set_max_idle_connections(rb, 0), OK);
+  CHECK_RESULT(anchor_redis_store_builder_set_done_ttl_seconds(rb, 60), OK);
+  CHECK_RESULT(anchor_redis_store_builder_build(rb, &rs), OK);
+  anchor_redis_store_builder_free(rb);
+  anchor_redis_store_builder_free(NULL);
+  CHECK_RESULT(anchor_redis_store_check(NULL), NUL);
+  CHECK_RESULT(anchor_redis_store_last_error(NULL, buf, sizeof buf, &written), NUL);
+  CHECK_RESULT(anchor_redis_store_last_error(rs, NULL, sizeof buf, &written), NUL);
+  CHECK_RESULT(anchor_redis_store_last_error(rs, buf, sizeof buf, NULL), NUL);
+  anchor_receiver *rr = NULL;
+  CHECK_RESULT(anchor_receiver_new_redis(NULL, rs, 1000, &rr), NUL);
+  CHECK_RESULT(anchor_receiver_new_redis(v, NULL, 1000, &rr), NUL);
+  CHECK_RESULT(anchor_receiver_new_redis(v, rs, 1000, NULL), NUL);
+  CHECK_RESULT(anchor_receiver_new_redis(v, rs, 999, &rr), ANCHOR_RESULT_INVALID_ARGUMENT);
+  CHECK(rr == NULL, "receiver_out written on failure");
+  anchor_redis_store_free(rs);
+  anchor_redis_store_free(NULL);
+
   /* Signing. */
   anchor_signed_headers *ns = NULL;
   CHECK_RESULT(anchor_sign(ANCHOR_SCHEME_ANCHOR, NULL, 1, b, bl, TEST_NOW, NULL, &ns), NUL);

@@ -110,6 +110,13 @@ int main(void) {
   run("hostile: 8 threads verifying on one verifier", test_concurrent_verifies);
   run("hostile: 8 threads receiving the same event on one receiver", test_concurrent_receives);
   run("hostile: 8 threads completing or releasing the same claim: exactly one settles it", test_concurrent_settles);
+  run("redis: the builder refuses what can never work, naming the setter and never the password",
+      test_redis_builder_refusals);
+  run("redis: check tells ok, misconfigured (password, NOAUTH, DB index) and unavailable", test_redis_check);
+  run("redis: two stores on one server share claims and completions; prefixes separate", test_redis_two_receivers);
+  run("redis: an unreachable server is store_unavailable (503), a forgery still signature_mismatch",
+      test_redis_unavailable);
+  run("redis: 8 threads, 50 events, one receiver: exactly one fresh claim per event", test_redis_concurrent_claims);
   printf("%d passed, %d failed\n", passed, failed);
   return failed == 0 ? 0 : 1;
 }

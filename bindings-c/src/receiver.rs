@@ -4,13 +4,14 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anchor_webhooks::{
-    claim_lost_warning, MemoryStore, Receiver, Reception, SettingError, DEFAULT_DONE_TTL, DEFAULT_LEASE,
-    DEFAULT_MAX_ENTRIES,
+    claim_lost_warning, DedupeStore, MemoryStore, Receiver, Reception, SettingError, DEFAULT_DONE_TTL,
+    DEFAULT_LEASE, DEFAULT_MAX_ENTRIES,
 };
 
 use crate::event::{anchor_event, Held, Settled};
 use crate::ffi::{self, anchor_header, Failure};
 use crate::last_error::LastError;
+use crate::redis::anchor_redis_store;
 use crate::result::anchor_result;
 use crate::verifier::{anchor_verifier, last_error_into};
 
@@ -39,10 +40,10 @@ pub struct anchor_memory_store {
     store: Arc<MemoryStore>,
 }
 
-/// Verification plus dedupe by event id, over a verifier (copied) and a memory store (shared).
+/// Verification plus dedupe by event id, over a verifier (copied) and a memory or Redis store (shared).
 /// Thread-safe: share it between threads.
 pub struct anchor_receiver {
-    inner: Receiver<Arc<MemoryStore>>,
+    inner: Receiver<Arc<dyn DedupeStore>>,
     owner: ClaimOwner,
     last_error: LastError,
 }
@@ -133,16 +134,57 @@ pub unsafe extern "C" fn anchor_receiver_new(
     lease_ms: u64,
     receiver_out: *mut *mut anchor_receiver,
 ) -> anchor_result {
+    // SAFETY: the header's pointer contract.
+    unsafe {
+        new_receiver(
+            verifier,
+            ffi::handle(store).map(|s| s.store.clone() as Arc<dyn DedupeStore>),
+            lease_ms,
+            receiver_out,
+        )
+    }
+}
+
+/// As `anchor_receiver_new`, over a Redis store (shared by every process and replica using the same server
+/// and key prefix). Its calls that reach the store (`anchor_receiver_receive` of a verified delivery,
+/// `anchor_receiver_complete`, `anchor_receiver_release`) block for at most about the store's timeout, and
+/// a store that fails is `ANCHOR_RESULT_STORE_UNAVAILABLE` (answer 503).
+#[no_mangle]
+pub unsafe extern "C" fn anchor_receiver_new_redis(
+    verifier: *const anchor_verifier,
+    store: *const anchor_redis_store,
+    lease_ms: u64,
+    receiver_out: *mut *mut anchor_receiver,
+) -> anchor_result {
+    // SAFETY: the header's pointer contract.
+    unsafe {
+        new_receiver(
+            verifier,
+            ffi::handle(store).map(|s| s.store.clone() as Arc<dyn DedupeStore>),
+            lease_ms,
+            receiver_out,
+        )
+    }
+}
+
+/// # Safety
+/// The header's pointer contract, for `verifier` and `receiver_out`.
+unsafe fn new_receiver(
+    verifier: *const anchor_verifier,
+    store: Option<Arc<dyn DedupeStore>>,
+    lease_ms: u64,
+    receiver_out: *mut *mut anchor_receiver,
+) -> anchor_result {
     ffi::guard(None, || {
-        // SAFETY: the header's pointer contract.
+        // SAFETY: the caller's contract.
         let (verifier, store, out) = unsafe {
             (
                 ffi::require(ffi::handle(verifier), "verifier")?,
-                ffi::require(ffi::handle(store), "store")?,
+                ffi::require(store, "store")?,
                 ffi::output(receiver_out, "receiver_out")?,
             )
         };
-        let inner = Receiver::new(verifier.inner.clone(), Arc::clone(&store.store))
+        let inner = Receiver::new(verifier.inner.clone(), store)
             .with_lease(Duration::from_millis(lease_ms))
             .map_err(|e| invalid_setting("lease_ms", e))?;
         out.write(ffi::into_handle(anchor_receiver {

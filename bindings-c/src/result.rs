@@ -46,15 +46,20 @@ pub enum anchor_result {
     /// `invalid_argument`: an argument is out of its range (an unknown scheme or result number, an index
     /// past the end of a catalogue, an event that holds no claim).
     InvalidArgument = 1003,
+    /// `store_misconfigured`: `anchor_redis_store_check` found a setup that can never work until it is
+    /// changed (a wrong password, a missing ACL right, a server older than Redis 7.0, ...): refuse to
+    /// start. A server that is merely down is `ANCHOR_RESULT_STORE_UNAVAILABLE`.
+    StoreMisconfigured = 1004,
 }
 
 /// What `anchor_result` adds to the core's catalogue, with its stable snake_case name.
-const ABI_RESULTS: [(anchor_result, &str); 5] = [
+const ABI_RESULTS: [(anchor_result, &str); 6] = [
     (anchor_result::Ok, "ok"),
     (anchor_result::NullParameter, "null_parameter"),
     (anchor_result::Panic, "panic"),
     (anchor_result::BufferTooSmall, "buffer_too_small"),
     (anchor_result::InvalidArgument, "invalid_argument"),
+    (anchor_result::StoreMisconfigured, "store_misconfigured"),
 ];
 
 impl anchor_result {
@@ -117,6 +122,10 @@ impl anchor_result {
             anchor_result::Panic => "the library panicked; the call had no effect (please report it)",
             anchor_result::BufferTooSmall => "the buffer is too small; `*written` holds the size needed",
             anchor_result::InvalidArgument => "an argument is out of its range",
+            anchor_result::StoreMisconfigured => {
+                "the Redis store's setup can never work until it is changed (refuse to start); \
+                 anchor_redis_store_last_error says why"
+            }
             _ => {
                 return format!(
                     "{}: an error of the core's catalogue (suggested HTTP status {}); the handle's \

@@ -340,8 +340,9 @@ pub(crate) unsafe fn last_error_into(
 
 /// Copies the message of the last failed call made by THIS thread that had no handle to keep it into
 /// `buf`, as `anchor_verifier_last_error` does: `anchor_memory_store_new`, `anchor_receiver_new`,
-/// `anchor_sign`, `anchor_verifier_builder_new`, `anchor_verifier_new`, the catalogue functions, and any
-/// call given a NULL handle. `*written = 0` when there was none. Calls that succeed leave it as it was.
+/// `anchor_receiver_new_redis`, `anchor_redis_store_builder_new`, `anchor_sign`,
+/// `anchor_verifier_builder_new`, `anchor_verifier_new`, the catalogue functions, and any call given a
+/// NULL handle. `*written = 0` when there was none. Calls that succeed leave it as it was.
 #[no_mangle]
 pub unsafe extern "C" fn anchor_last_error(buf: *mut u8, len: usize, written: *mut usize) -> anchor_result {
     ffi::guard_keeping_messages(|| {
