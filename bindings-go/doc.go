@@ -3,7 +3,7 @@
 // cgo, gcc, a Rust toolchain and the whole repository checkout: see the README for the build.
 //
 //	verifier, err := anchorwebhooks.NewVerifier([]string{os.Getenv("ANCHOR_WEBHOOK_SECRET")})
-//	store := anchorwebhooks.NewMemoryStore() // one per endpoint (webhook subscription)
+//	store := anchorwebhooks.NewMemoryStore() // one per endpoint; NewRedisStore(url) for several processes
 //	http.Handle("/webhooks", anchorwebhooks.Middleware(verifier, store, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 //		event, _ := anchorwebhooks.EventFromContext(r.Context()) // event.ID, event.Type, event.DecodeData(&v)
 //		w.WriteHeader(http.StatusOK)                             // 2xx: done; 3xx, 408, 429, 5xx or a panic: retried

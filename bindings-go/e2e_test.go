@@ -148,10 +148,17 @@ func (c *capture) wrap(next http.Handler) http.Handler {
 // The reference sender (`anchor-webhooks serve`) delivers to a real net/http server using Middleware:
 // every event type verified and processed once, a forgery refused with 401, an endpoint answering 503
 // then 200 processed exactly once (on the retry), and a replayed delivery answered 200 without running
-// the handler again.
+// the handler again. Once with a MemoryStore, once with a RedisStore on a private redis-server.
 func TestEndToEndWithTheEmulator(t *testing.T) {
+	t.Run("memory store", func(t *testing.T) { endToEnd(t, NewMemoryStore()) })
+	t.Run("redis store", func(t *testing.T) {
+		server := startRedis(t, 0)
+		endToEnd(t, newRedisStore(t, server.url(), fmt.Sprintf("go-e2e-%d", time.Now().UnixNano())))
+	})
+}
+
+func endToEnd(t *testing.T, store Store) {
 	emu := startEmulator(t)
-	store := NewMemoryStore()
 
 	var mu sync.Mutex
 	processed := map[string][]EventType{} // event id -> types seen by successful handler runs

@@ -70,6 +70,9 @@ const (
 	// CodeNullParameter is the C library's (result 1000): a method called on a nil or zero Verifier (one not
 	// made by NewVerifier).
 	CodeNullParameter = "null_parameter"
+	// CodeStoreMisconfigured is the C library's (result 1004): RedisStore.Check found a setup that can never
+	// work until it is changed (refuse to start). A server that is merely down is CodeStoreUnavailable.
+	CodeStoreMisconfigured = "store_misconfigured"
 	// CodeUnreadableBody is the binding's own (Number 0, HTTP 503 so the sender retries): VerifyRequest or
 	// Middleware could not read the request body (the connection failed).
 	CodeUnreadableBody = "unreadable_body"
@@ -91,6 +94,7 @@ var (
 	ErrStoreUnavailable   = sentinel(CodeStoreUnavailable)
 	ErrInvalidArgument    = sentinel(CodeInvalidArgument)
 	ErrNullParameter      = sentinel(CodeNullParameter)
+	ErrStoreMisconfigured = sentinel(CodeStoreMisconfigured)
 	ErrUnreadableBody     = &Error{Code: CodeUnreadableBody, HTTPStatus: 503}
 )
 
@@ -98,7 +102,8 @@ var (
 var sentinels = []*Error{
 	ErrInvalidSecret, ErrMissingHeader, ErrMalformedHeader, ErrMalformedTimestamp, ErrTimestampMismatch,
 	ErrTimestampTooOld, ErrTimestampTooNew, ErrNoSignature, ErrSignatureMismatch, ErrBodyTooLarge,
-	ErrInvalidPayload, ErrStoreUnavailable, ErrInvalidArgument, ErrNullParameter, ErrUnreadableBody,
+	ErrInvalidPayload, ErrStoreUnavailable, ErrInvalidArgument, ErrNullParameter, ErrStoreMisconfigured,
+	ErrUnreadableBody,
 }
 
 // ErrorCode is one entry of the core's error catalogue.

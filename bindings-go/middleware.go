@@ -109,14 +109,15 @@ func WithRejected(report func(r *http.Request, err *Error)) MiddlewareOption {
 // The claim on a fresh event lasts DefaultLease unless WithLease says otherwise; a handler that succeeds
 // after its claim was taken over is reported through WithClaimLost (by default, a log/slog warning).
 //
-// A nil verifier, store or handler (or a zero Verifier or MemoryStore) is a programming error: Middleware
+// store is a MemoryStore (one process) or a RedisStore (every process and replica of the endpoint). A nil
+// verifier, store or handler (or a zero Verifier, MemoryStore or RedisStore) is a programming error: Middleware
 // panics naming it, as http.Handle does for a nil handler.
-func Middleware(v *Verifier, store *MemoryStore, handler http.Handler, opts ...MiddlewareOption) http.Handler {
+func Middleware(v *Verifier, store Store, handler http.Handler, opts ...MiddlewareOption) http.Handler {
 	switch {
 	case v.owned() == nil:
 		panic("anchorwebhooks: Middleware: the verifier is nil (make it with NewVerifier)")
-	case store.owned() == nil:
-		panic("anchorwebhooks: Middleware: the store is nil (make it with NewMemoryStore)")
+	case store == nil || !store.ready():
+		panic("anchorwebhooks: Middleware: the store is nil (make it with NewMemoryStore or NewRedisStore)")
 	case handler == nil:
 		panic("anchorwebhooks: Middleware: the handler is nil")
 	}
@@ -135,10 +136,8 @@ func Middleware(v *Verifier, store *MemoryStore, handler http.Handler, opts ...M
 	var receiver *C.anchor_receiver
 	var res C.go_result
 	out := make([]byte, 512)
-	code := C.go_new_receiver(v.owned().pointer(), store.owned().pointer(), C.uint64_t(max(cfg.lease, 0)/time.Millisecond),
-		bytesPtr(out), C.size_t(len(out)), &res, &receiver)
+	code := store.newReceiver(v, C.uint64_t(max(cfg.lease, 0)/time.Millisecond), out, &res, &receiver)
 	runtime.KeepAlive(v.owned())
-	runtime.KeepAlive(store.owned())
 	if code != C.ANCHOR_RESULT_OK {
 		// The parts were checked above: what the library can still refuse is the lease.
 		setting := "Middleware"

@@ -229,6 +229,7 @@ func claimLostWarning(eventID, lease string) string {
 // Middleware refuses missing parts when it is built, naming the part (net/http refuses a nil handler the same
 // way); a nil verifier or store used to be blamed on WithLease, a nil handler to panic on the first delivery.
 func TestMiddlewareRefusesMissingParts(t *testing.T) {
+	const nilStore = "anchorwebhooks: Middleware: the store is nil (make it with NewMemoryStore or NewRedisStore)"
 	v, _ := NewVerifier([]string{testSecret})
 	store := NewMemoryStore()
 	handler := http.NotFoundHandler()
@@ -240,10 +241,11 @@ func TestMiddlewareRefusesMissingParts(t *testing.T) {
 			"anchorwebhooks: Middleware: the verifier is nil (make it with NewVerifier)"},
 		"zero verifier": {func() http.Handler { return Middleware(&Verifier{}, store, handler, WithLease(time.Minute)) },
 			"anchorwebhooks: Middleware: the verifier is nil (make it with NewVerifier)"},
-		"nil store": {func() http.Handler { return Middleware(v, nil, handler) },
-			"anchorwebhooks: Middleware: the store is nil (make it with NewMemoryStore)"},
-		"zero store": {func() http.Handler { return Middleware(v, &MemoryStore{}, handler) },
-			"anchorwebhooks: Middleware: the store is nil (make it with NewMemoryStore)"},
+		"nil store":        {func() http.Handler { return Middleware(v, nil, handler) }, nilStore},
+		"nil *MemoryStore": {func() http.Handler { return Middleware(v, (*MemoryStore)(nil), handler) }, nilStore},
+		"zero store":       {func() http.Handler { return Middleware(v, &MemoryStore{}, handler) }, nilStore},
+		"nil *RedisStore":  {func() http.Handler { return Middleware(v, (*RedisStore)(nil), handler) }, nilStore},
+		"zero RedisStore":  {func() http.Handler { return Middleware(v, &RedisStore{}, handler) }, nilStore},
 		"nil handler": {func() http.Handler { return Middleware(v, store, nil) },
 			"anchorwebhooks: Middleware: the handler is nil"},
 	} {

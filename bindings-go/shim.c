@@ -84,6 +84,14 @@ static anchor_result go_receiver_last_error(const void *r, uint8_t *buf, size_t 
 	return anchor_receiver_last_error((const anchor_receiver *)r, buf, len, written);
 }
 
+static anchor_result go_redis_builder_last_error(const void *b, uint8_t *buf, size_t len, size_t *written) {
+	return anchor_redis_store_builder_last_error((const anchor_redis_store_builder *)b, buf, len, written);
+}
+
+static anchor_result go_redis_store_last_error(const void *s, uint8_t *buf, size_t len, size_t *written) {
+	return anchor_redis_store_last_error((const anchor_redis_store *)s, buf, len, written);
+}
+
 static anchor_result go_builder_last_error(const void *b, uint8_t *buf, size_t len, size_t *written) {
 	return anchor_verifier_builder_last_error((const anchor_verifier_builder *)b, buf, len, written);
 }
@@ -208,5 +216,45 @@ anchor_result go_new_receiver(const anchor_verifier *verifier, const anchor_memo
         uint8_t *out, size_t cap, go_result *res, anchor_receiver **receiver_out) {
 	anchor_result r = anchor_receiver_new(verifier, store, lease_ms, receiver_out);
 	if (r != ANCHOR_RESULT_OK) go_message(go_thread_last_error, NULL, out, cap, res);
+	return r;
+}
+
+anchor_result go_new_receiver_redis(const anchor_verifier *verifier, const anchor_redis_store *store,
+        uint64_t lease_ms, uint8_t *out, size_t cap, go_result *res, anchor_receiver **receiver_out) {
+	anchor_result r = anchor_receiver_new_redis(verifier, store, lease_ms, receiver_out);
+	if (r != ANCHOR_RESULT_OK) go_message(go_thread_last_error, NULL, out, cap, res);
+	return r;
+}
+
+// The builder's whole life in one crossing; its message (or, when the builder itself was refused, this
+// thread's) is fetched before it is freed.
+anchor_result go_new_redis_store(const uint8_t *url, size_t url_len, bool has_prefix, const uint8_t *prefix,
+        size_t prefix_len, bool has_done_ttl, uint64_t done_ttl_seconds, bool has_timeout, uint64_t timeout_ms,
+        bool has_max_idle, size_t max_idle, bool has_pem, const uint8_t *pem, size_t pem_len, uint8_t *out, size_t cap,
+        go_result *res, anchor_redis_store **store_out) {
+	static const uint8_t empty[1] = {0};
+	anchor_redis_store_builder *builder = NULL;
+	anchor_result r = anchor_redis_store_builder_new(url_len ? url : empty, url_len, &builder);
+	if (r != ANCHOR_RESULT_OK) {
+		go_message(go_thread_last_error, NULL, out, cap, res);
+		return r;
+	}
+	if (has_prefix) r = anchor_redis_store_builder_set_key_prefix(builder, prefix_len ? prefix : empty, prefix_len);
+	if (r == ANCHOR_RESULT_OK && has_done_ttl)
+		r = anchor_redis_store_builder_set_done_ttl_seconds(builder, done_ttl_seconds);
+	if (r == ANCHOR_RESULT_OK && has_timeout) r = anchor_redis_store_builder_set_timeout_ms(builder, timeout_ms);
+	if (r == ANCHOR_RESULT_OK && has_max_idle)
+		r = anchor_redis_store_builder_set_max_idle_connections(builder, max_idle);
+	if (r == ANCHOR_RESULT_OK && has_pem)
+		r = anchor_redis_store_builder_set_tls_root_certificates(builder, pem_len ? pem : empty, pem_len);
+	if (r == ANCHOR_RESULT_OK) r = anchor_redis_store_builder_build(builder, store_out);
+	if (r != ANCHOR_RESULT_OK) go_message(go_redis_builder_last_error, builder, out, cap, res);
+	anchor_redis_store_builder_free(builder);
+	return r;
+}
+
+anchor_result go_redis_check(const anchor_redis_store *store, uint8_t *out, size_t cap, go_result *res) {
+	anchor_result r = anchor_redis_store_check(store);
+	if (r != ANCHOR_RESULT_OK) go_message(go_redis_store_last_error, store, out, cap, res);
 	return r;
 }

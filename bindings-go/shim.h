@@ -58,4 +58,15 @@ anchor_result go_new_memory_store(size_t max_entries, uint64_t done_ttl_seconds,
 anchor_result go_new_receiver(const anchor_verifier *verifier, const anchor_memory_store *store, uint64_t lease_ms,
         uint8_t *out, size_t cap, go_result *res, anchor_receiver **receiver_out);
 
+// Builds a Redis store: every option comes with has_* (false: the library's default); 
+anchor_result go_new_redis_store(const uint8_t *url, size_t url_len, bool has_prefix, const uint8_t *prefix,
+        size_t prefix_len, bool has_done_ttl, uint64_t done_ttl_seconds, bool has_timeout, uint64_t timeout_ms,
+        bool has_max_idle, size_t max_idle, bool has_pem, const uint8_t *pem, size_t pem_len, uint8_t *out, size_t cap,
+        go_result *res, anchor_redis_store **store_out);
+
+anchor_result go_redis_check(const anchor_redis_store *store, uint8_t *out, size_t cap, go_result *res);
+
+anchor_result go_new_receiver_redis(const anchor_verifier *verifier, const anchor_redis_store *store,
+        uint64_t lease_ms, uint8_t *out, size_t cap, go_result *res, anchor_receiver **receiver_out);
+
 #endif

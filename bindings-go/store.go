@@ -11,6 +11,16 @@ import (
 	"time"
 )
 
+// Store is where Middleware records which events are claimed and which are done: a *MemoryStore (one process)
+// or a *RedisStore (shared by every process and replica). The package's two types are the only
+// implementations.
+type Store interface {
+	// ready is false for a nil or zero store (one not made by its constructor).
+	ready() bool
+	// newReceiver makes the library's receiver over v and this store.
+	newReceiver(v *Verifier, leaseMs C.uint64_t, out []byte, res *C.go_result, receiver **C.anchor_receiver) C.anchor_result
+}
+
 // MemoryStore is an in-process dedupe store for Middleware: thread-safe, bounded, with a TTL for
 // completed event ids. When full, a new claim makes room by forgetting the oldest completed id; a store
 // full of claims in progress refuses new ones (ErrStoreUnavailable, answered 503).
@@ -19,7 +29,7 @@ import (
 // keeps its id across webhooks, so two endpoints sharing a store would answer the second one's copy of an
 // event "duplicate" and never run its handler. Share a store only between several handlers (middlewares) of
 // the same endpoint. The store is per process: several replicas or pre-fork processes each dedupe on their
-// own (the Go package has no shared store yet; see the README).
+// own; give them a RedisStore instead.
 type MemoryStore struct {
 	handle *owned[*C.anchor_memory_store]
 }
@@ -86,4 +96,15 @@ func (s *MemoryStore) Len() int {
 	C.anchor_memory_store_len(handle.pointer(), &n)
 	runtime.KeepAlive(handle)
 	return int(n)
+}
+
+func (s *MemoryStore) ready() bool { return s.owned() != nil }
+
+func (s *MemoryStore) newReceiver(v *Verifier, leaseMs C.uint64_t, out []byte, res *C.go_result,
+	receiver **C.anchor_receiver) C.anchor_result {
+	handle := s.owned()
+	code := C.go_new_receiver(v.owned().pointer(), handle.pointer(), leaseMs, bytesPtr(out), C.size_t(len(out)), res,
+		receiver)
+	runtime.KeepAlive(handle)
+	return code
 }

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole test of the Go binding (callable from anywhere; exits non-zero on any failure): builds the
 # static library (release) and the anchor-webhooks CLI, then gofmt, go vet, and go test -race (every
-# shared vector, the API, Middleware, and the end-to-end run against `anchor-webhooks serve`), then the
+# shared vector, the API, Middleware with a MemoryStore and with a RedisStore on private redis-servers, and the
+# end-to-end run against `anchor-webhooks serve`), then the
 # allocation tests again without -race.
 set -euo pipefail
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"

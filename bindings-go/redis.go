@@ -1,0 +1,185 @@
+package anchorwebhooks
+
+/*
+#include "shim.h"
+*/
+import "C"
+
+import (
+	"fmt"
+	"runtime"
+	"strings"
+	"time"
+)
+
+// RedisStore is the dedupe store shared by every process and replica of a receiver (Redis 7.0 or later):
+// they all see which events are claimed and which are done, and completed ids survive a restart. Pass it
+// to Middleware in place of a MemoryStore.
+//
+// It is the core's Redis store, the same in every language: a claim is one atomic SET key token NX PX lease
+// GET; complete and release are compare-and-set scripts acting only for this claim; keys are
+// "{prefix}:{hex SHA-256 of the event id}" (prefix "anchor-webhooks:dedupe" unless WithRedisKeyPrefix says
+// otherwise), so no untrusted bytes reach Redis. Every connect and command has one deadline
+// (WithRedisTimeout, 1 s by default): a server that is down, hung or unreachable makes Middleware answer 503
+// store_unavailable with Retry-After (the sender retries), never run the handler unclaimed, and the store
+// reconnects by itself when the server is back. Calls block the request's goroutine for at most about the
+// timeout.
+//
+// Use one key prefix per endpoint (webhook subscription) when endpoints share a server: an event keeps its id
+// across webhooks, so two endpoints sharing a prefix would answer the second one's copy "duplicate". Safe for
+// concurrent use; its idle connections close once neither the store nor a Middleware made from it is
+// reachable.
+type RedisStore struct {
+	handle *owned[*C.anchor_redis_store]
+}
+
+type redisConfig struct {
+	keyPrefix      *string
+	doneTTL        *time.Duration
+	timeout        *time.Duration
+	maxIdle        *int
+	tlsRootsPEM    []byte
+	hasTLSRootsPEM bool
+}
+
+// RedisOption configures NewRedisStore.
+type RedisOption func(*redisConfig)
+
+// WithRedisKeyPrefix sets the namespace of the store's keys (default "anchor-webhooks:dedupe"). The Redis user
+// needs the ACL rules +set +get +del +evalsha +script|load ~{prefix}:* (and +select for a db other than 0).
+func WithRedisKeyPrefix(prefix string) RedisOption {
+	return func(c *redisConfig) { c.keyPrefix = &prefix }
+}
+
+// WithRedisDoneTTL sets how long a completed id is remembered (default 24 h; whole seconds, at least 1 s, as
+// for WithDoneTTL).
+func WithRedisDoneTTL(ttl time.Duration) RedisOption {
+	return func(c *redisConfig) { c.doneTTL = &ttl }
+}
+
+// WithRedisTimeout sets the deadline of every connect and every command (default 1 s; at least 1 ms, whole
+// milliseconds).
+func WithRedisTimeout(timeout time.Duration) RedisOption {
+	return func(c *redisConfig) { c.timeout = &timeout }
+}
+
+// WithRedisMaxIdleConnections sets how many connections the store keeps open for reuse (default 16; 0 opens
+// one per call). More requests than this at once open extra connections, closed after use.
+func WithRedisMaxIdleConnections(n int) RedisOption {
+	return func(c *redisConfig) { c.maxIdle = &n }
+}
+
+// WithRedisTLSRootCertificates trusts the certificate authorities in pem (PEM text with at least one
+// CERTIFICATE block) instead of the public web roots, for a rediss:// server with a private CA.
+func WithRedisTLSRootCertificates(pem []byte) RedisOption {
+	return func(c *redisConfig) { c.tlsRootsPEM, c.hasTLSRootsPEM = pem, true }
+}
+
+// The library names the C setter it refused; a Go user set the option of the same meaning.
+var redisOptionNames = strings.NewReplacer(
+	"anchor_redis_store_builder_new (url)", "the URL",
+	"anchor_redis_store_builder_set_key_prefix", "WithRedisKeyPrefix",
+	"anchor_redis_store_builder_set_done_ttl_seconds", "WithRedisDoneTTL",
+	"anchor_redis_store_builder_set_timeout_ms", "WithRedisTimeout",
+	"anchor_redis_store_builder_set_tls_root_certificates", "WithRedisTLSRootCertificates",
+	"`prefix`", "WithRedisKeyPrefix",
+)
+
+// NewRedisStore makes a store for url: redis://[[username]:password@]host[:port][/db], or rediss:// for TLS.
+// It only reads the URL and the options (the server may be down now and come up later): call Check at
+// start-up. A malformed URL (or one ending in #insecure: trust a private CA with WithRedisTLSRootCertificates
+// instead) or an option out of its range is an *Error matching ErrInvalidArgument whose message names the
+// option and never the URL, which may hold a password.
+func NewRedisStore(url string, opts ...RedisOption) (*RedisStore, error) {
+	var cfg redisConfig
+	for _, opt := range opts {
+		opt(&cfg)
+	}
+	refused := func(option string, problem string) error {
+		return ErrInvalidArgument.withMessage(fmt.Sprintf("invalid_argument: NewRedisStore: %s: %s", option, problem))
+	}
+	var (
+		prefix                         []byte
+		doneTTL, timeout               C.uint64_t
+		maxIdle                        C.size_t
+		hasTTL, hasTimeout, hasMaxIdle bool
+	)
+	if cfg.keyPrefix != nil {
+		prefix = []byte(*cfg.keyPrefix)
+	}
+	if cfg.doneTTL != nil {
+		ttl := *cfg.doneTTL
+		if ttl < time.Second || ttl.Truncate(time.Second) != ttl {
+			return nil, refused("WithRedisDoneTTL", fmt.Sprintf("%v is not a whole number of seconds of at least 1 s "+
+				"(a completed id must be remembered long enough that a retry finds it)", ttl))
+		}
+		doneTTL, hasTTL = C.uint64_t(ttl/time.Second), true
+	}
+	if cfg.timeout != nil {
+		d := *cfg.timeout
+		if d < time.Millisecond || d.Truncate(time.Millisecond) != d {
+			return nil, refused("WithRedisTimeout", fmt.Sprintf("%v is not a whole number of milliseconds of at "+
+				"least 1 ms", d))
+		}
+		timeout, hasTimeout = C.uint64_t(d/time.Millisecond), true
+	}
+	if cfg.maxIdle != nil {
+		if *cfg.maxIdle < 0 {
+			return nil, refused("WithRedisMaxIdleConnections", fmt.Sprintf("%d is negative", *cfg.maxIdle))
+		}
+		maxIdle, hasMaxIdle = C.size_t(*cfg.maxIdle), true
+	}
+	urlBytes := []byte(url)
+	out := make([]byte, 512)
+	var res C.go_result
+	var ptr *C.anchor_redis_store
+	code := C.go_new_redis_store(bytesPtr(urlBytes), C.size_t(len(urlBytes)), C.bool(cfg.keyPrefix != nil),
+		bytesPtr(prefix), C.size_t(len(prefix)), C.bool(hasTTL), doneTTL, C.bool(hasTimeout), timeout,
+		C.bool(hasMaxIdle), maxIdle, C.bool(cfg.hasTLSRootsPEM), bytesPtr(cfg.tlsRootsPEM),
+		C.size_t(len(cfg.tlsRootsPEM)), bytesPtr(out), C.size_t(len(out)), &res, &ptr)
+	clear(urlBytes) // the URL may hold a password
+	if code != C.ANCHOR_RESULT_OK {
+		message := redisOptionNames.Replace(failureMessage(out, &res))
+		message = strings.Replace(message, "invalid_argument: ", "invalid_argument: NewRedisStore: ", 1)
+		return nil, errorFor(uint32(code), message)
+	}
+	return &RedisStore{handle: own(ptr, func(ptr *C.anchor_redis_store) { C.anchor_redis_store_free(ptr) })}, nil
+}
+
+// owned is s's library store, nil for a nil or zero RedisStore.
+func (s *RedisStore) owned() *owned[*C.anchor_redis_store] {
+	if s == nil {
+		return nil
+	}
+	return s.handle
+}
+
+// Check asks the server whether this store can work, running each of its commands once on a probe key no event
+// id can produce (within about the timeout). Call it at start-up. nil: it works. An *Error matching
+// ErrStoreMisconfigured: the server answered, and this setup can never work until it is changed (a wrong
+// password or user, a missing ACL right, a DB index out of range, Redis older than 7.0, an untrusted TLS
+// certificate, TLS against a plain-text port): refuse to start. One matching ErrStoreUnavailable: the server is
+// down, starting, hung or out of reach; it may come back, and until then deliveries are answered 503 (the
+// sender retries), so a service may start anyway. The message gives the reason, never the URL or the password.
+func (s *RedisStore) Check() error {
+	handle := s.owned()
+	out := make([]byte, 512)
+	var res C.go_result
+	code := C.go_redis_check(handle.pointer(), bytesPtr(out), C.size_t(len(out)), &res)
+	runtime.KeepAlive(handle)
+	if code != C.ANCHOR_RESULT_OK {
+		return failure(code, out, &res)
+	}
+	return nil
+}
+
+func (s *RedisStore) ready() bool { return s.owned() != nil }
+
+func (s *RedisStore) newReceiver(v *Verifier, leaseMs C.uint64_t, out []byte, res *C.go_result,
+	receiver **C.anchor_receiver) C.anchor_result {
+	handle := s.owned()
+	code := C.go_new_receiver_redis(v.owned().pointer(), handle.pointer(), leaseMs, bytesPtr(out), C.size_t(len(out)),
+		res, receiver)
+	runtime.KeepAlive(handle)
+	return code
+}
