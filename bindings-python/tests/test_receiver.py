@@ -251,7 +251,7 @@ def test_redis_store_shared_by_two_receivers(redis_server: RedisServer) -> None:
     assert len(keys) == 1 and "evt_redis_1" not in keys[0]  # hashed ids: no raw id reaches Redis
     assert run_handler(second, body, headers) == "in_progress"
     holding.__exit__(None, None, None)
-    assert redis_server.cli("GET", keys[0]) == "done"
+    assert redis_server.cli("GET", keys[0]).startswith("done:")  # the marker carries the claim's token
     assert 0 < int(redis_server.cli("PTTL", keys[0])) <= 86_400_000
     assert run_handler(second, body, headers) == "duplicate"
     assert run_handler(first, body, headers) == "duplicate"

@@ -25,14 +25,18 @@ use crate::dedupe::{Claim, ClaimToken, DedupeStore, DEFAULT_DONE_TTL};
 use crate::error::Error;
 use crate::setting::Setting;
 
-/// The value of a completed id.
+/// The value of a completed id: `done:{token of the claim that completed it}` (plain `done` from earlier
+/// versions means done as well). The token lets a complete that is sent again, after its first try reached
+/// the server but its answer did not reach us (a timeout, a dropped connection), see that it was its own.
 const DONE: &str = "done";
 
 /// Done if this worker's token holds the key, or if no key is left (the lease expired and nobody claimed
-/// the id since): the one rule of [`DedupeStore::complete`]. `GET` of a missing key is `false` in Lua.
+/// the id since): the one rule of [`DedupeStore::complete`]. `GET` of a missing key is `false` in Lua. A
+/// key already holding this claim's done marker is this complete's own first try: done too.
 const COMPLETE: &str = "local held = redis.call('GET', KEYS[1]) \
      if held == ARGV[1] or held == false then \
-     redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3]) return 1 end return 0";
+     redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3]) return 1 end \
+     if held == ARGV[2] then return 1 end return 0";
 const RELEASE: &str = "if redis.call('GET', KEYS[1]) == ARGV[1] then \
      redis.call('DEL', KEYS[1]) return 1 end return 0";
 
@@ -99,7 +103,8 @@ pub struct RedisStore {
     /// A `rediss://` URL: what [`RedisStore::check`] says of a silent server depends on it.
     tls: bool,
     /// `(username, password)` for `AUTH`, from the URL.
-    auth: Option<(Option<String>, String)>,
+    /// Zeroed on drop, as the verifier's keys are.
+    auth: Option<(Option<String>, zeroize::Zeroizing<String>)>,
     db: i64,
     options: RedisOptions,
     idle: Mutex<IdleConnections>,
@@ -211,7 +216,29 @@ impl RedisStore {
             redis::ConnectionAddr::TcpTls { .. } => true,
             _ => false,
         };
-        let auth = info.redis.password.take().map(|password| (info.redis.username.take(), password));
+        if matches!(info.addr, redis::ConnectionAddr::Unix(_)) {
+            // redis-rs connects to a Unix socket without any timeout: a hung server would block a call
+            // forever, breaking the one deadline every call has.
+            return Err(RedisConfigError::new(
+                "url",
+                "invalid Redis URL: Unix socket URLs are not supported (their connect has no timeout); \
+                 use redis://127.0.0.1:6379",
+            ));
+        }
+        if info.redis.username.is_some() && info.redis.password.is_none() {
+            // Without a password redis-rs sends no AUTH at all: the store would act as the `default` user,
+            // with that user's rights, instead of the one named.
+            return Err(RedisConfigError::new(
+                "url",
+                "invalid Redis URL: it names a user but no password; write redis://username:password@host \
+                 (a user with `nopass` accepts any password)",
+            ));
+        }
+        let auth = info
+            .redis
+            .password
+            .take()
+            .map(|password| (info.redis.username.take(), zeroize::Zeroizing::new(password)));
         let db = std::mem::take(&mut info.redis.db);
         let client = match &options.tls_root_certificates {
             Some(_) if !tls => {
@@ -351,7 +378,7 @@ impl RedisStore {
             if let Some(username) = username {
                 auth.arg(username);
             }
-            auth.arg(password).query::<()>(&mut connection)?;
+            auth.arg(password.as_str()).query::<()>(&mut connection)?;
             progress.answered = true;
         }
         if self.db != 0 {
@@ -821,6 +848,11 @@ fn token_text(token: ClaimToken) -> String {
     format!("{:032x}", token.value())
 }
 
+/// The value a completed id holds (see [`DONE`]).
+fn done_marker(token: &str) -> String {
+    format!("{DONE}:{token}")
+}
+
 impl RedisStore {
     /// The claim: `key` set to `token` for `lifetime_ms` unless it exists, answering what it held. The one
     /// form both [`DedupeStore::claim`] and [`RedisStore::check`]'s probe send.
@@ -848,7 +880,7 @@ impl RedisStore {
         token: &str,
         ttl_ms: u64,
     ) -> redis::RedisResult<i64> {
-        self.complete.key(key).arg(token).arg(DONE).arg(ttl_ms).invoke(connection)
+        self.complete.key(key).arg(token).arg(done_marker(token)).arg(ttl_ms).invoke(connection)
     }
 
     /// The RELEASE script for `key` and `token`: 1 when the claim was deleted.
@@ -879,7 +911,7 @@ impl DedupeStore for RedisStore {
             None => Claim::Fresh(token),
             // Our own token: a first try that ran before its connection dropped, then the retry.
             Some(held) if held == held_by_us => Claim::Fresh(token),
-            Some(DONE) => Claim::Done,
+            Some(held) if held == DONE || held.starts_with("done:") => Claim::Done,
             Some(_) => Claim::InProgress,
         })
     }
