@@ -61,7 +61,7 @@ for _ in $(seq 100); do
   redis-cli -p "$redis_port" -a c-harness-password --no-auth-warning ping 2>/dev/null | grep -q PONG && break
   sleep 0.05
 done
-export ANCHOR_TEST_REDIS_PORT="$redis_port"
+export ANCHOR_TEST_REDIS_PORT="$redis_port" ANCHOR_TEST_REDIS_PID="$redis_pid"
 
 step "C harness: plain run"
 "$CC" "${cflags[@]}" -O1 "${sources[@]}" "$lib/libanchor_webhooks.a" "${LIBS[@]}" -o "$work/harness"

@@ -155,7 +155,14 @@ anchor_result go_receive(const anchor_receiver *receiver, const uint8_t *packed,
 anchor_result go_complete(const anchor_receiver *receiver, const anchor_event *event, uint64_t now_ms,
         uint8_t *out, size_t cap, go_result *res, bool *done) {
 	anchor_result r = anchor_receiver_complete(receiver, event, now_ms, done);
-	if (r == ANCHOR_RESULT_OK && !*done) go_message(go_receiver_last_error, receiver, out, cap, res);
+	if (r != ANCHOR_RESULT_OK || !*done) go_message(go_receiver_last_error, receiver, out, cap, res);
+	return r;
+}
+
+anchor_result go_release(const anchor_receiver *receiver, const anchor_event *event, uint64_t now_ms,
+        uint8_t *out, size_t cap, go_result *res, bool *done) {
+	anchor_result r = anchor_receiver_release(receiver, event, now_ms, done);
+	if (r != ANCHOR_RESULT_OK) go_message(go_receiver_last_error, receiver, out, cap, res);
 	return r;
 }
 

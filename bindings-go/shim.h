@@ -43,6 +43,9 @@ anchor_result go_receive(const anchor_receiver *receiver, const uint8_t *packed,
 anchor_result go_complete(const anchor_receiver *receiver, const anchor_event *event, uint64_t now_ms,
         uint8_t *out, size_t cap, go_result *res, bool *done);
 
+anchor_result go_release(const anchor_receiver *receiver, const anchor_event *event, uint64_t now_ms,
+        uint8_t *out, size_t cap, go_result *res, bool *done);
+
 anchor_result go_new_verifier(uint32_t scheme, const uint8_t *packed, const size_t *lens, size_t count,
         bool has_tolerance, uint64_t tolerance, bool has_max_body, size_t max_body,
         uint8_t *out, size_t cap, go_result *res, anchor_verifier **verifier_out);

@@ -482,7 +482,11 @@ uint64_t anchor_now_unix_seconds(void);
  * other event (one holding no claim, or claimed through another receiver, even one sharing the store) is
  * `ANCHOR_RESULT_INVALID_ARGUMENT`, and its claim is left as it was. A claim is settled once: completing
  * or releasing an event already completed or released (a caller bug, not a lost claim) is
- * `ANCHOR_RESULT_INVALID_ARGUMENT` too, with a message saying so.
+ * `ANCHOR_RESULT_INVALID_ARGUMENT` too, with a message saying so. A store that fails (Redis down or
+ * hung) is `ANCHOR_RESULT_STORE_UNAVAILABLE`, with a message saying the handler ran but recording it as
+ * done failed; the claim stays open, so the call may be made again (one whose first try did reach the
+ * store is its own completion). Left so, the claim ends with its lease and a redelivery after that runs
+ * the handler again: answer 503 so the sender retries (at least once, never lost).
  */
 enum anchor_result anchor_receiver_complete(const struct anchor_receiver *receiver,
                                             const struct anchor_event *event,
@@ -543,7 +547,9 @@ enum anchor_result anchor_receiver_receive(const struct anchor_receiver *receive
  * Frees the claimed event after a handler failure, so the sender's retry is processed.
  * `*released_out` is false when the claim had been lost meanwhile. `event` must come from this
  * receiver and be settled once, as for `anchor_receiver_complete` (otherwise
- * `ANCHOR_RESULT_INVALID_ARGUMENT`).
+ * `ANCHOR_RESULT_INVALID_ARGUMENT`). A store that fails is `ANCHOR_RESULT_STORE_UNAVAILABLE`: the claim
+ * stays open (the call may be made again), else it ends with its lease, and retries meanwhile are
+ * answered `ANCHOR_RECEPTION_IN_PROGRESS`.
  */
 enum anchor_result anchor_receiver_release(const struct anchor_receiver *receiver,
                                            const struct anchor_event *event,
@@ -624,6 +630,19 @@ enum anchor_result anchor_redis_store_builder_set_timeout_ms(struct anchor_redis
 enum anchor_result anchor_redis_store_builder_set_tls_root_certificates(struct anchor_redis_store_builder *builder,
                                                                         const uint8_t *pem,
                                                                         size_t pem_len);
+
+/**
+ * For hosts that bound how many calls block on the store at once (the Go binding does: a hung Redis
+ * would otherwise hold one thread per waiting delivery): writes into `buf` (as `anchor_result_message`
+ * does) the message of a delivery that was not sent to the store because `calls` calls were already
+ * blocked on it for longer than its timeout, the core's `store_unavailable` text, the same in every
+ * language. Answer such a delivery 503 (after verifying it: a forgery is still 401).
+ */
+enum anchor_result anchor_redis_store_busy_message(const struct anchor_redis_store *store,
+                                                   size_t calls,
+                                                   uint8_t *buf,
+                                                   size_t len,
+                                                   size_t *written);
 
 /**
  * Asks the server whether this store can work, running each of its commands once on a probe key no event

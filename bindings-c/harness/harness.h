@@ -83,5 +83,6 @@ void test_redis_check(void);
 void test_redis_two_receivers(void);
 void test_redis_unavailable(void);
 void test_redis_concurrent_claims(void);
+void test_redis_complete_while_hung(void);
 
 #endif

@@ -206,6 +206,8 @@ void test_null_parameters(void) {
   anchor_redis_store_builder_free(rb);
   anchor_redis_store_builder_free(NULL);
   CHECK_RESULT(anchor_redis_store_check(NULL), NUL);
+  CHECK_RESULT(anchor_redis_store_busy_message(NULL, 64, buf, sizeof buf, &written), NUL);
+  CHECK_RESULT(anchor_redis_store_busy_message(rs, 64, buf, sizeof buf, NULL), NUL);
   CHECK_RESULT(anchor_redis_store_last_error(NULL, buf, sizeof buf, &written), NUL);
   CHECK_RESULT(anchor_redis_store_last_error(rs, NULL, sizeof buf, &written), NUL);
   CHECK_RESULT(anchor_redis_store_last_error(rs, buf, sizeof buf, NULL), NUL);

@@ -117,6 +117,8 @@ int main(void) {
   run("redis: an unreachable server is store_unavailable (503), a forgery still signature_mismatch",
       test_redis_unavailable);
   run("redis: 8 threads, 50 events, one receiver: exactly one fresh claim per event", test_redis_concurrent_claims);
+  run("redis: a complete the hung server never answered is unrecorded; sent again, it is its own completion",
+      test_redis_complete_while_hung);
   printf("%d passed, %d failed\n", passed, failed);
   return failed == 0 ? 0 : 1;
 }

@@ -3,6 +3,7 @@
  * plain, valgrind and sanitizer runs share one server without seeing each other's ids. */
 #include "harness.h"
 #include <pthread.h>
+#include <signal.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -290,7 +291,53 @@ void test_redis_unavailable(void) {
   anchor_signed_headers *forged = sign_or_die("not-the-secret", (const uint8_t *)body, strlen(body), TEST_NOW);
   CHECK(receive(receiver, forged, body, &result, NULL) == -1 && result == ANCHOR_RESULT_SIGNATURE_MISMATCH,
         "forged while down: %s", result_name(result));
+  /* The message of a delivery a host did not send because its bound on blocked calls was reached. */
+  char busy[512];
+  size_t written = 0;
+  CHECK_RESULT(anchor_redis_store_busy_message(store, 64, (uint8_t *)busy, sizeof busy - 1, &written),
+               ANCHOR_RESULT_OK);
+  busy[written] = '\0';
+  CHECK(strcmp(busy, "dedupe store unavailable: redis: all 64 threads calling Redis were busy for longer than the 300 ms "
+                     "timeout, so this "
+                     "call was not sent (Redis is slow or unreachable); answer 503 so the sender retries") == 0,
+        "busy message: %s", busy);
   anchor_signed_headers_free(forged);
+  anchor_signed_headers_free(signed_headers);
+  anchor_receiver_free(receiver);
+  anchor_redis_store_free(store);
+  anchor_verifier_free(verifier);
+}
+
+/* A complete the hung server never answers: store_unavailable saying the handler ran unrecorded, the claim
+ * left open; sent again once the server is back (the first try then ran late): its own completion, not a
+ * lost claim. */
+void test_redis_complete_while_hung(void) {
+  if (!redis_configured()) return;
+  const char *pid_text = getenv("ANCHOR_TEST_REDIS_PID");
+  CHECK(pid_text != NULL, "ANCHOR_TEST_REDIS_PID is not set: run bindings-c/test.sh");
+  if (pid_text == NULL) return;
+  pid_t server = (pid_t)atol(pid_text);
+  anchor_verifier *verifier = verifier_or_die(TEST_SECRET);
+  anchor_redis_store *store = redis_store(good_url, NULL, 300);
+  anchor_receiver *receiver = redis_receiver(verifier, store);
+  char body[256];
+  anchor_signed_headers *signed_headers = delivery("evt_redis_hung", body, sizeof body);
+  anchor_result result;
+  anchor_event *claim = NULL;
+  CHECK(receive(receiver, signed_headers, body, &result, &claim) == ANCHOR_RECEPTION_FRESH, "fresh");
+  CHECK(kill(server, SIGSTOP) == 0, "SIGSTOP");
+  bool done = true;
+  CHECK_RESULT(anchor_receiver_complete(receiver, claim, TEST_NOW * 1000, &done), ANCHOR_RESULT_STORE_UNAVAILABLE);
+  CHECK(kill(server, SIGCONT) == 0, "SIGCONT");
+  const char *message = receiver_message(receiver);
+  CHECK(strcmp(message, "dedupe store unavailable: the handler of event evt_redis_hung ran, but recording it as done "
+                        "failed (redis: timed out); a retry after the lease runs it again; answer 503 so the sender "
+                        "retries") == 0,
+        "message %s", message);
+  CHECK_RESULT(anchor_receiver_complete(receiver, claim, TEST_NOW * 1000, &done), ANCHOR_RESULT_OK);
+  CHECK(done, "the complete sent again finds its own first try: completed, not lost (%s)", receiver_message(receiver));
+  CHECK(receive(receiver, signed_headers, body, &result, NULL) == ANCHOR_RECEPTION_DUPLICATE, "then a duplicate");
+  anchor_event_free(claim);
   anchor_signed_headers_free(signed_headers);
   anchor_receiver_free(receiver);
   anchor_redis_store_free(store);

@@ -4,8 +4,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anchor_webhooks::{
-    claim_lost_warning, DedupeStore, MemoryStore, Receiver, Reception, SettingError, DEFAULT_DONE_TTL,
-    DEFAULT_LEASE, DEFAULT_MAX_ENTRIES,
+    claim_lost_warning, unrecorded, DedupeStore, MemoryStore, Receiver, Reception, SettingError,
+    DEFAULT_DONE_TTL, DEFAULT_LEASE, DEFAULT_MAX_ENTRIES,
 };
 
 use crate::event::{anchor_event, Held, Settled};
@@ -248,7 +248,11 @@ pub unsafe extern "C" fn anchor_receiver_receive(
 /// other event (one holding no claim, or claimed through another receiver, even one sharing the store) is
 /// `ANCHOR_RESULT_INVALID_ARGUMENT`, and its claim is left as it was. A claim is settled once: completing
 /// or releasing an event already completed or released (a caller bug, not a lost claim) is
-/// `ANCHOR_RESULT_INVALID_ARGUMENT` too, with a message saying so.
+/// `ANCHOR_RESULT_INVALID_ARGUMENT` too, with a message saying so. A store that fails (Redis down or
+/// hung) is `ANCHOR_RESULT_STORE_UNAVAILABLE`, with a message saying the handler ran but recording it as
+/// done failed; the claim stays open, so the call may be made again (one whose first try did reach the
+/// store is its own completion). Left so, the claim ends with its lease and a redelivery after that runs
+/// the handler again: answer 503 so the sender retries (at least once, never lost).
 #[no_mangle]
 pub unsafe extern "C" fn anchor_receiver_complete(
     receiver: *const anchor_receiver,
@@ -263,7 +267,9 @@ pub unsafe extern "C" fn anchor_receiver_complete(
 /// Frees the claimed event after a handler failure, so the sender's retry is processed.
 /// `*released_out` is false when the claim had been lost meanwhile. `event` must come from this
 /// receiver and be settled once, as for `anchor_receiver_complete` (otherwise
-/// `ANCHOR_RESULT_INVALID_ARGUMENT`).
+/// `ANCHOR_RESULT_INVALID_ARGUMENT`). A store that fails is `ANCHOR_RESULT_STORE_UNAVAILABLE`: the claim
+/// stays open (the call may be made again), else it ends with its lease, and retries meanwhile are
+/// answered `ANCHOR_RECEPTION_IN_PROGRESS`.
 #[no_mangle]
 pub unsafe extern "C" fn anchor_receiver_release(
     receiver: *const anchor_receiver,
@@ -300,7 +306,8 @@ unsafe fn settle(
         let done = match settle {
             Settle::Complete => {
                 let completed = event.settle_once(claimed, Settled::Completed, || {
-                    Ok(receiver.inner.complete(claimed, now_ms)?)
+                    let event_id = claimed.verified.event.id();
+                    Ok(receiver.inner.complete(claimed, now_ms).map_err(|e| unrecorded(event_id, e))?)
                 })?;
                 if !completed {
                     // A success, but one the caller should log: the same words as every other language.

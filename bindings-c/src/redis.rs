@@ -254,6 +254,28 @@ pub unsafe extern "C" fn anchor_redis_store_check(store: *const anchor_redis_sto
     })
 }
 
+/// For hosts that bound how many calls block on the store at once (the Go binding does: a hung Redis
+/// would otherwise hold one thread per waiting delivery): writes into `buf` (as `anchor_result_message`
+/// does) the message of a delivery that was not sent to the store because `calls` calls were already
+/// blocked on it for longer than its timeout, the core's `store_unavailable` text, the same in every
+/// language. Answer such a delivery 503 (after verifying it: a forgery is still 401).
+#[no_mangle]
+pub unsafe extern "C" fn anchor_redis_store_busy_message(
+    store: *const anchor_redis_store,
+    calls: usize,
+    buf: *mut u8,
+    len: usize,
+    written: *mut usize,
+) -> anchor_result {
+    // SAFETY: the header's pointer contract.
+    let store = unsafe { ffi::handle(store) };
+    ffi::guard(store.map(|s| &s.last_error), || {
+        let message = ffi::require(store, "store")?.store.threads_busy(calls).to_string();
+        // SAFETY: the header's pointer contract.
+        unsafe { ffi::write_text(message.as_bytes(), buf, len, written) }
+    })
+}
+
 /// Copies this thread's last error message on `store` into `buf` (see `anchor_verifier_last_error`).
 #[no_mangle]
 pub unsafe extern "C" fn anchor_redis_store_last_error(

@@ -211,7 +211,9 @@ impl<E> Outcome<E> {
 
 /// The store's failure to record `event_id` as done, told as such: `Outcome::Rejected` does not carry the
 /// delivery, so the message is the only place a log can learn which event's handler ran unrecorded.
-fn unrecorded(event_id: &str, error: Error) -> Error {
+/// Bindings that call [`Receiver::complete`] themselves (the C ABI) report its failure through this, so
+/// every language says the same.
+pub fn unrecorded(event_id: &str, error: Error) -> Error {
     match error {
         Error::StoreUnavailable { reason } => Error::StoreUnavailable {
             reason: format!(
