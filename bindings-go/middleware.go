@@ -30,6 +30,8 @@ var retryAfter = strconv.Itoa(C.ANCHOR_IN_PROGRESS_RETRY_AFTER_SECONDS)
 
 type middleware struct {
 	receiver     *C.anchor_receiver
+	verifier     *Verifier
+	store        Store
 	handler      http.Handler
 	maxBodyBytes int
 	lease        time.Duration
@@ -74,7 +76,10 @@ func WithClaimLost(report func(r *http.Request, event *Event, warning string)) M
 // WithRejected sets what happens when Middleware refuses a delivery without running the handler: one that
 // fails verification (401, 400, 413: final for the sender, so the event is lost unless the cause is fixed),
 // an unavailable store (503 store_unavailable) or a body the connection did not deliver (503
-// unreadable_body). It runs before the answer is written, with the request and the *Error (Code,
+// unreadable_body). It also runs, with a store_unavailable *Error, when the store failed to record a handler's
+// outcome after it ran (the answer is then the handler's, already written; the message says "the handler of
+// event evt_... ran, but recording it as done failed": the claim ends with its lease, and a redelivery after
+// that runs the handler again). It runs before the answer is written, with the request and the *Error (Code,
 // HTTPStatus, and the core's Message, which never contains a secret, a signature or the body). Duplicates
 // and in-progress deliveries are not refusals and are not reported. The default logs one line through
 // log/slog's default logger: msg "anchor-webhooks: delivery refused" with status, code, message and the
@@ -146,7 +151,7 @@ func Middleware(v *Verifier, store Store, handler http.Handler, opts ...Middlewa
 		}
 		panic(fmt.Sprintf("anchorwebhooks: %s: %s", setting, failureMessage(out, &res)))
 	}
-	m := &middleware{receiver: receiver, handler: handler, maxBodyBytes: v.bodyLimit(), lease: cfg.lease,
+	m := &middleware{receiver: receiver, verifier: v, store: store, handler: handler, maxBodyBytes: v.bodyLimit(), lease: cfg.lease,
 		claimLost: cfg.claimLost, rejected: cfg.rejected}
 	runtime.AddCleanup(m, func(ptr *C.anchor_receiver) { C.anchor_receiver_free(ptr) }, receiver)
 	return m
@@ -163,9 +168,20 @@ func (m *middleware) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	p := pack(r.Header)
 	defer p.release()
 	out := outputFor(body, p, m.maxBodyBytes)
+	turnDone, ok := m.store.turn()
+	if !ok {
+		// The store's calls are all taken (Redis slow or hung): verify anyway, so a forgery is still 401.
+		if _, err := m.verifier.Verify(body, r.Header); errors.As(err, &refused) {
+			m.refuse(w, r, refused)
+			return
+		}
+		m.refuse(w, r, m.store.busy())
+		return
+	}
 	var claim *C.anchor_event
 	code := C.go_receive(m.receiver, bytesPtr(p.bytes), lensPtr(p.lens), p.count(), bytesPtr(body),
 		C.size_t(len(body)), C.uint64_t(time.Now().UnixMilli()), bytesPtr(out), C.size_t(len(out)), &p.res, &claim)
+	turnDone()
 	runtime.KeepAlive(m)
 	if code != C.ANCHOR_RESULT_OK {
 		errors.As(failure(code, out, &p.res), &refused)
@@ -209,19 +225,25 @@ func (m *middleware) runFresh(w http.ResponseWriter, r *http.Request, event *Eve
 		// Also on a panic (re-raised as is): an unfinished handler releases the claim.
 		var done C.bool
 		now := C.uint64_t(time.Now().UnixMilli())
-		lost := false
+		p.res = C.go_result{}
+		scratch, capacity := p.scratchPtr()
+		var code C.anchor_result
 		if succeeded {
-			p.res = C.go_result{}
-			scratch, capacity := p.scratchPtr()
 			// OK with done false: the lease ran out and another delivery took the claim over.
-			code := C.go_complete(m.receiver, claim, now, scratch, capacity, &p.res, &done)
-			lost = code == C.ANCHOR_RESULT_OK && !bool(done)
+			code = C.go_complete(m.receiver, claim, now, scratch, capacity, &p.res, &done)
 		} else {
-			C.anchor_receiver_release(m.receiver, claim, now, &done)
+			code = C.go_release(m.receiver, claim, now, scratch, capacity, &p.res, &done)
 		}
 		C.anchor_event_free(claim)
 		runtime.KeepAlive(m)
-		if lost {
+		switch {
+		case code != C.ANCHOR_RESULT_OK:
+			// The store failed after the handler ran (the answer is the handler's, already written): the claim
+			// ends with its lease, and a redelivery after that runs the handler again. Reported, never silent.
+			var unsettled *Error
+			errors.As(failure(code, p.scratch[:], &p.res), &unsettled)
+			m.rejected(r, unsettled)
+		case succeeded && !bool(done):
 			m.claimLost(r, event, failureMessage(p.scratch[:], &p.res))
 		}
 	}()

@@ -31,9 +31,15 @@ import (
 // reachable.
 type RedisStore struct {
 	handle *owned[*C.anchor_redis_store]
+	// calls bounds the claims blocked on Redis at once: each holds an OS thread (a cgo call), so a hung
+	// server would otherwise gather one thread per waiting delivery until the runtime's limit kills the
+	// process. A delivery waits at most timeout for a turn, without a thread, then is answered 503.
+	calls   chan struct{}
+	timeout time.Duration
 }
 
 type redisConfig struct {
+	maxCalls       *int
 	keyPrefix      *string
 	doneTTL        *time.Duration
 	timeout        *time.Duration
@@ -69,6 +75,18 @@ func WithRedisMaxIdleConnections(n int) RedisOption {
 	return func(c *redisConfig) { c.maxIdle = &n }
 }
 
+// WithRedisMaxConcurrentCalls bounds how many deliveries Middleware lets wait on Redis for their claim at once
+// (default 64; at least 1). Each holds an OS thread while it waits (a cgo call), so a hung server would
+// otherwise gather one thread per delivery in flight, until the Go runtime's limit of 10 000 ends the
+// process. A delivery finding no turn within the store's timeout is verified (a forgery is still 401) and
+// answered 503 store_unavailable with Retry-After, holding no thread meanwhile.
+func WithRedisMaxConcurrentCalls(n int) RedisOption {
+	return func(c *redisConfig) { c.maxCalls = &n }
+}
+
+// DefaultRedisMaxConcurrentCalls is the bound of WithRedisMaxConcurrentCalls when it is not given.
+const DefaultRedisMaxConcurrentCalls = 64
+
 // WithRedisTLSRootCertificates trusts the certificate authorities in pem (PEM text with at least one
 // CERTIFICATE block) instead of the public web roots, for a rediss:// server with a private CA.
 func WithRedisTLSRootCertificates(pem []byte) RedisOption {
@@ -83,6 +101,8 @@ var redisOptionNames = strings.NewReplacer(
 	"anchor_redis_store_builder_set_timeout_ms", "WithRedisTimeout",
 	"anchor_redis_store_builder_set_tls_root_certificates", "WithRedisTLSRootCertificates",
 	"`prefix`", "WithRedisKeyPrefix",
+	// The core's own words for the option, in its advice ("trust ... with tls_root_certificates").
+	"tls_root_certificates", "WithRedisTLSRootCertificates",
 )
 
 // NewRedisStore makes a store for url: redis://[[username]:password@]host[:port][/db], or rediss:// for TLS.
@@ -129,6 +149,18 @@ func NewRedisStore(url string, opts ...RedisOption) (*RedisStore, error) {
 		}
 		maxIdle, hasMaxIdle = C.size_t(*cfg.maxIdle), true
 	}
+	maxCalls := DefaultRedisMaxConcurrentCalls
+	if cfg.maxCalls != nil {
+		if *cfg.maxCalls < 1 {
+			return nil, refused("WithRedisMaxConcurrentCalls", fmt.Sprintf("%d is below 1 (no delivery could "+
+				"ever be claimed)", *cfg.maxCalls))
+		}
+		maxCalls = *cfg.maxCalls
+	}
+	timeoutDuration := time.Duration(C.ANCHOR_DEFAULT_REDIS_TIMEOUT_MS) * time.Millisecond
+	if hasTimeout {
+		timeoutDuration = *cfg.timeout
+	}
 	urlBytes := []byte(url)
 	out := make([]byte, 512)
 	var res C.go_result
@@ -143,7 +175,11 @@ func NewRedisStore(url string, opts ...RedisOption) (*RedisStore, error) {
 		message = strings.Replace(message, "invalid_argument: ", "invalid_argument: NewRedisStore: ", 1)
 		return nil, errorFor(uint32(code), message)
 	}
-	return &RedisStore{handle: own(ptr, func(ptr *C.anchor_redis_store) { C.anchor_redis_store_free(ptr) })}, nil
+	return &RedisStore{
+		handle:  own(ptr, func(ptr *C.anchor_redis_store) { C.anchor_redis_store_free(ptr) }),
+		calls:   make(chan struct{}, maxCalls),
+		timeout: timeoutDuration,
+	}, nil
 }
 
 // owned is s's library store, nil for a nil or zero RedisStore.
@@ -168,12 +204,49 @@ func (s *RedisStore) Check() error {
 	code := C.go_redis_check(handle.pointer(), bytesPtr(out), C.size_t(len(out)), &res)
 	runtime.KeepAlive(handle)
 	if code != C.ANCHOR_RESULT_OK {
-		return failure(code, out, &res)
+		refused := failure(code, out, &res).(*Error)
+		refused.Message = redisOptionNames.Replace(refused.Message)
+		return refused
 	}
 	return nil
 }
 
-func (s *RedisStore) ready() bool { return s.owned() != nil }
+func (s *RedisStore) ready() bool { return s.owned() != nil && s.calls != nil }
+
+// turn waits (without a thread) at most the store's timeout for one of its call slots; ok is false when none
+// came, and done gives the slot back.
+func (s *RedisStore) turn() (done func(), ok bool) {
+	select {
+	case s.calls <- struct{}{}:
+		return s.endTurn, true
+	default:
+	}
+	timer := time.NewTimer(s.timeout)
+	defer timer.Stop()
+	select {
+	case s.calls <- struct{}{}:
+		return s.endTurn, true
+	case <-timer.C:
+		return nil, false
+	}
+}
+
+func (s *RedisStore) endTurn() { <-s.calls }
+
+// busy is the core's store_unavailable error of a delivery that found no turn.
+func (s *RedisStore) busy() *Error {
+	handle := s.owned()
+	out := make([]byte, 512)
+	var written C.size_t
+	code := C.anchor_redis_store_busy_message(handle.pointer(), C.size_t(cap(s.calls)), bytesPtr(out),
+		C.size_t(len(out)), &written)
+	runtime.KeepAlive(handle)
+	message := ""
+	if code == C.ANCHOR_RESULT_OK {
+		message = string(out[:written])
+	}
+	return ErrStoreUnavailable.withMessage(message)
+}
 
 func (s *RedisStore) newReceiver(v *Verifier, leaseMs C.uint64_t, out []byte, res *C.go_result,
 	receiver **C.anchor_receiver) C.anchor_result {

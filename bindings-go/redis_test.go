@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -95,7 +96,7 @@ func TestNewRedisStoreRefusesWhatCanNeverWork(t *testing.T) {
 			"Redis URL: expected redis:// or rediss://[username:password@]host[:port][/db]"},
 		{"#insecure", "rediss://:hunter2@127.0.0.1:6379/#insecure", nil, "invalid_argument: NewRedisStore: the URL: " +
 			"invalid Redis URL: #insecure (TLS that accepts any server certificate) is not supported by this build; " +
-			"trust the server's CA with tls_root_certificates instead"},
+			"trust the server's CA with WithRedisTLSRootCertificates instead"},
 		{"timeout 0", "redis://127.0.0.1", []RedisOption{WithRedisTimeout(0)},
 			"invalid_argument: NewRedisStore: WithRedisTimeout: 0s is not a whole number of milliseconds of at least 1 ms"},
 		{"timeout with a fraction of a millisecond", "redis://127.0.0.1", []RedisOption{WithRedisTimeout(1500 * time.Microsecond)},
@@ -279,5 +280,102 @@ func TestMiddlewareWithRedisDownAndBack(t *testing.T) {
 	defer mu.Unlock()
 	if strings.Join(refused, ",") != "store_unavailable,signature_mismatch" {
 		t.Errorf("reported refusals: %v", refused)
+	}
+}
+
+// A hung server (SIGSTOP): at most WithRedisMaxConcurrentCalls deliveries wait on it, each answered 503
+// store_unavailable within about the timeout; the others are answered 503 with the core's "busy" message
+// after waiting for a turn without a thread; forgeries stay 401. The OS threads of the process stay bounded.
+func TestMiddlewareWithAHungRedisBoundsTheWaitingCalls(t *testing.T) {
+	server := startRedis(t, 0)
+	v, _ := NewVerifier([]string{testSecret})
+	store := newRedisStore(t, server.url(), fmt.Sprintf("go-hung-%d", time.Now().UnixNano()),
+		WithRedisTimeout(400*time.Millisecond), WithRedisMaxConcurrentCalls(2))
+	var runs atomic.Int32
+	handler := Middleware(v, store, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { runs.Add(1) }),
+		WithRejected(func(*http.Request, *Error) {}))
+	url := listen(t, handler)
+	if err := store.Check(); err != nil { // connections open before the server hangs
+		t.Fatal(err)
+	}
+	if err := server.cmd.Process.Signal(syscall.SIGSTOP); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = server.cmd.Process.Signal(syscall.SIGCONT) })
+	const deliveries = 12
+	answers := make(chan answerOf, deliveries)
+	for i := 0; i < deliveries; i++ {
+		go func() {
+			body := envelope(fmt.Sprintf("evt_hung_%d", i), "task.completed")
+			h, _ := Sign([]string{testSecret}, body, time.Now().Unix())
+			answers <- post(t, url, h, body)
+		}()
+	}
+	busy := `{"error":"store_unavailable","message":"dedupe store unavailable: redis: all 2 threads calling Redis ` +
+		`were busy for longer than the 400 ms timeout, so this call was not sent (Redis is slow or unreachable); ` +
+		`answer 503 so the sender retries"}`
+	sent, notSent := 0, 0
+	for i := 0; i < deliveries; i++ {
+		a := <-answers
+		switch {
+		case a.status != 503 || a.retryAfter != "5":
+			t.Errorf("delivery to a hung server: %+v", a)
+		case a.body == busy:
+			notSent++
+		case strings.HasPrefix(a.body, `{"error":"store_unavailable","message":"dedupe store unavailable: redis: `):
+			sent++
+		default:
+			t.Errorf("delivery to a hung server: %+v", a)
+		}
+	}
+	// With 2 turns of 400 ms, at most a few of the 12 deliveries can have been sent in the time the others
+	// waited for a turn; most must have been answered without one.
+	if sent < 1 || sent > 6 || notSent < deliveries-6 || runs.Load() != 0 {
+		t.Errorf("%d sent to Redis, %d answered without a turn, %d handler runs", sent, notSent, runs.Load())
+	}
+	forgedBody := envelope("evt_hung_forged", "task.completed")
+	forged, _ := Sign([]string{"not-the-secret"}, forgedBody, time.Now().Unix())
+	for i := 0; i < 3; i++ { // take both turns, then be the third
+		go func() { answers <- post(t, url, forged, forgedBody) }()
+	}
+	for i := 0; i < 3; i++ {
+		if a := <-answers; a.status != 401 {
+			t.Errorf("a forgery while Redis hangs: %+v", a)
+		}
+	}
+}
+
+// A store that fails after the handler ran (the server hung during the handler) is reported through
+// WithRejected with the core's "ran, but recording it as done failed" message, never silently. Stopping the
+// server also sends this process SIGCHLD, which interrupts the blocked read (EINTR: a read with a timeout is
+// not restarted): the store goes on with a new connection, so the failure is the timeout, not
+// "Interrupted system call".
+func TestAFailedCompleteIsReported(t *testing.T) {
+	server := startRedis(t, 0)
+	v, _ := NewVerifier([]string{testSecret})
+	store := newRedisStore(t, server.url(), fmt.Sprintf("go-unsettled-%d", time.Now().UnixNano()),
+		WithRedisTimeout(300*time.Millisecond))
+	var mu sync.Mutex
+	var reported []string
+	url := listen(t, Middleware(v, store, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_ = server.cmd.Process.Signal(syscall.SIGSTOP) // the server hangs while the handler runs
+	}), WithRejected(func(r *http.Request, err *Error) {
+		mu.Lock()
+		defer mu.Unlock()
+		reported = append(reported, err.Code+": "+err.Message)
+	})))
+	t.Cleanup(func() { _ = server.cmd.Process.Signal(syscall.SIGCONT) })
+	body := envelope("evt_unsettled", "task.completed")
+	h, _ := Sign([]string{testSecret}, body, time.Now().Unix())
+	if a := post(t, url, h, body); a.status != 200 {
+		t.Errorf("the handler's answer stands: %+v", a)
+	}
+	_ = server.cmd.Process.Signal(syscall.SIGCONT)
+	mu.Lock()
+	defer mu.Unlock()
+	want := "store_unavailable: dedupe store unavailable: the handler of event evt_unsettled ran, but recording it " +
+		"as done failed (redis: timed out); a retry after the lease runs it again; answer 503 so the sender retries"
+	if len(reported) != 1 || reported[0] != want {
+		t.Errorf("reported: %q", reported)
 	}
 }

@@ -19,6 +19,11 @@ type Store interface {
 	ready() bool
 	// newReceiver makes the library's receiver over v and this store.
 	newReceiver(v *Verifier, leaseMs C.uint64_t, out []byte, res *C.go_result, receiver **C.anchor_receiver) C.anchor_result
+	// turn waits for the right to make a call that may block on the store (ok false: none came in time);
+	// done ends it.
+	turn() (done func(), ok bool)
+	// busy is the error of a delivery that found no turn.
+	busy() *Error
 }
 
 // MemoryStore is an in-process dedupe store for Middleware: thread-safe, bounded, with a TTL for
@@ -99,6 +104,11 @@ func (s *MemoryStore) Len() int {
 }
 
 func (s *MemoryStore) ready() bool { return s.owned() != nil }
+
+// turn: a memory store never blocks, so every call has one at once.
+func (s *MemoryStore) turn() (done func(), ok bool) { return func() {}, true }
+
+func (s *MemoryStore) busy() *Error { return ErrStoreUnavailable }
 
 func (s *MemoryStore) newReceiver(v *Verifier, leaseMs C.uint64_t, out []byte, res *C.go_result,
 	receiver **C.anchor_receiver) C.anchor_result {

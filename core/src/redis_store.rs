@@ -139,6 +139,18 @@ fn redis_failure(error: &redis::RedisError) -> Error {
     unavailable(format!("redis: {what}"))
 }
 
+/// How many times one call goes on after a signal interrupted it (each time on a new connection).
+const MAX_INTERRUPTIONS: usize = 3;
+
+/// Whether a system call of this error was interrupted by a signal (EINTR).
+fn was_interrupted(error: &redis::RedisError) -> bool {
+    use std::error::Error as _;
+    error
+        .source()
+        .and_then(|source| source.downcast_ref::<std::io::Error>())
+        .is_some_and(|io| io.kind() == std::io::ErrorKind::Interrupted)
+}
+
 fn millis(duration: Duration) -> u64 {
     u64::try_from(duration.as_millis()).unwrap_or(u64::MAX).max(1)
 }
@@ -337,6 +349,16 @@ impl RedisStore {
         let mut result = self.run(pooled, deadline, &command);
         if reused && matches!(&result, Err(error) if error.is_connection_dropped()) {
             self.idle().clear();
+            result = self.run(None, deadline, &command);
+        }
+        // A read with a timeout is not restarted after a signal handler ran on its thread (signal(7)), so a
+        // signal the host handles (Go's runtime handles SIGCHLD, SIGURG, SIGPROF; any process may get
+        // SIGTERM or SIGWINCH) fails it with EINTR. The reply may be half read: go on with a new
+        // connection, within the same deadline. A command that did reach the server is safe to send again:
+        // a claim finds its own token, a complete its own done marker.
+        let mut interruptions = 0;
+        while interruptions < MAX_INTERRUPTIONS && matches!(&result, Err(error) if was_interrupted(error)) {
+            interruptions += 1;
             result = self.run(None, deadline, &command);
         }
         match result {
