@@ -91,6 +91,11 @@ impl Default for RedisOptions {
 ///   is dropped, so the store reconnects by itself when the server is back.
 /// - **Fork-safe**: a process forked after the store was used (gunicorn `--preload`, Celery's prefork
 ///   pool) opens connections of its own instead of sharing its parent's sockets.
+/// - **What the deadline does not cover**: a host name is resolved outside it, each address it resolves
+///   to gets the timeout in turn, and it is set per read (a server trickling its answer stretches a call).
+///   A call that timed out may still take effect when a hung server resumes (a claim then holds its id
+///   until the lease ends). A read interrupted by a signal (EINTR) goes on with a new connection.
+///   Unix-socket URLs are refused (connected without a timeout), and so is a user without a password.
 /// - **The calls block** the calling thread (redis-rs' synchronous connection) for up to the timeout. In
 ///   an async server, run [`Receiver::receive`](crate::Receiver::receive) and
 ///   [`Receiver::finish`](crate::Receiver::finish) with `tokio::task::spawn_blocking` (or your runtime's
