@@ -36,6 +36,9 @@ type RedisStore struct {
 	// process. A delivery waits at most timeout for a turn, without a thread, then is answered 503.
 	calls   chan struct{}
 	timeout time.Duration
+	// busyMessage is the core's text for a delivery that found no turn: fixed by the store's options, so
+	// asked once (a hung server makes many such deliveries).
+	busyMessage string
 }
 
 type redisConfig struct {
@@ -175,10 +178,16 @@ func NewRedisStore(url string, opts ...RedisOption) (*RedisStore, error) {
 		message = strings.Replace(message, "invalid_argument: ", "invalid_argument: NewRedisStore: ", 1)
 		return nil, errorFor(uint32(code), message)
 	}
+	var written C.size_t
+	if C.anchor_redis_store_busy_message(ptr, C.size_t(maxCalls), bytesPtr(out), C.size_t(len(out)), &written) !=
+		C.ANCHOR_RESULT_OK {
+		written = 0
+	}
 	return &RedisStore{
-		handle:  own(ptr, func(ptr *C.anchor_redis_store) { C.anchor_redis_store_free(ptr) }),
-		calls:   make(chan struct{}, maxCalls),
-		timeout: timeoutDuration,
+		handle:      own(ptr, func(ptr *C.anchor_redis_store) { C.anchor_redis_store_free(ptr) }),
+		calls:       make(chan struct{}, maxCalls),
+		timeout:     timeoutDuration,
+		busyMessage: string(out[:written]),
 	}, nil
 }
 
@@ -233,20 +242,9 @@ func (s *RedisStore) turn() (done func(), ok bool) {
 
 func (s *RedisStore) endTurn() { <-s.calls }
 
-// busy is the core's store_unavailable error of a delivery that found no turn.
-func (s *RedisStore) busy() *Error {
-	handle := s.owned()
-	out := make([]byte, 512)
-	var written C.size_t
-	code := C.anchor_redis_store_busy_message(handle.pointer(), C.size_t(cap(s.calls)), bytesPtr(out),
-		C.size_t(len(out)), &written)
-	runtime.KeepAlive(handle)
-	message := ""
-	if code == C.ANCHOR_RESULT_OK {
-		message = string(out[:written])
-	}
-	return ErrStoreUnavailable.withMessage(message)
-}
+// busy is the core's store_unavailable error of a delivery that found no turn (a copy each time: the
+// WithRejected hook receives it).
+func (s *RedisStore) busy() *Error { return ErrStoreUnavailable.withMessage(s.busyMessage) }
 
 func (s *RedisStore) newReceiver(v *Verifier, leaseMs C.uint64_t, out []byte, res *C.go_result,
 	receiver **C.anchor_receiver) C.anchor_result {

@@ -135,14 +135,7 @@ pub unsafe extern "C" fn anchor_receiver_new(
     receiver_out: *mut *mut anchor_receiver,
 ) -> anchor_result {
     // SAFETY: the header's pointer contract.
-    unsafe {
-        new_receiver(
-            verifier,
-            ffi::handle(store).map(|s| s.store.clone() as Arc<dyn DedupeStore>),
-            lease_ms,
-            receiver_out,
-        )
-    }
+    unsafe { new_receiver(verifier, store, lease_ms, receiver_out) }
 }
 
 /// As `anchor_receiver_new`, over a Redis store (shared by every process and replica using the same server
@@ -157,21 +150,32 @@ pub unsafe extern "C" fn anchor_receiver_new_redis(
     receiver_out: *mut *mut anchor_receiver,
 ) -> anchor_result {
     // SAFETY: the header's pointer contract.
-    unsafe {
-        new_receiver(
-            verifier,
-            ffi::handle(store).map(|s| s.store.clone() as Arc<dyn DedupeStore>),
-            lease_ms,
-            receiver_out,
-        )
+    unsafe { new_receiver(verifier, store, lease_ms, receiver_out) }
+}
+
+/// A store handle a receiver can be made over.
+pub(crate) trait StoreHandle {
+    /// The store itself, shared with the receiver.
+    fn shared(&self) -> Arc<dyn DedupeStore>;
+}
+
+impl StoreHandle for anchor_memory_store {
+    fn shared(&self) -> Arc<dyn DedupeStore> {
+        self.store.clone()
+    }
+}
+
+impl StoreHandle for anchor_redis_store {
+    fn shared(&self) -> Arc<dyn DedupeStore> {
+        self.store.clone()
     }
 }
 
 /// # Safety
-/// The header's pointer contract, for `verifier` and `receiver_out`.
-unsafe fn new_receiver(
+/// The header's pointer contract.
+unsafe fn new_receiver<S: StoreHandle>(
     verifier: *const anchor_verifier,
-    store: Option<Arc<dyn DedupeStore>>,
+    store: *const S,
     lease_ms: u64,
     receiver_out: *mut *mut anchor_receiver,
 ) -> anchor_result {
@@ -180,7 +184,7 @@ unsafe fn new_receiver(
         let (verifier, store, out) = unsafe {
             (
                 ffi::require(ffi::handle(verifier), "verifier")?,
-                ffi::require(store, "store")?,
+                ffi::require(ffi::handle(store), "store")?.shared(),
                 ffi::output(receiver_out, "receiver_out")?,
             )
         };

@@ -243,13 +243,11 @@ pub unsafe extern "C" fn anchor_redis_store_check(store: *const anchor_redis_sto
     let store = unsafe { ffi::handle(store) };
     ffi::guard(store.map(|s| &s.last_error), || {
         ffi::require(store, "store")?.store.check().map_err(|error| {
-            let (code, name) = match error.kind() {
-                RedisCheckErrorKind::Misconfigured => {
-                    (anchor_result::StoreMisconfigured, "store_misconfigured")
-                }
-                _ => (anchor_result::StoreUnavailable, "store_unavailable"),
+            let code = match error.kind() {
+                RedisCheckErrorKind::Misconfigured => anchor_result::StoreMisconfigured,
+                _ => anchor_result::StoreUnavailable,
             };
-            Failure::new(code, format!("{name}: {error}"))
+            Failure::new(code, format!("{}: {error}", code.name()))
         })
     })
 }
