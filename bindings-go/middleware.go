@@ -12,7 +12,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"runtime"
 	"strconv"
 	"time"
 )
@@ -29,9 +28,7 @@ func EventFromContext(ctx context.Context) (*Event, bool) {
 var retryAfter = strconv.Itoa(C.ANCHOR_IN_PROGRESS_RETRY_AFTER_SECONDS)
 
 type middleware struct {
-	receiver     *C.anchor_receiver
-	verifier     *Verifier
-	store        Store
+	receiver     *Receiver
 	handler      http.Handler
 	maxBodyBytes int
 	lease        time.Duration
@@ -118,12 +115,8 @@ func WithRejected(report func(r *http.Request, err *Error)) MiddlewareOption {
 // verifier, store or handler (or a zero Verifier, MemoryStore or RedisStore) is a programming error: Middleware
 // panics naming it, as http.Handle does for a nil handler.
 func Middleware(v *Verifier, store Store, handler http.Handler, opts ...MiddlewareOption) http.Handler {
-	switch {
-	case v.owned() == nil:
-		panic("anchorwebhooks: Middleware: the verifier is nil (make it with NewVerifier)")
-	case store == nil || !store.ready():
-		panic("anchorwebhooks: Middleware: the store is nil (make it with NewMemoryStore or NewRedisStore)")
-	case handler == nil:
+	requireParts("Middleware", v, store)
+	if handler == nil {
 		panic("anchorwebhooks: Middleware: the handler is nil")
 	}
 	cfg := middlewareConfig{lease: DefaultLease}
@@ -138,23 +131,9 @@ func Middleware(v *Verifier, store Store, handler http.Handler, opts ...Middlewa
 	}
 	// A lease the core refuses (under 1 s: a retry would take over an event whose handler is still
 	// running) is a programming error, reported like NewMemoryStore's: a panic with the core's reason.
-	var receiver *C.anchor_receiver
-	var res C.go_result
-	out := make([]byte, 512)
-	code := store.newReceiver(v, C.uint64_t(max(cfg.lease, 0)/time.Millisecond), out, &res, &receiver)
-	runtime.KeepAlive(v.owned())
-	if code != C.ANCHOR_RESULT_OK {
-		// The parts were checked above: what the library can still refuse is the lease.
-		setting := "Middleware"
-		if code == C.ANCHOR_RESULT_INVALID_ARGUMENT {
-			setting = fmt.Sprintf("WithLease(%s)", cfg.lease)
-		}
-		panic(fmt.Sprintf("anchorwebhooks: %s: %s", setting, failureMessage(out, &res)))
-	}
-	m := &middleware{receiver: receiver, verifier: v, store: store, handler: handler, maxBodyBytes: v.bodyLimit(), lease: cfg.lease,
+	receiver := newReceiver("Middleware", v, store, cfg.lease, fmt.Sprintf("WithLease(%s)", cfg.lease))
+	return &middleware{receiver: receiver, handler: handler, maxBodyBytes: v.bodyLimit(), lease: cfg.lease,
 		claimLost: cfg.claimLost, rejected: cfg.rejected}
-	runtime.AddCleanup(m, func(ptr *C.anchor_receiver) { C.anchor_receiver_free(ptr) }, receiver)
-	return m
 }
 
 func (m *middleware) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -165,39 +144,50 @@ func (m *middleware) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		m.refuse(w, r, refused)
 		return
 	}
-	p := pack(r.Header)
-	defer p.release()
-	out := outputFor(body, p, m.maxBodyBytes)
-	turnDone, ok := m.store.turn()
-	if !ok {
-		// The store's calls are all taken (Redis slow or hung): verify anyway, so a forgery is still 401.
-		if _, err := m.verifier.Verify(body, r.Header); errors.As(err, &refused) {
-			m.refuse(w, r, refused)
-			return
+	outcome := m.receiver.Receive(body, r.Header, func(event *Event) error {
+		recorder := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
+		var writer http.ResponseWriter = recorder
+		if _, ok := w.(http.Flusher); ok {
+			writer = flushingRecorder{recorder}
 		}
-		m.refuse(w, r, m.store.busy())
-		return
-	}
-	var claim *C.anchor_event
-	code := C.go_receive(m.receiver, bytesPtr(p.bytes), lensPtr(p.lens), p.count(), bytesPtr(body),
-		C.size_t(len(body)), C.uint64_t(time.Now().UnixMilli()), bytesPtr(out), C.size_t(len(out)), &p.res, &claim)
-	turnDone()
-	runtime.KeepAlive(m)
-	if code != C.ANCHOR_RESULT_OK {
-		errors.As(failure(code, out, &p.res), &refused)
-		m.refuse(w, r, refused)
-		return
-	}
-	switch p.res.reception {
-	case C.ANCHOR_RECEPTION_DUPLICATE:
+		m.handler.ServeHTTP(writer, r.WithContext(context.WithValue(r.Context(), eventKey{}, event)))
+		// A status the sender retries (3xx, 408, 429, 5xx: the core's rule, anchor_sender_retries) releases
+		// the claim, so that retry runs the handler again; completing would answer it "duplicate" and lose
+		// the event. A request cancelled before the handler returned (client gone, server shutting down, the
+		// sender's timeout) may have stopped the handler's work: release too (at least once, never lost).
+		if senderRetries(recorder.status) {
+			return errRetriedStatus
+		}
+		return r.Context().Err()
+	})
+	switch outcome.Kind {
+	case OutcomeDuplicate:
 		answer(w, http.StatusOK, map[string]any{"ok": true, "outcome": "duplicate"})
-	case C.ANCHOR_RECEPTION_IN_PROGRESS:
+	case OutcomeInProgress:
 		w.Header().Set("Retry-After", retryAfter)
 		answer(w, http.StatusServiceUnavailable, map[string]any{"error": "in_progress"})
-	default:
-		m.runFresh(w, r, eventFrom(out, &p.res, body), claim, p)
+	case OutcomeRejected:
+		errors.As(outcome.Err, &refused)
+		if outcome.Event != nil {
+			// The store failed to record a handler that ran (its answer is written): the claim ends with its
+			// lease, and a redelivery after that runs the handler again. Reported, never silent.
+			m.rejected(r, refused)
+			return
+		}
+		m.refuse(w, r, refused)
+	case OutcomeProcessed:
+		if outcome.ClaimLost != "" {
+			m.claimLost(r, outcome.Event, outcome.ClaimLost)
+		}
+	case OutcomeHandlerFailed:
+		if errors.As(outcome.ReleaseErr, &refused) {
+			m.rejected(r, refused)
+		}
 	}
 }
+
+// errRetriedStatus is the handler's failure, to Receive, when it answered a status the sender retries.
+var errRetriedStatus = errors.New("the handler answered a status the sender retries")
 
 // refuse reports a refused delivery through WithRejected's function, then answers it: the code's status,
 // {"error":"<code>","message":"<message>"}, and Retry-After on a 503.
@@ -213,50 +203,6 @@ func (m *middleware) refuse(w http.ResponseWriter, r *http.Request, refused *Err
 type refusalAnswer struct {
 	Error   string `json:"error"`
 	Message string `json:"message"`
-}
-
-// runFresh runs the handler for a claimed event, then completes or releases the claim. p is the call's
-// state, whose scratch and result receive the warning of a lost claim (the event copied out what it needs).
-func (m *middleware) runFresh(w http.ResponseWriter, r *http.Request, event *Event, claim *C.anchor_event,
-	p *callState) {
-	recorder := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
-	succeeded := false
-	defer func() {
-		// Also on a panic (re-raised as is): an unfinished handler releases the claim.
-		var done C.bool
-		now := C.uint64_t(time.Now().UnixMilli())
-		p.res = C.go_result{}
-		scratch, capacity := p.scratchPtr()
-		var code C.anchor_result
-		if succeeded {
-			// OK with done false: the lease ran out and another delivery took the claim over.
-			code = C.go_complete(m.receiver, claim, now, scratch, capacity, &p.res, &done)
-		} else {
-			code = C.go_release(m.receiver, claim, now, scratch, capacity, &p.res, &done)
-		}
-		C.anchor_event_free(claim)
-		runtime.KeepAlive(m)
-		switch {
-		case code != C.ANCHOR_RESULT_OK:
-			// The store failed after the handler ran (the answer is the handler's, already written): the claim
-			// ends with its lease, and a redelivery after that runs the handler again. Reported, never silent.
-			var unsettled *Error
-			errors.As(failure(code, p.scratch[:], &p.res), &unsettled)
-			m.rejected(r, unsettled)
-		case succeeded && !bool(done):
-			m.claimLost(r, event, failureMessage(p.scratch[:], &p.res))
-		}
-	}()
-	var writer http.ResponseWriter = recorder
-	if _, ok := w.(http.Flusher); ok {
-		writer = flushingRecorder{recorder}
-	}
-	m.handler.ServeHTTP(writer, r.WithContext(context.WithValue(r.Context(), eventKey{}, event)))
-	// A status the sender retries (3xx, 408, 429, 5xx: the core's rule, anchor_sender_retries) releases the
-	// claim, so that retry runs the handler again; completing would answer it "duplicate" and lose the event.
-	// A request cancelled before the handler returned (client gone, server shutting down, the sender's
-	// timeout) may have stopped the handler's work: release too (at least once, never lost).
-	succeeded = !senderRetries(recorder.status) && r.Context().Err() == nil
 }
 
 // senderRetries is the core's anchor_sender_retries: whether the sender retries a delivery answered status
