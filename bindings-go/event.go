@@ -108,8 +108,8 @@ type Event struct {
 	// has none). Decode it with DecodeData or json.Unmarshal. It is a view of a buffer of about the body's
 	// size, not a copy of its own size: do not write to it; bytes.Clone it to keep it for long.
 	Data json.RawMessage
-	// Body is the verified body: the slice given to Verify (not a copy), or the request body read by
-	// VerifyRequest / Middleware.
+	// Body is the verified body: the slice given to Verify or Receive (not a copy), or the request body
+	// read by VerifyRequest / Middleware.
 	Body []byte
 	// MatchedSecret is the index of the first configured secret that matched (watch it during a rotation).
 	MatchedSecret int

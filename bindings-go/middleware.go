@@ -9,7 +9,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"log/slog"
 	"net/http"
 	"strconv"
@@ -36,7 +35,7 @@ type middleware struct {
 	rejected     func(*http.Request, *Error)
 }
 
-// DefaultLease is how long Middleware's claim on a fresh event lasts when WithLease is not given: 30 s.
+// DefaultLease is how long the claim on a fresh event lasts when WithLease is not given: 30 s.
 const DefaultLease = 30 * time.Second
 
 type middlewareConfig struct {
@@ -45,21 +44,14 @@ type middlewareConfig struct {
 	rejected  func(*http.Request, *Error)
 }
 
-// MiddlewareOption configures Middleware.
-type MiddlewareOption func(*middlewareConfig)
-
-// WithLease sets how long the claim on a fresh event lasts (default 30 s; at least 1 s, else Middleware
-// panics with the core's reason, the same in every language). Choose it longer than the slowest handler: a
-// retry arriving after the lease runs out takes the event over and runs the handler again, possibly while
-// the first run is still going. No lease helps a handler slower than the sender's 10 s timeout: the sender
-// then closes the connection, the request's context is cancelled, the claim is released when the handler
-// returns (even if it finished its work) and the sender's retry (5, 15, 30, 50 and 80 s after the first
-// attempt) runs it again. Acknowledge fast and hand long work off to a queue of your own instead. Too long a
-// lease keeps the retries of an event whose worker died mid-handler answered 503 past the sender's last
-// attempt.
-func WithLease(lease time.Duration) MiddlewareOption {
-	return func(c *middlewareConfig) { c.lease = lease }
+// MiddlewareOption configures Middleware: WithLease, WithClaimLost, WithRejected.
+type MiddlewareOption interface {
+	applyToMiddleware(*middlewareConfig)
 }
+
+type middlewareOption func(*middlewareConfig)
+
+func (o middlewareOption) applyToMiddleware(c *middlewareConfig) { o(c) }
 
 // WithClaimLost sets what happens when a handler succeeded but its claim had been lost meanwhile (it
 // outlasted the lease and another delivery of the event took the claim over, so the handler may have run
@@ -67,7 +59,7 @@ func WithLease(lease time.Duration) MiddlewareOption {
 // text in every language ("anchor-webhooks: claim lost: the handler of event evt_... outlasted its 30 s
 // lease ..."). The default logs that warning through log/slog's default logger; nil keeps the default.
 func WithClaimLost(report func(r *http.Request, event *Event, warning string)) MiddlewareOption {
-	return func(c *middlewareConfig) { c.claimLost = report }
+	return middlewareOption(func(c *middlewareConfig) { c.claimLost = report })
 }
 
 // WithRejected sets what happens when Middleware refuses a delivery without running the handler: one that
@@ -84,7 +76,7 @@ func WithClaimLost(report func(r *http.Request, event *Event, warning string)) M
 // unreadable_body (the sender retries). nil keeps the default; to log nothing, pass a function that does
 // nothing.
 func WithRejected(report func(r *http.Request, err *Error)) MiddlewareOption {
-	return func(c *middlewareConfig) { c.rejected = report }
+	return middlewareOption(func(c *middlewareConfig) { c.rejected = report })
 }
 
 // Middleware verifies every request with v, dedupes by event id in store, and runs handler once per
@@ -121,7 +113,7 @@ func Middleware(v *Verifier, store Store, handler http.Handler, opts ...Middlewa
 	}
 	cfg := middlewareConfig{lease: DefaultLease}
 	for _, opt := range opts {
-		opt(&cfg)
+		opt.applyToMiddleware(&cfg)
 	}
 	if cfg.claimLost == nil {
 		cfg.claimLost = logClaimLost(cfg.lease)
@@ -131,7 +123,7 @@ func Middleware(v *Verifier, store Store, handler http.Handler, opts ...Middlewa
 	}
 	// A lease the core refuses (under 1 s: a retry would take over an event whose handler is still
 	// running) is a programming error, reported like NewMemoryStore's: a panic with the core's reason.
-	receiver := newReceiver("Middleware", v, store, cfg.lease, fmt.Sprintf("WithLease(%s)", cfg.lease))
+	receiver := newReceiver("Middleware", v, store, cfg.lease)
 	return &middleware{receiver: receiver, handler: handler, maxBodyBytes: v.bodyLimit(), lease: cfg.lease,
 		claimLost: cfg.claimLost, rejected: cfg.rejected}
 }
@@ -144,22 +136,25 @@ func (m *middleware) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		m.refuse(w, r, refused)
 		return
 	}
-	outcome := m.receiver.Receive(body, r.Header, func(event *Event) error {
+	handle := func(ctx context.Context, event *Event) error {
 		recorder := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
 		var writer http.ResponseWriter = recorder
 		if _, ok := w.(http.Flusher); ok {
 			writer = flushingRecorder{recorder}
 		}
-		m.handler.ServeHTTP(writer, r.WithContext(context.WithValue(r.Context(), eventKey{}, event)))
-		// A status the sender retries (3xx, 408, 429, 5xx: the core's rule, anchor_sender_retries) releases
-		// the claim, so that retry runs the handler again; completing would answer it "duplicate" and lose
-		// the event. A request cancelled before the handler returned (client gone, server shutting down, the
+		m.handler.ServeHTTP(writer, r.WithContext(context.WithValue(ctx, eventKey{}, event)))
+		// A status the sender retries (3xx, 408, 429, 5xx: the core's rule, SenderRetries) releases the
+		// claim, so that retry runs the handler again; completing would answer it "duplicate" and lose the
+		// event. A request cancelled before the handler returned (client gone, server shutting down, the
 		// sender's timeout) may have stopped the handler's work: release too (at least once, never lost).
-		if senderRetries(recorder.status) {
+		if SenderRetries(recorder.status) {
 			return errRetriedStatus
 		}
-		return r.Context().Err()
-	})
+		return ctx.Err()
+	}
+	// A release that fails while the handler panics is reported too (the panic then goes on).
+	unreleased := func(_ *Event, err *Error) { m.rejected(r, err) }
+	outcome := m.receiver.receive(r.Context(), body, r.Header, time.Now, handle, unreleased)
 	switch outcome.Kind {
 	case OutcomeDuplicate:
 		answer(w, http.StatusOK, map[string]any{"ok": true, "outcome": "duplicate"})
@@ -203,15 +198,6 @@ func (m *middleware) refuse(w http.ResponseWriter, r *http.Request, refused *Err
 type refusalAnswer struct {
 	Error   string `json:"error"`
 	Message string `json:"message"`
-}
-
-// senderRetries is the core's anchor_sender_retries: whether the sender retries a delivery answered status
-// (a status outside uint16 is one it does not know, so it retries).
-func senderRetries(status int) bool {
-	if status < 0 || status > 0xFFFF {
-		return true
-	}
-	return bool(C.anchor_sender_retries(C.uint16_t(status)))
 }
 
 // statusRecorder remembers the status the handler answered with.

@@ -30,7 +30,7 @@ func TestLeaseOptionsUnderOneSecondPanic(t *testing.T) {
 			defer func() {
 				message := fmt.Sprint(recover())
 				// The reason is the core's, the same in every language.
-				want := "anchorwebhooks: " + name + ": invalid_argument: lease_ms must be at least 1 s: a shorter lease " +
+				want := "anchorwebhooks: Middleware(" + name + "): invalid_argument: the lease must be at least 1 s: a shorter lease " +
 					"expires under a running handler, and a retry would run it a second time alongside (the default is 30 s)"
 				if message != want {
 					t.Errorf("%s: Middleware panicked with %q, want %q", name, message, want)
@@ -496,8 +496,8 @@ func TestClaimFollowsTheSendersRetryRule(t *testing.T) {
 	// The Go side asks the core; spot-check the rule it answers.
 	for status, retried := range map[int]bool{200: false, 204: false, 301: true, 400: false, 404: false,
 		408: true, 409: false, 429: true, 500: true, 503: true, 600: true} {
-		if senderRetries(status) != retried {
-			t.Errorf("senderRetries(%d) = %v, want %v", status, !retried, retried)
+		if SenderRetries(status) != retried {
+			t.Errorf("SenderRetries(%d) = %v, want %v", status, !retried, retried)
 		}
 	}
 }

@@ -6,18 +6,20 @@ package anchorwebhooks
 import "C"
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
 	"runtime"
+	"strings"
 	"time"
 )
 
 // Receiver verifies deliveries and dedupes them by event id in a store, then runs a handler once per
 // event: what Middleware does, for code that is not an http.Handler (a queue consumer, a framework with
-// handlers of its own). Safe for concurrent use; make one per endpoint and keep it.
+// handlers of its own). Safe for concurrent use, and to copy; make one per endpoint and keep it.
 type Receiver struct {
-	receiver *C.anchor_receiver
+	handle   *owned[*C.anchor_receiver]
 	verifier *Verifier
 	store    Store
 	lease    time.Duration
@@ -40,7 +42,8 @@ const (
 	OutcomeHandlerFailed OutcomeKind = "handler_failed"
 )
 
-// Outcome is what Receive did with one delivery, and the HTTP answer to give the sender.
+// Outcome is what Receive did with one delivery, and the HTTP answer to give the sender. Keeping an Outcome
+// keeps its Event, and so the body and a buffer about its size (Event's doc): keep the fields you need.
 type Outcome struct {
 	Kind OutcomeKind
 	// Status is the HTTP status to answer with: 200 processed or duplicate, 503 in progress, the error's
@@ -58,34 +61,73 @@ type Outcome struct {
 	// delivery of the event may have taken the claim over and run it too ("" otherwise). Log it, and choose
 	// a lease longer than the handler.
 	ClaimLost string
-	// ReleaseErr is the store's error when the claim of a failed handler could not be released: the claim
+	// ReleaseErr is the store's *Error when the claim of a failed handler could not be released: the claim
 	// then ends with its lease, and retries until then are answered in progress. nil otherwise.
 	ReleaseErr error
 }
+
+// retryAfterDuration is the Retry-After of a 503 (in progress, store unavailable).
+const retryAfterDuration = C.ANCHOR_IN_PROGRESS_RETRY_AFTER_SECONDS * time.Second
 
 // errorOutcome is the outcome of a delivery refused with refused; event is set when its handler ran.
 func errorOutcome(event *Event, refused *Error) Outcome {
 	outcome := Outcome{Kind: OutcomeRejected, Status: refused.HTTPStatus, Event: event, Err: refused}
 	if refused.HTTPStatus == http.StatusServiceUnavailable {
-		outcome.RetryAfter = C.ANCHOR_IN_PROGRESS_RETRY_AFTER_SECONDS * time.Second
+		outcome.RetryAfter = retryAfterDuration
 	}
 	return outcome
 }
 
-// NewReceiver makes a receiver over v and store (a MemoryStore or a RedisStore). lease is how long the
-// claim on a fresh event lasts (DefaultLease unless you know better): longer than the slowest handler, since
-// a retry arriving after it takes the event over and runs the handler again, and well shorter than the
-// sender's retry window, since a worker that dies in the handler holds the event for the whole lease.
+type receiverConfig struct {
+	lease time.Duration
+}
+
+// ReceiverOption configures NewReceiver.
+type ReceiverOption interface {
+	applyToReceiver(*receiverConfig)
+}
+
+// LeaseOption is WithLease's option, for NewReceiver and Middleware alike.
+type LeaseOption interface {
+	ReceiverOption
+	MiddlewareOption
+}
+
+type leaseOption time.Duration
+
+func (o leaseOption) applyToReceiver(c *receiverConfig)     { c.lease = time.Duration(o) }
+func (o leaseOption) applyToMiddleware(c *middlewareConfig) { c.lease = time.Duration(o) }
+
+// WithLease sets how long the claim on a fresh event lasts (default DefaultLease, 30 s; at least 1 s, else
+// NewReceiver or Middleware panics with the core's reason, the same in every language; counted in whole
+// milliseconds). Choose it longer than the slowest handler: a retry arriving after the lease runs out
+// takes the event over and runs the handler again, possibly while the first run is still going. Too long
+// a lease keeps the retries of an event whose worker died mid-handler answered 503 past the sender's last
+// attempt (80 s after the first). With Middleware, no lease helps a handler slower than the sender's 10 s
+// timeout: the sender then closes the connection, the request's context is cancelled, the claim is
+// released when the handler returns (even if it finished its work) and the sender's retry (5, 15, 30, 50
+// and 80 s after the first attempt) runs it again. Acknowledge fast and hand long work off to a queue of
+// your own instead.
+func WithLease(lease time.Duration) LeaseOption { return leaseOption(lease) }
+
+// NewReceiver makes a receiver over v and store (a MemoryStore or a RedisStore), with a claim lease of
+// DefaultLease unless WithLease says otherwise.
 //
 // A nil verifier or store (or a zero one), or a lease under 1 s, is a programming error: NewReceiver
 // panics naming it, with the core's reason for the lease, as Middleware does.
-func NewReceiver(v *Verifier, store Store, lease time.Duration) *Receiver {
-	return newReceiver("NewReceiver", v, store, lease, fmt.Sprintf("NewReceiver(lease %s)", lease))
+func NewReceiver(v *Verifier, store Store, opts ...ReceiverOption) *Receiver {
+	cfg := receiverConfig{lease: DefaultLease}
+	for _, opt := range opts {
+		opt.applyToReceiver(&cfg)
+	}
+	return newReceiver("NewReceiver", v, store, cfg.lease)
 }
 
-// newReceiver is NewReceiver for caller (the function named in a panic); leaseSetting names the lease the
-// caller was given.
-func newReceiver(caller string, v *Verifier, store Store, lease time.Duration, leaseSetting string) *Receiver {
+// leaseNames turns the core's name of the lease setting (the C parameter's) into the option's.
+var leaseNames = strings.NewReplacer("lease_ms must", "the lease must")
+
+// newReceiver is NewReceiver for caller, the function named in a panic.
+func newReceiver(caller string, v *Verifier, store Store, lease time.Duration) *Receiver {
 	requireParts(caller, v, store)
 	var receiver *C.anchor_receiver
 	var res C.go_result
@@ -96,13 +138,12 @@ func newReceiver(caller string, v *Verifier, store Store, lease time.Duration, l
 		// The parts were checked above: what the library can still refuse is the lease.
 		setting := caller
 		if code == C.ANCHOR_RESULT_INVALID_ARGUMENT {
-			setting = leaseSetting
+			setting = fmt.Sprintf("%s(WithLease(%s))", caller, lease)
 		}
-		panic(fmt.Sprintf("anchorwebhooks: %s: %s", setting, failureMessage(out, &res)))
+		panic(fmt.Sprintf("anchorwebhooks: %s: %s", setting, leaseNames.Replace(failureMessage(out, &res))))
 	}
-	r := &Receiver{receiver: receiver, verifier: v, store: store, lease: lease}
-	runtime.AddCleanup(r, func(ptr *C.anchor_receiver) { C.anchor_receiver_free(ptr) }, receiver)
-	return r
+	handle := own(receiver, func(ptr *C.anchor_receiver) { C.anchor_receiver_free(ptr) })
+	return &Receiver{handle: handle, verifier: v, store: store, lease: lease.Truncate(time.Millisecond)}
 }
 
 // requireParts panics, naming caller, when v or store is nil or zero (a programming error).
@@ -121,54 +162,68 @@ func (r *Receiver) Verifier() *Verifier { return r.verifier }
 // Store is the store the receiver was made with.
 func (r *Receiver) Store() Store { return r.store }
 
-// Lease is how long a claim lasts.
+// Lease is how long a claim lasts (whole milliseconds: the core counts them).
 func (r *Receiver) Lease() time.Duration { return r.lease }
 
 // Receive verifies body (the raw bytes, as signed) and h, claims the event's id, and for a fresh event
-// runs handler, then completes the claim when it returns nil (later deliveries are duplicates) or releases
-// it when it returns an error or panics (the panic goes on, and the sender's retry runs the handler
-// again; a release that fails under a panic is left to the lease). A duplicate or an event in progress elsewhere does not run handler. Never an error of its own:
-// every failure is an Outcome (Kind rejected, Err the *Error). The clock is the host's.
+// runs handler with ctx, then completes the claim when it returns nil (later deliveries are duplicates) or
+// releases it when it returns an error or panics (the panic goes on, and the sender's retry runs the
+// handler again; a release that fails under a panic is left to the lease). A duplicate or an event in
+// progress elsewhere does not run handler. Every failure is an Outcome (Kind rejected, Err the *Error);
+// Receive returns no error of its own. The clock is the host's. A nil or zero Receiver, or a nil handler,
+// is a programming error: Receive panics naming it.
 //
-// With a RedisStore, each call waits on Redis at most about the store's timeout for its claim and again for
-// its complete; beyond WithRedisMaxConcurrentCalls claims at once, a delivery is verified (a forgery is
-// still rejected as such) and rejected with store_unavailable.
-func (r *Receiver) Receive(body []byte, h http.Header, handler func(*Event) error) Outcome {
-	return r.receive(body, h, time.Now, handler)
+// ctx is handed to handler; the library's calls on the store do not follow it. With a RedisStore, a call
+// waits up to the store's timeout for one of its WithRedisMaxConcurrentCalls call slots, then up to the
+// timeout on Redis, for the claim and again for its end: up to about four times the timeout in all when
+// Redis hangs. A delivery that finds no slot for its claim is verified (a forgery is still rejected as
+// such) and rejected with store_unavailable; a complete that finds none is rejected as unrecorded (the
+// handler ran; the claim ends with its lease), and a release that finds none is a ReleaseErr.
+func (r *Receiver) Receive(ctx context.Context, body []byte, h http.Header, handler func(context.Context, *Event) error) Outcome {
+	return r.receive(ctx, body, h, time.Now, handler, nil)
 }
 
-// ReceiveAt is Receive with the receiver's clock fixed at now, for the verification, the claim and its
-// end (tests, replays).
-func (r *Receiver) ReceiveAt(body []byte, h http.Header, now time.Time, handler func(*Event) error) Outcome {
-	return r.receive(body, h, func() time.Time { return now }, handler)
+// ReceiveAt is Receive with the receiver's clock fixed at now (tests, replays): for the verification, and
+// for the lease with a MemoryStore. A RedisStore's leases expire in the server's own time. A time before
+// 1970 is refused (rejected, ErrInvalidArgument): a zero time.Time is no clock.
+func (r *Receiver) ReceiveAt(ctx context.Context, body []byte, h http.Header, now time.Time,
+	handler func(context.Context, *Event) error) Outcome {
+	return r.receive(ctx, body, h, func() time.Time { return now }, handler, nil)
 }
 
-// receive is Receive with clock, read at each step (the claim, its end).
-func (r *Receiver) receive(body []byte, h http.Header, clock func() time.Time, handler func(*Event) error) Outcome {
-	if handler == nil {
+// receive is Receive with clock, read at each step (the claim, its end). unreleased, when not nil
+// (Middleware), hears of a release that failed while the handler panicked: the one store failure an Outcome
+// cannot carry.
+func (r *Receiver) receive(ctx context.Context, body []byte, h http.Header, clock func() time.Time,
+	handler func(context.Context, *Event) error, unreleased func(*Event, *Error)) Outcome {
+	switch {
+	case r == nil || r.handle == nil:
+		panic("anchorwebhooks: Receive: the Receiver is nil or zero (make it with NewReceiver)")
+	case handler == nil:
 		panic("anchorwebhooks: Receive: the handler is nil")
 	}
-	nowMs := func() C.uint64_t { return C.uint64_t(max(clock().UnixMilli(), 0)) }
-	p := pack(h)
-	defer p.release()
-	out := outputFor(body, p, r.verifier.bodyLimit())
+	claimedAt, refused := clockMillis(clock())
+	if refused != nil {
+		return errorOutcome(nil, refused)
+	}
 	turnDone, ok := r.store.turn()
 	if !ok {
 		// The store's calls are all taken (Redis slow or hung): verify anyway, so a forgery is still refused
 		// as one.
-		var refused *Error
 		if _, err := r.verifier.VerifyAt(body, h, clock()); errors.As(err, &refused) {
 			return errorOutcome(nil, refused)
 		}
 		return errorOutcome(nil, r.store.busy())
 	}
+	p := pack(h)
+	defer p.release()
+	out := outputFor(body, p, r.verifier.bodyLimit())
 	var claim *C.anchor_event
-	code := C.go_receive(r.receiver, bytesPtr(p.bytes), lensPtr(p.lens), p.count(), bytesPtr(body),
-		C.size_t(len(body)), nowMs(), bytesPtr(out), C.size_t(len(out)), &p.res, &claim)
+	code := C.go_receive(r.handle.pointer(), bytesPtr(p.bytes), lensPtr(p.lens), p.count(), bytesPtr(body),
+		C.size_t(len(body)), claimedAt, bytesPtr(out), C.size_t(len(out)), &p.res, &claim)
 	turnDone()
-	runtime.KeepAlive(r)
+	runtime.KeepAlive(r.handle)
 	if code != C.ANCHOR_RESULT_OK {
-		var refused *Error
 		errors.As(failure(code, out, &p.res), &refused)
 		return errorOutcome(nil, refused)
 	}
@@ -178,45 +233,57 @@ func (r *Receiver) receive(body []byte, h http.Header, clock func() time.Time, h
 		return Outcome{Kind: OutcomeDuplicate, Status: http.StatusOK, Event: event}
 	case C.ANCHOR_RECEPTION_IN_PROGRESS:
 		return Outcome{Kind: OutcomeInProgress, Status: http.StatusServiceUnavailable, Event: event,
-			RetryAfter: C.ANCHOR_IN_PROGRESS_RETRY_AFTER_SECONDS * time.Second}
+			RetryAfter: retryAfterDuration}
 	}
-	return r.runFresh(event, claim, p, nowMs, handler)
+	return r.runFresh(ctx, event, claim, p, clock, handler, unreleased)
+}
+
+// clockMillis is now in unix milliseconds for the library; a time before 1970 (a zero time.Time, most
+// likely) is refused, and one beyond what milliseconds in an int64 reach is taken as the last of them.
+func clockMillis(now time.Time) (C.uint64_t, *Error) {
+	if refused := checkClock(now); refused != nil {
+		return 0, refused
+	}
+	if latest := time.UnixMilli(1<<63 - 1); now.After(latest) {
+		now = latest
+	}
+	return C.uint64_t(now.UnixMilli()), nil
+}
+
+// checkClock refuses a receiver's clock before 1970: the library counts time from then, and a zero
+// time.Time would otherwise read as a delivery decades old.
+func checkClock(now time.Time) *Error {
+	if now.Before(time.Unix(0, 0)) {
+		return invalidArgument(fmt.Sprintf("now (%s) is before 1970: pass the time the delivery was received, "+
+			"such as time.Now()", now.UTC().Format(time.RFC3339)))
+	}
+	return nil
 }
 
 // runFresh runs handler for a claimed event, then completes or releases the claim (also when handler
 // panics: the claim is released and the panic goes on). p is the call's state, whose scratch and result
 // receive the store's messages (the event copied out what it needs).
-func (r *Receiver) runFresh(event *Event, claim *C.anchor_event, p *callState, nowMs func() C.uint64_t,
-	handler func(*Event) error) (outcome Outcome) {
+func (r *Receiver) runFresh(ctx context.Context, event *Event, claim *C.anchor_event, p *callState,
+	clock func() time.Time, handler func(context.Context, *Event) error, unreleased func(*Event, *Error)) (outcome Outcome) {
 	returned := false
 	var handlerErr error
 	defer func() {
 		succeeded := returned && handlerErr == nil
-		var done C.bool
-		p.res = C.go_result{}
-		scratch, capacity := p.scratchPtr()
-		var code C.anchor_result
-		if succeeded {
-			// OK with done false: the lease ran out and another delivery took the claim over.
-			code = C.go_complete(r.receiver, claim, nowMs(), scratch, capacity, &p.res, &done)
-		} else {
-			code = C.go_release(r.receiver, claim, nowMs(), scratch, capacity, &p.res, &done)
-		}
+		done, storeErr := r.settle(claim, succeeded, p, clock)
 		C.anchor_event_free(claim)
-		runtime.KeepAlive(r)
-		var storeErr *Error
-		if code != C.ANCHOR_RESULT_OK {
-			errors.As(failure(code, p.scratch[:], &p.res), &storeErr)
-		}
+		runtime.KeepAlive(r.handle)
 		switch {
 		case !returned:
-			// Panicking: the release is done (a failed one leaves the claim to its lease); the panic goes on.
+			// Panicking (or runtime.Goexit): the release was tried; the panic goes on.
+			if storeErr != nil && unreleased != nil {
+				unreleased(event, storeErr)
+			}
 		case succeeded && storeErr != nil:
 			// The core's Outcome::after_handler: the handler ran unrecorded (the message says so), 503.
 			outcome = errorOutcome(event, storeErr)
 		case succeeded:
 			outcome = Outcome{Kind: OutcomeProcessed, Status: http.StatusOK, Event: event}
-			if !bool(done) {
+			if !done {
 				outcome.ClaimLost = failureMessage(p.scratch[:], &p.res)
 			}
 		default:
@@ -227,7 +294,51 @@ func (r *Receiver) runFresh(event *Event, claim *C.anchor_event, p *callState, n
 			}
 		}
 	}()
-	handlerErr = handler(event)
+	handlerErr = handler(ctx, event)
 	returned = true
 	return Outcome{}
+}
+
+// settle completes (succeeded) or releases the claim, in one of the store's call slots: done is false when
+// the claim had been lost meanwhile (its message then in p), storeErr the store's failure, or the busy
+// error when no slot came in time.
+func (r *Receiver) settle(claim *C.anchor_event, succeeded bool, p *callState, clock func() time.Time) (done bool,
+	storeErr *Error) {
+	turnDone, ok := r.store.turn()
+	if !ok {
+		if succeeded {
+			return false, r.store.busyComplete(claim)
+		}
+		return false, r.store.busy()
+	}
+	defer turnDone()
+	// The clock was checked when the claim was taken; a fixed one has not moved since.
+	now, _ := clockMillis(clock())
+	var cDone C.bool
+	p.res = C.go_result{}
+	scratch, capacity := p.scratchPtr()
+	var code C.anchor_result
+	if succeeded {
+		// OK with done false: the lease ran out and another delivery took the claim over.
+		code = C.go_complete(r.handle.pointer(), claim, now, scratch, capacity, &p.res, &cDone)
+	} else {
+		code = C.go_release(r.handle.pointer(), claim, now, scratch, capacity, &p.res, &cDone)
+	}
+	runtime.KeepAlive(r.handle)
+	if code != C.ANCHOR_RESULT_OK {
+		errors.As(failure(code, p.scratch[:], &p.res), &storeErr)
+	}
+	return bool(cDone), storeErr
+}
+
+// SenderRetries is the core's rule for whether the sender retries a delivery answered status: 3xx (redirects
+// are not followed), 408, 429, 5xx, and anything outside 2xx and 4xx. An integration whose handler answers
+// the delivery itself returns an error to Receive for such a status, so the claim is released and the
+// retry runs the handler again (completing it would answer that retry "duplicate" and lose the event);
+// any other status completes it.
+func SenderRetries(status int) bool {
+	if status < 0 || status > 0xFFFF {
+		return true
+	}
+	return bool(C.anchor_sender_retries(C.uint16_t(status)))
 }

@@ -1,9 +1,13 @@
 package anchorwebhooks
 
 import (
+	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
+	"runtime"
 	"sync/atomic"
 	"syscall"
 	"testing"
@@ -31,13 +35,14 @@ func outcomeOf(o Outcome) string {
 }
 
 func TestReceiverOutcomes(t *testing.T) {
+	ctx := context.Background()
 	v, _ := NewVerifier([]string{testSecret})
-	r := NewReceiver(v, NewMemoryStore(), DefaultLease)
+	r := NewReceiver(v, NewMemoryStore())
 	if r.Verifier() != v || r.Lease() != DefaultLease || r.Store() == nil {
 		t.Fatalf("accessors: %v %v %v", r.Verifier(), r.Lease(), r.Store())
 	}
 	var runs atomic.Int32
-	ok := func(*Event) error { runs.Add(1); return nil }
+	ok := func(context.Context, *Event) error { runs.Add(1); return nil }
 	body, h := signed(t, "evt_receiver_fresh", time.Now().Unix())
 
 	check := func(name string, got Outcome, want string, wantRuns int32) {
@@ -46,15 +51,15 @@ func TestReceiverOutcomes(t *testing.T) {
 			t.Errorf("%s: %s (%d runs), want %s (%d runs)", name, outcomeOf(got), runs.Load(), want, wantRuns)
 		}
 	}
-	first := r.Receive(body, h, ok)
+	first := r.Receive(ctx, body, h, ok)
 	check("fresh", first, `processed 200 retry-after=0s event="evt_receiver_fresh"`, 1)
 	if first.Err != nil || first.ClaimLost != "" || first.ReleaseErr != nil || first.Event.Type != EventTaskCompleted {
 		t.Errorf("fresh: %+v", first)
 	}
-	check("duplicate", r.Receive(body, h, ok), `duplicate 200 retry-after=0s event="evt_receiver_fresh"`, 1)
+	check("duplicate", r.Receive(ctx, body, h, ok), `duplicate 200 retry-after=0s event="evt_receiver_fresh"`, 1)
 
 	forged, _ := Sign([]string{"not-the-secret"}, body, time.Now().Unix())
-	rejected := r.Receive(body, forged, ok)
+	rejected := r.Receive(ctx, body, forged, ok)
 	check("forged", rejected, `rejected 401 retry-after=0s event=""`, 1)
 	if !errors.Is(rejected.Err, ErrSignatureMismatch) {
 		t.Errorf("forged: %v", rejected.Err)
@@ -63,12 +68,12 @@ func TestReceiverOutcomes(t *testing.T) {
 	// A failed handler releases the claim: the retry runs it again, and its success completes the event.
 	failing, fh := signed(t, "evt_receiver_fails", time.Now().Unix())
 	cause := errors.New("database down")
-	failed := r.Receive(failing, fh, func(*Event) error { runs.Add(1); return fmt.Errorf("saving: %w", cause) })
+	failed := r.Receive(ctx, failing, fh, func(context.Context, *Event) error { runs.Add(1); return fmt.Errorf("saving: %w", cause) })
 	check("handler failed", failed, `handler_failed 500 retry-after=0s event="evt_receiver_fails"`, 2)
 	if !errors.Is(failed.Err, cause) || failed.ReleaseErr != nil {
 		t.Errorf("handler failed: %+v", failed)
 	}
-	check("retry after a failure", r.Receive(failing, fh, ok), `processed 200 retry-after=0s event="evt_receiver_fails"`, 3)
+	check("retry after a failure", r.Receive(ctx, failing, fh, ok), `processed 200 retry-after=0s event="evt_receiver_fails"`, 3)
 
 	// A panicking handler releases the claim too; the panic goes on as it was.
 	panicking, ph := signed(t, "evt_receiver_panics", time.Now().Unix())
@@ -78,20 +83,20 @@ func TestReceiverOutcomes(t *testing.T) {
 				t.Errorf("the handler's panic: %v", got)
 			}
 		}()
-		r.Receive(panicking, ph, func(*Event) error { runs.Add(1); panic("handler bug") })
+		r.Receive(ctx, panicking, ph, func(context.Context, *Event) error { runs.Add(1); panic("handler bug") })
 		t.Error("Receive returned after its handler panicked")
 	}()
-	check("retry after a panic", r.Receive(panicking, ph, ok), `processed 200 retry-after=0s event="evt_receiver_panics"`, 5)
+	check("retry after a panic", r.Receive(ctx, panicking, ph, ok), `processed 200 retry-after=0s event="evt_receiver_panics"`, 5)
 
 	// While a handler runs, another delivery of the event is in progress: 503 with Retry-After.
 	slow, sh := signed(t, "evt_receiver_slow", time.Now().Unix())
 	started, finish := make(chan struct{}), make(chan struct{})
 	done := make(chan Outcome)
 	go func() {
-		done <- r.Receive(slow, sh, func(*Event) error { close(started); <-finish; return nil })
+		done <- r.Receive(ctx, slow, sh, func(context.Context, *Event) error { close(started); <-finish; return nil })
 	}()
 	<-started
-	check("in progress", r.Receive(slow, sh, ok), `in_progress 503 retry-after=5s event="evt_receiver_slow"`, 5)
+	check("in progress", r.Receive(ctx, slow, sh, ok), `in_progress 503 retry-after=5s event="evt_receiver_slow"`, 5)
 	close(finish)
 	check("the slow one", <-done, `processed 200 retry-after=0s event="evt_receiver_slow"`, 5)
 }
@@ -99,20 +104,21 @@ func TestReceiverOutcomes(t *testing.T) {
 // ReceiveAt fixes the clock of the verification, the claim and its end: a stale delivery is refused as such,
 // and a handler that outlasts its lease (a retry took the event over) is Processed with the core's warning.
 func TestReceiveAtAndTheLostClaim(t *testing.T) {
+	ctx := context.Background()
 	v, _ := NewVerifier([]string{testSecret})
-	r := NewReceiver(v, NewMemoryStore(), time.Second)
+	r := NewReceiver(v, NewMemoryStore(), WithLease(time.Second))
 	signedAt := time.Unix(1_900_000_000, 0)
 	body, h := signed(t, "evt_receive_at", signedAt.Unix())
 
-	stale := r.ReceiveAt(body, h, signedAt.Add(301*time.Second), func(*Event) error { return nil })
+	stale := r.ReceiveAt(ctx, body, h, signedAt.Add(301*time.Second), func(context.Context, *Event) error { return nil })
 	if outcomeOf(stale) != `rejected 401 retry-after=0s event=""` || !errors.Is(stale.Err, ErrTimestampTooOld) {
 		t.Errorf("stale: %s %v", outcomeOf(stale), stale.Err)
 	}
 
 	var retried Outcome
-	first := r.ReceiveAt(body, h, signedAt, func(*Event) error {
+	first := r.ReceiveAt(ctx, body, h, signedAt, func(context.Context, *Event) error {
 		// The retry arrives 2 s later: the 1 s lease has run out, so it takes the event over and runs.
-		retried = r.ReceiveAt(body, h, signedAt.Add(2*time.Second), func(*Event) error { return nil })
+		retried = r.ReceiveAt(ctx, body, h, signedAt.Add(2*time.Second), func(context.Context, *Event) error { return nil })
 		return nil
 	})
 	if outcomeOf(retried) != `processed 200 retry-after=0s event="evt_receive_at"` || retried.ClaimLost != "" {
@@ -122,12 +128,13 @@ func TestReceiveAtAndTheLostClaim(t *testing.T) {
 		first.ClaimLost != claimLostWarning("evt_receive_at", "1 s") {
 		t.Errorf("the first: %s %q", outcomeOf(first), first.ClaimLost)
 	}
-	if again := r.ReceiveAt(body, h, signedAt.Add(3*time.Second), func(*Event) error { return nil }); again.Kind != OutcomeDuplicate {
+	if again := r.ReceiveAt(ctx, body, h, signedAt.Add(3*time.Second), func(context.Context, *Event) error { return nil }); again.Kind != OutcomeDuplicate {
 		t.Errorf("after both: %s", outcomeOf(again))
 	}
 }
 
 func TestNewReceiverRefusesMissingParts(t *testing.T) {
+	ctx := context.Background()
 	v, _ := NewVerifier([]string{testSecret})
 	panicsWith := func(name, want string, call func()) {
 		t.Helper()
@@ -139,21 +146,46 @@ func TestNewReceiverRefusesMissingParts(t *testing.T) {
 		call()
 	}
 	panicsWith("nil verifier", "anchorwebhooks: NewReceiver: the verifier is nil (make it with NewVerifier)",
-		func() { NewReceiver(nil, NewMemoryStore(), DefaultLease) })
+		func() { NewReceiver(nil, NewMemoryStore()) })
 	panicsWith("zero verifier", "anchorwebhooks: NewReceiver: the verifier is nil (make it with NewVerifier)",
-		func() { NewReceiver(&Verifier{}, NewMemoryStore(), DefaultLease) })
+		func() { NewReceiver(&Verifier{}, NewMemoryStore()) })
 	panicsWith("nil store", "anchorwebhooks: NewReceiver: the store is nil (make it with NewMemoryStore or NewRedisStore)",
-		func() { NewReceiver(v, nil, DefaultLease) })
+		func() { NewReceiver(v, nil) })
 	panicsWith("zero store", "anchorwebhooks: NewReceiver: the store is nil (make it with NewMemoryStore or NewRedisStore)",
-		func() { NewReceiver(v, &RedisStore{}, DefaultLease) })
-	panicsWith("short lease", "anchorwebhooks: NewReceiver(lease 999ms): invalid_argument: lease_ms must be at least 1 s: "+
+		func() { NewReceiver(v, &RedisStore{}) })
+	panicsWith("short lease", "anchorwebhooks: NewReceiver(WithLease(999ms)): invalid_argument: the lease must be at least 1 s: "+
 		"a shorter lease expires under a running handler, and a retry would run it a second time alongside (the default is 30 s)",
-		func() { NewReceiver(v, NewMemoryStore(), 999*time.Millisecond) })
-	r := NewReceiver(v, NewMemoryStore(), DefaultLease)
+		func() { NewReceiver(v, NewMemoryStore(), WithLease(999*time.Millisecond)) })
+	r := NewReceiver(v, NewMemoryStore())
 	body, h := signed(t, "evt_no_handler", time.Now().Unix())
-	panicsWith("nil handler", "anchorwebhooks: Receive: the handler is nil", func() { r.Receive(body, h, nil) })
+	panicsWith("nil handler", "anchorwebhooks: Receive: the handler is nil", func() { r.Receive(ctx, body, h, nil) })
+	none := func(context.Context, *Event) error { return nil }
+	panicsWith("nil Receiver", "anchorwebhooks: Receive: the Receiver is nil or zero (make it with NewReceiver)",
+		func() { (*Receiver)(nil).Receive(ctx, body, h, none) })
+	panicsWith("zero Receiver", "anchorwebhooks: Receive: the Receiver is nil or zero (make it with NewReceiver)",
+		func() { (&Receiver{}).Receive(ctx, body, h, none) })
+	// A clock before 1970 (a zero time.Time) is no clock: refused by name, not read as a delivery decades old.
+	for _, now := range []time.Time{{}, time.Unix(-1, 0)} {
+		o := r.ReceiveAt(ctx, body, h, now, none)
+		_, verifyErr := v.VerifyAt(body, h, now)
+		_, signatureErr := v.VerifySignatureAt(body, h, now)
+		want := "anchor-webhooks: now (" + now.UTC().Format(time.RFC3339) + ") is before 1970: pass the time the " +
+			"delivery was received, such as time.Now()"
+		for _, err := range []error{o.Err, verifyErr, signatureErr} {
+			if !errors.Is(err, ErrInvalidArgument) || err.Error() != want {
+				t.Errorf("clock %v: %v", now, err)
+			}
+		}
+		if o.Kind != OutcomeRejected || o.Event != nil {
+			t.Errorf("clock %v: %s", now, outcomeOf(o))
+		}
+	}
+	// Past the milliseconds an int64 holds: the latest of them, not a wrapped-around past.
+	if o := r.ReceiveAt(ctx, body, h, time.Unix(1<<62, 0), none); !errors.Is(o.Err, ErrTimestampTooOld) {
+		t.Errorf("a far future clock: %s %v", outcomeOf(o), o.Err)
+	}
 	// The nil handler was refused before any claim: the event is still fresh.
-	if o := r.Receive(body, h, func(*Event) error { return nil }); o.Kind != OutcomeProcessed {
+	if o := r.Receive(ctx, body, h, func(context.Context, *Event) error { return nil }); o.Kind != OutcomeProcessed {
 		t.Errorf("after the nil handler: %s", outcomeOf(o))
 	}
 }
@@ -162,16 +194,17 @@ func TestNewReceiverRefusesMissingParts(t *testing.T) {
 // handler ran unrecorded, 503), a failed release is ReleaseErr beside the handler's error, and a store with
 // no free call is store_unavailable after verification (a forgery is still refused as one).
 func TestReceiverWithAFailingRedis(t *testing.T) {
+	ctx := context.Background()
 	server := startRedis(t, 0)
 	t.Cleanup(func() { _ = server.cmd.Process.Signal(syscall.SIGCONT) })
 	v, _ := NewVerifier([]string{testSecret})
 	store := newRedisStore(t, server.url(), fmt.Sprintf("go-receiver-%d", time.Now().UnixNano()),
 		WithRedisTimeout(300*time.Millisecond), WithRedisMaxConcurrentCalls(1))
-	r := NewReceiver(v, store, DefaultLease)
-	hang := func(*Event) error { return server.cmd.Process.Signal(syscall.SIGSTOP) }
+	r := NewReceiver(v, store)
+	hang := func(context.Context, *Event) error { return server.cmd.Process.Signal(syscall.SIGSTOP) }
 
 	body, h := signed(t, "evt_receiver_unrecorded", time.Now().Unix())
-	unrecorded := r.Receive(body, h, hang)
+	unrecorded := r.Receive(ctx, body, h, hang)
 	_ = server.cmd.Process.Signal(syscall.SIGCONT)
 	want := "dedupe store unavailable: the handler of event evt_receiver_unrecorded ran, but recording it as done " +
 		"failed (redis: timed out); a retry after the lease runs it again; answer 503 so the sender retries"
@@ -183,11 +216,43 @@ func TestReceiverWithAFailingRedis(t *testing.T) {
 
 	failing, fh := signed(t, "evt_receiver_unreleased", time.Now().Unix())
 	cause := errors.New("handler failed")
-	unreleased := r.Receive(failing, fh, func(e *Event) error { _ = hang(e); return cause })
+	unreleased := r.Receive(ctx, failing, fh, func(ctx context.Context, e *Event) error { _ = hang(ctx, e); return cause })
 	_ = server.cmd.Process.Signal(syscall.SIGCONT)
 	if outcomeOf(unreleased) != `handler_failed 500 retry-after=0s event="evt_receiver_unreleased"` ||
 		!errors.Is(unreleased.Err, cause) || !errors.Is(unreleased.ReleaseErr, ErrStoreUnavailable) {
 		t.Errorf("a failed release: %s %v %v", outcomeOf(unreleased), unreleased.Err, unreleased.ReleaseErr)
+	}
+
+	// A complete and a release that find the store's one call slot taken (the handler holds it here) are not
+	// sent: the complete is rejected as unrecorded, with the busy reason; the release is a ReleaseErr.
+	busyReason := "redis: the one thread calling Redis was busy for longer than the 300 ms timeout, so this call " +
+		"was not sent (Redis is slow or unreachable)"
+	var held func()
+	holdTheSlot := func(context.Context, *Event) error {
+		var ok bool
+		if held, ok = store.turn(); !ok {
+			t.Error("no call slot for the handler")
+		}
+		return nil
+	}
+	noSlotBody, noSlotH := signed(t, "evt_receiver_no_slot", time.Now().Unix())
+	noSlot := r.Receive(ctx, noSlotBody, noSlotH, holdTheSlot)
+	held()
+	if outcomeOf(noSlot) != `rejected 503 retry-after=5s event="evt_receiver_no_slot"` || !errors.As(noSlot.Err, &refused) ||
+		refused.Message != "dedupe store unavailable: the handler of event evt_receiver_no_slot ran, but recording it as "+
+			"done failed ("+busyReason+"); a retry after the lease runs it again; answer 503 so the sender retries" {
+		t.Errorf("a complete with no slot: %s %v", outcomeOf(noSlot), noSlot.Err)
+	}
+	failingBody, failingH := signed(t, "evt_receiver_no_slot_failing", time.Now().Unix())
+	noSlot = r.Receive(ctx, failingBody, failingH, func(ctx context.Context, e *Event) error {
+		_ = holdTheSlot(ctx, e)
+		return cause
+	})
+	held()
+	if outcomeOf(noSlot) != `handler_failed 500 retry-after=0s event="evt_receiver_no_slot_failing"` ||
+		!errors.Is(noSlot.Err, cause) || !errors.As(noSlot.ReleaseErr, &refused) ||
+		refused.Message != "dedupe store unavailable: "+busyReason+"; answer 503 so the sender retries" {
+		t.Errorf("a release with no slot: %s %v %v", outcomeOf(noSlot), noSlot.Err, noSlot.ReleaseErr)
 	}
 
 	// With the store's one call held, a delivery finds no turn.
@@ -196,12 +261,77 @@ func TestReceiverWithAFailingRedis(t *testing.T) {
 		t.Fatal("no turn on an idle store")
 	}
 	defer done()
-	busy := r.Receive(body, h, func(*Event) error { t.Error("ran without a claim"); return nil })
+	busy := r.Receive(ctx, body, h, func(context.Context, *Event) error { t.Error("ran without a claim"); return nil })
 	if outcomeOf(busy) != `rejected 503 retry-after=5s event=""` || !errors.Is(busy.Err, ErrStoreUnavailable) {
 		t.Errorf("no turn: %s %v", outcomeOf(busy), busy.Err)
 	}
 	forged, _ := Sign([]string{"not-the-secret"}, body, time.Now().Unix())
-	if o := r.Receive(body, forged, func(*Event) error { return nil }); !errors.Is(o.Err, ErrSignatureMismatch) {
+	if o := r.Receive(ctx, body, forged, func(context.Context, *Event) error { return nil }); !errors.Is(o.Err, ErrSignatureMismatch) {
 		t.Errorf("a forgery with no turn: %s %v", outcomeOf(o), o.Err)
+	}
+}
+
+// A Receiver copied by value shares the library's receiver with the original: dropping the original (and
+// collecting it) leaves the copy working.
+func TestReceiverCopiesOutliveTheOriginal(t *testing.T) {
+	v, _ := NewVerifier([]string{testSecret})
+	type service struct{ receiver Receiver }
+	s := &service{receiver: *NewReceiver(v, NewMemoryStore())}
+	for i := 0; i < 5; i++ {
+		NewReceiver(v, NewMemoryStore()) // garbage for the collector to run on
+		runtime.GC()
+	}
+	for i := 0; i < 3; i++ {
+		body, h := signed(t, fmt.Sprintf("evt_copied_%d", i), time.Now().Unix())
+		if o := s.receiver.Receive(context.Background(), body, h, func(context.Context, *Event) error { return nil }); o.Kind != OutcomeProcessed {
+			t.Fatalf("the copy: %s %v", outcomeOf(o), o.Err)
+		}
+		runtime.GC()
+	}
+}
+
+// The handler's context is the one given to Receive.
+func TestReceiveHandsItsContextToTheHandler(t *testing.T) {
+	v, _ := NewVerifier([]string{testSecret})
+	r := NewReceiver(v, NewMemoryStore())
+	type key struct{}
+	ctx := context.WithValue(context.Background(), key{}, "the caller's")
+	body, h := signed(t, "evt_context", time.Now().Unix())
+	var seen any
+	r.Receive(ctx, body, h, func(ctx context.Context, _ *Event) error { seen = ctx.Value(key{}); return nil })
+	if seen != "the caller's" {
+		t.Errorf("the handler's context carried %v", seen)
+	}
+}
+
+// Middleware reports a release that fails while its handler panics (the panic then goes on, as net/http
+// expects): the one store failure Receive's Outcome cannot carry.
+func TestMiddlewareReportsAFailedReleaseUnderAPanic(t *testing.T) {
+	server := startRedis(t, 0)
+	v, _ := NewVerifier([]string{testSecret})
+	store := newRedisStore(t, server.url(), fmt.Sprintf("go-panic-release-%d", time.Now().UnixNano()),
+		WithRedisTimeout(300*time.Millisecond), WithRedisMaxConcurrentCalls(1))
+	var held func()
+	var reported []string
+	m := Middleware(v, store, http.HandlerFunc(func(http.ResponseWriter, *http.Request) {
+		held, _ = store.turn() // the release will find no call slot
+		panic("handler bug")
+	}), WithRejected(func(r *http.Request, err *Error) { reported = append(reported, err.Code+": "+err.Message) }))
+	body, h := signed(t, "evt_panic_unreleased", time.Now().Unix())
+	request := httptest.NewRequest(http.MethodPost, "/hook", bytes.NewReader(body))
+	request.Header = h
+	func() {
+		defer func() {
+			if got := recover(); got != "handler bug" {
+				t.Errorf("the handler's panic: %v", got)
+			}
+		}()
+		m.ServeHTTP(httptest.NewRecorder(), request)
+	}()
+	held()
+	want := "store_unavailable: dedupe store unavailable: redis: the one thread calling Redis was busy for longer " +
+		"than the 300 ms timeout, so this call was not sent (Redis is slow or unreachable); answer 503 so the sender retries"
+	if len(reported) != 1 || reported[0] != want {
+		t.Errorf("reported: %q", reported)
 	}
 }

@@ -14,21 +14,22 @@ import (
 
 // RedisStore is the dedupe store shared by every process and replica of a receiver (Redis 7.0 or later):
 // they all see which events are claimed and which are done, and completed ids survive a restart. Pass it
-// to Middleware in place of a MemoryStore.
+// to Middleware or NewReceiver in place of a MemoryStore.
 //
 // It is the core's Redis store, the same in every language: a claim is one atomic SET key token NX PX lease
 // GET; complete and release are compare-and-set scripts acting only for this claim; keys are
 // "{prefix}:{hex SHA-256 of the event id}" (prefix "anchor-webhooks:dedupe" unless WithRedisKeyPrefix says
 // otherwise), so no untrusted bytes reach Redis. Every connect and command has one deadline
 // (WithRedisTimeout, 1 s by default): a server that is down, hung or unreachable makes Middleware answer 503
-// store_unavailable with Retry-After (the sender retries), never run the handler unclaimed, and the store
-// reconnects by itself when the server is back. Calls block the request's goroutine for at most about the
-// timeout.
+// store_unavailable with Retry-After (the sender retries; a Receiver's outcome says the same), never run the
+// handler unclaimed, and the store reconnects by itself when the server is back. Each call blocks the
+// request's goroutine for up to the timeout waiting for a call slot (WithRedisMaxConcurrentCalls), then up to
+// the timeout on Redis: for the claim, and again for its complete or release.
 //
 // Use one key prefix per endpoint (webhook subscription) when endpoints share a server: an event keeps its id
 // across webhooks, so two endpoints sharing a prefix would answer the second one's copy "duplicate". Safe for
-// concurrent use; its idle connections close once neither the store nor a Middleware made from it is
-// reachable.
+// concurrent use; its idle connections close once neither the store nor a Middleware or Receiver made
+// from it is reachable.
 type RedisStore struct {
 	handle *owned[*C.anchor_redis_store]
 	// calls bounds the claims blocked on Redis at once: each holds an OS thread (a cgo call), so a hung
@@ -78,11 +79,14 @@ func WithRedisMaxIdleConnections(n int) RedisOption {
 	return func(c *redisConfig) { c.maxIdle = &n }
 }
 
-// WithRedisMaxConcurrentCalls bounds how many deliveries Middleware lets wait on Redis for their claim at once
-// (default 64; at least 1). Each holds an OS thread while it waits (a cgo call), so a hung server would
-// otherwise gather one thread per delivery in flight, until the Go runtime's limit of 10 000 ends the
-// process. A delivery finding no turn within the store's timeout is verified (a forgery is still 401) and
-// answered 503 store_unavailable with Retry-After, holding no thread meanwhile.
+// WithRedisMaxConcurrentCalls bounds how many calls (claims, completes, releases) Middleware and Receiver let
+// wait on Redis at once (default 64; at least 1). Each holds an OS thread while it waits (a cgo call), so a
+// hung server would otherwise gather one thread per delivery in flight, until the Go runtime's limit of
+// 10 000 ends the process. A call waits for a slot up to the store's timeout, holding no thread meanwhile.
+// A delivery finding none for its claim is verified (a forgery is still 401) and answered 503
+// store_unavailable with Retry-After; a complete finding none is reported as unrecorded (the handler ran;
+// the claim ends with its lease, and a redelivery after that runs it again), a release finding none leaves
+// the claim to its lease.
 func WithRedisMaxConcurrentCalls(n int) RedisOption {
 	return func(c *redisConfig) { c.maxCalls = &n }
 }
@@ -245,6 +249,27 @@ func (s *RedisStore) endTurn() { <-s.calls }
 // busy is the core's store_unavailable error of a delivery that found no turn (a copy each time: the
 // WithRejected hook receives it).
 func (s *RedisStore) busy() *Error { return ErrStoreUnavailable.withMessage(s.busyMessage) }
+
+// busyComplete is the core's store_unavailable error of a complete that found no turn: the handler of the
+// claimed event ran, but recording it as done failed.
+func (s *RedisStore) busyComplete(claim *C.anchor_event) *Error {
+	handle := s.owned()
+	out := make([]byte, 1024)
+	for {
+		var written C.size_t
+		code := C.anchor_redis_store_busy_complete_message(handle.pointer(), claim, C.size_t(cap(s.calls)), bytesPtr(out),
+			C.size_t(len(out)), &written)
+		runtime.KeepAlive(handle)
+		switch {
+		case code == C.ANCHOR_RESULT_BUFFER_TOO_SMALL && int(written) > len(out):
+			out = make([]byte, written) // a long event id
+		case code != C.ANCHOR_RESULT_OK:
+			return s.busy()
+		default:
+			return ErrStoreUnavailable.withMessage(string(out[:written]))
+		}
+	}
+}
 
 func (s *RedisStore) newReceiver(v *Verifier, leaseMs C.uint64_t, out []byte, res *C.go_result,
 	receiver **C.anchor_receiver) C.anchor_result {

@@ -11,7 +11,7 @@ import (
 	"time"
 )
 
-// Store is where Middleware records which events are claimed and which are done: a *MemoryStore (one process)
+// Store is where Middleware and Receiver record which events are claimed and which are done: a *MemoryStore (one process)
 // or a *RedisStore (shared by every process and replica). The package's two types are the only
 // implementations.
 type Store interface {
@@ -24,9 +24,11 @@ type Store interface {
 	turn() (done func(), ok bool)
 	// busy is the error of a delivery that found no turn.
 	busy() *Error
+	// busyComplete is the error of a complete of claim (its handler ran) that found no turn.
+	busyComplete(claim *C.anchor_event) *Error
 }
 
-// MemoryStore is an in-process dedupe store for Middleware: thread-safe, bounded, with a TTL for
+// MemoryStore is an in-process dedupe store for Middleware and Receiver: thread-safe, bounded, with a TTL for
 // completed event ids. When full, a new claim makes room by forgetting the oldest completed id; a store
 // full of claims in progress refuses new ones (ErrStoreUnavailable, answered 503).
 //
@@ -109,6 +111,8 @@ func (s *MemoryStore) ready() bool { return s.owned() != nil }
 func (s *MemoryStore) turn() (done func(), ok bool) { return func() {}, true }
 
 func (s *MemoryStore) busy() *Error { return ErrStoreUnavailable }
+
+func (s *MemoryStore) busyComplete(*C.anchor_event) *Error { return ErrStoreUnavailable }
 
 func (s *MemoryStore) newReceiver(v *Verifier, leaseMs C.uint64_t, out []byte, res *C.go_result,
 	receiver **C.anchor_receiver) C.anchor_result {

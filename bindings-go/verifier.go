@@ -144,8 +144,12 @@ func (v *Verifier) Verify(body []byte, h http.Header) (*Event, error) {
 	return v.VerifyAt(body, h, time.Now())
 }
 
-// VerifyAt is Verify with an explicit clock (tests, replays).
+// VerifyAt is Verify with an explicit clock (tests, replays). A time before 1970 (a zero time.Time, say) is
+// ErrInvalidArgument: the library counts time from then.
 func (v *Verifier) VerifyAt(body []byte, h http.Header, now time.Time) (*Event, error) {
+	if refused := checkClock(now); refused != nil {
+		return nil, refused
+	}
 	handle := v.owned()
 	p := pack(h)
 	defer p.release()
@@ -165,8 +169,11 @@ func (v *Verifier) VerifySignature(body []byte, h http.Header) (Signature, error
 	return v.VerifySignatureAt(body, h, time.Now())
 }
 
-// VerifySignatureAt is VerifySignature with an explicit clock.
+// VerifySignatureAt is VerifySignature with an explicit clock (before 1970: ErrInvalidArgument, as VerifyAt).
 func (v *Verifier) VerifySignatureAt(body []byte, h http.Header, now time.Time) (Signature, error) {
+	if refused := checkClock(now); refused != nil {
+		return Signature{}, refused
+	}
 	handle := v.owned()
 	p := pack(h)
 	defer p.release()

@@ -632,6 +632,21 @@ enum anchor_result anchor_redis_store_builder_set_tls_root_certificates(struct a
                                                                         size_t pem_len);
 
 /**
+ * `anchor_redis_store_busy_message` for the complete of `event` (an event a receiver on this store claimed
+ * and whose handler ran) that was not sent because `calls` calls were already blocked on the store: the
+ * core's "the handler of event ... ran, but recording it as done failed (...)" text, the same
+ * `anchor_receiver_complete` gives when the store fails. Answer 503: the claim ends with its lease, and a
+ * redelivery after that runs the handler again. The event is not settled by this call (it may be completed
+ * later, or freed).
+ */
+enum anchor_result anchor_redis_store_busy_complete_message(const struct anchor_redis_store *store,
+                                                            const struct anchor_event *event,
+                                                            size_t calls,
+                                                            uint8_t *buf,
+                                                            size_t len,
+                                                            size_t *written);
+
+/**
  * For hosts that bound how many calls block on the store at once (the Go binding does: a hung Redis
  * would otherwise hold one thread per waiting delivery): writes into `buf` (as `anchor_result_message`
  * does) the message of a delivery that was not sent to the store because `calls` calls were already

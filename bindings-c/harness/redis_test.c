@@ -325,6 +325,18 @@ void test_redis_complete_while_hung(void) {
   anchor_result result;
   anchor_event *claim = NULL;
   CHECK(receive(receiver, signed_headers, body, &result, &claim) == ANCHOR_RECEPTION_FRESH, "fresh");
+  /* The message of a complete a host did not send because its bound on blocked calls was reached; the claim
+   * is left as it was. */
+  char busy[512];
+  size_t written = 0;
+  CHECK_RESULT(anchor_redis_store_busy_complete_message(store, claim, 1, (uint8_t *)busy, sizeof busy - 1, &written),
+               ANCHOR_RESULT_OK);
+  busy[written] = '\0';
+  CHECK(strcmp(busy, "dedupe store unavailable: the handler of event evt_redis_hung ran, but recording it as done "
+                     "failed (redis: the one thread calling Redis was busy for longer than the 300 ms timeout, so "
+                     "this call was not sent (Redis is slow or unreachable)); a retry after the lease runs it again; "
+                     "answer 503 so the sender retries") == 0,
+        "busy complete message: %s", busy);
   CHECK(kill(server, SIGSTOP) == 0, "SIGSTOP");
   bool done = true;
   CHECK_RESULT(anchor_receiver_complete(receiver, claim, TEST_NOW * 1000, &done), ANCHOR_RESULT_STORE_UNAVAILABLE);

@@ -54,7 +54,7 @@ impl anchor_event {
         }
     }
 
-    fn event(&self) -> &Event {
+    pub(crate) fn event(&self) -> &Event {
         &self.verified_ref().event
     }
 

@@ -4,9 +4,10 @@
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
-use anchor_webhooks::{RedisCheckErrorKind, RedisOptions, RedisStore};
+use anchor_webhooks::{unrecorded, RedisCheckErrorKind, RedisOptions, RedisStore};
 use zeroize::Zeroizing;
 
+use crate::event::anchor_event;
 use crate::ffi::{self, Failure};
 use crate::last_error::LastError;
 use crate::result::anchor_result;
@@ -269,6 +270,31 @@ pub unsafe extern "C" fn anchor_redis_store_busy_message(
     let store = unsafe { ffi::handle(store) };
     ffi::guard(store.map(|s| &s.last_error), || {
         let message = ffi::require(store, "store")?.store.threads_busy(calls).to_string();
+        // SAFETY: the header's pointer contract.
+        unsafe { ffi::write_text(message.as_bytes(), buf, len, written) }
+    })
+}
+
+/// `anchor_redis_store_busy_message` for the complete of `event` (an event a receiver on this store claimed
+/// and whose handler ran) that was not sent because `calls` calls were already blocked on the store: the
+/// core's "the handler of event ... ran, but recording it as done failed (...)" text, the same
+/// `anchor_receiver_complete` gives when the store fails. Answer 503: the claim ends with its lease, and a
+/// redelivery after that runs the handler again. The event is not settled by this call (it may be completed
+/// later, or freed).
+#[no_mangle]
+pub unsafe extern "C" fn anchor_redis_store_busy_complete_message(
+    store: *const anchor_redis_store,
+    event: *const anchor_event,
+    calls: usize,
+    buf: *mut u8,
+    len: usize,
+    written: *mut usize,
+) -> anchor_result {
+    // SAFETY: the header's pointer contract.
+    let (store, event) = unsafe { (ffi::handle(store), ffi::handle(event)) };
+    ffi::guard(store.map(|s| &s.last_error), || {
+        let busy = ffi::require(store, "store")?.store.threads_busy(calls);
+        let message = unrecorded(ffi::require(event, "event")?.event().id(), busy).to_string();
         // SAFETY: the header's pointer contract.
         unsafe { ffi::write_text(message.as_bytes(), buf, len, written) }
     })
