@@ -171,8 +171,22 @@ func sentinel(code string) *Error {
 	return &Error{Code: code, Number: info.Number, HTTPStatus: info.HTTPStatus}
 }
 
+// clockHints rewords the core's guesses about a wrong clock unit, which a time.Time cannot have: in Go, a
+// clock that far off is the wrong time, not the wrong unit.
+var clockHints = strings.NewReplacer(
+	"(`now` looks like unix milliseconds: verification takes unix seconds)",
+	"(the clock passed is centuries ahead: check the time given to VerifyAt or ReceiveAt)",
+	"(`now` is decades behind: seconds passed where milliseconds are expected? A Receiver and the dedupe stores "+
+		"take unix milliseconds, verification takes unix seconds)",
+	"(the receiver's clock and the sender's are decades apart: check the time given to VerifyAt or ReceiveAt, "+
+		"or the sender's clock)",
+)
+
 // errorFor is the one mapping of result numbers to errors.
 func errorFor(number uint32, message string) error {
+	if strings.Contains(message, "`now`") { // a hint to reword: allocate only then
+		message = clockHints.Replace(message)
+	}
 	info, known := resultsByNumber[number]
 	if !known {
 		info.Code, info.HTTPStatus = resultInfo(number)

@@ -33,18 +33,21 @@ type middleware struct {
 	lease        time.Duration
 	claimLost    func(*http.Request, *Event, string)
 	rejected     func(*http.Request, *Error)
+	unrecorded   func(*http.Request, *Event, int, *Error)
 }
 
 // DefaultLease is how long the claim on a fresh event lasts when WithLease is not given: 30 s.
 const DefaultLease = 30 * time.Second
 
 type middlewareConfig struct {
-	lease     time.Duration
-	claimLost func(*http.Request, *Event, string)
-	rejected  func(*http.Request, *Error)
+	lease      time.Duration
+	claimLost  func(*http.Request, *Event, string)
+	rejected   func(*http.Request, *Error)
+	unrecorded func(*http.Request, *Event, int, *Error)
 }
 
-// MiddlewareOption configures Middleware: WithLease, WithClaimLost, WithRejected.
+// MiddlewareOption configures Middleware: WithLease, WithClaimLost, WithRejected, WithUnrecorded. A nil
+// option is skipped.
 type MiddlewareOption interface {
 	applyToMiddleware(*middlewareConfig)
 }
@@ -65,10 +68,8 @@ func WithClaimLost(report func(r *http.Request, event *Event, warning string)) M
 // WithRejected sets what happens when Middleware refuses a delivery without running the handler: one that
 // fails verification (401, 400, 413: final for the sender, so the event is lost unless the cause is fixed),
 // an unavailable store (503 store_unavailable) or a body the connection did not deliver (503
-// unreadable_body). It also runs, with a store_unavailable *Error, when the store failed to record a handler's
-// outcome after it ran (the answer is then the handler's, already written; the message says "the handler of
-// event evt_... ran, but recording it as done failed": the claim ends with its lease, and a redelivery after
-// that runs the handler again). It runs before the answer is written, with the request and the *Error (Code,
+// unreadable_body); a store that fails after the handler ran is WithUnrecorded's. It runs before the answer
+// is written, with the request and the *Error (Code,
 // HTTPStatus, and the core's Message, which never contains a secret, a signature or the body). Duplicates
 // and in-progress deliveries are not refusals and are not reported. The default logs one line through
 // log/slog's default logger: msg "anchor-webhooks: delivery refused" with status, code, message and the
@@ -77,6 +78,19 @@ func WithClaimLost(report func(r *http.Request, event *Event, warning string)) M
 // nothing.
 func WithRejected(report func(r *http.Request, err *Error)) MiddlewareOption {
 	return middlewareOption(func(c *middlewareConfig) { c.rejected = report })
+}
+
+// WithUnrecorded sets what happens when the store failed to record a handler's outcome after it ran (or found
+// no call slot for it): a complete ("the handler of event evt_... ran, but recording it as done failed
+// (...)": a redelivery after the lease runs the handler again) or a release ("the claim on event evt_... was
+// not released ...": deliveries of the event are answered in progress until the lease ends), also when the
+// handler panicked. The answer is the handler's, already written with status (its status, or 0 when it
+// panicked). It runs with the request, the event, that status and the store_unavailable *Error. The default
+// logs one line through log/slog's default logger at level Error: msg "anchor-webhooks: handler outcome not
+// recorded" with event_id, status (the one answered), code, message and the request's path. nil keeps the
+// default.
+func WithUnrecorded(report func(r *http.Request, event *Event, status int, err *Error)) MiddlewareOption {
+	return middlewareOption(func(c *middlewareConfig) { c.unrecorded = report })
 }
 
 // Middleware verifies every request with v, dedupes by event id in store, and runs handler once per
@@ -113,7 +127,9 @@ func Middleware(v *Verifier, store Store, handler http.Handler, opts ...Middlewa
 	}
 	cfg := middlewareConfig{lease: DefaultLease}
 	for _, opt := range opts {
-		opt.applyToMiddleware(&cfg)
+		if opt != nil {
+			opt.applyToMiddleware(&cfg)
+		}
 	}
 	if cfg.claimLost == nil {
 		cfg.claimLost = logClaimLost(cfg.lease)
@@ -121,11 +137,14 @@ func Middleware(v *Verifier, store Store, handler http.Handler, opts ...Middlewa
 	if cfg.rejected == nil {
 		cfg.rejected = logRejected
 	}
+	if cfg.unrecorded == nil {
+		cfg.unrecorded = logUnrecorded
+	}
 	// A lease the core refuses (under 1 s: a retry would take over an event whose handler is still
 	// running) is a programming error, reported like NewMemoryStore's: a panic with the core's reason.
 	receiver := newReceiver("Middleware", v, store, cfg.lease)
 	return &middleware{receiver: receiver, handler: handler, maxBodyBytes: v.bodyLimit(), lease: cfg.lease,
-		claimLost: cfg.claimLost, rejected: cfg.rejected}
+		claimLost: cfg.claimLost, rejected: cfg.rejected, unrecorded: cfg.unrecorded}
 }
 
 func (m *middleware) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -136,6 +155,7 @@ func (m *middleware) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		m.refuse(w, r, refused)
 		return
 	}
+	answered := 0 // the handler's status once it returned; 0 while it runs or when it panicked
 	handle := func(ctx context.Context, event *Event) error {
 		recorder := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
 		var writer http.ResponseWriter = recorder
@@ -143,6 +163,7 @@ func (m *middleware) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			writer = flushingRecorder{recorder}
 		}
 		m.handler.ServeHTTP(writer, r.WithContext(context.WithValue(ctx, eventKey{}, event)))
+		answered = recorder.status
 		// A status the sender retries (3xx, 408, 429, 5xx: the core's rule, SenderRetries) releases the
 		// claim, so that retry runs the handler again; completing would answer it "duplicate" and lose the
 		// event. A request cancelled before the handler returned (client gone, server shutting down, the
@@ -153,7 +174,7 @@ func (m *middleware) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return ctx.Err()
 	}
 	// A release that fails while the handler panics is reported too (the panic then goes on).
-	unreleased := func(_ *Event, err *Error) { m.rejected(r, err) }
+	unreleased := func(event *Event, err *Error) { m.unrecorded(r, event, 0, err) }
 	outcome := m.receiver.receive(r.Context(), body, r.Header, time.Now, handle, unreleased)
 	switch outcome.Kind {
 	case OutcomeDuplicate:
@@ -163,10 +184,10 @@ func (m *middleware) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		answer(w, http.StatusServiceUnavailable, map[string]any{"error": "in_progress"})
 	case OutcomeRejected:
 		errors.As(outcome.Err, &refused)
-		if outcome.Event != nil {
+		if outcome.HandlerRan() {
 			// The store failed to record a handler that ran (its answer is written): the claim ends with its
 			// lease, and a redelivery after that runs the handler again. Reported, never silent.
-			m.rejected(r, refused)
+			m.unrecorded(r, outcome.Event, answered, refused)
 			return
 		}
 		m.refuse(w, r, refused)
@@ -176,7 +197,7 @@ func (m *middleware) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	case OutcomeHandlerFailed:
 		if errors.As(outcome.ReleaseErr, &refused) {
-			m.rejected(r, refused)
+			m.unrecorded(r, outcome.Event, answered, refused)
 		}
 	}
 }
@@ -256,6 +277,14 @@ func logRejected(r *http.Request, refused *Error) {
 	slog.Default().LogAttrs(r.Context(), level, "anchor-webhooks: delivery refused",
 		slog.Int("status", refused.HTTPStatus), slog.String("code", refused.Code),
 		slog.String("message", refused.Message), slog.String("path", r.URL.Path))
+}
+
+// logUnrecorded is WithUnrecorded's default: one log/slog line at level Error, naming the event and the
+// status its handler answered.
+func logUnrecorded(r *http.Request, event *Event, status int, err *Error) {
+	slog.Default().LogAttrs(r.Context(), slog.LevelError, "anchor-webhooks: handler outcome not recorded",
+		slog.String("event_id", event.ID), slog.Int("status", status), slog.String("code", err.Code),
+		slog.String("message", err.Message), slog.String("path", r.URL.Path))
 }
 
 func answer(w http.ResponseWriter, status int, body any) {

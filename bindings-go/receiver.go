@@ -69,6 +69,18 @@ type Outcome struct {
 // retryAfterDuration is the Retry-After of a 503 (in progress, store unavailable).
 const retryAfterDuration = C.ANCHOR_IN_PROGRESS_RETRY_AFTER_SECONDS * time.Second
 
+// HandlerRan is whether the handler ran for this delivery: processed, handler failed, or rejected with an
+// Event (the store could not record the outcome of a handler that ran).
+func (o Outcome) HandlerRan() bool {
+	switch o.Kind {
+	case OutcomeProcessed, OutcomeHandlerFailed:
+		return true
+	case OutcomeRejected:
+		return o.Event != nil
+	}
+	return false
+}
+
 // errorOutcome is the outcome of a delivery refused with refused; event is set when its handler ran.
 func errorOutcome(event *Event, refused *Error) Outcome {
 	outcome := Outcome{Kind: OutcomeRejected, Status: refused.HTTPStatus, Event: event, Err: refused}
@@ -82,7 +94,7 @@ type receiverConfig struct {
 	lease time.Duration
 }
 
-// ReceiverOption configures NewReceiver.
+// ReceiverOption configures NewReceiver: WithLease. A nil option is skipped.
 type ReceiverOption interface {
 	applyToReceiver(*receiverConfig)
 }
@@ -118,7 +130,9 @@ func WithLease(lease time.Duration) LeaseOption { return leaseOption(lease) }
 func NewReceiver(v *Verifier, store Store, opts ...ReceiverOption) *Receiver {
 	cfg := receiverConfig{lease: DefaultLease}
 	for _, opt := range opts {
-		opt.applyToReceiver(&cfg)
+		if opt != nil {
+			opt.applyToReceiver(&cfg)
+		}
 	}
 	return newReceiver("NewReceiver", v, store, cfg.lease)
 }
@@ -156,14 +170,29 @@ func requireParts(caller string, v *Verifier, store Store) {
 	}
 }
 
-// Verifier is the verifier the receiver was made with.
-func (r *Receiver) Verifier() *Verifier { return r.verifier }
+// Verifier is the verifier the receiver was made with (nil for a nil Receiver).
+func (r *Receiver) Verifier() *Verifier {
+	if r == nil {
+		return nil
+	}
+	return r.verifier
+}
 
-// Store is the store the receiver was made with.
-func (r *Receiver) Store() Store { return r.store }
+// Store is the store the receiver was made with (nil for a nil Receiver).
+func (r *Receiver) Store() Store {
+	if r == nil {
+		return nil
+	}
+	return r.store
+}
 
-// Lease is how long a claim lasts (whole milliseconds: the core counts them).
-func (r *Receiver) Lease() time.Duration { return r.lease }
+// Lease is how long a claim lasts (whole milliseconds: the core counts them; 0 for a nil Receiver).
+func (r *Receiver) Lease() time.Duration {
+	if r == nil {
+		return 0
+	}
+	return r.lease
+}
 
 // Receive verifies body (the raw bytes, as signed) and h, claims the event's id, and for a fresh event
 // runs handler with ctx, then completes the claim when it returns nil (later deliveries are duplicates) or
@@ -173,12 +202,15 @@ func (r *Receiver) Lease() time.Duration { return r.lease }
 // Receive returns no error of its own. The clock is the host's. A nil or zero Receiver, or a nil handler,
 // is a programming error: Receive panics naming it.
 //
-// ctx is handed to handler; the library's calls on the store do not follow it. With a RedisStore, a call
-// waits up to the store's timeout for one of its WithRedisMaxConcurrentCalls call slots, then up to the
-// timeout on Redis, for the claim and again for its end: up to about four times the timeout in all when
-// Redis hangs. A delivery that finds no slot for its claim is verified (a forgery is still rejected as
-// such) and rejected with store_unavailable; a complete that finds none is rejected as unrecorded (the
-// handler ran; the claim ends with its lease), and a release that finds none is a ReleaseErr.
+// ctx is handed to handler; Receive itself does not look at it (a cancelled ctx still claims the event and
+// runs handler, which sees it cancelled: check ctx.Err() before calling Receive to stop taking work), and
+// the library's calls on the store do not follow it. With a RedisStore, a call waits up to the store's
+// timeout for a call slot (WithRedisMaxConcurrentCalls: claims and the completes and releases after
+// handlers have slots of their own), then up to the timeout on Redis, for the claim and again for its end:
+// up to about four times the timeout in all when Redis hangs. A delivery that finds no slot for its claim is
+// verified (a forgery is still rejected as such) and rejected with store_unavailable; a complete that finds
+// none is rejected as unrecorded (the handler ran; the claim ends with its lease), and a release that finds
+// none is a ReleaseErr.
 func (r *Receiver) Receive(ctx context.Context, body []byte, h http.Header, handler func(context.Context, *Event) error) Outcome {
 	return r.receive(ctx, body, h, time.Now, handler, nil)
 }
@@ -206,7 +238,7 @@ func (r *Receiver) receive(ctx context.Context, body []byte, h http.Header, cloc
 	if refused != nil {
 		return errorOutcome(nil, refused)
 	}
-	turnDone, ok := r.store.turn()
+	turnDone, ok := r.store.turn(claimCall)
 	if !ok {
 		// The store's calls are all taken (Redis slow or hung): verify anyway, so a forgery is still refused
 		// as one.
@@ -304,12 +336,9 @@ func (r *Receiver) runFresh(ctx context.Context, event *Event, claim *C.anchor_e
 // error when no slot came in time.
 func (r *Receiver) settle(claim *C.anchor_event, succeeded bool, p *callState, clock func() time.Time) (done bool,
 	storeErr *Error) {
-	turnDone, ok := r.store.turn()
+	turnDone, ok := r.store.turn(settleCall)
 	if !ok {
-		if succeeded {
-			return false, r.store.busyComplete(claim)
-		}
-		return false, r.store.busy()
+		return false, r.store.busySettle(claim, succeeded)
 	}
 	defer turnDone()
 	// The clock was checked when the claim was taken; a fixed one has not moved since.

@@ -5,9 +5,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"runtime"
+	"strings"
 	"sync/atomic"
 	"syscall"
 	"testing"
@@ -180,9 +182,16 @@ func TestNewReceiverRefusesMissingParts(t *testing.T) {
 			t.Errorf("clock %v: %s", now, outcomeOf(o))
 		}
 	}
-	// Past the milliseconds an int64 holds: the latest of them, not a wrapped-around past.
-	if o := r.ReceiveAt(ctx, body, h, time.Unix(1<<62, 0), none); !errors.Is(o.Err, ErrTimestampTooOld) {
+	// Past the milliseconds an int64 holds: the latest of them, not a wrapped-around past. The core's guesses
+	// about a wrong unit are reworded: a time.Time has none.
+	if o := r.ReceiveAt(ctx, body, h, time.Unix(1<<62, 0), none); !errors.Is(o.Err, ErrTimestampTooOld) ||
+		!strings.HasSuffix(o.Err.Error(), "(the clock passed is centuries ahead: check the time given to VerifyAt or ReceiveAt)") {
 		t.Errorf("a far future clock: %s %v", outcomeOf(o), o.Err)
+	}
+	if _, err := v.VerifyAt(body, h, time.Unix(1, 0)); !errors.Is(err, ErrTimestampTooNew) ||
+		!strings.HasSuffix(err.Error(), "(the receiver's clock and the sender's are decades apart: check the time "+
+			"given to VerifyAt or ReceiveAt, or the sender's clock)") {
+		t.Errorf("a clock in 1970: %v", err)
 	}
 	// The nil handler was refused before any claim: the event is still fresh.
 	if o := r.Receive(ctx, body, h, func(context.Context, *Event) error { return nil }); o.Kind != OutcomeProcessed {
@@ -230,7 +239,7 @@ func TestReceiverWithAFailingRedis(t *testing.T) {
 	var held func()
 	holdTheSlot := func(context.Context, *Event) error {
 		var ok bool
-		if held, ok = store.turn(); !ok {
+		if held, ok = store.turn(settleCall); !ok {
 			t.Error("no call slot for the handler")
 		}
 		return nil
@@ -251,12 +260,14 @@ func TestReceiverWithAFailingRedis(t *testing.T) {
 	held()
 	if outcomeOf(noSlot) != `handler_failed 500 retry-after=0s event="evt_receiver_no_slot_failing"` ||
 		!errors.Is(noSlot.Err, cause) || !errors.As(noSlot.ReleaseErr, &refused) ||
-		refused.Message != "dedupe store unavailable: "+busyReason+"; answer 503 so the sender retries" {
+		refused.Message != "dedupe store unavailable: the claim on event evt_receiver_no_slot_failing was not released "+
+			"after its handler failed ("+busyReason+"); it ends with its lease, and deliveries of the event until then "+
+			"are answered in progress; answer 503 so the sender retries" {
 		t.Errorf("a release with no slot: %s %v %v", outcomeOf(noSlot), noSlot.Err, noSlot.ReleaseErr)
 	}
 
 	// With the store's one call held, a delivery finds no turn.
-	done, ok := store.turn()
+	done, ok := store.turn(claimCall)
 	if !ok {
 		t.Fatal("no turn on an idle store")
 	}
@@ -314,9 +325,11 @@ func TestMiddlewareReportsAFailedReleaseUnderAPanic(t *testing.T) {
 	var held func()
 	var reported []string
 	m := Middleware(v, store, http.HandlerFunc(func(http.ResponseWriter, *http.Request) {
-		held, _ = store.turn() // the release will find no call slot
+		held, _ = store.turn(settleCall) // the release will find no call slot
 		panic("handler bug")
-	}), WithRejected(func(r *http.Request, err *Error) { reported = append(reported, err.Code+": "+err.Message) }))
+	}), WithUnrecorded(func(r *http.Request, event *Event, status int, err *Error) {
+		reported = append(reported, fmt.Sprintf("%s %d %s: %s", event.ID, status, err.Code, err.Message))
+	}))
 	body, h := signed(t, "evt_panic_unreleased", time.Now().Unix())
 	request := httptest.NewRequest(http.MethodPost, "/hook", bytes.NewReader(body))
 	request.Header = h
@@ -329,9 +342,103 @@ func TestMiddlewareReportsAFailedReleaseUnderAPanic(t *testing.T) {
 		m.ServeHTTP(httptest.NewRecorder(), request)
 	}()
 	held()
-	want := "store_unavailable: dedupe store unavailable: redis: the one thread calling Redis was busy for longer " +
-		"than the 300 ms timeout, so this call was not sent (Redis is slow or unreachable); answer 503 so the sender retries"
+	want := "evt_panic_unreleased 0 store_unavailable: dedupe store unavailable: the claim on event evt_panic_unreleased " +
+		"was not released after its handler failed (redis: the one thread calling Redis was busy for longer than the " +
+		"300 ms timeout, so this call was not sent (Redis is slow or unreachable)); it ends with its lease, and " +
+		"deliveries of the event until then are answered in progress; answer 503 so the sender retries"
 	if len(reported) != 1 || reported[0] != want {
 		t.Errorf("reported: %q", reported)
+	}
+}
+
+// Completes and releases have call slots of their own: with every claim slot taken (new deliveries waiting on a
+// slow Redis), a handler that ran is still recorded. A Check takes a claim slot, and finds none the same way.
+// Every turn taken is given back, the process-wide ones included.
+func TestSettlesAndChecksHaveTheirOwnSlots(t *testing.T) {
+	ctx := context.Background()
+	server := startRedis(t, 0)
+	v, _ := NewVerifier([]string{testSecret})
+	store := newRedisStore(t, server.url(), fmt.Sprintf("go-slots-%d", time.Now().UnixNano()),
+		WithRedisTimeout(300*time.Millisecond), WithRedisMaxConcurrentCalls(1))
+	r := NewReceiver(v, store)
+	body, h := signed(t, "evt_slots", time.Now().Unix())
+	var heldClaims func()
+	o := r.Receive(ctx, body, h, func(context.Context, *Event) error {
+		var ok bool
+		if heldClaims, ok = store.turn(claimCall); !ok { // the claim's own turn was given back before the handler
+			t.Error("no claim slot for the handler")
+		}
+		return nil
+	})
+	if o.Kind != OutcomeProcessed || !o.HandlerRan() {
+		t.Errorf("the complete, with every claim slot taken: %s %v", outcomeOf(o), o.Err)
+	}
+	start := time.Now()
+	err := store.Check()
+	busy := "anchor-webhooks: dedupe store unavailable: redis: the one thread calling Redis was busy for longer than " +
+		"the 300 ms timeout, so this call was not sent (Redis is slow or unreachable); answer 503 so the sender retries"
+	if !errors.Is(err, ErrStoreUnavailable) || err.Error() != busy || time.Since(start) < 300*time.Millisecond {
+		t.Errorf("Check with every claim slot taken: %v after %v", err, time.Since(start))
+	}
+	heldClaims()
+	if err := store.Check(); err != nil {
+		t.Errorf("Check with a free slot: %v", err)
+	}
+	if again := r.Receive(ctx, body, h, func(context.Context, *Event) error { return nil }); again.Kind != OutcomeDuplicate {
+		t.Errorf("after: %s", outcomeOf(again))
+	}
+	if len(store.claims) != 0 || len(store.settles) != 0 || len(processCalls) != 0 {
+		t.Errorf("turns not given back: %d claims, %d settles, %d in the process", len(store.claims),
+			len(store.settles), len(processCalls))
+	}
+}
+
+// Middleware's default report of a store that failed after the handler: one log/slog line at Error, naming
+// the event and the status the handler answered, not a "delivery refused".
+func TestUnrecordedIsLoggedByDefault(t *testing.T) {
+	logged := captureDefaultLog(t, slog.LevelInfo)
+	server := startRedis(t, 0)
+	v, _ := NewVerifier([]string{testSecret})
+	store := newRedisStore(t, server.url(), fmt.Sprintf("go-unrecorded-log-%d", time.Now().UnixNano()),
+		WithRedisTimeout(300*time.Millisecond), WithRedisMaxConcurrentCalls(1))
+	var held func()
+	m := Middleware(v, store, http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		held, _ = store.turn(settleCall) // the complete will find no call slot
+		w.WriteHeader(http.StatusAccepted)
+	}))
+	body, h := signed(t, "evt_unrecorded_log", time.Now().Unix())
+	request := httptest.NewRequest(http.MethodPost, "/hooks?token=secret", bytes.NewReader(body))
+	request.Header = h
+	recorder := httptest.NewRecorder()
+	m.ServeHTTP(recorder, request)
+	held()
+	want := `level=ERROR msg="anchor-webhooks: handler outcome not recorded" event_id=evt_unrecorded_log status=202 ` +
+		`code=store_unavailable message="dedupe store unavailable: the handler of event evt_unrecorded_log ran, but ` +
+		`recording it as done failed (redis: the one thread calling Redis was busy for longer than the 300 ms timeout, ` +
+		`so this call was not sent (Redis is slow or unreachable)); a retry after the lease runs it again; answer 503 ` +
+		`so the sender retries" path=/hooks` + "\n"
+	if recorder.Code != http.StatusAccepted || logged.String() != want {
+		t.Errorf("answered %d, logged:\n%s\nwant:\n%s", recorder.Code, logged, want)
+	}
+}
+
+// Nil options are skipped; the getters of a nil Receiver answer zero values.
+func TestNilOptionsAndANilReceiversGetters(t *testing.T) {
+	v, _ := NewVerifier([]string{testSecret})
+	var noOption ReceiverOption
+	if r := NewReceiver(v, NewMemoryStore(), noOption, WithLease(time.Minute), nil); r.Lease() != time.Minute {
+		t.Errorf("lease %v", r.Lease())
+	}
+	var noMiddlewareOption MiddlewareOption
+	if m := Middleware(v, NewMemoryStore(), http.NotFoundHandler(), noMiddlewareOption).(*middleware); m.lease != DefaultLease {
+		t.Errorf("middleware lease %v", m.lease)
+	}
+	var r *Receiver
+	if r.Verifier() != nil || r.Store() != nil || r.Lease() != 0 {
+		t.Error("a nil Receiver's getters")
+	}
+	if (Outcome{Kind: OutcomeDuplicate}).HandlerRan() || (Outcome{Kind: OutcomeRejected}).HandlerRan() ||
+		!(Outcome{Kind: OutcomeRejected, Event: &Event{}}).HandlerRan() || !(Outcome{Kind: OutcomeHandlerFailed}).HandlerRan() {
+		t.Error("HandlerRan")
 	}
 }

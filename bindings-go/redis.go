@@ -32,10 +32,12 @@ import (
 // from it is reachable.
 type RedisStore struct {
 	handle *owned[*C.anchor_redis_store]
-	// calls bounds the claims blocked on Redis at once: each holds an OS thread (a cgo call), so a hung
-	// server would otherwise gather one thread per waiting delivery until the runtime's limit kills the
-	// process. A delivery waits at most timeout for a turn, without a thread, then is answered 503.
-	calls   chan struct{}
+	// claims and settles bound the calls blocked on Redis at once (claims and checks; completes and
+	// releases): each holds an OS thread (a cgo call), so a hung server would otherwise gather one thread per
+	// waiting delivery until the runtime's limit kills the process. A call waits at most timeout for a turn,
+	// without a thread, then is not sent. Each call also takes a turn of processCalls.
+	claims  chan struct{}
+	settles chan struct{}
 	timeout time.Duration
 	// busyMessage is the core's text for a delivery that found no turn: fixed by the store's options, so
 	// asked once (a hung server makes many such deliveries).
@@ -68,7 +70,8 @@ func WithRedisDoneTTL(ttl time.Duration) RedisOption {
 }
 
 // WithRedisTimeout sets the deadline of every connect and every command (default 1 s; at least 1 ms, whole
-// milliseconds).
+// milliseconds). It also bounds each call's wait for a call slot (WithRedisMaxConcurrentCalls), so a delivery
+// can wait about twice the timeout for its claim, and as long again for its complete or release.
 func WithRedisTimeout(timeout time.Duration) RedisOption {
 	return func(c *redisConfig) { c.timeout = &timeout }
 }
@@ -79,14 +82,16 @@ func WithRedisMaxIdleConnections(n int) RedisOption {
 	return func(c *redisConfig) { c.maxIdle = &n }
 }
 
-// WithRedisMaxConcurrentCalls bounds how many calls (claims, completes, releases) Middleware and Receiver let
-// wait on Redis at once (default 64; at least 1). Each holds an OS thread while it waits (a cgo call), so a
-// hung server would otherwise gather one thread per delivery in flight, until the Go runtime's limit of
-// 10 000 ends the process. A call waits for a slot up to the store's timeout, holding no thread meanwhile.
-// A delivery finding none for its claim is verified (a forgery is still 401) and answered 503
-// store_unavailable with Retry-After; a complete finding none is reported as unrecorded (the handler ran;
-// the claim ends with its lease, and a redelivery after that runs it again), a release finding none leaves
-// the claim to its lease.
+// WithRedisMaxConcurrentCalls bounds how many calls on this store wait on Redis at once (default 64; at least
+// 1): n claims (and Checks), and n completes and releases, which have slots of their own so that a stream of
+// new deliveries never starves the recording of handlers that ran. Each call holds an OS thread while it
+// waits (a cgo call), so a hung server would otherwise gather one thread per delivery in flight, until the
+// Go runtime's limit of 10 000 ends the process; MaxProcessRedisCalls bounds the whole process, over every
+// store. A call waits for a slot up to the store's timeout, holding no thread meanwhile (the messages call
+// the slots "threads"). A delivery finding none for its claim is verified (a forgery is still 401) and
+// answered 503 store_unavailable with Retry-After; a Check finding none is ErrStoreUnavailable; a complete
+// finding none is reported as unrecorded (the handler ran; the claim ends with its lease, and a redelivery
+// after that runs it again); a release finding none leaves the claim to its lease.
 func WithRedisMaxConcurrentCalls(n int) RedisOption {
 	return func(c *redisConfig) { c.maxCalls = &n }
 }
@@ -189,7 +194,8 @@ func NewRedisStore(url string, opts ...RedisOption) (*RedisStore, error) {
 	}
 	return &RedisStore{
 		handle:      own(ptr, func(ptr *C.anchor_redis_store) { C.anchor_redis_store_free(ptr) }),
-		calls:       make(chan struct{}, maxCalls),
+		claims:      make(chan struct{}, maxCalls),
+		settles:     make(chan struct{}, maxCalls),
 		timeout:     timeoutDuration,
 		busyMessage: string(out[:written]),
 	}, nil
@@ -211,6 +217,15 @@ func (s *RedisStore) owned() *owned[*C.anchor_redis_store] {
 // down, starting, hung or out of reach; it may come back, and until then deliveries are answered 503 (the
 // sender retries), so a service may start anyway. The message gives the reason, never the URL or the password.
 func (s *RedisStore) Check() error {
+	if s.ready() {
+		// A check holds a thread like a claim (a health endpoint polled while Redis hangs): one of the claims'
+		// turns, or unavailable.
+		done, ok := s.turn(claimCall)
+		if !ok {
+			return s.busy()
+		}
+		defer done()
+	}
 	handle := s.owned()
 	out := make([]byte, 512)
 	var res C.go_result
@@ -224,41 +239,52 @@ func (s *RedisStore) Check() error {
 	return nil
 }
 
-func (s *RedisStore) ready() bool { return s.owned() != nil && s.calls != nil }
+func (s *RedisStore) ready() bool { return s.owned() != nil && s.claims != nil }
 
-// turn waits (without a thread) at most the store's timeout for one of its call slots; ok is false when none
-// came, and done gives the slot back.
-func (s *RedisStore) turn() (done func(), ok bool) {
-	select {
-	case s.calls <- struct{}{}:
-		return s.endTurn, true
-	default:
+// MaxProcessRedisCalls bounds the calls blocked on Redis at once in the whole process, over every RedisStore
+// (WithRedisMaxConcurrentCalls bounds each store's): 4096, well under the Go runtime's limit of 10 000 OS
+// threads, however many stores (one per endpoint) a process makes.
+const MaxProcessRedisCalls = 4096
+
+// processCalls is the process-wide bound's turns.
+var processCalls = make(chan struct{}, MaxProcessRedisCalls)
+
+// turn waits (without a thread) at most the store's timeout for a turn of kind, in this store and in the
+// process; ok is false when none came, and done gives the turn back.
+func (s *RedisStore) turn(kind callKind) (done func(), ok bool) {
+	turns := s.claims
+	if kind == settleCall {
+		turns = s.settles
 	}
 	timer := time.NewTimer(s.timeout)
 	defer timer.Stop()
 	select {
-	case s.calls <- struct{}{}:
-		return s.endTurn, true
+	case turns <- struct{}{}:
 	case <-timer.C:
 		return nil, false
 	}
+	select {
+	case processCalls <- struct{}{}:
+		return func() { <-processCalls; <-turns }, true
+	case <-timer.C:
+		<-turns
+		return nil, false
+	}
 }
-
-func (s *RedisStore) endTurn() { <-s.calls }
 
 // busy is the core's store_unavailable error of a delivery that found no turn (a copy each time: the
 // WithRejected hook receives it).
 func (s *RedisStore) busy() *Error { return ErrStoreUnavailable.withMessage(s.busyMessage) }
 
-// busyComplete is the core's store_unavailable error of a complete that found no turn: the handler of the
-// claimed event ran, but recording it as done failed.
-func (s *RedisStore) busyComplete(claim *C.anchor_event) *Error {
+// busySettle is the core's store_unavailable error of a complete (complete true) or a release of claim that
+// found no turn: the handler of the claimed event ran, and the claim ends with its lease.
+func (s *RedisStore) busySettle(claim *C.anchor_event, complete bool) *Error {
 	handle := s.owned()
 	out := make([]byte, 1024)
 	for {
 		var written C.size_t
-		code := C.anchor_redis_store_busy_complete_message(handle.pointer(), claim, C.size_t(cap(s.calls)), bytesPtr(out),
-			C.size_t(len(out)), &written)
+		code := C.anchor_redis_store_busy_settle_message(handle.pointer(), claim, C.size_t(cap(s.settles)),
+			C.bool(complete), bytesPtr(out), C.size_t(len(out)), &written)
 		runtime.KeepAlive(handle)
 		switch {
 		case code == C.ANCHOR_RESULT_BUFFER_TOO_SMALL && int(written) > len(out):

@@ -359,11 +359,11 @@ func TestAFailedCompleteIsReported(t *testing.T) {
 	var reported []string
 	url := listen(t, Middleware(v, store, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		_ = server.cmd.Process.Signal(syscall.SIGSTOP) // the server hangs while the handler runs
-	}), WithRejected(func(r *http.Request, err *Error) {
+	}), WithUnrecorded(func(r *http.Request, event *Event, status int, err *Error) {
 		mu.Lock()
 		defer mu.Unlock()
-		reported = append(reported, err.Code+": "+err.Message)
-	})))
+		reported = append(reported, fmt.Sprintf("%s %d %s: %s", event.ID, status, err.Code, err.Message))
+	}), WithRejected(func(r *http.Request, err *Error) { t.Errorf("reported as a refusal: %v", err) })))
 	t.Cleanup(func() { _ = server.cmd.Process.Signal(syscall.SIGCONT) })
 	body := envelope("evt_unsettled", "task.completed")
 	h, _ := Sign([]string{testSecret}, body, time.Now().Unix())
@@ -373,7 +373,7 @@ func TestAFailedCompleteIsReported(t *testing.T) {
 	_ = server.cmd.Process.Signal(syscall.SIGCONT)
 	mu.Lock()
 	defer mu.Unlock()
-	want := "store_unavailable: dedupe store unavailable: the handler of event evt_unsettled ran, but recording it " +
+	want := "evt_unsettled 200 store_unavailable: dedupe store unavailable: the handler of event evt_unsettled ran, but recording it " +
 		"as done failed (redis: timed out); a retry after the lease runs it again; answer 503 so the sender retries"
 	if len(reported) != 1 || reported[0] != want {
 		t.Errorf("reported: %q", reported)

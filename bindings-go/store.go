@@ -19,14 +19,24 @@ type Store interface {
 	ready() bool
 	// newReceiver makes the library's receiver over v and this store.
 	newReceiver(v *Verifier, leaseMs C.uint64_t, out []byte, res *C.go_result, receiver **C.anchor_receiver) C.anchor_result
-	// turn waits for the right to make a call that may block on the store (ok false: none came in time);
-	// done ends it.
-	turn() (done func(), ok bool)
-	// busy is the error of a delivery that found no turn.
+	// turn waits for the right to make a call of kind that may block on the store (ok false: none came in
+	// time); done ends it.
+	turn(kind callKind) (done func(), ok bool)
+	// busy is the error of a delivery that found no turn for its claim.
 	busy() *Error
-	// busyComplete is the error of a complete of claim (its handler ran) that found no turn.
-	busyComplete(claim *C.anchor_event) *Error
+	// busySettle is the error of a complete (complete true) or a release of claim, whose handler ran, that
+	// found no turn.
+	busySettle(claim *C.anchor_event, complete bool) *Error
 }
+
+// callKind sorts a store's blocking calls: claims (and checks) wait for turns of their own, and completes and
+// releases for theirs, so a stream of new deliveries never starves the recording of handlers that ran.
+type callKind int
+
+const (
+	claimCall callKind = iota
+	settleCall
+)
 
 // MemoryStore is an in-process dedupe store for Middleware and Receiver: thread-safe, bounded, with a TTL for
 // completed event ids. When full, a new claim makes room by forgetting the oldest completed id; a store
@@ -108,11 +118,11 @@ func (s *MemoryStore) Len() int {
 func (s *MemoryStore) ready() bool { return s.owned() != nil }
 
 // turn: a memory store never blocks, so every call has one at once.
-func (s *MemoryStore) turn() (done func(), ok bool) { return func() {}, true }
+func (s *MemoryStore) turn(callKind) (done func(), ok bool) { return func() {}, true }
 
 func (s *MemoryStore) busy() *Error { return ErrStoreUnavailable }
 
-func (s *MemoryStore) busyComplete(*C.anchor_event) *Error { return ErrStoreUnavailable }
+func (s *MemoryStore) busySettle(*C.anchor_event, bool) *Error { return ErrStoreUnavailable }
 
 func (s *MemoryStore) newReceiver(v *Verifier, leaseMs C.uint64_t, out []byte, res *C.go_result,
 	receiver **C.anchor_receiver) C.anchor_result {

@@ -547,9 +547,10 @@ enum anchor_result anchor_receiver_receive(const struct anchor_receiver *receive
  * Frees the claimed event after a handler failure, so the sender's retry is processed.
  * `*released_out` is false when the claim had been lost meanwhile. `event` must come from this
  * receiver and be settled once, as for `anchor_receiver_complete` (otherwise
- * `ANCHOR_RESULT_INVALID_ARGUMENT`). A store that fails is `ANCHOR_RESULT_STORE_UNAVAILABLE`: the claim
- * stays open (the call may be made again), else it ends with its lease, and retries meanwhile are
- * answered `ANCHOR_RECEPTION_IN_PROGRESS`.
+ * `ANCHOR_RESULT_INVALID_ARGUMENT`). A store that fails is `ANCHOR_RESULT_STORE_UNAVAILABLE`, with a
+ * message naming the event ("the claim on event ... was not released ..."): the claim stays open (the call
+ * may be made again), else it ends with its lease, and retries meanwhile are answered
+ * `ANCHOR_RECEPTION_IN_PROGRESS`.
  */
 enum anchor_result anchor_receiver_release(const struct anchor_receiver *receiver,
                                            const struct anchor_event *event,
@@ -632,21 +633,6 @@ enum anchor_result anchor_redis_store_builder_set_tls_root_certificates(struct a
                                                                         size_t pem_len);
 
 /**
- * `anchor_redis_store_busy_message` for the complete of `event` (an event a receiver on this store claimed
- * and whose handler ran) that was not sent because `calls` calls were already blocked on the store: the
- * core's "the handler of event ... ran, but recording it as done failed (...)" text, the same
- * `anchor_receiver_complete` gives when the store fails. Answer 503: the claim ends with its lease, and a
- * redelivery after that runs the handler again. The event is not settled by this call (it may be completed
- * later, or freed).
- */
-enum anchor_result anchor_redis_store_busy_complete_message(const struct anchor_redis_store *store,
-                                                            const struct anchor_event *event,
-                                                            size_t calls,
-                                                            uint8_t *buf,
-                                                            size_t len,
-                                                            size_t *written);
-
-/**
  * For hosts that bound how many calls block on the store at once (the Go binding does: a hung Redis
  * would otherwise hold one thread per waiting delivery): writes into `buf` (as `anchor_result_message`
  * does) the message of a delivery that was not sent to the store because `calls` calls were already
@@ -658,6 +644,22 @@ enum anchor_result anchor_redis_store_busy_message(const struct anchor_redis_sto
                                                    uint8_t *buf,
                                                    size_t len,
                                                    size_t *written);
+
+/**
+ * `anchor_redis_store_busy_message` for the complete (`complete` true) or the release of `event` (an
+ * event a receiver on this store claimed, whose handler ran) that was not sent because `calls` calls were
+ * already blocked on the store: the text `anchor_receiver_complete` or `_release` gives when the store
+ * fails ("the handler of event ... ran, but recording it as done failed (...)", "the claim on event ...
+ * was not released ..."), the same in every language. Either way the claim ends with its lease: after a
+ * complete not sent, a redelivery runs the handler again. The event is not settled by this call.
+ */
+enum anchor_result anchor_redis_store_busy_settle_message(const struct anchor_redis_store *store,
+                                                          const struct anchor_event *event,
+                                                          size_t calls,
+                                                          bool complete,
+                                                          uint8_t *buf,
+                                                          size_t len,
+                                                          size_t *written);
 
 /**
  * Asks the server whether this store can work, running each of its commands once on a probe key no event

@@ -208,8 +208,8 @@ void test_null_parameters(void) {
   CHECK_RESULT(anchor_redis_store_check(NULL), NUL);
   CHECK_RESULT(anchor_redis_store_busy_message(NULL, 64, buf, sizeof buf, &written), NUL);
   CHECK_RESULT(anchor_redis_store_busy_message(rs, 64, buf, sizeof buf, NULL), NUL);
-  CHECK_RESULT(anchor_redis_store_busy_complete_message(NULL, NULL, 64, buf, sizeof buf, &written), NUL);
-  CHECK_RESULT(anchor_redis_store_busy_complete_message(rs, NULL, 64, buf, sizeof buf, &written), NUL);
+  CHECK_RESULT(anchor_redis_store_busy_settle_message(NULL, NULL, 64, true, buf, sizeof buf, &written), NUL);
+  CHECK_RESULT(anchor_redis_store_busy_settle_message(rs, NULL, 64, false, buf, sizeof buf, &written), NUL);
   CHECK_RESULT(anchor_redis_store_last_error(NULL, buf, sizeof buf, &written), NUL);
   CHECK_RESULT(anchor_redis_store_last_error(rs, NULL, sizeof buf, &written), NUL);
   CHECK_RESULT(anchor_redis_store_last_error(rs, buf, sizeof buf, NULL), NUL);

@@ -329,14 +329,24 @@ void test_redis_complete_while_hung(void) {
    * is left as it was. */
   char busy[512];
   size_t written = 0;
-  CHECK_RESULT(anchor_redis_store_busy_complete_message(store, claim, 1, (uint8_t *)busy, sizeof busy - 1, &written),
-               ANCHOR_RESULT_OK);
+  CHECK_RESULT(
+      anchor_redis_store_busy_settle_message(store, claim, 1, true, (uint8_t *)busy, sizeof busy - 1, &written),
+      ANCHOR_RESULT_OK);
   busy[written] = '\0';
   CHECK(strcmp(busy, "dedupe store unavailable: the handler of event evt_redis_hung ran, but recording it as done "
                      "failed (redis: the one thread calling Redis was busy for longer than the 300 ms timeout, so "
                      "this call was not sent (Redis is slow or unreachable)); a retry after the lease runs it again; "
                      "answer 503 so the sender retries") == 0,
         "busy complete message: %s", busy);
+  CHECK_RESULT(
+      anchor_redis_store_busy_settle_message(store, claim, 2, false, (uint8_t *)busy, sizeof busy - 1, &written),
+      ANCHOR_RESULT_OK);
+  busy[written] = '\0';
+  CHECK(strcmp(busy, "dedupe store unavailable: the claim on event evt_redis_hung was not released after its handler "
+                     "failed (redis: all 2 threads calling Redis were busy for longer than the 300 ms timeout, so "
+                     "this call was not sent (Redis is slow or unreachable)); it ends with its lease, and deliveries "
+                     "of the event until then are answered in progress; answer 503 so the sender retries") == 0,
+        "busy release message: %s", busy);
   CHECK(kill(server, SIGSTOP) == 0, "SIGSTOP");
   bool done = true;
   CHECK_RESULT(anchor_receiver_complete(receiver, claim, TEST_NOW * 1000, &done), ANCHOR_RESULT_STORE_UNAVAILABLE);

@@ -4,7 +4,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anchor_webhooks::{
-    claim_lost_warning, unrecorded, DedupeStore, MemoryStore, Receiver, Reception, SettingError,
+    claim_lost_warning, unrecorded, unreleased, DedupeStore, MemoryStore, Receiver, Reception, SettingError,
     DEFAULT_DONE_TTL, DEFAULT_LEASE, DEFAULT_MAX_ENTRIES,
 };
 
@@ -271,9 +271,10 @@ pub unsafe extern "C" fn anchor_receiver_complete(
 /// Frees the claimed event after a handler failure, so the sender's retry is processed.
 /// `*released_out` is false when the claim had been lost meanwhile. `event` must come from this
 /// receiver and be settled once, as for `anchor_receiver_complete` (otherwise
-/// `ANCHOR_RESULT_INVALID_ARGUMENT`). A store that fails is `ANCHOR_RESULT_STORE_UNAVAILABLE`: the claim
-/// stays open (the call may be made again), else it ends with its lease, and retries meanwhile are
-/// answered `ANCHOR_RECEPTION_IN_PROGRESS`.
+/// `ANCHOR_RESULT_INVALID_ARGUMENT`). A store that fails is `ANCHOR_RESULT_STORE_UNAVAILABLE`, with a
+/// message naming the event ("the claim on event ... was not released ..."): the claim stays open (the call
+/// may be made again), else it ends with its lease, and retries meanwhile are answered
+/// `ANCHOR_RECEPTION_IN_PROGRESS`.
 #[no_mangle]
 pub unsafe extern "C" fn anchor_receiver_release(
     receiver: *const anchor_receiver,
@@ -320,8 +321,10 @@ unsafe fn settle(
                 }
                 completed
             }
-            Settle::Release => event
-                .settle_once(claimed, Settled::Released, || Ok(receiver.inner.release(claimed, now_ms)?))?,
+            Settle::Release => event.settle_once(claimed, Settled::Released, || {
+                let event_id = claimed.verified.event.id();
+                Ok(receiver.inner.release(claimed, now_ms).map_err(|e| unreleased(event_id, e))?)
+            })?,
         };
         out.write(done);
         Ok(())

@@ -4,7 +4,7 @@
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
-use anchor_webhooks::{unrecorded, RedisCheckErrorKind, RedisOptions, RedisStore};
+use anchor_webhooks::{unrecorded, unreleased, RedisCheckErrorKind, RedisOptions, RedisStore};
 use zeroize::Zeroizing;
 
 use crate::event::anchor_event;
@@ -275,17 +275,18 @@ pub unsafe extern "C" fn anchor_redis_store_busy_message(
     })
 }
 
-/// `anchor_redis_store_busy_message` for the complete of `event` (an event a receiver on this store claimed
-/// and whose handler ran) that was not sent because `calls` calls were already blocked on the store: the
-/// core's "the handler of event ... ran, but recording it as done failed (...)" text, the same
-/// `anchor_receiver_complete` gives when the store fails. Answer 503: the claim ends with its lease, and a
-/// redelivery after that runs the handler again. The event is not settled by this call (it may be completed
-/// later, or freed).
+/// `anchor_redis_store_busy_message` for the complete (`complete` true) or the release of `event` (an
+/// event a receiver on this store claimed, whose handler ran) that was not sent because `calls` calls were
+/// already blocked on the store: the text `anchor_receiver_complete` or `_release` gives when the store
+/// fails ("the handler of event ... ran, but recording it as done failed (...)", "the claim on event ...
+/// was not released ..."), the same in every language. Either way the claim ends with its lease: after a
+/// complete not sent, a redelivery runs the handler again. The event is not settled by this call.
 #[no_mangle]
-pub unsafe extern "C" fn anchor_redis_store_busy_complete_message(
+pub unsafe extern "C" fn anchor_redis_store_busy_settle_message(
     store: *const anchor_redis_store,
     event: *const anchor_event,
     calls: usize,
+    complete: bool,
     buf: *mut u8,
     len: usize,
     written: *mut usize,
@@ -294,9 +295,10 @@ pub unsafe extern "C" fn anchor_redis_store_busy_complete_message(
     let (store, event) = unsafe { (ffi::handle(store), ffi::handle(event)) };
     ffi::guard(store.map(|s| &s.last_error), || {
         let busy = ffi::require(store, "store")?.store.threads_busy(calls);
-        let message = unrecorded(ffi::require(event, "event")?.event().id(), busy).to_string();
+        let event_id = ffi::require(event, "event")?.event().id();
+        let told = if complete { unrecorded(event_id, busy) } else { unreleased(event_id, busy) };
         // SAFETY: the header's pointer contract.
-        unsafe { ffi::write_text(message.as_bytes(), buf, len, written) }
+        unsafe { ffi::write_text(told.to_string().as_bytes(), buf, len, written) }
     })
 }
 

@@ -226,6 +226,23 @@ pub fn unrecorded(event_id: &str, error: Error) -> Error {
     }
 }
 
+/// The store's failure to release the claim on `event_id` after its handler failed, told as such: the
+/// claim stays until its lease ends, and deliveries of the event meanwhile are answered in progress. The
+/// core's outcome ignores it ([`Outcome::after_handler`]); bindings that report it (the C ABI's release, Go)
+/// say it in these words.
+pub fn unreleased(event_id: &str, error: Error) -> Error {
+    match error {
+        Error::StoreUnavailable { reason } => Error::StoreUnavailable {
+            reason: format!(
+                "the claim on event {} was not released after its handler failed ({reason}); it ends with its \
+                 lease, and deliveries of the event until then are answered in progress",
+                shown(event_id)
+            ),
+        },
+        other => other,
+    }
+}
+
 impl<S: DedupeStore> Receiver<S> {
     /// A receiver with the default lease, [`DEFAULT_LEASE`] (30 s).
     pub fn new(verifier: Verifier, store: S) -> Receiver<S> {

@@ -430,6 +430,16 @@ fn ending_a_claim_decides_the_answer_the_same_way_for_every_store() {
         warning.contains(r#"the handler of event "evt\nforged line" outlasted its 30 s lease"#),
         "{warning}"
     );
+    // Told by the bindings that report a failed release (C, Go): which event, and what follows.
+    let Error::StoreUnavailable { .. } = anchor_webhooks::unreleased("evt_end", down().unwrap_err()) else {
+        panic!()
+    };
+    assert_eq!(
+        anchor_webhooks::unreleased("evt_end", down().unwrap_err()).to_string(),
+        "dedupe store unavailable: the claim on event evt_end was not released after its handler failed (down); it \
+         ends with its lease, and deliveries of the event until then are answered in progress; answer 503 so the \
+         sender retries"
+    );
     // A failed release is ignored: the lease expires by itself.
     for ended in [Ok(true), Ok(false), down()] {
         let failed = Outcome::after_handler(verified(), Err("boom"), ended);
