@@ -10,7 +10,7 @@
 //	})))
 //
 // Middleware verifies each request, answers refusals, duplicates and in-progress deliveries itself, and runs
-// the handler once per event. Receiver does the same outside net/http (Receive returns an Outcome: the kind
-// and the status to answer). Verifier.Verify, VerifyRequest and VerifySignature verify by hand; Sign makes
-// signed deliveries for tests.
+// the handler once per event (Wrap gives it as func(http.Handler) http.Handler, for routers). Receiver does
+// the same outside net/http (Receive returns an Outcome: the kind and the status to answer).
+// Verifier.Verify, VerifyRequest and VerifySignature verify by hand; Sign makes signed deliveries for tests.
 package anchorwebhooks

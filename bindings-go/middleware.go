@@ -125,6 +125,22 @@ func Middleware(v *Verifier, store Store, handler http.Handler, opts ...Middlewa
 	if handler == nil {
 		panic("anchorwebhooks: Middleware: the handler is nil")
 	}
+	return newMiddleware("Middleware", v, store, opts)(handler)
+}
+
+// Wrap is Middleware in the form routers and chains take middleware in, func(http.Handler) http.Handler (chi's
+// Use, gorilla/mux's Use, alice): r.Use(anchorwebhooks.Wrap(verifier, store)). Every handler it wraps answers
+// as Middleware does; they share one receiver, so they dedupe together: wrap only the handlers of one endpoint
+// (one webhook subscription) with one Wrap. A nil verifier or store, or a lease under 1 s, panics when Wrap is
+// called; a nil handler when it is wrapped.
+func Wrap(v *Verifier, store Store, opts ...MiddlewareOption) func(http.Handler) http.Handler {
+	requireParts("Wrap", v, store)
+	return newMiddleware("Wrap", v, store, opts)
+}
+
+// newMiddleware checks the options and makes the receiver once (caller is the function named in a panic),
+// then wraps each handler it is given.
+func newMiddleware(caller string, v *Verifier, store Store, opts []MiddlewareOption) func(http.Handler) http.Handler {
 	cfg := middlewareConfig{lease: DefaultLease}
 	for _, opt := range opts {
 		if opt != nil {
@@ -142,9 +158,14 @@ func Middleware(v *Verifier, store Store, handler http.Handler, opts ...Middlewa
 	}
 	// A lease the core refuses (under 1 s: a retry would take over an event whose handler is still
 	// running) is a programming error, reported like NewMemoryStore's: a panic with the core's reason.
-	receiver := newReceiver("Middleware", v, store, cfg.lease)
-	return &middleware{receiver: receiver, handler: handler, maxBodyBytes: v.bodyLimit(), lease: cfg.lease,
-		claimLost: cfg.claimLost, rejected: cfg.rejected, unrecorded: cfg.unrecorded}
+	receiver := newReceiver(caller, v, store, cfg.lease)
+	return func(handler http.Handler) http.Handler {
+		if handler == nil {
+			panic("anchorwebhooks: " + caller + ": the handler is nil")
+		}
+		return &middleware{receiver: receiver, handler: handler, maxBodyBytes: v.bodyLimit(), lease: cfg.lease,
+			claimLost: cfg.claimLost, rejected: cfg.rejected, unrecorded: cfg.unrecorded}
+	}
 }
 
 func (m *middleware) ServeHTTP(w http.ResponseWriter, r *http.Request) {

@@ -501,3 +501,53 @@ func TestClaimFollowsTheSendersRetryRule(t *testing.T) {
 		}
 	}
 }
+
+// Wrap is Middleware as func(http.Handler) http.Handler: the handlers one Wrap wraps share its receiver and
+// dedupe together; its parts and options are checked when Wrap is called, the handler when it is wrapped.
+func TestWrapSharesOneReceiver(t *testing.T) {
+	v, _ := NewVerifier([]string{testSecret})
+	var runsA, runsB atomic.Int32
+	var refused []string
+	wrap := Wrap(v, NewMemoryStore(), WithRejected(func(_ *http.Request, err *Error) { refused = append(refused, err.Code) }))
+	a := wrap(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if event, ok := EventFromContext(r.Context()); !ok || event.ID != "evt_wrapped" {
+			t.Errorf("the event in the context: %v %v", event, ok)
+		}
+		runsA.Add(1)
+	}))
+	b := wrap(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { runsB.Add(1) }))
+	body := envelope("evt_wrapped", "task.completed")
+	h, _ := Sign([]string{testSecret}, body, time.Now().Unix())
+	serve := func(handler http.Handler, h http.Header) (int, string) {
+		r := httptest.NewRequest(http.MethodPost, "/hooks", bytes.NewReader(body))
+		r.Header = h.Clone()
+		w := httptest.NewRecorder()
+		handler.ServeHTTP(w, r)
+		return w.Code, strings.TrimSpace(w.Body.String())
+	}
+	if status, _ := serve(a, h); status != 200 || runsA.Load() != 1 {
+		t.Errorf("a: %d, %d runs", status, runsA.Load())
+	}
+	if status, answer := serve(b, h); status != 200 || answer != `{"ok":true,"outcome":"duplicate"}` || runsB.Load() != 0 {
+		t.Errorf("b, the same event: %d %s, %d runs", status, answer, runsB.Load())
+	}
+	forged, _ := Sign([]string{"not-the-secret"}, body, time.Now().Unix())
+	if status, _ := serve(b, forged); status != 401 || len(refused) != 1 || refused[0] != "signature_mismatch" {
+		t.Errorf("b, forged: %d, refused %v", status, refused)
+	}
+	panicsWith := func(want string, call func()) {
+		t.Helper()
+		defer func() {
+			if got := fmt.Sprint(recover()); got != want {
+				t.Errorf("panicked with %q, want %q", got, want)
+			}
+		}()
+		call()
+	}
+	panicsWith("anchorwebhooks: Wrap: the verifier is nil (make it with NewVerifier)", func() { Wrap(nil, NewMemoryStore()) })
+	panicsWith("anchorwebhooks: Wrap: the store is nil (make it with NewMemoryStore or NewRedisStore)", func() { Wrap(v, nil) })
+	panicsWith("anchorwebhooks: Wrap(WithLease(0s)): invalid_argument: the lease must be at least 1 s: a shorter lease "+
+		"expires under a running handler, and a retry would run it a second time alongside (the default is 30 s)",
+		func() { Wrap(v, NewMemoryStore(), WithLease(0)) })
+	panicsWith("anchorwebhooks: Wrap: the handler is nil", func() { wrap(nil) })
+}
