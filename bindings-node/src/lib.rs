@@ -900,9 +900,11 @@ impl NativeStore {
     /// longer than the timeout). `null` for a memory store, which has nothing to ask.
     #[napi(ts_return_type = "Promise<[string, string] | null>")]
     pub fn check<'env>(&self, env: &'env Env) -> napi::Result<Object<'env>, Code> {
-        let Some(redis) = &self.redis else { return on_redis_thread(env, None, |_| None::<Vec<String>>) };
+        let Some(redis) = &self.redis else {
+            return on_redis_thread(env, None, pool::Order::InTurn, |_| None::<Vec<String>>);
+        };
         let store = Arc::clone(&redis.store);
-        on_redis_thread(env, Some(redis), move |turn| {
+        on_redis_thread(env, Some(redis), pool::Order::InTurn, move |turn| {
             let checked = match turn {
                 Turn::Call => store.check(),
                 Turn::WaitedTooLong(redis) => Err(redis.busy_check()),
@@ -1115,7 +1117,7 @@ impl NativeReceiver {
         let now_ms = whole(now_ms, "now")?;
         let receiver = Arc::clone(&self.inner);
         let body = body.to_vec();
-        on_redis_thread(env, self.redis.as_ref(), move |turn| {
+        on_redis_thread(env, self.redis.as_ref(), pool::Order::InTurn, move |turn| {
             let pairs: Pairs<'_> =
                 headers.chunks_exact(2).map(|pair| (pair[0].as_bytes(), pair[1].as_bytes())).collect();
             let received = match turn {
@@ -1154,7 +1156,8 @@ impl NativeReceiver {
         let now_ms = whole(now_ms, "now")?;
         let claimed = take_claim(claim)?;
         let receiver = Arc::clone(&self.inner);
-        on_redis_thread(env, self.redis.as_ref(), move |turn| {
+        // Ahead of queued claims: a slow Redis must not leave handlers that ran unrecorded behind new deliveries.
+        on_redis_thread(env, self.redis.as_ref(), pool::Order::First, move |turn| {
             let ended = match turn {
                 Turn::Call => finish(&receiver, claimed, handler_succeeded, now_ms),
                 Turn::WaitedTooLong(redis) => {
@@ -1202,6 +1205,7 @@ enum Turn<'a> {
 fn on_redis_thread<'env, T, W>(
     env: &'env Env,
     redis: Option<&Arc<Redis>>,
+    order: pool::Order,
     work: W,
 ) -> napi::Result<Object<'env>, Code>
 where
@@ -1217,18 +1221,21 @@ where
         return Ok(promise);
     };
     let owner = Arc::clone(redis);
-    redis.pool.submit(Box::new(move |turn| {
-        let turn = match turn {
-            pool::Turn::Run => Turn::Call,
-            pool::Turn::TooLate => Turn::WaitedTooLong(&owner),
-            pool::Turn::NoThread(error) => {
-                let reason = format!("could not start a thread for the Redis call: {error}");
-                return Box::new(move || promised.reject(napi::Error::from_reason(reason)));
-            }
-        };
-        let result = catch_unwind(AssertUnwindSafe(|| work(turn)));
-        Box::new(move || promised.settle(result))
-    }));
+    redis.pool.submit(
+        order,
+        Box::new(move |turn| {
+            let turn = match turn {
+                pool::Turn::Run => Turn::Call,
+                pool::Turn::TooLate => Turn::WaitedTooLong(&owner),
+                pool::Turn::NoThread(error) => {
+                    let reason = format!("could not start a thread for the Redis call: {error}");
+                    return Box::new(move || promised.reject(napi::Error::from_reason(reason)));
+                }
+            };
+            let result = catch_unwind(AssertUnwindSafe(|| work(turn)));
+            Box::new(move || promised.settle(result))
+        }),
+    );
     Ok(promise)
 }
 

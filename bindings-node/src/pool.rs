@@ -2,7 +2,9 @@
 //!
 //! - A call is queued and taken by an idle thread; a thread is started only when none is idle, up to
 //!   `max_threads`, and exits after `idle_exit` without work, so an idle process holds none.
-//! - Calls are taken in order. A call that waited in the queue longer than `queue_deadline` (the store's
+//! - Calls are taken in order, except that a call submitted with [`Order::First`] (the end of a claim whose
+//!   handler ran) goes ahead of every [`Order::InTurn`] call (new claims, checks): a stream of new deliveries
+//!   on a slow Redis must not keep the handlers that ran from being recorded. A call that waited in the queue longer than `queue_deadline` (the store's
 //!   timeout) is handed [`Turn::TooLate`] and must answer without calling Redis: while Redis hangs, every
 //!   thread is blocked for up to the timeout, and the calls behind them are answered instead of piling up.
 //! - Every job is called exactly once: [`Turn::Run`] or [`Turn::TooLate`] on a pool thread, or
@@ -27,6 +29,15 @@ pub(crate) enum Turn {
     TooLate,
     /// On the submitting thread: no thread could be started and none is running to take the job.
     NoThread(io::Error),
+}
+
+/// Where a submitted call joins the queue.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Order {
+    /// Behind every queued call.
+    InTurn,
+    /// Ahead of every queued [`Order::InTurn`] call, behind the earlier `First` ones.
+    First,
 }
 
 /// The call; it returns the answer, given once the thread counts itself free again.
@@ -55,8 +66,10 @@ struct Shared {
 }
 
 struct State {
-    /// Jobs no thread has taken yet, with the time each was queued.
+    /// Jobs no thread has taken yet, with the time each was queued: the [`Order::First`] ones at the front.
     queue: VecDeque<(Instant, Job)>,
+    /// How many of the queue's front jobs were submitted [`Order::First`].
+    first: usize,
     /// Threads running (busy or free).
     threads: usize,
     /// Threads that will take the next queued job without a new thread: waiting for one, answering the
@@ -86,7 +99,13 @@ impl Pool {
                 max_threads: max_threads.max(1),
                 idle_exit,
                 queue_deadline,
-                state: Mutex::new(State { queue: VecDeque::new(), threads: 0, free: 0, closed: false }),
+                state: Mutex::new(State {
+                    queue: VecDeque::new(),
+                    first: 0,
+                    threads: 0,
+                    free: 0,
+                    closed: false,
+                }),
                 work: Condvar::new(),
                 #[cfg(test)]
                 refuse_threads: std::sync::atomic::AtomicBool::new(false),
@@ -99,12 +118,20 @@ impl Pool {
         self.shared.max_threads
     }
 
-    /// Queues `job` for a free thread, starting one if none is free and the cap allows. When no thread
-    /// can be started and none is running, `job` is called (and answers) here with [`Turn::NoThread`].
-    pub(crate) fn submit(&self, job: Job) {
+    /// Queues `job` for a free thread (at the place `order` says), starting one if none is free and the cap
+    /// allows. When no thread can be started and none is running, `job` is called (and answers) here with
+    /// [`Turn::NoThread`].
+    pub(crate) fn submit(&self, order: Order, job: Job) {
         let shared = &self.shared;
         let mut state = shared.lock();
-        state.queue.push_back((Instant::now(), job));
+        let at = match order {
+            Order::InTurn => state.queue.len(),
+            Order::First => {
+                state.first += 1;
+                state.first - 1
+            }
+        };
+        state.queue.insert(at, (Instant::now(), job));
         if state.free >= state.queue.len() {
             shared.work.notify_one();
             return;
@@ -113,7 +140,7 @@ impl Pool {
             // Taken by the first thread that is free, within the store's timeout.
             return;
         }
-        // Started with the lock held, so the job pushed above is still the last one if it fails.
+        // Started with the lock held, so the job queued above is still at `at` if it fails.
         match spawn(shared) {
             Ok(()) => {
                 state.threads += 1;
@@ -122,7 +149,10 @@ impl Pool {
             // A running thread takes the job once it is free.
             Err(_) if state.threads > 0 => {}
             Err(error) => {
-                let (_, job) = state.queue.pop_back().expect("the job queued above");
+                let (_, job) = state.queue.remove(at).expect("the job queued above");
+                if order == Order::First {
+                    state.first -= 1;
+                }
                 drop(state);
                 job(Turn::NoThread(error))();
             }
@@ -157,6 +187,7 @@ fn work(shared: &Shared) {
     let mut state = shared.lock();
     loop {
         if let Some((queued, job)) = state.queue.pop_front() {
+            state.first = state.first.saturating_sub(1);
             state.free -= 1;
             drop(state);
             let turn = if queued.elapsed() > shared.queue_deadline { Turn::TooLate } else { Turn::Run };
@@ -256,7 +287,7 @@ mod tests {
         let mut threads = HashSet::new();
         for _ in 0..200 {
             // Submitted as soon as the last answer is seen: the thread counted itself free before it.
-            pool.submit(job(&done, None));
+            pool.submit(Order::InTurn, job(&done, None));
             let ran = receive(&results);
             assert!(!ran.too_late);
             assert_eq!(ran.name.as_deref(), Some("anchor-test"));
@@ -276,12 +307,15 @@ mod tests {
         for _ in 0..20 {
             let (running, most, inner) =
                 (Arc::clone(&running), Arc::clone(&most), job(&done, Some(gate.clone())));
-            pool.submit(Box::new(move |turn| {
-                most.fetch_max(running.fetch_add(1, Ordering::SeqCst) + 1, Ordering::SeqCst);
-                let answer = inner(turn);
-                running.fetch_sub(1, Ordering::SeqCst);
-                answer
-            }));
+            pool.submit(
+                Order::InTurn,
+                Box::new(move |turn| {
+                    most.fetch_max(running.fetch_add(1, Ordering::SeqCst) + 1, Ordering::SeqCst);
+                    let answer = inner(turn);
+                    running.fetch_sub(1, Ordering::SeqCst);
+                    answer
+                }),
+            );
             assert!(pool.threads() <= 3);
         }
         eventually("three calls run", || running.load(Ordering::SeqCst) == 3);
@@ -301,18 +335,18 @@ mod tests {
         let pool = Pool::new("anchor-test", 1, LONG, deadline);
         let (done, results) = mpsc::channel();
         let gate = gate();
-        pool.submit(job(&done, Some(gate.clone())));
+        pool.submit(Order::InTurn, job(&done, Some(gate.clone())));
         eventually("the first call runs", || pool.shared.lock().queue.is_empty());
-        pool.submit(job(&done, None));
+        pool.submit(Order::InTurn, job(&done, None));
         std::thread::sleep(deadline * 3);
         open(&gate);
         assert!(!receive(&results).too_late, "the first call");
         assert!(receive(&results).too_late, "the call queued behind it for 3 deadlines");
         // A call queued behind one that holds the thread for less than the deadline still runs.
         let gate = self::gate();
-        pool.submit(job(&done, Some(gate.clone())));
+        pool.submit(Order::InTurn, job(&done, Some(gate.clone())));
         eventually("the third call runs", || pool.shared.lock().queue.is_empty());
-        pool.submit(job(&done, None));
+        pool.submit(Order::InTurn, job(&done, None));
         std::thread::sleep(deadline / 4);
         open(&gate);
         assert!(!receive(&results).too_late);
@@ -325,7 +359,7 @@ mod tests {
         let (done, results) = mpsc::channel();
         let gate = gate();
         for _ in 0..4 {
-            pool.submit(job(&done, Some(gate.clone())));
+            pool.submit(Order::InTurn, job(&done, Some(gate.clone())));
         }
         assert_eq!(pool.threads(), 4);
         open(&gate);
@@ -335,7 +369,7 @@ mod tests {
         // Idle, not gone: they wait out the idle time first.
         assert_eq!(pool.threads(), 4);
         eventually("every thread exited", || pool.threads() == 0);
-        pool.submit(job(&done, None));
+        pool.submit(Order::InTurn, job(&done, None));
         assert!(!receive(&results).too_late);
         assert_eq!(pool.threads(), 1);
     }
@@ -345,21 +379,24 @@ mod tests {
         let pool = Pool::new("anchor-test", 4, LONG, LONG);
         pool.shared.refuse_threads.store(true, Ordering::SeqCst);
         let (handed, back) = mpsc::channel();
-        pool.submit(Box::new(move |turn| {
-            let no_thread = matches!(turn, Turn::NoThread(_));
-            Box::new(move || {
-                let _ = handed.send(no_thread);
-            })
-        }));
+        pool.submit(
+            Order::InTurn,
+            Box::new(move |turn| {
+                let no_thread = matches!(turn, Turn::NoThread(_));
+                Box::new(move || {
+                    let _ = handed.send(no_thread);
+                })
+            }),
+        );
         assert!(back.try_recv().expect("called before submit returned"), "with Turn::NoThread");
         assert_eq!((pool.threads(), pool.shared.lock().queue.len()), (0, 0));
         // With one thread running, a call that finds no new thread waits for it instead.
         pool.shared.refuse_threads.store(false, Ordering::SeqCst);
         let (done, results) = mpsc::channel();
         let gate = gate();
-        pool.submit(job(&done, Some(gate.clone())));
+        pool.submit(Order::InTurn, job(&done, Some(gate.clone())));
         pool.shared.refuse_threads.store(true, Ordering::SeqCst);
-        pool.submit(job(&done, None));
+        pool.submit(Order::InTurn, job(&done, None));
         assert_eq!(pool.threads(), 1);
         open(&gate);
         let (first, second) = (receive(&results), receive(&results));
@@ -369,10 +406,10 @@ mod tests {
     #[test]
     fn a_panicking_job_leaves_the_thread_working() {
         let pool = Pool::new("anchor-test", 1, LONG, LONG);
-        pool.submit(Box::new(|_| panic!("a call that panics")));
-        pool.submit(Box::new(|_| Box::new(|| panic!("an answer that panics"))));
+        pool.submit(Order::InTurn, Box::new(|_| panic!("a call that panics")));
+        pool.submit(Order::InTurn, Box::new(|_| Box::new(|| panic!("an answer that panics"))));
         let (done, results) = mpsc::channel();
-        pool.submit(job(&done, None));
+        pool.submit(Order::InTurn, job(&done, None));
         assert!(!receive(&results).too_late);
         assert_eq!(pool.threads(), 1);
         assert_eq!(pool.shared.lock().free, 1);
@@ -385,7 +422,7 @@ mod tests {
         let (done, results) = mpsc::channel();
         let gate = gate();
         for _ in 0..4 {
-            pool.submit(job(&done, Some(gate.clone())));
+            pool.submit(Order::InTurn, job(&done, Some(gate.clone())));
         }
         drop(pool);
         open(&gate);
@@ -393,5 +430,36 @@ mod tests {
             receive(&results);
         }
         eventually("both threads exited", || shared.lock().threads == 0);
+    }
+
+    #[test]
+    fn calls_submitted_first_go_ahead_of_those_in_turn_and_keep_their_own_order() {
+        let pool = Pool::new("anchor-test", 1, LONG, LONG);
+        let (done, results) = mpsc::channel();
+        let gate = gate();
+        pool.submit(Order::InTurn, job(&done, Some(gate.clone())));
+        eventually("the first call runs", || pool.shared.lock().queue.is_empty());
+        let order = Arc::new(Mutex::new(Vec::new()));
+        for (name, submitted) in [
+            ("claim 1", Order::InTurn),
+            ("end 1", Order::First),
+            ("claim 2", Order::InTurn),
+            ("end 2", Order::First),
+        ] {
+            let order = Arc::clone(&order);
+            pool.submit(
+                submitted,
+                Box::new(move |_| {
+                    order.lock().unwrap().push(name);
+                    Box::new(|| {})
+                }),
+            );
+        }
+        assert_eq!(pool.shared.lock().first, 2);
+        open(&gate);
+        receive(&results);
+        eventually("every call ran", || order.lock().unwrap().len() == 4);
+        assert_eq!(*order.lock().unwrap(), ["end 1", "end 2", "claim 1", "claim 2"]);
+        assert_eq!(pool.shared.lock().first, 0);
     }
 }

@@ -134,31 +134,51 @@ describe('RedisStore threads', () => {
     }
   })
 
-  test('a completion that waited for the one thread longer than the timeout is not sent: 503 naming the event whose handler ran', async () => {
+  test('completions go ahead of waiting claims; one that still waited longer than the timeout is not sent: 503 naming the event whose handler ran', async () => {
     const receiver = new Receiver(
       new Verifier(SECRET),
       new RedisStore(redis.url, { keyPrefix: `anchor-node-threads-paused-${process.pid}-${Date.now()}`, timeoutSeconds: 0.5, maxThreads: 1 }),
     )
     const blockers = []
-    const { body, headers } = delivery('evt_unrecorded')
-    const result = await receiver.receive(body, headers, async () => {
+    const blocker = (id) => receiver.receive(delivery(id).body, delivery(id).headers, () => assert.fail('must not run'))
+    let firstStarted, firstDone
+    const secondStarted = new Promise((resolve) => (firstStarted = resolve))
+    const firstEnded = new Promise((resolve) => (firstDone = resolve))
+    // Claimed before Redis pauses; its handler ends just after the first one's, so its completion is queued
+    // behind that one.
+    const second = receiver.receive(delivery('evt_second').body, delivery('evt_second').headers, async () => {
+      firstStarted()
+      await firstEnded
+      await sleep(10)
+    })
+    await secondStarted
+    const first = await receiver.receive(delivery('evt_first').body, delivery('evt_first').headers, async () => {
       // Redis holds every command for 2 s from now: each call that reaches it takes the whole timeout.
       execFileSync('redis-cli', ['-p', String(redis.port), 'CLIENT', 'PAUSE', '2000', 'ALL'])
-      const blocker = (id) => receiver.receive(delivery(id).body, delivery(id).headers, () => assert.fail('must not run'))
+      // The first blocker holds the one thread until 0.5 s; the second is queued now, a claim.
       blockers.push(blocker('evt_blocker_1'))
-      // The first blocker holds the thread until 0.5 s; the second, queued now, runs from 0.5 s to 1 s;
-      // the completion, queued after it, has waited about 0.95 s when the thread is free.
-      await sleep(50)
+      await sleep(20)
       blockers.push(blocker('evt_blocker_2'))
+      await sleep(30)
+      firstDone()
     })
-    assert.deepEqual([result.kind, result.status, result.error.code, result.event.id], ['rejected', 503, 'store_unavailable', 'evt_unrecorded'])
+    // Queued after the second blocker's claim, this completion went ahead of it: sent at 0.5 s, it timed out.
+    assert.deepEqual([first.kind, first.status, first.error.code, first.event.id], ['rejected', 503, 'store_unavailable', 'evt_first'])
     assert.equal(
-      result.error.message,
-      `dedupe store unavailable: the handler of event evt_unrecorded ran, but recording it as done failed (${busyReason(1)}); ` +
+      first.error.message,
+      'dedupe store unavailable: the handler of event evt_first ran, but recording it as done failed (redis: timed out); ' +
         'a retry after the lease runs it again; answer 503 so the sender retries',
     )
-    for (const blocked of await Promise.all(blockers)) {
-      assert.deepEqual([blocked.kind, blocked.status, blocked.error.message], ['rejected', 503, 'dedupe store unavailable: redis: timed out; answer 503 so the sender retries'])
-    }
+    // Queued behind that completion, the second one has waited about 0.95 s when the thread is free at 1 s.
+    const late = await second
+    assert.deepEqual([late.kind, late.status, late.error.code, late.event.id], ['rejected', 503, 'store_unavailable', 'evt_second'])
+    assert.equal(
+      late.error.message,
+      `dedupe store unavailable: the handler of event evt_second ran, but recording it as done failed (${busyReason(1)}); ` +
+        'a retry after the lease runs it again; answer 503 so the sender retries',
+    )
+    const [running, waiting] = await Promise.all(blockers)
+    assert.deepEqual([running.kind, running.status, running.error.message], ['rejected', 503, 'dedupe store unavailable: redis: timed out; answer 503 so the sender retries'])
+    assert.deepEqual([waiting.kind, waiting.status, waiting.error.message], ['rejected', 503, `dedupe store unavailable: ${busyReason(1)}; answer 503 so the sender retries`])
   })
 })
