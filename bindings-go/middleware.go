@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -130,9 +131,10 @@ func Middleware(v *Verifier, store Store, handler http.Handler, opts ...Middlewa
 
 // Wrap is Middleware in the form routers and chains take middleware in, func(http.Handler) http.Handler (chi's
 // Use, gorilla/mux's Use, alice): r.Use(anchorwebhooks.Wrap(verifier, store)). Every handler it wraps answers
-// as Middleware does; they share one receiver, so they dedupe together: wrap only the handlers of one endpoint
-// (one webhook subscription) with one Wrap. A nil verifier or store, or a lease under 1 s, panics when Wrap is
-// called; a nil handler when it is wrapped.
+// as Middleware does, and they share one receiver. Dedupe is the store's: every Wrap, Middleware and Receiver
+// on one store (one RedisStore prefix) dedupes together, so give each endpoint (webhook subscription) a store
+// of its own. A nil verifier or store, or a lease under 1 s, panics when Wrap is called; a nil handler when
+// it is wrapped.
 func Wrap(v *Verifier, store Store, opts ...MiddlewareOption) func(http.Handler) http.Handler {
 	requireParts("Wrap", v, store)
 	return newMiddleware("Wrap", v, store, opts)
@@ -195,7 +197,7 @@ func (m *middleware) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return ctx.Err()
 	}
 	// A release that fails while the handler panics is reported too (the panic then goes on).
-	unreleased := func(event *Event, err *Error) { m.unrecorded(r, event, 0, err) }
+	unreleased := func(event *Event, err *Error) { m.unrecorded(r, event, 0, answeredAlready(err)) }
 	outcome := m.receiver.receive(r.Context(), body, r.Header, time.Now, handle, unreleased)
 	switch outcome.Kind {
 	case OutcomeDuplicate:
@@ -208,7 +210,7 @@ func (m *middleware) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if outcome.HandlerRan() {
 			// The store failed to record a handler that ran (its answer is written): the claim ends with its
 			// lease, and a redelivery after that runs the handler again. Reported, never silent.
-			m.unrecorded(r, outcome.Event, answered, refused)
+			m.unrecorded(r, outcome.Event, answered, answeredAlready(refused))
 			return
 		}
 		m.refuse(w, r, refused)
@@ -218,9 +220,15 @@ func (m *middleware) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	case OutcomeHandlerFailed:
 		if errors.As(outcome.ReleaseErr, &refused) {
-			m.unrecorded(r, outcome.Event, answered, refused)
+			m.unrecorded(r, outcome.Event, answered, answeredAlready(refused))
 		}
 	}
+}
+
+// answeredAlready is err without the core's advice to answer 503: Middleware reports it after the handler's
+// answer was written.
+func answeredAlready(err *Error) *Error {
+	return err.withMessage(strings.TrimSuffix(err.Message, "; answer 503 so the sender retries"))
 }
 
 // errRetriedStatus is the handler's failure, to Receive, when it answered a status the sender retries.

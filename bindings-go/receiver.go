@@ -52,8 +52,11 @@ type Outcome struct {
 	// RetryAfter is the Retry-After to send with a 503 (in progress, store unavailable); 0 otherwise.
 	RetryAfter time.Duration
 	// Event is the verified event; nil when the delivery was rejected before its handler could run. A
-	// rejected outcome with an Event is a handler that ran but whose completion the store could not
-	// record: Err says so, the claim ends with its lease, and a retry after that runs the handler again.
+	// rejected outcome with an Event (HandlerRan) is a handler that succeeded but whose completion the store
+	// could not record: Err says so, and the claim ends with its lease. Its Status is 503, the core's rule in
+	// every language (at least once: the sender retries, and the retry after the lease runs the handler
+	// again); Middleware, which has written the handler's answer by then, keeps it instead. Answer 200 if a
+	// second run is worse for you than a lost record.
 	Event *Event
 	// Err is the *Error of a rejected delivery (errors.Is with the Err* sentinels), or the handler's error.
 	Err error
@@ -207,10 +210,11 @@ func (r *Receiver) Lease() time.Duration {
 // the library's calls on the store do not follow it. With a RedisStore, a call waits up to the store's
 // timeout for a call slot (WithRedisMaxConcurrentCalls: claims and the completes and releases after
 // handlers have slots of their own), then up to the timeout on Redis, for the claim and again for its end:
-// up to about four times the timeout in all when Redis hangs. A delivery that finds no slot for its claim is
-// verified (a forgery is still rejected as such) and rejected with store_unavailable; a complete that finds
-// none is rejected as unrecorded (the handler ran; the claim ends with its lease), and a release that finds
-// none is a ReleaseErr.
+// up to about twice the timeout for the claim, and up to the lease plus the timeout for its end, when Redis
+// hangs. A delivery that finds no slot for its claim is
+// verified (a forgery is still rejected as such) and rejected with store_unavailable. A complete or a release
+// waits for its slot as long as the lease (the handler ran; waiting holds no thread); one that finds none
+// then is rejected as unrecorded (the claim ends with its lease), or is a ReleaseErr.
 func (r *Receiver) Receive(ctx context.Context, body []byte, h http.Header, handler func(context.Context, *Event) error) Outcome {
 	return r.receive(ctx, body, h, time.Now, handler, nil)
 }
@@ -238,14 +242,14 @@ func (r *Receiver) receive(ctx context.Context, body []byte, h http.Header, cloc
 	if refused != nil {
 		return errorOutcome(nil, refused)
 	}
-	turnDone, ok := r.store.turn(claimCall)
-	if !ok {
+	turnDone, full := r.store.turn(claimCall, 0)
+	if full != 0 {
 		// The store's calls are all taken (Redis slow or hung): verify anyway, so a forgery is still refused
 		// as one.
 		if _, err := r.verifier.VerifyAt(body, h, clock()); errors.As(err, &refused) {
 			return errorOutcome(nil, refused)
 		}
-		return errorOutcome(nil, r.store.busy())
+		return errorOutcome(nil, r.store.busy(full))
 	}
 	p := pack(h)
 	defer p.release()
@@ -336,9 +340,11 @@ func (r *Receiver) runFresh(ctx context.Context, event *Event, claim *C.anchor_e
 // error when no slot came in time.
 func (r *Receiver) settle(claim *C.anchor_event, succeeded bool, p *callState, clock func() time.Time) (done bool,
 	storeErr *Error) {
-	turnDone, ok := r.store.turn(settleCall)
-	if !ok {
-		return false, r.store.busySettle(claim, succeeded)
+	// The handler ran: its end waits for a turn as long as the claim can last (waiting holds no thread), so a
+	// slow Redis or a burst of deliveries delays the record instead of losing it.
+	turnDone, full := r.store.turn(settleCall, r.lease)
+	if full != 0 {
+		return false, r.store.busySettle(claim, succeeded, full)
 	}
 	defer turnDone()
 	// The clock was checked when the claim was taken; a fixed one has not moved since.

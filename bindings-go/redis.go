@@ -84,14 +84,16 @@ func WithRedisMaxIdleConnections(n int) RedisOption {
 
 // WithRedisMaxConcurrentCalls bounds how many calls on this store wait on Redis at once (default 64; at least
 // 1): n claims (and Checks), and n completes and releases, which have slots of their own so that a stream of
-// new deliveries never starves the recording of handlers that ran. Each call holds an OS thread while it
+// new deliveries never starves the recording of handlers that ran (2n threads in all, and no more than
+// MaxProcessRedisCalls allows). Each call holds an OS thread while it
 // waits (a cgo call), so a hung server would otherwise gather one thread per delivery in flight, until the
 // Go runtime's limit of 10 000 ends the process; MaxProcessRedisCalls bounds the whole process, over every
-// store. A call waits for a slot up to the store's timeout, holding no thread meanwhile (the messages call
-// the slots "threads"). A delivery finding none for its claim is verified (a forgery is still 401) and
-// answered 503 store_unavailable with Retry-After; a Check finding none is ErrStoreUnavailable; a complete
-// finding none is reported as unrecorded (the handler ran; the claim ends with its lease, and a redelivery
-// after that runs it again); a release finding none leaves the claim to its lease.
+// store. A claim or a Check waits for a slot up to the store's timeout, a complete or a release up to the
+// lease (the handler ran), holding no thread meanwhile (the messages call the slots "threads"). A delivery
+// finding none for its claim is verified (a forgery is still 401) and answered 503 store_unavailable with
+// Retry-After; a Check finding none is ErrStoreUnavailable; a complete finding none is reported as unrecorded
+// (the claim ends with its lease, and a redelivery after that runs the handler again); a release finding
+// none leaves the claim to its lease.
 func WithRedisMaxConcurrentCalls(n int) RedisOption {
 	return func(c *redisConfig) { c.maxCalls = &n }
 }
@@ -210,7 +212,8 @@ func (s *RedisStore) owned() *owned[*C.anchor_redis_store] {
 }
 
 // Check asks the server whether this store can work, running each of its commands once on a probe key no event
-// id can produce (within about the timeout). Call it at start-up. nil: it works. An *Error matching
+// id can produce, in one of the store's claim slots (within about twice the timeout: the wait for a slot, then
+// the call; no slot is ErrStoreUnavailable with the busy message). Call it at start-up. nil: it works. An *Error matching
 // ErrStoreMisconfigured: the server answered, and this setup can never work until it is changed (a wrong
 // password or user, a missing ACL right, a DB index out of range, Redis older than 7.0, an untrusted TLS
 // certificate, TLS against a plain-text port): refuse to start. One matching ErrStoreUnavailable: the server is
@@ -220,9 +223,9 @@ func (s *RedisStore) Check() error {
 	if s.ready() {
 		// A check holds a thread like a claim (a health endpoint polled while Redis hangs): one of the claims'
 		// turns, or unavailable.
-		done, ok := s.turn(claimCall)
-		if !ok {
-			return s.busy()
+		done, full := s.turn(claimCall, 0)
+		if full != 0 {
+			return s.busy(full)
 		}
 		defer done()
 	}
@@ -242,55 +245,76 @@ func (s *RedisStore) Check() error {
 func (s *RedisStore) ready() bool { return s.owned() != nil && s.claims != nil }
 
 // MaxProcessRedisCalls bounds the calls blocked on Redis at once in the whole process, over every RedisStore
-// (WithRedisMaxConcurrentCalls bounds each store's): 4096, well under the Go runtime's limit of 10 000 OS
-// threads, however many stores (one per endpoint) a process makes.
+// (WithRedisMaxConcurrentCalls bounds each store's): 4096, half for claims and checks and half for completes
+// and releases, well under the Go runtime's limit of 10 000 OS threads however many stores (one per endpoint)
+// a process makes. Stores share it: stores whose Redis hangs can take all of it, and a store on a healthy
+// Redis then finds no turn either ("all 2048 threads calling Redis were busy ...").
 const MaxProcessRedisCalls = 4096
 
-// processCalls is the process-wide bound's turns.
-var processCalls = make(chan struct{}, MaxProcessRedisCalls)
+// processClaims and processSettles are the process-wide bound's turns, for each kind of call.
+var (
+	processClaims  = make(chan struct{}, MaxProcessRedisCalls/2)
+	processSettles = make(chan struct{}, MaxProcessRedisCalls/2)
+)
 
-// turn waits (without a thread) at most the store's timeout for a turn of kind, in this store and in the
-// process; ok is false when none came, and done gives the turn back.
-func (s *RedisStore) turn(kind callKind) (done func(), ok bool) {
-	turns := s.claims
+// turn waits (without a thread) at most wait for a turn of kind, in this store and in the process. full is 0
+// when one came (done gives it back), else the size of the bound that had none.
+func (s *RedisStore) turn(kind callKind, wait time.Duration) (done func(), full int) {
+	turns, process := s.claims, processClaims
 	if kind == settleCall {
-		turns = s.settles
+		turns, process = s.settles, processSettles
 	}
-	timer := time.NewTimer(s.timeout)
+	wait = max(wait, s.timeout)
+	timer := time.NewTimer(wait)
 	defer timer.Stop()
 	select {
 	case turns <- struct{}{}:
 	case <-timer.C:
-		return nil, false
+		return nil, cap(turns)
 	}
 	select {
-	case processCalls <- struct{}{}:
-		return func() { <-processCalls; <-turns }, true
+	case process <- struct{}{}:
+		return func() { <-process; <-turns }, 0
 	case <-timer.C:
 		<-turns
-		return nil, false
+		return nil, cap(process)
 	}
 }
 
-// busy is the core's store_unavailable error of a delivery that found no turn (a copy each time: the
-// WithRejected hook receives it).
-func (s *RedisStore) busy() *Error { return ErrStoreUnavailable.withMessage(s.busyMessage) }
+// busy is the core's store_unavailable error of a delivery that found no turn because calls calls were
+// blocked (a copy each time: the WithRejected hook receives it).
+func (s *RedisStore) busy(calls int) *Error {
+	if calls == cap(s.claims) {
+		return ErrStoreUnavailable.withMessage(s.busyMessage)
+	}
+	handle := s.owned()
+	out := make([]byte, 512)
+	var written C.size_t
+	code := C.anchor_redis_store_busy_message(handle.pointer(), C.size_t(calls), bytesPtr(out), C.size_t(len(out)),
+		&written)
+	runtime.KeepAlive(handle)
+	if code != C.ANCHOR_RESULT_OK {
+		return ErrStoreUnavailable.withMessage(s.busyMessage)
+	}
+	return ErrStoreUnavailable.withMessage(string(out[:written]))
+}
 
 // busySettle is the core's store_unavailable error of a complete (complete true) or a release of claim that
-// found no turn: the handler of the claimed event ran, and the claim ends with its lease.
-func (s *RedisStore) busySettle(claim *C.anchor_event, complete bool) *Error {
+// found no turn because calls calls were blocked: the handler of the claimed event ran, and the claim ends
+// with its lease.
+func (s *RedisStore) busySettle(claim *C.anchor_event, complete bool, calls int) *Error {
 	handle := s.owned()
 	out := make([]byte, 1024)
 	for {
 		var written C.size_t
-		code := C.anchor_redis_store_busy_settle_message(handle.pointer(), claim, C.size_t(cap(s.settles)),
-			C.bool(complete), bytesPtr(out), C.size_t(len(out)), &written)
+		code := C.anchor_redis_store_busy_settle_message(handle.pointer(), claim, C.size_t(calls), C.bool(complete),
+			bytesPtr(out), C.size_t(len(out)), &written)
 		runtime.KeepAlive(handle)
 		switch {
 		case code == C.ANCHOR_RESULT_BUFFER_TOO_SMALL && int(written) > len(out):
 			out = make([]byte, written) // a long event id
 		case code != C.ANCHOR_RESULT_OK:
-			return s.busy()
+			return s.busy(calls)
 		default:
 			return ErrStoreUnavailable.withMessage(string(out[:written]))
 		}

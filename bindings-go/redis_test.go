@@ -374,7 +374,7 @@ func TestAFailedCompleteIsReported(t *testing.T) {
 	mu.Lock()
 	defer mu.Unlock()
 	want := "evt_unsettled 200 store_unavailable: dedupe store unavailable: the handler of event evt_unsettled ran, but recording it " +
-		"as done failed (redis: timed out); a retry after the lease runs it again; answer 503 so the sender retries"
+		"as done failed (redis: timed out); a retry after the lease runs it again"
 	if len(reported) != 1 || reported[0] != want {
 		t.Errorf("reported: %q", reported)
 	}

@@ -19,14 +19,14 @@ type Store interface {
 	ready() bool
 	// newReceiver makes the library's receiver over v and this store.
 	newReceiver(v *Verifier, leaseMs C.uint64_t, out []byte, res *C.go_result, receiver **C.anchor_receiver) C.anchor_result
-	// turn waits for the right to make a call of kind that may block on the store (ok false: none came in
-	// time); done ends it.
-	turn(kind callKind) (done func(), ok bool)
-	// busy is the error of a delivery that found no turn for its claim.
-	busy() *Error
+	// turn waits at most wait (the store's timeout when 0) for the right to make a call of kind that may
+	// block on the store; full is 0 when it came (done ends it), else the size of the bound that had no room.
+	turn(kind callKind, wait time.Duration) (done func(), full int)
+	// busy is the error of a delivery that found no turn for its claim, full calls being blocked.
+	busy(full int) *Error
 	// busySettle is the error of a complete (complete true) or a release of claim, whose handler ran, that
-	// found no turn.
-	busySettle(claim *C.anchor_event, complete bool) *Error
+	// found no turn, full calls being blocked.
+	busySettle(claim *C.anchor_event, complete bool, full int) *Error
 }
 
 // callKind sorts a store's blocking calls: claims (and checks) wait for turns of their own, and completes and
@@ -118,11 +118,11 @@ func (s *MemoryStore) Len() int {
 func (s *MemoryStore) ready() bool { return s.owned() != nil }
 
 // turn: a memory store never blocks, so every call has one at once.
-func (s *MemoryStore) turn(callKind) (done func(), ok bool) { return func() {}, true }
+func (s *MemoryStore) turn(callKind, time.Duration) (done func(), full int) { return func() {}, 0 }
 
-func (s *MemoryStore) busy() *Error { return ErrStoreUnavailable }
+func (s *MemoryStore) busy(int) *Error { return ErrStoreUnavailable }
 
-func (s *MemoryStore) busySettle(*C.anchor_event, bool) *Error { return ErrStoreUnavailable }
+func (s *MemoryStore) busySettle(*C.anchor_event, bool, int) *Error { return ErrStoreUnavailable }
 
 func (s *MemoryStore) newReceiver(v *Verifier, leaseMs C.uint64_t, out []byte, res *C.go_result,
 	receiver **C.anchor_receiver) C.anchor_result {

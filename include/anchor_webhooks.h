@@ -651,7 +651,9 @@ enum anchor_result anchor_redis_store_busy_message(const struct anchor_redis_sto
  * already blocked on the store: the text `anchor_receiver_complete` or `_release` gives when the store
  * fails ("the handler of event ... ran, but recording it as done failed (...)", "the claim on event ...
  * was not released ..."), the same in every language. Either way the claim ends with its lease: after a
- * complete not sent, a redelivery runs the handler again. The event is not settled by this call.
+ * complete not sent, a redelivery runs the handler again. The event is not settled by this call. `event` must
+ * hold an open claim (a fresh reception's, not yet completed or released) and `calls` be at least 1, else
+ * `ANCHOR_RESULT_INVALID_ARGUMENT`.
  */
 enum anchor_result anchor_redis_store_busy_settle_message(const struct anchor_redis_store *store,
                                                           const struct anchor_event *event,

@@ -347,6 +347,9 @@ void test_redis_complete_while_hung(void) {
                      "this call was not sent (Redis is slow or unreachable)); it ends with its lease, and deliveries "
                      "of the event until then are answered in progress; answer 503 so the sender retries") == 0,
         "busy release message: %s", busy);
+  CHECK_RESULT(
+      anchor_redis_store_busy_settle_message(store, claim, 0, false, (uint8_t *)busy, sizeof busy - 1, &written),
+      ANCHOR_RESULT_INVALID_ARGUMENT);
   CHECK(kill(server, SIGSTOP) == 0, "SIGSTOP");
   bool done = true;
   CHECK_RESULT(anchor_receiver_complete(receiver, claim, TEST_NOW * 1000, &done), ANCHOR_RESULT_STORE_UNAVAILABLE);
@@ -358,6 +361,10 @@ void test_redis_complete_while_hung(void) {
         "message %s", message);
   CHECK_RESULT(anchor_receiver_complete(receiver, claim, TEST_NOW * 1000, &done), ANCHOR_RESULT_OK);
   CHECK(done, "the complete sent again finds its own first try: completed, not lost (%s)", receiver_message(receiver));
+  /* A settled claim, or no call blocked, has no busy message to give. */
+  CHECK_RESULT(
+      anchor_redis_store_busy_settle_message(store, claim, 1, true, (uint8_t *)busy, sizeof busy - 1, &written),
+      ANCHOR_RESULT_INVALID_ARGUMENT);
   CHECK(receive(receiver, signed_headers, body, &result, NULL) == ANCHOR_RECEPTION_DUPLICATE, "then a duplicate");
   anchor_event_free(claim);
   anchor_signed_headers_free(signed_headers);

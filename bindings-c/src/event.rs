@@ -75,6 +75,23 @@ impl anchor_event {
         }
     }
 
+    /// The id of the event whose claim is still open (taken by any receiver, settled by none yet): what a
+    /// message about a settle not sent may name.
+    pub(crate) fn open_claim_id(&self) -> Result<&str, Failure> {
+        match &self.held {
+            Held::Claimed(claimed, _) if self.settled.load(Ordering::Acquire) == Settled::Open as u8 => {
+                Ok(claimed.verified.event.id())
+            }
+            Held::Claimed(..) => Err(Failure::invalid(
+                "invalid_argument: this event's claim was already completed or released",
+            )),
+            Held::Verified(_) => Err(Failure::invalid(
+                "invalid_argument: this event holds no claim: only the event of a fresh reception \
+                 (ANCHOR_RECEPTION_FRESH) has one to complete or release",
+            )),
+        }
+    }
+
     /// Marks the claim settled as `how` (completed or released) and runs `settle` on it, once: a call after
     /// the claim was settled (or while another thread settles it) is refused, so that a double settle says
     /// what it is instead of "claim lost ... choose a longer lease". A failed `settle` (the store could not

@@ -280,7 +280,9 @@ pub unsafe extern "C" fn anchor_redis_store_busy_message(
 /// already blocked on the store: the text `anchor_receiver_complete` or `_release` gives when the store
 /// fails ("the handler of event ... ran, but recording it as done failed (...)", "the claim on event ...
 /// was not released ..."), the same in every language. Either way the claim ends with its lease: after a
-/// complete not sent, a redelivery runs the handler again. The event is not settled by this call.
+/// complete not sent, a redelivery runs the handler again. The event is not settled by this call. `event` must
+/// hold an open claim (a fresh reception's, not yet completed or released) and `calls` be at least 1, else
+/// `ANCHOR_RESULT_INVALID_ARGUMENT`.
 #[no_mangle]
 pub unsafe extern "C" fn anchor_redis_store_busy_settle_message(
     store: *const anchor_redis_store,
@@ -294,8 +296,12 @@ pub unsafe extern "C" fn anchor_redis_store_busy_settle_message(
     // SAFETY: the header's pointer contract.
     let (store, event) = unsafe { (ffi::handle(store), ffi::handle(event)) };
     ffi::guard(store.map(|s| &s.last_error), || {
-        let busy = ffi::require(store, "store")?.store.threads_busy(calls);
-        let event_id = ffi::require(event, "event")?.event().id();
+        let store = ffi::require(store, "store")?;
+        let event_id = ffi::require(event, "event")?.open_claim_id()?;
+        if calls == 0 {
+            return Err(Failure::invalid("invalid_argument: `calls` is 0: no call was blocked"));
+        }
+        let busy = store.store.threads_busy(calls);
         let told = if complete { unrecorded(event_id, busy) } else { unreleased(event_id, busy) };
         // SAFETY: the header's pointer contract.
         unsafe { ffi::write_text(told.to_string().as_bytes(), buf, len, written) }
