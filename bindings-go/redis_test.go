@@ -379,3 +379,36 @@ func TestAFailedCompleteIsReported(t *testing.T) {
 		t.Errorf("reported: %q", reported)
 	}
 }
+
+// A Check against a hung server reports no answer, also when signals interrupt its read (EINTR: a read with a
+// timeout is not restarted; the Go runtime takes SIGCHLD, sent here by stopping and continuing a child): the
+// store probes again on a new connection, never "Interrupted system call".
+func TestCheckAgainstAHungServerIsNotInterrupted(t *testing.T) {
+	server := startRedis(t, 0)
+	store := newRedisStore(t, server.url(), fmt.Sprintf("go-check-eintr-%d", time.Now().UnixNano()),
+		WithRedisTimeout(600*time.Millisecond))
+	child := exec.Command("sleep", "60")
+	if err := child.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = child.Process.Kill(); _ = child.Wait() })
+	if err := server.cmd.Process.Signal(syscall.SIGSTOP); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = server.cmd.Process.Signal(syscall.SIGCONT) })
+	for i := 0; i < 6; i++ {
+		signalled := make(chan struct{})
+		go func() { // two SIGCHLDs while the check waits for its answer
+			defer close(signalled)
+			time.Sleep(100 * time.Millisecond)
+			_ = child.Process.Signal(syscall.SIGSTOP)
+			time.Sleep(200 * time.Millisecond)
+			_ = child.Process.Signal(syscall.SIGCONT)
+		}()
+		err := store.Check()
+		<-signalled
+		if !errors.Is(err, ErrStoreUnavailable) || strings.Contains(err.Error(), "nterrupted") {
+			t.Fatalf("check %d against a hung server: %v", i, err)
+		}
+	}
+}

@@ -438,7 +438,18 @@ impl RedisStore {
         // the last quarter asks the same port in plain text which of the two it is.
         let connect_deadline = if self.tls { started + self.options.timeout * 3 / 4 } else { deadline };
         let mut progress = Progress::default();
-        match self.probe(connect_deadline, deadline, &mut progress) {
+        let mut result = self.probe(connect_deadline, deadline, &mut progress);
+        // As in `with_connection`: a read a signal interrupted (EINTR) tells nothing about the server; probe
+        // again on a new connection within the same deadline.
+        let mut interruptions = 0;
+        while interruptions < MAX_INTERRUPTIONS
+            && matches!(&result, Err(ProbeFailure::Redis(error)) if was_interrupted(error))
+        {
+            interruptions += 1;
+            progress = Progress::default();
+            result = self.probe(connect_deadline, deadline, &mut progress);
+        }
+        match result {
             Ok(connection) => {
                 self.idle().keep(connection, self.options.max_idle_connections);
                 Ok(())
