@@ -28,13 +28,11 @@ func EventFromContext(ctx context.Context) (*Event, bool) {
 var retryAfter = strconv.Itoa(C.ANCHOR_IN_PROGRESS_RETRY_AFTER_SECONDS)
 
 type middleware struct {
-	receiver     *Receiver
-	handler      http.Handler
-	maxBodyBytes int
-	lease        time.Duration
-	claimLost    func(*http.Request, *Event, string)
-	rejected     func(*http.Request, *Error)
-	unrecorded   func(*http.Request, *Event, int, *Error)
+	receiver   *Receiver
+	handler    http.Handler
+	claimLost  func(*http.Request, *Event, string)
+	rejected   func(*http.Request, *Error)
+	unrecorded func(*http.Request, *Event, int, *Error)
 }
 
 // DefaultLease is how long the claim on a fresh event lasts when WithLease is not given: 30 s.
@@ -136,7 +134,6 @@ func Middleware(v *Verifier, store Store, handler http.Handler, opts ...Middlewa
 // of its own. A nil verifier or store, or a lease under 1 s, panics when Wrap is called; a nil handler when
 // it is wrapped.
 func Wrap(v *Verifier, store Store, opts ...MiddlewareOption) func(http.Handler) http.Handler {
-	requireParts("Wrap", v, store)
 	return newMiddleware("Wrap", v, store, opts)
 }
 
@@ -165,13 +162,13 @@ func newMiddleware(caller string, v *Verifier, store Store, opts []MiddlewareOpt
 		if handler == nil {
 			panic("anchorwebhooks: " + caller + ": the handler is nil")
 		}
-		return &middleware{receiver: receiver, handler: handler, maxBodyBytes: v.bodyLimit(), lease: cfg.lease,
-			claimLost: cfg.claimLost, rejected: cfg.rejected, unrecorded: cfg.unrecorded}
+		return &middleware{receiver: receiver, handler: handler, claimLost: cfg.claimLost, rejected: cfg.rejected,
+			unrecorded: cfg.unrecorded}
 	}
 }
 
 func (m *middleware) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	body, refused := readBody(r, m.maxBodyBytes)
+	body, refused := readBody(r, m.receiver.verifier.bodyLimit())
 	if refused != nil {
 		// An http.MaxBytesReader in front (413), or the connection failed mid-body (503: a 4xx would be
 		// final for the sender, so ask for a retry).

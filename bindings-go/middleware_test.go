@@ -39,11 +39,11 @@ func TestLeaseOptionsUnderOneSecondPanic(t *testing.T) {
 			Middleware(v, NewMemoryStore(), http.NotFoundHandler(), option)
 		}()
 	}
-	if m := Middleware(v, NewMemoryStore(), http.NotFoundHandler(), WithLease(time.Second)).(*middleware); m.lease != time.Second {
-		t.Fatalf("WithLease(1s): lease %v", m.lease)
+	if m := Middleware(v, NewMemoryStore(), http.NotFoundHandler(), WithLease(time.Second)).(*middleware); m.receiver.Lease() != time.Second {
+		t.Fatalf("WithLease(1s): lease %v", m.receiver.Lease())
 	}
-	if m := Middleware(v, NewMemoryStore(), http.NotFoundHandler()).(*middleware); m.lease != DefaultLease || DefaultLease != 30*time.Second {
-		t.Fatalf("default lease %v (DefaultLease %v)", m.lease, DefaultLease)
+	if m := Middleware(v, NewMemoryStore(), http.NotFoundHandler()).(*middleware); m.receiver.Lease() != DefaultLease || DefaultLease != 30*time.Second {
+		t.Fatalf("default lease %v (DefaultLease %v)", m.receiver.Lease(), DefaultLease)
 	}
 }
 

@@ -430,8 +430,8 @@ func TestNilOptionsAndANilReceiversGetters(t *testing.T) {
 		t.Errorf("lease %v", r.Lease())
 	}
 	var noMiddlewareOption MiddlewareOption
-	if m := Middleware(v, NewMemoryStore(), http.NotFoundHandler(), noMiddlewareOption).(*middleware); m.lease != DefaultLease {
-		t.Errorf("middleware lease %v", m.lease)
+	if m := Middleware(v, NewMemoryStore(), http.NotFoundHandler(), noMiddlewareOption).(*middleware); m.receiver.Lease() != DefaultLease {
+		t.Errorf("middleware lease %v", m.receiver.Lease())
 	}
 	var r *Receiver
 	if r.Verifier() != nil || r.Store() != nil || r.Lease() != 0 {

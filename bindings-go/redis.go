@@ -189,18 +189,25 @@ func NewRedisStore(url string, opts ...RedisOption) (*RedisStore, error) {
 		message = strings.Replace(message, "invalid_argument: ", "invalid_argument: NewRedisStore: ", 1)
 		return nil, errorFor(uint32(code), message)
 	}
-	var written C.size_t
-	if C.anchor_redis_store_busy_message(ptr, C.size_t(maxCalls), bytesPtr(out), C.size_t(len(out)), &written) !=
-		C.ANCHOR_RESULT_OK {
-		written = 0
-	}
 	return &RedisStore{
 		handle:      own(ptr, func(ptr *C.anchor_redis_store) { C.anchor_redis_store_free(ptr) }),
 		claims:      make(chan struct{}, maxCalls),
 		settles:     make(chan struct{}, maxCalls),
 		timeout:     timeoutDuration,
-		busyMessage: string(out[:written]),
+		busyMessage: busyText(ptr, maxCalls),
 	}, nil
+}
+
+// busyText is the library's message of a call not sent because calls calls were blocked on store ("" if it
+// gave none).
+func busyText(store *C.anchor_redis_store, calls int) string {
+	out := make([]byte, 512)
+	var written C.size_t
+	if C.anchor_redis_store_busy_message(store, C.size_t(calls), bytesPtr(out), C.size_t(len(out)), &written) !=
+		C.ANCHOR_RESULT_OK {
+		return ""
+	}
+	return string(out[:written])
 }
 
 // owned is s's library store, nil for a nil or zero RedisStore.
@@ -288,15 +295,12 @@ func (s *RedisStore) busy(calls int) *Error {
 		return ErrStoreUnavailable.withMessage(s.busyMessage)
 	}
 	handle := s.owned()
-	out := make([]byte, 512)
-	var written C.size_t
-	code := C.anchor_redis_store_busy_message(handle.pointer(), C.size_t(calls), bytesPtr(out), C.size_t(len(out)),
-		&written)
+	text := busyText(handle.pointer(), calls)
 	runtime.KeepAlive(handle)
-	if code != C.ANCHOR_RESULT_OK {
-		return ErrStoreUnavailable.withMessage(s.busyMessage)
+	if text == "" {
+		text = s.busyMessage
 	}
-	return ErrStoreUnavailable.withMessage(string(out[:written]))
+	return ErrStoreUnavailable.withMessage(text)
 }
 
 // busySettle is the core's store_unavailable error of a complete (complete true) or a release of claim that

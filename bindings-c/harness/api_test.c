@@ -351,16 +351,6 @@ void test_builder_options_and_messages(void) {
   anchor_verifier_free(verifier);
 }
 
-/* The calling thread's last error message on a receiver, NUL-terminated, in a static buffer. */
-static const char *receiver_message(const anchor_receiver *receiver) {
-  static char message[1024];
-  size_t written = 0;
-  if (anchor_receiver_last_error(receiver, (uint8_t *)message, sizeof message - 1, &written) != ANCHOR_RESULT_OK)
-    return "<no message>";
-  message[written] = '\0';
-  return message;
-}
-
 static bool receiver_message_is(const anchor_receiver *receiver, const char *expected) {
   return strcmp(receiver_message(receiver), expected) == 0;
 }

@@ -44,8 +44,12 @@ bool bytes_eq(anchor_bytes view, const char *expected);
 bool bytes_eq_n(anchor_bytes view, const void *expected, size_t len);
 /* A view's bytes as a NUL-terminated string in a rotating static buffer (for messages). */
 const char *show(anchor_bytes view);
-/* The calling thread's last error message on a verifier, NUL-terminated, in a static buffer. */
+/* The calling thread's last error message on a handle (its _last_error), NUL-terminated, in a thread-local
+ * buffer per function: valid until that function's next call on the thread. */
 const char *verifier_message(const anchor_verifier *verifier);
+const char *receiver_message(const anchor_receiver *receiver);
+const char *redis_store_message(const anchor_redis_store *store);
+const char *redis_builder_message(const anchor_redis_store_builder *builder);
 anchor_header header_of(const char *name, const char *value);
 anchor_bytes bytes_of(const char *text);
 

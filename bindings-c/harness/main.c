@@ -38,15 +38,22 @@ const char *show(anchor_bytes view) {
   return out;
 }
 
-const char *verifier_message(const anchor_verifier *verifier) {
-  static _Thread_local char message[4096];
-  size_t written = 0;
-  if (anchor_verifier_last_error(verifier, (uint8_t *)message, sizeof message - 1, &written) !=
-      ANCHOR_RESULT_OK)
-    return "<no message>";
-  message[written] = '\0';
-  return message;
-}
+/* Defines `name`, the calling thread's last error message on a `type` handle as `read` gives it,
+ * NUL-terminated, in a thread-local buffer of its own (valid until the next call of `name` on that thread). */
+#define LAST_ERROR_READER(name, type, read)                                                          \
+  const char *name(const type *handle) {                                                          \
+    static _Thread_local char message[4096];                                                       \
+    size_t written = 0;                                                                            \
+    if (read(handle, (uint8_t *)message, sizeof message - 1, &written) != ANCHOR_RESULT_OK)         \
+      return "<no message>";                                                                       \
+    message[written] = '\0';                                                                       \
+    return message;                                                                                \
+  }
+
+LAST_ERROR_READER(verifier_message, anchor_verifier, anchor_verifier_last_error)
+LAST_ERROR_READER(receiver_message, anchor_receiver, anchor_receiver_last_error)
+LAST_ERROR_READER(redis_store_message, anchor_redis_store, anchor_redis_store_last_error)
+LAST_ERROR_READER(redis_builder_message, anchor_redis_store_builder, anchor_redis_store_builder_last_error)
 
 anchor_header header_of(const char *name, const char *value) {
   anchor_header header = {(const uint8_t *)name, strlen(name), (const uint8_t *)value, strlen(value)};

@@ -28,34 +28,6 @@ static bool redis_configured(void) {
   return true;
 }
 
-static const char *redis_builder_message(const anchor_redis_store_builder *builder) {
-  static _Thread_local char message[1024];
-  size_t written = 0;
-  if (anchor_redis_store_builder_last_error(builder, (uint8_t *)message, sizeof message - 1, &written) !=
-      ANCHOR_RESULT_OK)
-    return "<no message>";
-  message[written] = '\0';
-  return message;
-}
-
-static const char *redis_store_message(const anchor_redis_store *store) {
-  static _Thread_local char message[1024];
-  size_t written = 0;
-  if (anchor_redis_store_last_error(store, (uint8_t *)message, sizeof message - 1, &written) != ANCHOR_RESULT_OK)
-    return "<no message>";
-  message[written] = '\0';
-  return message;
-}
-
-static const char *receiver_message(const anchor_receiver *receiver) {
-  static _Thread_local char message[1024];
-  size_t written = 0;
-  if (anchor_receiver_last_error(receiver, (uint8_t *)message, sizeof message - 1, &written) != ANCHOR_RESULT_OK)
-    return "<no message>";
-  message[written] = '\0';
-  return message;
-}
-
 /* A store for `url` under `prefix` (NULL: this run's) with `timeout_ms`; NULL (and a failed check) if refused. */
 static anchor_redis_store *redis_store(const char *url, const char *prefix, uint64_t timeout_ms) {
   anchor_redis_store_builder *builder = NULL;

@@ -4,9 +4,10 @@
 //!   `max_threads`, and exits after `idle_exit` without work, so an idle process holds none.
 //! - Calls are taken in order, except that a call submitted with [`Order::First`] (the end of a claim whose
 //!   handler ran) goes ahead of every [`Order::InTurn`] call (new claims, checks): a stream of new deliveries
-//!   on a slow Redis must not keep the handlers that ran from being recorded. A call that waited in the queue longer than `queue_deadline` (the store's
-//!   timeout) is handed [`Turn::TooLate`] and must answer without calling Redis: while Redis hangs, every
-//!   thread is blocked for up to the timeout, and the calls behind them are answered instead of piling up.
+//!   on a slow Redis must not keep the handlers that ran from being recorded. A call that waited in the
+//!   queue longer than `queue_deadline` (the store's timeout) is handed [`Turn::TooLate`] and must answer
+//!   without calling Redis: while Redis hangs, every thread is blocked for up to the timeout, and the calls
+//!   behind them are answered instead of piling up.
 //! - Every job is called exactly once: [`Turn::Run`] or [`Turn::TooLate`] on a pool thread, or
 //!   [`Turn::NoThread`] on the caller's thread when no thread could be started and none is running.
 //! - A job is the call, which returns its answer ([`Answer`], settling the promise). A thread counts

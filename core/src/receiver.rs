@@ -214,16 +214,13 @@ impl<E> Outcome<E> {
 /// Bindings that call [`Receiver::complete`] themselves (the C ABI) report its failure through this, so
 /// every language says the same.
 pub fn unrecorded(event_id: &str, error: Error) -> Error {
-    match error {
-        Error::StoreUnavailable { reason } => Error::StoreUnavailable {
-            reason: format!(
-                "the handler of event {} ran, but recording it as done failed ({reason}); a retry after the \
-                 lease runs it again",
-                shown(event_id)
-            ),
-        },
-        other => other,
-    }
+    retold(error, |reason| {
+        format!(
+            "the handler of event {} ran, but recording it as done failed ({reason}); a retry after the lease \
+             runs it again",
+            shown(event_id)
+        )
+    })
 }
 
 /// The store's failure to release the claim on `event_id` after its handler failed, told as such: the
@@ -231,14 +228,19 @@ pub fn unrecorded(event_id: &str, error: Error) -> Error {
 /// core's outcome ignores it ([`Outcome::after_handler`]); bindings that report it (the C ABI's release, Go)
 /// say it in these words.
 pub fn unreleased(event_id: &str, error: Error) -> Error {
+    retold(error, |reason| {
+        format!(
+            "the claim on event {} was not released after its handler failed ({reason}); it ends with its \
+             lease, and deliveries of the event until then are answered in progress",
+            shown(event_id)
+        )
+    })
+}
+
+/// A `store_unavailable` error with its reason told anew by `tell`; any other error as it is.
+fn retold(error: Error, tell: impl FnOnce(&str) -> String) -> Error {
     match error {
-        Error::StoreUnavailable { reason } => Error::StoreUnavailable {
-            reason: format!(
-                "the claim on event {} was not released after its handler failed ({reason}); it ends with its \
-                 lease, and deliveries of the event until then are answered in progress",
-                shown(event_id)
-            ),
-        },
+        Error::StoreUnavailable { reason } => Error::StoreUnavailable { reason: tell(&reason) },
         other => other,
     }
 }
