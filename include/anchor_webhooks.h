@@ -36,6 +36,29 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/** The version this header belongs to as a string literal, such as "0.1.0". */
+#define ANCHOR_WEBHOOKS_VERSION ANCHOR_WEBHOOKS_VERSION_TEXT_(ANCHOR_WEBHOOKS_VERSION_MAJOR, ANCHOR_WEBHOOKS_VERSION_MINOR, ANCHOR_WEBHOOKS_VERSION_PATCH)
+#define ANCHOR_WEBHOOKS_VERSION_TEXT_(major, minor, patch) ANCHOR_WEBHOOKS_STRING_(major) "." ANCHOR_WEBHOOKS_STRING_(minor) "." ANCHOR_WEBHOOKS_STRING_(patch)
+#define ANCHOR_WEBHOOKS_STRING_(number) #number
+
+/**
+ * The major part of the version this header belongs to (`ANCHOR_WEBHOOKS_VERSION` is the three parts as
+ * a string literal). Compare `ANCHOR_WEBHOOKS_VERSION` with `anchor_version()` at start-up to catch a
+ * program built against one header and run with another library; while the major version is 0, a new
+ * minor version may change the ABI.
+ */
+#define ANCHOR_WEBHOOKS_VERSION_MAJOR 0
+
+/**
+ * The minor part of the version this header belongs to.
+ */
+#define ANCHOR_WEBHOOKS_VERSION_MINOR 1
+
+/**
+ * The patch part of the version this header belongs to.
+ */
+#define ANCHOR_WEBHOOKS_VERSION_PATCH 0
+
 /**
  * The default largest number of ids an `anchor_memory_store` holds.
  */

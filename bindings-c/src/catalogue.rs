@@ -19,6 +19,16 @@ pub struct anchor_error_code_info {
     pub http_status: u16,
 }
 
+/// The major part of the version this header belongs to (`ANCHOR_WEBHOOKS_VERSION` is the three parts as
+/// a string literal). Compare `ANCHOR_WEBHOOKS_VERSION` with `anchor_version()` at start-up to catch a
+/// program built against one header and run with another library; while the major version is 0, a new
+/// minor version may change the ABI.
+pub const ANCHOR_WEBHOOKS_VERSION_MAJOR: u32 = 0;
+/// The minor part of the version this header belongs to.
+pub const ANCHOR_WEBHOOKS_VERSION_MINOR: u32 = 1;
+/// The patch part of the version this header belongs to.
+pub const ANCHOR_WEBHOOKS_VERSION_PATCH: u32 = 0;
+
 /// The library version, a static NUL-terminated string such as `0.1.0`.
 #[no_mangle]
 pub extern "C" fn anchor_version() -> *const std::ffi::c_char {
@@ -150,4 +160,17 @@ fn out_of_range(index: usize, len: usize) -> Failure {
     Failure::invalid(format!(
         "invalid_argument: index {index} is past the end of the catalogue ({len} entries)"
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn version_constants_are_the_crate_version() {
+        let number = |part: &str| part.parse::<u32>().expect("a numeric version part");
+        assert_eq!(ANCHOR_WEBHOOKS_VERSION_MAJOR, number(env!("CARGO_PKG_VERSION_MAJOR")));
+        assert_eq!(ANCHOR_WEBHOOKS_VERSION_MINOR, number(env!("CARGO_PKG_VERSION_MINOR")));
+        assert_eq!(ANCHOR_WEBHOOKS_VERSION_PATCH, number(env!("CARGO_PKG_VERSION_PATCH")));
+    }
 }
