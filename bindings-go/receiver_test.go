@@ -376,8 +376,8 @@ func TestSettlesAndChecksHaveTheirOwnSlots(t *testing.T) {
 	}
 	start := time.Now()
 	err := store.Check()
-	busy := "anchor-webhooks: dedupe store unavailable: redis: the one thread calling Redis was busy for longer than " +
-		"the 300 ms timeout, so this call was not sent (Redis is slow or unreachable); answer 503 so the sender retries"
+	busy := "anchor-webhooks: store_unavailable: redis: the one thread calling Redis was busy for longer than " +
+		"the 300 ms timeout, so this call was not sent (Redis is slow or unreachable)"
 	if !errors.Is(err, ErrStoreUnavailable) || err.Error() != busy || time.Since(start) < 300*time.Millisecond {
 		t.Errorf("Check with every claim slot taken: %v after %v", err, time.Since(start))
 	}

@@ -232,7 +232,7 @@ func (s *RedisStore) Check() error {
 		// turns, or unavailable.
 		done, full := s.turn(claimCall, 0)
 		if full != 0 {
-			return s.busy(full)
+			return s.busyCheck(full)
 		}
 		defer done()
 	}
@@ -301,6 +301,21 @@ func (s *RedisStore) busy(calls int) *Error {
 		text = s.busyMessage
 	}
 	return ErrStoreUnavailable.withMessage(text)
+}
+
+// busyCheck is the error of a Check that found no turn because calls calls were blocked, worded as a failed
+// check is (a delivery's busy error would advise answering 503).
+func (s *RedisStore) busyCheck(calls int) error {
+	handle := s.owned()
+	out := make([]byte, 512)
+	var written C.size_t
+	code := C.anchor_redis_store_busy_check_message(handle.pointer(), C.size_t(calls), bytesPtr(out), C.size_t(len(out)),
+		&written)
+	runtime.KeepAlive(handle)
+	if code != C.ANCHOR_RESULT_OK {
+		return s.busy(calls)
+	}
+	return errorFor(uint32(C.ANCHOR_RESULT_STORE_UNAVAILABLE), string(out[:written]))
 }
 
 // busySettle is the core's store_unavailable error of a complete (complete true) or a release of claim that

@@ -656,6 +656,18 @@ enum anchor_result anchor_redis_store_builder_set_tls_root_certificates(struct a
                                                                         size_t pem_len);
 
 /**
+ * `anchor_redis_store_busy_message` for an `anchor_redis_store_check` that was not sent because `calls`
+ * calls were already blocked on the store: the message the check leaves when it fails, for
+ * `ANCHOR_RESULT_STORE_UNAVAILABLE` ("store_unavailable: redis: all 64 threads calling Redis were busy
+ * ..."; the server may be only slow). `calls` must be at least 1, else `ANCHOR_RESULT_INVALID_ARGUMENT`.
+ */
+enum anchor_result anchor_redis_store_busy_check_message(const struct anchor_redis_store *store,
+                                                         size_t calls,
+                                                         uint8_t *buf,
+                                                         size_t len,
+                                                         size_t *written);
+
+/**
  * For hosts that bound how many calls block on the store at once (the Go binding does: a hung Redis
  * would otherwise hold one thread per waiting delivery): writes into `buf` (as `anchor_result_message`
  * does) the message of a delivery that was not sent to the store because `calls` calls were already

@@ -208,6 +208,9 @@ void test_null_parameters(void) {
   CHECK_RESULT(anchor_redis_store_check(NULL), NUL);
   CHECK_RESULT(anchor_redis_store_busy_message(NULL, 64, buf, sizeof buf, &written), NUL);
   CHECK_RESULT(anchor_redis_store_busy_message(rs, 64, buf, sizeof buf, NULL), NUL);
+  CHECK_RESULT(anchor_redis_store_busy_check_message(NULL, 64, buf, sizeof buf, &written), NUL);
+  CHECK_RESULT(anchor_redis_store_busy_check_message(rs, 64, buf, sizeof buf, NULL), NUL);
+  CHECK_RESULT(anchor_redis_store_busy_check_message(rs, 0, buf, sizeof buf, &written), ANCHOR_RESULT_INVALID_ARGUMENT);
   CHECK_RESULT(anchor_redis_store_busy_settle_message(NULL, NULL, 64, true, buf, sizeof buf, &written), NUL);
   CHECK_RESULT(anchor_redis_store_busy_settle_message(rs, NULL, 64, false, buf, sizeof buf, &written), NUL);
   CHECK_RESULT(anchor_redis_store_last_error(NULL, buf, sizeof buf, &written), NUL);

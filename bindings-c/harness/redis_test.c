@@ -273,6 +273,13 @@ void test_redis_unavailable(void) {
                      "timeout, so this "
                      "call was not sent (Redis is slow or unreachable); answer 503 so the sender retries") == 0,
         "busy message: %s", busy);
+  /* The same for a check not sent: the message anchor_redis_store_check leaves, without a delivery's advice. */
+  CHECK_RESULT(anchor_redis_store_busy_check_message(store, 1, (uint8_t *)busy, sizeof busy - 1, &written),
+               ANCHOR_RESULT_OK);
+  busy[written] = '\0';
+  CHECK(strcmp(busy, "store_unavailable: redis: the one thread calling Redis was busy for longer than the 300 ms "
+                     "timeout, so this call was not sent (Redis is slow or unreachable)") == 0,
+        "busy check message: %s", busy);
   anchor_signed_headers_free(forged);
   anchor_signed_headers_free(signed_headers);
   anchor_receiver_free(receiver);

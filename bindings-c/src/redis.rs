@@ -4,7 +4,9 @@
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
-use anchor_webhooks::{unrecorded, unreleased, RedisCheckErrorKind, RedisOptions, RedisStore};
+use anchor_webhooks::{
+    unrecorded, unreleased, RedisCheckError, RedisCheckErrorKind, RedisOptions, RedisStore,
+};
 use zeroize::Zeroizing;
 
 use crate::event::anchor_event;
@@ -243,13 +245,47 @@ pub unsafe extern "C" fn anchor_redis_store_check(store: *const anchor_redis_sto
     // SAFETY: the header's pointer contract.
     let store = unsafe { ffi::handle(store) };
     ffi::guard(store.map(|s| &s.last_error), || {
-        ffi::require(store, "store")?.store.check().map_err(|error| {
-            let code = match error.kind() {
-                RedisCheckErrorKind::Misconfigured => anchor_result::StoreMisconfigured,
-                _ => anchor_result::StoreUnavailable,
-            };
-            Failure::new(code, format!("{}: {error}", code.name()))
-        })
+        ffi::require(store, "store")?.store.check().map_err(check_failure)
+    })
+}
+
+/// Refuses 0 blocked calls: the busy messages describe calls not sent because others were blocked.
+fn blocked(calls: usize) -> Result<(), Failure> {
+    match calls {
+        0 => Err(Failure::invalid("invalid_argument: `calls` is 0: no call was blocked")),
+        _ => Ok(()),
+    }
+}
+
+/// A failed check as `anchor_redis_store_check` reports it: its code, and its reason after the code's name.
+fn check_failure(error: RedisCheckError) -> Failure {
+    let code = match error.kind() {
+        RedisCheckErrorKind::Misconfigured => anchor_result::StoreMisconfigured,
+        _ => anchor_result::StoreUnavailable,
+    };
+    Failure::new(code, format!("{}: {error}", code.name()))
+}
+
+/// `anchor_redis_store_busy_message` for an `anchor_redis_store_check` that was not sent because `calls`
+/// calls were already blocked on the store: the message the check leaves when it fails, for
+/// `ANCHOR_RESULT_STORE_UNAVAILABLE` ("store_unavailable: redis: all 64 threads calling Redis were busy
+/// ..."; the server may be only slow). `calls` must be at least 1, else `ANCHOR_RESULT_INVALID_ARGUMENT`.
+#[no_mangle]
+pub unsafe extern "C" fn anchor_redis_store_busy_check_message(
+    store: *const anchor_redis_store,
+    calls: usize,
+    buf: *mut u8,
+    len: usize,
+    written: *mut usize,
+) -> anchor_result {
+    // SAFETY: the header's pointer contract.
+    let store = unsafe { ffi::handle(store) };
+    ffi::guard(store.map(|s| &s.last_error), || {
+        let store = ffi::require(store, "store")?;
+        blocked(calls)?;
+        let message = check_failure(store.store.threads_busy_check(calls)).message;
+        // SAFETY: the header's pointer contract.
+        unsafe { ffi::write_text(message.as_bytes(), buf, len, written) }
     })
 }
 
@@ -298,9 +334,7 @@ pub unsafe extern "C" fn anchor_redis_store_busy_settle_message(
     ffi::guard(store.map(|s| &s.last_error), || {
         let store = ffi::require(store, "store")?;
         let event_id = ffi::require(event, "event")?.open_claim_id()?;
-        if calls == 0 {
-            return Err(Failure::invalid("invalid_argument: `calls` is 0: no call was blocked"));
-        }
+        blocked(calls)?;
         let busy = store.store.threads_busy(calls);
         let told = if complete { unrecorded(event_id, busy) } else { unreleased(event_id, busy) };
         // SAFETY: the header's pointer contract.
