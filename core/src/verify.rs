@@ -215,7 +215,7 @@ impl Verifier {
                     if header != event.event_type().as_str() {
                         return Err(Error::invalid_payload(format!(
                             "the unsigned `Anchor-Event` header says {} but the signed envelope's type is {}",
-                            quoted(header),
+                            shown_event_header(header),
                             quoted(event.event_type().as_str())
                         )));
                     }
@@ -388,6 +388,17 @@ fn missing(headers: &(impl Headers + ?Sized), header: &'static str, other: Schem
     };
     let found = signature_headers.iter().find(|name| headers.header(name) != HeaderLookup::Missing);
     Error::MissingHeader { header, signed_with: found.map(|name| (other, *name)) }
+}
+
+/// The unsigned `Anchor-Event` header as a refusal shows it: quoted when it is as short as an event type,
+/// else only its length. Anyone replaying a delivery can set it, and refusals are logged.
+fn shown_event_header(header: &str) -> String {
+    const LONGEST_SHOWN: usize = 64;
+    if header.len() <= LONGEST_SHOWN {
+        quoted(header)
+    } else {
+        format!("a value of {} bytes", header.len())
+    }
 }
 
 /// `text` in double quotes for a one-line ASCII message (the envelope's type or id may hold any character):
@@ -567,5 +578,29 @@ mod tests {
             format!(r#"{prefix}"task.completed\nX-Injected: 1""#)
         );
         assert_eq!(refusal("tâche.\"finie\""), format!(r#"{prefix}"t\u{{e2}}che.\"finie\"""#));
+    }
+
+    #[test]
+    fn a_long_event_header_is_shown_by_its_length_only() {
+        let secret = "36da51b166a69268a59a8d5ee0b32c9f5e5aaee7d301c7a5a36844318e116fc6";
+        let body = br#"{"id":"evt_1","type":"task.completed","created":"2026-05-24T12:18:05Z","data":{}}"#;
+        let verifier = Verifier::anchor([secret]).unwrap();
+        let signer = crate::Signer::new(Scheme::Anchor, [secret]).unwrap();
+        let refusal = |event_header: String| {
+            let options = crate::SignOptions { id: None, event_type: Some(&event_header) };
+            let headers = signer.sign(body, 1_716_544_084, options).unwrap();
+            verifier.verify(&headers, body, 1_716_544_084).unwrap_err().to_string()
+        };
+        let expected = |shown: &str| {
+            format!(
+                "invalid payload (the signature is valid): the unsigned `Anchor-Event` header says {shown} but the \
+                 signed envelope's type is \"task.completed\""
+            )
+        };
+        assert_eq!(refusal("x".repeat(64)), expected(&format!("\"{}\"", "x".repeat(64))));
+        assert_eq!(
+            refusal(format!("task.failed <script>{}", "A".repeat(8000))),
+            expected("a value of 8020 bytes")
+        );
     }
 }
