@@ -105,7 +105,8 @@ def check_outcomes(post: Post, calls: Calls, receiver: aw.Receiver, caplog: pyte
     status, _, answer = post(unusable, aw.sign(SECRET, unusable))
     assert (status, answer) == (400, refused("invalid_payload", NO_CREATED))
     assert logged(caplog) == [answered("WARNING", 400, "invalid_payload", NO_CREATED)]
-    # In progress on another worker: 503 with Retry-After, handler not run; routine: DEBUG.
+    # In progress on another worker: 503 with Retry-After, handler not run; INFO (a claim whose worker died
+    # or hangs shows up in the logs until its lease ends).
     body_b, headers_b = signed("evt_b")
     holding = receiver.receive(body_b, headers_b)
     holding.__enter__()
@@ -113,7 +114,7 @@ def check_outcomes(post: Post, calls: Calls, receiver: aw.Receiver, caplog: pyte
     assert (status, answer, retry_after(answer_headers)) == (503, {"ok": False, "outcome": "in_progress", "id": "evt_b"}, RETRY_AFTER)
     assert logged(caplog) == [
         answered(
-            "DEBUG",
+            "INFO",
             503,
             "in_progress",
             'event "evt_b" is being processed by another worker: answer 503 with Retry-After so the sender retries later',
@@ -239,6 +240,108 @@ def test_fastapi_consumed_stream_is_500(caplog: pytest.LogCaptureFixture) -> Non
     check_consumed(post, calls, "Starlette: Stream consumed; request.stream() was iterated before this dependency", caplog)
 
 
+def test_fastapi_two_markers_on_one_request_claim_once(caplog: pytest.LogCaptureFixture) -> None:
+    # A router's dependencies and the endpoint's parameter: the second gets the first's event. Claiming again
+    # would find the request's own claim in progress and answer 503 to every delivery, forever.
+    from fastapi import APIRouter
+    from fastapi.testclient import TestClient
+
+    from anchor_webhooks.fastapi import verified_event
+
+    caplog.set_level("DEBUG", logger="anchor_webhooks")
+    calls, receiver = Calls(), aw.Receiver(aw.Verifier(SECRET))
+    router = APIRouter(dependencies=[verified_event(receiver)])
+
+    @router.post("/hook")
+    async def hook(event: aw.Event = verified_event(receiver)) -> dict:
+        calls.run(event)
+        return {"ok": True, "id": event.id}
+
+    app = FastAPI()
+    app.include_router(router)
+    client = TestClient(app)
+    body, headers = signed("evt_twice")
+    first = client.post("/hook", content=body, headers=headers)
+    assert (first.status_code, first.json(), calls.ids) == (200, {"ok": True, "id": "evt_twice"}, ["evt_twice"])
+    again = client.post("/hook", content=body, headers=headers)
+    assert (again.status_code, again.json()["detail"]["outcome"], calls.ids) == (200, "duplicate", ["evt_twice"])
+    assert [level for level, _ in logged(caplog)] == ["DEBUG"]
+
+
+@pytest.mark.parametrize("event_first", [True, False], ids=["event-first", "session-first"])
+def test_fastapi_commit_failing_after_the_endpoint(event_first: bool) -> None:
+    # What the README says about declaring verified_event before a session dependency that commits after
+    # its yield: declared first, the event's claim ends last and a failed commit releases it.
+    from fastapi.testclient import TestClient
+
+    from anchor_webhooks.fastapi import verified_event
+
+    calls, receiver = Calls(), aw.Receiver(aw.Verifier(SECRET))
+    commit_fails = [True]
+
+    async def session() -> Any:
+        yield "session"
+        if commit_fails[0]:
+            commit_fails[0] = False
+            raise RuntimeError("COMMIT failed")
+
+    app = FastAPI()
+    committing = Depends(session, scope="function")
+    if event_first:
+
+        @app.post("/hook")
+        async def hook(event: aw.Event = verified_event(receiver), _: Any = committing) -> dict:
+            calls.run(event)
+            return {"ok": True}
+
+    else:
+
+        @app.post("/hook")
+        async def hook(_: Any = committing, event: aw.Event = verified_event(receiver)) -> dict:  # type: ignore[misc]
+            calls.run(event)
+            return {"ok": True}
+
+    client = TestClient(app, raise_server_exceptions=False)
+    body, headers = signed("evt_commit")
+    assert client.post("/hook", content=body, headers=headers).status_code == 500
+    retry = client.post("/hook", content=body, headers=headers)
+    if event_first:  # released: the retry runs the endpoint, and its commit succeeds
+        assert (retry.status_code, retry.json(), calls.ids) == (200, {"ok": True}, ["evt_commit", "evt_commit"])
+    else:  # completed before the commit failed: the retry is a duplicate, the writes are lost
+        assert (retry.status_code, retry.json()["detail"]["outcome"], calls.ids) == (200, "duplicate", ["evt_commit"])
+
+
+def test_fastapi_client_gone_before_the_body_ends_is_a_quiet_400(caplog: pytest.LogCaptureFixture) -> None:
+    # Starlette raises ClientDisconnect from request.stream(): answered (to no one) and logged at INFO, not
+    # an unhandled exception with a traceback for every dropped delivery.
+    import asyncio
+
+    caplog.set_level("INFO")
+    calls = Calls()
+    app = fastapi_app(aw.Receiver(aw.Verifier(SECRET)), calls)
+    body = envelope()
+    headers = [(k.lower().encode(), v.encode()) for k, v in aw.sign(SECRET, body).items()]
+    sent: list[dict[str, Any]] = []
+    incoming = iter([{"type": "http.request", "body": body[:10], "more_body": True}, {"type": "http.disconnect"}])
+
+    async def receive() -> dict[str, Any]:
+        return next(incoming)
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    scope = {
+        "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "POST", "scheme": "http",
+        "path": "/hook", "raw_path": b"/hook", "query_string": b"", "root_path": "", "headers": headers,
+        "client": ("127.0.0.1", 1), "server": ("testserver", 80),
+    }
+    asyncio.run(app(scope, receive, send))
+    message = "the client disconnected before its body was read (10 bytes received)"
+    assert sent[0]["status"] == 400 and calls.ids == []
+    records = [(r.name, r.levelname, r.getMessage()) for r in caplog.records]
+    assert records == [("anchor_webhooks", "INFO", f"anchor-webhooks: answered 400 client_disconnected: {message}")]
+
+
 def test_fastapi_verifier_only() -> None:
     calls = Calls()
     post = fastapi_client(aw.Verifier(SECRET), calls)
@@ -340,6 +443,8 @@ def configure_django() -> None:
             ROOT_URLCONF=__name__,
             MIDDLEWARE=["django.middleware.csrf.CsrfViewMiddleware"],
             SECRET_KEY="django-test-only",
+            # For the transaction tests; no view touches it otherwise.
+            DATABASES={"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:"}},
         )
         django.setup()
 
@@ -433,6 +538,59 @@ def test_django_consumed_body_is_500(asynchronous: bool, caplog: pytest.LogCaptu
     post = django_client(aw.Receiver(aw.Verifier(SECRET)), calls, read_first=True, asynchronous=asynchronous)
     detail = "Django: the request's stream was read (request.read(), or request.POST or request.FILES of a multipart body)"
     check_consumed(post, calls, detail, caplog)
+
+
+def test_django_view_in_an_open_transaction_completes_at_commit(caplog: pytest.LogCaptureFixture) -> None:
+    # ATOMIC_REQUESTS (or a middleware's atomic) wraps the decorated view: completing when the view returns
+    # would record the event as done before its writes commit. A failed COMMIT then answers 500, and the
+    # sender's retry would be answered `duplicate` over writes that never happened.
+    import time
+
+    configure_django()
+    from django.db import transaction
+    from django.views.decorators.csrf import csrf_exempt
+
+    from anchor_webhooks.django import webhook_view
+
+    caplog.set_level("DEBUG", logger="anchor_webhooks")
+    calls, receiver = Calls(), aw.Receiver(aw.Verifier(SECRET), lease=1)
+    seen_before_commit: list[str] = []
+    commit_fails = [True]
+
+    @webhook_view(receiver)
+    def hook(request: Any, event: aw.Event) -> Any:
+        from django.http import JsonResponse
+
+        calls.run(event)
+        return JsonResponse({"ok": True, "id": event.id})
+
+    @csrf_exempt
+    def atomic_request(request: Any) -> Any:  # what ATOMIC_REQUESTS does around the view
+        with transaction.atomic():
+            response = hook(request)
+            try:  # the same delivery while the transaction is still open: not done yet
+                with receiver.receive(request.body, request.META):
+                    pass
+            except aw.Duplicate as signal:
+                seen_before_commit.append("in_progress" if signal.in_progress else "duplicate")
+            if commit_fails[0] and response.status_code == 200:
+                raise RuntimeError("COMMIT failed")  # the transaction rolls back
+        return response
+
+    post = django_poster(django_url(atomic_request))
+    body, headers = signed("evt_tx")
+    assert post(body, headers)[0] == 500 and calls.ids == ["evt_tx"]
+    assert seen_before_commit == ["in_progress"]
+    # Rolled back: not completed, so the claim ends with its lease and the retry after it runs the view again.
+    status, _, answer = post(body, headers)
+    assert (status, answer["outcome"], calls.ids) == (503, "in_progress", ["evt_tx"])
+    time.sleep(1.1)
+    commit_fails[0] = False
+    assert post(body, headers)[0] == 200 and calls.ids == ["evt_tx", "evt_tx"]
+    assert seen_before_commit == ["in_progress", "in_progress", "in_progress"]
+    # Committed: completed then, so a redelivery is a duplicate.
+    status, _, answer = post(body, headers)
+    assert (status, answer["outcome"], calls.ids) == (200, "duplicate", ["evt_tx", "evt_tx"])
 
 
 def test_django_verifier_only_and_csrf_exempt() -> None:
@@ -766,6 +924,34 @@ def test_django_wsgi_without_content_length_or_terminated_input_reads_nothing() 
     del environ["wsgi.input_terminated"]
     status, answer = call_wsgi(handler, environ)
     assert (status, answer, stream.pulled, calls.ids) == (401, refused("signature_mismatch", SENT_EMPTY), 0, [])
+
+
+@pytest.mark.parametrize("framework", ["flask", "django"])
+def test_chunked_body_a_wsgi_server_does_not_hand_over_is_500(framework: str, caplog: pytest.LogCaptureFixture) -> None:
+    # wsgiref (and Django's runserver) pass a chunked request on without ending its input: the application
+    # sees an empty body. A 401 would be final for the sender and lose a genuine delivery: 500, retried.
+    caplog.set_level("INFO", logger="anchor_webhooks")
+    body = envelope()
+    calls = Calls()
+    target = aw.Receiver(aw.Verifier(SECRET))
+    app, path = (flask_app(target, calls), "/hook") if framework == "flask" else django_wsgi(target, calls)
+    stream = BodyInput(body)
+    environ = wsgi_environ(path, {**aw.sign(SECRET, body), "Transfer-Encoding": "chunked"}, stream, content_length=False)
+    del environ["wsgi.input_terminated"]
+    status, answer = call_wsgi(app, environ)
+    server = "Flask" if framework == "flask" else "Django"
+    message = (
+        f"the request body could not be read ({server}: the body is chunked (Transfer-Encoding: chunked) and this "
+        "WSGI server does not hand a chunked body to the application (it sets no wsgi.input_terminated); run one "
+        "that does, such as gunicorn, waitress or Werkzeug's), so the signature cannot be checked; answered 500 so "
+        "the sender retries"
+    )
+    assert (status, answer, calls.ids) == (500, refused("body_unreadable", message), [])
+    assert logged(caplog) == [answered("ERROR", 500, "body_unreadable", message)]
+    # A server that ends the input: read, verified, processed.
+    stream = BodyInput(body)
+    environ = wsgi_environ(path, {**aw.sign(SECRET, body), "Transfer-Encoding": "chunked"}, stream, content_length=False)
+    assert call_wsgi(app, environ)[0] == 200 and calls.ids == ["evt_1"]
 
 
 def test_django_limit_is_the_verifiers_not_data_upload_max_memory_size() -> None:

@@ -41,6 +41,8 @@ class RawBody(NamedTuple):
     data: bytes
     # How the framework shows that the application read the body before verification (None: no sign of it).
     consumed: Optional[str] = None
+    # Why the server could not hand the body over (None: it did): not the application's doing, nor the sender's.
+    unreadable: Optional[str] = None
 
 
 # A delivery verified (and claimed, with a Receiver): the event and the reception to finish.
@@ -68,6 +70,15 @@ def _failure(level: int, status: int, code: str, message: str) -> Answer:
 
 def _refusal(error: WebhookVerificationError, body: RawBody) -> Answer:
     status, code, message = int(error.http_status), str(error.code), str(error)
+    if body.unreadable is not None and code in _DECIDED_BY_THE_BODY:
+        # The same reasoning as for a consumed body: a 401 would lose a genuine delivery for good.
+        return _failure(
+            logging.ERROR,
+            500,
+            "body_unreadable",
+            f"the request body could not be read ({body.unreadable}), so the signature cannot be checked; "
+            "answered 500 so the sender retries",
+        )
     if body.consumed is not None and code in _DECIDED_BY_THE_BODY:
         # Not shown to be forged: the application lost the bytes. A 401 is final for the sender (the event
         # would be lost); a 500 has it retried, and the retry succeeds once the application is fixed.
@@ -89,9 +100,30 @@ def _duplicate(signal: Duplicate) -> Answer:
     """Already processed (200, handler not run) or in progress elsewhere (503 with Retry-After)."""
     status = int(signal.http_status)
     outcome = "in_progress" if signal.in_progress else "duplicate"
-    _log(logging.DEBUG, status, outcome, str(signal))
+    # A duplicate is routine; an event in progress for long is a claim whose holder died or hangs: visible.
+    _log(logging.INFO if signal.in_progress else logging.DEBUG, status, outcome, str(signal))
     body = {"ok": not signal.in_progress, "outcome": outcome, "id": signal.event.id}
     return Answer(status, body, _retry_headers(status))
+
+
+def client_disconnected(detail: str) -> Answer:
+    """The client went away before its body was read: no one reads this answer, but the request ends quietly
+    (not with a framework's traceback), and nothing was verified or claimed."""
+    return _failure(logging.INFO, 400, "client_disconnected", f"the client disconnected before its body was read ({detail})")
+
+
+def unterminated_chunked_body(environ: Any, server: str) -> Optional[str]:
+    """Why a WSGI server gave no body: the request is chunked (no Content-Length) and the server does not end
+    the input for the application (no ``wsgi.input_terminated``, PEP 3333 errata), so what it hands over is
+    empty. None when that is not the case."""
+    chunked = "chunked" in str(environ.get("HTTP_TRANSFER_ENCODING", "")).lower()
+    if not chunked or environ.get("wsgi.input_terminated") or environ.get("CONTENT_LENGTH"):
+        return None
+    return (
+        f"{server}: the body is chunked (Transfer-Encoding: chunked) and this WSGI server does not hand a "
+        "chunked body to the application (it sets no wsgi.input_terminated); run one that does, such as "
+        "gunicorn, waitress or Werkzeug's"
+    )
 
 
 def body_limit(target: Union[Receiver, Verifier]) -> int:

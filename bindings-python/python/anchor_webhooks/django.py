@@ -30,7 +30,10 @@ Content-Length) is read under ASGI, and under WSGI when the server marks the inp
 Django has received the whole body before the decorator runs: bound it in front of Django. The view (sync
 or async) gets ``(request, event, *args, **kwargs)``. With a ``Receiver`` the event is released (so the
 sender's retry is processed) when the view raises, returns no response, or returns a status the sender
-retries (3xx, 408, 429, 5xx), and completed when it returns any other.
+retries (3xx, 408, 429, 5xx), and completed when it returns any other. A sync view that returns inside an
+open transaction (``ATOMIC_REQUESTS``, or a middleware's ``atomic``) has its event completed when that
+transaction commits (``transaction.on_commit``); one that rolls back leaves the claim to end with its lease,
+so the sender's retry after it runs the view again.
 """
 
 from __future__ import annotations
@@ -39,15 +42,16 @@ import functools
 import inspect
 import sys
 from io import BytesIO
-from typing import Any, Callable, Optional, TypeVar, Union
+from typing import Any, Callable, List, Optional, TypeVar, Union
 
 from asgiref.sync import sync_to_async
+from django.db import connections, transaction
 from django.http import HttpRequest, JsonResponse
 from django.http.response import HttpResponseBase
 from django.utils.decorators import method_decorator
 from django.views.decorators.csrf import csrf_exempt
 
-from anchor_webhooks import Reception, Receiver, Verifier, _http
+from anchor_webhooks import Reception, Receiver, Verifier, _http, sender_retries
 
 __all__ = ["webhook_view"]
 
@@ -92,6 +96,9 @@ def _raw_body(request: HttpRequest, limit: int) -> _http.RawBody:
         read = request.META["wsgi.input"].read
         request._read_started = True
     body = _http.read_at_most(read, limit)
+    unreadable = None if body or "wsgi.input" not in request.META else _http.unterminated_chunked_body(request.META, "Django")
+    if unreadable is not None:
+        return _http.RawBody(body, unreadable=unreadable)
     if not body and (length or 0) > 0:
         # Something in front of Django (a WSGI middleware) read the input.
         return _http.RawBody(body, f"Django: Content-Length is {length} but no bytes are left")
@@ -117,6 +124,36 @@ def _finish(reception: Optional[Reception], result: Any) -> Any:
     return result if instead is None else _answer(instead)
 
 
+def _open_transactions() -> List[str]:
+    """The databases whose transaction around the view is still open when it returns (``ATOMIC_REQUESTS``, or a
+    middleware's ``atomic``), a test case's own transaction aside: what the view wrote is not committed yet."""
+    try:
+        opened = connections.all(initialized_only=True)
+    except TypeError:  # Django before 4.1 has no initialized_only
+        opened = connections.all()
+    return [
+        connection.alias
+        for connection in opened
+        if connection.in_atomic_block
+        and not all(getattr(block, "_from_testcase", False) for block in connection.atomic_blocks)
+    ]
+
+
+def _complete_at_commit(reception: Reception, status: int, aliases: List[str]) -> None:
+    """Completes the claim once every open transaction committed. One that rolls back (a failed COMMIT) drops
+    the callbacks: the claim then ends with its lease and the sender's retry runs the view again, where
+    completing now would have answered that retry ``duplicate`` over writes that never happened."""
+    waiting = set(aliases)
+
+    def committed(alias: str) -> None:
+        waiting.discard(alias)
+        if not waiting:
+            _http.finish(reception, status)  # a store failure is logged there; the answer has gone
+
+    for alias in aliases:
+        transaction.on_commit(functools.partial(committed, alias), using=alias)
+
+
 def _call(target: Union[Receiver, Verifier], request: HttpRequest, view: Callable[..., Any], args: Any, kwargs: Any) -> Any:
     begun = _begin(target, request)
     if isinstance(begun, HttpResponseBase):
@@ -128,6 +165,11 @@ def _call(target: Union[Receiver, Verifier], request: HttpRequest, view: Callabl
         if reception is not None:
             reception.__exit__(*sys.exc_info())
         raise
+    if reception is not None and isinstance(result, HttpResponseBase) and not sender_retries(result.status_code):
+        aliases = _open_transactions()
+        if aliases:
+            _complete_at_commit(reception, result.status_code, aliases)
+            return result
     return _finish(reception, result)
 
 

@@ -25,6 +25,10 @@ running the endpoint, and logs each of those answers on the ``anchor_webhooks`` 
 response is sent (``scope="function"``, on FastAPI 0.121 and later; older versions finish the dependency
 after the response, so a failure to record completion cannot turn the answer into a 503 there).
 
+Declare it before a database session dependency that commits after its ``yield``: dependencies end in the
+reverse order of their start, so the claim is then completed after the commit, and a failed commit releases
+it. Several markers for one target on a request verify and claim once; the others get the same event.
+
 A dependency does not see a ``Response`` object the endpoint returns: to have the event retried, raise
 (``HTTPException(503)``), or set the status on FastAPI's injected ``response: Response`` parameter
 (``response.status_code = 503``), which the dependency does see; both release the claim. A returned
@@ -39,6 +43,7 @@ from typing import Any, AsyncIterator, Callable, NoReturn, Union
 
 from fastapi import Depends, HTTPException, Request, Response
 from starlette.concurrency import run_in_threadpool
+from starlette.requests import ClientDisconnect
 
 from anchor_webhooks import Event, Receiver, RedisStore, Verifier, _http
 
@@ -65,6 +70,8 @@ async def _raw_body(request: Request, limit: int) -> _http.RawBody:
                 return _http.RawBody(b"".join(pieces)[: limit + 1])
     except RuntimeError as error:  # Starlette: "Stream consumed" after request.stream() was iterated
         return _http.RawBody(b"", f"Starlette: {error}; request.stream() was iterated before this dependency")
+    except ClientDisconnect:
+        _raise(_http.client_disconnected(f"{size} bytes received"))
     finally:
         await stream.aclose()
     body = b"".join(pieces)
@@ -96,12 +103,22 @@ def event_dependency(target: Union[Receiver, Verifier]) -> Callable[..., AsyncIt
     async def call(function: Callable[..., Any], *args: Any) -> Any:
         return await run_in_threadpool(function, *args) if remote else function(*args)
 
+    # Where a request keeps the event this target verified: a second marker for it on the same request (a
+    # router's dependencies and the endpoint's parameter) gets that event instead of claiming it again, which
+    # would find its own request's claim in progress and answer 503 to every delivery.
+    verified_here = f"anchor_webhooks.event.{id(target)}"
+
     # `response` is FastAPI's sub-response: the status an endpoint sets on it is seen here.
     async def dependency(request: Request, response: Response) -> AsyncIterator[Event]:
+        earlier = request.scope.get(verified_here)
+        if earlier is not None:
+            yield earlier  # the first marker completes or releases the claim
+            return
         begun = await call(_http.begin, target, await _raw_body(request, limit), request.headers)
         if isinstance(begun, _http.Answer):
             _raise(begun)
         event, reception = begun
+        request.scope[verified_here] = event
         try:
             yield event
         except BaseException:

@@ -57,6 +57,9 @@ def _raw_body(limit: int) -> _http.RawBody:
         body = _http.read_at_most(request.stream.read, limit)
         if len(body) <= limit:
             request._cached_data = body  # Werkzeug's cache: a later get_data() or get_json() gets it
+    unreadable = None if body else _http.unterminated_chunked_body(request.environ, "Flask")
+    if unreadable is not None:
+        return _http.RawBody(body, unreadable=unreadable)
     if not body and (length or 0) > 0:
         # Werkzeug leaves nothing to read once request.form or request.stream consumed the body.
         consumed = f"Flask: Content-Length is {length} but no bytes are left; request.form or request.stream was read"
