@@ -16,7 +16,8 @@ function bodyAlreadyParsed() {
   const error = new Error(
     'anchor-webhooks: the request body was already parsed (req.body is an object), probably by express.json() ' +
       'or another body parser, so the raw bytes the signature covers are gone. Register the webhook route before ' +
-      'express.json(), or give it express.raw({ type: "application/json" }).',
+      'express.json(), give it express.raw({ type: "application/json" }), or keep the bytes the parser read with ' +
+      'express.json({ verify: (req, res, buf) => { req.rawBody = buf } }).',
   )
   error.code = 'ERR_ANCHOR_BODY_ALREADY_PARSED'
   error.status = 500
@@ -27,8 +28,10 @@ function bodyAlreadyParsed() {
  * The raw body of an Express request: `req.body` when `express.raw()`/`express.text()` ran, else the
  * request stream. From the stream, at most `limit + 1` bytes are read: a longer body stops there (the
  * stream is paused, the rest left unread) and those bytes go to the core, which reports `body_too_large` in
- * its order of checks. Fails when a JSON or form parser already consumed it. (`express.text()` hands over
- * decoded text, re-encoded here as UTF-8: lossless only for UTF-8 bodies without a BOM; see the README.)
+ * its order of checks. When a JSON or form parser already consumed it, the bytes it kept in `req.rawBody`
+ * (a Buffer or Uint8Array: `express.json({ verify: (req, res, buf) => { req.rawBody = buf } })`) are
+ * verified; without them it fails. (`express.text()` hands over decoded text, re-encoded here as UTF-8:
+ * lossless only for UTF-8 bodies without a BOM; see the README.)
  */
 function expressBody(req, limit) {
   const parsed = req.body
@@ -36,7 +39,13 @@ function expressBody(req, limit) {
   if (typeof parsed === 'string') return Promise.resolve(Buffer.from(parsed, 'utf8'))
   const consumed = req._body === true || req.readableEnded === true
   const filled = parsed !== undefined && parsed !== null && (typeof parsed !== 'object' || Object.keys(parsed).length > 0)
-  if (consumed || filled) return Promise.reject(bodyAlreadyParsed())
+  if (consumed || filled) {
+    // body-parser's `verify(req, res, buf)` gets the very bytes it parsed (after Content-Encoding, before
+    // any charset decoding: what express.raw() would have handed over). Only bytes: a string kept there is
+    // decoded text, and the event is built from the verified bytes either way, never from req.body.
+    const kept = req.rawBody
+    return kept instanceof Uint8Array ? Promise.resolve(kept) : Promise.reject(bodyAlreadyParsed())
+  }
   return new Promise((resolve, reject) => {
     const chunks = []
     let size = 0
@@ -92,8 +101,11 @@ function sendExpress(res, result) {
  * - `expressWebhook(verifier)`: verify, set `req.webhookEvent`, call `next()`.
  *
  * Works with or without `express.raw()` in front; fails (500, through `next(err)`) when `express.json()`
- * already parsed the body. A handler that throws goes to Express's error handling (`next(err)`), after a
- * Receiver released the claim; an `err.status` of 503 makes the sender retry. `options` (third, or second
+ * already parsed the body, unless it kept the bytes in `req.rawBody` (see `expressBody`). A handler that
+ * throws goes to Express's error handling (`next(err)`), after a Receiver released the claim: its error as
+ * it is, or, when its `status`/`statusCode` is one the sender takes as final (2xx, 4xx but 408 and 429), an
+ * `ERR_ANCHOR_HANDLER_FAILED` error of status 500 whose `cause` it is, so the sender retries (`handedOn` in
+ * web.cjs). `options` (third, or second
  * without a handler): `{ onRejected(error, { status, event, request: req }) }`, see `reported` in web.cjs.
  */
 function expressWebhook(target, handler, options) {
@@ -133,11 +145,13 @@ function verifyOnly(target, body, headers) {
  * `{ verifier, handler }`; `onRejected` as for the other helpers, with Fastify's `request`). It adds `POST path` and, inside its own encapsulated scope only, content-type
  * parsers that keep the body as a raw Buffer (other routes keep Fastify's JSON parsing). The handler is
  * `handler(event, request, reply)`; one that throws goes to Fastify's error handling (after a Receiver
- * released the claim), and one that answers a status the sender retries itself (`reply.code(503).send()`) keeps its answer
+ * released the claim; an error whose status the sender takes as final is handed on as a 500
+ * `ERR_ANCHOR_HANDLER_FAILED` error, as in Express), and one that answers a status the sender retries itself (`reply.code(503).send()`) keeps its answer
  * and has the claim released too. Bodies over the verifier's `maxBodyBytes` stop Fastify's reader at its body limit;
  * the scope's error handler then answers what the core answers for a body of `maxBodyBytes + 1` bytes with
  * these headers (as the Express reader does), so the JSON is the package's (`code: 'body_too_large'`, or a
- * header error the core checks first).
+ * header error the core checks first). That parser's `bodyLimit` is the verifier's `maxBodyBytes`, so the
+ * webhook route accepts bodies up to it whatever the app's `bodyLimit` (Fastify's default is 1 MiB).
  */
 function fastifyWebhook(fastify, options, done) {
   const { receiver: receiverOption, verifier, handler, path = '/webhooks', onRejected: hook } = options ?? {}

@@ -357,15 +357,21 @@ export declare function errorCodes(): ErrorCode[]
 export type ExpressMiddleware = (req: ExpressRequest, res: ExpressResponse, next: ExpressNext) => void
 
 /**
- * Express middleware (Express 4 and 5), with or without `express.raw()` in front; refuses (500, via
- * `next(err)`) a body `express.json()` already parsed.
+ * Express middleware (Express 4 and 5), with or without `express.raw()` in front (give it a `limit` of at
+ * least the verifier's `maxBodyBytes`: body-parser's default is 100 kB). A body `express.json()` already
+ * parsed is refused (500, via `next(err)`, `code: 'ERR_ANCHOR_BODY_ALREADY_PARSED'`) unless the parser kept
+ * its bytes in `req.rawBody` (a Buffer or Uint8Array: `express.json({ verify: (req, res, buf) => { req.rawBody = buf } })`),
+ * which are then verified.
  * - `expressWebhook(receiver, handler)`: verify, dedupe, run `handler(event, req, res)`, answer
- *   200/401/400/413/503 (unless the handler answered; a handler that answered 500 or more has the claim
- *   released, so the sender's retry is processed).
+ *   200/401/400/413/503 (unless the handler answered; a handler that answered a status the sender
+ *   retries, 3xx, 408, 429 or 5xx, has the claim released, so the sender's retry is processed).
  * - `expressWebhook(verifier, handler)`: verify, run the handler, answer 200.
  * - `expressWebhook(verifier)`: verify, set `req.webhookEvent`, call `next()`.
- * A handler that throws goes to `next(err)` (after the claim was released). `options.onRejected` reports
- * refusals (see `WebhookHelperOptions`).
+ * A handler that throws goes to `next(err)` (after the claim was released): its error as it is, unless its
+ * `status`/`statusCode` is one the sender takes as final (2xx, 4xx other than 408 and 429, e.g.
+ * `createError(404)`): then an `Error` with `status`/`statusCode` 500, `code: 'ERR_ANCHOR_HANDLER_FAILED'`
+ * and the original as `cause` goes instead, so the answer is 500 and the sender retries (a final answer
+ * would lose the released event). `options.onRejected` reports refusals (see `WebhookHelperOptions`).
  */
 export declare function expressWebhook<S extends Scheme>(
   receiver: Receiver<S>,
@@ -396,7 +402,10 @@ export type FastifyWebhookOptions<S extends Scheme = Scheme> = S extends Scheme
     } & WebhookHelperOptions<EventOf<S>, FastifyRequest> &
       (
         | {
-            /** Verify, dedupe, complete/release; a handler that answers 5xx itself (`reply.code(503).send()`) releases too. */
+            /**
+             * Verify, dedupe, complete/release; a handler that answers itself a status the sender retries
+             * (3xx, 408, 429, 5xx: `reply.code(503).send()`) has the claim released too.
+             */
             receiver: Receiver<S>
             verifier?: undefined
           }
@@ -410,7 +419,10 @@ export type FastifyWebhookOptions<S extends Scheme = Scheme> = S extends Scheme
 
 /**
  * Fastify plugin: `app.register(fastifyWebhook, { receiver, handler, path })` adds `POST path` with raw-body
- * parsing in its own encapsulated scope (other routes keep JSON parsing). `onRejected` reports refusals
- * (see `WebhookHelperOptions`).
+ * parsing in its own encapsulated scope (other routes keep JSON parsing); that route's body limit is the
+ * verifier's `maxBodyBytes`, whatever the app's `bodyLimit`. A handler that throws goes to Fastify's error
+ * handling (after the claim was released), as it is, or as a 500 `ERR_ANCHOR_HANDLER_FAILED` error whose
+ * `cause` it is when its `status`/`statusCode` is one the sender takes as final (as for `expressWebhook`).
+ * `onRejected` reports refusals (see `WebhookHelperOptions`).
  */
 export declare function fastifyWebhook(fastify: any, options: FastifyWebhookOptions, done: (error?: Error) => void): void

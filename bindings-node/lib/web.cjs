@@ -109,6 +109,46 @@ function asError(thrown) {
   return new Error(`anchor-webhooks: the webhook handler failed with a non-Error value (${shown})`, { cause: thrown })
 }
 
+/**
+ * The status a failure carries (`status`, or `statusCode`; Hono's `HTTPException` has `status`) when it is
+ * one the sender does not retry (`senderRetries`: 2xx, and 4xx other than 408 and 429), else `undefined`.
+ * A numeric string counts: Fastify's error handler compares `statusCode >= 400` and answers it.
+ */
+function finalStatusOf(error) {
+  for (const key of ['status', 'statusCode']) {
+    const value = error[key]
+    const status = typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : value
+    if (typeof status === 'number' && !senderRetries(status)) return status
+  }
+  return undefined
+}
+
+/**
+ * What a failing handler's error becomes before it is handed to the framework's error handling (after a
+ * Receiver released the claim): `asError(thrown)`, unless it carries a status the sender takes as final
+ * (http-errors' `createError(404)`, an upstream client's error with `.status = 404`, Hono's
+ * `HTTPException(400)`). The framework would answer that status, the sender would never retry, and the
+ * failed (released) event would be lost; so a new `Error` is handed on instead, with `status` and
+ * `statusCode` 500 (what Express, Fastify and a Hono `onError` reading `status` answer; Hono's default
+ * `onError` answers 500 for any error that is not an `HTTPException`), `code` `ERR_ANCHOR_HANDLER_FAILED`
+ * and the original as its `cause`. Failures without a status, or with one the sender retries (3xx, 408,
+ * 429, 5xx), are handed on as they are.
+ */
+function handedOn(thrown) {
+  const error = asError(thrown)
+  const status = finalStatusOf(error)
+  if (status === undefined) return error
+  const final = new Error(
+    `anchor-webhooks: the webhook handler failed with status ${status}, which the sender takes as final (it would ` +
+      `never retry, and the event would be lost), so 500 is answered instead for the sender to retry: ${error.message}`,
+    { cause: error },
+  )
+  final.code = 'ERR_ANCHOR_HANDLER_FAILED'
+  final.status = 500
+  final.statusCode = 500
+  return final
+}
+
 /** The JSON body answered for a result: `{ ok, kind, id }` or `{ ok: false, kind, code, message }`. */
 function answerBody(result) {
   if (result.kind === 'rejected') {
@@ -149,7 +189,8 @@ function returnedStatus(returned) {
 /**
  * Verifies (and, with a Receiver, dedupes) `body` + `headers` and runs `handler(event)`.
  * Resolves to a result; a failing handler's error is thrown (after the claim was released), so the host
- * framework's own error handling answers it.
+ * framework's own error handling answers it: as it is, or, when it carries a status the sender takes as
+ * final, as the 500 error `handedOn` makes of it, so that the sender retries.
  *
  * `answered(returned)` is the status the handler answered itself (a `Response` it returned, or what it
  * sent through Express's `res` / Fastify's `reply`), or `null`. A handler that answered a status the
@@ -177,7 +218,7 @@ async function handleDelivery(target, receiver, body, headers, handler, answered
       if (own !== null && own.retry !== null && result.error === own.retry) {
         return { status: own.status, kind: 'handler_failed', event: result.event, error: null, retryAfter: null, returned: own.returned }
       }
-      throw asError(result.error)
+      throw handedOn(result.error)
     }
     // A completed delivery the handler answered itself keeps its answer (a failed completion does not: it is 503).
     return result.kind === 'processed' && own !== null ? { ...result, returned: own.returned } : result
@@ -196,7 +237,7 @@ async function handleDelivery(target, receiver, body, headers, handler, answered
     try {
       returned = await handler(event)
     } catch (error) {
-      throw asError(error)
+      throw handedOn(error)
     }
   }
   return { status: 200, kind: 'processed', event, error: null, retryAfter: null, returned }
@@ -212,7 +253,8 @@ async function handleDelivery(target, receiver, body, headers, handler, answered
  * - `honoWebhook(verifier, handler)`: verify, run `handler(event, c)` (a `Response` it returns is sent).
  * - `honoWebhook(verifier)`: verify, `c.set('webhookEvent', event)`, then `next()`.
  *
- * A handler that throws is rethrown to Hono (`app.onError`), after a Receiver released the claim.
+ * A handler that throws is rethrown to Hono (`app.onError`), after a Receiver released the claim (one with
+ * a status the sender takes as final as the 500 error `handedOn` makes of it).
  */
 function honoWebhook(target, handler, options) {
   const { receiver, handler: run, onRejected } = helperArguments(target, handler, options, 'honoWebhook')

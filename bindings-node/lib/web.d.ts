@@ -72,12 +72,16 @@ export type HonoMiddleware<V extends object = {}> = HonoMiddlewareHandler<{ Vari
  * Hono middleware (reads the body from `c.req.raw`, at most `maxBodyBytes + 1` bytes, and leaves it in
  * Hono's body cache; headers from `c.req.raw.headers`).
  * - `honoWebhook(receiver, handler)`: verify, dedupe, run the handler, answer 200/401/400/413/503. A
- *   `Response` the handler returns is sent instead; one of status 500 or more releases the claim (as a
- *   throw does), so the sender's retry is processed.
+ *   `Response` the handler returns is sent instead; one of a status the sender retries (3xx, 408, 429,
+ *   5xx) releases the claim (as a throw does), so the sender's retry is processed.
  * - `honoWebhook(verifier, handler)`: verify, run the handler (a `Response` it returns is sent), answer 200.
  * - `honoWebhook(verifier)`: verify, `c.set('webhookEvent', event)`, call `next()`; the handlers after it
  *   read it, typed, with `c.get('webhookEvent')`.
- * A handler that throws is rethrown to Hono (`app.onError`), after a receiver released the claim.
+ * A handler that throws is rethrown to Hono (`app.onError`), after a receiver released the claim: as it is,
+ * unless it carries a status the sender takes as final (2xx, 4xx other than 408 and 429: an
+ * `HTTPException(400)`, an error with `status`/`statusCode` 404). Then a plain `Error` is rethrown instead,
+ * with `status`/`statusCode` 500, `code: 'ERR_ANCHOR_HANDLER_FAILED'` and the original as `cause`: Hono's
+ * default `onError` answers it 500, so the sender retries (a final answer would lose the released event).
  */
 export declare function honoWebhook<E>(
   verifier: VerifyTarget<E>,
@@ -91,8 +95,8 @@ export declare function honoWebhook<E>(
 
 /**
  * A fetch-style route handler `(request) => Promise<Response>`, e.g. in a Next.js App Router route:
- * `export const POST = nextWebhook(receiver, async (event) => { ... })`. Statuses, the body limit, and a
- * `Response` the handler returns, as for Hono.
+ * `export const POST = nextWebhook(receiver, async (event) => { ... })`. Statuses, the body limit, a
+ * `Response` the handler returns, and the error a failing handler rejects with, as for Hono.
  */
 export declare function nextWebhook<E>(
   target: WebhookTarget<E>,

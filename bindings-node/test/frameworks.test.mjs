@@ -10,6 +10,7 @@ import { serve as honoServe } from '@hono/node-server'
 import express from 'express'
 import Fastify from 'fastify'
 import { Hono } from 'hono'
+import { HTTPException } from 'hono/http-exception'
 import {
   MemoryStore,
   Receiver,
@@ -187,6 +188,7 @@ describe('Express body handling', () => {
   const body = JSON.stringify({ id: 'evt_express', type: 'task.completed', created: '2026-05-24T12:18:05.123Z', data: { n: 1 } })
   let server
   let base
+  let rejected = 0
 
   before(async () => {
     const verifier = new Verifier(secret)
@@ -196,6 +198,16 @@ describe('Express body handling', () => {
     app.post('/stream', expressWebhook(verifier), (req, res) => res.json({ seen: req.webhookEvent.id }))
     app.post('/json', express.json(), expressWebhook(verifier), (req, res) => res.json({ unreachable: true }))
     app.post('/small-stream', expressWebhook(new Verifier(secret, { maxBodyBytes: 1024 }), () => assert.fail('no handler over the limit')))
+    // express.json() keeping the bytes it parsed, as the README shows (a Buffer), as a Uint8Array, as text, or altered.
+    const keep = (copy) => express.json({ verify: (req, res, buf) => void (req.rawBody = copy(buf)) })
+    app.post('/json-kept', keep((buf) => buf), expressWebhook(verifier), (req, res) => res.json({ id: req.webhookEvent.id, parsed: req.body.data }))
+    const receiver = new Receiver(verifier, new MemoryStore())
+    app.post('/json-kept-view', keep((buf) => new Uint8Array(buf)), expressWebhook(receiver, (event) => assert.equal(event.data.n, 1)))
+    app.post('/json-kept-text', keep((buf) => buf.toString('utf8')), expressWebhook(verifier), (req, res) => res.json({ unreachable: true }))
+    app.post('/json-kept-altered', keep((buf) => Buffer.from(buf.toString().replace('"n":1', '"n":2'))), expressWebhook(verifier), (req, res) => res.json({ unreachable: true }))
+    // express.raw() with body-parser's default limit (100 kB), and with the limit the README shows.
+    app.post('/raw-default-limit', express.raw({ type: 'application/json' }), expressWebhook(verifier, { onRejected: () => rejected++ }), (req, res) => res.json({ id: req.webhookEvent.id }))
+    app.post('/raw-limit', express.raw({ type: 'application/json', limit: verifier.maxBodyBytes }), expressWebhook(verifier), (req, res) => res.json({ id: req.webhookEvent.id }))
     app.use((error, req, res, next) => res.status(error.status ?? 500).json({ code: error.code, message: error.message }))
     server = app.listen(0, '127.0.0.1')
     await once(server, 'listening')
@@ -269,6 +281,38 @@ describe('Express body handling', () => {
     assert.match(answer.message, /already parsed.*express\.json\(\)/)
   })
 
+  test('after express.json({ verify }) kept the bytes in req.rawBody (a Buffer or Uint8Array), those bytes are verified', async () => {
+    const kept = await post('/json-kept')
+    assert.deepEqual([kept.status, await kept.json()], [200, { id: 'evt_express', parsed: { n: 1 } }])
+    const view = await post('/json-kept-view')
+    assert.deepEqual([view.status, await view.json()], [200, { ok: true, kind: 'processed', id: 'evt_express' }])
+    // The kept bytes are what is verified: altered, they are a forgery.
+    const altered = await post('/json-kept-altered')
+    assert.deepEqual([altered.status, (await altered.json()).code], [401, 'signature_mismatch'])
+    // Decoded text is not the raw bytes: still refused.
+    const text = await post('/json-kept-text')
+    assert.equal(text.status, 500)
+    const answer = await text.json()
+    assert.equal(answer.code, 'ERR_ANCHOR_BODY_ALREADY_PARSED')
+    assert.equal(
+      answer.message,
+      'anchor-webhooks: the request body was already parsed (req.body is an object), probably by express.json() or ' +
+        'another body parser, so the raw bytes the signature covers are gone. Register the webhook route before ' +
+        'express.json(), give it express.raw({ type: "application/json" }), or keep the bytes the parser read with ' +
+        'express.json({ verify: (req, res, buf) => { req.rawBody = buf } }).',
+    )
+  })
+
+  test("express.raw() needs a limit of at least maxBodyBytes: body-parser's default 100 kB refuses a valid 200 kB delivery", async () => {
+    const large = JSON.stringify({ id: 'evt_large_raw', type: 'task.completed', created: '2026-05-24T12:18:05.123Z', data: { pad: 'x'.repeat(200 * 1024) } })
+    const send = (path) => fetch(`${base}${path}`, { method: 'POST', headers: sign(secret, large), body: large })
+    // body-parser answers before the middleware runs: its own 413 (through the app's error handler here), no onRejected.
+    const refused = await send('/raw-default-limit')
+    assert.deepEqual([refused.status, (await refused.json()).message, rejected], [413, 'request entity too large', 0])
+    const accepted = await send('/raw-limit')
+    assert.deepEqual([accepted.status, await accepted.json()], [200, { id: 'evt_large_raw' }])
+  })
+
   test('verification failures in verify-only mode answer with the core status', async () => {
     const stale = await post('/stream', sign(secret, body, { timestamp: 1716544084 }))
     assert.equal(stale.status, 401)
@@ -277,6 +321,24 @@ describe('Express body handling', () => {
 })
 
 describe('Fastify encapsulation', () => {
+  test("the webhook route's body limit is maxBodyBytes, above the app's bodyLimit; other routes keep the app's", async () => {
+    const secret = 'fastify-secret'
+    const app = Fastify({ bodyLimit: 1024 })
+    await app.register(fastifyWebhook, { verifier: new Verifier(secret, { maxBodyBytes: 256 * 1024 }), handler: () => {} })
+    app.post('/echo', async (request) => ({ parsed: request.body }))
+    await app.listen({ port: 0, host: '127.0.0.1' })
+    try {
+      const base = `http://127.0.0.1:${app.server.address().port}`
+      const body = JSON.stringify({ id: 'evt_f_large', type: 'task.completed', created: '2026-05-24T12:18:05.123Z', data: { pad: 'x'.repeat(200 * 1024) } })
+      const hook = await fetch(`${base}/webhooks`, { method: 'POST', headers: sign(secret, body), body })
+      assert.deepEqual([hook.status, await hook.json()], [200, { ok: true, kind: 'processed', id: 'evt_f_large' }])
+      const echo = await fetch(`${base}/echo`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ pad: 'x'.repeat(2048) }) })
+      assert.deepEqual([echo.status, (await echo.json()).code], [413, 'FST_ERR_CTP_BODY_TOO_LARGE'])
+    } finally {
+      await app.close()
+    }
+  })
+
   test('the webhook route reads raw bytes while other routes keep JSON parsing', async () => {
     const secret = 'fastify-secret'
     const app = Fastify()
@@ -561,6 +623,37 @@ const NON_ERRORS = [
   }],
 ]
 
+/** An error as http-errors' `createError(status, message)` makes it (the package Express depends on). */
+function httpError(status, message) {
+  return Object.assign(new Error(message), { name: 'HttpError', status, statusCode: status, expose: status < 500 })
+}
+
+/** An upstream HTTP client's error for a 404 answer, as AxiosError has it: `.status` and `.response.status`. */
+function axiosError(status) {
+  const error = new Error(`Request failed with status code ${status}`)
+  return Object.assign(error, { name: 'AxiosError', code: 'ERR_BAD_REQUEST', status, response: { status } })
+}
+
+/**
+ * Handler failures that carry a status, by index (`data.extra`): the status each framework answers for the
+ * error handed on, and whether that is the thrown error itself or the 500 ERR_ANCHOR_HANDLER_FAILED error.
+ * Final for the sender (2xx, 4xx but 408 and 429): replaced, so every framework answers 500 and the
+ * released event is retried. Retried by the sender (3xx, 408, 429, 5xx) or without a status: as thrown.
+ */
+const FAILURES = [
+  ["http-errors' createError(404)", () => httpError(404, 'Not Found'), { final: 404 }],
+  ['an upstream client error with .status = 404 (AxiosError)', () => axiosError(404), { final: 404 }],
+  ["Hono's HTTPException(400)", () => new HTTPException(400, { message: 'bad input' }), { final: 400 }],
+  ['statusCode 422 only (Fastify style)', () => Object.assign(new Error('unprocessable'), { statusCode: 422 }), { final: 422 }],
+  ["statusCode '409' as a string", () => Object.assign(new Error('conflict'), { statusCode: '409' }), { final: 409 }],
+  ['status 200 on an error', () => Object.assign(new Error('odd'), { status: 200 }), { final: 200 }],
+  ["http-errors' createError(503)", () => httpError(503, 'Service Unavailable'), { express: 503, fastify: 503, hono: 500, next: 500 }],
+  ["Hono's HTTPException(503)", () => new HTTPException(503, { message: 'later' }), { express: 503, fastify: 503, hono: 503, next: 500 }],
+  ['an upstream client error with .status = 429', () => axiosError(429), { express: 429, fastify: 429, hono: 500, next: 500 }],
+  ['statusCode 408 only', () => Object.assign(new Error('timeout'), { statusCode: 408 }), { express: 408, fastify: 408, hono: 500, next: 500 }],
+  ['a plain Error', () => new Error('boom'), { express: 500, fastify: 500, hono: 500, next: 500 }],
+]
+
 function ownDelivery(id, extra = '') {
   const body = JSON.stringify({ id, type: 'task.completed', created: '2026-05-24T12:18:05.123Z', data: { extra } })
   return { body, headers: sign(OWN_SECRET, body) }
@@ -579,7 +672,7 @@ const ownAnswer = {
 
 /** The routes each framework mounts: [path, target, handler]. */
 async function ownRoutes(answer) {
-  const state = { failingRuns: new Map(), verifyFailingRuns: 0, busyRuns: 0, answeringRuns: new Map(), errors: [] }
+  const state = { failingRuns: new Map(), verifyFailingRuns: 0, busyRuns: 0, answeringRuns: new Map(), throwingRuns: new Map(), thrown: new Map(), errors: [] }
   let started
   state.busyStarted = new Promise((resolve) => (started = resolve))
   state.busyGate = {}
@@ -605,6 +698,28 @@ async function ownRoutes(answer) {
         const runs = (state.failingRuns.get(event.id) ?? 0) + 1
         state.failingRuns.set(event.id, runs)
         if (runs === 1) return NON_ERRORS[Number(event.data.extra)][1]()
+      },
+    ],
+    [
+      // Throws FAILURES[data.extra] the first time (the error is kept by event id), succeeds after that.
+      '/throwing',
+      receiver(),
+      (event) => {
+        const runs = (state.throwingRuns.get(event.id) ?? 0) + 1
+        state.throwingRuns.set(event.id, runs)
+        if (runs > 1) return
+        const error = FAILURES[Number(event.data.extra)][1]()
+        state.thrown.set(event.id, error)
+        throw error
+      },
+    ],
+    [
+      '/verify-throwing',
+      new Verifier(OWN_SECRET),
+      (event) => {
+        const error = httpError(404, 'Not Found')
+        state.thrown.set(event.id, error)
+        return Promise.reject(error)
       },
     ],
     [
@@ -658,7 +773,8 @@ const ownServers = {
     for (const [path, target, handler] of routes) app.post(path, honoWebhook(target, handler, options))
     app.onError((error, c) => {
       errors.push(error)
-      return c.text('Internal Server Error', 500)
+      // What Hono's default onError answers: an HTTPException's own response, else 500.
+      return error instanceof HTTPException ? error.getResponse() : c.text('Internal Server Error', 500)
     })
     const server = honoServe({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' })
     await once(server, 'listening')
@@ -739,6 +855,52 @@ for (const [name, start] of Object.entries(ownServers)) {
       const verifyOnly = await post('/verify-failing', ownDelivery('evt_verify_failing'))
       assert.equal(verifyOnly.status, 500)
       assert.equal(state.verifyFailingRuns, 1)
+    })
+
+    test('a handler failing with a status the sender takes as final is handed on as a 500 (its cause the error), and the retry runs it again', async () => {
+      for (const [index, [what, , expected]] of FAILURES.entries()) {
+        const id = `evt_throwing_${index}`
+        const delivery = ownDelivery(id, String(index))
+        const errorsBefore = state.errors.length
+        const failed = await post('/throwing', delivery)
+        await failed.arrayBuffer()
+        const thrown = state.thrown.get(id)
+        assert.equal(state.errors.length, errorsBefore + 1, what)
+        const handedOn = state.errors.at(-1)
+        if (expected.final !== undefined) {
+          assert.equal(failed.status, 500, what)
+          assert.ok(handedOn instanceof Error, what)
+          assert.deepEqual(
+            { code: handedOn.code, status: handedOn.status, statusCode: handedOn.statusCode, message: handedOn.message },
+            {
+              code: 'ERR_ANCHOR_HANDLER_FAILED',
+              status: 500,
+              statusCode: 500,
+              message:
+                `anchor-webhooks: the webhook handler failed with status ${expected.final}, which the sender takes as final ` +
+                `(it would never retry, and the event would be lost), so 500 is answered instead for the sender to retry: ${thrown.message}`,
+            },
+            what,
+          )
+          assert.equal(handedOn.cause, thrown, what)
+        } else {
+          assert.equal(failed.status, expected[name], what)
+          assert.equal(handedOn, thrown, `${what}: handed on as it is`)
+        }
+        // The claim was released: the sender's retry runs the handler again.
+        const retried = await post('/throwing', delivery)
+        assert.deepEqual([retried.status, await retried.json()], [200, { ok: true, kind: 'processed', id }], what)
+        assert.equal(state.throwingRuns.get(id), 2, what)
+      }
+    })
+
+    test('verify-only with a handler: a failure with a final status is a 500 too', async () => {
+      const failed = await post('/verify-throwing', ownDelivery('evt_verify_throwing'))
+      await failed.arrayBuffer()
+      assert.equal(failed.status, 500)
+      const handedOn = state.errors.at(-1)
+      assert.equal(handedOn.code, 'ERR_ANCHOR_HANDLER_FAILED')
+      assert.equal(handedOn.cause, state.thrown.get('evt_verify_throwing'))
     })
 
     test('a handler that answers a status the sender retries (5xx, 429, 408) keeps its answer, and the claim is released: the retry runs it again', async () => {

@@ -238,4 +238,27 @@ describe('Receiver with a MemoryStore', () => {
     }
     assert.equal(inspect(new RedisStore('redis://:hunter2@127.0.0.1:1/0')), 'RedisStore { url: [redacted] }')
   })
+
+  test('URLs the README says are refused: Unix sockets, and a user named without a password', () => {
+    // A Unix socket is connected without a timeout: a hung server would hold a call forever.
+    for (const url of ['redis+unix:///run/redis.sock', 'unix:///run/redis.sock', 'redis+unix:///run/redis.sock?db=1']) {
+      assert.throws(() => new RedisStore(url), {
+        name: 'TypeError',
+        code: 'ERR_INVALID_ARG_VALUE',
+        message: 'invalid Redis URL: Unix socket URLs are not supported (their connect has no timeout); use redis://127.0.0.1:6379',
+      })
+    }
+    // Without a password no AUTH is sent, and the store would act as the `default` user.
+    for (const url of ['redis://alice@127.0.0.1:6379/0', 'rediss://alice@127.0.0.1:6380']) {
+      assert.throws(() => new RedisStore(url), {
+        name: 'TypeError',
+        code: 'ERR_INVALID_ARG_VALUE',
+        message: 'invalid Redis URL: it names a user but no password; write redis://username:password@host (a user with `nopass` accepts any password)',
+      })
+    }
+    // No user and no password (the default user, unauthenticated), or a password alone, are fine.
+    for (const url of ['redis://127.0.0.1:6379/0', 'redis://:hunter2@127.0.0.1:6379', 'redis://alice:hunter2@127.0.0.1:6379']) {
+      assert.doesNotThrow(() => new RedisStore(url), url)
+    }
+  })
 })

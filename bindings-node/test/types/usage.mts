@@ -91,6 +91,9 @@ const headers: Record<string, string> = sign('secret', '{}', { timestamp: new Da
 const app = express()
 app.post('/a', expressWebhook(receiver, (e, req, res) => e.id))
 app.post('/b', express.raw({ type: 'application/json' }), expressWebhook(verifier), (req, res) => res.end())
+// The README's express.raw() with a limit, and express.json() keeping the raw bytes.
+app.post('/webhooks', express.raw({ type: 'application/json', limit: receiver.verifier.maxBodyBytes }), expressWebhook(receiver, (e) => {}))
+app.use(express.json({ limit: verifier.maxBodyBytes, verify: (req, res, buf) => { (req as { rawBody?: Buffer }).rawBody = buf } }))
 
 const fastify = Fastify()
 await fastify.register(fastifyWebhook, { receiver, handler: (e: Event) => e.id, path: '/hooks' })
