@@ -198,6 +198,10 @@ export declare class WebhookVerificationError extends Error {
  *   eventually consistent (two locations both see no claim). See README "Stores".
  */
 export interface AsyncKeyValueStore {
+  /**
+   * The record, or `null`/`undefined` for none. Anything else (an object, bytes) is answered 503
+   * `store_unavailable` naming this call. Each call settles within the Receiver's `timeoutSeconds`, or is 503.
+   */
   get(key: string): Promise<string | null | undefined>;
   /** `expirationTtl` (seconds, at least 60) only collects garbage: records carry their own deadline. */
   put(key: string, value: string, options: { expirationTtl: number }): Promise<unknown>;
@@ -227,6 +231,12 @@ export interface ReceiverOptions {
   ttlSeconds?: number;
   /** Key-value stores: key prefix; default `anchor-webhooks:dedupe`. */
   prefix?: string;
+  /**
+   * Key-value stores: seconds each `get`/`put`/`delete` call may take before the delivery is answered 503
+   * `store_unavailable` naming the call (the sender retries); default 2 (the sender waits 10 s for the answer),
+   * at least 0.001 (named as the Node package's `RedisStore` option). A call settling later is ignored, but a write it makes still lands.
+   */
+  timeoutSeconds?: number;
   /**
    * Called when a handler succeeded but its claim was gone when it finished (another delivery may have run
    * it too): `message` names the event and the cause. Either the handler outlasted its lease (the core's

@@ -65,6 +65,41 @@ function unixSeconds(value, what) {
 }
 
 /**
+ * `timeoutSeconds`' default: how long one call to a key-value store's adapter may take. The sender waits 10 s
+ * for an answer (SPEC §2) and a delivery makes two calls before its handler and two after it, so a hung store
+ * is still answered 503 within that wait; a healthy Durable Object or Deno KV answers in milliseconds.
+ */
+const DEFAULT_KV_TIMEOUT_MS = 2_000;
+
+/** The longest delay `setTimeout` keeps (2^31 - 1 ms, about 24.8 days); a longer one would fire at once. */
+const LONGEST_TIMER_MS = 0x7fffffff;
+
+/**
+ * `timeoutSeconds` as milliseconds, by the rule of the core's `Setting::Timeout` (to the millisecond, at
+ * least 1 ms, at most 2^53 - 1 ms), checked here and not by `raw.settingMs`: the core's reason states the
+ * Redis store's default (1 s), not this one, and a reason of our own in the wasm module would cost bytes the
+ * size budget does not have (README "Size").
+ */
+function kvTimeoutMs(value) {
+  if (value === undefined || value === null) return DEFAULT_KV_TIMEOUT_MS;
+  if (typeof value !== 'number') throw typeError('`timeoutSeconds` must be a number of seconds');
+  if (Number.isNaN(value)) throw valueError('`timeoutSeconds` must be a number of seconds, not NaN');
+  const ms = Math.floor(value * 1000);
+  if (!(ms >= 1)) {
+    throw valueError(`\`timeoutSeconds\` must be at least 1 ms: 0 is no deadline at all (the default is ${durationText(DEFAULT_KV_TIMEOUT_MS)})`);
+  }
+  if (ms > Number.MAX_SAFE_INTEGER) {
+    throw valueError(`\`timeoutSeconds\` must be at most ${Math.floor(Number.MAX_SAFE_INTEGER / 1000)} s`);
+  }
+  return ms;
+}
+
+/** `10 s`, or `250 ms` when not whole seconds, as the core writes durations. */
+function durationText(ms) {
+  return ms % 1000 === 0 ? `${ms / 1000} s` : `${ms} ms`;
+}
+
+/**
  * A TypeError of the wasm module (a value it refused: a scheme, a negative or non-finite number) with the
  * code of a refused value; a refused `scheme` also says what was given, as in the Node package.
  */
@@ -151,8 +186,11 @@ function createApi(raw) {
 
   function secretList(secretOrSecrets) {
     const secrets = typeof secretOrSecrets === 'string' ? [secretOrSecrets] : secretOrSecrets;
-    if (!Array.isArray(secrets) || !secrets.every((secret) => typeof secret === 'string')) {
-      throw typeError('secrets must be a string or an array of strings');
+    if (!Array.isArray(secrets)) throw typeError('secrets must be a string or an array of strings');
+    // Every index, holes included (`[, secret]`): `every` skips holes, and wasm-bindgen then refused the
+    // list with a plain Error of its own.
+    for (let i = 0; i < secrets.length; i++) {
+      if (typeof secrets[i] !== 'string') throw typeError('secrets must be a string or an array of strings');
     }
     return secrets.slice();
   }
@@ -423,7 +461,7 @@ function createApi(raw) {
     async receive(request, handler, options) {
       if (typeof handler !== 'function') throw typeError('handler must be a function');
       const { store: given, onError, ...receiverOptions } = knownOptions('receive', options, [
-        'store', 'leaseSeconds', 'ttlSeconds', 'prefix', 'onClaimLost', 'onError',
+        'store', 'leaseSeconds', 'ttlSeconds', 'prefix', 'timeoutSeconds', 'onClaimLost', 'onError',
       ]);
       const store = given ?? (this.#defaultStore ??= new MemoryStore());
       const defaults = Object.values(receiverOptions).every((value) => value === undefined);
@@ -492,30 +530,71 @@ function createApi(raw) {
 
   // An asynchronous key-value store (Workers KV, a Durable Object's storage, Deno KV behind an adapter):
   // `get(key)` -> string | null, `put(key, value, { expirationTtl })`, and `delete(key)` if it has one
-  // (without it, a release puts the core's "no record" value instead). The record carries its own
+  // (without it, a release puts the core's "no record" value instead); each call settles within the
+  // Receiver's `timeoutSeconds`, or is a store failure. The record carries its own
   // deadline; the store's expiry only collects garbage, so Workers KV's 60 s minimum is harmless.
   const KV_MIN_EXPIRATION_TTL = 60;
 
-  async function kvGet(store, key) {
-    let value;
-    try {
-      value = await store.get(key);
-    } catch (error) {
-      throw storeError(error);
-    }
-    return value === null || value === undefined ? undefined : String(value);
+  /**
+   * `store[method](...args)`, settled within `timeoutMs` (`timeoutSeconds`): an adapter call that never
+   * settles (a hung request, a promise no one resolves) would otherwise hold the delivery forever. Past the
+   * deadline the call is a store failure naming it (`store_unavailable`, 503: the sender retries). Its late
+   * settle changes nothing: the promise here is already settled, both handlers stay attached (a late
+   * rejection is never unhandled), and nothing touches the delivery again. A write that lands late is what a
+   * worker that died after writing leaves behind: a claim that holds the event until its lease ends, or a
+   * completion the retry finds (README "Stores").
+   */
+  function kvCall(store, method, args, timeoutMs) {
+    return new Promise((resolve, reject) => {
+      let pending;
+      try {
+        pending = store[method](...args);
+      } catch (error) {
+        reject(storeError(error));
+        return;
+      }
+      const timer =
+        timeoutMs > LONGEST_TIMER_MS // never reached within a delivery; such a timer would fire at once
+          ? undefined
+          : setTimeout(
+              () => reject(raw.storeUnavailableError(`the store's ${method}() did not settle within ${durationText(timeoutMs)} (timeoutSeconds)`)),
+              timeoutMs,
+            );
+      Promise.resolve(pending).then(
+        (value) => {
+          clearTimeout(timer);
+          resolve(value);
+        },
+        (error) => {
+          clearTimeout(timer);
+          reject(storeError(error));
+        },
+      );
+    });
   }
 
-  async function kvApply(store, key, plan) {
-    try {
-      if (plan[0] === 'put') {
-        await store.put(key, plan[1], { expirationTtl: Math.max(KV_MIN_EXPIRATION_TTL, plan[2]) });
-      } else if (plan[0] === 'delete') {
-        if (typeof store.delete === 'function') await store.delete(key);
-        else await store.put(key, plan[1], { expirationTtl: KV_MIN_EXPIRATION_TTL });
-      }
-    } catch (error) {
-      throw storeError(error);
+  async function kvGet(store, key, timeoutMs) {
+    const value = await kvCall(store, 'get', [key], timeoutMs);
+    if (value === null || value === undefined) return undefined;
+    if (typeof value === 'string') return value;
+    // A bug of the user's adapter (it returned the wrapper a KV client gives, or bytes), refused by name:
+    // `String(value)` made it "[object Object]", which the core read as a record of an unknown version.
+    // Answered as a store failure (503), not thrown as a TypeError: the value comes from the store during a
+    // delivery, not from an argument, so the answer stays the core's for a store that cannot be read. The
+    // claim's read claims nothing and runs no handler; after the handler, the core decides as for any failed
+    // read (Outcome::after_handler: 503, the claim held until its lease ends). The sender retries either way,
+    // so no delivery is lost, and the 503's body names the fault. Thrown, the error would escape `receive`
+    // mid-delivery past that decision and reach the host as a bare exception (a Worker's plain 500).
+    const shown = typeof value === 'object' || typeof value === 'function' ? describe(value) : `a ${typeof value}`;
+    throw raw.storeUnavailableError(`the store's get() must return a string or null, got ${shown}`);
+  }
+
+  async function kvApply(store, key, plan, timeoutMs) {
+    if (plan[0] === 'put') {
+      await kvCall(store, 'put', [key, plan[1], { expirationTtl: Math.max(KV_MIN_EXPIRATION_TTL, plan[2]) }], timeoutMs);
+    } else if (plan[0] === 'delete') {
+      if (typeof store.delete === 'function') await kvCall(store, 'delete', [key], timeoutMs);
+      else await kvCall(store, 'put', [key, plan[1], { expirationTtl: KV_MIN_EXPIRATION_TTL }], timeoutMs);
     }
   }
 
@@ -541,6 +620,7 @@ function createApi(raw) {
     #leaseMs;
     #ttlMs;
     #prefix;
+    #timeoutMs;
     #onClaimLost;
     #memory = null;
 
@@ -553,8 +633,8 @@ function createApi(raw) {
           `${call}: store must be a MemoryStore or an object with async get(key) and put(key, value, options) (delete(key) optional), got ${describeForeign(store)}`,
         );
       }
-      const { leaseSeconds, ttlSeconds, prefix, onClaimLost } = knownOptions('Receiver', options, [
-        'leaseSeconds', 'ttlSeconds', 'prefix', 'onClaimLost',
+      const { leaseSeconds, ttlSeconds, prefix, timeoutSeconds, onClaimLost } = knownOptions('Receiver', options, [
+        'leaseSeconds', 'ttlSeconds', 'prefix', 'timeoutSeconds', 'onClaimLost',
       ]);
       if (onClaimLost !== undefined && onClaimLost !== null && typeof onClaimLost !== 'function') {
         throw typeError('`onClaimLost` must be a function (event, message) => void');
@@ -566,10 +646,11 @@ function createApi(raw) {
       this.#leaseMs = durationMs('lease', 'leaseSeconds', leaseSeconds, raw.defaultLeaseMs());
       this.#ttlMs = durationMs('doneTtl', 'ttlSeconds', ttlSeconds, raw.defaultDoneTtlMs());
       this.#prefix = optionalString('prefix', prefix);
+      this.#timeoutMs = kvTimeoutMs(timeoutSeconds);
       if (this.#store instanceof MemoryStore) {
-        if ([ttlSeconds, prefix].some((value) => value !== undefined && value !== null)) {
+        if ([ttlSeconds, prefix, timeoutSeconds].some((value) => value !== undefined && value !== null)) {
           throw valueError(
-            `${calledAs ?? 'Receiver'}: \`ttlSeconds\` and \`prefix\` are options of a key-value store; a MemoryStore takes its own: new MemoryStore({ ttlSeconds })`,
+            `${calledAs ?? 'Receiver'}: \`ttlSeconds\`, \`prefix\` and \`timeoutSeconds\` are options of a key-value store; a MemoryStore takes its own: new MemoryStore({ ttlSeconds })`,
           );
         }
         this.#memory = new raw.RawReceiver(verifier[RAW], this.#store[RAW], this.#leaseMs);
@@ -622,10 +703,10 @@ function createApi(raw) {
       let claimedAtMs = null;
       if (key !== null) {
         try {
-          const current = await kvGet(store, key);
+          const current = await kvGet(store, key, this.#timeoutMs);
           if (hostClock) claimedAtMs = clockMs();
           const plan = delivery.kvClaim(current, claimToken(), this.#leaseMs, clockMs());
-          await kvApply(store, key, plan);
+          await kvApply(store, key, plan, this.#timeoutMs);
         } catch (error) {
           if (error instanceof WebhookVerificationError) return rejected(error, event);
           throw error;
@@ -652,7 +733,8 @@ function createApi(raw) {
         } else {
           let endError = null;
           try {
-            await kvApply(store, key, delivery.kvFinish(await kvGet(store, key), handled, this.#ttlMs, clockMs()));
+            const current = await kvGet(store, key, this.#timeoutMs);
+            await kvApply(store, key, delivery.kvFinish(current, handled, this.#ttlMs, clockMs()), this.#timeoutMs);
           } catch (error) {
             if (!(error instanceof WebhookVerificationError)) throw error;
             endError = error;

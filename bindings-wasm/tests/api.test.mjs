@@ -424,6 +424,240 @@ test('Receiver (async key-value store): a store that does not show its own claim
   assert.deepEqual([retry.kind, retry.status, runs], ['duplicate', 200, 1]);
 });
 
+// ---- review fixes: a hung or misbehaving key-value adapter ------------------------------------------
+
+/** The core's store_unavailable message around `reason`. */
+const storeUnavailable = (reason) => `dedupe store unavailable: ${reason}; answer 503 so the sender retries`;
+const notSettled = (call, within = '50 ms') => storeUnavailable(`the store's ${call} did not settle within ${within} (timeoutSeconds)`);
+const hung = () => new Promise(() => {});
+
+/** Records what would be unhandled rejections while `run` runs (and a few ticks after). */
+async function withoutUnhandledRejections(run) {
+  const unhandled = [];
+  const record = (reason) => unhandled.push(reason);
+  process.on('unhandledRejection', record);
+  try {
+    await run();
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  } finally {
+    process.off('unhandledRejection', record);
+  }
+  assert.deepEqual(unhandled, [], 'a late settle after the timeout must not be an unhandled rejection');
+}
+
+test('Receiver (async key-value store): a get, put or delete that never settles is store_unavailable (503) after timeoutSeconds, naming the call', async () => {
+  const body = envelope('evt_hung');
+  const headers = sign(secret, body, { timestamp: now });
+  const options = { timeoutSeconds: 0.05, leaseSeconds: 30 };
+  let runs = 0;
+  const handler = () => void runs++;
+
+  // The claim's read hangs: nothing is claimed, the handler does not run.
+  const hungGet = { ...kvNamespace(), get: hung };
+  const started = Date.now();
+  const noRead = await new Receiver(new Verifier(secret), hungGet, options).receive(body, headers, handler, { now });
+  assert.deepEqual(
+    [noRead.kind, noRead.status, noRead.error.code, noRead.error.message, noRead.retryAfter, runs],
+    ['rejected', 503, 'store_unavailable', notSettled('get()'), 5, 0],
+  );
+  assert.ok(Date.now() - started >= 45, `answered after ${Date.now() - started} ms, before the timeout`);
+
+  // The claim's write hangs: 503, the handler does not run.
+  const hungClaim = kvNamespace();
+  hungClaim.put = hung;
+  const noClaim = await new Receiver(new Verifier(secret), hungClaim, options).receive(body, headers, handler, { now });
+  assert.deepEqual([noClaim.kind, noClaim.status, noClaim.error.message, runs], ['rejected', 503, notSettled('put()'), 0]);
+
+  // The completion's read or write hangs after the handler ran: 503 (the sender retries; at-least-once).
+  for (const [call, hang] of [['get()', (store) => (store.get = hung)], ['put()', (store) => (store.put = hung)]]) {
+    const store = kvNamespace();
+    const receiver = new Receiver(new Verifier(secret), store, options);
+    const before = runs;
+    const unrecorded = await receiver.receive(body, headers, () => {
+      runs++;
+      hang(store);
+    }, { now });
+    assert.deepEqual(
+      [unrecorded.kind, unrecorded.status, unrecorded.error.code, unrecorded.error.message, unrecorded.event.id, runs - before],
+      ['rejected', 503, 'store_unavailable', notSettled(call), 'evt_hung', 1],
+    );
+  }
+
+  // The release after a failed handler hangs (delete(), or put() without it): ignored as any refused
+  // release (the lease expires, then the retry is processed); the handler's error is the answer.
+  for (const [call, makeStore] of [['delete()', kvNamespace], ['put()', kvWithoutDelete]]) {
+    const store = makeStore();
+    const receiver = new Receiver(new Verifier(secret), store, options);
+    const boom = new Error('boom');
+    const failed = await receiver.receive(body, headers, () => {
+      if (call === 'delete()') store.delete = hung;
+      else store.put = hung;
+      throw boom;
+    }, { now });
+    assert.deepEqual([failed.kind, failed.status, failed.error], ['handler_failed', 500, boom], call);
+  }
+});
+
+test('Receiver (async key-value store): an adapter call settling after its timeout changes nothing and rejects nothing unhandled', async () => {
+  const body = envelope('evt_late');
+  const headers = sign(secret, body, { timestamp: now });
+  let runs = 0;
+  await withoutUnhandledRejections(async () => {
+    // A get that resolves, and one that rejects, after the timeout: the 503 stands; the late value is not read.
+    for (const late of [(resolve) => resolve('garbage'), (resolve, reject) => reject(new Error('KV woke up and failed'))]) {
+      let settle;
+      const store = kvNamespace();
+      store.get = () => new Promise((resolve, reject) => (settle = () => late(resolve, reject)));
+      const outcome = await new Receiver(new Verifier(secret), store, { timeoutSeconds: 0.02 }).receive(body, headers, () => runs++, { now });
+      assert.deepEqual([outcome.kind, outcome.status, outcome.error.message, runs], ['rejected', 503, notSettled('get()', '20 ms'), 0]);
+      settle();
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      assert.equal(store.values.size, 0, 'nothing was written on a late read');
+    }
+
+    // A claim written after its timeout: the delivery was answered 503; the late claim holds the event as a
+    // crashed worker's would, until its lease ends, and the retry after it is processed.
+    const store = kvNamespace();
+    const put = store.put;
+    let landClaim;
+    store.put = (key, value, options) => new Promise((resolve) => (landClaim = () => resolve(put(key, value, options))));
+    const receiver = new Receiver(new Verifier(secret), store, { timeoutSeconds: 0.02, leaseSeconds: 30 });
+    const first = await receiver.receive(body, headers, () => runs++, { now });
+    assert.deepEqual([first.kind, first.status, first.error.message, runs], ['rejected', 503, notSettled('put()', '20 ms'), 0]);
+    landClaim();
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    store.put = put;
+    const held = await receiver.receive(body, headers, () => runs++, { now: now + 5 });
+    assert.deepEqual([held.kind, held.status, runs], ['in_progress', 503, 0]);
+    const afterLease = await receiver.receive(body, headers, () => runs++, { now: now + 31 });
+    assert.deepEqual([afterLease.kind, afterLease.status, runs], ['processed', 200, 1]);
+
+    // A completion that fails after its timeout: already answered 503; the retry runs the handler again.
+    const failing = kvNamespace();
+    const failingPut = failing.put;
+    let failLate;
+    const completing = new Receiver(new Verifier(secret), failing, { timeoutSeconds: 0.02 });
+    const unrecorded = await completing.receive(body, headers, () => {
+      runs++;
+      failing.put = () => new Promise((resolve, reject) => (failLate = () => reject(new Error('KV refused the write'))));
+    }, { now });
+    assert.deepEqual([unrecorded.kind, unrecorded.status, unrecorded.error.message, runs], ['rejected', 503, notSettled('put()', '20 ms'), 2]);
+    failLate();
+    failing.put = failingPut;
+  });
+});
+
+test('Receiver (async key-value store): timeoutSeconds defaults to 2 s', async (t) => {
+  const realSetTimeout = globalThis.setTimeout;
+  let called;
+  const reading = new Promise((resolve) => (called = resolve));
+  const store = { ...kvNamespace(), get: () => (called(), hung()) };
+  t.mock.timers.enable({ apis: ['setTimeout'] });
+  const body = envelope('evt_default_timeout');
+  let settled = false;
+  const outcome = new Receiver(new Verifier(secret), store).receive(body, sign(secret, body, { timestamp: now }), () => {}, { now });
+  outcome.then(() => (settled = true));
+  await Promise.race([reading, new Promise((resolve) => realSetTimeout(resolve, 2000))]);
+  t.mock.timers.tick(1_999);
+  await new Promise((resolve) => realSetTimeout(resolve, 10));
+  assert.equal(settled, false, 'answered before 2 s');
+  t.mock.timers.tick(1);
+  const answer = await Promise.race([outcome, new Promise((resolve) => realSetTimeout(() => resolve('no answer'), 2000))]);
+  assert.deepEqual([answer.status, answer.error?.message], [503, notSettled('get()', '2 s')]);
+});
+
+test('Receiver: timeoutSeconds is checked when it is built, and belongs to key-value stores', async () => {
+  const verifier = new Verifier(secret);
+  const refused = (code, reason) => ({ name: 'TypeError', code, message: `\`timeoutSeconds\` ${reason}` });
+  const cases = [
+    ['5', refused('ERR_INVALID_ARG_TYPE', 'must be a number of seconds')],
+    [NaN, refused('ERR_INVALID_ARG_VALUE', 'must be a number of seconds, not NaN')],
+    ...[0, -1, 0.0009, -Infinity].map((value) => [
+      value,
+      refused('ERR_INVALID_ARG_VALUE', 'must be at least 1 ms: 0 is no deadline at all (the default is 2 s)'),
+    ]),
+    ...[Infinity, 1e300, MAX_SECONDS + 1].map((value) => [value, refused('ERR_INVALID_ARG_VALUE', `must be at most ${MAX_SECONDS} s`)]),
+  ];
+  for (const [value, error] of cases) {
+    assert.throws(() => new Receiver(verifier, kvNamespace(), { timeoutSeconds: value }), error, `timeoutSeconds: ${value}`);
+  }
+  assert.throws(() => new Receiver(verifier, new MemoryStore(), { timeoutSeconds: 5 }), {
+    name: 'TypeError',
+    code: 'ERR_INVALID_ARG_VALUE',
+    message: 'Receiver: `ttlSeconds`, `prefix` and `timeoutSeconds` are options of a key-value store; a MemoryStore takes its own: new MemoryStore({ ttlSeconds })',
+  });
+  // The ends of the range are taken (a deadline beyond what a timer can hold is never reached in a delivery).
+  const body = envelope('evt_timeout_range');
+  for (const timeoutSeconds of [0.001, MAX_SECONDS]) {
+    const done = await new Receiver(verifier, kvNamespace(), { timeoutSeconds }).receive(body, sign(secret, body, { timestamp: now }), () => {}, { now });
+    assert.deepEqual([done.kind, done.status], ['processed', 200], `timeoutSeconds: ${timeoutSeconds}`);
+  }
+  // Through Verifier.receive, with a store given.
+  const kv = { ...kvNamespace(), get: hung };
+  const request = new Request('https://example.test/hook', { method: 'POST', headers: sign(secret, body), body });
+  const answer = await verifier.receive(request, () => assert.fail('the handler ran'), { store: kv, timeoutSeconds: 0.02 });
+  assert.deepEqual([answer.status, answer.headers.get('retry-after'), await answer.json()], [
+    503,
+    '5',
+    { ok: false, error: 'store_unavailable', message: notSettled('get()', '20 ms') },
+  ]);
+});
+
+test('Receiver (async key-value store): a get() returning neither a string nor null is store_unavailable naming the adapter; no delivery is lost', async () => {
+  const body = envelope('evt_get_type');
+  const headers = sign(secret, body, { timestamp: now });
+  const wrongType = (shown) => storeUnavailable(`the store's get() must return a string or null, got ${shown}`);
+  let runs = 0;
+  for (const [value, shown] of [
+    [{ value: 'claim' }, 'an object'],
+    [42, 'a number'],
+    [true, 'a boolean'],
+    [new Uint8Array(4), 'a Uint8Array'],
+    [['done:1'], 'an array'],
+  ]) {
+    // At the claim: 503, nothing written, the handler not run.
+    const store = kvNamespace();
+    store.get = async () => value;
+    const receiver = new Receiver(new Verifier(secret), store);
+    const refused = await receiver.receive(body, headers, () => runs++, { now });
+    assert.deepEqual(
+      [refused.kind, refused.status, refused.error.code, refused.error.message, refused.retryAfter, runs, store.values.size],
+      ['rejected', 503, 'store_unavailable', wrongType(shown), 5, 0, 0],
+    );
+  }
+  // After the handler ran: 503 (the sender retries); the claim holds until its lease ends, then the retry
+  // (the adapter mended) is processed, and the next one is a duplicate.
+  const store = kvNamespace();
+  const get = store.get;
+  const receiver = new Receiver(new Verifier(secret), store, { leaseSeconds: 30 });
+  const unrecorded = await receiver.receive(body, headers, () => {
+    runs++;
+    store.get = async (key) => ({ value: await get(key) });
+  }, { now });
+  assert.deepEqual(
+    [unrecorded.kind, unrecorded.status, unrecorded.error.message, unrecorded.event.id, runs],
+    ['rejected', 503, wrongType('an object'), 'evt_get_type', 1],
+  );
+  store.get = get;
+  assert.equal((await receiver.receive(body, headers, () => runs++, { now: now + 5 })).kind, 'in_progress');
+  const retried = await receiver.receive(body, headers, () => runs++, { now: now + 31 });
+  assert.deepEqual([retried.kind, retried.status, runs], ['processed', 200, 2]);
+  assert.equal((await receiver.receive(body, headers, () => runs++, { now: now + 32 })).kind, 'duplicate');
+  // `undefined` (a Durable Object's storage.get of a missing key) is no record, as null is.
+  const absent = { ...kvNamespace(), get: async () => undefined };
+  assert.equal((await new Receiver(new Verifier(secret), absent).receive(body, headers, () => runs++, { now })).kind, 'processed');
+});
+
+test('a sparse list of secrets is a TypeError with code ERR_INVALID_ARG_TYPE, in new Verifier and in sign', () => {
+  const error = { name: 'TypeError', code: 'ERR_INVALID_ARG_TYPE', message: 'secrets must be a string or an array of strings' };
+  // eslint-disable-next-line no-sparse-arrays
+  for (const secrets of [[, secret], [secret, , oldSecret], new Array(2), [secret, undefined]]) {
+    assert.throws(() => new Verifier(secrets), error, `new Verifier(${inspect(secrets)})`);
+    assert.throws(() => sign(secrets, '{}'), error, `sign(${inspect(secrets)})`);
+  }
+  assert.equal(new Verifier([secret, oldSecret]).secretCount, 2);
+});
+
 test('Receiver and MemoryStore refuse what they would otherwise ignore', () => {
   const verifier = new Verifier(secret);
   // An options object where the store goes: refused, not silently replaced by a fresh MemoryStore.
@@ -633,14 +867,15 @@ test('Receiver: `now` is checked before anything is claimed, and a Date fixes ev
   assert.deepEqual([done.kind, runs, store.size], ['processed', 1, 1]);
 });
 
-test('Receiver: a MemoryStore refuses the key-value options it would ignore (ttlSeconds, prefix)', async () => {
+test('Receiver: a MemoryStore refuses the key-value options it would ignore (ttlSeconds, prefix, timeoutSeconds)', async () => {
   const verifier = new Verifier(secret);
   const reason =
-    '`ttlSeconds` and `prefix` are options of a key-value store; a MemoryStore takes its own: new MemoryStore({ ttlSeconds })';
+    '`ttlSeconds`, `prefix` and `timeoutSeconds` are options of a key-value store; a MemoryStore takes its own: new MemoryStore({ ttlSeconds })';
   const message = `Receiver: ${reason}`;
   const code = 'ERR_INVALID_ARG_VALUE';
   assert.throws(() => new Receiver(verifier, new MemoryStore(), { ttlSeconds: 5 }), { name: 'TypeError', code, message });
   assert.throws(() => new Receiver(verifier, undefined, { prefix: 'app' }), { name: 'TypeError', code, message });
+  assert.throws(() => new Receiver(verifier, undefined, { timeoutSeconds: 5 }), { name: 'TypeError', code, message });
   const body = envelope('evt_memory_ttl');
   const request = new Request('https://example.test/hook', { method: 'POST', headers: sign(secret, body), body });
   // Named after the call the user made.
@@ -674,7 +909,7 @@ test('unknown or misspelt options are TypeErrors naming them, everywhere', async
   assert.equal(runs, 0);
   await assert.rejects(
     verifier.receive(request, () => runs++, { stor: new MemoryStore() }),
-    unknown('receive', 'stor', 'store, leaseSeconds, ttlSeconds, prefix, onClaimLost, onError'),
+    unknown('receive', 'stor', 'store, leaseSeconds, ttlSeconds, prefix, timeoutSeconds, onClaimLost, onError'),
   );
   assert.throws(() => sign(secret, body, { timestmp: now }), unknown('sign', 'timestmp', 'timestamp, scheme, id, eventType'));
   // What is spelt right still works.

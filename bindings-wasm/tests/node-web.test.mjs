@@ -4,8 +4,9 @@
 // This package's Verifier has a receive(request, handler) of its own: it must still be taken as a Verifier.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 
-import { honoWebhook, nextWebhook, verifyRequest } from '../../bindings-node/lib/web.mjs';
+import web, { honoWebhook, nextWebhook, verifyRequest } from '../../bindings-node/lib/web.mjs';
 import { MemoryStore, Receiver, Verifier, sign } from 'anchor-webhooks-wasm';
 
 const secret = '36da51b166a69268a59a8d5ee0b32c9f5e5aaee7d301c7a5a36844318e116fc6';
@@ -108,6 +109,38 @@ test('a handler answering 5xx itself releases the claim of this package\'s Recei
     assert.deepEqual([duplicate.status, (await duplicate.json()).kind], [200, 'duplicate'], name);
     assert.equal(runs.get('evt_200'), 1, name);
   }
+});
+
+test('a handler answering any status the sender retries (3xx, 408, 429, 5xx) releases the claim; any other completes it; the README says so', async () => {
+  const retried = [301, 302, 307, 408, 429, 500, 502, 503, 504];
+  const final = [200, 202, 204, 400, 401, 404, 409, 410, 422];
+  for (const status of retried) assert.equal(web.senderRetries(status), true, `${status}`);
+  for (const status of final) assert.equal(web.senderRetries(status), false, `${status}`);
+  const runs = new Map();
+  const answering = (event) => {
+    const run = (runs.get(event.id) ?? 0) + 1;
+    runs.set(event.id, run);
+    const status = run === 1 ? Number(event.id.slice('evt_'.length)) : 200;
+    return new Response(null, { status, headers: status >= 300 && status < 400 ? { location: '/elsewhere' } : {} });
+  };
+  const POST = nextWebhook(new Receiver(new Verifier(secret), new MemoryStore()), answering);
+  for (const status of [...retried, ...final]) {
+    const first = await POST(delivery(`evt_${status}`));
+    assert.equal(first.status, status, 'the handler\'s own answer is sent');
+    const retry = await POST(delivery(`evt_${status}`));
+    const expected = retried.includes(status) ? [200, 2] : [200, 1]; // released: the retry runs it; completed: a duplicate
+    assert.deepEqual([retry.status, runs.get(`evt_${status}`)], expected, `first answer ${status}`);
+  }
+  // README.md ("Dedupe and the handler") states this rule, not "500 or more".
+  const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8').replace(/\s+/g, ' ');
+  const at = readme.indexOf('there a handler may answer with its own `Response`');
+  assert.notEqual(at, -1, 'README.md: the sentence on the Node helpers\' own answers is gone');
+  const sentence = readme.slice(at, at + 240);
+  assert.ok(
+    sentence.includes("a status the sender retries (3xx, 408, 429 or 5xx: the Node package's `senderRetries`) releases the claim") &&
+      !readme.includes('500 or more releases'),
+    `README.md says: "${sentence}"`,
+  );
 });
 
 test('the Node helpers read at most maxBodyBytes + 1 bytes of a Request with this package\'s Verifier and Receiver', async () => {

@@ -29,7 +29,7 @@ const kv: AsyncKeyValueStore = {
   put: async () => undefined,
   delete: async () => undefined,
 };
-const receiver = new Receiver(verifier, kv, { leaseSeconds: 30 });
+const receiver = new Receiver(verifier, kv, { leaseSeconds: 30, timeoutSeconds: 5 });
 const outcome: Promise<Outcome> = receiver.receive('{}', [['a', 'b']], async (e) => void e.id);
 void outcome.then((out) => {
   if (out.kind === 'rejected') {
