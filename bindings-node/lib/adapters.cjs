@@ -2,7 +2,7 @@
 // Express middleware and a Fastify plugin. Neither framework is imported: they are plain functions of the
 // shapes each framework calls. Statuses come from the receive()/verify() results (the core's catalogue).
 
-const { answerBody, answerHeaders, asError, bodyLimitOf, handleDelivery, helperArguments, rejection, reported } = require('./web.cjs')
+const { answerBody, answerHeaders, asError, bodyLimitOf, handleDelivery, helperArguments, rejection, reported, senderRetries } = require('./web.cjs')
 const { processed } = require('./outcomes.cjs')
 
 /** The body limit of a Verifier or a Receiver's verifier: the core's `maxBodyBytes`. */
@@ -125,10 +125,23 @@ function expressWebhook(target, handler, options) {
         const answered = () => (res.headersSent ? res.statusCode : null)
         return handleDelivery(target, receiver, body, req.rawHeaders, (event) => run(event, req, res), answered).then(
           (result) => sendExpress(res, reported(result, onRejected, req)),
+          (error) => {
+            if (!res.headersSent) res.statusCode = unsentStatusAfterFailure(res.statusCode)
+            throw error
+          },
         )
       })
       .catch((error) => next(asError(error)))
   }
+}
+
+/**
+ * The status to leave on a response not sent yet when the handler failed. Express and Fastify answer an
+ * error without a status of its own with the response's status when it is 4xx or 5xx: a handler that set a
+ * final one (`res.status(404)`) and then threw would be answered 404, and the released event never retried.
+ */
+function unsentStatusAfterFailure(status) {
+  return status >= 400 && !senderRetries(status) ? 500 : status
 }
 
 function verifyOnly(target, body, headers) {
@@ -178,7 +191,10 @@ function fastifyWebhook(fastify, options, done) {
       request.raw.rawHeaders,
       (event) => handler(event, request, reply),
       answered,
-    )
+    ).catch((error) => {
+      if (!reply.sent) reply.code(unsentStatusAfterFailure(reply.statusCode))
+      throw error
+    })
     reported(result, onRejected, request)
     if (reply.sent) return reply
     return reply.code(result.status).headers(answerHeaders(result)).send(JSON.stringify(answerBody(result)))

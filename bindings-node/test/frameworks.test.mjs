@@ -670,9 +670,17 @@ const ownAnswer = {
   next: (status, body) => Response.json(body, { status }),
 }
 
+/** How a handler sets a status without sending it (then throws): Express and Fastify would answer it. */
+const ownStatus = {
+  express: (status, [, res]) => void res.status(status),
+  fastify: (status, [, reply]) => void reply.code(status),
+  hono: (status, [c]) => void c.status(status),
+  next: () => {},
+}
+
 /** The routes each framework mounts: [path, target, handler]. */
-async function ownRoutes(answer) {
-  const state = { failingRuns: new Map(), verifyFailingRuns: 0, busyRuns: 0, answeringRuns: new Map(), throwingRuns: new Map(), thrown: new Map(), errors: [] }
+async function ownRoutes(answer, setStatus) {
+  const state = { failingRuns: new Map(), verifyFailingRuns: 0, busyRuns: 0, answeringRuns: new Map(), throwingRuns: new Map(), thrown: new Map(), settingRuns: new Map(), errors: [] }
   let started
   state.busyStarted = new Promise((resolve) => (started = resolve))
   state.busyGate = {}
@@ -711,6 +719,18 @@ async function ownRoutes(answer) {
         const error = FAILURES[Number(event.data.extra)][1]()
         state.thrown.set(event.id, error)
         throw error
+      },
+    ],
+    [
+      // Sets the status in `data.extra` without sending it, then throws an error without a status, the first time.
+      '/status-then-throw',
+      receiver(),
+      (event, ...args) => {
+        const runs = (state.settingRuns.get(event.id) ?? 0) + 1
+        state.settingRuns.set(event.id, runs)
+        if (runs > 1) return
+        setStatus(Number(event.data.extra), args)
+        throw new Error('failed after setting a status')
       },
     ],
     [
@@ -801,7 +821,7 @@ for (const [name, start] of Object.entries(ownServers)) {
     const post = (path, { body, headers }) => fetch(`${server.base}${path}`, { method: 'POST', headers, body })
 
     before(async () => {
-      state = await ownRoutes(ownAnswer[name])
+      state = await ownRoutes(ownAnswer[name], ownStatus[name])
       server = await start(state.routes, state.errors)
     })
     after(() => server?.stop())
@@ -891,6 +911,18 @@ for (const [name, start] of Object.entries(ownServers)) {
         const retried = await post('/throwing', delivery)
         assert.deepEqual([retried.status, await retried.json()], [200, { ok: true, kind: 'processed', id }], what)
         assert.equal(state.throwingRuns.get(id), 2, what)
+      }
+    })
+
+    test('a handler that set a final status and then threw is answered 500, and the retry runs it again', async () => {
+      // Express and Fastify answer an error without a status with the response's status when it is 4xx/5xx.
+      for (const [status, expected] of [[404, 500], [422, 500], [503, 503], [429, 429]]) {
+        const id = `evt_set_${status}`
+        const failed = await post('/status-then-throw', ownDelivery(id, String(status)))
+        await failed.arrayBuffer()
+        assert.equal(failed.status, name === 'express' || name === 'fastify' ? expected : 500, `set ${status}`)
+        const retried = await post('/status-then-throw', ownDelivery(id, String(status)))
+        assert.deepEqual([retried.status, await retried.json()], [200, { ok: true, kind: 'processed', id }], `set ${status}`)
       }
     })
 
