@@ -279,12 +279,31 @@ pub unsafe extern "C" fn anchor_redis_store_busy_check_message(
     written: *mut usize,
 ) -> anchor_result {
     // SAFETY: the header's pointer contract.
+    unsafe {
+        busy_text(store, buf, len, written, |store| {
+            blocked(calls)?;
+            Ok(check_failure(store.threads_busy_check(calls)).message.into_owned())
+        })
+    }
+}
+
+/// The body of the busy-message functions: `message` of the store (a `Failure` to refuse), written into
+/// `buf` as `anchor_result_message` writes.
+///
+/// # Safety
+/// The header's pointer contract for `store`, `buf`, `len` and `written`.
+unsafe fn busy_text(
+    store: *const anchor_redis_store,
+    buf: *mut u8,
+    len: usize,
+    written: *mut usize,
+    message: impl FnOnce(&RedisStore) -> Result<String, Failure>,
+) -> anchor_result {
+    // SAFETY: the caller's contract.
     let store = unsafe { ffi::handle(store) };
     ffi::guard(store.map(|s| &s.last_error), || {
-        let store = ffi::require(store, "store")?;
-        blocked(calls)?;
-        let message = check_failure(store.store.threads_busy_check(calls)).message;
-        // SAFETY: the header's pointer contract.
+        let message = message(&ffi::require(store, "store")?.store)?;
+        // SAFETY: the caller's contract.
         unsafe { ffi::write_text(message.as_bytes(), buf, len, written) }
     })
 }
@@ -303,12 +322,7 @@ pub unsafe extern "C" fn anchor_redis_store_busy_message(
     written: *mut usize,
 ) -> anchor_result {
     // SAFETY: the header's pointer contract.
-    let store = unsafe { ffi::handle(store) };
-    ffi::guard(store.map(|s| &s.last_error), || {
-        let message = ffi::require(store, "store")?.store.threads_busy(calls).to_string();
-        // SAFETY: the header's pointer contract.
-        unsafe { ffi::write_text(message.as_bytes(), buf, len, written) }
-    })
+    unsafe { busy_text(store, buf, len, written, |store| Ok(store.threads_busy(calls).to_string())) }
 }
 
 /// `anchor_redis_store_busy_message` for the complete (`complete` true) or the release of `event` (an

@@ -68,28 +68,29 @@ def _failure(level: int, status: int, code: str, message: str) -> Answer:
     return Answer(status, {"ok": False, "error": code, "message": message}, _retry_headers(status))
 
 
-def _refusal(error: WebhookVerificationError, body: RawBody) -> Answer:
-    status, code, message = int(error.http_status), str(error.code), str(error)
-    if body.unreadable is not None and code in _DECIDED_BY_THE_BODY:
-        # The same reasoning as for a consumed body: a 401 would lose a genuine delivery for good.
-        return _failure(
-            logging.ERROR,
-            500,
-            "body_unreadable",
+def _lost_body(body: RawBody) -> Optional[Tuple[str, str]]:
+    """The code and message for a body whose signed bytes never reached verification, or None. Not shown to be
+    forged: a 401 would be final for the sender (the event lost); a 500 has it retried, and the retry
+    succeeds once the server or the application is fixed."""
+    if body.unreadable is not None:
+        return "body_unreadable", (
             f"the request body could not be read ({body.unreadable}), so the signature cannot be checked; "
-            "answered 500 so the sender retries",
+            "answered 500 so the sender retries"
         )
-    if body.consumed is not None and code in _DECIDED_BY_THE_BODY:
-        # Not shown to be forged: the application lost the bytes. A 401 is final for the sender (the event
-        # would be lost); a 500 has it retried, and the retry succeeds once the application is fixed.
-        return _failure(
-            logging.ERROR,
-            500,
-            "body_consumed",
+    if body.consumed is not None:
+        return "body_consumed", (
             f"the request body was consumed before verification ({body.consumed}), so the signature cannot be "
             "checked: verify before anything reads the body, or keep the raw bytes; answered 500 so the "
-            "sender retries",
+            "sender retries"
         )
+    return None
+
+
+def _refusal(error: WebhookVerificationError, body: RawBody) -> Answer:
+    status, code, message = int(error.http_status), str(error.code), str(error)
+    lost = _lost_body(body) if code in _DECIDED_BY_THE_BODY else None
+    if lost is not None:
+        return _failure(logging.ERROR, 500, *lost)
     # invalid_payload: signed but unusable, never retried, so the provider's event is lost; a 5xx: the event
     # waits for the sender's retry. Forgeries and stale or malformed requests are routine: INFO.
     level = logging.WARNING if status >= 500 or code == "invalid_payload" else logging.INFO
