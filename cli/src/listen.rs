@@ -50,7 +50,9 @@ const NOT_FORWARDED: [header::HeaderName; 8] = [
 #[command(after_help = "Output, one line per delivery on stdout (the first line is \
     `listening on http://HOST:PORT/PATH`):\n  \
     verified: <processed|duplicate|in_progress|handler_failed> <type> <id> secret=<index> status=<status>\n  \
-    refused:  rejected - - error=<code> status=<status>\n\
+    refused:  rejected - - error=<code> status=<status>\n  \
+    handled, not recorded: unrecorded <type> <id> secret=<index> error=store_unavailable status=503 (the \
+    handler ran, the dedupe store could not record it as done: the retry after the lease runs it again)\n\
     Answers: 200 {\"ok\":true,\"outcome\":\"processed\"|\"duplicate\",\"id\":...}; otherwise the status the core \
     suggests and {\"ok\":false,\"error\":\"<code>\",\"message\":\"...\"} (a 503 carries Retry-After; a 500 handler_failed \
     keeps the reason, which names the forward target, for stderr).\n\
@@ -130,7 +132,7 @@ impl Dedupe {
             url if url.starts_with("redis://") || url.starts_with("rediss://") => {
                 Ok(Dedupe::Redis(url.to_owned()))
             }
-            _ => Err("expected `memory` or a Redis URL (redis://[:password@]host[:port][/db], rediss://...)"
+            _ => Err("expected `memory` or a Redis URL (redis://[username:password@]host[:port][/db], rediss://...)"
                 .to_owned()),
         }
     }

@@ -33,8 +33,9 @@ use clap::{Args, Parser, Subcommand};
     version,
     about = "Sign, verify, send and receive webhook deliveries (Anchor-Signature and Standard Webhooks).",
     after_help = "Exit codes: 0 success; 1 signing/verification refused (one JSON line on stdout: \
-                  {\"ok\":false,\"error\":\"<code>\",\"message\":\"...\"}), a non-2xx answer to `send`, or a \
-                  network error (message on stderr); 2 usage error (message on stderr)."
+                  {\"ok\":false,\"error\":\"<code>\",\"message\":\"...\"}), a non-2xx answer to `send`, a \
+                  network error, or a Redis `--dedupe` that can never work (message on stderr); 2 usage error \
+                  (message on stderr)."
 )]
 struct Cli {
     #[command(subcommand)]

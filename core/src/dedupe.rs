@@ -96,7 +96,7 @@ pub const DEFAULT_MAX_ENTRIES: usize = 100_000;
 /// When it is full, a new claim makes room by evicting expired entries first, then by forgetting the
 /// oldest completed id before its TTL ends. A completed id is remembered for the whole TTL as long as
 /// the store holds `max_entries` ids per TTL: with the defaults (100 000 ids, 24 h) that is a sustained
-/// 1.15 events per second; size `max_entries` to your rate × TTL. Forgetting the oldest completed id
+/// 1.16 events per second; size `max_entries` to your rate × TTL. Forgetting the oldest completed id
 /// only matters if that event is delivered again after `max_entries` newer ones, long after the
 /// sender's retries (80 s); refusing a new event instead would lose it once the sender gives up. Live
 /// claims are never forgotten: a store full of them refuses new claims with `store_unavailable` (503,

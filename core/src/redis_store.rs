@@ -193,7 +193,7 @@ impl fmt::Display for RedisConfigError {
 impl std::error::Error for RedisConfigError {}
 
 impl RedisStore {
-    /// A store for `url` (`redis://[:password@]host[:port][/db]`) with the default options. Only parses
+    /// A store for `url` (`redis://[username:password@]host[:port][/db]`) with the default options. Only parses
     /// the URL: the server may be down now and come up later ([`RedisStore::check`] asks it).
     pub fn open(url: &str) -> Result<RedisStore, RedisConfigError> {
         RedisStore::with_options(url, RedisOptions::default())

@@ -1,6 +1,6 @@
 """A FastAPI webhook receiver: verify, dedupe, then process each Anchor event once.
 
-    pip install "anchor-webhooks[fastapi]" uvicorn
+    pip install "./bindings-python[fastapi]" uvicorn   # from a checkout; not on PyPI yet
     ANCHOR_WEBHOOK_SECRET=... uvicorn fastapi_receiver:app --port 8000
 
 Try it against the local emulator: `anchor-webhooks serve --allow-insecure-localhost`, create a webhook for

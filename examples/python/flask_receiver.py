@@ -1,6 +1,6 @@
 """A Flask webhook receiver: verify, dedupe, then process each Anchor event once.
 
-    pip install "anchor-webhooks[flask]"
+    pip install "./bindings-python[flask]"   # from a checkout; not on PyPI yet
     ANCHOR_WEBHOOK_SECRET=... flask --app flask_receiver run --port 8000
 """
 
