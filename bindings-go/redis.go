@@ -194,17 +194,22 @@ func NewRedisStore(url string, opts ...RedisOption) (*RedisStore, error) {
 		claims:      make(chan struct{}, maxCalls),
 		settles:     make(chan struct{}, maxCalls),
 		timeout:     timeoutDuration,
-		busyMessage: busyText(ptr, maxCalls),
+		busyMessage: busyText(ptr, maxCalls, false),
 	}, nil
 }
 
-// busyText is the library's message of a call not sent because calls calls were blocked on store ("" if it
-// gave none).
-func busyText(store *C.anchor_redis_store, calls int) string {
+// busyText is the library's message of a delivery's call (check false) or of a Check (check true) not sent
+// because calls calls were blocked on store ("" if it gave none).
+func busyText(store *C.anchor_redis_store, calls int, check bool) string {
 	out := make([]byte, 512)
 	var written C.size_t
-	if C.anchor_redis_store_busy_message(store, C.size_t(calls), bytesPtr(out), C.size_t(len(out)), &written) !=
-		C.ANCHOR_RESULT_OK {
+	var code uint32 // what the library functions return (an anchor_result)
+	if check {
+		code = C.anchor_redis_store_busy_check_message(store, C.size_t(calls), bytesPtr(out), C.size_t(len(out)), &written)
+	} else {
+		code = C.anchor_redis_store_busy_message(store, C.size_t(calls), bytesPtr(out), C.size_t(len(out)), &written)
+	}
+	if code != C.ANCHOR_RESULT_OK {
 		return ""
 	}
 	return string(out[:written])
@@ -295,7 +300,7 @@ func (s *RedisStore) busy(calls int) *Error {
 		return ErrStoreUnavailable.withMessage(s.busyMessage)
 	}
 	handle := s.owned()
-	text := busyText(handle.pointer(), calls)
+	text := busyText(handle.pointer(), calls, false)
 	runtime.KeepAlive(handle)
 	if text == "" {
 		text = s.busyMessage
@@ -307,15 +312,12 @@ func (s *RedisStore) busy(calls int) *Error {
 // check is (a delivery's busy error would advise answering 503).
 func (s *RedisStore) busyCheck(calls int) error {
 	handle := s.owned()
-	out := make([]byte, 512)
-	var written C.size_t
-	code := C.anchor_redis_store_busy_check_message(handle.pointer(), C.size_t(calls), bytesPtr(out), C.size_t(len(out)),
-		&written)
+	text := busyText(handle.pointer(), calls, true)
 	runtime.KeepAlive(handle)
-	if code != C.ANCHOR_RESULT_OK {
+	if text == "" {
 		return s.busy(calls)
 	}
-	return errorFor(uint32(C.ANCHOR_RESULT_STORE_UNAVAILABLE), string(out[:written]))
+	return errorFor(uint32(C.ANCHOR_RESULT_STORE_UNAVAILABLE), text)
 }
 
 // busySettle is the core's store_unavailable error of a complete (complete true) or a release of claim that
