@@ -176,8 +176,8 @@ func sentinel(code string) *Error {
 var clockHints = strings.NewReplacer(
 	"(`now` looks like unix milliseconds: verification takes unix seconds)",
 	"(the clock passed is centuries ahead: check the time given to VerifyAt or ReceiveAt)",
-	"(`now` is decades behind: seconds passed where milliseconds are expected? A Receiver and the dedupe stores "+
-		"take unix milliseconds, verification takes unix seconds)",
+	"(`now` is decades behind: seconds passed where milliseconds are expected (the Rust and C receivers and "+
+		"stores take unix milliseconds), or no real time?)",
 	"(the receiver's clock and the sender's are decades apart: check the time given to VerifyAt or ReceiveAt, "+
 		"or the sender's clock)",
 )

@@ -392,8 +392,9 @@ enum anchor_result anchor_event_data(const struct anchor_event *event,
                                      struct anchor_bytes *out);
 
 /**
- * `Anchor-Delivery-Id` (Anchor; `{NULL, 0}` when the header was absent) or `webhook-id` (Standard
- * Webhooks).
+ * `Anchor-Delivery-Id` (Anchor; `{NULL, 0}` when the header was absent), which is not signed: a replay
+ * can carry any value, so it is for logs, never for dedupe (the event id is the key). Standard Webhooks:
+ * `webhook-id`, which is signed.
  */
 enum anchor_result anchor_event_delivery_id(const struct anchor_event *event,
                                             struct anchor_bytes *out);

@@ -255,8 +255,9 @@ pub unsafe extern "C" fn anchor_event_body(
     unsafe { read(event, out, |e| anchor_bytes::of(e.event().raw_body())) }
 }
 
-/// `Anchor-Delivery-Id` (Anchor; `{NULL, 0}` when the header was absent) or `webhook-id` (Standard
-/// Webhooks).
+/// `Anchor-Delivery-Id` (Anchor; `{NULL, 0}` when the header was absent), which is not signed: a replay
+/// can carry any value, so it is for logs, never for dedupe (the event id is the key). Standard Webhooks:
+/// `webhook-id`, which is signed.
 #[no_mangle]
 pub unsafe extern "C" fn anchor_event_delivery_id(
     event: *const anchor_event,

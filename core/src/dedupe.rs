@@ -12,6 +12,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
+use sha2::{Digest, Sha256};
+
 use crate::error::Error;
 use crate::setting::{check_max_entries, Setting, SettingError};
 
@@ -111,11 +113,19 @@ pub struct MemoryStore {
 /// Entries by expiry time, soonest first, so eviction takes the oldest in O(log n). An item whose entry
 /// has since changed or gone is stale and skipped (a heap with lazy deletion: much less code than an
 /// ordered set, which counts in the WebAssembly build); rebuilt when stale items dominate.
-type ByExpiry = BinaryHeap<Reverse<(u64, Arc<str>)>>;
+type ByExpiry = BinaryHeap<Reverse<(u64, Key)>>;
+
+/// An id as the store keeps it: its SHA-256, as the Redis and key-value stores name their keys. An id is
+/// as long as the sender makes it (up to the body limit), and 100 000 of them must not hold gigabytes.
+type Key = [u8; 32];
+
+fn key(id: &str) -> Key {
+    Sha256::digest(id.as_bytes()).into()
+}
 
 #[derive(Default)]
 struct MemoryState {
-    entries: HashMap<Arc<str>, Entry>,
+    entries: HashMap<Key, Entry>,
     /// Claims, by the end of their lease.
     claims: ByExpiry,
     /// Completed ids, by the end of their TTL: the first is the oldest completed (one TTL for all).
@@ -184,18 +194,14 @@ impl MemoryStore {
 }
 
 impl MemoryState {
-    fn remove(&mut self, id: &str) {
-        self.entries.remove(id);
-    }
-
-    fn insert(&mut self, id: Arc<str>, entry: Entry) {
+    fn insert(&mut self, id: Key, entry: Entry) {
         let MemoryState { entries, claims, completed } = self;
-        push_by_expiry(claims, completed, &id, &entry);
+        push_by_expiry(claims, completed, id, &entry);
         entries.insert(id, entry);
         if claims.len() + completed.len() > 2 * entries.len() + 64 {
             claims.clear();
             completed.clear();
-            for (id, entry) in entries.iter() {
+            for (&id, entry) in entries.iter() {
                 push_by_expiry(claims, completed, id, entry);
             }
         }
@@ -233,15 +239,15 @@ impl MemoryState {
         self.entries.len() < max_entries || self.evict_first(false, |_| true)
     }
 
-    fn held_by(&self, id: &str, token: ClaimToken) -> bool {
+    fn held_by(&self, id: &Key, token: ClaimToken) -> bool {
         self.entries.get(id).is_some_and(|entry| entry.holder == Some(token))
     }
 }
 
 /// Adds `entry` to the heap of its kind: a claim's lease end, or a completed id's TTL end.
-fn push_by_expiry(claims: &mut ByExpiry, completed: &mut ByExpiry, id: &Arc<str>, entry: &Entry) {
+fn push_by_expiry(claims: &mut ByExpiry, completed: &mut ByExpiry, id: Key, entry: &Entry) {
     let heap = if entry.holder.is_some() { claims } else { completed };
-    heap.push(Reverse((entry.expires_at_ms, Arc::clone(id))));
+    heap.push(Reverse((entry.expires_at_ms, id)));
 }
 
 fn deadline(now_ms: u64, duration: Duration) -> u64 {
@@ -250,12 +256,15 @@ fn deadline(now_ms: u64, duration: Duration) -> u64 {
 
 impl DedupeStore for MemoryStore {
     fn claim(&self, id: &str, lease: Duration, now_ms: u64) -> Result<Claim, Error> {
+        let id = key(id);
         let mut state = self.lock();
-        match state.entries.get(id) {
+        match state.entries.get(&id) {
             Some(entry) if entry.expires_at_ms > now_ms => {
                 return Ok(if entry.holder.is_some() { Claim::InProgress } else { Claim::Done });
             }
-            Some(_) => state.remove(id),
+            Some(_) => {
+                state.entries.remove(&id);
+            }
             None => {}
         }
         if !state.make_room(self.max_entries, now_ms) {
@@ -268,29 +277,31 @@ impl DedupeStore for MemoryStore {
             });
         }
         let token = ClaimToken(u128::from(self.next_token.fetch_add(1, Ordering::Relaxed)));
-        state.insert(Arc::from(id), Entry { holder: Some(token), expires_at_ms: deadline(now_ms, lease) });
+        state.insert(id, Entry { holder: Some(token), expires_at_ms: deadline(now_ms, lease) });
         Ok(Claim::Fresh(token))
     }
 
     fn complete(&self, id: &str, token: ClaimToken, now_ms: u64) -> Result<bool, Error> {
+        let id = key(id);
         let mut state = self.lock();
-        let recordable = match state.entries.get(id) {
+        let recordable = match state.entries.get(&id) {
             Some(entry) => entry.holder == Some(token),
             // The claim was evicted after its lease ended, and nobody claimed the id since.
             None => state.make_room(self.max_entries, now_ms),
         };
         if recordable {
-            state.insert(Arc::from(id), Entry { holder: None, expires_at_ms: deadline(now_ms, self.ttl) });
+            state.insert(id, Entry { holder: None, expires_at_ms: deadline(now_ms, self.ttl) });
         }
         Ok(recordable)
     }
 
     fn release(&self, id: &str, token: ClaimToken, _now_ms: u64) -> Result<bool, Error> {
+        let id = key(id);
         let mut state = self.lock();
-        if !state.held_by(id, token) {
+        if !state.held_by(&id, token) {
             return Ok(false);
         }
-        state.remove(id);
+        state.entries.remove(&id);
         Ok(true)
     }
 }

@@ -337,8 +337,8 @@ impl fmt::Display for Error {
             Error::TimestampTooNew { skew, tolerance } => {
                 write!(f, "timestamp too new: signed {skew} s after now, tolerance is {tolerance} s ")?;
                 f.write_str(if wrong_unit(*skew, DECADES) {
-                    "(`now` is decades behind: seconds passed where milliseconds are expected? A Receiver \
-                     and the dedupe stores take unix milliseconds, verification takes unix seconds)"
+                    "(`now` is decades behind: seconds passed where milliseconds are expected (the Rust and C \
+                     receivers and stores take unix milliseconds), or no real time?)"
                 } else {
                     "(this server's clock is slow? check NTP)"
                 })
@@ -453,8 +453,8 @@ mod tests {
         assert_eq!(
             error.to_string(),
             "timestamp too new: signed 1777845460 s after now, tolerance is 120 s (`now` is decades behind: \
-             seconds passed where milliseconds are expected? A Receiver and the dedupe stores take unix \
-             milliseconds, verification takes unix seconds)"
+             seconds passed where milliseconds are expected (the Rust and C receivers and stores take unix \
+             milliseconds), or no real time?)"
         );
     }
 

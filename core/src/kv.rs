@@ -18,6 +18,13 @@ use crate::error::Error;
 /// The default key prefix, the one `RedisStore` uses.
 pub const DEFAULT_PREFIX: &str = "anchor-webhooks:dedupe";
 
+/// How long one call of the host to its store (a `get`, `put` or `delete`) may take by default before the
+/// delivery is answered 503 `store_unavailable`. The sender waits 10 s for an answer (SPEC §2) and a
+/// delivery makes two calls before its handler and two after it, so even a hung store is answered within
+/// that wait; a healthy Durable Object or Deno KV answers in milliseconds. The range is
+/// [`Setting::Timeout`](crate::Setting::Timeout)'s.
+pub const DEFAULT_CALL_TIMEOUT: Duration = Duration::from_secs(2);
+
 /// What to do to the stored value after a decision.
 #[derive(Debug, PartialEq, Eq)]
 pub enum KvWrite {

@@ -103,7 +103,8 @@ pub struct VerifiedSignature<'h> {
     pub matched_secret: usize,
     /// The signed timestamp, unix seconds.
     pub timestamp: u64,
-    /// `Anchor-Delivery-Id` (Anchor, when present) or `webhook-id` (Standard Webhooks).
+    /// `Anchor-Delivery-Id` (Anchor, when present; not signed, so for logs only) or `webhook-id` (Standard
+    /// Webhooks; signed).
     pub delivery_id: Option<&'h str>,
 }
 
@@ -117,7 +118,9 @@ pub struct Verified {
     /// The signed timestamp, unix seconds.
     pub timestamp: u64,
     /// `Anchor-Delivery-Id` (Anchor; `None` when the header is absent) or `webhook-id` (Standard Webhooks;
-    /// always set).
+    /// always set). The Anchor header is **not signed**: a replay within the tolerance can carry any value, so
+    /// it is for logs, never for dedupe (use `event.id()`, as [`Receiver`](crate::Receiver) does). The
+    /// Standard Webhooks id is signed.
     pub delivery_id: Option<String>,
 }
 
