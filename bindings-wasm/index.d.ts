@@ -155,7 +155,7 @@ export declare class Event<T extends string = EventType | (string & {}), D = Eve
   readonly matchedSecret: number;
   /** The signed timestamp, unix seconds. */
   readonly timestamp: number;
-  /** `Anchor-Delivery-Id` (null when absent) or `webhook-id`. */
+  /** `Anchor-Delivery-Id` (null when absent; not signed, so for logs only, never for dedupe) or `webhook-id` (signed). */
   readonly deliveryId: string | null;
   /** The verified body as bytes (a body given as text: its UTF-8 bytes), e.g. after `verifyRequest`. */
   readonly rawBody: Uint8Array;

@@ -64,35 +64,8 @@ function unixSeconds(value, what) {
   return value;
 }
 
-/**
- * `timeoutSeconds`' default: how long one call to a key-value store's adapter may take. The sender waits 10 s
- * for an answer (SPEC §2) and a delivery makes two calls before its handler and two after it, so a hung store
- * is still answered 503 within that wait; a healthy Durable Object or Deno KV answers in milliseconds.
- */
-const DEFAULT_KV_TIMEOUT_MS = 2_000;
-
 /** The longest delay `setTimeout` keeps (2^31 - 1 ms, about 24.8 days); a longer one would fire at once. */
 const LONGEST_TIMER_MS = 0x7fffffff;
-
-/**
- * `timeoutSeconds` as milliseconds, by the rule of the core's `Setting::Timeout` (to the millisecond, at
- * least 1 ms, at most 2^53 - 1 ms), checked here and not by `raw.settingMs`: the core's reason states the
- * Redis store's default (1 s), not this one, and a reason of our own in the wasm module would cost bytes the
- * size budget does not have (README "Size").
- */
-function kvTimeoutMs(value) {
-  if (value === undefined || value === null) return DEFAULT_KV_TIMEOUT_MS;
-  if (typeof value !== 'number') throw typeError('`timeoutSeconds` must be a number of seconds');
-  if (Number.isNaN(value)) throw valueError('`timeoutSeconds` must be a number of seconds, not NaN');
-  const ms = Math.floor(value * 1000);
-  if (!(ms >= 1)) {
-    throw valueError(`\`timeoutSeconds\` must be at least 1 ms: 0 is no deadline at all (the default is ${durationText(DEFAULT_KV_TIMEOUT_MS)})`);
-  }
-  if (ms > Number.MAX_SAFE_INTEGER) {
-    throw valueError(`\`timeoutSeconds\` must be at most ${Math.floor(Number.MAX_SAFE_INTEGER / 1000)} s`);
-  }
-  return ms;
-}
 
 /** `10 s`, or `250 ms` when not whole seconds, as the core writes durations. */
 function durationText(ms) {
@@ -524,8 +497,18 @@ function createApi(raw) {
     }
   }
 
+  // The reason each failed adapter call was raised with: after the handler ran, the core retells it as the
+  // completion it could not record, naming the event (Outcome::after_handler), as in every language.
+  const storeReasons = new WeakMap();
+
+  function storeFailure(reason) {
+    const error = raw.storeUnavailableError(reason);
+    storeReasons.set(error, reason);
+    return error;
+  }
+
   function storeError(error) {
-    return raw.storeUnavailableError(`the store failed: ${error?.message ?? String(error)}`);
+    return storeFailure(`the store failed: ${error?.message ?? String(error)}`);
   }
 
   // An asynchronous key-value store (Workers KV, a Durable Object's storage, Deno KV behind an adapter):
@@ -557,7 +540,7 @@ function createApi(raw) {
         timeoutMs > LONGEST_TIMER_MS // never reached within a delivery; such a timer would fire at once
           ? undefined
           : setTimeout(
-              () => reject(raw.storeUnavailableError(`the store's ${method}() did not settle within ${durationText(timeoutMs)} (timeoutSeconds)`)),
+              () => reject(storeFailure(`the store's ${method}() did not settle within ${durationText(timeoutMs)} (timeoutSeconds)`)),
               timeoutMs,
             );
       Promise.resolve(pending).then(
@@ -586,7 +569,7 @@ function createApi(raw) {
     // so no delivery is lost, and the 503's body names the fault. Thrown, the error would escape `receive`
     // mid-delivery past that decision and reach the host as a bare exception (a Worker's plain 500).
     const shown = typeof value === 'object' || typeof value === 'function' ? describe(value) : `a ${typeof value}`;
-    throw raw.storeUnavailableError(`the store's get() must return a string or null, got ${shown}`);
+    throw storeFailure(`the store's get() must return a string or null, got ${shown}`);
   }
 
   async function kvApply(store, key, plan, timeoutMs) {
@@ -646,7 +629,7 @@ function createApi(raw) {
       this.#leaseMs = durationMs('lease', 'leaseSeconds', leaseSeconds, raw.defaultLeaseMs());
       this.#ttlMs = durationMs('doneTtl', 'ttlSeconds', ttlSeconds, raw.defaultDoneTtlMs());
       this.#prefix = optionalString('prefix', prefix);
-      this.#timeoutMs = kvTimeoutMs(timeoutSeconds);
+      this.#timeoutMs = durationMs('timeout', 'timeoutSeconds', timeoutSeconds, raw.defaultKvTimeoutMs());
       if (this.#store instanceof MemoryStore) {
         if ([ttlSeconds, prefix, timeoutSeconds].some((value) => value !== undefined && value !== null)) {
           throw valueError(
@@ -708,7 +691,8 @@ function createApi(raw) {
           const plan = delivery.kvClaim(current, claimToken(), this.#leaseMs, clockMs());
           await kvApply(store, key, plan, this.#timeoutMs);
         } catch (error) {
-          if (error instanceof WebhookVerificationError) return rejected(error, event);
+          // No event with it: a rejected outcome carries one only when its handler ran (as in Node and Go).
+          if (error instanceof WebhookVerificationError) return rejected(error);
           throw error;
         }
       }
@@ -731,16 +715,16 @@ function createApi(raw) {
         if (key === null) {
           [kind, status, claimLost] = this.#memory.finish(delivery, handled, clockMs());
         } else {
-          let endError = null;
+          let endFailure;
           try {
             const current = await kvGet(store, key, this.#timeoutMs);
             await kvApply(store, key, delivery.kvFinish(current, handled, this.#ttlMs, clockMs()), this.#timeoutMs);
           } catch (error) {
-            if (!(error instanceof WebhookVerificationError)) throw error;
-            endError = error;
+            endFailure = storeReasons.get(error);
+            if (endFailure === undefined) throw error;
           }
-          [kind, status, claimLost] = delivery.outcome(handled, endError !== null);
-          if (kind === 'rejected') throw endError;
+          // A completion the store could not record is thrown as the core's error naming the event.
+          [kind, status, claimLost] = delivery.outcome(handled, endFailure);
         }
       } catch (error) {
         // The handler ran; 503 makes the sender retry, which may run it again: at-least-once.
@@ -770,7 +754,7 @@ function createApi(raw) {
 
   /** The answer to a delivery the handler does not run for: a duplicate, or one in progress elsewhere. */
   function finished(delivery, event) {
-    const [kind, status] = delivery.outcome(false, false);
+    const [kind, status] = delivery.outcome(false, undefined);
     const retryAfter = kind === 'in_progress' ? raw.inProgressRetryAfterSeconds() : null;
     return { kind, status, event, error: null, retryAfter };
   }

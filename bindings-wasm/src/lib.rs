@@ -73,13 +73,19 @@ pub fn store_unavailable_error(reason: &str) -> JsValue {
 // ---------------------------------------------------------------------------------------------------
 // Conversions.
 
-/// A whole number of seconds (or bytes, or milliseconds) given as a JS number.
+/// A whole number of seconds (or bytes, or milliseconds) given as a JS number. A fraction is refused, not
+/// rounded: a `tolerance` of 0.9 would otherwise become 0 s and refuse nearly every genuine delivery.
 fn whole(name: &str, value: f64) -> Result<u64, JsValue> {
-    if (0.0..=9_007_199_254_740_991.0).contains(&value) {
-        Ok(value.floor() as u64)
+    if value.fract() == 0.0 && (0.0..=9_007_199_254_740_991.0).contains(&value) {
+        Ok(value as u64)
     } else {
-        Err(usage_error(&format!("`{name}` must be a non-negative finite number")))
+        Err(usage_error(&format!("`{name}` must be a whole number from 0 to 2^53 - 1")))
     }
+}
+
+/// A time (unix seconds or milliseconds) given as a JS number: its fraction is dropped, as a clock's is.
+fn instant(name: &str, value: f64) -> Result<u64, JsValue> {
+    whole(name, value.floor())
 }
 
 fn scheme(name: Option<String>) -> Result<Scheme, JsValue> {
@@ -97,9 +103,11 @@ fn header_pairs<'a>(joined: &'a str, lengths: &[u32]) -> Result<Vec<(&'a str, &'
     let bad = || usage_error("internal: header lengths do not match the joined header text");
     let mut parts = Vec::with_capacity(lengths.len());
     let mut rest = joined;
+    // Once, not per header: a delivery with thousands of headers would otherwise cost their square.
+    let ascii = joined.is_ascii();
     for &length in lengths {
         let length = length as usize;
-        let split = if joined.is_ascii() {
+        let split = if ascii {
             length
         } else {
             let mut units = 0;
@@ -154,18 +162,24 @@ pub fn default_lease_ms() -> f64 {
     DEFAULT_LEASE.as_millis() as f64
 }
 
+#[wasm_bindgen(js_name = defaultKvTimeoutMs)]
+pub fn default_kv_timeout_ms() -> f64 {
+    kv::DEFAULT_CALL_TIMEOUT.as_millis() as f64
+}
+
 #[wasm_bindgen(js_name = defaultDoneTtlMs)]
 pub fn default_done_ttl_ms() -> f64 {
     DEFAULT_DONE_TTL.as_millis() as f64
 }
 
-/// A duration option in seconds as milliseconds, in the core's range for `setting` (`lease` or
-/// `doneTtl`); `option` names it in the error as the user wrote it.
+/// A duration option in seconds as milliseconds, in the core's range for `setting` (`lease`, `doneTtl`
+/// or `timeout`); `option` names it in the error as the user wrote it.
 #[wasm_bindgen(js_name = settingMs)]
 pub fn setting_ms(setting: &str, option: &str, seconds: f64) -> Result<f64, JsValue> {
     let setting = match setting {
         "lease" => Setting::Lease,
         "doneTtl" => Setting::DoneTtl,
+        "timeout" => Setting::Timeout,
         _ => return Err(usage_error("internal: unknown setting")),
     };
     // Within the range every duration is under 2^53 ms: exact as a JavaScript number.
@@ -210,7 +224,7 @@ pub fn version() -> String {
 impl WasmVerifier {
     fn verified(&self, body: &[u8], joined: &str, lengths: &[u32], now: f64) -> Result<Verified, JsValue> {
         let headers = header_pairs(joined, lengths)?;
-        self.inner.verify(&headers, body, whole("now", now)?).map_err(|e| js_error(&e))
+        self.inner.verify(&headers, body, instant("now", now)?).map_err(|e| js_error(&e))
     }
 }
 
@@ -326,7 +340,7 @@ impl WasmVerifier {
     ) -> Result<Vec<f64>, JsValue> {
         let headers = header_pairs(joined, lengths)?;
         let signed =
-            self.inner.verify_signature(&headers, body, whole("now", now)?).map_err(|e| js_error(&e))?;
+            self.inner.verify_signature(&headers, body, instant("now", now)?).map_err(|e| js_error(&e))?;
         Ok(vec![signed.matched_secret as f64, signed.timestamp as f64])
     }
 
@@ -384,11 +398,13 @@ pub struct Delivery {
     state: State,
     /// Whether this delivery still held its key-value claim when `kvFinish` ended it.
     kv_claim_held: bool,
+    /// Why `kvFinish` could not end the claim (a record it cannot read), for `outcome` to decide on.
+    kv_finish_failure: Option<Error>,
 }
 
 impl Delivery {
     fn new(state: State) -> Delivery {
-        Delivery { state, kv_claim_held: true }
+        Delivery { state, kv_claim_held: true, kv_finish_failure: None }
     }
 
     fn verified(&self) -> Result<&Verified, JsValue> {
@@ -454,7 +470,7 @@ fn token_from_hex(token: &str) -> Result<ClaimToken, JsValue> {
 }
 
 fn ms(name: &str, value: f64) -> Result<Duration, JsValue> {
-    Ok(Duration::from_millis(whole(name, value)?))
+    Ok(Duration::from_millis(instant(name, value)?))
 }
 
 #[wasm_bindgen]
@@ -478,21 +494,25 @@ impl Delivery {
     }
 
     /// The core's `Outcome` for this delivery: `[kind, httpStatus, claimLost]`. For a fresh delivery claimed in a
-    /// key-value store, `handled` is whether its handler succeeded and `endFailed` whether ending the
-    /// claim (`kvFinish` and its write) failed: the core's `Outcome::after_handler` decides. Both are
-    /// ignored for duplicates and deliveries in progress.
-    pub fn outcome(&mut self, handled: bool, end_failed: bool) -> Result<Array, JsValue> {
+    /// key-value store, `handled` is whether its handler succeeded and `endFailure` the store's reason when
+    /// reading or writing to end the claim failed: the core's `Outcome::after_handler` decides, and a
+    /// completion the store could not record is thrown as its error (`store_unavailable`, naming the event).
+    /// Both are ignored for duplicates and deliveries in progress.
+    pub fn outcome(&mut self, handled: bool, end_failure: Option<String>) -> Result<Array, JsValue> {
         let outcome: Outcome<()> = match std::mem::replace(&mut self.state, State::Finished) {
             State::Duplicate(verified) => Outcome::Duplicate(verified),
             State::InProgress(verified) => Outcome::InProgress(verified),
             State::KvClaimed(verified, _) => {
                 let result = if handled { Ok(()) } else { Err(()) };
-                // JavaScript keeps the store's own error to report; only the fact of the failure crosses.
-                let ended = match end_failed {
-                    true => Err(Error::StoreUnavailable { reason: "ending the claim failed".to_owned() }),
-                    false => Ok(self.kv_claim_held),
+                let ended = match (end_failure, self.kv_finish_failure.take()) {
+                    (Some(reason), _) => Err(Error::StoreUnavailable { reason }),
+                    (None, Some(error)) => Err(error),
+                    (None, None) => Ok(self.kv_claim_held),
                 };
-                Outcome::after_handler(verified, result, ended)
+                match Outcome::after_handler(verified, result, ended) {
+                    Outcome::Rejected(error) => return Err(js_error(&error)),
+                    outcome => outcome,
+                }
             }
             State::Verified(_) | State::Claimed(_) | State::Finished => {
                 return Err(usage_error("internal: no key-value dedupe decision was taken for this delivery"))
@@ -519,7 +539,7 @@ impl Delivery {
     ) -> Result<Array, JsValue> {
         let token = token_from_hex(token)?;
         let (claim, write) =
-            kv::claim(current.as_deref(), token, ms("lease", lease_ms)?, whole("now", now_ms)?)
+            kv::claim(current.as_deref(), token, ms("lease", lease_ms)?, instant("now", now_ms)?)
                 .map_err(|e| js_error(&e))?;
         self.after_claim(claim, Some(token))?;
         Ok(write_plan(write))
@@ -535,10 +555,18 @@ impl Delivery {
         ttl_ms: f64,
         now_ms: f64,
     ) -> Result<Array, JsValue> {
-        let (ttl, now_ms) = (ms("ttl", ttl_ms)?, whole("now", now_ms)?);
-        let (held, write) =
-            kv::finish(current.as_deref(), self.token()?, handled, ttl, now_ms).map_err(|e| js_error(&e))?;
-        self.kv_claim_held = held;
+        let (ttl, now_ms) = (ms("ttl", ttl_ms)?, instant("now", now_ms)?);
+        // A record the core cannot read is not thrown: `outcome` decides on it, as on a failed write.
+        let write = match kv::finish(current.as_deref(), self.token()?, handled, ttl, now_ms) {
+            Ok((held, write)) => {
+                self.kv_claim_held = held;
+                write
+            }
+            Err(error) => {
+                self.kv_finish_failure = Some(error);
+                kv::KvWrite::Keep
+            }
+        };
         Ok(write_plan(write))
     }
 }
@@ -617,7 +645,7 @@ impl WasmReceiver {
     ) -> Result<Delivery, JsValue> {
         let headers = header_pairs(joined, lengths)?;
         let reception =
-            self.inner.receive(&headers, body, whole("now", now_ms)?).map_err(|e| js_error(&e))?;
+            self.inner.receive(&headers, body, instant("now", now_ms)?).map_err(|e| js_error(&e))?;
         Ok(Delivery::new(match reception {
             Reception::Fresh(claimed) => State::Claimed(claimed),
             Reception::Duplicate(verified) => State::Duplicate(verified),
@@ -629,7 +657,7 @@ impl WasmReceiver {
     /// `handled`, releases otherwise): `[kind, httpStatus, claimLost]` of the core's `Outcome`; a completion the store
     /// could not record is thrown as its error (`store_unavailable`).
     pub fn finish(&self, delivery: &mut Delivery, handled: bool, now_ms: f64) -> Result<Array, JsValue> {
-        let now_ms = whole("now", now_ms)?;
+        let now_ms = instant("now", now_ms)?;
         let State::Claimed(claimed) = std::mem::replace(&mut delivery.state, State::Finished) else {
             return Err(usage_error("internal: this delivery holds no claim"));
         };
@@ -659,6 +687,6 @@ pub fn sign(
     wipe(secrets);
     let signer = signer?;
     let options = SignOptions { id: id.as_deref(), event_type: event_type.as_deref() };
-    let headers = signer.sign(body, whole("timestamp", timestamp)?, options).map_err(|e| js_error(&e))?;
+    let headers = signer.sign(body, instant("timestamp", timestamp)?, options).map_err(|e| js_error(&e))?;
     Ok(headers.iter().flat_map(|(name, value)| [name.to_owned(), value.to_owned()]).collect())
 }
