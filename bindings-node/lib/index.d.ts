@@ -164,7 +164,7 @@ export declare class Event<Data = EventData> {
   readonly matchedSecret: number
   /** The signed timestamp, unix seconds. */
   readonly timestamp: number
-  /** `Anchor-Delivery-Id` (or `null`), or the `webhook-id` header (Standard Webhooks). */
+  /** `Anchor-Delivery-Id` (or `null`; not signed, so for logs only, never for dedupe), or the `webhook-id` header (Standard Webhooks; signed). */
   readonly deliveryId: string | null
   /** Typed `task.*` fields; `null` for other events. */
   readonly task: TaskView | null

@@ -161,7 +161,8 @@ fn scheme(name: &str) -> napi::Result<Scheme, Code> {
 /// JavaScript's `Number.MAX_SAFE_INTEGER`: larger numbers are not whole-number exact.
 const MAX_SAFE_INTEGER: f64 = 9_007_199_254_740_991.0;
 
-fn whole(value: f64, what: &str) -> napi::Result<u64, Code> {
+/// A time (unix seconds or milliseconds): its fraction is dropped, as a clock's is.
+fn instant(value: f64, what: &str) -> napi::Result<u64, Code> {
     if (0.0..=MAX_SAFE_INTEGER).contains(&value) {
         Ok(value as u64)
     } else {
@@ -169,7 +170,8 @@ fn whole(value: f64, what: &str) -> napi::Result<u64, Code> {
     }
 }
 
-/// A count (of entries, of connections): a whole number from 0 to `max`, nothing truncated or wrapped.
+/// A count (of entries, of connections, of bytes) or whole seconds (`tolerance`): a whole number from 0 to
+/// `max`, nothing truncated or wrapped (a `tolerance` of 0.9 floored to 0 s would refuse nearly every delivery).
 fn whole_count(value: f64, max: u64, what: &str) -> napi::Result<u64, Code> {
     // `max` is at most `MAX_SAFE_INTEGER` here, so it converts to `f64` exactly.
     if value.fract() == 0.0 && (0.0..=max as f64).contains(&value) {
@@ -363,7 +365,7 @@ impl Scratch<'_> {
         }
         let (slots, rest) = buffer.split_at_mut(DESCRIPTORS);
         let (descriptors, texts) = rest.split_at(HEADER_BYTES - DESCRIPTORS);
-        let now = whole(slot(slots, SLOT_NOW), what)?;
+        let now = instant(slot(slots, SLOT_NOW), what)?;
         let pairs = count(slot(slots, SLOT_PAIRS), "header pair count")?;
         let length = count(slot(slots, SLOT_HEADER_LENGTH), "header length")?;
         let header_bytes =
@@ -459,10 +461,11 @@ impl NativeVerifier {
         let secrets = secret_list(secrets);
         let mut inner = Verifier::new(scheme, secrets.iter().map(|s| s.as_str())).map_err(|e| fail(&e))?;
         if let Some(tolerance) = tolerance {
-            inner = inner.with_tolerance(whole(tolerance, "tolerance")?);
+            inner = inner.with_tolerance(whole_count(tolerance, MAX_SAFE_INTEGER as u64, "tolerance")?);
         }
         if let Some(limit) = max_body_bytes {
-            let limit = usize::try_from(whole(limit, "maxBodyBytes")?).unwrap_or(usize::MAX);
+            let limit = usize::try_from(whole_count(limit, MAX_SAFE_INTEGER as u64, "maxBodyBytes")?)
+                .unwrap_or(usize::MAX);
             inner = inner.with_max_body_bytes(limit);
         }
         Ok(NativeVerifier { inner: Arc::new(inner) })
@@ -505,7 +508,7 @@ impl NativeVerifier {
         now: f64,
         mut scratch: BufferSlice,
     ) -> napi::Result<JsString<'env>, Code> {
-        let now = whole(now, "now")?;
+        let now = instant(now, "now")?;
         let mut scratch = Scratch::new(&mut scratch)?;
         let verified = self.inner.verify(&list_pairs(&headers)?, &body, now).map_err(|e| fail(&e))?;
         event_value(env, &verified, Found::Verified, None, &mut scratch)
@@ -521,7 +524,7 @@ impl NativeVerifier {
         now: f64,
         mut scratch: BufferSlice,
     ) -> napi::Result<(), Code> {
-        let now = whole(now, "now")?;
+        let now = instant(now, "now")?;
         let mut scratch = Scratch::new(&mut scratch)?;
         let pairs = list_pairs(&headers)?;
         let signed = self.inner.verify_signature(&pairs, &body, now).map_err(|e| fail(&e))?;
@@ -568,7 +571,7 @@ pub fn sign(
     let secrets = secret_list(secrets);
     let signer = Signer::new(scheme, secrets.iter().map(|s| s.as_str())).map_err(|e| fail(&e))?;
     let options = SignOptions { id: id.as_deref(), event_type: event_type.as_deref() };
-    let headers = signer.sign(&body, whole(timestamp, "timestamp")?, options).map_err(|e| fail(&e))?;
+    let headers = signer.sign(&body, instant(timestamp, "timestamp")?, options).map_err(|e| fail(&e))?;
     Ok(headers.iter().flat_map(|(name, value)| [name.to_owned(), value.to_owned()]).collect())
 }
 
@@ -1094,7 +1097,7 @@ impl NativeReceiver {
         now_ms: f64,
         mut scratch: BufferSlice,
     ) -> napi::Result<JsString<'env>, Code> {
-        let now_ms = whole(now_ms, "now")?;
+        let now_ms = instant(now_ms, "now")?;
         let mut scratch = Scratch::new(&mut scratch)?;
         let reception = self.inner.receive(&list_pairs(&headers)?, &body, now_ms).map_err(|e| fail(&e))?;
         reception_value(env, reception, &mut scratch)
@@ -1114,7 +1117,7 @@ impl NativeReceiver {
         if !headers.len().is_multiple_of(2) {
             return Err(invalid_arg("the header list must alternate names and values"));
         }
-        let now_ms = whole(now_ms, "now")?;
+        let now_ms = instant(now_ms, "now")?;
         let receiver = Arc::clone(&self.inner);
         let body = body.to_vec();
         on_redis_thread(env, self.redis.as_ref(), pool::Order::InTurn, move |turn| {
@@ -1137,7 +1140,7 @@ impl NativeReceiver {
     /// Ends a fresh delivery on this thread through the core's `Receiver::finish` (see [`finish`]).
     #[napi]
     pub fn finish(&self, claim: f64, handler_succeeded: bool, now_ms: f64) -> napi::Result<Finished, Code> {
-        let now_ms = whole(now_ms, "now")?;
+        let now_ms = instant(now_ms, "now")?;
         finish(&self.inner, take_claim(claim)?, handler_succeeded, now_ms).map_err(|e| fail(&e))
     }
 
@@ -1153,7 +1156,7 @@ impl NativeReceiver {
         handler_succeeded: bool,
         now_ms: f64,
     ) -> napi::Result<Object<'env>, Code> {
-        let now_ms = whole(now_ms, "now")?;
+        let now_ms = instant(now_ms, "now")?;
         let claimed = take_claim(claim)?;
         let receiver = Arc::clone(&self.inner);
         // Ahead of queued claims: a slow Redis must not leave handlers that ran unrecorded behind new deliveries.

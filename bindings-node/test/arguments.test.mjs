@@ -87,6 +87,18 @@ describe('stores and receivers', () => {
     assert.throws(() => new Receiver({}, new MemoryStore()), argumentError('verifier must be a Verifier, got an object'))
   })
 
+  test('tolerance and maxBodyBytes are whole numbers: a fraction is refused, not floored (0.9 s would be 0 s)', () => {
+    for (const [option, bad] of [['tolerance', 0.9], ['tolerance', 1.5], ['tolerance', -1], ['tolerance', 2 ** 53], ['maxBodyBytes', 1.5], ['maxBodyBytes', NaN]]) {
+      assert.throws(
+        () => new Verifier(SECRET, { [option]: bad }),
+        argumentError(`${option} must be a non-negative whole number up to 9007199254740991`, 'ERR_INVALID_ARG_VALUE'),
+        `${option}: ${bad}`,
+      )
+    }
+    assert.equal(new Verifier(SECRET, { tolerance: 0 }).tolerance, 0)
+    assert.equal(new Verifier(SECRET, { tolerance: 2 ** 53 - 1 }).tolerance, 2 ** 53 - 1)
+  })
+
   test('maxIdleConnections, maxThreads and maxEntries are whole numbers in range', () => {
     const url = 'redis://127.0.0.1:1/0'
     for (const bad of [-1, NaN, 1.5, 1e12, Infinity, 2 ** 32]) {
