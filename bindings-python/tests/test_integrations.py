@@ -419,6 +419,35 @@ def test_flask_consumed_body_is_500(caplog: pytest.LogCaptureFixture) -> None:
     check_consumed(post, calls, detail, caplog)
 
 
+def test_flask_input_empty_without_the_application_reading_it_is_500_at_warning(caplog: pytest.LogCaptureFixture) -> None:
+    # The server's input ends before its Content-Length and nothing in Flask read it: a WSGI middleware did,
+    # or the client announced a body and sent none (anyone can). 500 as for a consumed body (the sender
+    # retries), but at WARNING, and not blaming the application's code.
+    from flask import Flask
+
+    from anchor_webhooks.flask import verify_webhook
+
+    caplog.set_level("DEBUG", logger="anchor_webhooks")
+    calls, app = Calls(), Flask(__name__)
+
+    @app.post("/hook")
+    @verify_webhook(aw.Receiver(aw.Verifier(SECRET)))
+    def hook(event: aw.Event) -> Any:
+        calls.run(event)
+        return {"ok": True}
+
+    _, headers = signed()
+    overrides = {"CONTENT_LENGTH": "100", "wsgi.input_terminated": True}  # gunicorn's environ, input ended
+    response = app.test_client().post("/hook", data=b"", headers=headers, environ_overrides=overrides)
+    detail = "Flask: Content-Length is 100 but the server's input held no bytes: a WSGI middleware read it, or the client sent none"
+    message = (
+        f"the request body was consumed before verification ({detail}), so the signature cannot be checked: "
+        "verify before anything reads the body, or keep the raw bytes; answered 500 so the sender retries"
+    )
+    assert (response.status_code, response.get_json()) == (500, refused("body_consumed", message))
+    assert logged(caplog) == [answered("WARNING", 500, "body_consumed", message)] and calls.ids == []
+
+
 def test_flask_verifier_only() -> None:
     calls = Calls()
     post = flask_client(aw.Verifier(SECRET), calls)
@@ -1157,6 +1186,73 @@ def test_fastapi_status_set_on_the_injected_response_releases() -> None:
     assert post(body, headers, "/returned")[0] == 503
     status, answer = post(body, headers, "/returned")
     assert (status, answer["outcome"]) == (200, "duplicate") and calls.ids.count("evt_j") == 1
+
+
+@pytest.mark.parametrize("framework", ["fastapi", "flask", "django"])
+def test_a_raised_final_status_is_answered_and_released(framework: str) -> None:
+    # README "Completed or released": a raise releases whatever its status, so a later delivery of the event
+    # (a replay after a fix) runs the code again; the framework still answers the status raised.
+    calls, mode = Calls(), {"refuse": True}
+    receiver = aw.Receiver(aw.Verifier(SECRET))
+    if framework == "fastapi":
+        from fastapi import HTTPException
+        from fastapi.testclient import TestClient
+
+        from anchor_webhooks.fastapi import verified_event
+
+        app = FastAPI()
+
+        @app.post("/hook")
+        def fastapi_hook(event: aw.Event = verified_event(receiver)) -> Any:
+            calls.run(event)
+            if mode["refuse"]:
+                raise HTTPException(404, "no such task")
+            return {"id": event.id}
+
+        client = TestClient(app, raise_server_exceptions=False)
+        post = lambda body, headers: client.post("/hook", content=body, headers=headers).status_code  # noqa: E731
+    elif framework == "flask":
+        from flask import Flask, abort
+
+        from anchor_webhooks.flask import verify_webhook
+
+        flask_app = Flask(__name__)
+
+        @flask_app.post("/hook")
+        @verify_webhook(receiver)
+        def flask_hook(event: aw.Event) -> Any:
+            calls.run(event)
+            if mode["refuse"]:
+                abort(404)
+            return {"id": event.id}
+
+        flask_client = flask_app.test_client()
+        post = lambda body, headers: flask_client.post("/hook", data=body, headers=headers).status_code  # noqa: E731
+    else:
+        configure_django()
+        from django.http import Http404, JsonResponse
+        from django.test import Client
+
+        from anchor_webhooks.django import webhook_view
+
+        @webhook_view(receiver)
+        def django_hook(request: Any, event: aw.Event) -> Any:
+            calls.run(event)
+            if mode["refuse"]:
+                raise Http404("no such task")
+            return JsonResponse({"id": event.id})
+
+        url = django_url(django_hook)
+        django_client = Client(raise_request_exception=False)
+        post = lambda body, headers: django_client.post(  # noqa: E731
+            url, data=body, content_type="application/json", headers=headers
+        ).status_code
+
+    body, headers = signed("evt_404")
+    assert post(body, headers) == 404
+    mode["refuse"] = False
+    assert post(body, headers) == 200 and calls.ids == ["evt_404", "evt_404"]
+    assert post(body, headers) == 200 and calls.ids == ["evt_404", "evt_404"]  # done now: a duplicate
 
 
 # --- Django class-based views ------------------------------------------------------------------------------

@@ -16,6 +16,7 @@ import contextlib
 import http.client
 import json
 import os
+import socket
 import subprocess
 import sys
 import threading
@@ -298,3 +299,32 @@ def test_a_body_sent_empty_is_401(served: Served, chunked: bool, caplog: pytest.
         401, "application/json", served.answer(refused("signature_mismatch", SENT_EMPTY)),
     )
     assert served.records(caplog) == [answered("INFO", 401, "signature_mismatch", SENT_EMPTY)]
+
+
+def test_a_content_length_the_client_never_sends_is_not_blamed_on_the_application(
+    served: Served, caplog: pytest.LogCaptureFixture
+) -> None:
+    # A client announces 100 bytes, sends none and half-closes: anyone can do it. gunicorn hands the WSGI
+    # application an input that ends at once, as it would after a middleware read it: 500 (if it were the
+    # middleware, the sender retries), but at WARNING and not blaming the application's code. (waitress
+    # buffers the whole body first; FastAPI's answer to a client gone mid-body is tested in test_integrations.)
+    if served.kind != "django-gunicorn":
+        pytest.skip("gunicorn is the server here that passes an incomplete body on to a WSGI application")
+    headers = aw.sign(SECRET, envelope(event_id="evt_short"))
+    with socket.create_connection(("127.0.0.1", served.port), timeout=30) as connection:
+        head = "".join(f"{name}: {value}\r\n" for name, value in headers.items())
+        connection.sendall(
+            f"POST {served.urls['webhooks']} HTTP/1.1\r\nHost: localhost\r\n"
+            f"Content-Length: 100\r\nConnection: close\r\n{head}\r\n".encode()
+        )
+        connection.shutdown(socket.SHUT_WR)
+        response = http.client.HTTPResponse(connection)
+        response.begin()
+        status, answer = response.status, json.loads(response.read())
+    detail = "Django: Content-Length is 100 but the server's input held no bytes: a WSGI middleware read it, or the client sent none"
+    message = (
+        f"the request body was consumed before verification ({detail}), so the signature cannot be checked: "
+        "verify before anything reads the body, or keep the raw bytes; answered 500 so the sender retries"
+    )
+    assert (status, answer) == (500, refused("body_consumed", message))
+    assert served.records(caplog) == [answered("WARNING", 500, "body_consumed", message)]

@@ -43,6 +43,9 @@ class RawBody(NamedTuple):
     consumed: Optional[str] = None
     # Why the server could not hand the body over (None: it did): not the application's doing, nor the sender's.
     unreadable: Optional[str] = None
+    # The bytes are missing but nothing in the framework read them: something in front of it did, or the client
+    # announced a Content-Length and sent nothing. Anyone can send that, so it is logged at WARNING, not ERROR.
+    maybe_the_client: bool = False
 
 
 # A delivery verified (and claimed, with a Receiver): the event and the reception to finish.
@@ -90,7 +93,7 @@ def _refusal(error: WebhookVerificationError, body: RawBody) -> Answer:
     status, code, message = int(error.http_status), str(error.code), str(error)
     lost = _lost_body(body) if code in _DECIDED_BY_THE_BODY else None
     if lost is not None:
-        return _failure(logging.ERROR, 500, *lost)
+        return _failure(logging.WARNING if body.maybe_the_client else logging.ERROR, 500, *lost)
     # invalid_payload: signed but unusable, never retried, so the provider's event is lost; a 5xx: the event
     # waits for the sender's retry. Forgeries and stale or malformed requests are routine: INFO.
     level = logging.WARNING if status >= 500 or code == "invalid_payload" else logging.INFO

@@ -49,6 +49,8 @@ def _answer(answer: _http.Answer) -> Any:
 def _raw_body(limit: int) -> _http.RawBody:
     """At most ``limit + 1`` bytes of the body (see ``_http.read_at_most``)."""
     length = request.content_length
+    # Werkzeug keeps `stream` (and `form`, which reads it) in the request's __dict__ once touched.
+    read_by_the_application = "stream" in request.__dict__ and getattr(request, "_cached_data", None) is None
     if getattr(request, "_cached_data", None) is not None or (length is not None and length <= limit):
         # Cached already, or Werkzeug's stream stops at a Content-Length within the limit: its own reader.
         body = request.get_data(cache=True)
@@ -60,10 +62,13 @@ def _raw_body(limit: int) -> _http.RawBody:
     unreadable = None if body else _http.unterminated_chunked_body(request.environ, "Flask")
     if unreadable is not None:
         return _http.RawBody(body, unreadable=unreadable)
-    if not body and (length or 0) > 0:
+    if not body and (length or 0) > 0 and read_by_the_application:
         # Werkzeug leaves nothing to read once request.form or request.stream consumed the body.
         consumed = f"Flask: Content-Length is {length} but no bytes are left; request.form or request.stream was read"
         return _http.RawBody(body, consumed)
+    if not body and (length or 0) > 0:
+        consumed = f"Flask: Content-Length is {length} but the server's input held no bytes: a WSGI middleware read it, or the client sent none"
+        return _http.RawBody(body, consumed, maybe_the_client=True)
     return _http.RawBody(body)
 
 
