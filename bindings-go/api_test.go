@@ -524,10 +524,10 @@ func TestStoreOptionsThatDisableDedupePanic(t *testing.T) {
 					want += "done TTL 1h0m0.001s is not a whole number of seconds (the TTL is counted in whole " +
 						"seconds): use 1h0m1s"
 				} else if strings.Contains(name, "WithMaxEntries(100000)") {
-					want += "done_ttl_seconds must be at least 1 s: a shorter TTL forgets a completed " +
+					want += "the done TTL must be at least 1 s: a shorter TTL forgets a completed " +
 						"id at once, and every retry would run the handler again (the default is 24 h)"
 				} else {
-					want += "max_entries must be at least 1: a store with room for no id claims nothing, and every " +
+					want += "the maximum number of entries must be at least 1: a store with room for no id claims nothing, and every " +
 						"delivery would be answered 503 (the default is 100000)"
 				}
 				if message != want {

@@ -115,7 +115,8 @@ type Event struct {
 	MatchedSecret int
 	// Timestamp is the signed timestamp, unix seconds.
 	Timestamp int64
-	// DeliveryID is Anchor-Delivery-Id ("" when absent) or webhook-id (Standard Webhooks).
+	// DeliveryID is Anchor-Delivery-Id ("" when absent), which is not signed: a replay can carry any value, so
+	// it is for logs, never for dedupe (ID is the key). For Standard Webhooks it is webhook-id, which is signed.
 	DeliveryID string
 }
 

@@ -288,17 +288,18 @@ func logClaimLost(lease time.Duration) func(*http.Request, *Event, string) {
 	}
 }
 
-// logRejected is WithRejected's default: one log/slog line per refused delivery, at Warn for a 4xx (final
-// for the sender), Error for an unavailable store (every new delivery is refused until it has room), Info
-// for a body the connection did not deliver (the sender retries). The path has no query string (it may
-// carry a token).
+// logRejected is WithRejected's default: one log/slog line per refused delivery, at Info for a forged, stale
+// or malformed request and for a body the connection did not deliver (anyone can send those, so they are
+// routine, as in the Python package), Warn for invalid_payload (signed, so from the sender, but unusable: the
+// event is lost), Error for an unavailable store (every new delivery is refused until it has room). The path
+// has no query string (it may carry a token).
 func logRejected(r *http.Request, refused *Error) {
-	level := slog.LevelWarn
-	switch {
-	case refused.Code == CodeStoreUnavailable:
+	level := slog.LevelInfo
+	switch refused.Code {
+	case CodeStoreUnavailable:
 		level = slog.LevelError
-	case refused.HTTPStatus >= 500:
-		level = slog.LevelInfo
+	case CodeInvalidPayload:
+		level = slog.LevelWarn
 	}
 	slog.Default().LogAttrs(r.Context(), level, "anchor-webhooks: delivery refused",
 		slog.Int("status", refused.HTTPStatus), slog.String("code", refused.Code),

@@ -368,9 +368,9 @@ func TestRejectedDeliveriesAreReported(t *testing.T) {
 	}
 }
 
-// Without WithRejected, a refusal is one log/slog line: Warn for a 4xx (final for the sender: the event is lost
-// unless the cause is fixed), Error for an unavailable store, Info for a body the connection did not deliver
-// (the sender retries); the core's message, never a secret, a signature or the body.
+// Without WithRejected, a refusal is one log/slog line: Info for what anyone can send (a forgery, a body the
+// connection did not deliver), Warn for invalid_payload (signed by the sender but unusable: that event is lost),
+// Error for an unavailable store; the core's message, never a secret, a signature or the body.
 func TestRejectedDeliveriesAreLoggedByDefault(t *testing.T) {
 	logged := captureDefaultLog(t, slog.LevelDebug)
 	v, _ := NewVerifier([]string{testSecret})
@@ -393,20 +393,25 @@ func TestRejectedDeliveriesAreLoggedByDefault(t *testing.T) {
 	}
 	body := envelope("evt_logged_refusal", "task.completed")
 	h, _ := Sign([]string{testSecret}, body, now)
+	unusable := []byte(`{"id":"evt_unusable"}`)
+	unusableHeaders, _ := Sign([]string{testSecret}, unusable, now)
 	statuses := []int{
 		serve(body, h, strings.NewReader("")), // consumed before Middleware
 		serve(body, h, iotest.ErrReader(errors.New("unexpected EOF"))),
+		serve(unusable, unusableHeaders, bytes.NewReader(unusable)),
 		serve(body, h, bytes.NewReader(body)),
 	}
 	statuses = append(statuses, whileClaimed)
-	if fmt.Sprint(statuses) != "[401 503 200 503]" {
+	if fmt.Sprint(statuses) != "[401 503 400 200 503]" {
 		t.Fatalf("statuses %v", statuses)
 	}
-	want := `level=WARN msg="anchor-webhooks: delivery refused" status=401 code=signature_mismatch ` +
+	want := `level=INFO msg="anchor-webhooks: delivery refused" status=401 code=signature_mismatch ` +
 		`message="signature mismatch: none of the 1 signature(s) matches any of the 1 secret(s); the body is empty: ` +
 		`was it consumed by a body parser before verification? pass the raw request body" path=/webhooks/anchor` + "\n" +
 		`level=INFO msg="anchor-webhooks: delivery refused" status=503 code=unreadable_body ` +
 		`message="the request body could not be read: unexpected EOF" path=/webhooks/anchor` + "\n" +
+		`level=WARN msg="anchor-webhooks: delivery refused" status=400 code=invalid_payload ` +
+		`message="invalid payload (the signature is valid): ` + "`type`" + ` is missing or not a non-empty string" path=/webhooks/anchor` + "\n" +
 		`level=ERROR msg="anchor-webhooks: delivery refused" status=503 code=store_unavailable ` +
 		`message="dedupe store unavailable: the memory store is full of claims in progress (maximum entries: 1); raise ` +
 		`its maximum number of entries or use a shared store; answer 503 so the sender retries" ` +

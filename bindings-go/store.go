@@ -8,6 +8,7 @@ import "C"
 import (
 	"fmt"
 	"runtime"
+	"strings"
 	"time"
 )
 
@@ -77,6 +78,10 @@ func WithMaxEntries(n int) StoreOption { return func(c *storeConfig) { c.maxEntr
 // WithTolerance refuses one).
 func WithDoneTTL(ttl time.Duration) StoreOption { return func(c *storeConfig) { c.doneTTL = ttl } }
 
+// memoryStoreNames turns the core's names of the settings (the C parameters') into the options' subjects.
+var memoryStoreNames = strings.NewReplacer("done_ttl_seconds must", "the done TTL must",
+	"max_entries must", "the maximum number of entries must")
+
 // NewMemoryStore makes a store.
 func NewMemoryStore(opts ...StoreOption) *MemoryStore {
 	cfg := storeConfig{
@@ -101,7 +106,7 @@ func NewMemoryStore(opts ...StoreOption) *MemoryStore {
 	code := C.go_new_memory_store(C.size_t(max(cfg.maxEntries, 0)), C.uint64_t(max(cfg.doneTTL, 0)/time.Second),
 		bytesPtr(out), C.size_t(len(out)), &res, &ptr)
 	if code != C.ANCHOR_RESULT_OK {
-		panic(fmt.Sprintf("%s: %s", settings, failureMessage(out, &res)))
+		panic(fmt.Sprintf("%s: %s", settings, memoryStoreNames.Replace(failureMessage(out, &res))))
 	}
 	return &MemoryStore{handle: own(ptr, func(ptr *C.anchor_memory_store) { C.anchor_memory_store_free(ptr) })}
 }
