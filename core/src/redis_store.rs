@@ -156,6 +156,22 @@ fn was_interrupted(error: &redis::RedisError) -> bool {
         .is_some_and(|io| io.kind() == std::io::ErrorKind::Interrupted)
 }
 
+/// `result`, or while it is a failure a signal caused (`interrupted`: EINTR), `again()`, at most
+/// [`MAX_INTERRUPTIONS`] times.
+fn past_interruptions<T, E>(
+    mut result: Result<T, E>,
+    interrupted: impl Fn(&E) -> bool,
+    mut again: impl FnMut() -> Result<T, E>,
+) -> Result<T, E> {
+    for _ in 0..MAX_INTERRUPTIONS {
+        match &result {
+            Err(error) if interrupted(error) => result = again(),
+            _ => break,
+        }
+    }
+    result
+}
+
 fn millis(duration: Duration) -> u64 {
     u64::try_from(duration.as_millis()).unwrap_or(u64::MAX).max(1)
 }
@@ -361,12 +377,7 @@ impl RedisStore {
         // SIGTERM or SIGWINCH) fails it with EINTR. The reply may be half read: go on with a new
         // connection, within the same deadline. A command that did reach the server is safe to send again:
         // a claim finds its own token, a complete its own done marker.
-        let mut interruptions = 0;
-        while interruptions < MAX_INTERRUPTIONS && matches!(&result, Err(error) if was_interrupted(error)) {
-            interruptions += 1;
-            result = self.run(None, deadline, &command);
-        }
-        match result {
+        match past_interruptions(result, was_interrupted, || self.run(None, deadline, &command)) {
             Ok((connection, value)) => {
                 self.idle().keep(connection, self.options.max_idle_connections);
                 Ok(value)
@@ -438,17 +449,15 @@ impl RedisStore {
         // the last quarter asks the same port in plain text which of the two it is.
         let connect_deadline = if self.tls { started + self.options.timeout * 3 / 4 } else { deadline };
         let mut progress = Progress::default();
-        let mut result = self.probe(connect_deadline, deadline, &mut progress);
+        let first = self.probe(connect_deadline, deadline, &mut progress);
         // As in `with_connection`: a read a signal interrupted (EINTR) tells nothing about the server; probe
         // again on a new connection within the same deadline.
-        let mut interruptions = 0;
-        while interruptions < MAX_INTERRUPTIONS
-            && matches!(&result, Err(ProbeFailure::Redis(error)) if was_interrupted(error))
-        {
-            interruptions += 1;
+        let interrupted =
+            |failure: &ProbeFailure| matches!(failure, ProbeFailure::Redis(error) if was_interrupted(error));
+        let result = past_interruptions(first, interrupted, || {
             progress = Progress::default();
-            result = self.probe(connect_deadline, deadline, &mut progress);
-        }
+            self.probe(connect_deadline, deadline, &mut progress)
+        });
         match result {
             Ok(connection) => {
                 self.idle().keep(connection, self.options.max_idle_connections);
