@@ -105,7 +105,9 @@ pcdir="$(dirname "$(bindings-c/make-pc.sh "$lib" "$work/pkgconfig")")"
 # shellcheck disable=SC2046 # pkg-config prints separate flags
 "$CC" -Wall -Wextra -Werror -std=c11 examples/c/verify_delivery.c \
   $(PKG_CONFIG_PATH="$pcdir" pkg-config --cflags --libs anchor_webhooks) -o "$work/verify_delivery_shared"
-ldd "$work/verify_delivery_shared" | grep -q 'libanchor_webhooks.so' || { echo "not dynamically linked" >&2; exit 1; }
+# Read whole before matching: `ldd | grep -q` under pipefail fails when grep exits first and ldd gets SIGPIPE.
+linked="$(ldd "$work/verify_delivery_shared")"
+[[ $linked == *libanchor_webhooks.so* ]] || { echo "not dynamically linked: $linked" >&2; exit 1; }
 out="$(LD_LIBRARY_PATH="$lib" "$work/verify_delivery_shared" --secret "$secret" "$work/delivery.headers" "$work/delivery.body")"
 [[ "$out" == "task.failed" ]] || { echo "shared: expected task.failed, got: $out" >&2; exit 1; }
 echo "verified through the shared library: $out"
