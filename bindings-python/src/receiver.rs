@@ -11,7 +11,7 @@ use anchor_webhooks::{
 };
 use pyo3::exceptions::{PyConnectionError, PyRuntimeError, PyTypeError, PyValueError};
 use pyo3::prelude::*;
-use pyo3::types::{PyBytes, PyList, PyString};
+use pyo3::types::{PyBool, PyBytes, PyList, PyString, PyTuple};
 
 use crate::event::{now_millis, PyEvent};
 use crate::input::{non_negative_int, seconds_value, type_name, Body, HeaderObjects};
@@ -280,7 +280,8 @@ impl PyReceiver {
     ///     with receiver.receive(body, headers) as event:
     ///         process(event)       # normal exit: completed; an exception: released, then re-raised
     ///
-    /// Entering raises `Duplicate` when the event needs no processing here (already done: answer 200;
+    /// `async with` works too (asyncio frameworks): with a `RedisStore` the store calls then run in a worker
+    /// thread. Entering raises `Duplicate` when the event needs no processing here (already done: answer 200;
     /// in progress on another worker: answer 503 with Retry-After), or a `WebhookVerificationError`.
     #[pyo3(signature = (body, headers, now = None))]
     fn receive(
@@ -354,6 +355,28 @@ pub struct PyReception {
     request: Mutex<Option<Request>>,
     /// The claim, and the `now=` the caller fixed (milliseconds), if any, for completing it.
     claimed: Mutex<Option<(Claimed, Option<u64>)>>,
+}
+
+/// `asyncio.to_thread(function, *args)`: the awaitable of a blocking call made off the event loop.
+fn in_worker_thread<'py>(
+    py: Python<'py>,
+    function: Bound<'py, PyAny>,
+    args: &[Option<Bound<'py, PyAny>>],
+) -> PyResult<Bound<'py, PyAny>> {
+    let none = py.None().into_bound(py);
+    let mut call = vec![function];
+    call.extend(args.iter().map(|arg| arg.clone().unwrap_or_else(|| none.clone())));
+    py.import("asyncio")?.getattr("to_thread")?.call1(PyTuple::new(py, call)?)
+}
+
+/// An awaitable already settled with `result`: what `async with` awaits when the work was done in place.
+fn settled<'py>(py: Python<'py>, result: PyResult<Bound<'py, PyAny>>) -> PyResult<Bound<'py, PyAny>> {
+    let future = py.import("asyncio")?.call_method0("get_running_loop")?.call_method0("create_future")?;
+    match result {
+        Ok(value) => future.call_method1("set_result", (value,))?,
+        Err(error) => future.call_method1("set_exception", (error.into_value(py),))?,
+    };
+    Ok(future)
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -434,6 +457,34 @@ impl PyReception {
                 .call_method1("warning", (warning,))?;
         }
         Ok(false)
+    }
+
+    /// `async with receiver.receive(body, headers) as event:` for asyncio frameworks. With a `RedisStore`
+    /// the claim runs in a worker thread (`asyncio.to_thread`), so the event loop never waits on Redis; a
+    /// `MemoryStore` answers in microseconds, in place.
+    fn __aenter__<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyAny>> {
+        let py = slf.py();
+        if slf.get().remote {
+            return in_worker_thread(py, slf.getattr("__enter__")?, &[]);
+        }
+        let entered = slf.get().__enter__(py).and_then(|event| Ok(Bound::new(py, event)?.into_any()));
+        settled(py, entered)
+    }
+
+    /// Completes or releases as `__exit__` does, in a worker thread with a `RedisStore`.
+    #[pyo3(signature = (exc_type = None, exc_value = None, traceback = None))]
+    fn __aexit__<'py>(
+        slf: &Bound<'py, Self>,
+        exc_type: Option<Bound<'py, PyAny>>,
+        exc_value: Option<Bound<'py, PyAny>>,
+        traceback: Option<Bound<'py, PyAny>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let py = slf.py();
+        if slf.get().remote {
+            return in_worker_thread(py, slf.getattr("__exit__")?, &[exc_type, exc_value, traceback]);
+        }
+        let exited = slf.get().__exit__(py, exc_type, exc_value, traceback);
+        settled(py, exited.map(|suppress| PyBool::new(py, suppress).to_owned().into_any()))
     }
 
     fn __repr__(&self) -> String {

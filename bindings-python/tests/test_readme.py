@@ -4,6 +4,7 @@ would answer 500 here."""
 
 from __future__ import annotations
 
+import asyncio
 import re
 from typing import Any
 
@@ -109,9 +110,31 @@ def test_readme_django_snippets(kind: str) -> None:
 
 
 def test_readme_receiver_snippet() -> None:
-    (snippet,) = snippets("Verify, dedupe, process once: `Receiver`")
+    snippet, _ = snippets("Verify, dedupe, process once: `Receiver`")
     processed: list[str] = []
     body = envelope(event_id="evt_receiver")
     namespace = {"SECRET": SECRET, "raw_body": body, "headers": aw.sign(SECRET, body), "process": lambda event: processed.append(event.id)}
     run(snippet, namespace)
     assert processed == ["evt_receiver"] and "status" not in namespace
+
+
+def test_readme_async_receiver_snippet() -> None:
+    """The `async with` snippet, run in a coroutine with the Receiver snippet's receiver: processed once, and
+    a second delivery of the event raises the Duplicate signal from `async with`."""
+    _, snippet = snippets("Verify, dedupe, process once: `Receiver`")
+    processed: list[str] = []
+
+    async def process(event: aw.Event) -> None:
+        processed.append(event.id)
+
+    body = envelope(event_id="evt_async_receiver")
+    namespace: dict[str, Any] = {
+        "receiver": aw.Receiver(aw.Verifier(SECRET)), "raw_body": body, "headers": aw.sign(SECRET, body), "process": process
+    }
+    coroutine = "async def main():\n" + "".join(f"    {line}\n" for line in snippet.splitlines())
+    run(coroutine, namespace)
+    asyncio.run(namespace["main"]())
+    assert processed == ["evt_async_receiver"]
+    with pytest.raises(aw.Duplicate):
+        asyncio.run(namespace["main"]())
+    assert processed == ["evt_async_receiver"]

@@ -3,7 +3,9 @@ real redis-server (and a dead port)."""
 
 from __future__ import annotations
 
+import asyncio
 import threading
+import time
 from typing import Any
 
 import pytest
@@ -235,6 +237,110 @@ def test_concurrent_workers_process_once() -> None:
         thread.join()
     assert outcomes.count("processed") == 1
     assert set(outcomes) <= {"processed", "duplicate", "in_progress"}
+
+
+# --- async with: asyncio frameworks ---------------------------------------------------------------------
+
+
+async def run_handler_async(receiver: aw.Receiver, body: bytes, headers: Any, fail: bool = False) -> str:
+    """run_handler with `async with`."""
+    try:
+        async with receiver.receive(body, headers, now=NOW) as event:
+            assert event.id.startswith("evt_")
+            await asyncio.sleep(0)
+            if fail:
+                raise Boom()
+        return "processed"
+    except aw.Duplicate as signal:
+        return "in_progress" if signal.in_progress else "duplicate"
+    except Boom:
+        return "failed"
+
+
+def test_async_with_completes_releases_and_answers_duplicates() -> None:
+    receiver = aw.Receiver(aw.Verifier(SECRET), aw.MemoryStore())
+    body, headers = delivery("evt_async_1")
+
+    async def scenario() -> list[str]:
+        return [
+            await run_handler_async(receiver, body, headers, fail=True),
+            await run_handler_async(receiver, body, headers),
+            await run_handler_async(receiver, body, headers),
+        ]
+
+    assert asyncio.run(scenario()) == ["failed", "processed", "duplicate"]
+    with pytest.raises(aw.SignatureMismatchError):
+        asyncio.run(run_handler_async(receiver, body + b" ", headers))
+
+
+def test_async_with_a_memory_store_answers_in_place() -> None:
+    receiver = aw.Receiver(aw.Verifier(SECRET), aw.MemoryStore())
+
+    async def scenario() -> None:
+        reception = receiver.receive(*delivery("evt_async_2"), now=NOW)
+        entering = reception.__aenter__()
+        assert asyncio.isfuture(entering) and entering.done()  # no thread hop for a store in memory
+        assert (await entering).id == "evt_async_2"
+        exiting = reception.__aexit__(None, None, None)
+        assert exiting.done() and await exiting is False
+        assert await run_handler_async(receiver, *delivery("evt_async_2")) == "duplicate"
+
+    asyncio.run(scenario())
+
+
+def test_async_with_concurrent_tasks_process_once(redis_server: RedisServer) -> None:
+    receiver = aw.Receiver(aw.Verifier(SECRET), aw.RedisStore(redis_server.url, key_prefix="py-test-async-once"))
+    body, headers = delivery("evt_async_3")
+
+    async def scenario() -> list[str]:
+        return list(await asyncio.gather(*(run_handler_async(receiver, body, headers) for _ in range(8))))
+
+    outcomes = asyncio.run(scenario())
+    assert outcomes.count("processed") == 1
+    assert set(outcomes) <= {"processed", "duplicate", "in_progress"}
+
+
+def test_async_with_a_redis_store_never_blocks_the_event_loop(redis_server: RedisServer) -> None:
+    receiver = aw.Receiver(aw.Verifier(SECRET), aw.RedisStore(redis_server.url, key_prefix="py-test-async-loop"))
+    receiver.store.check()  # connected: the pause below is the only wait
+
+    async def scenario() -> tuple[str, int]:
+        ticks = 0
+
+        async def ticker() -> None:
+            nonlocal ticks
+            while True:
+                await asyncio.sleep(0.01)
+                ticks += 1
+
+        ticking = asyncio.create_task(ticker())
+        await asyncio.sleep(0.02)
+        redis_server.cli("CLIENT", "PAUSE", "600", "ALL")
+        ticks = 0
+        started = time.monotonic()
+        outcome = await run_handler_async(receiver, *delivery("evt_async_4"))
+        assert time.monotonic() - started >= 0.4  # the claim did wait for the paused server
+        ticking.cancel()
+        return outcome, ticks
+
+    outcome, ticks = asyncio.run(scenario())
+    assert outcome == "processed"
+    assert ticks >= 10, f"the event loop ran {ticks} ticks of 10 ms while Redis was paused for 600 ms"
+
+
+def test_async_with_a_store_failure_at_completion_is_store_unavailable() -> None:
+    server = RedisServer()
+    try:
+        receiver = aw.Receiver(aw.Verifier(SECRET), aw.RedisStore(server.url, timeout=2))
+
+        async def scenario() -> None:
+            async with receiver.receive(*delivery("evt_async_killed"), now=NOW):
+                server.stop()
+
+        with pytest.raises(aw.StoreUnavailableError, match="evt_async_killed"):
+            asyncio.run(scenario())
+    finally:
+        server.stop()
 
 
 # --- Redis: a real server --------------------------------------------------------------------------------

@@ -3,7 +3,7 @@
 # catalogue (`event_types()`, `error_codes()`, `task_error_types()`) and prints the fix when they drift.
 
 import datetime
-from collections.abc import Iterable, Mapping
+from collections.abc import Awaitable, Iterable, Mapping
 from types import TracebackType
 from typing import Any, Final, Literal, Optional, Protocol, Union, final
 
@@ -253,7 +253,14 @@ class Reception:
         exc_type: Optional[type[BaseException]] = None,
         _exc_value: Optional[BaseException] = None,
         _traceback: Optional[TracebackType] = None,
-    ) -> bool: ...
+    ) -> Literal[False]: ...  # never swallows the block's exception
+    def __aenter__(self) -> Awaitable[Event]: ...
+    def __aexit__(
+        self,
+        exc_type: Optional[type[BaseException]] = None,
+        exc_value: Optional[BaseException] = None,
+        traceback: Optional[TracebackType] = None,
+    ) -> Awaitable[Literal[False]]: ...
 
 @final
 class Receiver:
