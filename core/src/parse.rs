@@ -24,31 +24,63 @@ pub(crate) const WEBHOOK_ID: [&str; 2] = ["webhook-id", "svix-id"];
 pub(crate) const WEBHOOK_TIMESTAMP: [&str; 2] = ["webhook-timestamp", "svix-timestamp"];
 pub(crate) const WEBHOOK_SIGNATURE: [&str; 2] = ["webhook-signature", "svix-signature"];
 
-/// Up to [`MAX_SIGNATURES`] decoded 32-byte signatures, filled in place by the parsers.
+/// Up to [`MAX_SIGNATURES`] decoded 32-byte signatures, filled in place by the parsers, and the first item
+/// that could not be read. Such an item is skipped, as the Standard Webhooks libraries skip it: any match
+/// is enough (SPEC §3.2, §4), so a sender's stray item beside a good signature costs no event. It is
+/// reported only when nothing matches: alone as the header's error, beside well-formed signatures as the
+/// reason none matched.
 pub(crate) struct Signatures {
     decoded: [[u8; 32]; MAX_SIGNATURES],
     len: usize,
+    /// Items of the verified version, readable or not: the limit counts them all.
+    items: usize,
+    unreadable: Option<(&'static str, Unreadable)>,
 }
+
+/// Why an item could not be read: said alone, and said when other signatures in the header did not match.
+#[derive(Clone, Copy)]
+pub(crate) struct Unreadable {
+    alone: &'static str,
+    beside_others: &'static str,
+}
+
+macro_rules! unreadable {
+    ($why:literal) => {
+        Unreadable { alone: $why, beside_others: concat!($why, ", and none of its other signatures matches") }
+    };
+}
+
+const NOT_KEY_VALUE: Unreadable = unreadable!("an item is not of the form `key=value`");
+const EMPTY_KEY: Unreadable = unreadable!("an item has an empty key");
+const NOT_HEX: Unreadable = unreadable!("a `v1` value is not 64 hex digits");
+const NOT_VERSION_SIGNATURE: Unreadable = unreadable!("an item is not of the form `version,signature`");
+const NOT_BASE64: Unreadable = unreadable!("a `v1` value is not the base64 of 32 bytes");
 
 impl Signatures {
     pub(crate) fn new() -> Signatures {
-        Signatures { decoded: [[0; 32]; MAX_SIGNATURES], len: 0 }
+        Signatures { decoded: [[0; 32]; MAX_SIGNATURES], len: 0, items: 0, unreadable: None }
     }
 
     fn push_with(
         &mut self,
         header: &'static str,
         decode: impl FnOnce(&mut [u8; 32]) -> bool,
-        bad_value: &'static str,
+        bad_value: Unreadable,
     ) -> Result<(), Error> {
-        if self.len == MAX_SIGNATURES {
+        if self.items == MAX_SIGNATURES {
             return Err(Error::malformed(header, "more than 16 signatures"));
         }
-        if !decode(&mut self.decoded[self.len]) {
-            return Err(Error::malformed(header, bad_value));
+        self.items += 1;
+        if decode(&mut self.decoded[self.len]) {
+            self.len += 1;
+        } else {
+            self.skip(header, bad_value);
         }
-        self.len += 1;
         Ok(())
+    }
+
+    fn skip(&mut self, header: &'static str, why: Unreadable) {
+        self.unreadable.get_or_insert((header, why));
     }
 
     pub(crate) fn as_slice(&self) -> &[[u8; 32]] {
@@ -57,6 +89,19 @@ impl Signatures {
 
     pub(crate) fn len(&self) -> usize {
         self.len
+    }
+
+    /// The header's error when it holds no readable signature: an unreadable item, else none at all.
+    pub(crate) fn none_readable(&self, header: &'static str) -> Error {
+        match self.unreadable {
+            Some((header, why)) => Error::malformed(header, why.alone),
+            None => Error::NoSignature { header },
+        }
+    }
+
+    /// When no signature matched: the unreadable item, if any, may have been the one meant to.
+    pub(crate) fn unreadable_beside_mismatches(&self) -> Option<Error> {
+        self.unreadable.map(|(header, why)| Error::malformed(header, why.beside_others))
     }
 }
 
@@ -177,17 +222,15 @@ pub(crate) fn anchor_signature<'h>(
     const H: &str = ANCHOR_SIGNATURE;
     let mut t = None;
     for item in items(value, b',').map(trim_ows).filter(|item| !item.is_empty()) {
-        let (key, item_value) = split_once(item, b'=')
-            .ok_or_else(|| Error::malformed(H, "an item is not of the form `key=value`"))?;
+        let Some((key, item_value)) = split_once(item, b'=') else {
+            signatures.skip(H, NOT_KEY_VALUE);
+            continue;
+        };
         match key {
-            b"" => return Err(Error::malformed(H, "an item has an empty key")),
+            b"" => signatures.skip(H, EMPTY_KEY),
             b"t" if t.is_some() => return Err(Error::malformed(H, "`t` appears more than once")),
             b"t" => t = Some(item_value),
-            b"v1" => signatures.push_with(
-                H,
-                |out| hex::decode_to_slice(item_value, out).is_ok(),
-                "a `v1` value is not 64 hex digits",
-            )?,
+            b"v1" => signatures.push_with(H, |out| hex::decode_to_slice(item_value, out).is_ok(), NOT_HEX)?,
             // Unknown keys (a future `v2`, or case variants) are ignored by design (SPEC §3.2).
             _ => {}
         }
@@ -202,13 +245,15 @@ pub(crate) fn standard_signature(
     signatures: &mut Signatures,
 ) -> Result<(), Error> {
     for item in value.split(is_ows).filter(|item| !item.is_empty()) {
-        let (version, encoded) = split_once(item, b',')
-            .ok_or_else(|| Error::malformed(header, "an item is not of the form `version,signature`"))?;
+        let Some((version, encoded)) = split_once(item, b',') else {
+            signatures.skip(header, NOT_VERSION_SIGNATURE);
+            continue;
+        };
         if version == b"v1" {
             signatures.push_with(
                 header,
                 |out| matches!(STANDARD.decode_slice(encoded, out), Ok(32)),
-                "a `v1` value is not the base64 of 32 bytes",
+                NOT_BASE64,
             )?;
         }
     }
@@ -237,10 +282,28 @@ mod tests {
         let mut signatures = Signatures::new();
         assert_eq!(anchor_signature(header.as_bytes(), &mut signatures).unwrap(), Some(&b"12"[..]));
         assert_eq!(signatures.len(), 1);
-        for bad in ["t=1,t=2", "t=1,novalue", "=x", "v1=abc", &format!("v1={sig}0")] {
-            let code = anchor_signature(bad.as_bytes(), &mut Signatures::new()).err().map(|e| e.code());
-            assert_eq!(code, Some(ErrorCode::MalformedHeader), "{bad}");
+        let duplicate_t = anchor_signature(b"t=1,t=2", &mut Signatures::new()).err().map(|e| e.code());
+        assert_eq!(duplicate_t, Some(ErrorCode::MalformedHeader));
+        // Unreadable items are skipped, and become the header's error when nothing readable is left.
+        for (bad, why) in [
+            ("t=1,novalue", "an item is not of the form `key=value`"),
+            ("=x", "an item has an empty key"),
+            ("v1=abc", "a `v1` value is not 64 hex digits"),
+            (&format!("v1={sig}0"), "a `v1` value is not 64 hex digits"),
+        ] {
+            let mut signatures = Signatures::new();
+            anchor_signature(bad.as_bytes(), &mut signatures).unwrap();
+            assert_eq!(signatures.len(), 0);
+            let message = signatures.none_readable(ANCHOR_SIGNATURE).to_string();
+            assert_eq!(message, format!("malformed header `Anchor-Signature`: {why}"), "{bad}");
+            let beside = signatures.unreadable_beside_mismatches().unwrap().to_string();
+            assert!(beside.ends_with(", and none of its other signatures matches"), "{beside}");
         }
+        let mut signatures = Signatures::new();
+        anchor_signature(format!("v1=x,v1={sig},=y").as_bytes(), &mut signatures).unwrap();
+        assert_eq!(signatures.len(), 1);
+        let first_unreadable = signatures.none_readable(ANCHOR_SIGNATURE).to_string();
+        assert!(first_unreadable.ends_with("not 64 hex digits"), "{first_unreadable}");
     }
 
     #[test]
@@ -251,8 +314,20 @@ mod tests {
         standard_signature("webhook-signature", header.as_bytes(), &mut signatures).unwrap();
         assert_eq!(signatures.len(), 1);
         for bad in ["v1", "v1,notbase64!", "v1,AAAA"] {
-            let result = standard_signature("webhook-signature", bad.as_bytes(), &mut Signatures::new());
-            assert!(result.is_err(), "{bad}");
+            let mut signatures = Signatures::new();
+            standard_signature("webhook-signature", bad.as_bytes(), &mut signatures).unwrap();
+            assert_eq!(
+                signatures.none_readable("webhook-signature").code(),
+                ErrorCode::MalformedHeader,
+                "{bad}"
+            );
         }
+        // The limit counts unreadable items of the version too.
+        let seventeen = format!("{} v1,{sig}", "v1,AAAA ".repeat(16));
+        let error = standard_signature("webhook-signature", seventeen.as_bytes(), &mut Signatures::new());
+        assert_eq!(
+            error.unwrap_err().to_string(),
+            "malformed header `webhook-signature`: more than 16 signatures"
+        );
     }
 }

@@ -271,10 +271,12 @@ impl Verifier {
                 self.match_secret(&[id, b".", ts, b".", body], &signatures)
             }
         };
-        let matched_secret = matched.ok_or_else(|| Error::SignatureMismatch {
-            signatures: signatures.len(),
-            secrets: self.keys.len(),
-            hint: mismatch_hint(body, self.unissued_secret),
+        let matched_secret = matched.ok_or_else(|| {
+            signatures.unreadable_beside_mismatches().unwrap_or_else(|| Error::SignatureMismatch {
+                signatures: signatures.len(),
+                secrets: self.keys.len(),
+                hint: mismatch_hint(body, self.unissued_secret),
+            })
         })?;
         let verified = VerifiedSignature {
             matched_secret,
@@ -343,7 +345,7 @@ fn anchor_headers<'h>(
         return Err(Error::MissingHeader { header: ANCHOR_TIMESTAMP, signed_with: None });
     }
     if signatures.len() == 0 {
-        return Err(Error::NoSignature { header: ANCHOR_SIGNATURE });
+        return Err(signatures.none_readable(ANCHOR_SIGNATURE));
     }
     let with_value = |text: &'h [u8], source| parse::timestamp(text, source).map(|value| (text, value));
     let header_ts = header_ts.map(|text| with_value(text, "`Anchor-Timestamp`")).transpose()?;
@@ -375,7 +377,7 @@ fn standard_headers<'h>(
     }
     parse::standard_signature(sig_found, signature, signatures)?;
     if signatures.len() == 0 {
-        return Err(Error::NoSignature { header: sig_found });
+        return Err(signatures.none_readable(sig_found));
     }
     let timestamp = parse::timestamp(timestamp_text, ts_found)?;
     let delivery_id = Some(parse::as_str(id_found, id)?);

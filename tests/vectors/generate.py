@@ -593,20 +593,28 @@ def anchor_cases():
         "rejection", [S], H() + [("Anchor-Delivery-Id", DID)], B, err("malformed_header"))
     add("duplicate-event-header", "Two Anchor-Event headers are malformed_header.",
         "rejection", [S], H() + [("Anchor-Event", "task.completed")], B, err("malformed_header"))
-    add("item-without-equals", "An item without \"=\" is malformed_header.",
-        "rejection", [S], H(signature="t=%d,v1=%s,garbage" % (NOW, sig)), B, err("malformed_header"))
-    add("item-with-empty-key", "An item with an empty key (\"=x\") is malformed_header.",
-        "rejection", [S], H(signature="t=%d,=x,v1=%s" % (NOW, sig)), B, err("malformed_header"))
+    # An item that cannot be read is skipped: any match is enough (SPEC section 3.2). It is the error only
+    # when nothing matches: alone (no readable signature), or beside signatures that all fail.
+    add("item-without-equals-beside-a-good-v1", "An item without \"=\" beside a matching v1 is skipped: verifies.",
+        "python-stdlib-hmac", [S], H(signature="t=%d,v1=%s,garbage" % (NOW, sig)), B, OK())
+    add("item-without-equals-alone", "An item without \"=\" and no v1 item is malformed_header.",
+        "rejection", [S], H(signature="t=%d,garbage" % NOW), B, err("malformed_header"))
+    add("item-with-empty-key-beside-a-good-v1", "An item with an empty key (\"=x\") beside a matching v1 is skipped: verifies.",
+        "python-stdlib-hmac", [S], H(signature="t=%d,=x,v1=%s" % (NOW, sig)), B, OK())
+    add("item-with-empty-key-alone", "An item with an empty key (\"=x\") and no v1 item is malformed_header.",
+        "rejection", [S], H(signature="t=%d,=x" % NOW), B, err("malformed_header"))
     add("v1-63-hex-digits", "A v1 value of 63 hex digits is malformed_header.",
         "rejection", [S], H(signature="t=%d,v1=%s" % (NOW, sig[:63])), B, err("malformed_header"))
     add("v1-65-hex-digits", "A v1 value of 65 hex digits is malformed_header.",
         "rejection", [S], H(signature="t=%d,v1=%s0" % (NOW, sig)), B, err("malformed_header"))
     add("v1-non-hex-characters", "A 64-character v1 value containing non-hex characters is malformed_header.",
         "rejection", [S], H(signature="t=%d,v1=%s" % (NOW, sig[:62] + "zg")), B, err("malformed_header"))
-    add("v1-empty-value", "An empty v1 value is malformed_header.",
-        "rejection", [S], H(signature="t=%d,v1=,v1=%s" % (NOW, sig)), B, err("malformed_header"))
-    add("bad-v1-even-with-a-good-v1", "One malformed v1 item rejects the header even if another v1 matches.",
-        "rejection", [S], H(signature="t=%d,v1=%s,v1=xyz" % (NOW, sig)), B, err("malformed_header"))
+    add("v1-empty-value-alone", "An empty v1 value, the only v1, is malformed_header.",
+        "rejection", [S], H(signature="t=%d,v1=" % NOW), B, err("malformed_header"))
+    add("v1-empty-value-beside-a-good-v1", "An empty v1 value beside a matching v1 is skipped: verifies.",
+        "python-stdlib-hmac", [S], H(signature="t=%d,v1=,v1=%s" % (NOW, sig)), B, OK())
+    add("bad-v1-beside-a-good-v1", "A malformed v1 item beside a matching v1 is skipped: verifies.",
+        "python-stdlib-hmac", [S], H(signature="t=%d,v1=%s,v1=xyz" % (NOW, sig)), B, OK())
 
     fillers = [anchor_hex(ANCHOR_SECRET_WRONG + str(i), str(NOW), B) for i in range(16)]
     add("sixteen-v1-last-correct-ok", "Exactly 16 v1 items (the limit) with the last correct verifies.",
@@ -716,6 +724,10 @@ def anchor_cases():
     add("malformed-header-and-stale", "Header well-formedness is checked before the tolerance: malformed_header.",
         "rejection", [S], H(ts=NOW - 3600, signature="t=%d,v1=%s" % (NOW - 3600, sig[:63])), B,
         err("malformed_header"))
+    add("unreadable-v1-beside-a-forged-v1-and-stale",
+        "A header with a readable v1 goes on to the tolerance: stale beats the unreadable item, timestamp_too_old.",
+        "rejection", [S], H(ts=NOW - 3600, signature="t=%d,v1=%s,v1=abc" % (NOW - 3600, wrong)), B,
+        err("timestamp_too_old"))
     add("no-signature-beats-malformed-timestamp",
         "no_signature is a header-stage error, reported before the timestamp format is checked.",
         "rejection", [S], drop_header(H(signature="t=abc"), "Anchor-Timestamp"), B, err("no_signature"))
@@ -988,8 +1000,17 @@ def standard_cases():
         "rejection", [S], T("v1a," + good), body_t, err("no_signature"))
     add("empty-signature-header", "An empty webhook-signature value has no items: no_signature.",
         "rejection", [S], T(""), body_t, err("no_signature"))
-    add("item-without-comma", "An item without a comma is malformed_header.",
-        "rejection", [S], T("v1,%s garbage" % good), body_t, err("malformed_header"))
+    # Unreadable items are skipped (any match is enough, SPEC section 4), as the official libraries skip
+    # them; the error only when nothing matches.
+    add("item-without-comma-beside-a-good-v1", "An item without a comma beside a matching v1 is skipped: verifies.",
+        "python-stdlib-hmac", [S], T("v1,%s garbage" % good), body_t, OKT())
+    add("item-without-comma-alone", "An item without a comma, the only item, is malformed_header.",
+        "rejection", [S], T("garbage"), body_t, err("malformed_header"))
+    add("bad-v1-beside-a-forged-v1", "A malformed v1 item beside a v1 that does not match is malformed_header.",
+        "rejection", [S], T("v1,AAAA v1," + std_b64(STD_SECRET_WRONG, MID, str(NOW), body_t)), body_t,
+        err("malformed_header"))
+    add("bad-v1-beside-a-good-v1", "A malformed v1 item (URL-safe, unpadded) before a matching v1 is skipped: verifies.",
+        "python-stdlib-hmac", [S], T("v1,AAAA v1,%s" % good), body_t, OKT())
     add("v1-not-base64", "A v1 value with characters outside standard base64 is malformed_header.",
         "rejection", [S], T("v1," + "!" * 43 + "="), body_t, err("malformed_header"))
     add("v1-wrong-length", "A v1 value that decodes to 31 bytes is malformed_header.",
@@ -998,8 +1019,10 @@ def standard_cases():
     add("v1-hex-instead-of-base64",
         "A hex signature in a v1 item is not 32 bytes of padded base64: malformed_header.",
         "rejection", [S], T("v1," + base64.b64decode(good).hex()), body_t, err("malformed_header"))
-    add("v1-empty-value", "An empty v1 value is malformed_header.",
-        "rejection", [S], T("v1, v1," + good), body_t, err("malformed_header"))
+    add("v1-empty-value-alone", "An empty v1 value, the only item, is malformed_header.",
+        "rejection", [S], T("v1,"), body_t, err("malformed_header"))
+    add("v1-empty-value-beside-a-good-v1", "An empty v1 value beside a matching v1 is skipped: verifies.",
+        "python-stdlib-hmac", [S], T("v1, v1," + good), body_t, OKT())
     fill = [std_b64(STD_SECRET_WRONG, MID + str(i), str(NOW), body_t) for i in range(16)]
     add("sixteen-v1-last-correct-ok", "Exactly 16 v1 items (the limit) with the last correct verifies.",
         "python-stdlib-hmac", [S], T(" ".join("v1," + f for f in fill[:15] + [good])), body_t, OKT())
@@ -1304,7 +1327,8 @@ def oracle_anchor(case):
     ts_header = _read_header(headers, "Anchor-Timestamp", errors)
     delivery_id = _read_header(headers, "Anchor-Delivery-Id", errors)
     event_header = _read_header(headers, "Anchor-Event", errors)
-    t_item, v1s = None, []
+    # An item that cannot be read is skipped, and is the error only when no signature matches.
+    t_item, v1s, v1_items, unreadable = None, [], 0, False
     if sig_header is None:
         errors.add("missing_header")
     else:
@@ -1313,7 +1337,7 @@ def oracle_anchor(case):
             if not item:
                 continue
             if "=" not in item or item.startswith("="):
-                errors.add("malformed_header")
+                unreadable = True
                 continue
             key, value = item.split("=", 1)
             if key == "t":
@@ -1321,13 +1345,15 @@ def oracle_anchor(case):
                     errors.add("malformed_header")
                 t_item = value
             elif key == "v1":
-                if not _HEX64_RE.match(value):
-                    errors.add("malformed_header")
-                v1s.append(value.lower())
-        if len(v1s) > MAX_SIGNATURES:
+                v1_items += 1
+                if _HEX64_RE.match(value):
+                    v1s.append(value.lower())
+                else:
+                    unreadable = True
+        if v1_items > MAX_SIGNATURES:
             errors.add("malformed_header")
         if not v1s:
-            errors.add("no_signature")
+            errors.add("malformed_header" if unreadable else "no_signature")
         if ts_header is None and t_item is None:
             errors.add("missing_header")
     _stage_result(errors)
@@ -1342,7 +1368,7 @@ def oracle_anchor(case):
             matched = i
             break
     if matched is None:
-        raise Reject("signature_mismatch")
+        raise Reject("malformed_header" if unreadable else "signature_mismatch")
     try:
         env = _load_json(body)
     except (UnicodeDecodeError, ValueError):
@@ -1383,27 +1409,28 @@ def oracle_standard(case):
         errors.add("malformed_header")
     sigs = []
     v1_items = 0
+    unreadable = False  # as in oracle_anchor: skipped, the error only when no signature matches
     if vals["signature"] is not None:
         for item in vals["signature"].split(" "):
             if not item:
                 continue
             if "," not in item:
-                errors.add("malformed_header")
+                unreadable = True
                 continue
             version, value = item.split(",", 1)
             if version != "v1":
                 continue
             v1_items += 1
             if not _B64_32_RE.match(value):
-                errors.add("malformed_header")
+                unreadable = True
                 continue
             decoded = base64.b64decode(value, validate=True)
             assert base64.b64encode(decoded).decode() == value, "non-canonical base64 in a vector"
             sigs.append(decoded)
         if v1_items > MAX_SIGNATURES:
             errors.add("malformed_header")
-        if not v1_items:
-            errors.add("no_signature")
+        if not sigs:
+            errors.add("malformed_header" if unreadable else "no_signature")
     _stage_result(errors)
     ts = _check_time(now, tolerance, [vals["timestamp"]])
     if len(body) > max_body:
@@ -1415,7 +1442,7 @@ def oracle_standard(case):
             matched = i
             break
     if matched is None:
-        raise Reject("signature_mismatch")
+        raise Reject("malformed_header" if unreadable else "signature_mismatch")
     try:
         payload = _load_json(body)
     except (UnicodeDecodeError, ValueError):
