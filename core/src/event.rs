@@ -722,9 +722,10 @@ impl<'a> TaskData<'a> {
         self.0.get("error")?.get("type")?.as_str().map(TaskErrorType::parse)
     }
 
-    /// The whole `error` object (type plus any message fields).
+    /// The whole `error` object (type plus any message fields); `None` when absent or not an object (the
+    /// value as sent stays in `data`), so every binding can type it as an object.
     pub fn error(&self) -> Option<&'a Value> {
-        self.0.get("error")
+        self.0.get("error").filter(|error| error.is_object())
     }
 
     /// `healed_task_version_id` of `task.healed`.
@@ -857,6 +858,12 @@ mod tests {
         assert_eq!(task.error_type(), Some(TaskErrorType::Timeout));
         assert!(task.output_truncated());
         assert!(event.session().is_none());
+        // An `error` that is not an object is not the typed view's (it stays in `data`).
+        let body = br#"{"id":"evt_2","type":"task.failed","created":"2026-05-24T12:18:05.123Z","data":{"error":"boom"}}"#;
+        let event = Event::from_anchor_body(body).unwrap();
+        assert_eq!(event.task().unwrap().error(), None);
+        assert_eq!(event.task().unwrap().error_type(), None);
+        assert!(event.raw_data_str().contains(r#""error":"boom""#));
     }
 
     #[test]

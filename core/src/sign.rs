@@ -91,7 +91,8 @@ impl Signer {
     /// The full header set of a delivery of `body` signed at `timestamp` (unix seconds).
     ///
     /// Fails with `malformed_header` when `options.id` or `options.event_type` could not be sent as a
-    /// header value (empty, over 8192 bytes, or not printable ASCII: a newline would inject a header), and
+    /// header value (empty, over 8192 bytes, not printable ASCII: a newline would inject a header, or with
+    /// whitespace at either end, which HTTP strips), and
     /// with `malformed_timestamp` when `timestamp` has more digits than a verifier accepts (milliseconds
     /// given as seconds), since no verifier could accept the delivery.
     pub fn sign(
@@ -216,6 +217,14 @@ fn sendable(name: &'static str, value: &str) -> Result<(), Error> {
     if value.is_empty() {
         return Err(Error::malformed(name, "the value to sign is empty"));
     }
+    if value.starts_with([' ', '\t']) || value.ends_with([' ', '\t']) {
+        // HTTP strips them in transit: the value received would not be the one signed (for `webhook-id`,
+        // every delivery would then be a signature mismatch).
+        return Err(Error::malformed(
+            name,
+            "the value to sign starts or ends with whitespace, which HTTP strips in transit",
+        ));
+    }
     parse::check_value(name, value.as_bytes()).map(|_| ())
 }
 
@@ -235,16 +244,29 @@ mod tests {
     #[test]
     fn values_that_would_break_the_header_block_are_refused() {
         let signer = Signer::new(Scheme::Anchor, ["s"]).unwrap();
-        for id in ["", "a\nAnchor-Signature: forged", "é"] {
+        for id in ["", "a\nAnchor-Signature: forged", "é", " lead", "trail ", "tab\t"] {
             let options = SignOptions { id: Some(id), event_type: None };
             assert_eq!(signer.sign(b"{}", 1, options).unwrap_err().code(), crate::ErrorCode::MalformedHeader);
         }
+        let standard = Signer::new(Scheme::StandardWebhooks, ["whsec_c2VjcmV0"]).unwrap();
+        let error =
+            standard.sign(b"{}", 1, SignOptions { id: Some("msg_1 "), event_type: None }).unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "malformed header `webhook-id`: the value to sign starts or ends with whitespace, which HTTP strips \
+             in transit"
+        );
     }
 
     #[test]
     fn a_body_type_that_is_not_a_header_value_is_left_out() {
         let signer = Signer::new(Scheme::Anchor, ["s"]).unwrap();
-        for body in [&br#"{"type":"\u00e9"}"#[..], br#"{"type":"a\r\nX-Injected: 1"}"#, br#"{"type":""}"#] {
+        for body in [
+            &br#"{"type":"\u00e9"}"#[..],
+            br#"{"type":"a\r\nX-Injected: 1"}"#,
+            br#"{"type":""}"#,
+            br#"{"type":" x"}"#,
+        ] {
             let headers = signer.sign(body, 1, SignOptions::default()).unwrap();
             assert_eq!(headers.get("Anchor-Event"), None, "{}", String::from_utf8_lossy(body));
             // Our own verifier accepts what we signed.
