@@ -110,10 +110,11 @@ pub struct MemoryStore {
     next_token: AtomicU64,
 }
 
-/// Entries by expiry time, soonest first, so eviction takes the oldest in O(log n). An item whose entry
-/// has since changed or gone is stale and skipped (a heap with lazy deletion: much less code than an
-/// ordered set, which counts in the WebAssembly build); rebuilt when stale items dominate.
-type ByExpiry = BinaryHeap<Reverse<(u64, Key)>>;
+/// Entries by expiry time, soonest first, then in the order they were written (ids completed within one
+/// millisecond leave oldest first), so eviction takes the oldest in O(log n). An item whose entry has
+/// since changed or gone is stale and skipped (a heap with lazy deletion: much less code than an ordered
+/// set, which counts in the WebAssembly build); rebuilt when stale items dominate.
+type ByExpiry = BinaryHeap<Reverse<(u64, u64, Key)>>;
 
 /// An id as the store keeps it: its SHA-256, as the Redis and key-value stores name their keys. An id is
 /// as long as the sender makes it (up to the body limit), and 100 000 of them must not hold gigabytes.
@@ -130,12 +131,16 @@ struct MemoryState {
     claims: ByExpiry,
     /// Completed ids, by the end of their TTL: the first is the oldest completed (one TTL for all).
     completed: ByExpiry,
+    /// Entries written so far: each entry's `written`, which orders the heaps within a millisecond.
+    writes: u64,
 }
 
 #[derive(Clone, Copy, Debug)]
 struct Entry {
     holder: Option<ClaimToken>,
     expires_at_ms: u64,
+    /// When it was written, as a count of writes: what identifies its current item in the heaps.
+    written: u64,
 }
 
 impl fmt::Debug for MemoryStore {
@@ -187,6 +192,16 @@ impl MemoryStore {
         self.len() == 0
     }
 
+    fn full_of_claims(&self) -> Error {
+        Error::StoreUnavailable {
+            reason: format!(
+                "the memory store is full of claims in progress (maximum entries: {}); raise its maximum \
+                 number of entries or use a shared store",
+                self.max_entries
+            ),
+        }
+    }
+
     fn lock(&self) -> MutexGuard<'_, MemoryState> {
         // Nothing in the critical sections panics midway, so a poisoned lock still guards consistent data.
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
@@ -194,8 +209,10 @@ impl MemoryStore {
 }
 
 impl MemoryState {
-    fn insert(&mut self, id: Key, entry: Entry) {
-        let MemoryState { entries, claims, completed } = self;
+    fn insert(&mut self, id: Key, holder: Option<ClaimToken>, expires_at_ms: u64) {
+        self.writes += 1;
+        let entry = Entry { holder, expires_at_ms, written: self.writes };
+        let MemoryState { entries, claims, completed, .. } = self;
         push_by_expiry(claims, completed, id, &entry);
         entries.insert(id, entry);
         if claims.len() + completed.len() > 2 * entries.len() + 64 {
@@ -210,16 +227,14 @@ impl MemoryState {
     /// Removes the entry of the first current item of the claims heap (`claims`) or the completed one,
     /// if `due` says so for its expiry time. `false` when there is none, or it is not due.
     fn evict_first(&mut self, claims: bool, due: impl Fn(u64) -> bool) -> bool {
-        let MemoryState { entries, claims: claim_heap, completed } = self;
+        let MemoryState { entries, claims: claim_heap, completed, .. } = self;
         let heap = if claims { claim_heap } else { completed };
-        while let Some(&Reverse((expires_at_ms, _))) = heap.peek() {
+        while let Some(&Reverse((expires_at_ms, _, _))) = heap.peek() {
             if !due(expires_at_ms) {
                 return false;
             }
-            let Some(Reverse((_, id))) = heap.pop() else { break };
-            let current =
-                |entry: &Entry| entry.expires_at_ms == expires_at_ms && entry.holder.is_some() == claims;
-            if entries.get(&id).is_some_and(current) {
+            let Some(Reverse((_, written, id))) = heap.pop() else { break };
+            if entries.get(&id).is_some_and(|entry| entry.written == written) {
                 entries.remove(&id);
                 return true;
             }
@@ -247,7 +262,7 @@ impl MemoryState {
 /// Adds `entry` to the heap of its kind: a claim's lease end, or a completed id's TTL end.
 fn push_by_expiry(claims: &mut ByExpiry, completed: &mut ByExpiry, id: Key, entry: &Entry) {
     let heap = if entry.holder.is_some() { claims } else { completed };
-    heap.push(Reverse((entry.expires_at_ms, id)));
+    heap.push(Reverse((entry.expires_at_ms, entry.written, id)));
 }
 
 fn deadline(now_ms: u64, duration: Duration) -> u64 {
@@ -268,29 +283,25 @@ impl DedupeStore for MemoryStore {
             None => {}
         }
         if !state.make_room(self.max_entries, now_ms) {
-            return Err(Error::StoreUnavailable {
-                reason: format!(
-                    "the memory store is full of claims in progress (maximum entries: {}); raise its maximum \
-                     number of entries or use a shared store",
-                    self.max_entries
-                ),
-            });
+            return Err(self.full_of_claims());
         }
         let token = ClaimToken(u128::from(self.next_token.fetch_add(1, Ordering::Relaxed)));
-        state.insert(id, Entry { holder: Some(token), expires_at_ms: deadline(now_ms, lease) });
+        state.insert(id, Some(token), deadline(now_ms, lease));
         Ok(Claim::Fresh(token))
     }
 
     fn complete(&self, id: &str, token: ClaimToken, now_ms: u64) -> Result<bool, Error> {
         let id = key(id);
         let mut state = self.lock();
-        let recordable = match state.entries.get(&id) {
-            Some(entry) => entry.holder == Some(token),
-            // The claim was evicted after its lease ended, and nobody claimed the id since.
-            None => state.make_room(self.max_entries, now_ms),
+        let recordable = match state.entries.get(&id).map(|entry| entry.holder) {
+            Some(holder) => holder == Some(token),
+            // The claim was evicted after its lease ended, and nobody claimed the id since: record it, or
+            // say it could not be (not `false`: no other claim or completion is recorded).
+            None if state.make_room(self.max_entries, now_ms) => true,
+            None => return Err(self.full_of_claims()),
         };
         if recordable {
-            state.insert(id, Entry { holder: None, expires_at_ms: deadline(now_ms, self.ttl) });
+            state.insert(id, None, deadline(now_ms, self.ttl));
         }
         Ok(recordable)
     }

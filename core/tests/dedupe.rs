@@ -140,6 +140,43 @@ fn completing_after_the_lease_ended_records_the_id_done_unless_another_worker_cl
 }
 
 #[test]
+fn completing_after_the_lease_ended_in_a_store_full_of_claims_is_store_unavailable_not_a_lost_claim() {
+    let store = MemoryStore::new(2, Duration::from_secs(60)).unwrap();
+    let slow = fresh(store.claim("slow", LEASE, NOW_MS).unwrap());
+    // The lease ends; two other claims evict the expired entry and fill the store.
+    fresh(store.claim("a", LEASE, NOW_MS + 600).unwrap());
+    fresh(store.claim("b", LEASE, NOW_MS + 600).unwrap());
+    // Nobody else claimed `slow`, and nothing records it: not `false` (which says another worker's claim or a
+    // completion is recorded), but a failure to record, which the receiver reports as such.
+    let error = store.complete("slow", slow, NOW_MS + 700).unwrap_err();
+    assert_eq!(error.code(), ErrorCode::StoreUnavailable);
+    assert!(error.to_string().contains("full of claims in progress (maximum entries: 2)"), "{error}");
+    // Once a claim ends, there is room again, and a completion retried is recorded.
+    assert!(store.complete("slow", slow, NOW_MS + 1_200).unwrap());
+    assert_eq!(store.claim("slow", LEASE, NOW_MS + 1_200).unwrap(), Claim::Done);
+}
+
+#[test]
+fn ids_completed_within_one_millisecond_are_forgotten_oldest_first() {
+    // Full, the store forgets the oldest completed id; ids completed in the same millisecond go in the
+    // order they were completed, not in the order of their keys.
+    let store = MemoryStore::new(50, Duration::from_secs(60)).unwrap();
+    for n in 0..200 {
+        let id = format!("evt_{n}");
+        let token = fresh(store.claim(&id, LEASE, NOW_MS).unwrap());
+        assert!(store.complete(&id, token, NOW_MS).unwrap());
+        if n >= 1 {
+            let previous = format!("evt_{}", n - 1);
+            assert_eq!(store.claim(&previous, LEASE, NOW_MS).unwrap(), Claim::Done, "{previous} after {id}");
+        }
+    }
+    assert_eq!(store.len(), 50);
+    for n in 150..200 {
+        assert_eq!(store.claim(&format!("evt_{n}"), LEASE, NOW_MS).unwrap(), Claim::Done);
+    }
+}
+
+#[test]
 fn eviction_stays_right_after_many_claims_of_the_same_ids() {
     // Every claim, completion and release gives out a new expiry time; the old ones must neither evict a
     // live entry nor pile up.
