@@ -117,13 +117,15 @@ export declare function eventTask(eventType: string, dataJson: string): TaskView
 export declare function eventTypes(): Array<string>
 
 /**
- * How the core's `Receiver::finish` ended a fresh delivery: its `Outcome`'s kind and HTTP status, and
- * the core's warning when the handler outlasted its lease and the claim was lost.
+ * How the core's `Receiver::finish` ended a fresh delivery: its `Outcome`'s kind and HTTP status, the
+ * core's warning when the handler outlasted its lease and the claim was lost, and its warning when the
+ * claim of a failed handler could not be released.
  */
 export interface Finished {
   kind: string
   httpStatus: number
   claimLostWarning?: string
+  unreleasedWarning?: string
 }
 
 /**

@@ -392,16 +392,23 @@ function nowMillis(options) {
   return now instanceof Date ? now.getTime() : unixSeconds(now, 'now') * 1000
 }
 
+// What bytes given as a secret get: the secret is text, as the dashboard shows it.
+const SECRET_BYTES_HINT =
+  ": a secret read as bytes is decoded first (secret.toString()); raw key bytes, as standardwebhooks' " +
+  "{ format: 'raw' } takes them, are given as 'whsec_' + Buffer.from(key).toString('base64')"
+
 function secretList(secrets) {
   if (typeof secrets === 'string') return [secrets]
+  const refuse = (secret) =>
+    invalid('secrets must be a string or an array of strings' + (ArrayBuffer.isView(secret) ? SECRET_BYTES_HINT : ''))
   if (Array.isArray(secrets)) {
     // An indexed loop: `every` skips the holes of a sparse array.
     for (let i = 0; i < secrets.length; i++) {
-      if (typeof secrets[i] !== 'string') throw invalid('secrets must be a string or an array of strings')
+      if (typeof secrets[i] !== 'string') throw refuse(secrets[i])
     }
     return secrets
   }
-  throw invalid('secrets must be a string or an array of strings')
+  throw refuse(secrets)
 }
 
 function optionalNumber(value, name) {
@@ -884,6 +891,14 @@ function emitClaimLost(_event, message) {
 }
 
 /**
+ * The core's warning when the claim of a failed handler could not be released (the store failed): until
+ * the lease ends, deliveries of the event are answered 503 in progress, and this says why.
+ */
+function emitUnreleased(message) {
+  process.emitWarning(message, { type: 'AnchorWebhooksWarning', code: 'ANCHOR_CLAIM_NOT_RELEASED' })
+}
+
+/**
  * A Verifier and a dedupe store together. `receive(body, headers, handler)` resolves to
  * `{ status, kind, event, error, retryAfter }`:
  *
@@ -953,7 +968,7 @@ class Receiver {
     if (found === FOUND_IN_PROGRESS) return outcome('in_progress', OUTCOME_STATUS.in_progress, event, null)
     if (found !== FOUND_FRESH) throw new Error(`anchor-webhooks: unexpected reception ${found}`)
     // The core's Receiver::finish ends the claim: complete after success, release after a failure (a
-    // release that fails leaves the lease to expire, after which the retry is processed).
+    // release that fails leaves the lease to expire, after which the retry is processed; a warning says so).
     let handlerError
     let succeeded = true
     try {
@@ -972,6 +987,7 @@ class Receiver {
       return rejected(event, converted)
     }
     if (finished.claimLostWarning) this.#onClaimLost(event, finished.claimLostWarning)
+    if (finished.unreleasedWarning) emitUnreleased(finished.unreleasedWarning)
     return outcome(finished.kind, finished.httpStatus, event, succeeded ? null : handlerError)
   }
 

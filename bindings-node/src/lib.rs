@@ -22,13 +22,13 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
 use anchor_webhooks::serde_json::{Map, Value};
-use anchor_webhooks::{usual_spellings, SessionData, TaskData};
 use anchor_webhooks::{
-    Claimed, DedupeStore, Error as CoreError, ErrorCode, Event, EventType, MemoryStore, Outcome, Receiver,
-    Reception, RedisCheckError, RedisCheckErrorKind, RedisOptions, RedisStore, Scheme, Setting, SettingError,
-    SignOptions, Signer, Verified, Verifier, DEFAULT_DONE_TTL, DEFAULT_MAX_ENTRIES,
+    unreleased_warning, Claimed, DedupeStore, Error as CoreError, ErrorCode, Event, EventType, MemoryStore,
+    Outcome, Receiver, Reception, RedisCheckError, RedisCheckErrorKind, RedisOptions, RedisStore, Scheme,
+    Setting, SettingError, SignOptions, Signer, Verified, Verifier, DEFAULT_DONE_TTL, DEFAULT_MAX_ENTRIES,
     IN_PROGRESS_RETRY_AFTER_SECONDS,
 };
+use anchor_webhooks::{usual_spellings, SessionData, TaskData};
 use napi::bindgen_prelude::{BufferSlice, Function, Object, ToNapiValue, Uint8ArraySlice};
 use napi::{Env, JsDeferred, JsString, JsValue};
 use napi_derive::napi;
@@ -112,7 +112,7 @@ pub fn outcome_catalogue() -> napi::Result<Vec<OutcomeInfo>, Code> {
         Outcome::Duplicate(sample()?),
         Outcome::InProgress(sample()?),
         Outcome::Rejected(CoreError::StoreUnavailable { reason: String::new() }),
-        Outcome::HandlerFailed { verified: sample()?, error: () },
+        Outcome::HandlerFailed { verified: sample()?, error: (), release_failure: None },
     ];
     Ok(outcomes
         .iter()
@@ -1007,13 +1007,15 @@ fn reception_value<'env>(
     }
 }
 
-/// How the core's `Receiver::finish` ended a fresh delivery: its `Outcome`'s kind and HTTP status, and
-/// the core's warning when the handler outlasted its lease and the claim was lost.
+/// How the core's `Receiver::finish` ended a fresh delivery: its `Outcome`'s kind and HTTP status, the
+/// core's warning when the handler outlasted its lease and the claim was lost, and its warning when the
+/// claim of a failed handler could not be released.
 #[napi(object, object_from_js = false)]
 pub struct Finished {
     pub kind: &'static str,
     pub http_status: u32,
     pub claim_lost_warning: Option<String>,
+    pub unreleased_warning: Option<String>,
 }
 
 /// `Receiver::finish`: completes the claim after a handler that succeeded, releases it after one that
@@ -1043,6 +1045,12 @@ fn finished(receiver: &Receiver<Arc<dyn DedupeStore>>, outcome: Outcome<()>) -> 
             kind: outcome.kind(),
             http_status: u32::from(outcome.http_status()),
             claim_lost_warning: receiver.lost_claim_warning(&outcome),
+            unreleased_warning: match &outcome {
+                Outcome::HandlerFailed { verified, release_failure: Some(error), .. } => {
+                    Some(unreleased_warning(verified.event.id(), error))
+                }
+                _ => None,
+            },
         }),
     }
 }

@@ -78,3 +78,33 @@ test('Hono: the handler returned its answer, so 503 store_unavailable is sent in
   assert.deepEqual([body.ok, body.code, body.message], [false, 'store_unavailable', unrecorded('evt_hono_unrecorded')])
   assert.deepEqual(rejected, [['store_unavailable', unrecorded('evt_hono_unrecorded'), 503, 'evt_hono_unrecorded']])
 })
+
+test('Receiver: a claim the store could not release after the handler failed is a process warning naming the event', async () => {
+  const receiver = new Receiver(new Verifier(SECRET), new RedisStore(redis.url, { timeoutSeconds: 0.2, keyPrefix: 'node-unreleased' }))
+  const body = JSON.stringify({ id: 'evt_unreleased', type: 'task.completed', created: '2026-05-24T12:18:05.123Z', data: {} })
+  const warnings = []
+  const onWarning = (warning) => warnings.push([warning.name, warning.code, warning.message])
+  process.on('warning', onWarning)
+  try {
+    const result = await receiver.receive(body, sign(SECRET, body), () => {
+      redisCli('CLIENT', 'PAUSE', '10000', 'ALL') // the release will time out
+      throw new Error('handler broke')
+    })
+    assert.equal(result.kind, 'handler_failed')
+    assert.equal(result.status, 500)
+    assert.equal(result.error.message, 'handler broke')
+    await eventually(() => warnings.length > 0, 'the warning emitted')
+  } finally {
+    redisCli('CLIENT', 'UNPAUSE')
+    process.off('warning', onWarning)
+  }
+  assert.deepEqual(warnings, [[
+    'AnchorWebhooksWarning',
+    'ANCHOR_CLAIM_NOT_RELEASED',
+    'anchor-webhooks: the claim on event evt_unreleased was not released after its handler failed (redis: timed out); ' +
+      'it ends with its lease, and deliveries of the event until then are answered in progress',
+  ]])
+  // The claim is still held: the next delivery is in progress, not processed.
+  const again = await receiver.receive(body, sign(SECRET, body), () => assert.fail('must not run'))
+  assert.equal(again.kind, 'in_progress')
+})

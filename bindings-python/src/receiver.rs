@@ -5,9 +5,9 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use anchor_webhooks::{
-    Claimed, DedupeStore, MemoryStore, Outcome, Receiver, Reception, RedisCheckErrorKind, RedisOptions,
-    RedisStore, Setting, SettingError, Verified, DEFAULT_DONE_TTL, DEFAULT_LEASE, DEFAULT_MAX_ENTRIES,
-    IN_PROGRESS_RETRY_AFTER_SECONDS,
+    unreleased_warning, Claimed, DedupeStore, MemoryStore, Outcome, Receiver, Reception, RedisCheckErrorKind,
+    RedisOptions, RedisStore, Setting, SettingError, Verified, DEFAULT_DONE_TTL, DEFAULT_LEASE,
+    DEFAULT_MAX_ENTRIES, IN_PROGRESS_RETRY_AFTER_SECONDS,
 };
 use pyo3::exceptions::{PyConnectionError, PyRuntimeError, PyTypeError, PyValueError};
 use pyo3::prelude::*;
@@ -451,7 +451,13 @@ impl PyReception {
         if let Outcome::Rejected(error) = &outcome {
             return Err(errors::to_pyerr(py, error));
         }
-        if let Some(warning) = self.receiver.lost_claim_warning(&outcome) {
+        let warning = match &outcome {
+            Outcome::HandlerFailed { verified, release_failure: Some(error), .. } => {
+                Some(unreleased_warning(verified.event.id(), error))
+            }
+            outcome => self.receiver.lost_claim_warning(outcome),
+        };
+        if let Some(warning) = warning {
             py.import("logging")?
                 .call_method1("getLogger", ("anchor_webhooks",))?
                 .call_method1("warning", (warning,))?;

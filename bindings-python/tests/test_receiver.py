@@ -4,6 +4,7 @@ real redis-server (and a dead port)."""
 from __future__ import annotations
 
 import asyncio
+import logging
 import threading
 import time
 from typing import Any
@@ -434,6 +435,30 @@ def test_redis_invalid_url_is_a_configuration_error() -> None:
         assert str(caught.value) == (
             "invalid Redis URL: expected redis:// or rediss://[username:password@]host[:port][/db]"
         )
+
+
+def test_a_claim_the_store_could_not_release_is_logged_and_the_handlers_exception_goes_on(
+    redis_server: RedisServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    store = aw.RedisStore(redis_server.url, key_prefix="py-test-unreleased", timeout=0.2)
+    receiver = aw.Receiver(aw.Verifier(SECRET), store)
+    body, headers = delivery("evt_unreleased")
+    try:
+        with pytest.raises(Boom), caplog.at_level(logging.WARNING, logger="anchor_webhooks"):
+            with receiver.receive(body, headers, now=NOW):
+                redis_server.cli("CLIENT", "PAUSE", "10000", "ALL")  # the release will time out
+                raise Boom()
+    finally:
+        redis_server.cli("CLIENT", "UNPAUSE")
+    assert [(r.name, r.levelname, r.getMessage()) for r in caplog.records] == [
+        (
+            "anchor_webhooks",
+            "WARNING",
+            "anchor-webhooks: the claim on event evt_unreleased was not released after its handler failed (redis: "
+            "timed out); it ends with its lease, and deliveries of the event until then are answered in progress",
+        )
+    ]
+    assert run_handler(receiver, body, headers) == "in_progress"  # held until its lease ends
 
 
 def test_redis_server_killed_after_claim_fails_completion() -> None:

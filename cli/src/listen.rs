@@ -15,8 +15,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anchor_webhooks::{
-    DedupeStore, ErrorCode, MemoryStore, Outcome, Receiver, RedisCheckErrorKind, RedisOptions, RedisStore,
-    Verified, Verifier, DEFAULT_LEASE, IN_PROGRESS_RETRY_AFTER_SECONDS,
+    unreleased_warning, DedupeStore, ErrorCode, MemoryStore, Outcome, Receiver, RedisCheckErrorKind,
+    RedisOptions, RedisStore, Verified, Verifier, DEFAULT_LEASE, IN_PROGRESS_RETRY_AFTER_SECONDS,
 };
 use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, FromRequest, Request, State};
@@ -369,13 +369,18 @@ fn answer(outcome: &Outcome<String>, handled: Option<&str>) -> Response {
             );
             (verified, json!({"ok": false, "error": kind, "message": message}))
         }
-        Outcome::HandlerFailed { verified, error } => {
+        Outcome::HandlerFailed { verified, error, release_failure } => {
             output::print_error_line(&format!("{kind} {}: {error}", field(verified.event.id())));
             // The reason stays on this side: the answer goes to the sender, which keeps answers in its
             // delivery log, and the reason names the internal forward target.
-            let message =
-                "the handler failed (the reason is in the receiver's log); the claim was released, \
-                           so a retry is processed";
+            let message = match release_failure {
+                None => "the handler failed (the reason is in the receiver's log); the claim was released, so a retry is processed",
+                Some(store_error) => {
+                    output::print_error_line(&unreleased_warning(verified.event.id(), store_error));
+                    "the handler failed (the reason is in the receiver's log); the claim could not be released, \
+                     so a retry after its lease is processed"
+                }
+            };
             (verified, json!({"ok": false, "error": kind, "message": message}))
         }
         Outcome::Rejected(error) => {

@@ -127,6 +127,10 @@ pub enum Outcome<E> {
         verified: Verified,
         /// The handler's error.
         error: E,
+        /// The store's error when it could not release the claim: the claim then stays until its lease
+        /// ends, and deliveries of the event meanwhile are answered in progress. Bindings report it with
+        /// [`unreleased_warning`], so a run of 503s has a cause in the logs.
+        release_failure: Option<Error>,
     },
 }
 
@@ -194,8 +198,8 @@ impl<E> Outcome<E> {
     /// ([`kv::finish`](crate::kv::finish)).
     ///
     /// A completion the store could not record is `Rejected` (503): the handler ran, and the sender's
-    /// retry may run it again, which is the safe side of at-least-once. A failed release is ignored: the
-    /// lease expires by itself, and the retry is processed then.
+    /// retry may run it again, which is the safe side of at-least-once. A failed release is kept in
+    /// `HandlerFailed::release_failure`: the lease expires by itself, and the retry is processed then.
     pub fn after_handler(
         verified: Verified,
         result: Result<(), E>,
@@ -204,7 +208,7 @@ impl<E> Outcome<E> {
         match (result, ended) {
             (Ok(()), Ok(held)) => Outcome::Processed { verified, claim_lost: !held },
             (Ok(()), Err(error)) => Outcome::Rejected(unrecorded(verified.event.id(), error)),
-            (Err(error), _) => Outcome::HandlerFailed { verified, error },
+            (Err(error), ended) => Outcome::HandlerFailed { verified, error, release_failure: ended.err() },
         }
     }
 }
@@ -228,13 +232,25 @@ pub fn unrecorded(event_id: &str, error: Error) -> Error {
 /// core's outcome ignores it ([`Outcome::after_handler`]); bindings that report it (the C ABI's release, Go)
 /// say it in these words.
 pub fn unreleased(event_id: &str, error: Error) -> Error {
-    retold(error, |reason| {
-        format!(
-            "the claim on event {} was not released after its handler failed ({reason}); it ends with its \
-             lease, and deliveries of the event until then are answered in progress",
-            shown(event_id)
-        )
-    })
+    retold(error, |reason| unreleased_text(event_id, reason))
+}
+
+/// The warning for `Outcome::HandlerFailed { release_failure: Some(error) }`: [`unreleased`]'s words,
+/// without the advice to answer 503 (the handler's failure is answered already).
+pub fn unreleased_warning(event_id: &str, store_error: &Error) -> String {
+    let text = match store_error {
+        Error::StoreUnavailable { reason } => unreleased_text(event_id, reason),
+        other => unreleased_text(event_id, &other.to_string()),
+    };
+    format!("anchor-webhooks: {text}")
+}
+
+fn unreleased_text(event_id: &str, reason: &str) -> String {
+    format!(
+        "the claim on event {} was not released after its handler failed ({reason}); it ends with its lease, \
+         and deliveries of the event until then are answered in progress",
+        shown(event_id)
+    )
 }
 
 /// A `store_unavailable` error with its reason told anew by `tell`; any other error as it is.
