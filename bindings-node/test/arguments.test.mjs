@@ -2,6 +2,7 @@
 // argument or option), never a foreign error or a silent misreading; and every header spelling the core
 // matches crosses, whichever path (scratch encoding, JS list, the core's own list) the headers take.
 import assert from 'node:assert/strict'
+import { createHmac } from 'node:crypto'
 import { createRequire } from 'node:module'
 import { describe, test } from 'node:test'
 import { runInNewContext } from 'node:vm'
@@ -151,6 +152,17 @@ describe('stores and receivers', () => {
     assert.throws(() => new Verifier(sparse), argumentError('secrets must be a string or an array of strings'))
     assert.throws(() => sign(sparse, BODY), argumentError('secrets must be a string or an array of strings'))
     assert.throws(() => new Verifier([SECRET, 5]), argumentError('secrets must be a string or an array of strings'))
+    // Bytes: decode them, or give raw key bytes as whsec_ + base64, which then verify as the raw key does.
+    const hint =
+      "secrets must be a string or an array of strings: a secret read as bytes is decoded first (secret.toString()); " +
+      "raw key bytes, as standardwebhooks' { format: 'raw' } takes them, are given as 'whsec_' + Buffer.from(key).toString('base64')"
+    const key = Buffer.from('raw key bytes')
+    assert.throws(() => new Verifier(key, { scheme: 'standard' }), argumentError(hint))
+    assert.throws(() => sign([SECRET, new Uint8Array(key)], BODY), argumentError(hint))
+    const asText = 'whsec_' + Buffer.from(key).toString('base64')
+    const headers = sign(asText, BODY, { scheme: 'standard', id: 'msg_1', timestamp: 1 })
+    const expected = createHmac('sha256', key).update(`msg_1.1.${BODY}`).digest('base64')
+    assert.equal(headers['webhook-signature'], `v1,${expected}`)
   })
 })
 

@@ -113,7 +113,8 @@ impl<'a, 'py> FromPyObject<'a, 'py> for SchemeArg {
 fn secret_type_error(what: String, secret: &Bound<'_, PyAny>) -> PyErr {
     let type_name = input::type_name(secret);
     let hint = if secret.is_instance_of::<PyBytes>() || secret.is_instance_of::<PyByteArray>() {
-        ": decode the bytes first (secret.decode())"
+        ": decode the bytes of the secret's text first (secret.decode()); raw key bytes, as standardwebhooks' \
+         Webhook(b\"...\") takes them, are given as \"whsec_\" + base64.b64encode(key).decode()"
     } else {
         ""
     };

@@ -409,11 +409,16 @@ def test_type_errors_name_the_argument_and_the_fix() -> None:
         (lambda: aw.MemoryStore(ttl="1"), "ttl must be a number of seconds, not str"),
         (
             lambda: aw.Verifier(SECRET.encode()),
-            "secrets must be a str or a list of str (several during a rotation), not bytes: decode the bytes first "
-            "(secret.decode())",
+            "secrets must be a str or a list of str (several during a rotation), not bytes: decode the bytes of the "
+            "secret's text first (secret.decode()); raw key bytes, as standardwebhooks' Webhook(b\"...\") takes them, "
+            'are given as "whsec_" + base64.b64encode(key).decode()',
         ),
         (lambda: aw.Verifier(42), "secrets must be a str or a list of str (several during a rotation), not int"),
-        (lambda: aw.Verifier([SECRET, SECRET.encode()]), "secret #2 must be a str, not bytes: decode the bytes first (secret.decode())"),
+        (
+            lambda: aw.Verifier([SECRET, SECRET.encode()]),
+            "secret #2 must be a str, not bytes: decode the bytes of the secret's text first (secret.decode()); raw key "
+            'bytes, as standardwebhooks\' Webhook(b"...") takes them, are given as "whsec_" + base64.b64encode(key).decode()',
+        ),
         (lambda: aw.Verifier((SECRET, OTHER_SECRET, None)), "secret #3 must be a str, not NoneType"),
         (lambda: aw.sign([OTHER_SECRET, 7], b"{}"), "secret #2 must be a str, not int"),
         (

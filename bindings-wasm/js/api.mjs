@@ -110,6 +110,7 @@ function createApi(raw) {
   function bodyBytes(body) {
     if (body instanceof Uint8Array) return body;
     if (body instanceof ArrayBuffer) return new Uint8Array(body);
+    if (typeof SharedArrayBuffer === 'function' && body instanceof SharedArrayBuffer) return new Uint8Array(body);
     if (ArrayBuffer.isView(body)) return new Uint8Array(body.buffer, body.byteOffset, body.byteLength);
     throw typeError('body must be a Uint8Array, an ArrayBuffer (view) or a string: the raw request body, before any JSON parsing');
   }
@@ -159,11 +160,14 @@ function createApi(raw) {
 
   function secretList(secretOrSecrets) {
     const secrets = typeof secretOrSecrets === 'string' ? [secretOrSecrets] : secretOrSecrets;
-    if (!Array.isArray(secrets)) throw typeError('secrets must be a string or an array of strings');
+    // Bytes get a hint: the secret is text, and raw key bytes are written as `whsec_` + their base64.
+    const refuse = (secret) => typeError('secrets must be a string or an array of strings' + (ArrayBuffer.isView(secret)
+      ? ": decode a secret read as bytes first; raw key bytes are given as 'whsec_' + their base64" : ''));
+    if (!Array.isArray(secrets)) throw refuse(secrets);
     // Every index, holes included (`[, secret]`): `every` skips holes, and wasm-bindgen then refused the
     // list with a plain Error of its own.
     for (let i = 0; i < secrets.length; i++) {
-      if (typeof secrets[i] !== 'string') throw typeError('secrets must be a string or an array of strings');
+      if (typeof secrets[i] !== 'string') throw refuse(secrets[i]);
     }
     return secrets.slice();
   }
