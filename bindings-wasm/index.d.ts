@@ -44,28 +44,28 @@ export type ErrorCode =
 export type Scheme = 'anchor' | 'standard';
 
 /** The raw request body: the bytes as received, or text whose UTF-8 bytes were signed. */
-export type Body = Uint8Array | ArrayBuffer | ArrayBufferView | string;
+export type Body = Uint8Array | ArrayBufferLike | ArrayBufferView | string;
 
 /** Any header container; a name given several values is passed on as repeated headers. */
 export type HeadersInput =
   | Headers
-  | Map<string, string>
+  | Map<string, string | number | readonly string[] | undefined | null>
   | ReadonlyArray<readonly [string, string]>
   | Record<string, string | number | readonly string[] | undefined | null>;
 
 /** Any other key is a TypeError naming it (a misspelt option is not ignored). */
 export interface VerifierOptions<S extends Scheme = Scheme> {
   /** Two-sided timestamp tolerance in seconds; default 120 (anchor) or 300 (standard). */
-  tolerance?: number;
+  tolerance?: number | undefined;
   /** Default `'anchor'`. */
-  scheme?: S;
+  scheme?: S | undefined;
   /** Largest body accepted, in bytes; default 1 MiB. */
-  maxBodyBytes?: number;
+  maxBodyBytes?: number | undefined;
 }
 
 export interface VerifyOptions {
   /** The clock: unix seconds or a Date. Default `Date.now()`. A number from 1e11 on (milliseconds) is a TypeError. */
-  now?: number | Date;
+  now?: number | Date | undefined;
 }
 
 /** A captured artifact of a task. */
@@ -135,11 +135,17 @@ export interface EventDataMap {
 export type EventData<T extends string> = T extends keyof EventDataMap ? EventDataMap[T] : Record<string, unknown>;
 
 /**
+ * The `data` of an event whose type is not narrowed: every documented field of every type, all optional (as
+ * the Node package's `EventData`). `event.is(type)` narrows it to that type's fields.
+ */
+export interface AnyEventData extends TaskFailedData, TaskHealedData, SessionData, ExtractionData {}
+
+/**
  * A verified event: `T` its type, `D` its `data`. Anchor envelopes always carry a `data` object; a
  * Standard Webhooks body's `data` is whatever JSON value it holds (an object, an array, a string, ...), or
  * null when it has none: `unknown` (see `EventOf`).
  */
-export declare class Event<T extends string = EventType | (string & {}), D = EventData<T>> {
+export declare class Event<T extends string = EventType | (string & {}), D = [T] extends [EventType] ? EventData<T> : AnyEventData> {
   private constructor();
   /** The dedupe key: the envelope `id` (anchor) or the `webhook-id` header (standard). */
   readonly id: string;
@@ -160,7 +166,7 @@ export declare class Event<T extends string = EventType | (string & {}), D = Eve
   /** The verified body as bytes (a body given as text: its UTF-8 bytes), e.g. after `verifyRequest`. */
   readonly rawBody: Uint8Array;
   /** Narrows `type`, and `data` to that type's documented fields (Anchor events; a standard event's stays `unknown`). */
-  is<K extends EventType>(type: K): this is Event<K, unknown extends D ? unknown : EventData<K>>;
+  is<K extends EventType>(type: K): this is this & Event<K, unknown extends D ? unknown : EventData<K>>;
   /** Every field as a plain object (`data` parsed): what to enqueue, post or `structuredClone` (the event itself loses `data`). */
   toJSON(): {
     id: string;
@@ -211,9 +217,9 @@ export interface AsyncKeyValueStore {
 
 export interface MemoryStoreOptions {
   /** Default 100 000, at least 1. Full, the oldest completed id makes room; full of claims in progress, new claims fail with `store_unavailable` (503). */
-  maxEntries?: number;
+  maxEntries?: number | undefined;
   /** Seconds a completed id is remembered; default 86 400, at least 1. */
-  ttlSeconds?: number;
+  ttlSeconds?: number | undefined;
 }
 
 /** The core's in-memory dedupe store, inside this wasm instance (one per isolate / page). */
@@ -226,17 +232,17 @@ export declare class MemoryStore {
 
 export interface ReceiverOptions {
   /** Seconds a claim is held before another worker may take the event over; default 30, at least 1. */
-  leaseSeconds?: number;
+  leaseSeconds?: number | undefined;
   /** Key-value stores: seconds a completed id is remembered; default 86 400, at least 1. */
-  ttlSeconds?: number;
+  ttlSeconds?: number | undefined;
   /** Key-value stores: key prefix; default `anchor-webhooks:dedupe`. */
-  prefix?: string;
+  prefix?: string | undefined;
   /**
    * Key-value stores: seconds each `get`/`put`/`delete` call may take before the delivery is answered 503
    * `store_unavailable` naming the call (the sender retries); default 2 (the sender waits 10 s for the answer),
    * at least 0.001 (named as the Node package's `RedisStore` option). A call settling later is ignored, but a write it makes still lands.
    */
-  timeoutSeconds?: number;
+  timeoutSeconds?: number | undefined;
   /**
    * Called when a handler succeeded but its claim was gone when it finished (another delivery may have run
    * it too): `message` names the event and the cause. Either the handler outlasted its lease (the core's
@@ -244,7 +250,7 @@ export interface ReceiverOptions {
    * of `get` and `put` cannot claim atomically: the message says so, and that a longer lease would not
    * help). The outcome is still `processed` (200). Default: `console.warn(message)`.
    */
-  onClaimLost?: (event: Event, message: string) => void;
+  onClaimLost?: ((event: Event, message: string) => void) | undefined;
 }
 
 /** Runs for a fresh event; throwing (or rejecting) releases the claim. Its return value is not used. */
@@ -282,9 +288,9 @@ export declare class Receiver<S extends Scheme = 'anchor'> {
 
 export interface ReceiveOptions extends ReceiverOptions {
   /** Default: one MemoryStore per verifier. */
-  store?: MemoryStore | AsyncKeyValueStore;
+  store?: MemoryStore | AsyncKeyValueStore | undefined;
   /** Called with what a failed handler threw (default: console.error). */
-  onError?: (error: unknown, event: Event<string, unknown> | null) => void;
+  onError?: ((error: unknown, event: Event<string, unknown> | null) => void) | undefined;
 }
 
 export declare class Verifier<S extends Scheme = 'anchor'> {
@@ -306,12 +312,12 @@ export declare class Verifier<S extends Scheme = 'anchor'> {
 
 export interface SignOptions {
   /** Unix seconds or a Date; default now. A number from 1e11 on (milliseconds) is a TypeError. */
-  timestamp?: number | Date;
-  scheme?: Scheme;
+  timestamp?: number | Date | undefined;
+  scheme?: Scheme | undefined;
   /** `Anchor-Delivery-Id` / `webhook-id`; default derived from the timestamp and body. */
-  id?: string;
+  id?: string | undefined;
   /** `Anchor-Event`; default the body's `type`. */
-  eventType?: string;
+  eventType?: string | undefined;
 }
 
 /** Signs a test delivery; returns its headers in the order a sender writes them. */

@@ -2,5 +2,9 @@
 import raw from './pkg/nodejs/anchor_webhooks_wasm.js';
 import { createApi } from './js/api.mjs';
 
-export const { Verifier, Event, WebhookVerificationError, MemoryStore, Receiver, sign, eventTypes, errorCodes, version } =
-  createApi(raw);
+const api = createApi(raw);
+
+export const { Verifier, Event, WebhookVerificationError, MemoryStore, Receiver, sign, eventTypes, errorCodes, version } = api;
+// The CommonJS entry's `module.exports`, so `import wasm from 'anchor-webhooks-wasm'` (which TypeScript
+// allows, the package being CommonJS) works under every condition.
+export default api;

@@ -6,5 +6,9 @@ import { createApi } from './js/api.mjs';
 
 raw.initSync({ module: wasmModule });
 
-export const { Verifier, Event, WebhookVerificationError, MemoryStore, Receiver, sign, eventTypes, errorCodes, version } =
-  createApi(raw);
+const api = createApi(raw);
+
+export const { Verifier, Event, WebhookVerificationError, MemoryStore, Receiver, sign, eventTypes, errorCodes, version } = api;
+// The CommonJS entry's `module.exports`, so `import wasm from 'anchor-webhooks-wasm'` (which TypeScript
+// allows, the package being CommonJS) works under every condition.
+export default api;

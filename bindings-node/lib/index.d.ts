@@ -44,7 +44,7 @@ export type EventType = KnownEventType | (string & {})
 export type Scheme = 'anchor' | 'standard'
 
 /** The raw request body, exactly as received (never a re-serialised object). */
-export type Body = Buffer | Uint8Array | ArrayBuffer | ArrayBufferView | string
+export type Body = Buffer | Uint8Array | ArrayBufferLike | ArrayBufferView | string
 
 export type HeaderValue = string | readonly string[] | number | null | undefined
 
@@ -63,16 +63,16 @@ export type HeadersInput =
 
 export interface VerifyOptions {
   /** The receiver's clock: a `Date` or unix seconds. Default: now. */
-  now?: Date | number
+  now?: Date | number | undefined
 }
 
 export interface VerifierOptions<S extends Scheme = Scheme> {
   /** Two-sided timestamp tolerance in seconds (default 120 for 'anchor', 300 for 'standard'). */
-  tolerance?: number
+  tolerance?: number | undefined
   /** The signing scheme (default 'anchor'). */
-  scheme?: S
+  scheme?: S | undefined
   /** The largest body accepted, in bytes (default 1 MiB). */
-  maxBodyBytes?: number
+  maxBodyBytes?: number | undefined
 }
 
 export interface Artifact {
@@ -228,13 +228,13 @@ export declare class Verifier<S extends Scheme = 'anchor'> implements VerifyTarg
 }
 
 export interface SignOptions {
-  scheme?: Scheme
+  scheme?: Scheme | undefined
   /** Unix seconds or a `Date`. Default: now. */
-  timestamp?: Date | number
+  timestamp?: Date | number | undefined
   /** `Anchor-Delivery-Id` / `webhook-id`. Default: derived from the timestamp and body. */
-  id?: string
+  id?: string | undefined
   /** `Anchor-Event`. Default: the body's `type` field. */
-  eventType?: string
+  eventType?: string | undefined
 }
 
 /** Signs `body` as the provider would (for tests): the delivery headers, e.g. `{ 'Anchor-Signature': ... }`. */
@@ -242,9 +242,9 @@ export declare function sign(secretOrSecrets: string | readonly string[], body: 
 
 export interface MemoryStoreOptions {
   /** The most ids held (default 100 000; at least 1). Full, the oldest completed id makes room; full of claims in progress, claims fail with `store_unavailable`. */
-  maxEntries?: number
+  maxEntries?: number | undefined
   /** How long a completed id is remembered, in seconds (default 24 h; at least 1). */
-  ttlSeconds?: number
+  ttlSeconds?: number | undefined
 }
 
 /** The in-process dedupe store. */
@@ -256,23 +256,23 @@ export declare class MemoryStore {
 
 export interface RedisStoreOptions {
   /** Keys are `{keyPrefix}:{hex SHA-256 of the id}` (default `anchor-webhooks:dedupe`). */
-  keyPrefix?: string
+  keyPrefix?: string | undefined
   /** How long a completed id is remembered, in seconds (default 24 h; at least 1). */
-  ttlSeconds?: number
+  ttlSeconds?: number | undefined
   /**
    * Deadline of every connect and command, in seconds (default 1; at least 0.001). Keep it short: while
    * Redis does not answer, each delivery waits this long for its 503 (README: "Redis calls and threads").
    */
-  timeoutSeconds?: number
-  maxIdleConnections?: number
+  timeoutSeconds?: number | undefined
+  maxIdleConnections?: number | undefined
   /**
    * The most threads this store's calls run on at once (default 64; a whole number from 1 to 4096). Each
    * busy thread holds one Redis connection; a call that waits for a thread longer than `timeoutSeconds`
    * is `store_unavailable` (503) without reaching Redis (README: "Redis calls and threads").
    */
-  maxThreads?: number
+  maxThreads?: number | undefined
   /** PEM certificates to trust for `rediss://` (a private CA). */
-  tlsRootCertificates?: string | Uint8Array
+  tlsRootCertificates?: string | Uint8Array | undefined
 }
 
 /**
@@ -319,14 +319,14 @@ export interface ReceiverOptions {
    * attempt is 80 s after the first): a worker that crashes in the handler keeps the event for the whole
    * lease, and retries meanwhile are answered 503 `in_progress` (README: "Choosing the lease").
    */
-  leaseSeconds?: number
+  leaseSeconds?: number | undefined
   /**
    * Called when a handler succeeded but outlasted its lease, so the claim was gone when it finished
    * (another delivery may have run it too): `message` is the core's warning, naming the event and the
    * lease. The result is still `processed` (200). Default: `process.emitWarning(message, { type:
    * 'AnchorWebhooksWarning', code: 'ANCHOR_CLAIM_LOST' })`.
    */
-  onClaimLost?: (event: Event, message: string) => void
+  onClaimLost?: ((event: Event, message: string) => void) | undefined
 }
 
 /** A Verifier and a dedupe store: verify, claim, run the handler, then complete it or release it. */

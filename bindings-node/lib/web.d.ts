@@ -4,13 +4,14 @@
 
 // @ts-ignore: hono is optional
 import type { Context as HonoContext, MiddlewareHandler as HonoMiddlewareHandler } from 'hono'
+import type { ErrorCode } from './catalogue'
 
 /**
  * Anything that verifies: `Verifier` here, or the wasm package's. Throws an error with `code`/`httpStatus`.
  * Its `maxBodyBytes` caps what the helpers read of a request.
  */
 export interface VerifyTarget<E> {
-  verify(body: Uint8Array, headers: Headers, options?: { now?: Date | number }): E
+  verify(body: Uint8Array, headers: Headers, options?: { now?: Date | number | undefined }): E
   readonly maxBodyBytes?: number
 }
 
@@ -38,7 +39,7 @@ export interface ReceiveTarget<E> {
 export type WebhookTarget<E> = ReceiveTarget<E> | VerifyTarget<E>
 
 /** A verification error as the helpers see it: an `Error` with the catalogue's `code` and the `httpStatus` to answer. */
-export type VerificationErrorLike = Error & { code: string; httpStatus: number }
+export type VerificationErrorLike = Error & { code: ErrorCode; httpStatus: number }
 
 /** What `onRejected` is told besides the error. */
 export interface RejectionInfo<E, R> {
@@ -59,7 +60,7 @@ export interface WebhookHelperOptions<E, R> {
    * the core reads: a 400 is final, so that event is lost); forged, stale, unsigned and oversized requests,
    * which anyone can send, log nothing. Pass your own to log them all (e.g. with your framework's logger).
    */
-  onRejected?: (error: VerificationErrorLike, info: RejectionInfo<E, R>) => void
+  onRejected?: ((error: VerificationErrorLike, info: RejectionInfo<E, R>) => void) | undefined
 }
 
 /** The variables `honoWebhook(verifier)` sets: `c.get('webhookEvent')` in the handlers after it. */
@@ -112,8 +113,8 @@ export declare function nextWebhook<E>(
 export declare function verifyRequest<E>(
   verifier: VerifyTarget<E>,
   request: Request,
-  options?: { now?: Date | number },
+  options?: { now?: Date | number | undefined },
 ): Promise<E>
 
 /** True for verification errors: an `Error` with a string `code` and a numeric `httpStatus`. */
-export declare function isVerificationError(error: unknown): error is Error & { code: string; httpStatus: number }
+export declare function isVerificationError(error: unknown): error is VerificationErrorLike

@@ -55,9 +55,19 @@ def test_task_error_type_literal_matches_the_catalogue() -> None:
     check_literal("TaskErrorType", aw.task_error_types())
 
 
+def declared_code(node: ast.ClassDef) -> object:
+    """The value of `code: Literal["..."]` in a stub class body, else None."""
+    for statement in node.body:
+        if isinstance(statement, ast.AnnAssign) and isinstance(statement.target, ast.Name) and statement.target.id == "code":
+            annotation = statement.annotation
+            if isinstance(annotation, ast.Subscript) and isinstance(annotation.slice, ast.Constant):
+                return annotation.slice.value
+    return None
+
+
 def test_one_exception_class_per_error_code() -> None:
     declared = {
-        node.name
+        node.name: declared_code(node)
         for node in stub_tree().body
         if isinstance(node, ast.ClassDef)
         and any(isinstance(base, ast.Name) and base.id == "WebhookVerificationError" for base in node.bases)
@@ -68,12 +78,14 @@ def test_one_exception_class_per_error_code() -> None:
         if isinstance(value, type) and issubclass(value, aw.WebhookVerificationError) and value is not aw.WebhookVerificationError
     }
     assert sorted(runtime.values()) == sorted(aw.error_codes()), "the native module lacks a class for some code"
-    missing = sorted(set(runtime) - declared)
-    extra = sorted(declared - set(runtime))
-    fix = "\n".join(f"class {name}(WebhookVerificationError): ..." for name in missing)
+    missing = sorted(set(runtime) - set(declared))
+    extra = sorted(set(declared) - set(runtime))
+    fix = "\n".join(f'class {name}(WebhookVerificationError):\n    code: Literal["{runtime[name]}"]' for name in missing)
     assert not missing and not extra, (
         f"{STUB.name}: exception classes differ from the core's codes; missing {missing}, extra {extra}.\n"
         f"Add:\n\n{fix}\n(and add the names to __all__ in __init__.py and __init__.pyi)"
     )
+    wrong = {name: code for name, code in declared.items() if name in runtime and code != runtime[name]}
+    assert not wrong, f"{STUB.name}: the code Literal of {sorted(wrong)} differs from the runtime class's code"
     exported = set(aw.__all__)
     assert set(runtime) <= exported, f"add to __all__ in __init__.py: {sorted(set(runtime) - exported)}"

@@ -79,11 +79,11 @@ test('the bundler build works where wasm ES-module integration exists (node --ex
   assert.deepEqual(JSON.parse(out), ['extraction.completed', 'processed', 'signature_mismatch']);
 });
 
-test('index.d.ts compiles and describes the API (tsc --strict over tests/types-usage.ts)', () => {
+test('index.d.ts compiles and describes the API (tsc --strict --exactOptionalPropertyTypes over tests/types-usage.ts)', () => {
   const tsc = fileURLToPath(new URL('node_modules/typescript/bin/tsc', here));
   const usage = fileURLToPath(new URL('tests/types-usage.ts', here));
   try {
-    execFileSync(process.execPath, [tsc, '--noEmit', '--strict', '--target', 'es2022', '--module', 'nodenext', '--lib', 'es2022,dom', usage], {
+    execFileSync(process.execPath, [tsc, '--noEmit', '--strict', '--exactOptionalPropertyTypes', '--target', 'es2022', '--module', 'nodenext', '--lib', 'es2022,dom', usage], {
       encoding: 'utf8',
       cwd: fileURLToPath(here),
     });

@@ -64,4 +64,18 @@ const standardOutcome = standardReceiver.receive('{}', {}, (e) => {
 });
 // @ts-expect-error an anchor verifier is not a standard one
 const wrongScheme: Verifier<'standard'> = verifier;
-void [known, created, outcome, response, signedAt, sameVerifier, standardData, standardOutcome, wrongScheme];
+// An event not narrowed: every documented field of every type, optional (as in the Node package).
+const artifactUrls: string[] | undefined = event.data.artifacts?.map((artifact) => artifact.url);
+const sessionId: string | undefined = event.data.session_id;
+// Options read from configuration may be undefined (exactOptionalPropertyTypes): each falls back to its default.
+const fromConfig: number | undefined = Number.isNaN(Number('x')) ? undefined : 1;
+const prefixFromConfig: string | undefined = undefined;
+new Verifier('new', { tolerance: fromConfig, maxBodyBytes: fromConfig, scheme: undefined });
+new Receiver(verifier, new MemoryStore({ maxEntries: fromConfig, ttlSeconds: fromConfig }), { leaseSeconds: fromConfig, onClaimLost: undefined, prefix: prefixFromConfig });
+sign('new', '{}', { timestamp: fromConfig, id: prefixFromConfig, eventType: undefined, scheme: undefined });
+verifier.verify('{}', new Map<string, string | string[] | undefined>([['a', ['b', 'c']], ['d', undefined]]), { now: fromConfig });
+verifier.verify(new Uint8Array(8).buffer, {});
+// The ES module entries export the API as their default too, as the CommonJS one does.
+import wasm from 'anchor-webhooks-wasm';
+const viaDefault: typeof Verifier = wasm.Verifier;
+void [known, created, outcome, response, signedAt, sameVerifier, standardData, standardOutcome, wrongScheme, artifactUrls, sessionId, viaDefault];

@@ -131,6 +131,22 @@ app.post('/logged', expressWebhook(receiver, (e) => {}, {
   },
 }))
 expressWebhook(verifier, { onRejected: (error) => console.info(error.httpStatus) })
+// The helpers' error carries the catalogue's codes, so a typo is caught.
+expressWebhook(verifier, {
+  onRejected: (error) => {
+    expectType<Equal<typeof error.code, ErrorCode>>()
+    // @ts-expect-error: not a code
+    if (error.code === 'signature_mismach') return
+  },
+})
+// Options read from configuration may be undefined (exactOptionalPropertyTypes): each falls back to its default.
+const fromConfig = process.env.UNSET_NUMBER === undefined ? undefined : Number(process.env.UNSET_NUMBER)
+const prefixFromConfig: string | undefined = process.env.UNSET_PREFIX
+new Verifier('new', { tolerance: fromConfig, maxBodyBytes: fromConfig, scheme: undefined })
+new Receiver(verifier, new MemoryStore({ maxEntries: fromConfig, ttlSeconds: fromConfig }), { leaseSeconds: fromConfig, onClaimLost: undefined })
+new RedisStore('redis://127.0.0.1:6379/0', { keyPrefix: prefixFromConfig, timeoutSeconds: fromConfig, tlsRootCertificates: undefined })
+sign('new', '{}', { timestamp: fromConfig, id: prefixFromConfig, eventType: undefined, scheme: undefined })
+verifier.verify('{}', {}, { now: fromConfig })
 // @ts-expect-error: not an option
 expressWebhook(verifier, { onRejectd: () => {} })
 

@@ -76,22 +76,36 @@ Headers = Union[
 Now = Union[int, float, datetime.datetime, None]
 
 class WebhookVerificationError(ValueError):
-    code: Optional[ErrorCode]
+    # Every error the package raises is one of the subclasses below, whose `code` is its own; only an
+    # instance you build of this base class yourself has None.
+    code: ErrorCode
     http_status: int
     skew_seconds: Optional[int]
 
-class InvalidSecretError(WebhookVerificationError): ...
-class MissingHeaderError(WebhookVerificationError): ...
-class MalformedHeaderError(WebhookVerificationError): ...
-class MalformedTimestampError(WebhookVerificationError): ...
-class TimestampMismatchError(WebhookVerificationError): ...
-class TimestampTooOldError(WebhookVerificationError): ...
-class TimestampTooNewError(WebhookVerificationError): ...
-class NoSignatureError(WebhookVerificationError): ...
-class SignatureMismatchError(WebhookVerificationError): ...
-class BodyTooLargeError(WebhookVerificationError): ...
-class InvalidPayloadError(WebhookVerificationError): ...
-class StoreUnavailableError(WebhookVerificationError): ...
+class InvalidSecretError(WebhookVerificationError):
+    code: Literal["invalid_secret"]
+class MissingHeaderError(WebhookVerificationError):
+    code: Literal["missing_header"]
+class MalformedHeaderError(WebhookVerificationError):
+    code: Literal["malformed_header"]
+class MalformedTimestampError(WebhookVerificationError):
+    code: Literal["malformed_timestamp"]
+class TimestampMismatchError(WebhookVerificationError):
+    code: Literal["timestamp_mismatch"]
+class TimestampTooOldError(WebhookVerificationError):
+    code: Literal["timestamp_too_old"]
+class TimestampTooNewError(WebhookVerificationError):
+    code: Literal["timestamp_too_new"]
+class NoSignatureError(WebhookVerificationError):
+    code: Literal["no_signature"]
+class SignatureMismatchError(WebhookVerificationError):
+    code: Literal["signature_mismatch"]
+class BodyTooLargeError(WebhookVerificationError):
+    code: Literal["body_too_large"]
+class InvalidPayloadError(WebhookVerificationError):
+    code: Literal["invalid_payload"]
+class StoreUnavailableError(WebhookVerificationError):
+    code: Literal["store_unavailable"]
 
 class Duplicate(Exception):
     in_progress: bool
