@@ -109,10 +109,11 @@ function errorCodes() {
 
 /** Verification (or a dedupe store) failed. `code` is the catalogue's id; `httpStatus` the answer to give. */
 class WebhookVerificationError extends Error {
-  constructor(code, message) {
+  constructor(code, message, skewSeconds = null) {
     super(message)
     this.code = code
     this.httpStatus = HTTP_STATUS_OF_CODE.get(code) ?? 500
+    this.skewSeconds = skewSeconds
   }
 }
 WebhookVerificationError.prototype.name = 'WebhookVerificationError'
@@ -123,8 +124,10 @@ const INVALID_ARG_CODES = new Set(['ERR_INVALID_ARG_VALUE', 'InvalidArg', 'Numbe
 
 function fromNative(error) {
   if (error instanceof Error && typeof error.code === 'string') {
-    if (HTTP_STATUS_OF_CODE.has(error.code)) {
-      const converted = new WebhookVerificationError(error.code, error.message)
+    // `timestamp_too_old:42`: the native side's code carries the measured skew (src/lib.rs, `fail`).
+    const [code, skew] = error.code.split(':')
+    if (HTTP_STATUS_OF_CODE.has(code)) {
+      const converted = new WebhookVerificationError(code, error.message, skew === undefined ? null : Number(skew))
       Error.captureStackTrace(converted, fromNative)
       return converted
     }

@@ -206,12 +206,14 @@ export type EventOf<S extends Scheme> = S extends 'standard' ? Event<unknown> : 
 /** Verification (or a dedupe store) failed. */
 export declare class WebhookVerificationError extends Error {
   /** `httpStatus` is the catalogue's status of `code` (500 for a code the catalogue does not have). */
-  constructor(code: ErrorCode, message: string)
+  constructor(code: ErrorCode, message: string, skewSeconds?: number | null)
   readonly name: 'WebhookVerificationError'
   /** The catalogue's code, e.g. `'signature_mismatch'`. */
   readonly code: ErrorCode
   /** The HTTP status to answer: 401 verification failure, 400 malformed input, 413, 503 store, 500 config. */
   readonly httpStatus: number
+  /** The measured clock skew in seconds, for `timestamp_too_old` / `timestamp_too_new`; otherwise null. */
+  readonly skewSeconds: number | null
 }
 
 /** Verifies deliveries against one or more secrets (several during a rotation). Secrets are not kept. */

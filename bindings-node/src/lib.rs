@@ -17,6 +17,7 @@
 
 mod pool;
 
+use std::borrow::Cow;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
@@ -38,23 +39,30 @@ use zeroize::Zeroizing;
 // Errors: the one place a core error becomes a JS error.
 
 /// The `code` of a thrown error: a core code (`signature_mismatch`, ...) or a Node-style argument code.
-pub struct Code(&'static str);
+pub struct Code(Cow<'static, str>);
 
 impl AsRef<str> for Code {
     fn as_ref(&self) -> &str {
-        self.0
+        &self.0
     }
 }
 
 /// A core error as a JS `Error`: `code` is the catalogue's snake_case id, `message` the core's text (which
 /// never holds a secret, a signature or the body).
 fn fail(error: &CoreError) -> napi::Error<Code> {
-    napi::Error::new(Code(error.code().as_str()), error.to_string())
+    let code = error.code().as_str();
+    // A napi error carries a code and a message only: the measured skew rides in the code
+    // (`timestamp_too_old:42`), and `fromNative` in lib/index.cjs splits it off into `skewSeconds`.
+    let code = match error.skew_seconds() {
+        Some(skew) => Cow::Owned(format!("{code}:{skew}")),
+        None => Cow::Borrowed(code),
+    };
+    napi::Error::new(Code(code), error.to_string())
 }
 
 /// A bad argument (`fromNative` in `lib/index.cjs` turns this code into a `TypeError`).
 fn invalid_arg(message: impl Into<String>) -> napi::Error<Code> {
-    napi::Error::new(Code("ERR_INVALID_ARG_VALUE"), message.into())
+    napi::Error::new(Code(Cow::Borrowed("ERR_INVALID_ARG_VALUE")), message.into())
 }
 
 /// Headers the scratch does not hold as expected: JavaScript retries with a list.
@@ -295,7 +303,12 @@ fn headers_or_retry<'a>(
     decoded: &mut Decoded<'a>,
 ) -> napi::Result<(), Code> {
     decode_headers(request.header_bytes, request.descriptors, request.pairs, table, decoded).ok_or_else(
-        || napi::Error::new(Code(RETRY_WITH_LIST), "the encoded headers are inconsistent".to_owned()),
+        || {
+            napi::Error::new(
+                Code(Cow::Borrowed(RETRY_WITH_LIST)),
+                "the encoded headers are inconsistent".to_owned(),
+            )
+        },
     )
 }
 
@@ -609,7 +622,7 @@ fn js_string<'env>(env: &'env Env, bytes: &[u8]) -> napi::Result<JsString<'env>,
     } else {
         env.create_string(String::from_utf8_lossy(bytes))
     };
-    made.map_err(|e| napi::Error::new(Code("GenericFailure"), e.reason))
+    made.map_err(|e| napi::Error::new(Code(Cow::Borrowed("GenericFailure")), e.reason))
 }
 
 /// A verified event as ONE string: its type, id, projectId, text and deliveryId one after the other,
@@ -1225,7 +1238,7 @@ where
 {
     let (deferred, promise) = env
         .create_deferred::<T, Resolver<T>>()
-        .map_err(|e| napi::Error::new(Code("GenericFailure"), e.reason))?;
+        .map_err(|e| napi::Error::new(Code(Cow::Borrowed("GenericFailure")), e.reason))?;
     let promised = Promised(Some(deferred));
     let Some(redis) = redis else {
         promised.settle(catch_unwind(AssertUnwindSafe(|| work(Turn::Call))));

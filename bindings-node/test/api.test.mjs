@@ -184,6 +184,21 @@ describe('verify: inputs', () => {
     assert.equal(verifier.verify(body, fresh).id, 'evt_api_1')
     assert.throws(() => verifier.verify(body, signed, { now: -1 }), TypeError)
   })
+
+  test('a timestamp out of tolerance carries the measured skew in seconds (skewSeconds, null for other errors)', () => {
+    const skewOf = (run) => {
+      try {
+        run()
+      } catch (error) {
+        return [error.code, error.skewSeconds]
+      }
+      assert.fail('no error')
+    }
+    assert.deepEqual(skewOf(() => verifier.verify(body, signed, { now: NOW + 3600 })), ['timestamp_too_old', 3600])
+    assert.deepEqual(skewOf(() => verifier.verifySignature(body, signed, { now: NOW - 121 })), ['timestamp_too_new', 121])
+    assert.deepEqual(skewOf(() => verifier.verify(body + ' ', signed, { now: NOW })), ['signature_mismatch', null])
+    assert.equal(new WebhookVerificationError('signature_mismatch', 'made by hand').skewSeconds, null)
+  })
 })
 
 describe('verify: results and errors', () => {
