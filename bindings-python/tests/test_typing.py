@@ -49,3 +49,47 @@ def test_mypy_flags_misspelt_literals(tmp_path: Path) -> None:
     ]
     assert found == [(7, "task.complete"), (12, "timout"), (18, "signature_mismach")], out
     assert len(out.splitlines()) == 3, out
+
+
+DECORATED = '''\
+from flask import Flask
+from django.http import HttpRequest, HttpResponse
+from anchor_webhooks import Event, Receiver, Verifier
+from anchor_webhooks.django import webhook_view
+from anchor_webhooks.flask import verify_webhook
+
+app = Flask(__name__)
+receiver = Receiver(Verifier("s3cret"))
+
+
+@app.post("/t/<tenant>")
+@verify_webhook(receiver)
+def flask_view(event: Event, tenant: str) -> str:
+    return tenant + event.id
+
+
+@webhook_view(receiver)
+async def django_view(request: HttpRequest, event: Event, tenant: str) -> HttpResponse:
+    return HttpResponse(event.id)
+
+
+reveal_type(flask_view)
+reveal_type(django_view)
+'''
+
+
+def test_the_decorated_views_take_what_the_framework_passes(tmp_path: Path) -> None:
+    """The decorators take the event off the view's parameters: Flask calls the view with the URL parameters
+    only, Django with the request and them (an async view stays async)."""
+    service = tmp_path / "views.py"
+    service.write_text(DECORATED, encoding="utf-8")
+    config = Path(__file__).resolve().parents[1] / "pyproject.toml"
+    out, err, status = mypy.api.run(
+        ["--config-file", str(config), "--no-incremental", "--cache-dir", str(tmp_path / "cache"), "--no-error-summary", str(service)]
+    )
+    revealed = re.findall(r'Revealed type is "(.*)"', out)
+    assert revealed == [
+        "def (tenant: str) -> Any",
+        "def (Any, tenant: str) -> typing.Coroutine[Any, Any, Any]",
+    ], out
+    assert "error" not in out, out

@@ -42,7 +42,7 @@ import functools
 import inspect
 import sys
 from io import BytesIO
-from typing import Any, Callable, List, Optional, TypeVar, Union
+from typing import TYPE_CHECKING, Any, Callable, List, Optional, Union
 
 from asgiref.sync import sync_to_async
 from django.db import connections, transaction
@@ -53,9 +53,32 @@ from django.views.decorators.csrf import csrf_exempt
 
 from anchor_webhooks import Reception, Receiver, Verifier, _http, sender_retries
 
-__all__ = ["webhook_view"]
+if TYPE_CHECKING:
+    from typing import Protocol, TypeVar, overload
 
-View = TypeVar("View", bound=Callable[..., Any])
+    if sys.version_info >= (3, 10):
+        from typing import Concatenate, ParamSpec
+    else:
+        from typing_extensions import Concatenate, ParamSpec
+
+    from anchor_webhooks import Event
+
+    P = ParamSpec("P")
+    R = TypeVar("R")
+    ViewClass = TypeVar("ViewClass", bound=type)
+
+    class WebhookViewDecorator(Protocol):
+        """What ``webhook_view(target)`` returns: a class-based view stays that class; a view function
+        ``view(request, event, *args)`` becomes ``view(request, *args)``, sync or async as it was."""
+
+        @overload
+        def __call__(self, view: ViewClass) -> ViewClass: ...
+        @overload
+        def __call__(
+            self, view: Callable[Concatenate[HttpRequest, Event, P], R]
+        ) -> Callable[Concatenate[HttpRequest, P], R]: ...
+
+__all__ = ["webhook_view"]
 
 
 def _answer(answer: _http.Answer) -> JsonResponse:
@@ -212,28 +235,28 @@ def _decorate_class(target: Union[Receiver, Verifier], view_class: type) -> type
     return method_decorator(csrf_exempt, name="dispatch")(view_class)  # type: ignore[no-any-return]
 
 
-def webhook_view(target: Union[Receiver, Verifier]) -> Callable[[View], View]:
+def webhook_view(target: Union[Receiver, Verifier]) -> WebhookViewDecorator:
     """Decorates a view ``view(request, event, *args, **kwargs)`` (sync or async), or a class-based view
     (its ``post(self, request, event, ...)``); ``target`` is a ``Receiver`` (verify + dedupe) or a
     ``Verifier`` (verify only)."""
     if not isinstance(target, (Receiver, Verifier)):
         raise TypeError("webhook_view() takes a Receiver or a Verifier")
 
-    def decorate(view: View) -> View:
+    def decorate(view: Any) -> Any:
         if isinstance(view, type):
-            return _decorate_class(target, view)  # type: ignore[return-value]
+            return _decorate_class(target, view)
         if inspect.iscoroutinefunction(view):
 
             @functools.wraps(view)
             async def async_wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
                 return await _call_async(target, request, view, args, kwargs)
 
-            return csrf_exempt(async_wrapper)  # type: ignore[return-value]
+            return csrf_exempt(async_wrapper)
 
         @functools.wraps(view)
         def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
             return _call(target, request, view, args, kwargs)
 
-        return csrf_exempt(wrapper)  # type: ignore[return-value]
+        return csrf_exempt(wrapper)
 
     return decorate

@@ -31,15 +31,24 @@ from __future__ import annotations
 
 import functools
 import sys
-from typing import Any, Callable, TypeVar, Union
+from typing import TYPE_CHECKING, Any, Callable, Union
 
 from flask import current_app, jsonify, request
 
 from anchor_webhooks import Receiver, Verifier, _http
 
-__all__ = ["verify_webhook"]
+if TYPE_CHECKING:
+    if sys.version_info >= (3, 10):
+        from typing import Concatenate, ParamSpec
+    else:
+        from typing_extensions import Concatenate, ParamSpec
 
-View = TypeVar("View", bound=Callable[..., Any])
+    from anchor_webhooks import Event
+
+    # The URL parameters: the view takes the event, then them; Flask calls the decorated view with them only.
+    P = ParamSpec("P")
+
+__all__ = ["verify_webhook"]
 
 
 def _answer(answer: _http.Answer) -> Any:
@@ -72,16 +81,16 @@ def _raw_body(limit: int) -> _http.RawBody:
     return _http.RawBody(body)
 
 
-def verify_webhook(target: Union[Receiver, Verifier]) -> Callable[[View], View]:
+def verify_webhook(target: Union[Receiver, Verifier]) -> Callable[[Callable[Concatenate[Event, P], Any]], Callable[P, Any]]:
     """Decorates a view ``view(event, **url_params)``; ``target`` is a ``Receiver`` (verify + dedupe) or a
     ``Verifier`` (verify only)."""
     if not isinstance(target, (Receiver, Verifier)):
         raise TypeError("verify_webhook() takes a Receiver or a Verifier")
     limit = _http.body_limit(target)
 
-    def decorate(view: View) -> View:
+    def decorate(view: Callable[Concatenate[Event, P], Any]) -> Callable[P, Any]:
         @functools.wraps(view)
-        def wrapper(*args: Any, **kwargs: Any) -> Any:
+        def wrapper(*args: P.args, **kwargs: P.kwargs) -> Any:
             # The WSGI environ itself: the core's CGI adapter reads HTTP_* variables without copying.
             begun = _http.begin(target, _raw_body(limit), request.environ)
             if isinstance(begun, _http.Answer):
@@ -98,6 +107,6 @@ def verify_webhook(target: Union[Receiver, Verifier]) -> Callable[[View], View]:
             instead = _http.finish(reception, response.status_code)
             return response if instead is None else _answer(instead)
 
-        return wrapper  # type: ignore[return-value]
+        return wrapper
 
     return decorate
