@@ -509,6 +509,20 @@ impl RedisStore {
         if completed != 1 {
             return Err(ProbeFailure::Answer { expected: "1 (completed)", got: completed.to_string() });
         }
+        // The eviction policy, when this user may read it (INFO is not among the rules the store needs,
+        // so a refusal is no failure): every dedupe key has a TTL, so a Redis that evicts under its
+        // `maxmemory` can drop a done marker, and a redelivery then runs its handler again.
+        progress.step = Step::Info;
+        set_timeouts(&connection, deadline)?;
+        match redis::cmd("INFO").arg("memory").query::<String>(&mut connection) {
+            Ok(info) => {
+                if let Some((policy, maxmemory)) = evicting_policy(&info) {
+                    return Err(ProbeFailure::Evicts { policy, maxmemory });
+                }
+            }
+            Err(error) if error.code() == Some("NOPERM") => {}
+            Err(error) => return Err(error.into()),
+        }
         Ok(connection)
     }
 
@@ -533,6 +547,14 @@ impl RedisStore {
             ProbeFailure::NoRandomness => {
                 (RedisCheckErrorKind::Unavailable, "no randomness for the check's probe token".to_owned())
             }
+            ProbeFailure::Evicts { policy, maxmemory } => (
+                RedisCheckErrorKind::Misconfigured,
+                format!(
+                    "redis: the server evicts keys (maxmemory-policy {policy}, maxmemory {maxmemory}): under \
+                     memory pressure it can drop a dedupe key (each has a TTL), and a redelivery would then run \
+                     its handler again; give the store a Redis with maxmemory-policy noeviction, or no maxmemory"
+                ),
+            ),
         };
         // One line whatever a library's text holds (redis-rs' parse errors span several).
         let reason = reason.split_whitespace().collect::<Vec<_>>().join(" ");
@@ -737,6 +759,7 @@ enum Step {
     Claim,
     Release,
     Complete,
+    Info,
 }
 
 impl Step {
@@ -749,6 +772,7 @@ impl Step {
             Step::LoadScripts => "SCRIPT LOAD",
             Step::Claim => "SET NX PX GET",
             Step::Release | Step::Complete => "EVALSHA",
+            Step::Info => "INFO memory",
         }
     }
 }
@@ -770,6 +794,23 @@ enum ProbeFailure {
     },
     /// The system gave no random bytes for the probe's token.
     NoRandomness,
+    /// The server evicts keys under its `maxmemory`, by this policy.
+    Evicts {
+        policy: String,
+        maxmemory: String,
+    },
+}
+
+/// From `INFO memory`: the eviction policy and the limit (as Redis writes it for people) when the server
+/// evicts keys, `None` when it never does (`noeviction`, or no `maxmemory`).
+fn evicting_policy(info: &str) -> Option<(String, String)> {
+    let field =
+        |name: &str| info.lines().find_map(|line| line.strip_prefix(name)?.strip_prefix(':')).map(str::trim);
+    let policy = field("maxmemory_policy")?;
+    if policy == "noeviction" || field("maxmemory")? == "0" {
+        return None;
+    }
+    Some((policy.to_owned(), field("maxmemory_human").unwrap_or("set").to_owned()))
 }
 
 impl From<redis::RedisError> for ProbeFailure {

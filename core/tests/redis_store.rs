@@ -1208,6 +1208,37 @@ fn check_passes_on_a_healthy_server_and_leaves_only_a_short_lived_probe_key() {
     assert_eq!(store.check(), Ok(()));
 }
 
+/// A server that evicts keys under its `maxmemory` can drop a done marker (every dedupe key has a TTL), and
+/// a redelivery then runs its handler again: the check says so. No limit, or `noeviction`, passes; a user
+/// that may not run INFO (not among the rules the store needs) passes too (see the next test).
+#[test]
+fn check_refuses_a_server_that_evicts_keys() {
+    let server = RedisServer::start();
+    let store = store(&server, &unique("evict"));
+    let reason = |policy: &str| {
+        format!(
+            "redis: the server evicts keys (maxmemory-policy {policy}, maxmemory 100.00M): under memory pressure \
+             it can drop a dedupe key (each has a TTL), and a redelivery would then run its handler again; give \
+             the store a Redis with maxmemory-policy noeviction, or no maxmemory"
+        )
+    };
+    assert_eq!(
+        server.command(&["CONFIG", "SET", "maxmemory-policy", "allkeys-lru"]),
+        Resp::Simple("OK".into())
+    );
+    assert_eq!(store.check(), Ok(()), "no maxmemory: nothing is evicted");
+    assert_eq!(server.command(&["CONFIG", "SET", "maxmemory", "100mb"]), Resp::Simple("OK".into()));
+    for policy in ["allkeys-lru", "volatile-ttl"] {
+        assert_eq!(server.command(&["CONFIG", "SET", "maxmemory-policy", policy]), Resp::Simple("OK".into()));
+        assert_misconfigured(store.check(), &reason(policy));
+    }
+    assert_eq!(
+        server.command(&["CONFIG", "SET", "maxmemory-policy", "noeviction"]),
+        Resp::Simple("OK".into())
+    );
+    assert_eq!(store.check(), Ok(()));
+}
+
 /// A user with exactly the ACL rules the check's messages name passes it, on a db other than 0 too, and
 /// the store then works for it.
 #[test]
