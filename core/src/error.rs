@@ -147,6 +147,9 @@ pub enum Error {
         secrets: usize,
         /// The likely cause, when the body suggests one.
         hint: MismatchHint,
+        /// Why an item of the header could not be read, when one could not (it was skipped, and may have
+        /// been the signature meant to match).
+        unreadable: Option<&'static str>,
     },
     /// The body is `len` bytes, more than `limit`.
     BodyTooLarge {
@@ -346,11 +349,15 @@ impl fmt::Display for Error {
             Error::NoSignature { header } => {
                 write!(f, "no signature: `{header}` carries no `v1` signature")
             }
-            Error::SignatureMismatch { signatures, secrets, hint } => {
+            Error::SignatureMismatch { signatures, secrets, hint, unreadable } => {
                 write!(
                     f,
-                    "signature mismatch: none of the {signatures} signature(s) matches any of the {secrets} secret(s); "
+                    "signature mismatch: none of the {signatures} signature(s) matches any of the {secrets} secret(s)"
                 )?;
+                if let Some(why) = unreadable {
+                    write!(f, " (and an item of the header could not be read: {why})")?;
+                }
+                f.write_str("; ")?;
                 f.write_str(match hint {
                     MismatchHint::EmptyBody => {
                         "the body is empty: was it consumed by a body parser before verification? pass the raw request body"

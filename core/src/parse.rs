@@ -24,37 +24,24 @@ pub(crate) const WEBHOOK_ID: [&str; 2] = ["webhook-id", "svix-id"];
 pub(crate) const WEBHOOK_TIMESTAMP: [&str; 2] = ["webhook-timestamp", "svix-timestamp"];
 pub(crate) const WEBHOOK_SIGNATURE: [&str; 2] = ["webhook-signature", "svix-signature"];
 
-/// Up to [`MAX_SIGNATURES`] decoded 32-byte signatures, filled in place by the parsers, and the first item
-/// that could not be read. Such an item is skipped, as the Standard Webhooks libraries skip it: any match
-/// is enough (SPEC §3.2, §4), so a sender's stray item beside a good signature costs no event. It is
-/// reported only when nothing matches: alone as the header's error, beside well-formed signatures as the
-/// reason none matched.
+/// Up to [`MAX_SIGNATURES`] decoded 32-byte signatures, filled in place by the parsers, and why the first
+/// item that could not be read was unreadable. Such an item is skipped, as the JavaScript and Go libraries of
+/// Standard Webhooks skip it: any match is enough (SPEC §3.2, §4), so a sender's stray item beside a good
+/// signature costs no event. With no readable signature it is the header's error; beside readable ones
+/// none of which matches, the mismatch names it.
 pub(crate) struct Signatures {
     decoded: [[u8; 32]; MAX_SIGNATURES],
     len: usize,
     /// Items of the verified version, readable or not: the limit counts them all.
     items: usize,
-    unreadable: Option<(&'static str, Unreadable)>,
+    unreadable: Option<(&'static str, &'static str)>,
 }
 
-/// Why an item could not be read: said alone, and said when other signatures in the header did not match.
-#[derive(Clone, Copy)]
-pub(crate) struct Unreadable {
-    alone: &'static str,
-    beside_others: &'static str,
-}
-
-macro_rules! unreadable {
-    ($why:literal) => {
-        Unreadable { alone: $why, beside_others: concat!($why, ", and none of its other signatures matches") }
-    };
-}
-
-const NOT_KEY_VALUE: Unreadable = unreadable!("an item is not of the form `key=value`");
-const EMPTY_KEY: Unreadable = unreadable!("an item has an empty key");
-const NOT_HEX: Unreadable = unreadable!("a `v1` value is not 64 hex digits");
-const NOT_VERSION_SIGNATURE: Unreadable = unreadable!("an item is not of the form `version,signature`");
-const NOT_BASE64: Unreadable = unreadable!("a `v1` value is not the base64 of 32 bytes");
+const NOT_KEY_VALUE: &str = "an item is not of the form `key=value`";
+const EMPTY_KEY: &str = "an item has an empty key";
+const NOT_HEX: &str = "a `v1` value is not 64 hex digits";
+const NOT_VERSION_SIGNATURE: &str = "an item is not of the form `version,signature`";
+const NOT_BASE64: &str = "a `v1` value is not the base64 of 32 bytes";
 
 impl Signatures {
     pub(crate) fn new() -> Signatures {
@@ -65,7 +52,7 @@ impl Signatures {
         &mut self,
         header: &'static str,
         decode: impl FnOnce(&mut [u8; 32]) -> bool,
-        bad_value: Unreadable,
+        bad_value: &'static str,
     ) -> Result<(), Error> {
         if self.items == MAX_SIGNATURES {
             return Err(Error::malformed(header, "more than 16 signatures"));
@@ -79,7 +66,7 @@ impl Signatures {
         Ok(())
     }
 
-    fn skip(&mut self, header: &'static str, why: Unreadable) {
+    fn skip(&mut self, header: &'static str, why: &'static str) {
         self.unreadable.get_or_insert((header, why));
     }
 
@@ -94,14 +81,14 @@ impl Signatures {
     /// The header's error when it holds no readable signature: an unreadable item, else none at all.
     pub(crate) fn none_readable(&self, header: &'static str) -> Error {
         match self.unreadable {
-            Some((header, why)) => Error::malformed(header, why.alone),
+            Some((header, why)) => Error::malformed(header, why),
             None => Error::NoSignature { header },
         }
     }
 
-    /// When no signature matched: the unreadable item, if any, may have been the one meant to.
-    pub(crate) fn unreadable_beside_mismatches(&self) -> Option<Error> {
-        self.unreadable.map(|(header, why)| Error::malformed(header, why.beside_others))
+    /// Why an item was unreadable, for a mismatch to name: it may have been the one meant to match.
+    pub(crate) fn unreadable(&self) -> Option<&'static str> {
+        self.unreadable.map(|(_, why)| why)
     }
 }
 
@@ -296,8 +283,7 @@ mod tests {
             assert_eq!(signatures.len(), 0);
             let message = signatures.none_readable(ANCHOR_SIGNATURE).to_string();
             assert_eq!(message, format!("malformed header `Anchor-Signature`: {why}"), "{bad}");
-            let beside = signatures.unreadable_beside_mismatches().unwrap().to_string();
-            assert!(beside.ends_with(", and none of its other signatures matches"), "{beside}");
+            assert_eq!(signatures.unreadable(), Some(why));
         }
         let mut signatures = Signatures::new();
         anchor_signature(format!("v1=x,v1={sig},=y").as_bytes(), &mut signatures).unwrap();

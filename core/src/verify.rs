@@ -271,12 +271,11 @@ impl Verifier {
                 self.match_secret(&[id, b".", ts, b".", body], &signatures)
             }
         };
-        let matched_secret = matched.ok_or_else(|| {
-            signatures.unreadable_beside_mismatches().unwrap_or_else(|| Error::SignatureMismatch {
-                signatures: signatures.len(),
-                secrets: self.keys.len(),
-                hint: mismatch_hint(body, self.unissued_secret),
-            })
+        let matched_secret = matched.ok_or_else(|| Error::SignatureMismatch {
+            signatures: signatures.len(),
+            secrets: self.keys.len(),
+            hint: mismatch_hint(body, self.unissued_secret),
+            unreadable: signatures.unreadable(),
         })?;
         let verified = VerifiedSignature {
             matched_secret,
@@ -484,6 +483,31 @@ mod tests {
             "signature mismatch: none of the 1 signature(s) matches any of the 1 secret(s); the body looks \
              re-serialised by a JSON parser: verify the raw bytes as received, before parsing (or is this not \
              the secret of this webhook?)"
+        );
+    }
+
+    #[test]
+    fn a_mismatch_beside_an_unreadable_item_keeps_its_hint_and_names_the_item() {
+        // Stays a 401 with the body's hint (an integration reads `signature_mismatch` as "decided by the
+        // body"), and says that one item, perhaps the one meant to match, could not be read.
+        let body = br#"{"id": "evt_1", "type": "task.completed", "data": {}}"#;
+        let (ours, theirs) = ("a".repeat(64), "b".repeat(64));
+        let signed = crate::sign(Scheme::Anchor, [theirs], body, 1_716_544_084).unwrap();
+        let signed: Vec<(&str, String)> = signed
+            .iter()
+            .map(|(name, value)| match name {
+                "Anchor-Signature" => (name, format!("{value},v1=abc")),
+                _ => (name, value.to_owned()),
+            })
+            .collect();
+        let error = Verifier::anchor([ours.as_str()]).unwrap().verify_signature(&signed, body, 1_716_544_084);
+        let error = error.unwrap_err();
+        assert_eq!(error.code(), crate::ErrorCode::SignatureMismatch);
+        assert_eq!(
+            error.to_string(),
+            "signature mismatch: none of the 1 signature(s) matches any of the 1 secret(s) (and an item of the \
+             header could not be read: a `v1` value is not 64 hex digits); the body looks re-serialised by a JSON \
+             parser: verify the raw bytes as received, before parsing (or is this not the secret of this webhook?)"
         );
     }
 

@@ -593,8 +593,8 @@ def anchor_cases():
         "rejection", [S], H() + [("Anchor-Delivery-Id", DID)], B, err("malformed_header"))
     add("duplicate-event-header", "Two Anchor-Event headers are malformed_header.",
         "rejection", [S], H() + [("Anchor-Event", "task.completed")], B, err("malformed_header"))
-    # An item that cannot be read is skipped: any match is enough (SPEC section 3.2). It is the error only
-    # when nothing matches: alone (no readable signature), or beside signatures that all fail.
+    # An item that cannot be read is skipped: any match is enough (SPEC section 3.2). Alone (no readable
+    # signature) it is the header's error; beside signatures that all fail, the mismatch names it.
     add("item-without-equals-beside-a-good-v1", "An item without \"=\" beside a matching v1 is skipped: verifies.",
         "python-stdlib-hmac", [S], H(signature="t=%d,v1=%s,garbage" % (NOW, sig)), B, OK())
     add("item-without-equals-alone", "An item without \"=\" and no v1 item is malformed_header.",
@@ -623,6 +623,9 @@ def anchor_cases():
     add("seventeen-v1-items", "17 v1 items exceed the limit of 16: malformed_header.",
         "rejection", [S],
         H(signature="t=%d,%s" % (NOW, ",".join("v1=" + f for f in fillers + [sig]))), B, err("malformed_header"))
+    add("seventeen-v1-items-one-unreadable", "The limit counts unreadable v1 items too: 15 + 1 unreadable + the correct one is malformed_header.",
+        "rejection", [S],
+        H(signature="t=%d,%s" % (NOW, ",".join("v1=" + f for f in fillers[:15] + ["zz", sig]))), B, err("malformed_header"))
 
     head = "t=%d,v1=%s,x=" % (NOW, sig)
     add("signature-header-exactly-8192-bytes-ok",
@@ -719,11 +722,13 @@ def anchor_cases():
     add("mismatch-and-forged", "Differing timestamps with a forged signature report timestamp_mismatch.",
         "rejection", [S], set_header(H(secret=ANCHOR_SECRET_WRONG), "Anchor-Timestamp", str(NOW - 1)), B,
         err("timestamp_mismatch"))
-    add("malformed-header-and-forged", "A malformed header with a forged signature reports malformed_header.",
-        "rejection", [S], H(signature="t=%d,v1=%s,v1=abc" % (NOW, wrong)), B, err("malformed_header"))
+    add("malformed-header-and-forged", "A malformed header (a second t) with a forged signature reports malformed_header.",
+        "rejection", [S], H(signature="t=%d,t=%d,v1=%s" % (NOW, NOW, wrong)), B, err("malformed_header"))
     add("malformed-header-and-stale", "Header well-formedness is checked before the tolerance: malformed_header.",
         "rejection", [S], H(ts=NOW - 3600, signature="t=%d,v1=%s" % (NOW - 3600, sig[:63])), B,
         err("malformed_header"))
+    add("unreadable-v1-beside-a-forged-v1", "An unreadable v1 item beside a forged one is signature_mismatch (its message names the unreadable item).",
+        "rejection", [S], H(signature="t=%d,v1=%s,v1=abc" % (NOW, wrong)), B, err("signature_mismatch"))
     add("unreadable-v1-beside-a-forged-v1-and-stale",
         "A header with a readable v1 goes on to the tolerance: stale beats the unreadable item, timestamp_too_old.",
         "rejection", [S], H(ts=NOW - 3600, signature="t=%d,v1=%s,v1=abc" % (NOW - 3600, wrong)), B,
@@ -1000,16 +1005,16 @@ def standard_cases():
         "rejection", [S], T("v1a," + good), body_t, err("no_signature"))
     add("empty-signature-header", "An empty webhook-signature value has no items: no_signature.",
         "rejection", [S], T(""), body_t, err("no_signature"))
-    # Unreadable items are skipped (any match is enough, SPEC section 4), as the official libraries skip
-    # them; the error only when nothing matches.
+    # Unreadable items are skipped (any match is enough, SPEC section 4), as the JavaScript and Go libraries
+    # skip them; alone they are the header's error, beside signatures that all fail the mismatch names them.
     add("item-without-comma-beside-a-good-v1", "An item without a comma beside a matching v1 is skipped: verifies.",
         "python-stdlib-hmac", [S], T("v1,%s garbage" % good), body_t, OKT())
     add("item-without-comma-alone", "An item without a comma, the only item, is malformed_header.",
         "rejection", [S], T("garbage"), body_t, err("malformed_header"))
-    add("bad-v1-beside-a-forged-v1", "A malformed v1 item beside a v1 that does not match is malformed_header.",
+    add("bad-v1-beside-a-forged-v1", "A malformed v1 item beside a v1 that does not match is signature_mismatch.",
         "rejection", [S], T("v1,AAAA v1," + std_b64(STD_SECRET_WRONG, MID, str(NOW), body_t)), body_t,
-        err("malformed_header"))
-    add("bad-v1-beside-a-good-v1", "A malformed v1 item (URL-safe, unpadded) before a matching v1 is skipped: verifies.",
+        err("signature_mismatch"))
+    add("bad-v1-beside-a-good-v1", "A malformed v1 item (AAAA: 3 bytes, not 32) before a matching v1 is skipped: verifies.",
         "python-stdlib-hmac", [S], T("v1,AAAA v1,%s" % good), body_t, OKT())
     add("v1-not-base64", "A v1 value with characters outside standard base64 is malformed_header.",
         "rejection", [S], T("v1," + "!" * 43 + "="), body_t, err("malformed_header"))
@@ -1028,6 +1033,8 @@ def standard_cases():
         "python-stdlib-hmac", [S], T(" ".join("v1," + f for f in fill[:15] + [good])), body_t, OKT())
     add("seventeen-v1-items", "17 v1 items exceed the limit of 16: malformed_header.",
         "rejection", [S], T(" ".join("v1," + f for f in fill + [good])), body_t, err("malformed_header"))
+    add("seventeen-v1-items-one-unreadable", "The limit counts unreadable v1 items too: 15 + 1 unreadable + the correct one is malformed_header.",
+        "rejection", [S], T(" ".join("v1," + f for f in fill[:15] + ["AAAA", good])), body_t, err("malformed_header"))
 
     # ---- headers ------------------------------------------------------------------------------
     full = T("v1," + good)
@@ -1368,7 +1375,7 @@ def oracle_anchor(case):
             matched = i
             break
     if matched is None:
-        raise Reject("malformed_header" if unreadable else "signature_mismatch")
+        raise Reject("signature_mismatch")
     try:
         env = _load_json(body)
     except (UnicodeDecodeError, ValueError):
@@ -1442,7 +1449,7 @@ def oracle_standard(case):
             matched = i
             break
     if matched is None:
-        raise Reject("malformed_header" if unreadable else "signature_mismatch")
+        raise Reject("signature_mismatch")
     try:
         payload = _load_json(body)
     except (UnicodeDecodeError, ValueError):

@@ -2,11 +2,16 @@
 
 use anchor_webhooks::{Error, ErrorCode, HeaderLookup, Headers, Verifier};
 
-/// `value` as text when it can be sent as a header value (printable ASCII or tab, 1 to 8192 bytes).
+/// `value` as text when it can be sent as a header value and signed (printable ASCII or tab, 1 to 8192
+/// bytes, no whitespace at either end).
 pub fn header_safe(value: &[u8]) -> Option<&str> {
+    let is_space = |b: &u8| *b == b' ' || *b == b'\t';
     let safe = !value.is_empty()
         && value.len() <= 8192
-        && value.iter().all(|&b| b == b'\t' || (b' '..=b'~').contains(&b));
+        && value.iter().all(|&b| b == b'\t' || (b' '..=b'~').contains(&b))
+        // HTTP strips whitespace at either end, so `sign` refuses it there.
+        && !value.first().is_some_and(is_space)
+        && !value.last().is_some_and(is_space);
     safe.then(|| std::str::from_utf8(value).unwrap())
 }
 
