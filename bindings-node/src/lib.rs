@@ -23,13 +23,13 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
 use anchor_webhooks::serde_json::{Map, Value};
+use anchor_webhooks::{usual_spellings, SessionData, TaskData};
 use anchor_webhooks::{
-    unreleased_warning, Claimed, DedupeStore, Error as CoreError, ErrorCode, Event, EventType, MemoryStore,
-    Outcome, Receiver, Reception, RedisCheckError, RedisCheckErrorKind, RedisOptions, RedisStore, Scheme,
-    Setting, SettingError, SignOptions, Signer, Verified, Verifier, DEFAULT_DONE_TTL, DEFAULT_MAX_ENTRIES,
+    Claimed, DedupeStore, Error as CoreError, ErrorCode, Event, EventType, MemoryStore, Outcome, Receiver,
+    Reception, RedisCheckError, RedisCheckErrorKind, RedisOptions, RedisStore, Scheme, Setting, SettingError,
+    SignOptions, Signer, Verified, Verifier, DEFAULT_DONE_TTL, DEFAULT_MAX_ENTRIES,
     IN_PROGRESS_RETRY_AFTER_SECONDS,
 };
-use anchor_webhooks::{usual_spellings, SessionData, TaskData};
 use napi::bindgen_prelude::{BufferSlice, Function, Object, ToNapiValue, Uint8ArraySlice};
 use napi::{Env, JsDeferred, JsString, JsValue};
 use napi_derive::napi;
@@ -1058,12 +1058,7 @@ fn finished(receiver: &Receiver<Arc<dyn DedupeStore>>, outcome: Outcome<()>) -> 
             kind: outcome.kind(),
             http_status: u32::from(outcome.http_status()),
             claim_lost_warning: receiver.lost_claim_warning(&outcome),
-            unreleased_warning: match &outcome {
-                Outcome::HandlerFailed { verified, release_failure: Some(error), .. } => {
-                    Some(unreleased_warning(verified.event.id(), error))
-                }
-                _ => None,
-            },
+            unreleased_warning: outcome.unreleased_warning(),
         }),
     }
 }

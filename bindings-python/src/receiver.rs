@@ -5,9 +5,9 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use anchor_webhooks::{
-    unreleased_warning, Claimed, DedupeStore, MemoryStore, Outcome, Receiver, Reception, RedisCheckErrorKind,
-    RedisOptions, RedisStore, Setting, SettingError, Verified, DEFAULT_DONE_TTL, DEFAULT_LEASE,
-    DEFAULT_MAX_ENTRIES, IN_PROGRESS_RETRY_AFTER_SECONDS,
+    Claimed, DedupeStore, MemoryStore, Outcome, Receiver, Reception, RedisCheckErrorKind, RedisOptions,
+    RedisStore, Setting, SettingError, Verified, DEFAULT_DONE_TTL, DEFAULT_LEASE, DEFAULT_MAX_ENTRIES,
+    IN_PROGRESS_RETRY_AFTER_SECONDS,
 };
 use pyo3::exceptions::{PyConnectionError, PyRuntimeError, PyTypeError, PyValueError};
 use pyo3::prelude::*;
@@ -369,12 +369,19 @@ fn in_worker_thread<'py>(
     py.import("asyncio")?.getattr("to_thread")?.call1(PyTuple::new(py, call)?)
 }
 
-/// An awaitable already settled with `result`: what `async with` awaits when the work was done in place.
-fn settled<'py>(py: Python<'py>, result: PyResult<Bound<'py, PyAny>>) -> PyResult<Bound<'py, PyAny>> {
-    let future = py.import("asyncio")?.call_method0("get_running_loop")?.call_method0("create_future")?;
+/// A future of the running asyncio loop (a `RuntimeError` without one), for [`settle`].
+fn new_future(py: Python<'_>) -> PyResult<Bound<'_, PyAny>> {
+    py.import("asyncio")?.call_method0("get_running_loop")?.call_method0("create_future")
+}
+
+/// `future`, settled with `result`: what `async with` awaits when the work was done in place.
+fn settle<'py>(
+    future: Bound<'py, PyAny>,
+    result: PyResult<Bound<'py, PyAny>>,
+) -> PyResult<Bound<'py, PyAny>> {
     match result {
         Ok(value) => future.call_method1("set_result", (value,))?,
-        Err(error) => future.call_method1("set_exception", (error.into_value(py),))?,
+        Err(error) => future.call_method1("set_exception", (error.into_value(future.py()),))?,
     };
     Ok(future)
 }
@@ -451,12 +458,7 @@ impl PyReception {
         if let Outcome::Rejected(error) = &outcome {
             return Err(errors::to_pyerr(py, error));
         }
-        let warning = match &outcome {
-            Outcome::HandlerFailed { verified, release_failure: Some(error), .. } => {
-                Some(unreleased_warning(verified.event.id(), error))
-            }
-            outcome => self.receiver.lost_claim_warning(outcome),
-        };
+        let warning = outcome.unreleased_warning().or_else(|| self.receiver.lost_claim_warning(&outcome));
         if let Some(warning) = warning {
             py.import("logging")?
                 .call_method1("getLogger", ("anchor_webhooks",))?
@@ -473,8 +475,10 @@ impl PyReception {
         if slf.get().remote {
             return in_worker_thread(py, slf.getattr("__enter__")?, &[]);
         }
+        // The future first: without a running asyncio loop (trio, a sync caller) nothing is claimed.
+        let future = new_future(py)?;
         let entered = slf.get().__enter__(py).and_then(|event| Ok(Bound::new(py, event)?.into_any()));
-        settled(py, entered)
+        settle(future, entered)
     }
 
     /// Completes or releases as `__exit__` does, in a worker thread with a `RedisStore`.
@@ -489,8 +493,9 @@ impl PyReception {
         if slf.get().remote {
             return in_worker_thread(py, slf.getattr("__exit__")?, &[exc_type, exc_value, traceback]);
         }
+        let future = new_future(py)?;
         let exited = slf.get().__exit__(py, exc_type, exc_value, traceback);
-        settled(py, exited.map(|suppress| PyBool::new(py, suppress).to_owned().into_any()))
+        settle(future, exited.map(|suppress| PyBool::new(py, suppress).to_owned().into_any()))
     }
 
     fn __repr__(&self) -> String {

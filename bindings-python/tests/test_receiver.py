@@ -289,6 +289,17 @@ def test_async_with_a_memory_store_answers_in_place() -> None:
     asyncio.run(scenario())
 
 
+def test_async_with_outside_an_asyncio_loop_claims_nothing() -> None:
+    # Awaited by another event loop (trio), or entered by sync code: a RuntimeError, and no claim left held.
+    receiver = aw.Receiver(aw.Verifier(SECRET), aw.MemoryStore())
+    body, headers = delivery("evt_async_no_loop")
+    reception = receiver.receive(body, headers, now=NOW)
+    with pytest.raises(RuntimeError, match="no running event loop"):
+        reception.__aenter__()
+    assert repr(reception) == "Reception(not entered)"
+    assert run_handler(receiver, body, headers) == "processed"
+
+
 def test_async_with_concurrent_tasks_process_once(redis_server: RedisServer) -> None:
     receiver = aw.Receiver(aw.Verifier(SECRET), aw.RedisStore(redis_server.url, key_prefix="py-test-async-once"))
     body, headers = delivery("evt_async_3")

@@ -715,9 +715,10 @@ function createApi(raw) {
       let kind;
       let status;
       let claimLost;
+      let unreleased;
       try {
         if (key === null) {
-          [kind, status, claimLost] = this.#memory.finish(delivery, handled, clockMs());
+          [kind, status, claimLost, unreleased] = this.#memory.finish(delivery, handled, clockMs());
         } else {
           let endFailure;
           try {
@@ -728,7 +729,7 @@ function createApi(raw) {
             if (endFailure === undefined) throw error;
           }
           // A completion the store could not record is thrown as the core's error naming the event.
-          [kind, status, claimLost] = delivery.outcome(handled, endFailure);
+          [kind, status, claimLost, unreleased] = delivery.outcome(handled, endFailure);
         }
       } catch (error) {
         // The handler ran; 503 makes the sender retry, which may run it again: at-least-once.
@@ -741,6 +742,8 @@ function createApi(raw) {
         const heldMs = claimedAtMs === null ? undefined : Math.max(0, clockMs() - claimedAtMs);
         this.#onClaimLost(event, raw.claimLostWarning(event.id, this.#leaseMs, heldMs));
       }
+      // The claim of a failed handler stays until its lease ends (the retries meanwhile are in progress): say why.
+      if (unreleased) console.warn(unreleased);
       return { kind, status, event, error: handlerError, retryAfter: null };
     }
   }

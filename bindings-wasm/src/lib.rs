@@ -452,14 +452,16 @@ fn write_plan(write: kv::KvWrite) -> Array {
     }
 }
 
-/// The core's `Outcome` as JavaScript reads it: `[kind, httpStatus, claimLost]` (`claimLost`: processed,
-/// but the handler outlasted its lease and the claim was gone when it finished).
+/// The core's `Outcome` as JavaScript reads it: `[kind, httpStatus, claimLost, unreleasedWarning]`
+/// (`claimLost`: processed, but the handler outlasted its lease and the claim was gone when it finished;
+/// `unreleasedWarning`: the core's words when the claim of a failed handler could not be released).
 fn outcome_pair<E>(outcome: &Outcome<E>) -> Array {
     let claim_lost = matches!(outcome, Outcome::Processed { claim_lost: true, .. });
-    Array::of3(
+    Array::of4(
         &outcome.kind().into(),
         &JsValue::from_f64(f64::from(outcome.http_status())),
         &claim_lost.into(),
+        &outcome.unreleased_warning().into(),
     )
 }
 
@@ -493,7 +495,7 @@ impl Delivery {
         .to_owned()
     }
 
-    /// The core's `Outcome` for this delivery: `[kind, httpStatus, claimLost]`. For a fresh delivery claimed in a
+    /// The core's `Outcome` for this delivery: `[kind, httpStatus, claimLost, unreleasedWarning]`. For a fresh delivery claimed in a
     /// key-value store, `handled` is whether its handler succeeded and `endFailure` the store's reason when
     /// reading or writing to end the claim failed: the core's `Outcome::after_handler` decides, and a
     /// completion the store could not record is thrown as its error (`store_unavailable`, naming the event).
@@ -654,7 +656,7 @@ impl WasmReceiver {
     }
 
     /// Ends a fresh delivery once its handler ran, through the core's `Receiver::finish` (completes when
-    /// `handled`, releases otherwise): `[kind, httpStatus, claimLost]` of the core's `Outcome`; a completion the store
+    /// `handled`, releases otherwise): `[kind, httpStatus, claimLost, unreleasedWarning]` of the core's `Outcome`; a completion the store
     /// could not record is thrown as its error (`store_unavailable`).
     pub fn finish(&self, delivery: &mut Delivery, handled: bool, now_ms: f64) -> Result<Array, JsValue> {
         let now_ms = instant("now", now_ms)?;

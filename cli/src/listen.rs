@@ -15,8 +15,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anchor_webhooks::{
-    unreleased_warning, DedupeStore, ErrorCode, MemoryStore, Outcome, Receiver, RedisCheckErrorKind,
-    RedisOptions, RedisStore, Verified, Verifier, DEFAULT_LEASE, IN_PROGRESS_RETRY_AFTER_SECONDS,
+    DedupeStore, ErrorCode, MemoryStore, Outcome, Receiver, RedisCheckErrorKind, RedisOptions, RedisStore,
+    Verified, Verifier, DEFAULT_LEASE, IN_PROGRESS_RETRY_AFTER_SECONDS,
 };
 use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, FromRequest, Request, State};
@@ -369,14 +369,14 @@ fn answer(outcome: &Outcome<String>, handled: Option<&str>) -> Response {
             );
             (verified, json!({"ok": false, "error": kind, "message": message}))
         }
-        Outcome::HandlerFailed { verified, error, release_failure } => {
+        Outcome::HandlerFailed { verified, error, .. } => {
             output::print_error_line(&format!("{kind} {}: {error}", field(verified.event.id())));
             // The reason stays on this side: the answer goes to the sender, which keeps answers in its
             // delivery log, and the reason names the internal forward target.
-            let message = match release_failure {
+            let message = match outcome.unreleased_warning() {
                 None => "the handler failed (the reason is in the receiver's log); the claim was released, so a retry is processed",
-                Some(store_error) => {
-                    output::print_error_line(&unreleased_warning(verified.event.id(), store_error));
+                Some(warning) => {
+                    output::print_error_line(&warning);
                     "the handler failed (the reason is in the receiver's log); the claim could not be released, \
                      so a retry after its lease is processed"
                 }

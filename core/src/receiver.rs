@@ -170,6 +170,17 @@ pub const fn sender_retries(status: u16) -> bool {
 }
 
 impl<E> Outcome<E> {
+    /// The warning every binding logs for a `HandlerFailed` whose claim the store could not release
+    /// ([`unreleased_warning`]); `None` for any other outcome.
+    pub fn unreleased_warning(&self) -> Option<String> {
+        match self {
+            Outcome::HandlerFailed { verified, release_failure: Some(error), .. } => {
+                Some(unreleased_warning(verified.event.id(), error))
+            }
+            _ => None,
+        }
+    }
+
     /// The HTTP status to answer with (README: "Suggested HTTP answers").
     pub fn http_status(&self) -> u16 {
         match self {
