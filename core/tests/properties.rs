@@ -127,12 +127,15 @@ proptest! {
             signature.replace_range(2 + position..3 + position, &replacement.to_string());
             // A comma ends `t=` there; the digits after it become an item without `=`, which is skipped.
             let digits = if replacement == ',' { &signature[2..2 + position] } else { &signature[2..12] };
-            match digits.parse::<u64>() {
-                Err(_) => ErrorCode::MalformedTimestamp,
-                Ok(forged) if timestamp.abs_diff(forged) > TOLERANCE => {
+            let forged = Some(digits)
+                .filter(|d| !d.is_empty() && d.bytes().all(|b| b.is_ascii_digit()))
+                .map(|d| d.parse::<u64>().expect("at most 10 digits"));
+            match forged {
+                None => ErrorCode::MalformedTimestamp,
+                Some(forged) if timestamp.abs_diff(forged) > TOLERANCE => {
                     if forged < timestamp { ErrorCode::TimestampTooOld } else { ErrorCode::TimestampTooNew }
                 }
-                Ok(_) => ErrorCode::SignatureMismatch,
+                Some(_) => ErrorCode::SignatureMismatch,
             }
         };
         prop_assert_eq!(code_of(verifier.verify_signature(&headers, &body, timestamp)), Some(expected));

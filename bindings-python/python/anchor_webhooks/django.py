@@ -63,20 +63,20 @@ if TYPE_CHECKING:
 
     from anchor_webhooks import Event
 
-    P = ParamSpec("P")
-    R = TypeVar("R")
-    ViewClass = TypeVar("ViewClass", bound=type)
+    _P = ParamSpec("_P")
+    _R = TypeVar("_R")
+    _ViewClass = TypeVar("_ViewClass", bound=type)
 
-    class WebhookViewDecorator(Protocol):
+    class _WebhookViewDecorator(Protocol):
         """What ``webhook_view(target)`` returns: a class-based view stays that class; a view function
         ``view(request, event, *args)`` becomes ``view(request, *args)``, sync or async as it was."""
 
         @overload
-        def __call__(self, view: ViewClass) -> ViewClass: ...
+        def __call__(self, view: _ViewClass) -> _ViewClass: ...
         @overload
         def __call__(
-            self, view: Callable[Concatenate[HttpRequest, Event, P], R]
-        ) -> Callable[Concatenate[HttpRequest, P], R]: ...
+            self, view: Callable[Concatenate[HttpRequest, Event, _P], _R]
+        ) -> Callable[Concatenate[HttpRequest, _P], _R]: ...
 
 __all__ = ["webhook_view"]
 
@@ -235,7 +235,7 @@ def _decorate_class(target: Union[Receiver, Verifier], view_class: type) -> type
     return method_decorator(csrf_exempt, name="dispatch")(view_class)  # type: ignore[no-any-return]
 
 
-def webhook_view(target: Union[Receiver, Verifier]) -> WebhookViewDecorator:
+def webhook_view(target: Union[Receiver, Verifier]) -> _WebhookViewDecorator:
     """Decorates a view ``view(request, event, *args, **kwargs)`` (sync or async), or a class-based view
     (its ``post(self, request, event, ...)``); ``target`` is a ``Receiver`` (verify + dedupe) or a
     ``Verifier`` (verify only)."""

@@ -46,7 +46,7 @@ if TYPE_CHECKING:
     from anchor_webhooks import Event
 
     # The URL parameters: the view takes the event, then them; Flask calls the decorated view with them only.
-    P = ParamSpec("P")
+    _P = ParamSpec("_P")
 
 __all__ = ["verify_webhook"]
 
@@ -81,16 +81,16 @@ def _raw_body(limit: int) -> _http.RawBody:
     return _http.RawBody(body)
 
 
-def verify_webhook(target: Union[Receiver, Verifier]) -> Callable[[Callable[Concatenate[Event, P], Any]], Callable[P, Any]]:
+def verify_webhook(target: Union[Receiver, Verifier]) -> Callable[[Callable[Concatenate[Event, _P], Any]], Callable[_P, Any]]:
     """Decorates a view ``view(event, **url_params)``; ``target`` is a ``Receiver`` (verify + dedupe) or a
     ``Verifier`` (verify only)."""
     if not isinstance(target, (Receiver, Verifier)):
         raise TypeError("verify_webhook() takes a Receiver or a Verifier")
     limit = _http.body_limit(target)
 
-    def decorate(view: Callable[Concatenate[Event, P], Any]) -> Callable[P, Any]:
+    def decorate(view: Callable[Concatenate[Event, _P], Any]) -> Callable[_P, Any]:
         @functools.wraps(view)
-        def wrapper(*args: P.args, **kwargs: P.kwargs) -> Any:
+        def wrapper(*args: _P.args, **kwargs: _P.kwargs) -> Any:
             # The WSGI environ itself: the core's CGI adapter reads HTTP_* variables without copying.
             begun = _http.begin(target, _raw_body(limit), request.environ)
             if isinstance(begun, _http.Answer):
