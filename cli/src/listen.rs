@@ -94,7 +94,8 @@ pub(crate) struct ListenArgs {
     /// 0) on ~anchor-webhooks:dedupe:*. `#insecure` is refused: trust a private CA with --dedupe-ca-file.
     /// A Redis store is checked before listening (connect, AUTH, SELECT, the scripts, a claim on a probe
     /// key): a setup that can never work (a missing ACL right, a wrong password, a DB index out of range,
-    /// Redis older than 7.0, an untrusted certificate, TLS against a plain-text port) exits 1 naming the
+    /// Redis older than 7.0, an untrusted certificate, TLS against a plain-text port), or a server that
+    /// evicts keys (maxmemory with a policy other than noeviction, when INFO tells it), exits 1 naming the
     /// cause; a server that is down or does not answer only gets a warning on stderr, and deliveries are
     /// answered 503 until it is up.
     #[arg(long, value_name = "STORE", default_value = "memory", value_parser = Dedupe::parse)]

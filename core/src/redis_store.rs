@@ -437,7 +437,9 @@ impl RedisStore {
     /// Call it at start-up. The error's [`kind`](RedisCheckError::kind) says what to do:
     /// [`Misconfigured`](RedisCheckErrorKind::Misconfigured) (a missing ACL right, a wrong password, a
     /// DB index out of range, a server older than Redis 7.0, an untrusted TLS certificate, TLS against
-    /// a plain-text port) can never work until the setup changes: refuse to start.
+    /// a plain-text port) can never work until the setup changes, and a server that evicts keys under its
+    /// `maxmemory` (any policy but `noeviction`, read with `INFO memory` when the server answers it) can
+    /// drop a done marker and run a handler twice: refuse to start.
     /// [`Unavailable`](RedisCheckErrorKind::Unavailable) (down, starting, hung, unreachable) may be
     /// temporary: the store works once the server is back, and until then each call is
     /// `store_unavailable`.
@@ -509,9 +511,10 @@ impl RedisStore {
         if completed != 1 {
             return Err(ProbeFailure::Answer { expected: "1 (completed)", got: completed.to_string() });
         }
-        // The eviction policy, when this user may read it (INFO is not among the rules the store needs,
-        // so a refusal is no failure): every dedupe key has a TTL, so a Redis that evicts under its
-        // `maxmemory` can drop a done marker, and a redelivery then runs its handler again.
+        // The eviction policy, when the server tells it: INFO is not among the rules the store needs, and a
+        // server may rename or disable it (or a proxy refuse it), so any refusal leaves the policy
+        // unchecked. Every dedupe key has a TTL, so a Redis that evicts under its `maxmemory` can drop a
+        // done marker, and a redelivery then runs its handler again.
         progress.step = Step::Info;
         set_timeouts(&connection, deadline)?;
         match redis::cmd("INFO").arg("memory").query::<String>(&mut connection) {
@@ -520,7 +523,7 @@ impl RedisStore {
                     return Err(ProbeFailure::Evicts { policy, maxmemory });
                 }
             }
-            Err(error) if error.code() == Some("NOPERM") => {}
+            Err(error) if error.code().is_some() => {}
             Err(error) => return Err(error.into()),
         }
         Ok(connection)

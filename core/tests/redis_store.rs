@@ -1237,6 +1237,12 @@ fn check_refuses_a_server_that_evicts_keys() {
         Resp::Simple("OK".into())
     );
     assert_eq!(store.check(), Ok(()));
+
+    // A server with INFO renamed away (a common hardening) cannot tell its policy: unchecked, not refused.
+    let hardened = RedisServer::start_with(None, &["--rename-command", "INFO", "", "--maxmemory", "100mb"]);
+    let set = hardened.command(&["CONFIG", "SET", "maxmemory-policy", "allkeys-lru"]);
+    assert_eq!(set, Resp::Simple("OK".into()));
+    assert_eq!(self::store(&hardened, &unique("evict")).check(), Ok(()));
 }
 
 /// A user with exactly the ACL rules the check's messages name passes it, on a db other than 0 too, and

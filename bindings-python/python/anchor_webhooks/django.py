@@ -42,7 +42,7 @@ import functools
 import inspect
 import sys
 from io import BytesIO
-from typing import TYPE_CHECKING, Any, Callable, List, Optional, Union
+from typing import Any, Callable, List, Optional, Protocol, TypeVar, Union, overload
 
 from asgiref.sync import sync_to_async
 from django.db import connections, transaction
@@ -51,32 +51,32 @@ from django.http.response import HttpResponseBase
 from django.utils.decorators import method_decorator
 from django.views.decorators.csrf import csrf_exempt
 
-from anchor_webhooks import Reception, Receiver, Verifier, _http, sender_retries
+from anchor_webhooks import Event, Reception, Receiver, Verifier, _http, sender_retries
 
-if TYPE_CHECKING:
-    from typing import Protocol, TypeVar, overload
+# Defined at run time too, so that reading the annotations (typing.get_type_hints: Sphinx, typeguard) works.
+if sys.version_info >= (3, 10):
+    from typing import Concatenate, ParamSpec
+else:
+    from typing_extensions import Concatenate, ParamSpec  # the `django` extra installs it on 3.9
 
-    if sys.version_info >= (3, 10):
-        from typing import Concatenate, ParamSpec
-    else:
-        from typing_extensions import Concatenate, ParamSpec
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
+# The view's request type: HttpRequest or a subclass (WSGIRequest, ASGIRequest, one of your own).
+_Request = TypeVar("_Request", bound=HttpRequest)
+_ViewClass = TypeVar("_ViewClass", bound=type)
 
-    from anchor_webhooks import Event
 
-    _P = ParamSpec("_P")
-    _R = TypeVar("_R")
-    _ViewClass = TypeVar("_ViewClass", bound=type)
+class _WebhookViewDecorator(Protocol):
+    """What ``webhook_view(target)`` returns: a class-based view stays that class; a view function
+    ``view(request, event, *args)`` becomes ``view(request, *args)``, sync or async as it was."""
 
-    class _WebhookViewDecorator(Protocol):
-        """What ``webhook_view(target)`` returns: a class-based view stays that class; a view function
-        ``view(request, event, *args)`` becomes ``view(request, *args)``, sync or async as it was."""
-
-        @overload
-        def __call__(self, view: _ViewClass) -> _ViewClass: ...
-        @overload
-        def __call__(
-            self, view: Callable[Concatenate[HttpRequest, Event, _P], _R]
-        ) -> Callable[Concatenate[HttpRequest, _P], _R]: ...
+    @overload
+    def __call__(self, view: _ViewClass) -> _ViewClass: ...
+    @overload
+    def __call__(
+        self, view: Callable[Concatenate[_Request, Event, _P], _R]
+    ) -> Callable[Concatenate[_Request, _P], _R]: ...
+    def __call__(self, view: Any) -> Any: ...
 
 __all__ = ["webhook_view"]
 

@@ -31,22 +31,20 @@ from __future__ import annotations
 
 import functools
 import sys
-from typing import TYPE_CHECKING, Any, Callable, Union
+from typing import Any, Callable, Union
 
 from flask import current_app, jsonify, request
 
-from anchor_webhooks import Receiver, Verifier, _http
+from anchor_webhooks import Event, Receiver, Verifier, _http
 
-if TYPE_CHECKING:
-    if sys.version_info >= (3, 10):
-        from typing import Concatenate, ParamSpec
-    else:
-        from typing_extensions import Concatenate, ParamSpec
+# Defined at run time too, so that reading the annotations (typing.get_type_hints: Sphinx, typeguard) works.
+if sys.version_info >= (3, 10):
+    from typing import Concatenate, ParamSpec
+else:
+    from typing_extensions import Concatenate, ParamSpec  # the `flask` extra installs it on 3.9
 
-    from anchor_webhooks import Event
-
-    # The URL parameters: the view takes the event, then them; Flask calls the decorated view with them only.
-    _P = ParamSpec("_P")
+# The URL parameters: the view takes the event, then them; Flask calls the decorated view with them only.
+_P = ParamSpec("_P")
 
 __all__ = ["verify_webhook"]
 
