@@ -64,8 +64,8 @@ pub use event::{Artifact, Event, EventType, SessionData, TaskData, TaskErrorType
 pub use headers::{cgi_variable, usual_spellings, CgiHeaders, HeaderLookup, Headers};
 pub use parse::{MAX_HEADER_BYTES, MAX_SIGNATURES, MAX_TIMESTAMP, MAX_TIMESTAMP_DIGITS};
 pub use receiver::{
-    claim_lost_warning, sender_retries, unrecorded, unreleased, unreleased_warning, ClaimGuard, Claimed,
-    Outcome, Receiver, Reception, IN_PROGRESS_RETRY_AFTER_SECONDS,
+    claim_lost_warning, sender_retries, unrecorded, unreleased, ClaimGuard, Claimed, Outcome, Receiver,
+    Reception, IN_PROGRESS_RETRY_AFTER_SECONDS,
 };
 #[cfg(feature = "redis")]
 pub use redis_store::{RedisCheckError, RedisCheckErrorKind, RedisConfigError, RedisOptions, RedisStore};

@@ -34,7 +34,7 @@ pub(crate) struct Signatures {
     len: usize,
     /// Items of the verified version, readable or not: the limit counts them all.
     items: usize,
-    unreadable: Option<(&'static str, &'static str)>,
+    unreadable: Option<&'static str>,
 }
 
 const NOT_KEY_VALUE: &str = "an item is not of the form `key=value`";
@@ -61,13 +61,13 @@ impl Signatures {
         if decode(&mut self.decoded[self.len]) {
             self.len += 1;
         } else {
-            self.skip(header, bad_value);
+            self.skip(bad_value);
         }
         Ok(())
     }
 
-    fn skip(&mut self, header: &'static str, why: &'static str) {
-        self.unreadable.get_or_insert((header, why));
+    fn skip(&mut self, why: &'static str) {
+        self.unreadable.get_or_insert(why);
     }
 
     pub(crate) fn as_slice(&self) -> &[[u8; 32]] {
@@ -81,14 +81,14 @@ impl Signatures {
     /// The header's error when it holds no readable signature: an unreadable item, else none at all.
     pub(crate) fn none_readable(&self, header: &'static str) -> Error {
         match self.unreadable {
-            Some((header, why)) => Error::malformed(header, why),
+            Some(why) => Error::malformed(header, why),
             None => Error::NoSignature { header },
         }
     }
 
     /// Why an item was unreadable, for a mismatch to name: it may have been the one meant to match.
     pub(crate) fn unreadable(&self) -> Option<&'static str> {
-        self.unreadable.map(|(_, why)| why)
+        self.unreadable
     }
 }
 
@@ -210,11 +210,11 @@ pub(crate) fn anchor_signature<'h>(
     let mut t = None;
     for item in items(value, b',').map(trim_ows).filter(|item| !item.is_empty()) {
         let Some((key, item_value)) = split_once(item, b'=') else {
-            signatures.skip(H, NOT_KEY_VALUE);
+            signatures.skip(NOT_KEY_VALUE);
             continue;
         };
         match key {
-            b"" => signatures.skip(H, EMPTY_KEY),
+            b"" => signatures.skip(EMPTY_KEY),
             b"t" if t.is_some() => return Err(Error::malformed(H, "`t` appears more than once")),
             b"t" => t = Some(item_value),
             b"v1" => signatures.push_with(H, |out| hex::decode_to_slice(item_value, out).is_ok(), NOT_HEX)?,
@@ -233,7 +233,7 @@ pub(crate) fn standard_signature(
 ) -> Result<(), Error> {
     for item in value.split(is_ows).filter(|item| !item.is_empty()) {
         let Some((version, encoded)) = split_once(item, b',') else {
-            signatures.skip(header, NOT_VERSION_SIGNATURE);
+            signatures.skip(NOT_VERSION_SIGNATURE);
             continue;
         };
         if version == b"v1" {

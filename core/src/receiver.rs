@@ -129,7 +129,7 @@ pub enum Outcome<E> {
         error: E,
         /// The store's error when it could not release the claim: the claim then stays until its lease
         /// ends, and deliveries of the event meanwhile are answered in progress. Bindings report it with
-        /// [`unreleased_warning`], so a run of 503s has a cause in the logs.
+        /// [`Outcome::unreleased_warning`], so a run of 503s has a cause in the logs.
         release_failure: Option<Error>,
     },
 }
@@ -170,15 +170,19 @@ pub const fn sender_retries(status: u16) -> bool {
 }
 
 impl<E> Outcome<E> {
-    /// The warning every binding logs for a `HandlerFailed` whose claim the store could not release
-    /// ([`unreleased_warning`]); `None` for any other outcome.
+    /// The warning every binding logs for a `HandlerFailed` whose claim the store could not release:
+    /// [`unreleased`]'s words, without the advice to answer 503 (the handler's failure is answered
+    /// already); `None` for any other outcome.
     pub fn unreleased_warning(&self) -> Option<String> {
-        match self {
-            Outcome::HandlerFailed { verified, release_failure: Some(error), .. } => {
-                Some(unreleased_warning(verified.event.id(), error))
-            }
-            _ => None,
-        }
+        let Outcome::HandlerFailed { verified, release_failure: Some(store_error), .. } = self else {
+            return None;
+        };
+        let event_id = verified.event.id();
+        let text = match store_error {
+            Error::StoreUnavailable { reason } => unreleased_text(event_id, reason),
+            other => unreleased_text(event_id, &other.to_string()),
+        };
+        Some(format!("anchor-webhooks: {text}"))
     }
 
     /// The HTTP status to answer with (README: "Suggested HTTP answers").
@@ -244,16 +248,6 @@ pub fn unrecorded(event_id: &str, error: Error) -> Error {
 /// say it in these words.
 pub fn unreleased(event_id: &str, error: Error) -> Error {
     retold(error, |reason| unreleased_text(event_id, reason))
-}
-
-/// The warning for `Outcome::HandlerFailed { release_failure: Some(error) }`: [`unreleased`]'s words,
-/// without the advice to answer 503 (the handler's failure is answered already).
-pub fn unreleased_warning(event_id: &str, store_error: &Error) -> String {
-    let text = match store_error {
-        Error::StoreUnavailable { reason } => unreleased_text(event_id, reason),
-        other => unreleased_text(event_id, &other.to_string()),
-    };
-    format!("anchor-webhooks: {text}")
 }
 
 fn unreleased_text(event_id: &str, reason: &str) -> String {
