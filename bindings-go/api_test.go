@@ -548,8 +548,10 @@ func TestMiddlewareOnFailingRequests(t *testing.T) {
 	handler := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		runs++
 		if cancel, ok := r.Context().Value(cancelKey{}).(context.CancelFunc); ok {
-			cancel() // the client went away while the handler worked; it returns without answering
-			return
+			cancel() // the client went away while the handler worked
+			if r.Context().Value(answerKey{}) == nil {
+				return // it returns without answering: its work may have stopped
+			}
 		}
 		w.WriteHeader(http.StatusNoContent)
 	})
@@ -563,6 +565,14 @@ func TestMiddlewareOnFailingRequests(t *testing.T) {
 		r := httptest.NewRequest(http.MethodPost, "/hook", reader)
 		r.Header = h.Clone()
 		return r
+	}
+	cancelled := func(answers bool) context.Context {
+		ctx, cancel := context.WithCancel(context.Background())
+		ctx = context.WithValue(ctx, cancelKey{}, cancel)
+		if answers {
+			ctx = context.WithValue(ctx, answerKey{}, true)
+		}
+		return ctx
 	}
 
 	recorder := httptest.NewRecorder()
@@ -584,17 +594,31 @@ func TestMiddlewareOnFailingRequests(t *testing.T) {
 		t.Fatalf("VerifyRequest behind MaxBytesReader: %v", err)
 	}
 
-	ctx, cancel := context.WithCancel(context.Background())
-	ctx = context.WithValue(ctx, cancelKey{}, cancel)
-	m.ServeHTTP(httptest.NewRecorder(), request(strings.NewReader(string(body))).WithContext(ctx))
+	m.ServeHTTP(httptest.NewRecorder(), request(strings.NewReader(string(body))).WithContext(cancelled(false)))
 	recorder = httptest.NewRecorder()
 	m.ServeHTTP(recorder, request(strings.NewReader(string(body))))
 	if recorder.Code != 204 || runs != 2 {
 		t.Fatalf("retry after a cancelled request: %d, %d runs (the claim must have been released)", recorder.Code, runs)
 	}
+
+	// A handler that answered a final status itself finished its work, cancelled or not (a proxy's or the
+	// sender's timeout outlasted by a slow handler): the event is done and the retry is a duplicate, not a
+	// second run.
+	body = envelope("evt_answered_after_cancel", "task.completed")
+	if h, err = Sign([]string{testSecret}, body, time.Now().Unix()); err != nil {
+		t.Fatal(err)
+	}
+	m.ServeHTTP(httptest.NewRecorder(), request(strings.NewReader(string(body))).WithContext(cancelled(true)))
+	recorder = httptest.NewRecorder()
+	m.ServeHTTP(recorder, request(strings.NewReader(string(body))))
+	if recorder.Code != 200 || runs != 3 || strings.TrimSpace(recorder.Body.String()) != `{"ok":true,"outcome":"duplicate"}` {
+		t.Fatalf("retry after a cancelled request its handler answered: %d %q, %d runs", recorder.Code, recorder.Body, runs)
+	}
 }
 
 type cancelKey struct{}
+
+type answerKey struct{}
 
 // A nil (or zero) Verifier is the library's null_parameter from every method, with its message; VerifyRequest
 // returns it too (it panicked) and leaves the request body unread.

@@ -104,12 +104,13 @@ func WithUnrecorded(report func(r *http.Request, event *Event, status int, err *
 //     as above, reported): 503 with Retry-After, so the sender retries (answering 200 would lose the event
 //     if the first request fails);
 //   - a fresh event: handler runs. If it answers a status the sender retries (3xx, 408, 429, 5xx: the
-//     core's anchor_sender_retries) or panics, or the request was cancelled before it returned (including
-//     when the sender gave up after its 10 s timeout and closed the connection), the claim is released so
+//     core's anchor_sender_retries) or panics, or the request was cancelled before it returned without
+//     writing a status (the sender or a proxy gave up and closed the connection), the claim is released so
 //     the sender's retry runs the handler again; for any other status (2xx, and the 4xx the sender does not
-//     retry) the event is marked done and later deliveries are duplicates. The status is the one the handler
-//     wrote before returning (200 if it wrote none): a framework that writes its error answer after the
-//     handler returns is seen as 200, so write the status (or panic) inside the handler;
+//     retry), written before or after a cancellation, the event is marked done and later deliveries are
+//     duplicates. The status is the one the handler wrote before returning (200 if it wrote none): a
+//     framework that writes its error answer after the handler returns is seen as 200, so write the status
+//     (or panic) inside the handler;
 //   - a body the connection failed to deliver: 503 unreadable_body with Retry-After; one an
 //     http.MaxBytesReader in front stopped: 413 body_too_large (both error answers, reported).
 //
@@ -186,10 +187,15 @@ func (m *middleware) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		answered = recorder.status
 		// A status the sender retries (3xx, 408, 429, 5xx: the core's rule, SenderRetries) releases the
 		// claim, so that retry runs the handler again; completing would answer it "duplicate" and lose the
-		// event. A request cancelled before the handler returned (client gone, server shutting down, the
-		// sender's timeout) may have stopped the handler's work: release too (at least once, never lost).
+		// event. Any other status the handler wrote is its own word that the work is done, even when the
+		// request was cancelled meanwhile (the sender's or a proxy's timeout outlasted by a slow handler):
+		// complete, so the retry is a duplicate instead of a second run. A cancelled request whose handler
+		// returned without answering may have stopped its work: release (at least once, never lost).
 		if SenderRetries(recorder.status) {
 			return errRetriedStatus
+		}
+		if recorder.written {
+			return nil
 		}
 		return ctx.Err()
 	}
