@@ -448,6 +448,33 @@ def test_flask_input_empty_without_the_application_reading_it_is_500_at_warning(
     assert logged(caplog) == [answered("WARNING", 500, "body_consumed", message)] and calls.ids == []
 
 
+def test_flask_input_cut_short_is_the_client_gone_not_a_forgery(caplog: pytest.LogCaptureFixture) -> None:
+    # gunicorn passes a body on that ended before its Content-Length (the client went away mid-body, Werkzeug
+    # reads what there is): answered as FastAPI answers a client gone, at INFO, never as a forged signature.
+    from flask import Flask
+
+    from anchor_webhooks.flask import verify_webhook
+
+    caplog.set_level("DEBUG", logger="anchor_webhooks")
+    calls, app = Calls(), Flask(__name__)
+
+    @app.post("/hook")
+    @verify_webhook(aw.Receiver(aw.Verifier(SECRET)))
+    def hook(event: aw.Event) -> Any:
+        calls.run(event)
+        return {"ok": True}
+
+    body, headers = signed()
+    overrides = {"CONTENT_LENGTH": str(len(body)), "wsgi.input_terminated": True}
+    response = app.test_client().post("/hook", data=body[:40], headers=headers, environ_overrides=overrides)
+    message = f"the client disconnected before its body was read (40 of the {len(body)} bytes of its Content-Length received)"
+    assert (response.status_code, response.get_json()) == (400, refused("client_disconnected", message))
+    assert logged(caplog) == [answered("INFO", 400, "client_disconnected", message)] and calls.ids == []
+    # The whole body, with the same Content-Length: processed.
+    response = app.test_client().post("/hook", data=body, headers=headers, environ_overrides=overrides)
+    assert response.status_code == 200 and calls.ids == ["evt_1"]
+
+
 def test_flask_verifier_only() -> None:
     calls = Calls()
     post = flask_client(aw.Verifier(SECRET), calls)

@@ -216,6 +216,9 @@ pub enum MismatchHint {
     /// A secret of an Anchor verifier is not shaped like the secrets the provider issues (64 lowercase hex
     /// characters): cut short, changed in case, or a `NAME=value` line.
     UnissuedSecretShape,
+    /// The body is gzip data: compressed on the way (a `Content-Encoding`) after the sender signed it, or
+    /// signed compressed and decompressed here.
+    Compressed,
 }
 
 impl Error {
@@ -368,6 +371,9 @@ impl fmt::Display for Error {
                     }
                     MismatchHint::UnissuedSecretShape => {
                         "a secret is not 64 lowercase hex characters as issued: copied whole and unchanged?"
+                    }
+                    MismatchHint::Compressed => {
+                        "the body is gzip-compressed: verify the bytes as the sender signed them (a `Content-Encoding` on the way?)"
                     }
                     MismatchHint::None => {
                         "was the body parsed and re-serialised? verify the raw bytes; is this the secret of this webhook?"

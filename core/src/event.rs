@@ -302,7 +302,18 @@ fn json_text(body: &[u8]) -> Result<&str, Error> {
     if body.is_empty() {
         return Err(Error::invalid_payload("the body is empty"));
     }
-    std::str::from_utf8(body).map_err(|_| Error::invalid_payload("the body is not valid UTF-8"))
+    std::str::from_utf8(body).map_err(|_| {
+        Error::invalid_payload(if is_gzip(body) {
+            "the body is gzip-compressed, not JSON text: a `Content-Encoding` left on it?"
+        } else {
+            "the body is not valid UTF-8"
+        })
+    })
+}
+
+/// Whether `body` starts as gzip data does: a `Content-Encoding: gzip` body nothing decompressed.
+pub(crate) fn is_gzip(body: &[u8]) -> bool {
+    body.starts_with(&[0x1f, 0x8b])
 }
 
 fn starts_with_object(text: &str) -> bool {
@@ -323,7 +334,9 @@ fn json_error(e: serde_json::Error, text: &str, before: &str) -> Error {
         ));
     }
     // A guess (a paired escape elsewhere is valid), so it follows the position rather than replacing it.
-    let cause = if has_surrogate_escape(text) {
+    let cause = if text.starts_with('\u{feff}') {
+        "; it starts with a byte order mark (U+FEFF), which JSON does not allow"
+    } else if has_surrogate_escape(text) {
         "; a lone UTF-16 surrogate `\\u` escape is no character"
     } else {
         ""
@@ -891,5 +904,29 @@ mod tests {
         // Without such an escape, only the position.
         let message = Event::from_anchor_body(br#"{"id":"evt_1",}"#).unwrap_err().to_string();
         assert!(message.ends_with("the body is not valid JSON (line 1, column 15)"), "{message}");
+    }
+
+    #[test]
+    fn a_body_as_proxies_and_editors_leave_it_is_named() {
+        let envelope = r#"{"id":"evt_1","type":"task.completed","created":"2026-05-24T12:18:05Z","data":{}}"#;
+        let message = |body: &[u8]| Event::from_anchor_body(body).unwrap_err().to_string();
+        let with_bom = format!("\u{feff}{envelope}");
+        assert_eq!(
+            message(with_bom.as_bytes()),
+            "invalid payload (the signature is valid): the body is not valid JSON (line 1, column 1); it starts \
+             with a byte order mark (U+FEFF), which JSON does not allow"
+        );
+        // gzip's header (magic, deflate, flags, mtime), then compressed bytes: never UTF-8 (0x8b is a
+        // continuation byte with no lead).
+        let gzipped = [0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x03, 0xab, 0x56, 0xca, 0x4c];
+        assert_eq!(
+            message(&gzipped),
+            "invalid payload (the signature is valid): the body is gzip-compressed, not JSON text: a \
+             `Content-Encoding` left on it?"
+        );
+        assert_eq!(
+            message(&[0xff, b'{']),
+            "invalid payload (the signature is valid): the body is not valid UTF-8"
+        );
     }
 }

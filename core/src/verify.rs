@@ -441,6 +441,9 @@ fn mismatch_hint(body: &[u8], unissued_secret: bool) -> MismatchHint {
     if unissued_secret {
         return MismatchHint::UnissuedSecretShape;
     }
+    if crate::event::is_gzip(body) {
+        return MismatchHint::Compressed;
+    }
     let reserialised = matches!(body.first(), Some(b'{' | b'[')) && contains(body, b"\n  ")
         || contains(body, b"\": ") && contains(body, b", \"");
     if reserialised {
@@ -483,6 +486,22 @@ mod tests {
             "signature mismatch: none of the 1 signature(s) matches any of the 1 secret(s); the body looks \
              re-serialised by a JSON parser: verify the raw bytes as received, before parsing (or is this not \
              the secret of this webhook?)"
+        );
+    }
+
+    #[test]
+    fn a_gzip_body_that_does_not_match_is_named_compressed() {
+        // Signed as JSON, compressed on the way (a proxy, or a sender's `Content-Encoding`).
+        let json = br#"{"id":"evt_1","type":"task.completed","created":"2026-05-24T12:18:05Z","data":{}}"#;
+        let gzipped = [0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x03, 0xab, 0x56, 0xca, 0x4c];
+        let secret = "a".repeat(64);
+        let signed = crate::sign(Scheme::Anchor, [secret.as_str()], json, 1_716_544_084).unwrap();
+        let verifier = Verifier::anchor([secret.as_str()]).unwrap();
+        let error = verifier.verify_signature(&signed, &gzipped, 1_716_544_084).unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "signature mismatch: none of the 1 signature(s) matches any of the 1 secret(s); the body is \
+             gzip-compressed: verify the bytes as the sender signed them (a `Content-Encoding` on the way?)"
         );
     }
 

@@ -76,6 +76,8 @@ def _raw_body(limit: int) -> _http.RawBody:
     if not body and (length or 0) > 0:
         consumed = f"Flask: Content-Length is {length} but the server's input held no bytes: a WSGI middleware read it, or the client sent none"
         return _http.RawBody(body, consumed, maybe_the_client=True)
+    if not read_by_the_application:
+        return _http.RawBody(body, cut_short=_http.cut_short(body, length, limit))
     return _http.RawBody(body)
 
 
