@@ -51,8 +51,9 @@ test-go: ensure-redis ## Go: vet, vectors, net/http end-to-end with -race
 	bindings-go/test.sh
 
 .PHONY: lint
-lint: ## rustfmt --check and clippy -D warnings on every target and feature
+lint: ## The declared rust-version against the dependencies', rustfmt --check and clippy -D warnings on every target and feature
 	scripts/ensure-rust-tools.sh
+	python3 scripts/check-rust-version.py
 	$(CARGO) fmt --all --check
 	$(CARGO) clippy --workspace --all-targets --all-features --locked -- -D warnings
 
@@ -65,9 +66,11 @@ test-rust: ensure-redis ## Rust unit, vector, property, dedupe, Redis (real serv
 	$(CARGO) test --workspace --all-features --locked
 
 .PHONY: check-generated
-check-generated: ## Fail if a generated file (test vectors, C header) differs from what its generator writes
+check-generated: ## Fail if a generated file (test vectors, C header) differs from what its generator writes, or a licence copy from the root's
 	python3 tests/vectors/generate.py --check
 	bindings-c/regen-header.sh --check
+	@# npm packs no symbolic links: the npm packages carry copies of the licence texts.
+	for package in bindings-node bindings-wasm; do cmp LICENSE-MIT $$package/LICENSE-MIT && cmp LICENSE-APACHE $$package/LICENSE-APACHE; done
 
 .PHONY: regen
 regen: ## Regenerate generated files (test vectors, C header; the bindings' own: see their READMEs)

@@ -157,7 +157,7 @@ export declare function retryAfterSeconds(): number
 
 /**
  * Whether the sender retries a delivery answered with `status` (the core's `sender_retries`): what
- * `lib/web.cjs` releases a claim for (a test holds its copy to this). Not a whole number in 0..=65535:
+ * `lib/delivery.cjs` releases a claim for (a test holds its copy to this). Not a whole number in 0..=65535:
  * not HTTP, and the sender retries what it does not know.
  */
 export declare function senderRetries(status: number): boolean

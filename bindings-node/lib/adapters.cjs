@@ -2,7 +2,7 @@
 // Express middleware and a Fastify plugin. Neither framework is imported: they are plain functions of the
 // shapes each framework calls. Statuses come from the receive()/verify() results (the core's catalogue).
 
-const { answerBody, answerHeaders, asError, bodyLimitOf, handleDelivery, helperArguments, rejection, reported, senderRetries } = require('./web.cjs')
+const { answerBody, answerHeaders, asError, bodyLimitOf, handleDelivery, helperArguments, rejection, reported, senderRetries } = require('./delivery.cjs')
 const { processed } = require('./outcomes.cjs')
 
 /** The body limit of a Verifier or a Receiver's verifier: the core's `maxBodyBytes`. */

@@ -142,7 +142,7 @@ pub fn header_table_of(scheme_name: String) -> napi::Result<Vec<String>, Code> {
 }
 
 /// Whether the sender retries a delivery answered with `status` (the core's `sender_retries`): what
-/// `lib/web.cjs` releases a claim for (a test holds its copy to this). Not a whole number in 0..=65535:
+/// `lib/delivery.cjs` releases a claim for (a test holds its copy to this). Not a whole number in 0..=65535:
 /// not HTTP, and the sender retries what it does not know.
 #[napi]
 pub fn sender_retries(status: f64) -> bool {

@@ -389,23 +389,29 @@ describe('every spelling the core matches crosses, on every path', () => {
   }
 })
 
-describe('web.cjs (runtime-neutral: it imports nothing)', () => {
+describe('web.cjs and delivery.cjs (runtime-neutral: they import nothing else)', () => {
   const web = require('../lib/web.cjs')
+  const delivery = require('../lib/delivery.cjs')
   const statusOf = Object.fromEntries(native.outcomeCatalogue().map((entry) => [entry.kind, entry.httpStatus]))
 
   test('its verify-only answers are the core outcome catalogue statuses', async () => {
     const event = { id: 'evt_web' }
-    const processed = await web.handleDelivery({ verify: () => event }, false, new Uint8Array(0), {}, null)
+    const processed = await delivery.handleDelivery({ verify: () => event }, false, new Uint8Array(0), {}, null)
     assert.equal(processed.status, statusOf.processed)
     assert.equal(processed.kind, 'processed')
     const refusal = new WebhookVerificationError('signature_mismatch', 'no match')
-    const rejected = await web.handleDelivery({ verify: () => { throw refusal } }, false, new Uint8Array(0), {}, null)
+    const rejected = await delivery.handleDelivery({ verify: () => { throw refusal } }, false, new Uint8Array(0), {}, null)
     assert.equal(rejected.status, 401)
     assert.equal(rejected.kind, 'rejected')
   })
 
-  test('it requires no other module', () => {
-    const source = require('node:fs').readFileSync(require.resolve('../lib/web.cjs'), 'utf8')
-    assert.doesNotMatch(source, /\brequire\(/)
+  test('web.cjs requires only delivery.cjs, which requires nothing', () => {
+    const requires = (file) => [...require('node:fs').readFileSync(require.resolve(file), 'utf8').matchAll(/\brequire\(([^)]*)\)/g)].map((m) => m[1])
+    assert.deepEqual(requires('../lib/web.cjs'), ["'./delivery.cjs'"])
+    assert.deepEqual(requires('../lib/delivery.cjs'), [])
+  })
+
+  test("anchor-webhooks/web exports its helpers only, not delivery.cjs's internals", () => {
+    assert.deepEqual(Object.keys(web).sort(), ['honoWebhook', 'isVerificationError', 'nextWebhook', 'verifyRequest'])
   })
 })

@@ -963,11 +963,12 @@ for (const [name, start] of Object.entries(ownServers)) {
   })
 }
 
-test("web.cjs's senderRetries, which releases a claim, is the core's sender_retries for every status", () => {
+test("delivery.cjs's senderRetries, which releases a claim, is the core's sender_retries for every status", () => {
+  const { senderRetries } = require('../lib/delivery.cjs')
   const statuses = [...Array(1001).keys(), -1, 65535, 65536, 200.5, NaN, Infinity]
-  const differ = statuses.filter((status) => web.senderRetries(status) !== native.senderRetries(status))
+  const differ = statuses.filter((status) => senderRetries(status) !== native.senderRetries(status))
   assert.deepEqual(differ, [])
-  assert.deepEqual([200, 302, 404, 408, 429, 503].map(web.senderRetries), [false, true, false, true, true, true])
+  assert.deepEqual([200, 302, 404, 408, 429, 503].map(senderRetries), [false, true, false, true, true, true])
 })
 
 // Refusals reach `onRejected(error, { status, event, request })` in every helper, `request` being what the

@@ -3,7 +3,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { readFileSync, statSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 import * as api from 'anchor-webhooks-wasm';
@@ -89,6 +91,35 @@ test('index.d.ts compiles and describes the API (tsc --strict --exactOptionalPro
     });
   } catch (error) {
     assert.fail(`tsc failed:\n${error.stdout}${error.stderr}`);
+  }
+});
+
+test('the types resolve under moduleResolution node10 too (module commonjs), subpath ./manual included (typesVersions)', () => {
+  // node10 reads no "exports": a consumer's node_modules/anchor-webhooks-wasm, as npm installs it, compiled by tsc.
+  const project = mkdtempSync(join(tmpdir(), 'anchor-wasm-node10-'));
+  try {
+    mkdirSync(join(project, 'node_modules'));
+    symlinkSync(fileURLToPath(here), join(project, 'node_modules', 'anchor-webhooks-wasm'), 'dir');
+    writeFileSync(
+      join(project, 'usage.ts'),
+      [
+        "import { Verifier, type ErrorCode } from 'anchor-webhooks-wasm';",
+        "import { load } from 'anchor-webhooks-wasm/manual';",
+        "const verifier = new Verifier('0'.repeat(64));",
+        "const code: ErrorCode = 'signature_mismatch';",
+        'export const parts = [verifier, code, load(new Uint8Array(0)).then((api) => api.eventTypes())];',
+        '',
+      ].join('\n'),
+    );
+    const tsc = fileURLToPath(new URL('node_modules/typescript/bin/tsc', here));
+    const options = ['--noEmit', '--strict', '--module', 'commonjs', '--moduleResolution', 'node10', '--target', 'es2022', '--lib', 'es2022,dom'];
+    try {
+      execFileSync(process.execPath, [tsc, ...options, 'usage.ts'], { cwd: project, encoding: 'utf8' });
+    } catch (error) {
+      assert.fail(`tsc (node10) failed:\n${error.stdout}${error.stderr}`);
+    }
+  } finally {
+    rmSync(project, { recursive: true, force: true });
   }
 });
 
