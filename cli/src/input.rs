@@ -35,7 +35,7 @@ impl BodyArgs {
 
     /// Whether the body is read from stdin (no `--body-file`, or `--body-file -`).
     pub(crate) fn reads_stdin(&self) -> bool {
-        self.body_file.as_ref().map_or(true, |path| path.as_os_str() == "-")
+        self.body_file.as_ref().is_none_or(|path| path.as_os_str() == "-")
     }
 }
 
