@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 
 import { honoWebhook, nextWebhook, verifyRequest } from '../../bindings-node/lib/web.mjs';
-import delivery from '../../bindings-node/lib/delivery.cjs';
+import helpers from '../../bindings-node/lib/delivery.cjs';
 import { MemoryStore, Receiver, Verifier, sign } from 'anchor-webhooks-wasm';
 
 const secret = '36da51b166a69268a59a8d5ee0b32c9f5e5aaee7d301c7a5a36844318e116fc6';
@@ -115,8 +115,8 @@ test('a handler answering 5xx itself releases the claim of this package\'s Recei
 test('a handler answering any status the sender retries (3xx, 408, 429, 5xx) releases the claim; any other completes it; the README says so', async () => {
   const retried = [301, 302, 307, 408, 429, 500, 502, 503, 504];
   const final = [200, 202, 204, 400, 401, 404, 409, 410, 422];
-  for (const status of retried) assert.equal(delivery.senderRetries(status), true, `${status}`);
-  for (const status of final) assert.equal(delivery.senderRetries(status), false, `${status}`);
+  for (const status of retried) assert.equal(helpers.senderRetries(status), true, `${status}`);
+  for (const status of final) assert.equal(helpers.senderRetries(status), false, `${status}`);
   const runs = new Map();
   const answering = (event) => {
     const run = (runs.get(event.id) ?? 0) + 1;
