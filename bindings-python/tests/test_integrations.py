@@ -354,7 +354,7 @@ def test_fastapi_verifier_only() -> None:
 # --- Flask -----------------------------------------------------------------------------------------------
 
 
-def flask_client(target: Any, calls: Calls, read_form_first: bool = False, asynchronous: bool = False):  # type: ignore[no-untyped-def]
+def flask_client(target: Any, calls: Calls, read_form_first: bool = False, asynchronous: bool = False, environ: Optional[dict] = None):  # type: ignore[no-untyped-def]
     from flask import Flask, request
 
     from anchor_webhooks.flask import verify_webhook
@@ -387,7 +387,7 @@ def flask_client(target: Any, calls: Calls, read_form_first: bool = False, async
     client = app.test_client()
 
     def post(body: bytes, headers: dict[str, str]) -> tuple[int, dict[str, str], Any]:
-        response = client.post("/hook/acme", data=body, headers=headers)
+        response = client.post("/hook/acme", data=body, headers=headers, environ_overrides=environ)
         return response.status_code, dict(response.headers), response.get_json(silent=True)
 
     return post
@@ -423,56 +423,34 @@ def test_flask_input_empty_without_the_application_reading_it_is_500_at_warning(
     # The server's input ends before its Content-Length and nothing in Flask read it: a WSGI middleware did,
     # or the client announced a body and sent none (anyone can). 500 as for a consumed body (the sender
     # retries), but at WARNING, and not blaming the application's code.
-    from flask import Flask
-
-    from anchor_webhooks.flask import verify_webhook
-
     caplog.set_level("DEBUG", logger="anchor_webhooks")
-    calls, app = Calls(), Flask(__name__)
-
-    @app.post("/hook")
-    @verify_webhook(aw.Receiver(aw.Verifier(SECRET)))
-    def hook(event: aw.Event) -> Any:
-        calls.run(event)
-        return {"ok": True}
-
-    _, headers = signed()
+    calls = Calls()
     overrides = {"CONTENT_LENGTH": "100", "wsgi.input_terminated": True}  # gunicorn's environ, input ended
-    response = app.test_client().post("/hook", data=b"", headers=headers, environ_overrides=overrides)
+    post = flask_client(aw.Receiver(aw.Verifier(SECRET)), calls, environ=overrides)
+    status, _, answer = post(b"", signed()[1])
     detail = "Flask: Content-Length is 100 but the server's input held no bytes: a WSGI middleware read it, or the client sent none"
     message = (
         f"the request body was consumed before verification ({detail}), so the signature cannot be checked: "
         "verify before anything reads the body, or keep the raw bytes; answered 500 so the sender retries"
     )
-    assert (response.status_code, response.get_json()) == (500, refused("body_consumed", message))
+    assert (status, answer) == (500, refused("body_consumed", message))
     assert logged(caplog) == [answered("WARNING", 500, "body_consumed", message)] and calls.ids == []
 
 
 def test_flask_input_cut_short_is_the_client_gone_not_a_forgery(caplog: pytest.LogCaptureFixture) -> None:
     # gunicorn passes a body on that ended before its Content-Length (the client went away mid-body, Werkzeug
     # reads what there is): answered as FastAPI answers a client gone, at INFO, never as a forged signature.
-    from flask import Flask
-
-    from anchor_webhooks.flask import verify_webhook
-
     caplog.set_level("DEBUG", logger="anchor_webhooks")
-    calls, app = Calls(), Flask(__name__)
-
-    @app.post("/hook")
-    @verify_webhook(aw.Receiver(aw.Verifier(SECRET)))
-    def hook(event: aw.Event) -> Any:
-        calls.run(event)
-        return {"ok": True}
-
+    calls = Calls()
     body, headers = signed()
     overrides = {"CONTENT_LENGTH": str(len(body)), "wsgi.input_terminated": True}
-    response = app.test_client().post("/hook", data=body[:40], headers=headers, environ_overrides=overrides)
+    post = flask_client(aw.Receiver(aw.Verifier(SECRET)), calls, environ=overrides)
+    status, _, answer = post(body[:40], headers)
     message = f"the client disconnected before its body was read (40 of the {len(body)} bytes of its Content-Length received)"
-    assert (response.status_code, response.get_json()) == (400, refused("client_disconnected", message))
+    assert (status, answer) == (400, refused("client_disconnected", message))
     assert logged(caplog) == [answered("INFO", 400, "client_disconnected", message)] and calls.ids == []
     # The whole body, with the same Content-Length: processed.
-    response = app.test_client().post("/hook", data=body, headers=headers, environ_overrides=overrides)
-    assert response.status_code == 200 and calls.ids == ["evt_1"]
+    assert post(body, headers)[0] == 200 and calls.ids == ["evt_1"]
 
 
 def test_flask_verifier_only() -> None:
