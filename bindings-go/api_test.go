@@ -548,10 +548,17 @@ func TestMiddlewareOnFailingRequests(t *testing.T) {
 	handler := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		runs++
 		if cancel, ok := r.Context().Value(cancelKey{}).(context.CancelFunc); ok {
-			cancel() // the client went away while the handler worked
-			if r.Context().Value(answerKey{}) == nil {
-				return // it returns without answering: its work may have stopped
+			switch r.Context().Value(answerKey{}) {
+			case "202 early": // answered before the work, then gave up on the cancellation
+				w.WriteHeader(http.StatusAccepted)
+				cancel()
+			case nil: // gave up without answering
+				cancel()
+			default: // the client went away while the handler worked; it answers anyway
+				cancel()
+				w.WriteHeader(r.Context().Value(answerKey{}).(int))
 			}
+			return
 		}
 		w.WriteHeader(http.StatusNoContent)
 	})
@@ -566,11 +573,11 @@ func TestMiddlewareOnFailingRequests(t *testing.T) {
 		r.Header = h.Clone()
 		return r
 	}
-	cancelled := func(answers bool) context.Context {
+	cancelled := func(answer any) context.Context {
 		ctx, cancel := context.WithCancel(context.Background())
 		ctx = context.WithValue(ctx, cancelKey{}, cancel)
-		if answers {
-			ctx = context.WithValue(ctx, answerKey{}, true)
+		if answer != nil {
+			ctx = context.WithValue(ctx, answerKey{}, answer)
 		}
 		return ctx
 	}
@@ -594,25 +601,34 @@ func TestMiddlewareOnFailingRequests(t *testing.T) {
 		t.Fatalf("VerifyRequest behind MaxBytesReader: %v", err)
 	}
 
-	m.ServeHTTP(httptest.NewRecorder(), request(strings.NewReader(string(body))).WithContext(cancelled(false)))
-	recorder = httptest.NewRecorder()
-	m.ServeHTTP(recorder, request(strings.NewReader(string(body))))
-	if recorder.Code != 204 || runs != 2 {
-		t.Fatalf("retry after a cancelled request: %d, %d runs (the claim must have been released)", recorder.Code, runs)
-	}
-
-	// A handler that answered a final status itself finished its work, cancelled or not (a proxy's or the
-	// sender's timeout outlasted by a slow handler): the event is done and the retry is a duplicate, not a
-	// second run.
-	body = envelope("evt_answered_after_cancel", "task.completed")
-	if h, err = Sign([]string{testSecret}, body, time.Now().Unix()); err != nil {
-		t.Fatal(err)
-	}
-	m.ServeHTTP(httptest.NewRecorder(), request(strings.NewReader(string(body))).WithContext(cancelled(true)))
-	recorder = httptest.NewRecorder()
-	m.ServeHTTP(recorder, request(strings.NewReader(string(body))))
-	if recorder.Code != 200 || runs != 3 || strings.TrimSpace(recorder.Body.String()) != `{"ok":true,"outcome":"duplicate"}` {
-		t.Fatalf("retry after a cancelled request its handler answered: %d %q, %d runs", recorder.Code, recorder.Body, runs)
+	// Cancelled while the handler worked: released (the retry runs it) unless the handler answered a 2xx
+	// after the cancellation, its word that it finished anyway (a slow handler outlasting the sender's or a
+	// proxy's timeout): then the event is done and the retry is a duplicate, not a second run.
+	for i, c := range []struct {
+		answer   any // what the handler does once cancelled (see the handler above)
+		released bool
+	}{
+		{nil, true},            // gave up without answering
+		{"202 early", true},    // its 202 came before the work it then gave up
+		{499, true},            // answered the cancellation itself (nginx's "client closed request")
+		{204, false},           // finished and answered after the cancellation
+		{http.StatusOK, false}, // likewise
+	} {
+		body = envelope(fmt.Sprintf("evt_cancelled_%d", i), "task.completed")
+		if h, err = Sign([]string{testSecret}, body, time.Now().Unix()); err != nil {
+			t.Fatal(err)
+		}
+		before := runs
+		m.ServeHTTP(httptest.NewRecorder(), request(strings.NewReader(string(body))).WithContext(cancelled(c.answer)))
+		recorder = httptest.NewRecorder()
+		m.ServeHTTP(recorder, request(strings.NewReader(string(body))))
+		if c.released && (recorder.Code != 204 || runs != before+2) {
+			t.Fatalf("cancelled, %v: retry %d, %d runs (the claim must have been released)", c.answer, recorder.Code, runs-before)
+		}
+		if !c.released && (recorder.Code != 200 || runs != before+1 ||
+			strings.TrimSpace(recorder.Body.String()) != `{"ok":true,"outcome":"duplicate"}`) {
+			t.Fatalf("cancelled, %v: retry %d %q, %d runs (the event must be done)", c.answer, recorder.Code, recorder.Body, runs-before)
+		}
 	}
 }
 

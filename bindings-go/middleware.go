@@ -104,11 +104,10 @@ func WithUnrecorded(report func(r *http.Request, event *Event, status int, err *
 //     as above, reported): 503 with Retry-After, so the sender retries (answering 200 would lose the event
 //     if the first request fails);
 //   - a fresh event: handler runs. If it answers a status the sender retries (3xx, 408, 429, 5xx: the
-//     core's anchor_sender_retries) or panics, or the request was cancelled before it returned without
-//     writing a status (the sender or a proxy gave up and closed the connection), the claim is released so
-//     the sender's retry runs the handler again; for any other status (2xx, and the 4xx the sender does not
-//     retry), written before or after a cancellation, the event is marked done and later deliveries are
-//     duplicates. The status is the one the handler wrote before returning (200 if it wrote none): a
+//     core's anchor_sender_retries) or panics, or the request was cancelled before it returned (the sender
+//     or a proxy gave up and closed the connection) and it did not answer a 2xx after the cancellation, the
+//     claim is released so the sender's retry runs the handler again; for any other status (2xx, and the
+//     4xx the sender does not retry) the event is marked done and later deliveries are duplicates. The status is the one the handler wrote before returning (200 if it wrote none): a
 //     framework that writes its error answer after the handler returns is seen as 200, so write the status
 //     (or panic) inside the handler;
 //   - a body the connection failed to deliver: 503 unreadable_body with Retry-After; one an
@@ -178,7 +177,7 @@ func (m *middleware) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	answered := 0 // the handler's status once it returned; 0 while it runs or when it panicked
 	handle := func(ctx context.Context, event *Event) error {
-		recorder := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
+		recorder := &statusRecorder{ResponseWriter: w, status: http.StatusOK, ctx: ctx}
 		var writer http.ResponseWriter = recorder
 		if _, ok := w.(http.Flusher); ok {
 			writer = flushingRecorder{recorder}
@@ -187,14 +186,14 @@ func (m *middleware) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		answered = recorder.status
 		// A status the sender retries (3xx, 408, 429, 5xx: the core's rule, SenderRetries) releases the
 		// claim, so that retry runs the handler again; completing would answer it "duplicate" and lose the
-		// event. Any other status the handler wrote is its own word that the work is done, even when the
-		// request was cancelled meanwhile (the sender's or a proxy's timeout outlasted by a slow handler):
-		// complete, so the retry is a duplicate instead of a second run. A cancelled request whose handler
-		// returned without answering may have stopped its work: release (at least once, never lost).
+		// event. A request cancelled before the handler returned (the sender's or a proxy's timeout, client
+		// gone, server shutting down) may have stopped its work: release (at least once, never lost), unless
+		// the handler answered a 2xx after the cancellation, its own word that it finished the work anyway
+		// (a slow handler outlasting a timeout): complete, so the retry is a duplicate, not a second run.
 		if SenderRetries(recorder.status) {
 			return errRetriedStatus
 		}
-		if recorder.written {
+		if recorder.finishedAfterCancel() {
 			return nil
 		}
 		return ctx.Err()
@@ -253,22 +252,36 @@ type refusalAnswer struct {
 	Message string `json:"message"`
 }
 
-// statusRecorder remembers the status the handler answered with.
+// statusRecorder remembers the status the handler answered with, and whether its request (ctx) was
+// cancelled already when the status was set.
 type statusRecorder struct {
 	http.ResponseWriter
-	status  int
-	written bool
+	status      int
+	written     bool
+	ctx         context.Context
+	afterCancel bool
+}
+
+// setStatus records the status the first write makes final (an informational 1xx, such as 103 Early
+// Hints, comes before it and is not the answer).
+func (s *statusRecorder) setStatus(status int) {
+	if !s.written && status >= 200 {
+		s.status, s.written, s.afterCancel = status, true, s.ctx.Err() != nil
+	}
+}
+
+// finishedAfterCancel: the handler answered a 2xx after its request was cancelled.
+func (s *statusRecorder) finishedAfterCancel() bool {
+	return s.written && s.afterCancel && s.status >= 200 && s.status <= 299
 }
 
 func (s *statusRecorder) WriteHeader(status int) {
-	if !s.written {
-		s.status, s.written = status, true
-	}
+	s.setStatus(status)
 	s.ResponseWriter.WriteHeader(status)
 }
 
 func (s *statusRecorder) Write(b []byte) (int, error) {
-	s.written = true
+	s.setStatus(http.StatusOK)
 	return s.ResponseWriter.Write(b)
 }
 
@@ -281,7 +294,7 @@ type flushingRecorder struct{ *statusRecorder }
 
 // Flush sends what was written so far; the status is then final (200 unless set before).
 func (f flushingRecorder) Flush() {
-	f.written = true
+	f.setStatus(http.StatusOK)
 	f.ResponseWriter.(http.Flusher).Flush()
 }
 

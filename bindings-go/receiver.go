@@ -119,10 +119,11 @@ func (o leaseOption) applyToMiddleware(c *middlewareConfig) { c.lease = time.Dur
 // takes the event over and runs the handler again, possibly while the first run is still going. Too long
 // a lease keeps the retries of an event whose worker died mid-handler answered 503 past the sender's last
 // attempt (80 s after the first). With Middleware, a handler slower than the sender's 10 s timeout (or a
-// proxy's) has its request cancelled when the connection closes: if it still writes its status, the event
-// is done and the sender's retry is answered duplicate; if it returns without writing one, the claim is
-// released and the retry (5, 15, 30, 50 and 80 s after the first attempt) runs it again. Either way the
-// sender saw a failed attempt: acknowledge fast and hand long work off to a queue of your own instead.
+// proxy's) has its request cancelled when the connection closes: if it still answers a 2xx after that, the
+// event is done and the sender's retry is answered duplicate; if it gives up (no answer, or another status),
+// the claim is released and the retry (5, 15, 30, 50 and 80 s after the first attempt) runs it again.
+// Either way the sender saw a failed attempt: acknowledge fast and hand long work off to a queue of your
+// own instead.
 func WithLease(lease time.Duration) LeaseOption { return leaseOption(lease) }
 
 // NewReceiver makes a receiver over v and store (a MemoryStore or a RedisStore), with a claim lease of
