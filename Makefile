@@ -70,7 +70,7 @@ check-generated: ## Fail if a generated file (test vectors, C header) differs fr
 	python3 tests/vectors/generate.py --check
 	bindings-c/regen-header.sh --check
 	@# npm packs no symbolic links: the npm packages carry copies of the licence texts.
-	for package in bindings-node bindings-wasm; do cmp LICENSE-MIT $$package/LICENSE-MIT && cmp LICENSE-APACHE $$package/LICENSE-APACHE; done
+	for package in bindings-node bindings-wasm; do cmp LICENSE-MIT $$package/LICENSE-MIT && cmp LICENSE-APACHE $$package/LICENSE-APACHE || exit 1; done
 
 .PHONY: regen
 regen: ## Regenerate generated files (test vectors, C header; the bindings' own: see their READMEs)

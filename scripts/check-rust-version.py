@@ -19,7 +19,7 @@ def version(text: str) -> tuple:
 def main() -> int:
     metadata = json.loads(
         subprocess.run(
-            ["cargo", "metadata", "--locked", "--format-version", "1"], check=True, capture_output=True, text=True
+            ["cargo", "metadata", "--locked", "--all-features", "--format-version", "1"], check=True, capture_output=True, text=True
         ).stdout
     )
     packages = {package["id"]: package for package in metadata["packages"]}

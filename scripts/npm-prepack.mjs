@@ -2,9 +2,11 @@
 // folder): refuses to pack a package whose build output is missing, which would install and then fail to
 // load.
 //
-//   node ../scripts/npm-prepack.mjs '<required file>' ... -- '<how to build>'
+//   node ../scripts/npm-prepack.mjs <required file> ... -- <how to build>
 //
-// A required file may have one `*` in its name (the platform part of a `.node` addon's name).
+// A required file may have one `*` in its name (the platform part of a `.node` addon's name), matched here:
+// not quoted in package.json, as cmd.exe (npm's shell on Windows) would keep the quotes, and a shell that
+// finds no match leaves the word as it is.
 import { existsSync, readdirSync } from 'node:fs';
 import { basename, dirname } from 'node:path';
 

@@ -111,10 +111,12 @@ test('the types resolve under moduleResolution node10 too (module commonjs), sub
         '',
       ].join('\n'),
     );
+    // "types": [] so no @types package of a folder above the temporary one joins in.
+    const compilerOptions = { noEmit: true, strict: true, module: 'commonjs', moduleResolution: 'node10', target: 'es2022', lib: ['es2022', 'dom'], types: [] };
+    writeFileSync(join(project, 'tsconfig.json'), JSON.stringify({ compilerOptions, files: ['usage.ts'] }));
     const tsc = fileURLToPath(new URL('node_modules/typescript/bin/tsc', here));
-    const options = ['--noEmit', '--strict', '--module', 'commonjs', '--moduleResolution', 'node10', '--target', 'es2022', '--lib', 'es2022,dom'];
     try {
-      execFileSync(process.execPath, [tsc, ...options, 'usage.ts'], { cwd: project, encoding: 'utf8' });
+      execFileSync(process.execPath, [tsc, '-p', project], { cwd: project, encoding: 'utf8' });
     } catch (error) {
       assert.fail(`tsc (node10) failed:\n${error.stdout}${error.stderr}`);
     }

@@ -216,8 +216,8 @@ pub enum MismatchHint {
     /// A secret of an Anchor verifier is not shaped like the secrets the provider issues (64 lowercase hex
     /// characters): cut short, changed in case, or a `NAME=value` line.
     UnissuedSecretShape,
-    /// The body is gzip data: compressed on the way (a `Content-Encoding`) after the sender signed it, or
-    /// signed compressed and decompressed here.
+    /// The body is gzip data (it starts with gzip's magic bytes): compressed on the way, a
+    /// `Content-Encoding`, after the sender signed it uncompressed.
     Compressed,
 }
 

@@ -304,7 +304,7 @@ fn json_text(body: &[u8]) -> Result<&str, Error> {
     }
     std::str::from_utf8(body).map_err(|_| {
         Error::invalid_payload(if is_gzip(body) {
-            "the body is gzip-compressed, not JSON text: a `Content-Encoding` left on it?"
+            "the body is gzip-compressed (signed so: a `Content-Encoding: gzip` body), not JSON text"
         } else {
             "the body is not valid UTF-8"
         })
@@ -921,8 +921,8 @@ mod tests {
         let gzipped = [0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x03, 0xab, 0x56, 0xca, 0x4c];
         assert_eq!(
             message(&gzipped),
-            "invalid payload (the signature is valid): the body is gzip-compressed, not JSON text: a \
-             `Content-Encoding` left on it?"
+            "invalid payload (the signature is valid): the body is gzip-compressed (signed so: a \
+             `Content-Encoding: gzip` body), not JSON text"
         );
         assert_eq!(
             message(&[0xff, b'{']),

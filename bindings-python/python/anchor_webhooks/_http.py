@@ -46,9 +46,6 @@ class RawBody(NamedTuple):
     # The bytes are missing but nothing in the framework read them: something in front of it did, or the client
     # announced a Content-Length and sent nothing. Anyone can send that, so it is logged at WARNING, not ERROR.
     maybe_the_client: bool = False
-    # The input ended before its Content-Length (a WSGI server that passes a cut-off body on, gunicorn): the
-    # client went away mid-body. Not a forgery: answered as FastAPI answers a client gone (client_disconnected).
-    cut_short: Optional[str] = None
 
 
 # A delivery verified (and claimed, with a Receiver): the event and the reception to finish.
@@ -133,12 +130,18 @@ def unterminated_chunked_body(environ: Any, server: str) -> Optional[str]:
     )
 
 
-def cut_short(body: bytes, length: Optional[int], limit: int) -> Optional[str]:
-    """How much of a body arrived, when the server's input ended after some bytes but before its
-    Content-Length (within the limit: a longer one is refused as too large anyway); None otherwise."""
+def cut_short(server: str, body: bytes, length: Optional[int], limit: int) -> Optional[RawBody]:
+    """A WSGI input that ended after some bytes but before its Content-Length (gunicorn passes such a body
+    on; within the limit: a longer one is refused as too large anyway), or None. Something read part of it, or
+    the client went away mid-body: the bytes the sender signed never arrived, so not a forgery. Answered as
+    an input that held no bytes (``body_consumed``, 500 at WARNING), since a middleware is one of the causes."""
     if length is None or not body or len(body) >= min(length, limit + 1):
         return None
-    return f"{len(body)} of the {length} bytes of its Content-Length received"
+    why = (
+        f"{server}: Content-Length is {length} but the server's input ended after {len(body)} bytes: a WSGI "
+        "middleware read part of it, or the client went away mid-body"
+    )
+    return RawBody(body, why, maybe_the_client=True)
 
 
 def body_limit(target: Union[Receiver, Verifier]) -> int:
@@ -150,8 +153,6 @@ def body_limit(target: Union[Receiver, Verifier]) -> int:
 def begin(target: Union[Receiver, Verifier], body: RawBody, headers: Any) -> Union[Answer, Begun]:
     """Verifies (and claims, with a ``Receiver``): the event and its reception (None for a ``Verifier``), or
     the answer to give instead of the view (a refusal, a duplicate, an event in progress elsewhere)."""
-    if body.cut_short is not None:
-        return client_disconnected(body.cut_short)
     try:
         if isinstance(target, Verifier):
             return target.verify(body.data, headers), None

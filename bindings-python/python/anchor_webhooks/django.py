@@ -126,9 +126,9 @@ def _raw_body(request: HttpRequest, limit: int) -> _http.RawBody:
         # Something in front of Django (a WSGI middleware) read the input, or the client sent nothing.
         consumed = f"Django: Content-Length is {length} but the server's input held no bytes: a WSGI middleware read it, or the client sent none"
         return _http.RawBody(body, consumed, maybe_the_client=True)
-    short = _http.cut_short(body, length, limit)
+    short = _http.cut_short("Django", body, length, limit)
     if short is not None:
-        return _http.RawBody(body, cut_short=short)
+        return short
     if len(body) <= limit:
         # Django's own cache, as `request.body` leaves it: request.body, request.POST and request.read() work.
         request._body = body

@@ -76,9 +76,8 @@ def _raw_body(limit: int) -> _http.RawBody:
     if not body and (length or 0) > 0:
         consumed = f"Flask: Content-Length is {length} but the server's input held no bytes: a WSGI middleware read it, or the client sent none"
         return _http.RawBody(body, consumed, maybe_the_client=True)
-    if not read_by_the_application:
-        return _http.RawBody(body, cut_short=_http.cut_short(body, length, limit))
-    return _http.RawBody(body)
+    short = None if read_by_the_application else _http.cut_short("Flask", body, length, limit)
+    return short or _http.RawBody(body)
 
 
 def verify_webhook(target: Union[Receiver, Verifier]) -> Callable[[Callable[Concatenate[Event, _P], Any]], Callable[_P, Any]]:
