@@ -95,6 +95,20 @@ export interface ArtifactView {
   contentType?: string
 }
 
+/**
+ * How many claims the addon holds for handlers still running (between `receive` and its end): a
+ * diagnostic, and what the tests read to see abandoned claims freed.
+ */
+export declare function claimsHeld(): number
+
+/**
+ * Forgets the claim behind `handle` when its `receive()` was abandoned: a handler that never settled, whose
+ * promise chain the garbage collector took (lib/index.cjs's FinalizationRegistry calls this). The store's
+ * claim then ends with its lease, as after a crash; without this, the event and its body stayed in the
+ * table for the life of the process.
+ */
+export declare function dropClaim(handle: number): void
+
 /** Every error code with its suggested HTTP status and its stable number, in catalogue order. */
 export declare function errorCatalogue(): Array<ErrorInfo>
 

@@ -913,6 +913,11 @@ function emitUnreleased(message) {
  * | `rejected`       | error's| not run | verification or the store failed (`error.code`)          |
  * | `handler_failed` | 500    | threw   | the claim was released so the sender's retry is processed|
  */
+// A receive() abandoned while its handler runs (a promise that never settles, collected with everything that
+// waited on it) would keep its claim, the event and its body, in the addon's table for good: the collector
+// tells us, and the claim is forgotten there (the store's claim ends with its lease, as after a crash).
+const ABANDONED_CLAIMS = new FinalizationRegistry((claim) => native.dropClaim(claim))
+
 class Receiver {
   #native
   #verifier
@@ -970,6 +975,8 @@ class Receiver {
     if (found === FOUND_DUPLICATE) return outcome('duplicate', OUTCOME_STATUS.duplicate, event, null)
     if (found === FOUND_IN_PROGRESS) return outcome('in_progress', OUTCOME_STATUS.in_progress, event, null)
     if (found !== FOUND_FRESH) throw new Error(`anchor-webhooks: unexpected reception ${found}`)
+    const pending = {} // lives as long as this call: collected with it if the handler never settles
+    ABANDONED_CLAIMS.register(pending, claim, pending)
     // The core's Receiver::finish ends the claim: complete after success, release after a failure (a
     // release that fails leaves the lease to expire, after which the retry is processed; a warning says so).
     let handlerError
@@ -980,6 +987,7 @@ class Receiver {
       succeeded = false
       handlerError = error
     }
+    ABANDONED_CLAIMS.unregister(pending)
     let finished
     try {
       finished = await this.#finish(claim, succeeded, options)

@@ -984,6 +984,23 @@ fn hold_claim(claimed: Claimed) -> napi::Result<f64, Code> {
     Ok(f64::from(slot.0) * SLOTS + f64::from(index))
 }
 
+/// Forgets the claim behind `handle` when its `receive()` was abandoned: a handler that never settled, whose
+/// promise chain the garbage collector took (lib/index.cjs's FinalizationRegistry calls this). The store's
+/// claim then ends with its lease, as after a crash; without this, the event and its body stayed in the
+/// table for the life of the process.
+#[napi]
+pub fn drop_claim(handle: f64) {
+    let _ = take_claim(handle);
+}
+
+/// How many claims the addon holds for handlers still running (between `receive` and its end): a
+/// diagnostic, and what the tests read to see abandoned claims freed.
+#[napi]
+pub fn claims_held() -> u32 {
+    let table = claims();
+    (table.slots.len() - table.free.len()) as u32
+}
+
 /// Takes the claim behind `handle` out of the table (each claim is completed or released once).
 fn take_claim(handle: f64) -> napi::Result<Claimed, Code> {
     let not_held = || invalid_arg("this claim was already completed or released");

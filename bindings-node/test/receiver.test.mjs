@@ -1,8 +1,10 @@
 // Receiver.receive() over the memory store: exact statuses, kinds and handler run counts.
 import assert from 'node:assert/strict'
+import { execFileSync } from 'node:child_process'
 import { describe, test } from 'node:test'
 import { inspect } from 'node:util'
 import { MemoryStore, Receiver, RedisStore, Verifier, WebhookVerificationError, sign } from '../lib/index.mjs'
+import { packageDir } from './support.mjs'
 
 const SECRET = '36da51b166a69268a59a8d5ee0b32c9f5e5aaee7d301c7a5a36844318e116fc6'
 const OTHER = '8f1c2a4b6d8e0f1a3c5e7a9b1d3f5a7c9e1b3d5f7a9c1e3b5d7f9a1c3e5b7d9f'
@@ -261,4 +263,29 @@ describe('Receiver with a MemoryStore', () => {
       assert.doesNotThrow(() => new RedisStore(url), url)
     }
   })
+})
+
+test('a receive() whose handler never settles frees its claim once collected (the store claim ends with its lease)', () => {
+  // In a child with --expose-gc: 200 deliveries whose handlers hang forever, their promises dropped.
+  const script = `
+    const native = require('./lib/native.cjs')
+    const { MemoryStore, Receiver, Verifier, sign } = require('./lib/index.cjs')
+    const secret = ${JSON.stringify(SECRET)}
+    const receiver = new Receiver(new Verifier(secret), new MemoryStore())
+    const now = ${NOW}
+    for (let i = 0; i < 200; i++) {
+      const body = JSON.stringify({ id: 'evt_hung_' + i, type: 'task.completed', created: '2024-05-24T09:48:04Z', data: {} })
+      receiver.receive(body, sign(secret, body, { timestamp: now }), () => new Promise(() => {}), { now })
+    }
+    const held = native.claimsHeld()
+    ;(async () => {
+      for (let round = 0; round < 50 && native.claimsHeld() > 0; round++) {
+        global.gc()
+        await new Promise((resolve) => setTimeout(resolve, 10))
+      }
+      console.log(JSON.stringify([held, native.claimsHeld()]))
+    })()
+  `
+  const output = execFileSync(process.execPath, ['--expose-gc', '-e', script], { cwd: packageDir, encoding: 'utf8' })
+  assert.deepEqual(JSON.parse(output), [200, 0])
 })

@@ -7,6 +7,8 @@ use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::intern;
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
+use pyo3::{PyTraverseError, PyVisit};
+use std::sync::OnceLock;
 use pyo3::types::{PyBool, PyInt, PyString, PyType};
 
 use crate::{json, repr};
@@ -62,13 +64,28 @@ fn to_datetime<'py>(
 #[pyclass(frozen, module = "anchor_webhooks", name = "Event")]
 pub struct PyEvent {
     verified: Verified,
-    data: PyOnceLock<Py<PyAny>>,
-    body: PyOnceLock<Py<PyAny>>,
+    // std's OnceLock, not PyOnceLock: `__traverse__` reads them and has no Python token to give.
+    data: OnceLock<Py<PyAny>>,
+    body: OnceLock<Py<PyAny>>,
+}
+
+/// `lock`'s value, built by `init` on first use. Under the GIL; should `init` let another thread in (the
+/// `json.loads` fallback), the first value stored is kept and the other dropped.
+fn cached(
+    py: Python<'_>,
+    lock: &OnceLock<Py<PyAny>>,
+    init: impl FnOnce() -> PyResult<Py<PyAny>>,
+) -> PyResult<Py<PyAny>> {
+    if let Some(value) = lock.get() {
+        return Ok(value.clone_ref(py));
+    }
+    let value = init()?;
+    Ok(lock.get_or_init(|| value).clone_ref(py))
 }
 
 impl PyEvent {
     pub fn new(verified: Verified) -> PyEvent {
-        PyEvent { verified, data: PyOnceLock::new(), body: PyOnceLock::new() }
+        PyEvent { verified, data: OnceLock::new(), body: OnceLock::new() }
     }
 
     fn event(&self) -> &Event {
@@ -115,17 +132,24 @@ impl PyEvent {
     /// The `data` object as Python values (dict), built on first access and cached.
     #[getter]
     fn data(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
-        self.data
-            .get_or_try_init(py, || json::from_validated(py, self.event().raw_data_str()).map(Bound::unbind))
-            .map(|data| data.clone_ref(py))
+        cached(py, &self.data, || json::from_validated(py, self.event().raw_data_str()).map(Bound::unbind))
     }
 
     /// The whole body as Python values, built on first access and cached.
     #[getter]
     fn body(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
-        self.body
-            .get_or_try_init(py, || json::from_validated(py, self.event().raw_body_str()).map(Bound::unbind))
-            .map(|body| body.clone_ref(py))
+        cached(py, &self.body, || json::from_validated(py, self.event().raw_body_str()).map(Bound::unbind))
+    }
+
+    /// Shows the cached `data` and `body` to the cycle collector: an event filed in its own data (or an
+    /// exception whose traceback holds it) is then collected like any Python object.
+    fn __traverse__(&self, visit: PyVisit<'_>) -> Result<(), PyTraverseError> {
+        for cache in [&self.data, &self.body] {
+            if let Some(value) = cache.get() {
+                visit.call(value)?;
+            }
+        }
+        Ok(())
     }
 
     /// Index of the first configured secret that matched (watch it to see when an old secret stops being used).
@@ -231,6 +255,11 @@ impl TaskView {
 
 #[pymethods]
 impl TaskView {
+    /// Shows its event to the cycle collector (a view filed in the event's own data).
+    fn __traverse__(&self, visit: PyVisit<'_>) -> Result<(), PyTraverseError> {
+        visit.call(&self.event)
+    }
+
     /// Captured artifacts (entries without a string `name` and `url` are skipped); empty when none.
     #[getter]
     fn artifacts(&self, py: Python<'_>) -> Vec<PyArtifact> {
@@ -322,6 +351,11 @@ impl SessionView {
 
 #[pymethods]
 impl SessionView {
+    /// Shows its event to the cycle collector (a view filed in the event's own data).
+    fn __traverse__(&self, visit: PyVisit<'_>) -> Result<(), PyTraverseError> {
+        visit.call(&self.event)
+    }
+
     /// `duration` as a number (seconds in the provider's examples).
     #[getter]
     fn duration(&self, py: Python<'_>) -> Option<f64> {

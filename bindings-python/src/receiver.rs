@@ -11,6 +11,7 @@ use anchor_webhooks::{
 };
 use pyo3::exceptions::{PyConnectionError, PyRuntimeError, PyTypeError, PyValueError};
 use pyo3::prelude::*;
+use pyo3::{PyTraverseError, PyVisit};
 use pyo3::types::{PyBool, PyBytes, PyList, PyString, PyTuple};
 
 use crate::event::{now_millis, PyEvent};
@@ -406,6 +407,21 @@ impl PyReception {
 
 #[pymethods]
 impl PyReception {
+    /// Shows the request it holds until entered (the body, the headers, `now`) to the cycle collector. A
+    /// lock held elsewhere (never across Python code) skips the visit for this pass.
+    fn __traverse__(&self, visit: PyVisit<'_>) -> Result<(), PyTraverseError> {
+        if let Ok(request) = self.request.try_lock() {
+            if let Some(request) = request.as_ref() {
+                visit.call(&request.body)?;
+                visit.call(&request.headers)?;
+                if let Some(now) = &request.now {
+                    visit.call(now)?;
+                }
+            }
+        }
+        Ok(())
+    }
+
     fn __enter__(&self, py: Python<'_>) -> PyResult<PyEvent> {
         let request = lock(&self.request).take().ok_or_else(|| {
             PyRuntimeError::new_err("this reception was already entered; call receive() again")

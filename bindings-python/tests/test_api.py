@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import datetime
+import gc
 import json
 import random
+import weakref
 from typing import Any
 
 import pytest
@@ -86,6 +88,42 @@ def test_data_is_built_once_and_cached() -> None:
     first = event.data
     assert first is event.data
     assert event.body["data"] == first and event.body is event.body
+
+
+class _Marker:
+    """Weakly referenceable: tells whether the cycle it was put in was collected."""
+
+
+def _collected(build_cycle: Any) -> bool:
+    """Builds a reference cycle through our objects around a marker, drops it, collects: was it freed?"""
+    marker = _Marker()
+    alive = weakref.ref(marker)
+    build_cycle(marker)
+    del marker
+    gc.collect()
+    return alive() is None
+
+
+def test_cycles_through_events_views_and_receptions_are_collected() -> None:
+    # An event filed in its own data (or an exception whose traceback holds it, or a typed view in the data):
+    # without a way for the cycle collector to see what our objects hold, each such cycle lived forever.
+    def event_in_its_data(marker: _Marker) -> None:
+        event = verified(envelope(data={"a": 1}))
+        event.data["marker"], event.data["event"] = marker, event
+        event.body["marker"], event.body["event"] = marker, event
+
+    def view_in_its_event_data(marker: _Marker) -> None:
+        event = verified(envelope(data={"status": "completed"}))
+        event.data["marker"], event.data["task"] = marker, event.task
+
+    def reception_in_its_headers(marker: _Marker) -> None:
+        body = envelope()
+        headers: dict[str, Any] = dict(aw.sign(SECRET, body, timestamp=NOW))
+        headers["x-marker"] = marker
+        headers["x-reception"] = aw.Receiver(aw.Verifier(SECRET)).receive(body, headers, now=NOW)
+
+    for build in (event_in_its_data, view_in_its_event_data, reception_in_its_headers):
+        assert _collected(build), build.__name__
 
 
 def test_standard_webhooks_event() -> None:
