@@ -276,8 +276,9 @@ export type Outcome<E = Event> =
 
 export declare class Receiver<S extends Scheme = 'anchor'> {
   /**
-   * As in the Node package: the store second (default: a new MemoryStore), options third. Options are
-   * checked here (a bad duration, or `ttlSeconds`/`prefix` with a MemoryStore, is a TypeError).
+   * The store second (default: a new MemoryStore, as in Python; the Node package requires one), options
+   * third. Options are checked here (a bad duration, or `ttlSeconds`, `prefix` or `timeoutSeconds` with a
+   * MemoryStore, is a TypeError).
    */
   constructor(verifier: Verifier<S>, store?: MemoryStore | AsyncKeyValueStore | null, options?: ReceiverOptions);
   readonly verifier: Verifier<S>;

@@ -765,8 +765,8 @@ bool anchor_sender_retries(uint16_t status);
  * Signs `body` at `timestamp` (unix seconds) with every secret (one signature each, as during a
  * rotation), as the provider would. For tests and local tools. On success `*signed_out` holds the
  * headers; free them with `anchor_signed_headers_free`. Fails (`anchor_last_error` says why) with
- * `ANCHOR_RESULT_INVALID_SECRET` for an unusable secret and `ANCHOR_RESULT_MALFORMED_HEADER` for an id or
- * event type that cannot be a header value.
+ * `ANCHOR_RESULT_INVALID_SECRET` for an unusable secret, `ANCHOR_RESULT_MALFORMED_HEADER` for an id or
+ * event type that cannot be a header value, and `ANCHOR_RESULT_INVALID_ARGUMENT` for an unknown `scheme`.
  */
 enum anchor_result anchor_sign(uint32_t scheme,
                                const struct anchor_bytes *secrets,
@@ -790,8 +790,9 @@ enum anchor_result anchor_signed_headers_get(const struct anchor_signed_headers 
                                              size_t *len_out);
 
 /**
- * Adds a secret (its bytes must be UTF-8; during a rotation add the new one first: `matched_secret` is
- * the index in the order added). The secret is validated by `anchor_verifier_builder_build`.
+ * Adds a secret (during a rotation add the new one first: `matched_secret` is the index in the order
+ * added). Bytes that are not UTF-8 are refused here with `ANCHOR_RESULT_INVALID_SECRET`; everything else
+ * about the secret is checked by `anchor_verifier_builder_build`.
  */
 enum anchor_result anchor_verifier_builder_add_secret(struct anchor_verifier_builder *builder,
                                                       const uint8_t *secret,
@@ -856,8 +857,9 @@ enum anchor_result anchor_verifier_last_error(const struct anchor_verifier *veri
 
 /**
  * A verifier for `scheme` with `secrets_len` secrets, the scheme's default tolerance and the 1 MiB body
- * limit. Fails with `ANCHOR_RESULT_INVALID_SECRET` when a secret is unusable (`anchor_last_error` says
- * which and why); use the builder for other options.
+ * limit. Fails with `ANCHOR_RESULT_INVALID_SECRET` when a secret is unusable or there is none
+ * (`anchor_last_error` says which and why), and `ANCHOR_RESULT_INVALID_ARGUMENT` for an unknown `scheme`;
+ * use the builder for other options.
  */
 enum anchor_result anchor_verifier_new(uint32_t scheme,
                                        const struct anchor_bytes *secrets,
@@ -878,8 +880,9 @@ enum anchor_result anchor_verifier_verify(const struct anchor_verifier *verifier
                                           struct anchor_event **event_out);
 
 /**
- * Checks headers, timestamp and signature without parsing the body as JSON (no event is made). On
- * success writes the index of the secret that matched and the signed timestamp. Thread-safe.
+ * Checks headers, timestamp and signature without parsing the body as JSON (no event is made); `now` is
+ * the receiver's clock in unix seconds, as for `anchor_verifier_verify`. On success writes the index of
+ * the secret that matched and the signed timestamp. Thread-safe.
  */
 enum anchor_result anchor_verifier_verify_signature(const struct anchor_verifier *verifier,
                                                     const struct anchor_header *headers,

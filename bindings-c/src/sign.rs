@@ -33,8 +33,8 @@ pub struct anchor_signed_headers {
 /// Signs `body` at `timestamp` (unix seconds) with every secret (one signature each, as during a
 /// rotation), as the provider would. For tests and local tools. On success `*signed_out` holds the
 /// headers; free them with `anchor_signed_headers_free`. Fails (`anchor_last_error` says why) with
-/// `ANCHOR_RESULT_INVALID_SECRET` for an unusable secret and `ANCHOR_RESULT_MALFORMED_HEADER` for an id or
-/// event type that cannot be a header value.
+/// `ANCHOR_RESULT_INVALID_SECRET` for an unusable secret, `ANCHOR_RESULT_MALFORMED_HEADER` for an id or
+/// event type that cannot be a header value, and `ANCHOR_RESULT_INVALID_ARGUMENT` for an unknown `scheme`.
 #[no_mangle]
 pub unsafe extern "C" fn anchor_sign(
     scheme: u32,

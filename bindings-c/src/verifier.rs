@@ -111,8 +111,9 @@ pub unsafe extern "C" fn anchor_verifier_builder_new(
     })
 }
 
-/// Adds a secret (its bytes must be UTF-8; during a rotation add the new one first: `matched_secret` is
-/// the index in the order added). The secret is validated by `anchor_verifier_builder_build`.
+/// Adds a secret (during a rotation add the new one first: `matched_secret` is the index in the order
+/// added). Bytes that are not UTF-8 are refused here with `ANCHOR_RESULT_INVALID_SECRET`; everything else
+/// about the secret is checked by `anchor_verifier_builder_build`.
 #[no_mangle]
 pub unsafe extern "C" fn anchor_verifier_builder_add_secret(
     builder: *mut anchor_verifier_builder,
@@ -208,8 +209,9 @@ pub unsafe extern "C" fn anchor_verifier_builder_free(builder: *mut anchor_verif
 }
 
 /// A verifier for `scheme` with `secrets_len` secrets, the scheme's default tolerance and the 1 MiB body
-/// limit. Fails with `ANCHOR_RESULT_INVALID_SECRET` when a secret is unusable (`anchor_last_error` says
-/// which and why); use the builder for other options.
+/// limit. Fails with `ANCHOR_RESULT_INVALID_SECRET` when a secret is unusable or there is none
+/// (`anchor_last_error` says which and why), and `ANCHOR_RESULT_INVALID_ARGUMENT` for an unknown `scheme`;
+/// use the builder for other options.
 #[no_mangle]
 pub unsafe extern "C" fn anchor_verifier_new(
     scheme: u32,
@@ -257,8 +259,9 @@ pub unsafe extern "C" fn anchor_verifier_verify(
     })
 }
 
-/// Checks headers, timestamp and signature without parsing the body as JSON (no event is made). On
-/// success writes the index of the secret that matched and the signed timestamp. Thread-safe.
+/// Checks headers, timestamp and signature without parsing the body as JSON (no event is made); `now` is
+/// the receiver's clock in unix seconds, as for `anchor_verifier_verify`. On success writes the index of
+/// the secret that matched and the signed timestamp. Thread-safe.
 #[no_mangle]
 pub unsafe extern "C" fn anchor_verifier_verify_signature(
     verifier: *const anchor_verifier,

@@ -62,7 +62,10 @@ export type HeadersInput =
   | readonly string[]
 
 export interface VerifyOptions {
-  /** The receiver's clock: a `Date` or unix seconds. Default: now. */
+  /**
+   * The receiver's clock: a `Date` or unix seconds. Default: now. A number of 1e11 or more (milliseconds,
+   * such as `Date.now()`) is a TypeError naming the unit.
+   */
   now?: Date | number | undefined
 }
 
@@ -218,6 +221,12 @@ export declare class WebhookVerificationError extends Error {
 
 /** Verifies deliveries against one or more secrets (several during a rotation). Secrets are not kept. */
 export declare class Verifier<S extends Scheme = 'anchor'> implements VerifyTarget<EventOf<S>> {
+  /**
+   * Build it once and reuse it. Throws a `WebhookVerificationError` with code `invalid_secret` for an
+   * unusable secret (empty, stray whitespace, not in the scheme's format; the message names the problem,
+   * never the secret), and a TypeError (`ERR_INVALID_ARG_TYPE` or
+   * `ERR_INVALID_ARG_VALUE`) for an option out of range.
+   */
   constructor(secretOrSecrets: string | readonly string[], options?: VerifierOptions<S>)
   /** Verifies the raw body and headers; throws a `WebhookVerificationError` when they do not check out. */
   verify(body: Body, headers: HeadersInput, options?: VerifyOptions): EventOf<S>
@@ -266,6 +275,7 @@ export interface RedisStoreOptions {
    * Redis does not answer, each delivery waits this long for its 503 (README: "Redis calls and threads").
    */
   timeoutSeconds?: number | undefined
+  /** Idle connections kept open for the next calls (default 16; 0 opens one connection per call). */
   maxIdleConnections?: number | undefined
   /**
    * The most threads this store's calls run on at once (default 64; a whole number from 1 to 4096). Each
@@ -333,6 +343,11 @@ export interface ReceiverOptions {
 
 /** A Verifier and a dedupe store: verify, claim, run the handler, then complete it or release it. */
 export declare class Receiver<S extends Scheme = 'anchor'> implements ReceiveTarget<EventOf<S>> {
+  /**
+   * The store is required (a `MemoryStore` for one process, a `RedisStore` for replicas); give each
+   * endpoint its own. Options: `leaseSeconds` (default 30, at least 1) and `onClaimLost`. A bad argument is
+   * a TypeError.
+   */
   constructor(verifier: Verifier<S>, store: MemoryStore | RedisStore, options?: ReceiverOptions)
   readonly verifier: Verifier<S>
   readonly store: MemoryStore | RedisStore

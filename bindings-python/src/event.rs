@@ -118,6 +118,7 @@ impl PyEvent {
         self.event().created().map(|at| to_datetime(py, at)).transpose()
     }
 
+    /// The envelope's `project_id` (Anchor), None when absent.
     #[getter]
     fn project_id<'py>(&self, py: Python<'py>) -> Option<Bound<'py, PyString>> {
         optional_str(py, self.event().project_id())

@@ -77,6 +77,7 @@ impl PyMemoryStore {
         Ok(PyMemoryStore { inner: Arc::new(store) })
     }
 
+    /// The most ids it holds (default 100 000).
     #[getter]
     fn max_entries(&self) -> usize {
         self.inner.max_entries()
@@ -117,6 +118,11 @@ impl PyMemoryStore {
 }
 
 /// A dedupe store in Redis (7.0 or later), shared by every replica of a receiver.
+///
+/// `RedisStore(url, key_prefix=None, timeout=None, ttl=None, max_idle_connections=None,
+/// tls_root_certificates=None)` only parses the URL: the server may be down now and come up later (`check()`
+/// tells at start-up). `timeout` (seconds, default 1) bounds every connect and command; `ttl` (seconds,
+/// default 24 h) is how long a completed id is remembered. Redis must not evict keys (`noeviction`).
 #[pyclass(frozen, weakref, module = "anchor_webhooks", name = "RedisStore")]
 pub struct PyRedisStore {
     inner: Arc<RedisStore>,
@@ -124,7 +130,6 @@ pub struct PyRedisStore {
 
 #[pymethods]
 impl PyRedisStore {
-    /// Only parses the URL: the server may be down now and come up later.
     #[new]
     #[pyo3(signature = (
         url,
@@ -178,6 +183,7 @@ impl PyRedisStore {
         })
     }
 
+    /// Keys are `{key_prefix}:{hex SHA-256 of the id}`.
     #[getter]
     fn key_prefix(&self) -> &str {
         &self.inner.options().key_prefix
@@ -223,6 +229,10 @@ impl PyRedisStore {
 type CoreReceiver = Receiver<Arc<dyn DedupeStore>>;
 
 /// A verifier and a dedupe store working together; see `receive`.
+///
+/// `Receiver(verifier, store=None, lease=None)`: `store` defaults to a new `MemoryStore()` (give each
+/// endpoint its own); `lease` (seconds, default 30, at least 1) is how long a claim is held before another
+/// worker may take the event over.
 #[pyclass(frozen, weakref, module = "anchor_webhooks", name = "Receiver")]
 pub struct PyReceiver {
     inner: Arc<CoreReceiver>,
@@ -234,8 +244,6 @@ pub struct PyReceiver {
 
 #[pymethods]
 impl PyReceiver {
-    /// `store` defaults to a new `MemoryStore()`; `lease` (seconds) is how long a claim is held before
-    /// another worker may take the event over.
     #[new]
     #[pyo3(signature = (verifier, store = None, lease = None))]
     fn new(
@@ -303,11 +311,13 @@ impl PyReceiver {
         }
     }
 
+    /// The verifier it was built with.
     #[getter]
     fn verifier(&self, py: Python<'_>) -> Py<PyVerifier> {
         self.verifier.clone_ref(py)
     }
 
+    /// The dedupe store it was built with.
     #[getter]
     fn store(&self, py: Python<'_>) -> Py<PyAny> {
         self.store.clone_ref(py)

@@ -166,6 +166,11 @@ pub fn secret_texts<'a>(secrets: &'a [Bound<'_, PyString>]) -> PyResult<Vec<std:
 }
 
 /// Verifies webhook deliveries: signature, timestamp tolerance, envelope.
+///
+/// `Verifier(secrets, tolerance=None, scheme="anchor", max_body_bytes=None)`: one secret, or several during
+/// a rotation (the new one first); `tolerance` in seconds, two-sided (default 120 for `"anchor"`, 300 for
+/// `"standard"`); `max_body_bytes` default 1 MiB. An unusable secret raises `InvalidSecretError` naming the
+/// problem (never the secret). Build it once and share it: it is thread-safe.
 #[pyclass(frozen, weakref, module = "anchor_webhooks", name = "Verifier")]
 pub struct PyVerifier {
     pub inner: Verifier,
@@ -245,6 +250,7 @@ impl PyVerifier {
         self.inner.tolerance()
     }
 
+    /// The largest body accepted, in bytes (default 1 MiB): a longer one is `body_too_large` (413).
     #[getter]
     fn max_body_bytes(&self) -> usize {
         self.inner.max_body_bytes()

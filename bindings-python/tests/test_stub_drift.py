@@ -89,3 +89,92 @@ def test_one_exception_class_per_error_code() -> None:
     assert not wrong, f"{STUB.name}: the code Literal of {sorted(wrong)} differs from the runtime class's code"
     exported = set(aw.__all__)
     assert set(runtime) <= exported, f"add to __all__ in __init__.py: {sorted(set(runtime) - exported)}"
+
+
+# --- Docstrings: the stub carries the native module's own, so editors show them on hover -------------------
+#
+# Pylance, pyright and jedi read hover text from the stub, never from the compiled module: the docstrings the
+# Rust doc comments give `help()` are copied in by `python tests/test_stub_drift.py --write-docstrings` (run
+# with the test venv's python, the wheel installed), and this test fails when they differ.
+
+
+def _docstring(doc: str, indent: str) -> str:
+    text = doc.strip().replace("\\", "\\\\").replace('"""', '\\"\\"\\"')
+    lines = text.split("\n")
+    body = "\n".join([lines[0]] + [f"{indent}{line}" if line else "" for line in lines[1:]])
+    return f'{indent}"""{body}"""'
+
+
+def _runtime_doc(owner: object, name: str) -> "str | None":
+    if name.startswith("_"):
+        return None  # dunders (their runtime docs are CPython's) and private helpers
+    value = vars(owner).get(name) if isinstance(owner, type) else getattr(owner, name, None)
+    doc = getattr(value, "__doc__", None)
+    return doc.strip() if isinstance(doc, str) and doc.strip() else None
+
+
+def _is_docstring(statement: ast.stmt) -> bool:
+    return isinstance(statement, ast.Expr) and isinstance(statement.value, ast.Constant) and isinstance(statement.value.value, str)
+
+
+def stub_with_runtime_docstrings(text: str) -> str:
+    """The stub text with every documented class, method, property and function carrying its runtime doc."""
+    lines = text.split("\n")
+    edits: list[tuple[int, int, int, int, str]] = []  # (line, col, end line, end col, replacement), 0-based
+
+    def document(node: "ast.ClassDef | ast.FunctionDef", doc: str) -> None:
+        indent = " " * (node.col_offset + 4)
+        first = node.body[0]
+        docstring = _docstring(doc, indent)
+        if _is_docstring(first):  # replace it, whatever it says
+            edits.append((first.lineno - 1, 0, first.end_lineno - 1, first.end_col_offset, docstring))  # type: ignore[operator]
+        elif isinstance(node, ast.FunctionDef) and isinstance(first, ast.Expr) and first.lineno == node.body[-1].end_lineno:
+            # `def f(...) -> T: ...`: the `...` (and the space before it) become the docstring on a line of its own.
+            line = first.lineno - 1
+            col = first.col_offset - (1 if lines[line][first.col_offset - 1] == " " else 0)
+            edits.append((line, col, line, first.end_col_offset, "\n" + docstring))  # type: ignore[arg-type]
+        else:  # a class: before its first statement (after any decorators of it)
+            decorators = getattr(first, "decorator_list", [])
+            line = min([first.lineno] + [d.lineno for d in decorators]) - 1
+            edits.append((line, 0, line, 0, docstring + "\n"))
+
+    tree = ast.parse(text)
+    for node in tree.body:
+        if isinstance(node, ast.FunctionDef):
+            doc = _runtime_doc(aw, node.name)
+            if doc:
+                document(node, doc)
+        elif isinstance(node, ast.ClassDef) and not node.name.startswith("_"):
+            runtime = getattr(aw, node.name, None)
+            if not isinstance(runtime, type):
+                continue
+            for member in node.body:
+                doc = _runtime_doc(runtime, member.name) if isinstance(member, ast.FunctionDef) else None
+                if doc:
+                    document(member, doc)
+            doc = runtime.__doc__.strip() if runtime.__doc__ else None
+            if doc:
+                document(node, doc)
+    for line, col, end_line, end_col, replacement in sorted(edits, reverse=True):
+        if (line, col) == (end_line, end_col) and col == 0:
+            lines[line:line] = replacement.rstrip("\n").split("\n")
+            continue
+        head, tail = lines[line][:col], lines[end_line][end_col:]
+        lines[line : end_line + 1] = (head + replacement + tail).split("\n")
+    return "\n".join(lines)
+
+
+def test_stub_docstrings_are_the_runtime_docstrings() -> None:
+    text = STUB.read_text(encoding="utf-8")
+    assert stub_with_runtime_docstrings(text) == text, (
+        f"{STUB.name}: its docstrings differ from the native module's (the Rust doc comments): run "
+        "`python tests/test_stub_drift.py --write-docstrings` with the test venv's python"
+    )
+
+
+if __name__ == "__main__":
+    import sys
+
+    if sys.argv[1:] != ["--write-docstrings"]:
+        sys.exit("usage: python tests/test_stub_drift.py --write-docstrings")
+    STUB.write_text(stub_with_runtime_docstrings(STUB.read_text(encoding="utf-8")), encoding="utf-8")

@@ -32,8 +32,9 @@
 //! [`decisions`], and pinned by the shared vectors in the repository's `tests/vectors/`, which every
 //! binding runs.
 //!
-//! The core never reads the clock: every call takes `now` (unix seconds for verification, unix
-//! milliseconds for the dedupe store), so bindings pass their host's time and tests pass a fixed one.
+//! The core never reads the clock: every call takes `now` ([`Verifier`] and [`sign`] in unix seconds,
+//! [`Receiver`] and [`DedupeStore`] in unix milliseconds), so bindings pass their host's time and tests pass
+//! a fixed one.
 
 #![forbid(unsafe_code)]
 #![warn(missing_debug_implementations, missing_docs)]
