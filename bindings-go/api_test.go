@@ -552,6 +552,14 @@ func TestMiddlewareOnFailingRequests(t *testing.T) {
 			case "202 early": // answered before the work, then gave up on the cancellation
 				w.WriteHeader(http.StatusAccepted)
 				cancel()
+			case "200 flushed": // acknowledged to the sender first, then cancelled while it worked
+				w.WriteHeader(http.StatusOK)
+				w.(http.Flusher).Flush()
+				cancel()
+			case "103 then 200": // early hints are not the answer
+				cancel()
+				w.WriteHeader(http.StatusEarlyHints)
+				w.WriteHeader(http.StatusOK)
 			case nil: // gave up without answering
 				cancel()
 			default: // the client went away while the handler worked; it answers anyway
@@ -613,6 +621,8 @@ func TestMiddlewareOnFailingRequests(t *testing.T) {
 		{499, true},            // answered the cancellation itself (nginx's "client closed request")
 		{204, false},           // finished and answered after the cancellation
 		{http.StatusOK, false}, // likewise
+		{"200 flushed", false}, // the sender has its 200 and will not retry
+		{"103 then 200", false},
 	} {
 		body = envelope(fmt.Sprintf("evt_cancelled_%d", i), "task.completed")
 		if h, err = Sign([]string{testSecret}, body, time.Now().Unix()); err != nil {

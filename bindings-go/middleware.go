@@ -105,11 +105,12 @@ func WithUnrecorded(report func(r *http.Request, event *Event, status int, err *
 //     if the first request fails);
 //   - a fresh event: handler runs. If it answers a status the sender retries (3xx, 408, 429, 5xx: the
 //     core's anchor_sender_retries) or panics, or the request was cancelled before it returned (the sender
-//     or a proxy gave up and closed the connection) and it did not answer a 2xx after the cancellation, the
-//     claim is released so the sender's retry runs the handler again; for any other status (2xx, and the
-//     4xx the sender does not retry) the event is marked done and later deliveries are duplicates. The status is the one the handler wrote before returning (200 if it wrote none): a
-//     framework that writes its error answer after the handler returns is seen as 200, so write the status
-//     (or panic) inside the handler;
+//     or a proxy gave up and closed the connection) and it neither answered a 2xx after the cancellation
+//     nor flushed one before it, the claim is released so the sender's retry runs the handler again; for
+//     any other status (2xx, and the 4xx the sender does not retry) the event is marked done and later
+//     deliveries are duplicates. The status is the one the handler wrote before returning (200 if it
+//     wrote none): a framework that writes its error answer after the handler returns is seen as 200, so
+//     write the status (or panic) inside the handler;
 //   - a body the connection failed to deliver: 503 unreadable_body with Retry-After; one an
 //     http.MaxBytesReader in front stopped: 413 body_too_large (both error answers, reported).
 //
@@ -189,11 +190,12 @@ func (m *middleware) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		// event. A request cancelled before the handler returned (the sender's or a proxy's timeout, client
 		// gone, server shutting down) may have stopped its work: release (at least once, never lost), unless
 		// the handler answered a 2xx after the cancellation, its own word that it finished the work anyway
-		// (a slow handler outlasting a timeout): complete, so the retry is a duplicate, not a second run.
+		// (a slow handler outlasting a timeout), or flushed a 2xx before it (an acknowledgement the sender
+		// has: it will not retry): complete, so a redelivery is a duplicate, not a second run.
 		if SenderRetries(recorder.status) {
 			return errRetriedStatus
 		}
-		if recorder.finishedAfterCancel() {
+		if recorder.acknowledged() {
 			return nil
 		}
 		return ctx.Err()
@@ -252,14 +254,15 @@ type refusalAnswer struct {
 	Message string `json:"message"`
 }
 
-// statusRecorder remembers the status the handler answered with, and whether its request (ctx) was
-// cancelled already when the status was set.
+// statusRecorder remembers the status the handler answered with, whether its request (ctx) was cancelled
+// already when the status was set, and whether the answer was flushed while the request was live.
 type statusRecorder struct {
 	http.ResponseWriter
 	status      int
 	written     bool
 	ctx         context.Context
 	afterCancel bool
+	flushedLive bool
 }
 
 // setStatus records the status the first write makes final (an informational 1xx, such as 103 Early
@@ -270,9 +273,10 @@ func (s *statusRecorder) setStatus(status int) {
 	}
 }
 
-// finishedAfterCancel: the handler answered a 2xx after its request was cancelled.
-func (s *statusRecorder) finishedAfterCancel() bool {
-	return s.written && s.afterCancel && s.status >= 200 && s.status <= 299
+// acknowledged: the handler answered a 2xx after its request was cancelled, or flushed one to the sender
+// before that.
+func (s *statusRecorder) acknowledged() bool {
+	return s.written && (s.afterCancel || s.flushedLive) && s.status >= 200 && s.status <= 299
 }
 
 func (s *statusRecorder) WriteHeader(status int) {
@@ -295,6 +299,9 @@ type flushingRecorder struct{ *statusRecorder }
 // Flush sends what was written so far; the status is then final (200 unless set before).
 func (f flushingRecorder) Flush() {
 	f.setStatus(http.StatusOK)
+	if f.ctx.Err() == nil {
+		f.flushedLive = true
+	}
 	f.ResponseWriter.(http.Flusher).Flush()
 }
 

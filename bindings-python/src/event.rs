@@ -7,9 +7,9 @@ use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::intern;
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
+use pyo3::types::{PyBool, PyInt, PyString, PyType};
 use pyo3::{PyTraverseError, PyVisit};
 use std::sync::OnceLock;
-use pyo3::types::{PyBool, PyInt, PyString, PyType};
 
 use crate::{json, repr};
 

@@ -1,7 +1,7 @@
 //! Dedupe stores and the `Receiver` context manager: verify, claim, then complete on success or release on
 //! failure (SPEC §6). The claim/complete/release logic is the core's; this file only moves values across.
 
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex, PoisonError, TryLockError};
 use std::time::Duration;
 
 use anchor_webhooks::{
@@ -11,8 +11,8 @@ use anchor_webhooks::{
 };
 use pyo3::exceptions::{PyConnectionError, PyRuntimeError, PyTypeError, PyValueError};
 use pyo3::prelude::*;
-use pyo3::{PyTraverseError, PyVisit};
 use pyo3::types::{PyBool, PyBytes, PyList, PyString, PyTuple};
+use pyo3::{PyTraverseError, PyVisit};
 
 use crate::event::{now_millis, PyEvent};
 use crate::input::{non_negative_int, seconds_value, type_name, Body, HeaderObjects};
@@ -119,10 +119,11 @@ impl PyMemoryStore {
 
 /// A dedupe store in Redis (7.0 or later), shared by every replica of a receiver.
 ///
-/// `RedisStore(url, key_prefix=None, timeout=None, ttl=None, max_idle_connections=None,
+/// `RedisStore(url, key_prefix=None, timeout=1.0, ttl=86400.0, max_idle_connections=16,
 /// tls_root_certificates=None)` only parses the URL: the server may be down now and come up later (`check()`
-/// tells at start-up). `timeout` (seconds, default 1) bounds every connect and command; `ttl` (seconds,
-/// default 24 h) is how long a completed id is remembered. Redis must not evict keys (`noeviction`).
+/// tells at start-up). `timeout` (seconds) bounds every connect and command; `ttl` (seconds) is how long a
+/// completed id is remembered; `max_idle_connections` are kept open for the next calls (0: one connection
+/// per call). Redis must not evict keys (`noeviction`).
 #[pyclass(frozen, weakref, module = "anchor_webhooks", name = "RedisStore")]
 pub struct PyRedisStore {
     inner: Arc<RedisStore>,
@@ -418,15 +419,18 @@ impl PyReception {
 #[pymethods]
 impl PyReception {
     /// Shows the request it holds until entered (the body, the headers, `now`) to the cycle collector. A
-    /// lock held elsewhere (never across Python code) skips the visit for this pass.
+    /// lock held elsewhere (never across Python code) skips the visit for this pass; a poisoned one is read.
     fn __traverse__(&self, visit: PyVisit<'_>) -> Result<(), PyTraverseError> {
-        if let Ok(request) = self.request.try_lock() {
-            if let Some(request) = request.as_ref() {
-                visit.call(&request.body)?;
-                visit.call(&request.headers)?;
-                if let Some(now) = &request.now {
-                    visit.call(now)?;
-                }
+        let held = match self.request.try_lock() {
+            Ok(held) => held,
+            Err(TryLockError::Poisoned(poisoned)) => poisoned.into_inner(),
+            Err(TryLockError::WouldBlock) => return Ok(()),
+        };
+        if let Some(request) = held.as_ref() {
+            visit.call(&request.body)?;
+            visit.call(&request.headers)?;
+            if let Some(now) = &request.now {
+                visit.call(now)?;
             }
         }
         Ok(())

@@ -7,6 +7,7 @@ exact lines to paste into the stub.
 from __future__ import annotations
 
 import ast
+import inspect
 from pathlib import Path
 
 import anchor_webhooks as aw
@@ -100,6 +101,8 @@ def test_one_exception_class_per_error_code() -> None:
 
 def _docstring(doc: str, indent: str) -> str:
     text = doc.strip().replace("\\", "\\\\").replace('"""', '\\"\\"\\"')
+    if text.endswith('"'):  # it would run into the closing quotes
+        text = text[:-1] + '\\"'
     lines = text.split("\n")
     body = "\n".join([lines[0]] + [f"{indent}{line}" if line else "" for line in lines[1:]])
     return f'{indent}"""{body}"""'
@@ -110,14 +113,18 @@ def _runtime_doc(owner: object, name: str) -> "str | None":
         return None  # dunders (their runtime docs are CPython's) and private helpers
     value = vars(owner).get(name) if isinstance(owner, type) else getattr(owner, name, None)
     doc = getattr(value, "__doc__", None)
-    return doc.strip() if isinstance(doc, str) and doc.strip() else None
+    return inspect.cleandoc(doc) if isinstance(doc, str) and doc.strip() else None
+
+
+def _is_ellipsis(statement: ast.stmt) -> bool:
+    return isinstance(statement, ast.Expr) and isinstance(statement.value, ast.Constant) and statement.value.value is Ellipsis
 
 
 def _is_docstring(statement: ast.stmt) -> bool:
     return isinstance(statement, ast.Expr) and isinstance(statement.value, ast.Constant) and isinstance(statement.value.value, str)
 
 
-def stub_with_runtime_docstrings(text: str) -> str:
+def stub_with_runtime_docstrings(text: str, runtime_module: object = aw) -> str:
     """The stub text with every documented class, method, property and function carrying its runtime doc."""
     lines = text.split("\n")
     edits: list[tuple[int, int, int, int, str]] = []  # (line, col, end line, end col, replacement), 0-based
@@ -128,11 +135,13 @@ def stub_with_runtime_docstrings(text: str) -> str:
         docstring = _docstring(doc, indent)
         if _is_docstring(first):  # replace it, whatever it says
             edits.append((first.lineno - 1, 0, first.end_lineno - 1, first.end_col_offset, docstring))  # type: ignore[operator]
-        elif isinstance(node, ast.FunctionDef) and isinstance(first, ast.Expr) and first.lineno == node.body[-1].end_lineno:
-            # `def f(...) -> T: ...`: the `...` (and the space before it) become the docstring on a line of its own.
+        elif _is_ellipsis(first) and len(node.body) == 1:
+            # `def f(...) -> T: ...` or `class C(B): ...` (the `...` on the header's line or its own): the `...`,
+            # and the spaces before it on its line, become the docstring on a line of its own.
             line = first.lineno - 1
-            col = first.col_offset - (1 if lines[line][first.col_offset - 1] == " " else 0)
-            edits.append((line, col, line, first.end_col_offset, "\n" + docstring))  # type: ignore[arg-type]
+            col = len(lines[line][: first.col_offset].rstrip())
+            replacement = docstring if col == 0 else "\n" + docstring
+            edits.append((line, col, line, first.end_col_offset, replacement))  # type: ignore[arg-type]
         else:  # a class: before its first statement (after any decorators of it)
             decorators = getattr(first, "decorator_list", [])
             line = min([first.lineno] + [d.lineno for d in decorators]) - 1
@@ -141,18 +150,18 @@ def stub_with_runtime_docstrings(text: str) -> str:
     tree = ast.parse(text)
     for node in tree.body:
         if isinstance(node, ast.FunctionDef):
-            doc = _runtime_doc(aw, node.name)
+            doc = _runtime_doc(runtime_module, node.name)
             if doc:
                 document(node, doc)
         elif isinstance(node, ast.ClassDef) and not node.name.startswith("_"):
-            runtime = getattr(aw, node.name, None)
+            runtime = getattr(runtime_module, node.name, None)
             if not isinstance(runtime, type):
                 continue
             for member in node.body:
                 doc = _runtime_doc(runtime, member.name) if isinstance(member, ast.FunctionDef) else None
                 if doc:
                     document(member, doc)
-            doc = runtime.__doc__.strip() if runtime.__doc__ else None
+            doc = inspect.cleandoc(runtime.__doc__) if runtime.__doc__ and runtime.__doc__.strip() else None
             if doc:
                 document(node, doc)
     for line, col, end_line, end_col, replacement in sorted(edits, reverse=True):
@@ -162,6 +171,46 @@ def stub_with_runtime_docstrings(text: str) -> str:
         head, tail = lines[line][:col], lines[end_line][end_col:]
         lines[line : end_line + 1] = (head + replacement + tail).split("\n")
     return "\n".join(lines)
+
+
+def test_the_docstring_writer_keeps_every_stub_shape_valid() -> None:
+    class OneLine:
+        """Ends with a quote: "standard\""""
+
+    class Spread:
+        """Has a \\ backslash and \"\"\" quotes.
+
+        And a second paragraph."""
+
+        def method(self) -> None:
+            """A method."""
+
+    def function() -> None:
+        """New text."""
+
+    runtime = type("Runtime", (), {"OneLine": OneLine, "Spread": Spread, "function": function})
+    stub = (
+        "class OneLine(Exception): ...\n"
+        "class Spread:\n"
+        "    @property\n"
+        "    def method(\n"
+        "        self,\n"
+        "    ) -> None:\n"
+        "        ...\n"
+        "def function() -> None:\n"
+        '    """Old text."""\n'
+    )
+    written = stub_with_runtime_docstrings(stub, runtime)
+    tree = ast.parse(written)
+    docs = {node.name: ast.get_docstring(node, clean=False) for node in ast.walk(tree) if isinstance(node, (ast.ClassDef, ast.FunctionDef))}
+    assert docs == {
+        "OneLine": 'Ends with a quote: "standard"',
+        "Spread": 'Has a \\ backslash and """ quotes.\n\n    And a second paragraph.',
+        "method": "A method.",
+        "function": "New text.",
+    }
+    assert not any(line != line.rstrip() for line in written.split("\n")), "no trailing spaces"
+    assert stub_with_runtime_docstrings(written, runtime) == written, "writing twice changes nothing"
 
 
 def test_stub_docstrings_are_the_runtime_docstrings() -> None:
@@ -177,4 +226,6 @@ if __name__ == "__main__":
 
     if sys.argv[1:] != ["--write-docstrings"]:
         sys.exit("usage: python tests/test_stub_drift.py --write-docstrings")
-    STUB.write_text(stub_with_runtime_docstrings(STUB.read_text(encoding="utf-8")), encoding="utf-8")
+    written = stub_with_runtime_docstrings(STUB.read_text(encoding="utf-8"))
+    ast.parse(written)  # never write a stub Python cannot read
+    STUB.write_text(written, encoding="utf-8")

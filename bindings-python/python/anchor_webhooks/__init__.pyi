@@ -303,10 +303,11 @@ class MemoryStore:
 class RedisStore:
     """A dedupe store in Redis (7.0 or later), shared by every replica of a receiver.
 
-    `RedisStore(url, key_prefix=None, timeout=None, ttl=None, max_idle_connections=None,
+    `RedisStore(url, key_prefix=None, timeout=1.0, ttl=86400.0, max_idle_connections=16,
     tls_root_certificates=None)` only parses the URL: the server may be down now and come up later (`check()`
-    tells at start-up). `timeout` (seconds, default 1) bounds every connect and command; `ttl` (seconds,
-    default 24 h) is how long a completed id is remembered. Redis must not evict keys (`noeviction`)."""
+    tells at start-up). `timeout` (seconds) bounds every connect and command; `ttl` (seconds) is how long a
+    completed id is remembered; `max_idle_connections` are kept open for the next calls (0: one connection
+    per call). Redis must not evict keys (`noeviction`)."""
     def __new__(
         cls,
         url: str,
