@@ -58,6 +58,22 @@ def refused(code: str, message: str) -> dict[str, Any]:
     return {"ok": False, "error": code, "message": message}
 
 
+def consumed(detail: str) -> str:
+    """The message of a `body_consumed` answer: `detail` says how the framework showed the body was gone."""
+    return (
+        f"the request body was consumed before verification ({detail}), so the signature cannot be checked: "
+        "verify before anything reads the body, or keep the raw bytes; answered 500 so the sender retries"
+    )
+
+
+def cut_short(server: str, length: int, received: int) -> str:
+    """The `body_consumed` detail of a WSGI input that ended before its Content-Length."""
+    return (
+        f"{server}: Content-Length is {length} but the server's input ended after {received} bytes: a WSGI "
+        "middleware read part of it, or the client went away mid-body"
+    )
+
+
 def logged(caplog: pytest.LogCaptureFixture) -> list[tuple[str, str]]:
     """The records of the `anchor_webhooks` logger so far, as (level, message); clears them."""
     records = [(r.levelname, r.getMessage()) for r in caplog.records if r.name == "anchor_webhooks"]
@@ -169,10 +185,7 @@ def check_consumed(post: Post, calls: Calls, detail: str, caplog: pytest.LogCapt
     """The framework shows that the application read the body before verification: 500 (the sender retries;
     a 401 would be final and lose the event), logged at ERROR."""
     caplog.set_level("DEBUG", logger="anchor_webhooks")
-    message = (
-        f"the request body was consumed before verification ({detail}), so the signature cannot be checked: "
-        "verify before anything reads the body, or keep the raw bytes; answered 500 so the sender retries"
-    )
+    message = consumed(detail)
     body, headers = signed()
     status, answer_headers, answer = post(body, headers)
     assert (status, answer, retry_after(answer_headers)) == (500, refused("body_consumed", message), {})
@@ -429,10 +442,7 @@ def test_flask_input_empty_without_the_application_reading_it_is_500_at_warning(
     post = flask_client(aw.Receiver(aw.Verifier(SECRET)), calls, environ=overrides)
     status, _, answer = post(b"", signed()[1])
     detail = "Flask: Content-Length is 100 but the server's input held no bytes: a WSGI middleware read it, or the client sent none"
-    message = (
-        f"the request body was consumed before verification ({detail}), so the signature cannot be checked: "
-        "verify before anything reads the body, or keep the raw bytes; answered 500 so the sender retries"
-    )
+    message = consumed(detail)
     assert (status, answer) == (500, refused("body_consumed", message))
     assert logged(caplog) == [answered("WARNING", 500, "body_consumed", message)] and calls.ids == []
 
@@ -447,14 +457,7 @@ def test_flask_input_cut_short_is_500_at_warning_not_a_forgery(caplog: pytest.Lo
     overrides = {"CONTENT_LENGTH": str(len(body)), "wsgi.input_terminated": True}
     post = flask_client(aw.Receiver(aw.Verifier(SECRET)), calls, environ=overrides)
     status, _, answer = post(body[:40], headers)
-    detail = (
-        f"Flask: Content-Length is {len(body)} but the server's input ended after 40 bytes: a WSGI middleware read "
-        "part of it, or the client went away mid-body"
-    )
-    message = (
-        f"the request body was consumed before verification ({detail}), so the signature cannot be checked: "
-        "verify before anything reads the body, or keep the raw bytes; answered 500 so the sender retries"
-    )
+    message = consumed(cut_short("Flask", len(body), 40))
     assert (status, answer) == (500, refused("body_consumed", message))
     assert logged(caplog) == [answered("WARNING", 500, "body_consumed", message)] and calls.ids == []
     # The whole body, with the same Content-Length: processed.

@@ -29,7 +29,17 @@ from fastapi import Depends, FastAPI, Request
 
 import anchor_webhooks as aw
 from conftest import SECRET, envelope, free_port, wait_for_port
-from test_integrations import SENT_EMPTY, answered, configure_django, django_url, logged, refused, too_large
+from test_integrations import (
+    SENT_EMPTY,
+    answered,
+    configure_django,
+    consumed,
+    cut_short,
+    django_url,
+    logged,
+    refused,
+    too_large,
+)
 
 APPS = Path(__file__).resolve().parent / "apps"
 sys.path.insert(0, str(APPS))
@@ -276,10 +286,7 @@ def test_a_body_the_application_consumed_is_500(served: Served, caplog: pytest.L
         "flask": f"Flask: Content-Length is {len(body)} but no bytes are left; request.form or request.stream was read",
         "fastapi": "Starlette: Stream consumed; request.stream() was iterated before this dependency",
     }[framework]
-    message = (
-        f"the request body was consumed before verification ({detail}), so the signature cannot be checked: "
-        "verify before anything reads the body, or keep the raw bytes; answered 500 so the sender retries"
-    )
+    message = consumed(detail)
     assert post(served.port, served.urls["consumed"], body, aw.sign(SECRET, body), chunked=False) == (
         500, "application/json", served.answer(refused("body_consumed", message)),
     )
@@ -322,10 +329,7 @@ def test_a_content_length_the_client_never_sends_is_not_blamed_on_the_applicatio
         response.begin()
         status, answer = response.status, json.loads(response.read())
     detail = "Django: Content-Length is 100 but the server's input held no bytes: a WSGI middleware read it, or the client sent none"
-    message = (
-        f"the request body was consumed before verification ({detail}), so the signature cannot be checked: "
-        "verify before anything reads the body, or keep the raw bytes; answered 500 so the sender retries"
-    )
+    message = consumed(detail)
     assert (status, answer) == (500, refused("body_consumed", message))
     assert served.records(caplog) == [answered("WARNING", 500, "body_consumed", message)]
 
@@ -349,13 +353,6 @@ def test_a_client_gone_mid_body_is_not_taken_for_a_forgery(served: Served, caplo
         response = http.client.HTTPResponse(connection)
         response.begin()
         status, answer = response.status, json.loads(response.read())
-    detail = (
-        f"Django: Content-Length is {len(body)} but the server's input ended after 40 bytes: a WSGI middleware read "
-        "part of it, or the client went away mid-body"
-    )
-    message = (
-        f"the request body was consumed before verification ({detail}), so the signature cannot be checked: "
-        "verify before anything reads the body, or keep the raw bytes; answered 500 so the sender retries"
-    )
+    message = consumed(cut_short("Django", len(body), 40))
     assert (status, answer) == (500, refused("body_consumed", message))
     assert served.records(caplog) == [answered("WARNING", 500, "body_consumed", message)]
