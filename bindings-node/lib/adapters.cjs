@@ -62,9 +62,18 @@ function expressBody(req, limit) {
     const onEnd = () => resolve(Buffer.concat(chunks, size))
     req.on('data', onData)
     req.on('end', onEnd)
-    req.on('error', reject)
+    // The request stream only fails when the connection does (the client aborted, the socket was reset).
+    req.on('error', () => reject(CLIENT_GONE))
   })
 }
+
+/**
+ * What reading the body rejects with when the client went away mid-body: nothing was verified or claimed,
+ * and no one is left to read an answer, so the request just ends (as Python answers `client_disconnected`
+ * at INFO): no `next(err)`, whose default handler would log a stack trace (and error trackers a 500) for
+ * every sender timeout or dropped connection.
+ */
+const CLIENT_GONE = Symbol('anchor-webhooks: the client went away mid-body')
 
 /**
  * After the answer to a request whose body was left unread (over the limit): read and drop what the client
@@ -131,7 +140,10 @@ function expressWebhook(target, handler, options) {
           },
         )
       })
-      .catch((error) => next(asError(error)))
+      .catch((error) => {
+        if (error === CLIENT_GONE) return void res.destroy()
+        next(asError(error))
+      })
   }
 }
 

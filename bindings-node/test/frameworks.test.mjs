@@ -189,6 +189,7 @@ describe('Express body handling', () => {
   let server
   let base
   let rejected = 0
+  let errorsHandled = 0
 
   before(async () => {
     const verifier = new Verifier(secret)
@@ -208,7 +209,11 @@ describe('Express body handling', () => {
     // express.raw() with body-parser's default limit (100 kB), and with the limit the README shows.
     app.post('/raw-default-limit', express.raw({ type: 'application/json' }), expressWebhook(verifier, { onRejected: () => rejected++ }), (req, res) => res.json({ id: req.webhookEvent.id }))
     app.post('/raw-limit', express.raw({ type: 'application/json', limit: verifier.maxBodyBytes }), expressWebhook(verifier), (req, res) => res.json({ id: req.webhookEvent.id }))
-    app.use((error, req, res, next) => res.status(error.status ?? 500).json({ code: error.code, message: error.message }))
+    app.post('/gone', expressWebhook(verifier, () => assert.fail('no handler for a body never received')))
+    app.use((error, req, res, next) => {
+      errorsHandled++
+      res.status(error.status ?? 500).json({ code: error.code, message: error.message })
+    })
     server = app.listen(0, '127.0.0.1')
     await once(server, 'listening')
     base = `http://127.0.0.1:${server.address().port}`
@@ -227,6 +232,24 @@ describe('Express body handling', () => {
     assert.deepEqual(await text.json(), { ok: true, kind: 'processed', id: 'evt_express' })
     const stream = await post('/stream')
     assert.deepEqual(await stream.json(), { seen: 'evt_express' })
+  })
+
+  test('a client gone mid-body ends its request quietly: no next(err), no handler, the server goes on', async () => {
+    const before = errorsHandled
+    await withDeadline(
+      new Promise((resolve) => {
+        const { port } = server.address()
+        const headers = { ...sign(secret, body), 'content-type': 'application/json', 'content-length': String(body.length) }
+        const request = httpRequest({ host: '127.0.0.1', port, path: '/gone', method: 'POST', headers })
+        request.on('error', () => {})
+        request.on('close', resolve)
+        request.write(body.slice(0, 40), () => setTimeout(() => request.destroy(), 50))
+      }),
+      'the abort',
+    )
+    await new Promise((resolve) => setTimeout(resolve, 100)) // the server's side of the abort
+    assert.equal(errorsHandled, before, 'the abort reached the error handler')
+    assert.equal((await post('/raw')).status, 200)
   })
 
   test('reading the stream, a huge body is answered 413 before the client has sent it all', async () => {
