@@ -41,6 +41,10 @@ export type ErrorCode =
   | 'store_unavailable';
 // END ErrorCode
 
+/**
+ * The signing scheme, chosen (never guessed from the headers): `'anchor'` (`Anchor-Signature`) or
+ * `'standard'` (Standard Webhooks: `webhook-id`, `webhook-timestamp`, `webhook-signature`; `whsec_` secrets).
+ */
 export type Scheme = 'anchor' | 'standard';
 
 /** The raw request body: the bytes as received, or text whose UTF-8 bytes were signed. */
@@ -63,61 +67,86 @@ export interface VerifierOptions<S extends Scheme = Scheme> {
   maxBodyBytes?: number | undefined;
 }
 
+/** Options of `verify`, `verifySignature`, `verifyRequest`, `Receiver#receive`; any other key is a TypeError. */
 export interface VerifyOptions {
-  /** The clock: unix seconds or a Date. Default `Date.now()`. A number from 1e11 on (milliseconds) is a TypeError. */
+  /** The clock: unix seconds or a Date. Default: now (the host's `Date.now()`, in seconds). A number from 1e11 on (milliseconds) is a TypeError. */
   now?: number | Date | undefined;
 }
 
 /** A captured artifact of a task. */
 export interface Artifact {
+  /** The artifact's name, as sent. */
   name: string;
+  /** Where the artifact is stored. */
   url: string;
+  /** Its size, in bytes. */
   size?: number;
+  /** Its MIME type. */
   content_type?: string;
   [field: string]: unknown;
 }
 
+/** The documented values of `error.type` in `task.failed` data (the fields typed with it take any string). */
 export type TaskErrorType = 'automation_failure' | 'invalid_credentials' | 'timeout' | 'agent_error' | 'system_error';
 
 /** The documented fields of `task.*` events (the provider publishes no full schema: all optional). */
 export interface TaskData {
+  /** Captured artifacts. */
   artifacts?: Artifact[];
+  /** The recording's URL. */
   recording_url?: string;
+  /** The session's dashboard URL. */
   session_dashboard_url?: string;
+  /** The task's id. */
   task_id?: string;
+  /** The execution's id. */
   execution_id?: string;
   /** `value` is `"__truncated__"` when the payload was over 64 KB. */
   output?: { value?: unknown; [field: string]: unknown };
   [field: string]: unknown;
 }
 
+/** The data of `task.failed`: the task fields and `error`. */
 export interface TaskFailedData extends TaskData {
+  /** What failed: `type` (see `TaskErrorType`) and any other field. */
   error?: { type?: TaskErrorType | (string & {}); [field: string]: unknown };
 }
 
+/** The data of `task.healed`: the task fields and `healed_task_version_id`. */
 export interface TaskHealedData extends TaskData {
+  /** The id of the healed task version. */
   healed_task_version_id?: string;
 }
 
 /** The documented fields of `session.*` events. */
 export interface SessionData {
+  /** The session's duration (unit undocumented; seconds in the provider's examples). */
   duration?: number;
+  /** Proxy bytes used; may be under `usage` instead. */
   proxy_bytes?: number;
+  /** The recording's URL. */
   recording_url?: string;
+  /** The session's id. */
   session_id?: string;
+  /** Resource-usage fields (some may be at the top of `data` instead). */
   usage?: { proxy_bytes?: number; [field: string]: unknown };
   [field: string]: unknown;
 }
 
 /** AnyFormat extraction events (Standard Webhooks scheme). */
 export interface ExtractionData {
+  /** The extraction's id. */
   extraction_id?: string;
+  /** `'processed'` or `'error'`. */
   status?: 'processed' | 'error' | (string & {});
+  /** The workflow's id. */
   workflow_id?: string;
+  /** When it was processed, as sent: a string, not parsed. */
   processed_at?: string;
   [field: string]: unknown;
 }
 
+/** The `data` of each catalogue type with documented fields (any other type's: `Record<string, unknown>`). */
 export interface EventDataMap {
   'task.completed': TaskData;
   'task.failed': TaskFailedData;
@@ -149,9 +178,11 @@ export declare class Event<T extends string = EventType | (string & {}), D = [T]
   private constructor();
   /** The dedupe key: the envelope `id` (anchor) or the `webhook-id` header (standard). */
   readonly id: string;
+  /** The event type; for Standard Webhooks the body's `type` or `event` field, else `''`. */
   readonly type: T;
   /** The envelope's `created` (anchor) or the body's `timestamp` (standard), when present and valid. */
   readonly created: Date | null;
+  /** The envelope's `project_id`; null when absent, and always for standard. */
   readonly projectId: string | null;
   /** One-line summary: presentation only, integrations read `data`. */
   readonly text: string | null;
@@ -187,10 +218,11 @@ export type EventOf<S extends Scheme> = S extends 'standard' ? Event<string, unk
 /** Every refusal: a real Error, `name === 'WebhookVerificationError'`. */
 export declare class WebhookVerificationError extends Error {
   readonly name: 'WebhookVerificationError';
+  /** The catalogue's code, e.g. `'signature_mismatch'`. */
   readonly code: ErrorCode;
   /** The HTTP status the core suggests (401, 400, 413, 503, or 500 for `invalid_secret`). */
   readonly httpStatus: number;
-  /** The measured clock skew, for `timestamp_too_old` / `timestamp_too_new`; otherwise null. */
+  /** The measured clock skew in seconds, for `timestamp_too_old` / `timestamp_too_new`; otherwise null. */
   readonly skewSeconds: number | null;
 }
 
@@ -215,6 +247,7 @@ export interface AsyncKeyValueStore {
   delete?(key: string): Promise<unknown>;
 }
 
+/** Options of `new MemoryStore`; any other key is a TypeError naming it. */
 export interface MemoryStoreOptions {
   /** Default 100 000, at least 1. Full, the oldest completed id makes room; full of claims in progress, new claims fail with `store_unavailable` (503). */
   maxEntries?: number | undefined;
@@ -224,12 +257,17 @@ export interface MemoryStoreOptions {
 
 /** The core's in-memory dedupe store, inside this wasm instance (one per isolate / page). */
 export declare class MemoryStore {
+  /** A bad option (of the wrong type, or out of range) is a TypeError. */
   constructor(options?: MemoryStoreOptions);
+  /** How many ids are held (live, or expired and not yet evicted). */
   readonly size: number;
+  /** The most ids held. */
   readonly maxEntries: number;
+  /** Seconds a completed id is remembered. */
   readonly ttlSeconds: number;
 }
 
+/** Options of `new Receiver` (and of `Verifier#receive`); any other key is a TypeError naming it. */
 export interface ReceiverOptions {
   /** Seconds a claim is held before another worker may take the event over; default 30, at least 1. */
   leaseSeconds?: number | undefined;
@@ -266,14 +304,18 @@ export type Outcome<E = Event> =
   | { kind: 'in_progress'; status: number; event: E; error: null; retryAfter: number }
   | {
       kind: 'rejected';
+      /** The error's `httpStatus`. */
       status: number;
       /** The event when the handler ran but its completion could not be recorded (503), else null. */
       event: E | null;
+      /** The refusal. */
       error: WebhookVerificationError;
+      /** Seconds for the `Retry-After` header of a 503 (`store_unavailable`), else null. */
       retryAfter: number | null;
     }
   | { kind: 'handler_failed'; status: number; event: E; error: unknown; retryAfter: null };
 
+/** A Verifier and a dedupe store: verify, claim, run the handler, then complete the claim or release it. */
 export declare class Receiver<S extends Scheme = 'anchor'> {
   /**
    * The store second (default: a new MemoryStore, as in Python; the Node package requires one), options
@@ -281,12 +323,15 @@ export declare class Receiver<S extends Scheme = 'anchor'> {
    * MemoryStore, is a TypeError).
    */
   constructor(verifier: Verifier<S>, store?: MemoryStore | AsyncKeyValueStore | null, options?: ReceiverOptions);
+  /** The verifier it was built with. */
   readonly verifier: Verifier<S>;
+  /** The store it was built with (a new MemoryStore when none was given). */
   readonly store: MemoryStore | AsyncKeyValueStore;
   /** Verifies, claims, runs the handler for a fresh event, completes (or releases if it throws). */
   receive(body: Body, headers: HeadersInput, handler: Handler<EventOf<S>>, options?: VerifyOptions): Promise<Outcome<EventOf<S>>>;
 }
 
+/** Options of `Verifier#receive`: the Receiver's, the store and `onError`; any other key is a TypeError. */
 export interface ReceiveOptions extends ReceiverOptions {
   /** Default: one MemoryStore per verifier. */
   store?: MemoryStore | AsyncKeyValueStore | undefined;
@@ -294,12 +339,17 @@ export interface ReceiveOptions extends ReceiverOptions {
   onError?: ((error: unknown, event: Event<string, unknown> | null) => void) | undefined;
 }
 
+/** Verifies deliveries against one or more secrets (several during a rotation). */
 export declare class Verifier<S extends Scheme = 'anchor'> {
-  /** Throws `WebhookVerificationError` (`invalid_secret`) for an unusable secret. */
+  /** Throws `WebhookVerificationError` (`invalid_secret`) for an unusable secret; a bad option is a TypeError. */
   constructor(secretOrSecrets: string | readonly string[], options?: VerifierOptions<S>);
+  /** The scheme it verifies. */
   readonly scheme: S;
+  /** The two-sided timestamp tolerance, in seconds. */
   readonly tolerance: number;
+  /** The largest body accepted, in bytes; a longer one is `body_too_large` (413). */
   readonly maxBodyBytes: number;
+  /** How many secrets are configured (the secrets themselves cannot be read back). */
   readonly secretCount: number;
   /** Throws `WebhookVerificationError` for a delivery it refuses. */
   verify(body: Body, headers: HeadersInput, options?: VerifyOptions): EventOf<S>;
@@ -311,9 +361,11 @@ export declare class Verifier<S extends Scheme = 'anchor'> {
   receive(request: Request, handler: Handler<EventOf<S>>, options?: ReceiveOptions): Promise<Response>;
 }
 
+/** Options of `sign`; any other key is a TypeError naming it. */
 export interface SignOptions {
   /** Unix seconds or a Date; default now. A number from 1e11 on (milliseconds) is a TypeError. */
   timestamp?: number | Date | undefined;
+  /** Default `'anchor'`. */
   scheme?: Scheme | undefined;
   /** `Anchor-Delivery-Id` / `webhook-id`; default derived from the timestamp and body. */
   id?: string | undefined;
@@ -330,6 +382,7 @@ export declare function sign(
 
 /** The catalogue, from the core. */
 export declare function eventTypes(): EventType[];
+/** Every error code of the catalogue, from the core. */
 export declare function errorCodes(): ErrorCode[];
 /** The package version (the workspace version). */
 export declare const version: string;

@@ -41,11 +41,16 @@ declare global {
 /** An event type: one of the catalogue, or any other string (unknown types verify too). */
 export type EventType = KnownEventType | (string & {})
 
+/**
+ * The signing scheme, chosen (never guessed from the headers): `'anchor'` (`Anchor-Signature`) or
+ * `'standard'` (Standard Webhooks: `webhook-id`, `webhook-timestamp`, `webhook-signature`; `whsec_` secrets).
+ */
 export type Scheme = 'anchor' | 'standard'
 
 /** The raw request body, exactly as received (never a re-serialised object). */
 export type Body = Buffer | Uint8Array | ArrayBufferLike | ArrayBufferView | string
 
+/** One header's value: a number is its text, an array one header per item, `null`/`undefined` no header. */
 export type HeaderValue = string | readonly string[] | number | null | undefined
 
 /**
@@ -61,6 +66,7 @@ export type HeadersInput =
   | ReadonlyArray<readonly [string, HeaderValue]>
   | readonly string[]
 
+/** Options of `verify`, `verifySignature` and `Receiver#receive`; any other key is a TypeError naming it. */
 export interface VerifyOptions {
   /**
    * The receiver's clock: a `Date` or unix seconds. Default: now. A number of 1e11 or more (milliseconds,
@@ -69,6 +75,7 @@ export interface VerifyOptions {
   now?: Date | number | undefined
 }
 
+/** Options of `new Verifier`; any other key is a TypeError naming it. */
 export interface VerifierOptions<S extends Scheme = Scheme> {
   /** Two-sided timestamp tolerance in seconds (default 120 for 'anchor', 300 for 'standard'). */
   tolerance?: number | undefined
@@ -78,14 +85,20 @@ export interface VerifierOptions<S extends Scheme = Scheme> {
   maxBodyBytes?: number | undefined
 }
 
+/** An artifact of a task, as sent in `data.artifacts` (`event.task.artifacts` gives the checked ones). */
 export interface Artifact {
+  /** The artifact's name, as sent. */
   name: string
+  /** Where the artifact is stored. */
   url: string
+  /** Its size, in bytes. */
   size?: number
+  /** Its MIME type. */
   content_type?: string
   [field: string]: unknown
 }
 
+/** The documented values of `error.type` in `task.failed` data (the fields typed with it take any string). */
 export type TaskErrorType = 'automation_failure' | 'invalid_credentials' | 'timeout' | 'agent_error' | 'system_error'
 
 /**
@@ -93,56 +106,84 @@ export type TaskErrorType = 'automation_failure' | 'invalid_credentials' | 'time
  * on the type), every other field is kept.
  */
 export interface EventData {
-  /** task.* */
+  // task.*
+  /** The task's id (`task.*`). */
   task_id?: string
+  /** The execution's id (`task.*`). */
   execution_id?: string
+  /** Captured artifacts (`task.*`); `event.task.artifacts` keeps those with a string `name` and `url`. */
   artifacts?: Artifact[]
+  /** The recording's URL (`task.*`, `session.*`). */
   recording_url?: string
+  /** The session's dashboard URL (`task.*`). */
   session_dashboard_url?: string
   /** `value` is `"__truncated__"` when the payload was over 64 KB. */
   output?: { value?: unknown; [field: string]: unknown }
-  /** task.failed */
+  // task.failed
+  /** What failed (`task.failed`): `type` (see `TaskErrorType`), `message` and any other field. */
   error?: { type?: TaskErrorType | (string & {}); message?: string; [field: string]: unknown }
-  /** task.healed */
+  // task.healed
+  /** The id of the healed task version (`task.healed`). */
   healed_task_version_id?: string
-  /** session.* */
+  // session.*
+  /** The session's id (`session.*`). */
   session_id?: string
+  /** The session's duration (`session.*`; the provider documents no unit, its examples are in seconds). */
   duration?: number
+  /** Proxy bytes used (`session.*`); may be under `usage` instead (`event.session.proxyBytes` reads both). */
   proxy_bytes?: number
+  /** Resource-usage fields (`session.*`); `event.session.usageField(name)` reads them here or at the top. */
   usage?: { proxy_bytes?: number; [field: string]: unknown }
-  /** extraction.* (AnyFormat, Standard Webhooks) */
+  // extraction.* (AnyFormat, Standard Webhooks)
+  /** The extraction's id (`extraction.*`). */
   extraction_id?: string
+  /** `'processed'` or `'error'` (`extraction.*`). */
   status?: 'processed' | 'error' | (string & {})
+  /** The workflow's id (`extraction.*`). */
   workflow_id?: string
+  /** When it was processed (`extraction.*`), as sent: a string, not parsed. */
   processed_at?: string
   [field: string]: unknown
 }
 
 /** The core's typed view of `task.*` data. */
 export interface TaskView {
-  /** Artifacts with a string `name` and `url` (others are skipped). */
+  /**
+   * Artifacts with a string `name` and `url` (others are skipped); `size` (bytes) is `null` when absent or
+   * not a non-negative integer, `contentType` when absent or not a string.
+   */
   readonly artifacts: ReadonlyArray<{ name: string; url: string; size: number | null; contentType: string | null }>
+  /** `recording_url`; `null` when absent or not a string. */
   readonly recordingUrl: string | null
+  /** `session_dashboard_url`; `null` when absent or not a string. */
   readonly sessionDashboardUrl: string | null
+  /** `task_id`; `null` when absent or not a string. */
   readonly taskId: string | null
+  /** `execution_id`; `null` when absent or not a string. */
   readonly executionId: string | null
-  /** `output.value`, parsed. */
+  /** `output.value`, parsed (`null` when absent). */
   readonly outputValue: unknown
   /** Whether the provider replaced `output.value` with `"__truncated__"` (payload over 64 KB). */
   readonly outputTruncated: boolean
+  /** `error.type` of task.failed; `null` when absent or not a string. */
   readonly errorType: TaskErrorType | (string & {}) | null
-  /** The whole `error` object of task.failed. */
+  /** The whole `error` object of task.failed; `null` when absent or not an object (it stays in `data`). */
   readonly error: { type?: string; [field: string]: unknown } | null
+  /** `healed_task_version_id` of task.healed; `null` when absent or not a string. */
   readonly healedTaskVersionId: string | null
 }
 
 /** The core's typed view of `session.*` data. */
 export interface SessionView {
+  /** `duration`; `null` when absent or not a number (unit undocumented; seconds in the provider's examples). */
   readonly duration: number | null
+  /** `proxy_bytes`, at the top of `data` or under `usage`; `null` when absent or not a non-negative integer. */
   readonly proxyBytes: number | null
+  /** `recording_url`; `null` when absent or not a string. */
   readonly recordingUrl: string | null
+  /** `session_id`; `null` when absent or not a string. */
   readonly sessionId: string | null
-  /** A resource-usage field, at the top of `data` or under `usage`. */
+  /** A resource-usage field, at the top of `data` or under `usage`, parsed (`null` when absent). */
   usageField(name: string): unknown
 }
 
@@ -159,9 +200,11 @@ export declare class Event<Data = EventData> {
   readonly type: EventType
   /** When the provider created the event (`created`, or a Standard body's `timestamp`), else `null`. */
   readonly created: Date | null
+  /** The envelope's `project_id`; `null` when absent, and always for Standard Webhooks. */
   readonly projectId: string | null
   /** A one-line summary for humans; integrations read `data`. */
   readonly text: string | null
+  /** The event's `data`, parsed on first access, then cached (Standard Webhooks: `null` when there is none). */
   readonly data: Data
   /** Index of the configured secret that matched (rotation). */
   readonly matchedSecret: number
@@ -219,7 +262,10 @@ export declare class WebhookVerificationError extends Error {
   readonly skewSeconds: number | null
 }
 
-/** Verifies deliveries against one or more secrets (several during a rotation). Secrets are not kept. */
+/**
+ * Verifies deliveries against one or more secrets (several during a rotation). The secrets are not kept as text:
+ * the native verifier holds only the keyed HMAC state, zeroed when it is freed.
+ */
 export declare class Verifier<S extends Scheme = 'anchor'> implements VerifyTarget<EventOf<S>> {
   /**
    * Build it once and reuse it. Throws a `WebhookVerificationError` with code `invalid_secret` for an
@@ -232,13 +278,19 @@ export declare class Verifier<S extends Scheme = 'anchor'> implements VerifyTarg
   verify(body: Body, headers: HeadersInput, options?: VerifyOptions): EventOf<S>
   /** Headers, timestamp and signature only, without parsing the body. */
   verifySignature(body: Body, headers: HeadersInput, options?: VerifyOptions): { matchedSecret: number; timestamp: number }
+  /** The scheme it verifies. */
   readonly scheme: S
+  /** The two-sided timestamp tolerance, in seconds. */
   readonly tolerance: number
+  /** The largest body accepted, in bytes; a longer one is `body_too_large` (413). */
   readonly maxBodyBytes: number
+  /** How many secrets are configured (the secrets themselves cannot be read back). */
   readonly secretCount: number
 }
 
+/** Options of `sign`; any other key is a TypeError naming it. */
 export interface SignOptions {
+  /** The signing scheme (default 'anchor'). */
   scheme?: Scheme | undefined
   /** Unix seconds or a `Date`. Default: now. */
   timestamp?: Date | number | undefined
@@ -251,6 +303,7 @@ export interface SignOptions {
 /** Signs `body` as the provider would (for tests): the delivery headers, e.g. `{ 'Anchor-Signature': ... }`. */
 export declare function sign(secretOrSecrets: string | readonly string[], body: Body, options?: SignOptions): Record<string, string>
 
+/** Options of `new MemoryStore`; any other key is a TypeError naming it. */
 export interface MemoryStoreOptions {
   /** The most ids held (default 100 000; at least 1). Full, the oldest completed id makes room; full of claims in progress, claims fail with `store_unavailable`. */
   maxEntries?: number | undefined
@@ -258,13 +311,15 @@ export interface MemoryStoreOptions {
   ttlSeconds?: number | undefined
 }
 
-/** The in-process dedupe store. */
+/** The in-process dedupe store: for one process (replicas share a `RedisStore`); ids are lost on restart. */
 export declare class MemoryStore {
+  /** A bad option (of the wrong type, or out of range) is a TypeError. */
   constructor(options?: MemoryStoreOptions)
   /** Ids held (live, or expired and not yet evicted). */
   readonly size: number
 }
 
+/** Options of `new RedisStore`; any other key is a TypeError naming it. */
 export interface RedisStoreOptions {
   /** Keys are `{keyPrefix}:{hex SHA-256 of the id}` (default `anchor-webhooks:dedupe`). */
   keyPrefix?: string | undefined
@@ -308,9 +363,11 @@ export declare class RedisStore {
 
 /** The rejection of `RedisStore#check()`: `name` is `'RedisCheckError'`; the message names the cause. */
 export interface RedisCheckError extends Error {
+  /** `ERR_REDIS_MISCONFIGURED`: the setup can never work; `ERR_REDIS_UNAVAILABLE`: down or hung, may recover. */
   code: 'ERR_REDIS_MISCONFIGURED' | 'ERR_REDIS_UNAVAILABLE'
 }
 
+/** What `Receiver#receive` did: the `kind` of a `ReceiveResult` (see there for each one's status). */
 export type ReceiveKind = 'processed' | 'duplicate' | 'in_progress' | 'rejected' | 'handler_failed'
 
 /**
@@ -324,6 +381,7 @@ export type ReceiveResult<E> =
   | { kind: 'rejected'; status: number; event: E | null; error: WebhookVerificationError; retryAfter: number | null }
   | { kind: 'handler_failed'; status: number; event: E; error: unknown; retryAfter: null }
 
+/** Options of `new Receiver`; any other key is a TypeError naming it. */
 export interface ReceiverOptions {
   /**
    * How long a claim is held before another worker may take the event over, in seconds (default 30; at
@@ -349,7 +407,9 @@ export declare class Receiver<S extends Scheme = 'anchor'> implements ReceiveTar
    * a TypeError.
    */
   constructor(verifier: Verifier<S>, store: MemoryStore | RedisStore, options?: ReceiverOptions)
+  /** The verifier it was built with. */
   readonly verifier: Verifier<S>
+  /** The dedupe store it was built with. */
   readonly store: MemoryStore | RedisStore
   /**
    * Verifies, claims the event id, runs `handler` for a fresh event, then completes the id (handler
@@ -415,6 +475,7 @@ export type FastifyWebhookOptions<S extends Scheme = Scheme> = S extends Scheme
   ? {
       /** The route's path (default '/webhooks'). */
       path?: string
+      /** Runs for each verified event (with a `receiver`, fresh ones only: not duplicates, not in progress). */
       handler: (event: EventOf<S>, request: FastifyRequest, reply: FastifyReply) => unknown
     } & WebhookHelperOptions<EventOf<S>, FastifyRequest> &
       (

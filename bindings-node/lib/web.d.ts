@@ -11,16 +11,23 @@ import type { ErrorCode } from './catalogue'
  * Its `maxBodyBytes` caps what the helpers read of a request.
  */
 export interface VerifyTarget<E> {
+  /** Returns the event, or throws the refusal (an error with `code` and `httpStatus`). */
   verify(body: Uint8Array, headers: Headers, options?: { now?: Date | number | undefined }): E
+  /** The largest body accepted, in bytes: the helpers read at most one byte more (all of it without this). */
   readonly maxBodyBytes?: number
 }
 
 /** The result of `Receiver#receive` (see that method). */
 export interface ReceiveResultLike<E> {
+  /** The HTTP status to answer. */
   status: number
+  /** What happened: processed, duplicate 200; in_progress 503; rejected the error's status; handler_failed 500. */
   kind: 'processed' | 'duplicate' | 'in_progress' | 'rejected' | 'handler_failed'
+  /** The event; `null` for a refusal before the handler ran. */
   event: E | null
+  /** The refusal (`rejected`), what the handler threw (`handler_failed`), else `null`. */
   error: unknown
+  /** Seconds for the `Retry-After` header of a 503, else `null`. */
   retryAfter: number | null
 }
 
@@ -30,6 +37,7 @@ export interface ReceiveResultLike<E> {
  * `verify`: the wasm package's `Verifier`, which also has a `receive(request, handler)`, is a Verifier.
  */
 export interface ReceiveTarget<E> {
+  /** Verifies, claims, runs `handler` for a fresh event, completes or releases: resolves to what it did. */
   receive(body: Uint8Array, headers: Headers, handler: (event: E) => unknown): Promise<ReceiveResultLike<E>>
   /** The verifier it was built with: its `maxBodyBytes` caps what the helpers read (a Receiver without one is read whole). */
   readonly verifier?: { readonly maxBodyBytes?: number }
