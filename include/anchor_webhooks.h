@@ -16,11 +16,12 @@
  *    _free(NULL) does nothing. Views (anchor_bytes) returned by an event's accessors point into the
  *    event and are valid until anchor_event_free.
  *  - A panic inside the library never crosses into C: the call returns ANCHOR_RESULT_PANIC.
- *  - Thread safety: anchor_verifier, anchor_receiver, anchor_memory_store, anchor_event and
- *    anchor_verifier_builder may be used from several threads at once; freeing a handle must not race
- *    with any other use of it. The _last_error functions give the message of the calling thread's own
- *    last failure on that handle; a handle remembers the messages of its 64 most recently failing threads
- *    (an older one reads as no failure).
+ *  - Thread safety: every handle (anchor_verifier, anchor_receiver, anchor_memory_store, anchor_redis_store,
+ *    anchor_event, anchor_signed_headers and both builders) may be used from several threads at once
+ *    (a builder's calls take turns); freeing a handle must not race with any other use of it. The
+ *    _last_error functions give the message of the calling thread's own last failure on that handle; a
+ *    handle remembers the messages of its 64 most recently failing threads (an older one reads as no
+ *    failure).
  *  - The library never reads the clock by itself: pass `now` (anchor_now_unix_seconds() / _ms() give the
  *    host's).
  */
