@@ -130,17 +130,21 @@ def unterminated_chunked_body(environ: Any, server: str) -> Optional[str]:
     )
 
 
-def cut_short(server: str, body: bytes, length: Optional[int], limit: int) -> Optional[RawBody]:
-    """A WSGI input that ended after some bytes but before its Content-Length (gunicorn passes such a body
-    on; within the limit: a longer one is refused as too large anyway), or None. Something read part of it, or
-    the client went away mid-body: the bytes the sender signed never arrived, so not a forgery. Answered as
-    an input that held no bytes (``body_consumed``, 500 at WARNING), since a middleware is one of the causes."""
-    if length is None or not body or len(body) >= min(length, limit + 1):
+def ended_early(server: str, body: bytes, length: Optional[int], limit: int) -> Optional[RawBody]:
+    """A WSGI input that ended before its Content-Length (within the limit: a longer body is refused as too
+    large anyway), with nothing in the framework having read it, or None. A WSGI middleware read it, or part
+    of it, or the client sent none, or went away mid-body (gunicorn passes such a body on): the bytes the
+    sender signed never arrived, so not a forgery. ``body_consumed`` (500, so the sender retries if it was the
+    middleware), logged at WARNING since anyone can send it."""
+    if length is None or len(body) >= min(length, limit + 1):
         return None
-    why = (
-        f"{server}: Content-Length is {length} but the server's input ended after {len(body)} bytes: a WSGI "
-        "middleware read part of it, or the client went away mid-body"
-    )
+    if not body:
+        why = f"{server}: Content-Length is {length} but the server's input held no bytes: a WSGI middleware read it, or the client sent none"
+    else:
+        why = (
+            f"{server}: Content-Length is {length} but the server's input ended after {len(body)} bytes: a WSGI "
+            "middleware read part of it, or the client went away mid-body"
+        )
     return RawBody(body, why, maybe_the_client=True)
 
 

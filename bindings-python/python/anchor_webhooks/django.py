@@ -122,13 +122,9 @@ def _raw_body(request: HttpRequest, limit: int) -> _http.RawBody:
     unreadable = None if body or "wsgi.input" not in request.META else _http.unterminated_chunked_body(request.META, "Django")
     if unreadable is not None:
         return _http.RawBody(body, unreadable=unreadable)
-    if not body and (length or 0) > 0:
-        # Something in front of Django (a WSGI middleware) read the input, or the client sent nothing.
-        consumed = f"Django: Content-Length is {length} but the server's input held no bytes: a WSGI middleware read it, or the client sent none"
-        return _http.RawBody(body, consumed, maybe_the_client=True)
-    short = _http.cut_short("Django", body, length, limit)
-    if short is not None:
-        return short
+    ended = _http.ended_early("Django", body, length, limit)
+    if ended is not None:
+        return ended
     if len(body) <= limit:
         # Django's own cache, as `request.body` leaves it: request.body, request.POST and request.read() work.
         request._body = body

@@ -73,11 +73,8 @@ def _raw_body(limit: int) -> _http.RawBody:
         # Werkzeug leaves nothing to read once request.form or request.stream consumed the body.
         consumed = f"Flask: Content-Length is {length} but no bytes are left; request.form or request.stream was read"
         return _http.RawBody(body, consumed)
-    if not body and (length or 0) > 0:
-        consumed = f"Flask: Content-Length is {length} but the server's input held no bytes: a WSGI middleware read it, or the client sent none"
-        return _http.RawBody(body, consumed, maybe_the_client=True)
-    short = None if read_by_the_application else _http.cut_short("Flask", body, length, limit)
-    return short or _http.RawBody(body)
+    ended = None if read_by_the_application else _http.ended_early("Flask", body, length, limit)
+    return ended or _http.RawBody(body)
 
 
 def verify_webhook(target: Union[Receiver, Verifier]) -> Callable[[Callable[Concatenate[Event, _P], Any]], Callable[_P, Any]]:
